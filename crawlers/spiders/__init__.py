@@ -1,0 +1,1 @@
+"""One spider per source type; `SPIDERS` maps a config `type:` to its spider."""

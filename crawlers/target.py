@@ -1,0 +1,45 @@
+"""A source to crawl in this run, and what became of it.
+
+The runner builds targets from config.yaml and the store's crawl state; spiders fill in the
+outcome; the runner writes it back after the crawl. Spiders never touch the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mentionwatch.config import SourceBase
+
+
+@dataclass
+class CrawlTarget:
+    business: str
+    source: SourceBase
+    source_id: int | None = None
+    validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per URL: the ETag / Last-Modified of the last successful fetch."""
+    cursor: dict[str, Any] = field(default_factory=dict)
+    """API sources: the newest item seen last time."""
+
+    # Outcome of this run.
+    error: str | None = None
+    fetched: int = 0
+    responses: int = 0
+    not_modified: int = 0
+    new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
+    new_cursor: dict[str, Any] = field(default_factory=dict)
+    aggregate_rating: tuple[float, int | None] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.business} / {self.source.label}"
+
+    def fail(self, reason: str) -> None:
+        """Record why this source failed; the first reason is the one worth reading."""
+        if self.error is None:
+            self.error = reason
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

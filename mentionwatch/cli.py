@@ -1,0 +1,224 @@
+"""The `mentionwatch` command line. It wires the rooms together and holds no logic of its own.
+
+Exit codes: 0 success, 1 failure or invalid config, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime, timezone
+from functools import wraps
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mentionwatch import __version__
+from mentionwatch.config import CONFIG_ENV, Settings, load_settings
+from mentionwatch.errors import AlreadyRunning, MentionwatchError
+from mentionwatch.logs import redact_with, setup_logging
+
+LABELS = ("negative", "neutral", "positive")
+
+
+def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--config and -v on every command; hands the command loaded, validated settings."""
+
+    @click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+        help=f"Path to config.yaml (default: ${CONFIG_ENV}, else ./config.yaml).",
+    )
+    @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debugging).")
+    @wraps(command)
+    def wrapper(config_path: str | None, verbose: int, **kwargs: Any) -> Any:
+        handler = setup_logging(verbose)
+        settings = load_settings(config_path)
+        redact_with(handler, settings)
+        return command(settings, **kwargs)
+
+    return wrapper
+
+
+class ToolGroup(click.Group):
+    """Turns the tool's own errors into one `Error: ...` line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MentionwatchError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=ToolGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mentionwatch")
+def cli() -> None:
+    """Watch what the public says about a business; alert Slack about the negative.
+
+    \b
+    Start with:
+      mentionwatch demo              see the whole cycle offline, in under a minute
+      mentionwatch check             validate config.yaml and the Slack token
+      mentionwatch run               crawl, score, store, alert (run it from cron)
+      mentionwatch mentions          list what was found
+    """
+
+
+@cli.command()
+@config_option
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success, not even the summary line.")
+def run(settings: Settings, quiet: bool) -> None:
+    """Crawl every source, store new mentions, and alert about the negative ones.
+
+    Ends with one summary line. Exits 1 when a source failed or an alert could not be
+    delivered (it stays pending for the next run), so cron mails you only about trouble.
+    A run that finds another one in progress exits 0 and says it skipped.
+
+    \b
+    Example:
+      mentionwatch run --config /etc/mentionwatch/config.yaml
+    """
+    from mentionwatch.lock import run_lock
+    from mentionwatch.runner import run_once
+
+    console = Console(highlight=False)
+    try:
+        with run_lock(settings.database_url()):
+            summary = run_once(settings, console)
+    except AlreadyRunning as exc:
+        if not quiet:
+            click.echo(f"skipped: {exc}")
+        return
+    if not quiet or not summary.ok:
+        click.echo(summary.line())
+    for label, reason in summary.failures:
+        click.echo(f"failed: {label}: {reason}", err=True)
+    if summary.alert_error:
+        click.echo(f"alerts: {summary.alert_error} ({summary.alerts_pending} pending for the next run)", err=True)
+    if not summary.ok:
+        sys.exit(1)
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+
+MENTION_FIELDS = (
+    "id", "business", "source_type", "url", "title", "text", "author", "published_at", "first_seen_at",
+    "rating", "sentiment", "label", "urgent", "alerted_at", "handled_at",
+)
+
+
+def mention_record(mention: Any, business: str) -> dict[str, Any]:
+    record = {name: getattr(mention, name, None) for name in MENTION_FIELDS}
+    record["business"] = business
+    for name in ("published_at", "first_seen_at", "alerted_at", "handled_at"):
+        record[name] = _iso(record[name])
+    return record
+
+
+@cli.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="json prints JSON Lines: one object per mention.")
+@click.option("--label", type=click.Choice(LABELS), help="Only mentions with this label.")
+@click.option("--business", help="Only this business (its name as in config.yaml).")
+@click.option("--since", help="Only mentions published (or, if undated, first seen) since this date.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+def mentions(settings: Settings, fmt: str, label: str | None, business: str | None, since: str | None,
+             limit: int | None) -> None:
+    """List stored mentions, newest first.
+
+    Timestamps are ISO 8601 in UTC; unknown values are null (empty in CSV).
+
+    \b
+    Examples:
+      mentionwatch mentions --label negative --since 2026-11-01
+      mentionwatch mentions --format json | jq .title
+    """
+    from sqlalchemy.orm import Session
+
+    from pipeline.queries import list_mentions
+    from pipeline.store import open_engine
+
+    since_at = _parse_since(since)
+    engine = open_engine(settings.database_url())
+    with Session(engine) as session:
+        rows = (mention_record(m, b) for m, b in list_mentions(session, business, label, since_at, limit))
+        if fmt == "json":
+            for record in rows:
+                click.echo(json.dumps(record, ensure_ascii=False))
+        elif fmt == "csv":
+            writer = csv.DictWriter(sys.stdout, fieldnames=MENTION_FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            _print_table(list(rows))
+
+
+def _print_table(records: list[dict[str, Any]]) -> None:
+    table = Table("id", "business", "source", "label", "score", "published", "title or text", box=None)
+    for r in records:
+        score = f"{r['sentiment']:+.2f}" if r["sentiment"] is not None else ""
+        summary = (r["title"] or r["text"] or "")[:80]
+        table.add_row(str(r["id"]), r["business"], r["source_type"], r["label"] or "", score,
+                      (r["published_at"] or "")[:16], summary)
+    Console(highlight=False).print(table)
+    if not records:
+        click.echo("No mentions stored yet. Run `mentionwatch run` first.", err=True)
+
+
+@cli.command()
+@config_option
+def check(settings: Settings) -> None:
+    """Validate config.yaml, show each business and source, and test the Slack token.
+
+    Exits 1 if the database cannot be opened or Slack rejects the token. The token itself is
+    never printed.
+
+    \b
+    Example:
+      mentionwatch check --config config.yaml
+    """
+    from mentionwatch.checks import run_checks
+
+    if not run_checks(settings, Console(highlight=False)):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("-v", "--verbose", count=True, help="More log output on stderr.")
+@click.option("--keep", type=click.Path(file_okay=False), help="Keep the demo's config and database in this folder.")
+def demo(verbose: int, keep: str | None) -> None:
+    """See the whole cycle work, offline, in under a minute.
+
+    Starts a local web server with sample feeds and a local Slack-compatible API server on
+    127.0.0.1, runs a crawl against a temporary database, and prints what was posted to Slack.
+    Needs no credentials and no network.
+
+    \b
+    Example:
+      mentionwatch demo
+    """
+    from mentionwatch.demo import run_demo
+
+    setup_logging(verbose)
+    run_demo(Console(highlight=False), keep)
+
+
+def main() -> None:
+    cli(prog_name="mentionwatch")

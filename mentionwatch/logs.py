@@ -1,0 +1,55 @@
+"""Logging to stderr, with every configured secret redacted from every record."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from rich.logging import RichHandler
+
+from mentionwatch.config import Settings
+
+REDACTED = "[redacted]"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces secret values in log records (slack-sdk logs request headers at DEBUG)."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 6]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            for secret in self.secrets:
+                message = message.replace(secret, REDACTED)
+            record.msg, record.args = message, None
+        return True
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    values = [settings.slack.token, settings.slack.webhook_url, *settings.credentials.model_dump().values()]
+    if settings.report.email and settings.report.email.password:
+        values.append(settings.report.email.password)
+    return [v.get_secret_value() if hasattr(v, "get_secret_value") else str(v) for v in values if v]
+
+
+def setup_logging(verbosity: int) -> logging.Handler:
+    """Warnings and errors by default (cron stays quiet); -v for progress, -vv for debugging."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    if sys.stderr.isatty():
+        handler: logging.Handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Scrapy's per-request chatter is only for -vv.
+    logging.getLogger("scrapy").setLevel(level if verbosity >= 2 else max(level, logging.WARNING))
+    return handler
+
+
+def redact_with(handler: logging.Handler, settings: Settings) -> None:
+    handler.addFilter(RedactSecrets(secrets_of(settings)))

@@ -1,0 +1,110 @@
+"""One run: crawl every source, keep and score what is new, deliver what is owed.
+
+This wires the rooms together (crawlers -> pipeline -> alerts) and keeps no logic of its own
+beyond the order of the steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from alerts.outbox import deliver_pending
+from crawlers.process import crawl, crawler_settings
+from mentionwatch.config import Settings
+from pipeline.adapters import ITEM_PIPELINES, PipelineContext
+from pipeline.match import BusinessMatcher
+from pipeline.models import Run, utcnow
+from pipeline.sentiment import SentimentScorer
+from pipeline.sources import record_outcomes, sync_config
+from pipeline.store import open_engine
+from pipeline.writer import AlertPolicy, MentionWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    sources_ok: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    items_fetched: int = 0
+    new_mentions: int = 0
+    negative: int = 0
+    alerts_sent: int = 0
+    alerts_pending: int = 0
+    alert_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and self.alert_error is None
+
+    def line(self) -> str:
+        """The one line a run prints: what cron mails when anything is worth reading."""
+        return (
+            f"{self.sources_ok} sources ok, {len(self.failures)} failed; "
+            f"{self.items_fetched} items fetched, {self.new_mentions} new mentions "
+            f"({self.negative} negative); {self.alerts_sent} alerts sent, {self.alerts_pending} pending"
+        )
+
+
+def make_scorer(settings: Settings) -> SentimentScorer:
+    return SentimentScorer(
+        negative_threshold=settings.alerts.threshold,
+        positive_threshold=settings.alerts.positive_threshold,
+        extra_lexicon=settings.scoring.lexicon,
+        extra_urgent_phrases=settings.scoring.urgent_phrases,
+    )
+
+
+def run_once(settings: Settings, console: Console) -> RunSummary:
+    engine = open_engine(settings.database_url())
+    with Session(engine) as session, session.begin():
+        business_ids, targets = sync_config(session, settings)
+        run = Run(started_at=utcnow())
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    context = PipelineContext(
+        targets={t.source_id: t for t in targets},  # type: ignore[misc]
+        matchers={b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses},
+        scorer=make_scorer(settings),
+        writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days)),
+    )
+    crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
+                                                       "MENTIONWATCH_CONTEXT": context}))
+    context.writer.flush()
+    counts = context.writer.counts
+
+    summary = RunSummary(run_id=run_id)
+    summary.sources_ok = sum(1 for t in targets if t.ok)
+    summary.failures = [(t.label, t.error) for t in targets if t.error]
+    summary.items_fetched = sum(t.fetched for t in targets)
+    summary.new_mentions = sum(counts.new.values())
+    summary.negative = sum(counts.negative.values())
+    with Session(engine) as session, session.begin():
+        record_outcomes(session, run_id, targets, dict(counts.new), utcnow())
+
+    delivery = deliver_pending(settings, engine, console)
+    summary.alerts_sent, summary.alerts_pending, summary.alert_error = delivery.sent, delivery.pending, delivery.error
+
+    with Session(engine) as session, session.begin():
+        run = session.get(Run, run_id)
+        assert run is not None
+        run.finished_at = utcnow()
+        run.sources_ok = summary.sources_ok
+        run.sources_failed = len(summary.failures)
+        run.items_fetched = summary.items_fetched
+        run.new_mentions = summary.new_mentions
+        run.negative = summary.negative
+        run.alerts_sent = summary.alerts_sent
+        run.alerts_pending = summary.alerts_pending
+        problems = [f"{label}: {reason}" for label, reason in summary.failures]
+        if summary.alert_error:
+            problems.append(f"slack: {summary.alert_error}")
+        run.errors = "\n".join(problems) or None
+    engine.dispose()
+    return summary

@@ -1,0 +1,31 @@
+"""Everything that differs between SQLite and PostgreSQL lives here, and only here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
+
+
+def prepare_engine(engine: Engine) -> None:
+    """Per-connection settings a backend needs to behave like the other."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # SQLite ignores foreign keys unless asked; WAL lets `mentions` read while a run writes;
+        # busy_timeout waits for a writer instead of failing at once.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def insert_ignoring_conflicts(engine: Engine, table: Table) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING: re-crawls stay idempotent even if two writers race."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

@@ -1,0 +1,211 @@
+"""The store's tables (SQLAlchemy 2.x). Migrations in pipeline/migrations/ must match these.
+
+Timestamps are stored as timezone-aware UTC (`UTCDateTime`), so SQLite and PostgreSQL agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    SQLite has no time zones and returns naive values; normalising here keeps the rest of the
+    code free of that difference.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use aware UTC datetimes")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Business(Base):
+    __tablename__ = "businesses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sources: Mapped[list[Source]] = relationship(back_populates="business")
+
+
+class Source(Base):
+    """A configured place to crawl, and its crawl state."""
+
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("business_id", "identity", name="uq_sources_business_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(20))
+    identity: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a crawl of this source first succeeds: until then its finds are a baseline.
+    first_crawled_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    # When the failure was reported to Slack, so it is reported once, not every run.
+    failure_reported_at: Mapped[datetime | None]
+    # {url: {"etag": ..., "last_modified": ...}} for conditional requests.
+    http_validators: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # API sources: what the newest item seen was (a timestamp or id), to ask only for newer.
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    business: Mapped[Business] = relationship(back_populates="sources")
+
+
+class Mention(Base):
+    """One public mention of a business, deduplicated across sources and runs."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("business_id", "canonical_url", name="uq_mentions_business_url"),
+        Index("ix_mentions_business_fingerprint", "business_id", "fingerprint"),
+        Index("ix_mentions_business_published", "business_id", "published_at"),
+        Index("ix_mentions_pending_alert", "alert_due", "alerted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    source_type: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2000))
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(500))
+    published_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
+    rating: Mapped[float | None] = mapped_column(Float)
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(10))
+    rating_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    driver: Mapped[str | None] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent_phrases: Mapped[str | None] = mapped_column(Text)
+    # The outbox: a mention owed an alert has alert_due set and alerted_at empty.
+    alert_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    alerted_at: Mapped[datetime | None]
+    alert_attempts: Mapped[int] = mapped_column(default=0)
+    alert_error: Mapped[str | None] = mapped_column(Text)
+    slack_channel: Mapped[str | None] = mapped_column(String(200))
+    slack_ts: Mapped[str | None] = mapped_column(String(50))
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[str | None] = mapped_column(String(200))
+    reraised_at: Mapped[datetime | None]
+
+
+class Sighting(Base):
+    """A further place the same mention was seen (syndication, a second feed)."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (UniqueConstraint("mention_id", "canonical_url", name="uq_sightings_mention_url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2000))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Revision(Base):
+    """What a mention said before it was edited (a review changed from 5 stars to 1)."""
+
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    rating: Mapped[float | None] = mapped_column(Float)
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(10))
+
+
+class AggregateRating(Base):
+    """A review page's overall rating at one crawl, for the weekly trend."""
+
+    __tablename__ = "aggregate_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    value: Mapped[float] = mapped_column(Float)
+    count: Mapped[int | None]
+
+
+class Run(Base):
+    """One `mentionwatch run`: when, what it found, what went wrong."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    sources_ok: Mapped[int] = mapped_column(default=0)
+    sources_failed: Mapped[int] = mapped_column(default=0)
+    items_fetched: Mapped[int] = mapped_column(default=0)
+    new_mentions: Mapped[int] = mapped_column(default=0)
+    negative: Mapped[int] = mapped_column(default=0)
+    alerts_sent: Mapped[int] = mapped_column(default=0)
+    alerts_pending: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceRun(Base):
+    """How one source fared in one run (the report lists failures of the period)."""
+
+    __tablename__ = "source_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    not_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    items_fetched: Mapped[int] = mapped_column(default=0)
+    new_mentions: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow)
