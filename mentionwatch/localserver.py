@@ -249,7 +249,7 @@ class RecordedRequest:
     method: str
     path: str  # the request target as sent, query string included
     headers: dict[str, str]  # credential values redacted
-    status: int  # status sent
+    status: int  # status sent; 0 when stop() cut a delayed answer short
     bytes_sent: int  # body bytes actually sent (0 for HEAD and 304)
     time: float  # time.time() when the request arrived
 
@@ -486,7 +486,9 @@ class _StaticHandler(QuietHandler):
             answer = owner._lookup(path, query)
 
         if not owner.pause(owner.latency + answer.delay):
-            self.close_connection = True  # stopping: hang up without answering
+            # Stopping: hang up without answering, but keep the request in the record (status 0).
+            owner._record(RecordedRequest(self.command, self.path, redact_headers(self.headers), 0, 0, arrived))
+            self.close_connection = True
             return
 
         headers = dict(answer.headers)

@@ -190,4 +190,5 @@ def test_stop_cuts_a_sleeping_answer_short(tmp_path):
     server.stop()
     thread.join(10)
     assert time.monotonic() - started < 5 and len(result) == 1
+    assert server.requests[0].status == 0  # recorded, though never answered
     server.stop()  # idempotent
