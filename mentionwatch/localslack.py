@@ -1,0 +1,567 @@
+"""A local Slack: the Web API and an incoming webhook, answering like Slack on 127.0.0.1.
+
+Tests point the real slack-sdk at it (`WebClient(token=..., base_url=server.api_url)`,
+`WebhookClient(server.webhook_url)`), and the offline `demo` command uses it in place of a
+workspace. It follows Slack's conventions closely enough for slack-sdk and for the product:
+
+* API errors are HTTP 200 with `{"ok": false, "error": ...}`; rate limits are HTTP 429 with a
+  `Retry-After` header; bodies may be JSON, form-encoded or multipart, as Slack accepts;
+* a token must start with "xoxb-" or "xoxp-" (else `invalid_auth`; none: `not_authed`); with a
+  JSON body only the Authorization header counts, as at Slack;
+* channels are addressed by name ("#reviews" or "reviews") or by the ID derived from it;
+* `files_upload_v2`'s three steps: `files.getUploadURLExternal` hands out an upload URL on this
+  server, the client POSTs the bytes there, `files.completeUploadExternal` shares them.
+
+What happened is kept for assertions: `requests` (every call, including failed ones), `posted`
+(messages accepted by chat.postMessage and the webhook), `uploads` (completed files). Failures
+are scripted with `fail_next`, reactions added with `add_reaction`.
+
+Token values are never stored: a request records only whether it carried one, and the
+Authorization header is redacted, because the product promises that secrets never appear in
+its output, and recorded requests end up in test reports and demo logs.
+
+Supported methods: auth.test, chat.postMessage, chat.update, reactions.get,
+conversations.list, conversations.info, files.getUploadURLExternal, files.completeUploadExternal
+(files.upload answers `method_deprecated`, as Slack now does). Others: `unknown_method`.
+Stdlib only.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from typing import Any, Iterable
+from urllib.parse import parse_qsl, urlsplit
+
+from .localserver import BackgroundServer, QuietHandler, redact_headers
+
+__all__ = ["LocalSlackServer", "SlackRequest", "channel_id_for"]
+
+# Method names recorded for requests that are not Web API calls.
+WEBHOOK = "webhook"
+UPLOAD = "upload"  # the POST of a file's bytes to the URL from files.getUploadURLExternal
+
+TEAM_ID = "T000"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+HUMAN_USER_ID = "U0OWNER"
+WEBHOOK_PATH = f"/services/{TEAM_ID}/B000/XXXX"
+
+# The first timestamp handed out; later ones count up by 100 microseconds. Fixed rather than
+# the clock, so that demo output and test failures read the same on every run.
+_FIRST_TS_MICROS = 1_700_000_000_000_100
+_TS_STEP_MICROS = 100
+
+# Slack IDs are upper-case; channel names are lower-case. So an upper-case token is an ID.
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
+
+
+def channel_id_for(name: str) -> str:
+    """The ID this server gives the channel `name` ("#reviews" and "reviews" alike), stable across runs."""
+    normalized = name.strip().lstrip("#").lower()
+    return "C" + hashlib.sha1(normalized.encode("utf-8")).hexdigest()[:10].upper()
+
+
+@dataclass
+class SlackRequest:
+    """One request as the server saw it, and what it answered."""
+
+    method: str  # e.g. "chat.postMessage", or "webhook" / "upload"
+    args: dict[str, Any]  # parsed body and query; multipart file parts as bytes; never the token
+    headers: dict[str, str]  # Authorization redacted
+    has_token: bool  # whether a token was presented (its value is never kept)
+    status: int  # HTTP status answered; 0 when stop() cut a delayed answer short
+    error: str | None  # the "error" answered, or None on success
+    time: float  # time.time() when the request arrived
+
+
+@dataclass
+class _Failure:
+    status: int
+    retry_after: int | None
+    error: str | None
+    delay: float
+    remaining: int
+
+
+@dataclass
+class _Reply:
+    status: int
+    payload: dict[str, Any] | str  # JSON for the Web API, text for the webhook and uploads
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def error(self) -> str | None:
+        if isinstance(self.payload, dict):
+            return None if self.payload.get("ok") else self.payload.get("error")
+        return None if self.status == 200 else self.payload
+
+
+def _ok(**fields: Any) -> _Reply:
+    return _Reply(200, {"ok": True, **fields})
+
+
+def _err(error: str) -> _Reply:
+    return _Reply(200, {"ok": False, "error": error})
+
+
+def _json_value(value: Any) -> Any:
+    """Form posts carry blocks/attachments/files as JSON text; JSON posts carry them as is."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _parse_multipart(body: bytes, content_type: str) -> dict[str, Any]:
+    """Fields of a multipart/form-data body: text as str, file parts as bytes."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        data = part.get_payload(decode=True) or b""
+        fields[name] = data if part.get_filename() is not None else data.decode("utf-8", "replace")
+    return fields
+
+
+class LocalSlackServer(BackgroundServer):
+    """A Slack Web API and incoming webhook on `host:port`. See the module doc.
+
+    channels: names that exist in the workspace. None (the default) accepts any channel name,
+    creating it on first use, which is what tests and the demo want; with a list, other names
+    answer `channel_not_found` as they would at Slack.
+    webhook_channel: the channel the incoming webhook posts into, as Slack binds each webhook
+    to one channel.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        channels: Iterable[str] | None = None,
+        webhook_channel: str = "#alerts",
+    ):
+        super().__init__(host, port)
+        self.requests: list[SlackRequest] = []
+        self.posted: list[dict[str, Any]] = []
+        self.uploads: list[dict[str, Any]] = []
+        self.webhook_channel = webhook_channel
+        self._open_workspace = channels is None
+        self._channels: dict[str, str] = {}  # ID -> name
+        for name in channels if channels is not None else ("general", webhook_channel):
+            self._register(name)
+        self._failures: dict[str, list[_Failure]] = {}
+        self._messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel ID, ts) -> posted entry
+        self._reactions: dict[tuple[str, str], dict[str, list[str]]] = {}  # -> name -> users
+        self._pending_files: dict[str, dict[str, Any]] = {}  # file ID -> upload in progress
+        self._next_ts = _FIRST_TS_MICROS
+        self._next_file = 1
+        # One lock for all state: handler threads run concurrently, tests read from the main one.
+        self._lock = threading.RLock()
+
+    @property
+    def api_url(self) -> str:
+        """Base URL for WebClient(base_url=...), ending with "/"."""
+        return f"{self.base_url}/api/"
+
+    @property
+    def webhook_url(self) -> str:
+        """The incoming webhook, e.g. "http://127.0.0.1:54321/services/T000/B000/XXXX"."""
+        return f"{self.base_url}{WEBHOOK_PATH}"
+
+    # -- test and demo hooks
+
+    def calls(self, method: str) -> list[SlackRequest]:
+        """Recorded requests for `method` ("chat.postMessage", "webhook", "upload"), in order."""
+        with self._lock:
+            return [r for r in self.requests if r.method == method]
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 500,
+        count: int = 1,
+        retry_after: int | None = None,
+        error: str | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Make the next `count` calls of `method` fail (queued after earlier fail_next calls).
+
+        status 429 answers `ratelimited` (with Retry-After when `retry_after` is given, as Slack
+        always does); other statuses answer `error` or a generic one. status 200 with `error`
+        is Slack's usual soft failure, e.g. error="channel_not_found". `delay` waits before
+        answering, to make clients time out; status 200 without `error` is then a slow success:
+        the call is carried out after the delay (unless the server stops first), like a post
+        that Slack accepted although the client had given up on it.
+        `method` is an API method name, or "webhook" or "upload".
+        """
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._failures.setdefault(method, []).append(_Failure(status, retry_after, error, delay, count))
+
+    def add_reaction(self, channel: str, ts: str, name: str, user: str = "U0TEAM") -> None:
+        """React to a posted message, as a teammate would; reactions.get then reports it."""
+        with self._lock:
+            channel_id = self._resolve(channel)
+            key = (channel_id or "", ts)
+            if key not in self._messages:
+                raise KeyError(f"no message {ts} in {channel}")
+            users = self._reactions.setdefault(key, {}).setdefault(name.strip(":"), [])
+            if user not in users:  # Slack: already_reacted
+                users.append(user)
+
+    # -- state helpers (callers hold the lock)
+
+    def _register(self, name: str) -> str:
+        channel_id = channel_id_for(name)
+        self._channels.setdefault(channel_id, name.strip().lstrip("#").lower())
+        return channel_id
+
+    def _resolve(self, channel: str | None) -> str | None:
+        """The ID for a channel name or ID, or None when the workspace has no such channel."""
+        if not channel:
+            return None
+        if _CHANNEL_ID.match(channel):
+            return channel if channel in self._channels else None
+        channel_id = channel_id_for(channel)
+        if channel_id in self._channels:
+            return channel_id
+        return self._register(channel) if self._open_workspace else None
+
+    def _new_ts(self) -> str:
+        micros = self._next_ts
+        self._next_ts += _TS_STEP_MICROS
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _channel_info(self, channel_id: str) -> dict[str, Any]:
+        return {
+            "id": channel_id,
+            "name": self._channels[channel_id],
+            "is_channel": True,
+            "is_private": False,
+            "is_archived": False,
+            "is_member": True,
+        }
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        with self._lock:
+            queue = self._failures.get(method)
+            if not queue:
+                return None
+            failure = queue[0]
+            failure.remaining -= 1
+            if failure.remaining == 0:
+                queue.pop(0)
+            return failure
+
+    def _record(self, entry: SlackRequest) -> None:
+        with self._lock:
+            self.requests.append(entry)
+
+    # -- Web API methods: each takes the parsed args and returns a reply
+
+    def _call(self, method: str, args: dict[str, Any], token_kind: str) -> _Reply:
+        handler = self._METHODS.get(method)
+        if handler is None:
+            return _err("unknown_method")
+        with self._lock:
+            return handler(self, args, token_kind)
+
+    def _auth_test(self, args, token_kind):
+        fields = {"url": f"{self.base_url}/", "team": "Local Slack", "team_id": TEAM_ID}
+        if token_kind == "bot":
+            return _ok(**fields, user="mentionwatch", user_id=BOT_USER_ID, bot_id=BOT_ID)
+        return _ok(**fields, user="owner", user_id=HUMAN_USER_ID)
+
+    def _post_message(self, args, token_kind):
+        requested = args.get("channel")
+        channel_id = self._resolve(requested)
+        if channel_id is None:
+            return _err("channel_not_found")
+        blocks = _json_value(args.get("blocks"))
+        attachments = _json_value(args.get("attachments"))
+        if not args.get("text") and not blocks and not attachments:
+            return _err("no_text")
+        ts = self._new_ts()
+        entry = {**args, "channel": requested, "channel_id": channel_id, "ts": ts, "text": args.get("text")}
+        entry.update(blocks=blocks, attachments=attachments, via="chat.postMessage")
+        self.posted.append(entry)
+        self._messages[(channel_id, ts)] = entry
+        return _ok(channel=channel_id, ts=ts, message=self._message_view(entry))
+
+    def _update_message(self, args, token_kind):
+        channel_id = self._resolve(args.get("channel"))
+        if channel_id is None:
+            return _err("channel_not_found")
+        entry = self._messages.get((channel_id, args.get("ts") or ""))
+        if entry is None:
+            return _err("message_not_found")
+        for key in ("text", "blocks", "attachments"):
+            if key in args:
+                entry[key] = _json_value(args[key]) if key != "text" else args[key]
+        entry["edited"] = True
+        return _ok(channel=channel_id, ts=entry["ts"], text=entry.get("text"), message=self._message_view(entry))
+
+    def _message_view(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The message object Slack returns for a stored entry."""
+        message = {"type": "message", "text": entry.get("text") or "", "user": BOT_USER_ID, "bot_id": BOT_ID}
+        message["ts"] = entry["ts"]
+        for key in ("blocks", "attachments", "thread_ts"):
+            if entry.get(key):
+                message[key] = entry[key]
+        reactions = self._reactions.get((entry["channel_id"], entry["ts"]))
+        if reactions:  # Slack leaves the key out when there are none
+            message["reactions"] = [
+                {"name": name, "users": list(users), "count": len(users)} for name, users in reactions.items()
+            ]
+        return message
+
+    def _reactions_get(self, args, token_kind):
+        channel_id = self._resolve(args.get("channel"))
+        if channel_id is None:
+            return _err("channel_not_found")
+        entry = self._messages.get((channel_id, args.get("timestamp") or ""))
+        if entry is None:
+            return _err("message_not_found")
+        return _ok(type="message", channel=channel_id, message=self._message_view(entry))
+
+    def _conversations_list(self, args, token_kind):
+        channels = [self._channel_info(cid) for cid in sorted(self._channels, key=self._channels.get)]
+        return _ok(channels=channels, response_metadata={"next_cursor": ""})
+
+    def _conversations_info(self, args, token_kind):
+        channel = args.get("channel")
+        # Lookups never create channels, even in an open workspace.
+        channel_id = channel if channel in self._channels else channel_id_for(channel or "")
+        if channel_id not in self._channels:
+            return _err("channel_not_found")
+        return _ok(channel=self._channel_info(channel_id))
+
+    def _get_upload_url(self, args, token_kind):
+        try:
+            length = int(args.get("length"))
+        except (TypeError, ValueError):
+            return _err("invalid_arguments")
+        if not args.get("filename"):
+            return _err("invalid_arguments")
+        file_id = f"F{self._next_file:09d}"
+        self._next_file += 1
+        self._pending_files[file_id] = {
+            "filename": args["filename"],
+            "length": length,
+            "alt_txt": args.get("alt_txt"),
+            "content": None,
+        }
+        return _ok(upload_url=f"{self.base_url}/upload/v1/{file_id}", file_id=file_id)
+
+    def _complete_upload(self, args, token_kind):
+        files = _json_value(args.get("files"))
+        if not isinstance(files, list) or not files:
+            return _err("invalid_arguments")
+        pending = [self._pending_files.get(f.get("id", "")) if isinstance(f, dict) else None for f in files]
+        if any(p is None or p["content"] is None for p in pending):
+            return _err("file_not_found")  # unknown ID, or bytes never uploaded
+        channel_id = args.get("channel_id")
+        channels = [c for c in (args.get("channels") or "").split(",") if c]
+        shared = [self._resolve(c) for c in ([channel_id] if channel_id else []) + channels]
+        if None in shared:
+            return _err("channel_not_found")
+        completed = []
+        for item, upload in zip(files, pending):
+            file_id = item["id"]
+            del self._pending_files[file_id]
+            title = item.get("title") or upload["filename"]
+            self.uploads.append(
+                {
+                    "file_id": file_id,
+                    "filename": upload["filename"],
+                    "title": title,
+                    "channel_id": channel_id,
+                    "channels": channels,
+                    "initial_comment": args.get("initial_comment"),
+                    "thread_ts": args.get("thread_ts"),
+                    "alt_txt": upload["alt_txt"],
+                    "content": upload["content"],
+                }
+            )
+            completed.append(
+                {
+                    "id": file_id,
+                    "name": upload["filename"],
+                    "title": title,
+                    "size": len(upload["content"]),
+                    "user": BOT_USER_ID,
+                    "channels": shared,
+                    "url_private": f"{self.base_url}/files/{file_id}/{upload['filename']}",
+                }
+            )
+        return _ok(files=completed)
+
+    def _files_upload(self, args, token_kind):
+        return _err("method_deprecated")
+
+    _METHODS = {
+        "auth.test": _auth_test,
+        "chat.postMessage": _post_message,
+        "chat.update": _update_message,
+        "reactions.get": _reactions_get,
+        "conversations.list": _conversations_list,
+        "conversations.info": _conversations_info,
+        "files.getUploadURLExternal": _get_upload_url,
+        "files.completeUploadExternal": _complete_upload,
+        "files.upload": _files_upload,
+    }
+
+    # -- non-API endpoints
+
+    def _webhook(self, args: dict[str, Any]) -> _Reply:
+        # Legacy integrations send the JSON as a form field named "payload".
+        if "payload" in args:
+            args = _json_value(args["payload"])
+            if not isinstance(args, dict):
+                return _Reply(400, "invalid_payload")
+        blocks = _json_value(args.get("blocks"))
+        attachments = _json_value(args.get("attachments"))
+        if not args.get("text") and not blocks and not attachments:
+            return _Reply(400, "no_text")
+        with self._lock:
+            channel_id = self._register(self.webhook_channel)
+            ts = self._new_ts()
+            entry = {**args, "channel": self.webhook_channel, "channel_id": channel_id, "ts": ts}
+            entry.update(text=args.get("text"), blocks=blocks, attachments=attachments, via=WEBHOOK)
+            self.posted.append(entry)
+            self._messages[(channel_id, ts)] = entry
+        return _Reply(200, "ok")
+
+    def _upload(self, file_id: str, body: bytes) -> _Reply:
+        with self._lock:
+            upload = self._pending_files.get(file_id)
+            if upload is None:
+                return _Reply(404, "file_not_found")
+            upload["content"] = body
+        return _Reply(200, f"OK - {len(body)}")
+
+
+def _failure_reply(failure: _Failure, text: bool) -> _Reply:
+    """The answer for a scripted failure; `text` for the webhook and uploads, which are not JSON."""
+    error = failure.error or ("ratelimited" if failure.status == 429 else "internal_error")
+    if text and failure.status == 429 and not failure.error:
+        error = "rate_limited"  # the webhook's spelling
+    headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+    return _Reply(failure.status, error if text else {"ok": False, "error": error}, headers)
+
+
+class _SlackHandler(QuietHandler):
+    server_version = "mentionwatch-localslack/1"
+
+    def do_GET(self):
+        self._handle()
+
+    def do_POST(self):
+        self._handle()
+
+    def _handle(self) -> None:
+        owner: LocalSlackServer = self.server.owner
+        arrived = time.time()
+        target = urlsplit(self.path)
+        body = self.read_body()
+
+        if target.path.startswith("/api/"):
+            method, text = target.path[len("/api/") :], False
+        elif target.path == WEBHOOK_PATH:
+            method, text = WEBHOOK, True
+        elif target.path.startswith("/upload/v1/"):
+            method, text = UPLOAD, True
+        else:
+            self._send(_Reply(404, "not_found"))
+            return
+
+        # The upload step carries raw file bytes, whatever Content-Type urllib put on them.
+        args: dict[str, Any] = {} if method == UPLOAD else dict(parse_qsl(target.query, keep_blank_values=True))
+        content_type = self.headers.get("Content-Type", "")
+        is_json = content_type.startswith("application/json")
+        reply: _Reply | None = None
+        if method == UPLOAD:
+            args = {"file_id": target.path.rsplit("/", 1)[-1], "content": body}
+        elif is_json and body:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+            if not isinstance(parsed, dict):
+                reply = _Reply(400, "invalid_payload") if text else _err("invalid_json")
+            else:
+                args.update(parsed)
+        elif content_type.startswith("multipart/form-data"):
+            args.update(_parse_multipart(body, content_type))
+        elif body:
+            args.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+        # The token: from the Authorization header, or (not with JSON, as at Slack) a "token"
+        # argument. It is removed from args right away so that it is never recorded.
+        form_token = args.pop("token", None)
+        authorization = self.headers.get("Authorization", "")
+        token = authorization[len("Bearer ") :].strip() if authorization.startswith("Bearer ") else None
+        if token is None and not is_json:
+            token = form_token
+        has_token = bool(token or form_token)
+
+        failure = owner._take_failure(method) if reply is None else None
+        if failure is not None:
+            if not owner.pause(failure.delay):
+                # Stopping: hang up without answering, but keep the call in the record (status 0).
+                owner._record(SlackRequest(method, args, redact_headers(self.headers), has_token, 0, None, arrived))
+                self.close_connection = True
+                return
+            if failure.status != 200 or failure.error:
+                reply = _failure_reply(failure, text)
+            # else: a slow success, carried out below.
+
+        if reply is None:
+            if method == WEBHOOK:
+                reply = owner._webhook(args)
+            elif method == UPLOAD:
+                reply = owner._upload(args["file_id"], body)
+            elif not token:
+                reply = _err("not_authed")
+            elif not token.startswith(("xoxb-", "xoxp-")):
+                reply = _err("invalid_auth")
+            else:
+                reply = owner._call(method, args, "bot" if token.startswith("xoxb-") else "user")
+
+        # Recorded before answering, so a client that has its response can already see it.
+        owner._record(
+            SlackRequest(method, args, redact_headers(self.headers), has_token, reply.status, reply.error, arrived)
+        )
+        self._send(reply)
+
+    def _send(self, reply: _Reply) -> None:
+        if isinstance(reply.payload, dict):
+            data = json.dumps(reply.payload).encode("utf-8")
+            content_type = "application/json; charset=utf-8"
+        else:
+            data = reply.payload.encode("utf-8")
+            content_type = "text/plain; charset=utf-8"
+        self.send_response(reply.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+LocalSlackServer.handler_class = _SlackHandler
