@@ -1,0 +1,114 @@
+"""Compare plain VADER with mentionwatch's SentimentScorer on the sentiment development sets.
+
+Usage: python bench/sentiment_eval.py [DATA_DIR]
+
+DATA_DIR defaults to shared/data/sentiment-dev beside the repository and must hold movie.tsv
+and nyt.tsv (columns text, label). Prints, per set, the negative-class F1, macro F1 and speed of
+plain VADER (compound on the whole text, -0.05 / +0.05) and of the scorer, and the time ratio
+scorer / bare ``polarity_scores``; then a check of the sentence combination rule on posts built
+from the sets' sentences.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script from a checkout without installing
+    sys.path.insert(0, str(REPO))
+
+from pipeline.evaluate import classification_metrics, read_labeled  # noqa: E402
+from pipeline.sentence_split import split_sentences  # noqa: E402
+from pipeline.sentiment import SentimentScorer, plain_vader_label  # noqa: E402
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-dev"
+SETS = ("movie.tsv", "nyt.tsv")
+CHUNK = 250  # texts per timing chunk; chunks alternate between the two, so load drift cancels
+ROUNDS = 3  # each chunk is timed this many times and the fastest time kept
+
+
+def interleaved_seconds(texts: Sequence[str], first: Callable, second: Callable) -> tuple[float, float]:
+    """Total seconds of ``first`` and ``second`` over ``texts``, timed chunk by chunk in turn."""
+    totals = [0.0, 0.0]
+    for start in range(0, len(texts), CHUNK):
+        chunk = texts[start : start + CHUNK]
+        best = [float("inf"), float("inf")]
+        for _ in range(ROUNDS):
+            for slot, func in enumerate((first, second)):
+                began = time.perf_counter()
+                for text in chunk:
+                    func(text)
+                best[slot] = min(best[slot], time.perf_counter() - began)
+        totals[0] += best[0]
+        totals[1] += best[1]
+    return totals[0], totals[1]
+
+
+def compare_set(path: Path, scorer: SentimentScorer, analyzer: SentimentIntensityAnalyzer) -> None:
+    """Print plain VADER vs the scorer on one labeled file."""
+    rows = read_labeled(path)
+    texts = [text for text, _ in rows]
+    gold = [label for _, label in rows]
+    plain = classification_metrics(gold, [plain_vader_label(t) for t in texts])
+    ours = classification_metrics(gold, [scorer.score(t).label for t in texts])
+    vader_s, ours_s = interleaved_seconds(texts, analyzer.polarity_scores, scorer.score)
+    print(f"{path.name} ({len(texts)} texts)")
+    print(f"  {'':14}{'negative F1':>12}{'macro F1':>10}{'texts/s':>10}")
+    print(f"  {'plain VADER':14}{plain['f1']['negative']:>12.3f}{plain['macro_f1']:>10.3f}"
+          f"{len(texts) / vader_s:>10.0f}")
+    print(f"  {'scorer':14}{ours['f1']['negative']:>12.3f}{ours['macro_f1']:>10.3f}"
+          f"{len(texts) / ours_s:>10.0f}")
+    print(f"  time ratio scorer / bare polarity_scores: {ours_s / vader_s:.2f}x")
+
+
+def combination_check(paths: Sequence[Path], scorer: SentimentScorer, posts: int = 2000) -> None:
+    """Print how often five-sentence posts are labeled negative, with and without a complaint.
+
+    Posts are built from single-sentence texts of the sets: three human-labeled positive, one
+    neutral, and either one negative (a buried complaint) or one more positive sentence, in
+    random order, one sentence a line. Plain VADER scores the whole post; the scorer scores it
+    as the pipeline does.
+    """
+    by_label: dict[str, list[str]] = {"negative": [], "neutral": [], "positive": []}
+    for path in paths:
+        for text, label in read_labeled(path):
+            if len(split_sentences(text)) == 1:
+                by_label[label].append(text)
+    rng = random.Random(2014)
+    built = {"with complaint": [], "all positive": []}
+    for kind, extra in (("with complaint", "negative"), ("all positive", "positive")):
+        for _ in range(posts):
+            body = rng.sample(by_label["positive"], 3) + rng.sample(by_label["neutral"], 1)
+            body.insert(rng.randrange(len(body) + 1), rng.choice(by_label[extra]))
+            built[kind].append("\n".join(body))
+    print(f"\nCombination rule: share of {posts} five-sentence posts labeled negative")
+    print(f"  {'':14}{'with complaint':>16}{'all positive':>14}")
+    for name, label_of in (("plain VADER", plain_vader_label), ("scorer", lambda t: scorer.score(t).label)):
+        shares = [sum(label_of(p) == "negative" for p in built[k]) / posts for k in built]
+        print(f"  {name:14}{shares[0]:>16.3f}{shares[1]:>14.3f}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the comparison on DATA_DIR (first argument) or the default development sets."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    data_dir = Path(args[0]) if args else DEFAULT_DATA_DIR
+    paths = [data_dir / name for name in SETS]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        print(f"Error: missing {', '.join(missing)}", file=sys.stderr)
+        return 1
+    scorer = SentimentScorer()
+    analyzer = SentimentIntensityAnalyzer()
+    for path in paths:
+        compare_set(path, scorer, analyzer)
+    combination_check(paths, scorer)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

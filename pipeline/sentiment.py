@@ -1,0 +1,509 @@
+"""Sentiment scoring of mentions: VADER, fitted to the reviews and social posts a business gets.
+
+VADER (vaderSentiment 3.3.2) stays the scorer; this module wraps it with general rules, each
+statable in one sentence:
+
+* Text: the title and the body are split into sentences (``pipeline.sentence_split``) and each
+  sentence is scored by VADER on its own, because VADER is built for sentence-length input and a
+  whole post averages one complaint away.
+* Typographic apostrophes and quotes are made ASCII before VADER sees a sentence, so that its
+  negations ("don’t", "isn’t") work in text typed on phones.
+* Combination (see ``combine_sentences``): a text is as negative as its most negative sentence
+  when that sentence is at or below ``STRONG_NEGATIVE``; otherwise the text score is the mean of
+  the sentence scores weighted by their own strength, so that neutral filler does not dilute.
+  A sentence that opens with "but" or "however" halves the weight of the sentence before it,
+  which is VADER's own contrast rule carried across a sentence boundary.
+* Domain lexicon (``data/domain_lexicon.yaml``): complaint words missing from VADER are added
+  to this analyzer's own copy of VADER's lexicon, and multi-word phrases get their valence from a
+  phrase rule (the phrase's valence replaces that of its words, and a negation within the three
+  words before it flips it, as VADER does for single words).
+* Intensifiers: a word such as "pretty" or "super" directly before another sentiment word acts
+  as a booster like VADER's "very", not as praise ("pretty bad" is bad).
+* Rating: a star rating on the 1..5 scale decides the label (<= 2 negative, >= 4 positive, in
+  between neutral); the text label is kept beside it and a rating that contradicts a clearly
+  scored text (``|compound| >= CONFLICT_MARGIN`` in the other direction) sets ``rating_conflict``.
+* Urgency (``data/urgent_phrases.txt``): a mention containing any listed phrase, matched
+  case-insensitively on word boundaries with straight or curly apostrophes, is urgent whatever
+  its score.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from vaderSentiment.vaderSentiment import B_INCR, N_SCALAR, SentimentIntensityAnalyzer, negated
+
+from pipeline.sentence_split import split_sentences
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DOMAIN_LEXICON_PATH = DATA_DIR / "domain_lexicon.yaml"
+URGENT_PHRASES_PATH = DATA_DIR / "urgent_phrases.txt"
+
+NEGATIVE = "negative"
+NEUTRAL = "neutral"
+POSITIVE = "positive"
+
+# A sentence at or below this compound is a clear complaint (one strongly negative word such as
+# "rude" (-2.0) or "terrible" (-2.1) alone gives about -0.46); such a sentence sets the text score.
+STRONG_NEGATIVE = -0.45
+# A rating conflicts with the text when the text scores at least this far the other way.
+CONFLICT_MARGIN = 0.5
+# Ratings at or below / at or above these decide negative / positive (1..5 stars).
+RATING_NEGATIVE_MAX = 2.0
+RATING_POSITIVE_MIN = 4.0
+# Opening words that make a sentence contrast with the one before it (VADER's "but" rule).
+_CONTRAST_OPENERS = frozenset({"but", "however", "however,", "but,"})
+# VADER weighs the clause before "but" by half; the same factor across a sentence boundary.
+_CONTRAST_FACTOR = 0.5
+# VADER's negation reach: a negator up to three words before a sentiment word flips it.
+_NEGATION_WINDOW = 3
+# VADER's valence scale.
+_VALENCE_LIMIT = 4.0
+
+# Typographic apostrophes and quotes -> ASCII, because VADER's negation list is ASCII only.
+_TYPOGRAPHIC = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"'}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceScore:
+    """One sentence of a mention and its VADER compound score (-1..1)."""
+
+    text: str
+    compound: float
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """The sentiment verdict on one mention."""
+
+    compound: float  # combined text score, -1..1
+    label: str  # 'negative' | 'neutral' | 'positive' (rating decides when given)
+    text_label: str  # label from the text alone
+    rating_conflict: bool
+    driver: str | None  # the sentence that drove the label (None for empty text)
+    sentences: tuple[SentenceScore, ...]
+    urgent: bool
+    urgent_phrases: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data files
+
+
+def load_domain_lexicon(path: Path = DOMAIN_LEXICON_PATH) -> tuple[dict[str, float], frozenset[str]]:
+    """Read the domain lexicon YAML: returns ``(entries, intensifiers)``.
+
+    ``entries`` maps lower-case words and phrases to valences on VADER's -4..+4 scale (the
+    file's ``words`` and ``phrases`` sections merged); ``intensifiers`` is the file's
+    ``intensifiers`` list. Raises ``ValueError`` naming the bad entry.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with 'words', 'phrases', 'intensifiers'")
+    entries: dict[str, float] = {}
+    for section in ("words", "phrases"):
+        entries.update(validate_lexicon(data.get(section) or {}, source=f"{path}: {section}"))
+    for word in entries:
+        if (" " in word) != (word in (data.get("phrases") or {})):
+            raise ValueError(f"{path}: {word!r} is in the wrong section (phrases have spaces)")
+    intensifiers = frozenset(str(word).lower() for word in data.get("intensifiers") or ())
+    return entries, intensifiers
+
+
+def validate_lexicon(entries: Mapping[str, float], source: str = "extra_lexicon") -> dict[str, float]:
+    """Return ``entries`` with lower-cased, whitespace-normalized keys and float valences.
+
+    Raises ``ValueError`` for an empty key or a valence that is not a number in -4..+4.
+    """
+    if not isinstance(entries, Mapping):
+        raise ValueError(f"{source}: expected a mapping of word or phrase -> valence")
+    clean: dict[str, float] = {}
+    for key, value in entries.items():
+        phrase = " ".join(str(key).lower().split())
+        if not phrase:
+            raise ValueError(f"{source}: empty word or phrase")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            raise ValueError(f"{source}: valence of {key!r} must be a number, got {value!r}")
+        if not -_VALENCE_LIMIT <= value <= _VALENCE_LIMIT:
+            raise ValueError(f"{source}: valence of {key!r} must be within -4..+4, got {value}")
+        clean[phrase] = float(value)
+    return clean
+
+
+def load_urgent_phrases(path: Path = URGENT_PHRASES_PATH) -> list[str]:
+    """Read the urgent phrases file: one phrase a line, ``#`` starts a comment."""
+    phrases = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        phrase = line.split("#", 1)[0].strip()
+        if phrase:
+            phrases.append(phrase)
+    return phrases
+
+
+# ---------------------------------------------------------------------------------------------
+# Phrase rules inside VADER
+
+
+# "#" in a phrase stands for a number; "#N+" for a number of at least N ("waited #20+ minutes").
+_NUMBER_WORDS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
+    "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60,
+    "ninety": 90, "several": 3, "many": 3,
+}  # fmt: skip
+_NUMBER_SLOT = re.compile(r"#(?:(\d+)\+)?")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)?\+?")
+_PUNCTUATION = string.punctuation
+
+
+def _number_value(token: str) -> float | None:
+    """The value of a number token ("45", "45+", "forty-five", "an"), else None."""
+    if token in _NUMBER_WORDS:
+        return _NUMBER_WORDS[token]
+    if _DIGITS.fullmatch(token):
+        return float(token.rstrip("+").replace(",", "."))
+    return None
+
+
+# A slot is either a set of words or a number with a minimum (None: any number).
+_Slot = frozenset[str] | float | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    text: str
+    valence: float
+    slots: tuple[_Slot, ...]
+    numeric: tuple[bool, ...]  # per slot: is it a number slot
+
+
+class _PhraseRules:
+    """Multi-word lexicon entries, matched over a sentence's tokens.
+
+    Phrase syntax: words separated by spaces; ``a|b`` in a slot means either word; ``#`` means
+    a number (digits or a number word), ``#N+`` a number of at least N. At each token the
+    longest phrase that matches wins, and matching resumes after it.
+    """
+
+    def __init__(self, phrases: Mapping[str, float]):
+        self._by_first: dict[str, list[_Phrase]] = {}
+        self._number_first: list[_Phrase] = []
+        keys: set[str] = set()
+        for text, valence in phrases.items():
+            words = text.split()
+            slots: list[_Slot] = []
+            numeric: list[bool] = []
+            for word in words:
+                number = _NUMBER_SLOT.fullmatch(word)
+                numeric.append(number is not None)
+                if number is None:
+                    slots.append(frozenset(word.split("|")))
+                else:
+                    slots.append(float(number.group(1)) if number.group(1) else None)
+            phrase = _Phrase(text, valence, tuple(slots), tuple(numeric))
+            if numeric[0]:
+                self._number_first.append(phrase)
+            else:
+                for word in slots[0]:
+                    self._by_first.setdefault(word, []).append(phrase)
+            keys.update(self._key_slot(phrase))
+        for candidates in self._by_first.values():
+            candidates.sort(key=lambda p: -len(p.slots))  # longest first
+        self._number_first.sort(key=lambda p: -len(p.slots))
+        # Most sentences hold none of the phrases: one set test rules them out before any
+        # Python-level loop over their tokens.
+        self._keys = frozenset(keys)
+        # VADER strips punctuation from every token longer than two characters once stripped,
+        # so only keys of two characters or less can hide behind punctuation ("no.").
+        self._short_keys = any(len(k) <= 2 for k in keys)
+
+    @staticmethod
+    def _key_slot(phrase: _Phrase) -> frozenset[str]:
+        """The words of the phrase's most specific word slot: one of them must be a token."""
+        literal = [slot for slot, num in zip(phrase.slots, phrase.numeric) if not num]
+        if not literal:
+            raise ValueError(f"phrase {phrase.text!r} needs at least one word that is not a number")
+        # The slot whose shortest word is longest (long words also keep no punctuation in
+        # VADER's tokens); on a tie the later slot, as phrase endings are the rarer words.
+        return max(reversed(literal), key=lambda words: min(map(len, words)))
+
+    @staticmethod
+    def _matches(phrase: _Phrase, tokens: list[str], start: int) -> bool:
+        if start + len(phrase.slots) > len(tokens):
+            return False
+        for offset, (slot, numeric) in enumerate(zip(phrase.slots, phrase.numeric)):
+            # VADER leaves punctuation on tokens of two characters or less ("me.", "it!").
+            token = tokens[start + offset].strip(_PUNCTUATION) or tokens[start + offset]
+            if numeric:
+                value = _number_value(token)
+                if value is None or (slot is not None and value < slot):
+                    return False
+            elif token not in slot:
+                return False
+        return True
+
+    def apply(self, lowered: list[str], sentiments: list[float]) -> None:
+        """Give each phrase found in the sentence its valence, in place of its words' valence.
+
+        ``lowered`` are VADER's tokens of the sentence in lower case and ``sentiments`` VADER's
+        per-token valences (modified in place). A negation within the three tokens before a
+        phrase flips its valence, as VADER does for single words.
+        """
+        if self._keys.isdisjoint(lowered) and (
+            not self._short_keys
+            or self._keys.isdisjoint(t.strip(_PUNCTUATION) for t in lowered if len(t) <= 3)
+        ):
+            return
+        i = 0
+        while i < len(lowered):
+            token = lowered[i].strip(_PUNCTUATION) or lowered[i]
+            candidates = self._by_first.get(token, ())
+            if self._number_first and _number_value(token) is not None:
+                candidates = sorted([*candidates, *self._number_first], key=lambda p: -len(p.slots))
+            for phrase in candidates:
+                if self._matches(phrase, lowered, i):
+                    valence = phrase.valence
+                    if negated(lowered[max(0, i - _NEGATION_WINDOW) : i]):
+                        valence *= N_SCALAR
+                    length = len(phrase.slots)
+                    sentiments[i] = valence
+                    sentiments[i + 1 : i + length] = [0.0] * (length - 1)
+                    i += length - 1
+                    break
+            i += 1
+
+
+class _DomainAnalyzer(SentimentIntensityAnalyzer):
+    """VADER with a domain lexicon, phrase rules and intensifier words.
+
+    Single words go into this instance's own copy of VADER's lexicon. Phrase and intensifier
+    rules run in ``_but_check``: it is the one step of ``polarity_scores`` that receives both
+    the sentence's tokens and their valences (one per token), before they are summed, so
+    overriding it adds the rules without copying any of VADER's code.
+    """
+
+    def __init__(self, words: Mapping[str, float], phrases: _PhraseRules, intensifiers: frozenset[str]):
+        super().__init__()
+        self.lexicon = dict(self.lexicon)  # never touch a lexicon another analyzer may share
+        self.lexicon.update(words)
+        self._phrase_rules = phrases
+        self._intensifiers = intensifiers
+
+    def _but_check(self, words_and_emoticons, sentiments):
+        lowered = " ".join(words_and_emoticons).lower().split(" ")
+        if self._intensifiers and not self._intensifiers.isdisjoint(lowered):
+            self._apply_intensifiers(lowered, sentiments)
+        self._phrase_rules.apply(lowered, sentiments)
+        return super()._but_check(words_and_emoticons, sentiments)
+
+    def _apply_intensifiers(self, lowered: list[str], sentiments: list[float]) -> None:
+        for i in range(len(lowered) - 1):
+            if lowered[i] in self._intensifiers and lowered[i + 1] in self.lexicon and sentiments[i + 1]:
+                sentiments[i] = 0.0
+                sentiments[i + 1] += math.copysign(B_INCR, sentiments[i + 1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Urgency
+
+
+_WORD = re.compile(r"\w+")
+# Splitting on punctuation and whitespace gives the same words as \w+ for the prefilter below,
+# at half the cost of a regex findall.
+_PUNCTUATION_TO_SPACE = str.maketrans({c: " " for c in string.punctuation + "\u2018\u2019\u201c\u201d"})
+
+
+class _UrgentMatcher:
+    """Finds urgent phrases: case-insensitive, on word boundaries, any apostrophe style."""
+
+    def __init__(self, phrases: Iterable[str]):
+        self._canonical: dict[str, str] = {}
+        patterns = []
+        first_words: set[str] = set()
+        for phrase in phrases:
+            words = phrase.lower().translate(_TYPOGRAPHIC).split()
+            if not words:
+                continue
+            key = " ".join(words)
+            if key in self._canonical:
+                continue
+            self._canonical[key] = phrase.strip()
+            # Any run of whitespace between words; any apostrophe style inside them.
+            patterns.append(r"\s+".join(re.escape(w).replace("'", "['\u2018\u2019\u02bc]") for w in words))
+            first_words.add(_WORD.match(key).group() if _WORD.match(key) else "")
+        patterns.sort(key=len, reverse=True)
+        # A lookahead, so that overlapping phrases ("got sick" in "got sick after") all count.
+        self._regex = (
+            re.compile(r"(?<!\w)(?=((?:" + "|".join(patterns) + r"))(?!\w))", re.IGNORECASE)
+            if patterns
+            else None
+        )
+        # Most mentions hold no urgent phrase: finding none of the phrases' first words among
+        # the text's words is much cheaper than the full regex. ("" means: always run it.)
+        self._first_words = None if "" in first_words else frozenset(first_words)
+
+    def find(self, *texts: str) -> tuple[str, ...]:
+        """Return the listed phrases found in ``texts``, each once, in order of appearance."""
+        if self._regex is None:
+            return ()
+        found: dict[str, None] = {}
+        for text in texts:
+            if self._first_words is not None and self._first_words.isdisjoint(
+                text.lower().translate(_PUNCTUATION_TO_SPACE).split()
+            ):
+                continue
+            for match in self._regex.finditer(text):
+                key = " ".join(match.group(1).lower().translate(_TYPOGRAPHIC).split())
+                found.setdefault(self._canonical[key])
+        return tuple(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# Combination and labels
+
+
+def combine_sentences(
+    scores: Sequence[SentenceScore], strong_negative: float = STRONG_NEGATIVE
+) -> tuple[float, SentenceScore | None]:
+    """Combine sentence scores into one text score; return ``(compound, driving sentence)``.
+
+    Rule: if the most negative sentence scores at or below ``strong_negative``, the text takes
+    its score and it is the driver (a clear complaint is never averaged away); otherwise the text
+    score is the mean of the sentence scores weighted by their own absolute value (neutral filler
+    does not dilute), where a sentence followed by one that opens with "but"/"however" weighs
+    half. The driver is then the strongest sentence on the side of the result (the first one
+    when all are neutral).
+    """
+    if not scores:
+        return 0.0, None
+    if len(scores) == 1:
+        return scores[0].compound, scores[0]
+    weights = [1.0] * len(scores)
+    for i in range(1, len(scores)):
+        opener = scores[i].text.split(None, 1)[0].lower()
+        if opener in _CONTRAST_OPENERS:
+            weights[i - 1] = _CONTRAST_FACTOR
+    weighted = [s.compound * w for s, w in zip(scores, weights)]
+    worst = min(range(len(scores)), key=weighted.__getitem__)
+    if weighted[worst] <= strong_negative:
+        return weighted[worst], scores[worst]
+    total = sum(abs(v) for v in weighted)
+    if total == 0.0:
+        return 0.0, scores[0]
+    compound = sum(v * abs(v) for v in weighted) / total
+    if compound < 0:
+        return compound, scores[worst]
+    best = max(range(len(scores)), key=weighted.__getitem__)
+    return compound, scores[best]
+
+
+def rating_label(rating: float) -> str:
+    """Label from a star rating on the 1..5 scale: <= 2 negative, >= 4 positive, else neutral."""
+    if isinstance(rating, bool) or not isinstance(rating, (int, float)) or not 1.0 <= rating <= 5.0:
+        raise ValueError(f"rating must be a number from 1 to 5, got {rating!r}")
+    if rating <= RATING_NEGATIVE_MAX:
+        return NEGATIVE
+    if rating >= RATING_POSITIVE_MIN:
+        return POSITIVE
+    return NEUTRAL
+
+
+def _label(compound: float, negative_threshold: float, positive_threshold: float) -> str:
+    if compound <= negative_threshold:
+        return NEGATIVE
+    if compound >= positive_threshold:
+        return POSITIVE
+    return NEUTRAL
+
+
+@functools.cache
+def _plain_analyzer() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def plain_vader_label(text: str, neg: float = -0.05, pos: float = 0.05) -> str:
+    """Label ``text`` with bare VADER on the whole text (the baseline to compare against)."""
+    return _label(_plain_analyzer().polarity_scores(text)["compound"], neg, pos)
+
+
+# ---------------------------------------------------------------------------------------------
+# The scorer
+
+
+class SentimentScorer:
+    """Scores mentions: VADER per sentence with the domain rules, star ratings and urgency.
+
+    ``extra_lexicon`` adds or overrides words and phrases (valence on VADER's -4..+4 scale;
+    a key with a space is a phrase). ``urgent_phrases`` replaces the shipped urgent phrase list
+    (None keeps it) and ``extra_urgent_phrases`` adds to it.
+    """
+
+    def __init__(
+        self,
+        negative_threshold: float = -0.05,
+        positive_threshold: float = 0.05,
+        extra_lexicon: Mapping[str, float] | None = None,
+        urgent_phrases: Sequence[str] | None = None,
+        extra_urgent_phrases: Sequence[str] = (),
+    ):
+        if not -1.0 <= negative_threshold < positive_threshold <= 1.0:
+            raise ValueError(
+                "thresholds must satisfy -1 <= negative_threshold < positive_threshold <= 1, "
+                f"got {negative_threshold} and {positive_threshold}"
+            )
+        self.negative_threshold = negative_threshold
+        self.positive_threshold = positive_threshold
+        entries, intensifiers = load_domain_lexicon()
+        entries.update(validate_lexicon(extra_lexicon or {}))
+        words = {k: v for k, v in entries.items() if " " not in k}
+        phrases = {k: v for k, v in entries.items() if " " in k}
+        self._analyzer = _DomainAnalyzer(words, _PhraseRules(phrases), intensifiers)
+        if isinstance(urgent_phrases, str) or isinstance(extra_urgent_phrases, str):
+            raise ValueError("urgent phrases must be a sequence of phrases, not one string")
+        base = load_urgent_phrases() if urgent_phrases is None else list(urgent_phrases)
+        self._urgent = _UrgentMatcher([*base, *extra_urgent_phrases])
+
+    def score_sentence(self, sentence: str) -> float:
+        """VADER compound of one sentence with the domain rules applied."""
+        if not sentence.isascii():  # isascii is O(1); translate is not
+            sentence = sentence.translate(_TYPOGRAPHIC)
+        return self._analyzer.polarity_scores(sentence)["compound"]
+
+    def score(self, text: str, title: str | None = None, rating: float | None = None) -> Score:
+        """Score one mention's plain ``text`` (and ``title``), letting a 1..5 ``rating`` decide.
+
+        Raises ``ValueError`` when ``rating`` is not a number from 1 to 5.
+        """
+        pieces = split_sentences(title) if title else []
+        pieces += split_sentences(text)
+        sentences = tuple(SentenceScore(p, self.score_sentence(p)) for p in pieces)
+        compound, driver = combine_sentences(sentences)
+        compound = round(compound, 4)
+        text_label = _label(compound, self.negative_threshold, self.positive_threshold)
+        if rating is None:
+            label, conflict = text_label, False
+        else:
+            label = rating_label(rating)
+            conflict = (label == POSITIVE and compound <= -CONFLICT_MARGIN) or (
+                label == NEGATIVE and compound >= CONFLICT_MARGIN
+            )
+        found = self._urgent.find(title, text) if title else self._urgent.find(text)
+        return Score(
+            compound=compound,
+            label=label,
+            text_label=text_label,
+            rating_conflict=conflict,
+            driver=driver.text if driver else None,
+            sentences=sentences,
+            urgent=bool(found),
+            urgent_phrases=found,
+        )
