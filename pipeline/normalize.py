@@ -284,10 +284,10 @@ def canonical_url(url: str) -> str:
 
     Unwraps redirect wrappers and AMP caches (see ``unwrap_redirect``); lowercases scheme and host;
     drops default ports, the fragment, tracking parameters (``TRACKING_PARAMS`` and the
-    ``utm_``/``pk_``/``mtm_``/``hsa_`` families) and the AMP rendering (``amp.`` host taken as ``www.``, ``/amp``
-    path segment, ``.amp`` suffix, ``?amp``, ``outputType=amp``); sorts the query, normalizes
-    percent-encoding, punycodes the host, and drops the path's trailing slash. Anything that is
-    not an http(s) URL comes back stripped but otherwise untouched.
+    ``utm_``/``pk_``/``mtm_``/``hsa_`` families) and the AMP rendering (``amp.`` host, taken for
+    ``www.``; ``/amp`` path segment; ``.amp`` suffix; ``?amp``; ``outputType=amp``); sorts the
+    query, normalizes percent-encoding, punycodes the host, and drops the path's trailing slash.
+    Anything that is not an http(s) URL comes back stripped but otherwise untouched.
     """
     if not isinstance(url, str):
         return ""

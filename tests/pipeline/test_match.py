@@ -33,9 +33,8 @@ def test_apostrophe_variants_match(text: str) -> None:
     assert JOES.matches(text)
     [match] = JOES.find(text)
     assert match.keyword == "Joe's Donuts"
-    assert text[match.start : match.end].lower().replace("donuts", "") in {
-        "joe's ", "joe’s ", "joe‘s ", "joeʼs ", "joe`s ", "joe´s ", "joes ",
-    }
+    written = text[text.lower().index("joe") : text.lower().index("donuts") + len("donuts")]
+    assert text[match.start : match.end] == written
 
 
 def test_keyword_without_apostrophe_does_not_find_the_apostrophe_form() -> None:
