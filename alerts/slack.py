@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-from slack_sdk.http_retry.builtin_interval_calculator import BackoffRetryIntervalCalculator
-from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 from mentionwatch.config import SlackSettings
 from mentionwatch.errors import DeliveryError
@@ -21,27 +21,17 @@ from mentionwatch.errors import DeliveryError
 POST_INTERVAL = 1.0
 
 
-class ServerErrorRetryHandler(RetryHandler):
-    """Retry 5xx answers with backoff: Slack's own outages are usually short."""
-
-    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
-                   error: Exception | None = None) -> bool:
-        return response is not None and response.status_code >= 500
-
-
 def make_client(settings: SlackSettings, timeout: int = 15) -> WebClient:
     assert settings.token is not None
     client = WebClient(token=settings.token.get_secret_value(), base_url=settings.api_url, timeout=timeout)
     backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
-    client.retry_handlers.extend(
-        [
-            RateLimitErrorRetryHandler(max_retry_count=3),  # honours Retry-After
-            ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
-        ]
-    )
-    # The default connection handler retries once; allow a little more, with backoff.
-    client.retry_handlers[:] = [h for h in client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)]
-    client.retry_handlers.append(ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff))
+    # 429s wait as long as Retry-After says; 5xx and dropped connections are retried with backoff.
+    # Whatever still fails stays in the outbox for the next run.
+    client.retry_handlers = [
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
+        ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=backoff),
+    ]
     return client
 
 

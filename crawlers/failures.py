@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+import re
+from http import HTTPStatus
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError, TimeoutError
@@ -36,32 +47,50 @@ def bot_wall(response: Response) -> str | None:
     return None
 
 
+def http_reason(response: Response) -> str:
+    """'HTTP 404 Not Found', a named bot wall, or a rate limit with the wait the server asked for."""
+    wall = bot_wall(response)
+    if wall:
+        return wall
+    try:
+        phrase = HTTPStatus(response.status).phrase
+    except ValueError:
+        phrase = ""
+    reason = f"HTTP {response.status} {phrase}".strip()
+    retry_after = response.headers.get(b"Retry-After")
+    if response.status in (429, 503) and retry_after:
+        reason += f" (asked to retry after {retry_after.decode('latin-1')[:40]})"
+    return reason
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.3g} MB" if n >= 1024 * 1024 else f"{n / 1024:.3g} KB"
+
+
 def describe_failure(failure: Failure) -> str:
     """A short reason a person can act on, e.g. 'HTTP 404 Not Found' or 'timed out after 30s'."""
     exc = failure.value
     if failure.check(HttpError):
-        response = exc.response
-        wall = bot_wall(response)
-        if wall:
-            return wall
-        from http import HTTPStatus
-
-        try:
-            phrase = HTTPStatus(response.status).phrase
-        except ValueError:
-            phrase = ""
-        return f"HTTP {response.status} {phrase}".strip()
-    if failure.check(DNSLookupError):
+        return http_reason(exc.response)
+    if failure.check(DNSLookupError, CannotResolveHostError):
         return "DNS lookup failed (no such host)"
-    if failure.check(TimeoutError) or "TimeoutError" in type(exc).__name__:
-        return "timed out"
-    if failure.check(ConnectionRefusedError):
+    if failure.check(TimeoutError, DownloadTimeoutError) or "TimeoutError" in type(exc).__name__:
+        seconds = re.search(r"longer than ([\d.]+) seconds", str(exc))
+        return f"timed out after {float(seconds.group(1)):g}s" if seconds else "timed out"
+    if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
         return "connection refused"
+    if failure.check(DownloadCancelledError):
+        limit = re.search(r"max size \((\d+)\)", str(exc))
+        if limit:
+            return f"response too large (over the {_size(int(limit.group(1)))} limit, crawler.max_response_mb)"
+        return "download cancelled"
+    if failure.check(ResponseDataLossError) or "DataLoss" in str(exc):
+        return "response cut short (the connection closed before the announced length)"
     if failure.check(IgnoreRequest):
         message = str(exc) or "request ignored"
         return "forbidden by robots.txt" if "robots.txt" in message else message
-    if failure.check(ResponseNeverReceived, ResponseFailed):
-        reasons = getattr(exc, "reasons", [])
+    if failure.check(ResponseNeverReceived, ResponseFailed, DownloadFailedError):
+        reasons = getattr(exc, "reasons", None) or getattr(exc.__cause__, "reasons", None) or []
         detail = reasons[0].getErrorMessage() if reasons else str(exc)
-        return f"connection lost: {detail}"
+        return f"connection lost: {detail}"[:300]
     return f"{type(exc).__name__}: {exc}"[:300]

@@ -39,6 +39,8 @@ def crawler_settings(config: CrawlerSettings, extra: dict[str, Any] | None = Non
             "DOWNLOAD_MAXSIZE": int(config.max_response_mb * 1024 * 1024),
             "RETRY_TIMES": config.retries,
             "AUTOTHROTTLE_ENABLED": config.autothrottle,
+            # mentionwatch configures logging itself (stderr, redacted, -v levels).
+            "LOG_INSTALL_ROOT_HANDLER": False,
             **(extra or {}),
         },
         priority="cmdline",
@@ -51,7 +53,7 @@ def crawl(targets: list[CrawlTarget], settings: ScrapySettings) -> None:
     by_type: dict[str, list[CrawlTarget]] = defaultdict(list)
     for target in targets:
         by_type[target.source.type].append(target)  # type: ignore[attr-defined]
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     for source_type, group in by_type.items():
         process.crawl(SPIDERS[source_type], targets=group)
     if by_type:

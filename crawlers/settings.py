@@ -14,9 +14,12 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 USER_AGENT = f"mentionwatch/{__version__} (+https://github.com/mentionwatch/mentionwatch)"
 ROBOTSTXT_OBEY = True
 
-CONCURRENT_REQUESTS = 16
+# Politeness is per site (CONCURRENT_REQUESTS_PER_DOMAIN, AutoThrottle's per-site delay); the
+# total only bounds our own resources, and must leave room for many distinct sites at once.
+CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 AUTOTHROTTLE_ENABLED = True
+# The delay each site starts with; AutoThrottle then follows the site's own latency.
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
@@ -28,8 +31,20 @@ DOWNLOAD_WARNSIZE = 0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# Scrapy's RetryMiddleware retries at once and ignores Retry-After; ours waits (middlewares.py).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.PoliteRetryMiddleware": 550,
+}
+RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry without Retry-After; doubles each time
+RETRY_BACKOFF_MAX = 60.0
+# A server asking for a longer pause than this is tried again on the next run, not waited for.
+RETRY_AFTER_MAX = 120.0
 
 COOKIES_ENABLED = False
+# No listening ports: a cron job needs neither the telnet console nor remote control.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "crawlers.logformatter.QuietLogFormatter"

@@ -74,9 +74,9 @@ def cli() -> None:
 def run(settings: Settings, quiet: bool) -> None:
     """Crawl every source, store new mentions, and alert about the negative ones.
 
-    Ends with one summary line. Exits 1 when a source failed or an alert could not be
-    delivered (it stays pending for the next run), so cron mails you only about trouble.
-    A run that finds another one in progress exits 0 and says it skipped.
+    Ends with one summary line. Sources that failed, and alerts Slack did not accept, are
+    printed on stderr (so cron mails them), recorded, and retried on the next run; the run
+    still exits 0. A run that finds another one in progress exits 0 and says it skipped.
 
     \b
     Example:
@@ -99,8 +99,6 @@ def run(settings: Settings, quiet: bool) -> None:
         click.echo(f"failed: {label}: {reason}", err=True)
     if summary.alert_error:
         click.echo(f"alerts: {summary.alert_error} ({summary.alerts_pending} pending for the next run)", err=True)
-    if not summary.ok:
-        sys.exit(1)
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -171,13 +169,14 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:
-    table = Table("id", "business", "source", "label", "score", "published", "title or text", box=None)
+    table = Table("id", "business", "source", "label", "score", "published", box=None)
+    table.add_column("title or text", no_wrap=True, overflow="ellipsis", max_width=80)
     for r in records:
         score = f"{r['sentiment']:+.2f}" if r["sentiment"] is not None else ""
         summary = (r["title"] or r["text"] or "")[:80]
         table.add_row(str(r["id"]), r["business"], r["source_type"], r["label"] or "", score,
                       (r["published_at"] or "")[:16], summary)
-    Console(highlight=False).print(table)
+    Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
     if not records:
         click.echo("No mentions stored yet. Run `mentionwatch run` first.", err=True)
 
@@ -196,7 +195,7 @@ def check(settings: Settings) -> None:
     """
     from mentionwatch.checks import run_checks
 
-    if not run_checks(settings, Console(highlight=False)):
+    if not run_checks(settings, Console(highlight=False, soft_wrap=True)):
         sys.exit(1)
 
 

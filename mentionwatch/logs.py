@@ -43,11 +43,11 @@ def setup_logging(verbosity: int) -> logging.Handler:
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # The level is on the handler: Scrapy resets its own loggers to DEBUG when a crawl starts.
+    handler.setLevel(level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Scrapy's per-request chatter is only for -vv.
-    logging.getLogger("scrapy").setLevel(level if verbosity >= 2 else max(level, logging.WARNING))
     return handler
 
 

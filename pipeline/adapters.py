@@ -40,6 +40,10 @@ class PipelineContext:
     writer: MentionWriter
     seen: set[tuple[str, str]] = field(default_factory=set)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> PipelineContext:
+        # Scrapy deep-copies its settings per crawler; every crawler must share this one context.
+        return self
+
 
 class _Stage:
     def __init__(self, context: PipelineContext):

@@ -1,0 +1,136 @@
+"""The CLI as a user runs it: help, exit codes, errors, check, demo, the run lock."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from mentionwatch.localserver import LocalHTTPServer
+from tests.conftest import MENTIONWATCH, business, feed_fixture, run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+COMMANDS = ["run", "mentions", "check", "demo"]
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    listed = run_cli("--help").stdout
+    for command in COMMANDS:
+        assert re.search(rf"^\s+{command}\s", listed, re.M), f"{command} missing from --help"
+        result = run_cli(command, "--help")
+        assert result.returncode == 0
+        assert "Example" in result.stdout, f"{command} --help has no example"
+        assert f"`mentionwatch {command}`" in readme, f"{command} is not documented in README.md"
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.S)
+    install_and_run, install_and_test = blocks[0], blocks[1]
+    assert install_and_run.endswith("mentionwatch run") and "\n" not in install_and_run
+    assert "pytest" in install_and_test and "\n" not in install_and_test
+    assert readme.index(install_and_test) < readme.index("## ")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    # CI runs the same install and test, inside its own fresh virtualenv.
+    assert "pip install -q -e '.[test]' && python -m pytest" in ci
+    assert "pip install -q -e '.[test]' && .venv/bin/python -m pytest" in install_and_test
+
+
+def test_usage_errors_exit_2_and_invalid_config_exits_1_before_touching_the_database(tmp_path):
+    assert run_cli("mentions", "--format", "xml").returncode == 2
+    assert run_cli("no-such-command").returncode == 2
+    config = tmp_path / "config.yaml"
+    config.write_text("database: sqlite:///never.db\nbusinesses: []\n", encoding="utf-8")
+    for command in ("run", "check", "mentions"):
+        result = run_cli(command, "--config", str(config))
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"Error: {config}: businesses: List should have at least 1 item")
+        assert result.stdout == ""
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_missing_config_file_is_named(tmp_path):
+    result = run_cli("run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: config.yaml: no such file (pass --config PATH or set MENTIONWATCH_CONFIG)"
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text("businesses: 3\n")
+    result = run_cli("check", cwd=tmp_path, env={"MENTIONWATCH_CONFIG": str(elsewhere)})
+    assert result.returncode == 1 and "elsewhere.yaml: businesses" in result.stderr
+
+
+def test_check_tests_the_slack_token_without_printing_it(web, slack, workspace):
+    workspace.write_config(
+        slack={"token": "${TOKEN}", "api_url": slack.api_url},
+        businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])],
+    )
+    good = workspace.cli("check", env={"TOKEN": "xoxb-very-secret"})
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "slack: token works" in good.stdout
+    assert "Joe's Donuts" in good.stdout and "never crawled" in good.stdout
+    bad = workspace.cli("check", "-vv", env={"TOKEN": "not-a-token-secret"})
+    assert bad.returncode == 1
+    assert "invalid_auth" in bad.stdout
+    for output in (good.stdout, good.stderr, bad.stdout, bad.stderr):
+        assert "very-secret" not in output and "not-a-token-secret" not in output
+    assert len(slack.calls("auth.test")) == 2
+
+
+def test_check_shows_the_last_error_of_a_failing_source(web, workspace):
+    workspace.write_config(crawler={"retries": 0},
+                           businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/gone.xml"}])])
+    workspace.cli("run")
+    result = workspace.cli("check")
+    assert "failing for 1 runs: HTTP 404 Not Found" in result.stdout
+
+
+def test_mentions_formats_and_filters(web, workspace):
+    web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    workspace.write_config(alerts={"max_age_days": 36500},
+                           businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])])
+    workspace.cli("run")
+    csv_out = workspace.cli("mentions", "--format", "csv", "--label", "negative").stdout.splitlines()
+    assert csv_out[0].startswith("id,business,source_type,url,title,text,author,published_at")
+    assert len(csv_out) == 2 and "charged them twice" in csv_out[1]
+    table = workspace.cli("mentions").stdout
+    assert "opens second shop" in table and "charged them twice" in table
+    assert workspace.cli("mentions", "--since", "2026-11-23T09:00:00", "--format", "json").stdout.count("\n") == 1
+    assert workspace.cli("mentions", "--business", "Nobody", "--format", "json").stdout == ""
+    assert workspace.cli("mentions", "--since", "yesterday").returncode == 2
+
+
+def test_demo_runs_offline_and_shows_the_alerts(tmp_path):
+    result = run_cli("demo", cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Posted to the local Slack (2 messages)" in result.stdout
+    assert "sick after eating" in result.stdout
+    assert "waited 40 minutes" in result.stdout
+    assert "recipe" not in result.stdout.split("Posted to the local Slack")[1]
+
+
+def test_a_run_that_finds_another_in_progress_skips_and_exits_0(workspace):
+    from mentionwatch.lock import run_lock
+
+    workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": "http://127.0.0.1:9/x.xml"}])])
+    with run_lock(f"sqlite:///{workspace.database}"):
+        result = workspace.cli("run")
+    assert result.returncode == 0
+    assert result.stdout.startswith("skipped: another mentionwatch run holds")
+    assert not workspace.cli("run").stdout.startswith("skipped")  # the lock was released
+
+
+def test_two_runs_started_at_once_never_double_post(slack, workspace):
+    # A slow site keeps the first run busy while the second one starts.
+    with LocalHTTPServer(latency=2.0) as slow_site:
+        slow_site.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+        workspace.write_config(
+            slack={"token": "xoxb-t", "api_url": slack.api_url}, alerts={"max_age_days": 36500},
+            businesses=[business(sources=[{"type": "feed", "url": f"{slow_site.url}/news.xml"}])],
+        )
+        command = [str(MENTIONWATCH), "run", "--config", str(workspace.config)]
+        runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = [p.communicate(timeout=120)[0] for p in runs]
+    assert [p.returncode for p in runs] == [0, 0]
+    assert sum(out.startswith("skipped: another mentionwatch run holds") for out in outputs) == 1
+    assert len(slack.posted) == 1
