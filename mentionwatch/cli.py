@@ -199,6 +199,75 @@ def check(settings: Settings) -> None:
         sys.exit(1)
 
 
+def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--config for commands that only score: without a config file they use the defaults."""
+
+    @click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+        help="config.yaml whose alerts thresholds and scoring lexicon to use (default: as for run; "
+        "built-in defaults when there is none).",
+    )
+    @wraps(command)
+    def wrapper(config_path: str | None, **kwargs: Any) -> Any:
+        from mentionwatch.config import config_path as resolve_config
+        from mentionwatch.runner import make_scorer
+
+        setup_logging(0)
+        path = resolve_config(config_path)
+        settings = load_settings(path) if config_path or path.exists() else None
+        return command(make_scorer(settings), **kwargs)
+
+    return wrapper
+
+
+@cli.command()
+@scorer_option
+@click.argument("text")
+@click.option("--title", help="A title, scored with the text as the pipeline does.")
+@click.option("--rating", type=click.FloatRange(1, 5), help="Star rating on a 1..5 scale; it decides the label.")
+def score(scorer: Any, text: str, title: str | None, rating: float | None) -> None:
+    """Score TEXT as the pipeline would: label, score, and the per-sentence breakdown.
+
+    \b
+    Example:
+      mentionwatch score "Great coffee, but the cashier was rude and my order was cold."
+    """
+    result = scorer.score(text, title=title, rating=rating)
+    click.echo(f"label: {result.label}")
+    click.echo(f"score: {result.compound:+.4f} (text alone: {result.text_label})")
+    if rating is not None:
+        click.echo(f"rating: {rating:g} stars{' (disagrees strongly with the text)' if result.rating_conflict else ''}")
+    if result.urgent:
+        click.echo(f"urgent: {', '.join(result.urgent_phrases)}")
+    click.echo("sentences:")
+    for sentence in result.sentences:
+        marker = "  <- drove the label" if sentence.text == result.driver else ""
+        click.echo(f"  {sentence.compound:+.4f}  {sentence.text}{marker}")
+
+
+@cli.command(name="eval")
+@scorer_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def evaluate(scorer: Any, file: str) -> None:
+    """Measure the scorer on a labeled file; print one JSON object.
+
+    FILE is tab-separated with a header row and the columns `text` and `label` (negative,
+    neutral or positive; other columns are ignored). Prints count, negative_f1, macro_f1,
+    per-class precision / recall / f1, and texts_per_second.
+
+    \b
+    Example:
+      mentionwatch eval ../shared/data/sentiment-dev/movie.tsv
+    """
+    from pipeline.evaluate import evaluate_file
+
+    try:
+        result = evaluate_file(file, scorer)
+    except ValueError as exc:
+        raise MentionwatchError(str(exc)) from None
+    click.echo(json.dumps(result))
+
+
 @cli.command()
 @click.option("-v", "--verbose", count=True, help="More log output on stderr.")
 @click.option("--keep", type=click.Path(file_okay=False), help="Keep the demo's config and database in this folder.")

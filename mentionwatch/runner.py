@@ -51,7 +51,10 @@ class RunSummary:
         )
 
 
-def make_scorer(settings: Settings) -> SentimentScorer:
+def make_scorer(settings: Settings | None) -> SentimentScorer:
+    """The scorer the pipeline uses: config's thresholds and lexicon, or the defaults."""
+    if settings is None:
+        return SentimentScorer()
     return SentimentScorer(
         negative_threshold=settings.alerts.threshold,
         positive_threshold=settings.alerts.positive_threshold,
@@ -75,7 +78,8 @@ def run_once(settings: Settings, console: Console) -> RunSummary:
         writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days)),
     )
     crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
-                                                       "MENTIONWATCH_CONTEXT": context}))
+                                                       "MENTIONWATCH_CONTEXT": context}),
+          credentials=settings.credentials)
     context.writer.flush()
     counts = context.writer.counts
 

@@ -10,7 +10,7 @@ from mentionwatch.localserver import LocalHTTPServer
 from tests.conftest import MENTIONWATCH, business, feed_fixture, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = ["run", "mentions", "check", "demo"]
+COMMANDS = ["run", "mentions", "check", "demo", "score", "eval"]
 
 
 def test_every_command_has_help_with_an_example_and_is_in_the_readme():

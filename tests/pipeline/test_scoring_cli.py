@@ -1,0 +1,73 @@
+"""`mentionwatch score` and `mentionwatch eval`, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_cli
+
+BURIED_COMPLAINT = (
+    "I love the coffee here and the pastries are always fresh. The staff are lovely. "
+    "But last Tuesday I got food poisoning after eating the cream donut and was sick all night."
+)
+
+
+def test_score_prints_label_score_and_the_sentence_that_drove_it(tmp_path):
+    result = run_cli("score", BURIED_COMPLAINT, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "label: negative"
+    assert lines[1].startswith("score: -")
+    assert "urgent: food poisoning" in lines
+    driver = [line for line in lines if line.endswith("<- drove the label")]
+    assert len(driver) == 1 and "food poisoning" in driver[0]
+    assert sum(1 for line in lines if line.startswith("  +")) == 2  # the two friendly sentences
+
+
+def test_score_with_a_rating_lets_the_stars_decide(tmp_path):
+    result = run_cli("score", "--rating", "1", "Lovely staff, great location.", cwd=tmp_path)
+    assert result.stdout.splitlines()[0] == "label: negative"
+    assert "(text alone: positive)" in result.stdout
+    assert "disagrees strongly with the text" in result.stdout
+
+
+def test_score_uses_the_lexicon_from_config(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "scoring:\n  lexicon:\n    glorpy: -2.5\n"
+        "businesses:\n  - name: X\n    keywords: [X]\n    sources:\n      - {type: feed, url: 'http://127.0.0.1/f'}\n",
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "no-config-here"
+    elsewhere.mkdir()
+    plain = run_cli("score", "The fries were glorpy.", cwd=elsewhere)
+    custom = run_cli("score", "The fries were glorpy.", "--config", str(config))
+    assert plain.stdout.splitlines()[0] == "label: neutral"
+    assert custom.stdout.splitlines()[0] == "label: negative"
+
+
+def test_eval_prints_one_json_object_with_the_metrics(tmp_path):
+    data = tmp_path / "labeled.tsv"
+    data.write_text(
+        "id\ttext\tlabel\n"
+        "1\tThe food was cold and the waiter was rude.\tnegative\n"
+        "2\tAbsolutely wonderful staff, we will be back!\tpositive\n"
+        "3\tThe shop opens at nine on weekdays.\tneutral\n"
+        "4\tTerrible. Never again.\tnegative\n",
+        encoding="utf-8",
+    )
+    result = run_cli("eval", str(data), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["count"] == 4
+    assert metrics["negative_f1"] == 1.0 and metrics["recall"]["negative"] == 1.0
+    assert set(metrics["f1"]) == {"negative", "neutral", "positive"}
+    assert 0 <= metrics["macro_f1"] <= 1 and metrics["texts_per_second"] > 0
+
+
+def test_eval_rejects_a_file_without_the_columns(tmp_path):
+    data = tmp_path / "bad.tsv"
+    data.write_text("sentence\tsentiment\nok\tpositive\n", encoding="utf-8")
+    result = run_cli("eval", str(data), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ") and "missing text, label" in result.stderr
