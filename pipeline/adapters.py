@@ -15,7 +15,13 @@ from scrapy.exceptions import DropItem, NotConfigured
 from crawlers.items import MentionItem
 from crawlers.target import CrawlTarget
 from pipeline.match import BusinessMatcher
-from pipeline.normalize import canonical_url, content_hash, html_to_text, text_fingerprint
+from pipeline.normalize import (
+    canonical_url,
+    content_hash,
+    fingerprint_is_distinctive,
+    html_to_text,
+    text_fingerprint,
+)
 from pipeline.record import MentionRecord
 from pipeline.sentiment import SentimentScorer
 from pipeline.writer import MentionWriter
@@ -76,7 +82,9 @@ class NormalizeStage(_Stage):
             author=(item.author or "").strip() or None,
             published_at=item.published_at,
             rating=item.rating,
-            fingerprint=text_fingerprint(title, text),
+            # Short texts ("Great coffee!") are alike by chance, not the same story: only a
+            # distinctive text may merge with another mention by its fingerprint.
+            fingerprint=text_fingerprint(title, text) if fingerprint_is_distinctive(title, text) else None,
             content_hash=content_hash(title, text, item.rating),
         )
 
@@ -88,7 +96,8 @@ class MatchStage(_Stage):
         source = self.context.targets[record.source_id].source
         if source.needs_match:
             matcher = self.context.matchers[record.business]
-            if not matcher.matches(f"{record.title or ''}\n{record.text}"):
+            # " | " ends a name, so a keyword cannot straddle the title and the text.
+            if not matcher.matches(f"{record.title or ''} | {record.text}"):
                 raise DropItem("does not mention the business")
         return record
 

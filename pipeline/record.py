@@ -23,6 +23,7 @@ class MentionRecord:
     author: str | None
     published_at: datetime | None
     rating: float | None
-    fingerprint: str
+    fingerprint: str | None
+    """None when the text is too short to tell one story from another."""
     content_hash: str
     score: Score | None = None

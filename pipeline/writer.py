@@ -97,7 +97,7 @@ class MentionWriter:
             for row in session.execute(
                 select(Mention.id, Mention.fingerprint).where(
                     Mention.business_id == business_id,
-                    Mention.fingerprint.in_({r.fingerprint for r in records}),
+                    Mention.fingerprint.in_({r.fingerprint for r in records if r.fingerprint}),
                 )
             )
         }
@@ -110,10 +110,11 @@ class MentionWriter:
                 if existing.content_hash != record.content_hash:
                     self._update(session, existing, record, now)
                 continue
-            if record.fingerprint in by_fingerprint or record.fingerprint in pending_fingerprints:
+            if record.fingerprint and (record.fingerprint in by_fingerprint or record.fingerprint in pending_fingerprints):
                 sightings.append((record.fingerprint, record))
                 continue
-            pending_fingerprints[record.fingerprint] = record
+            if record.fingerprint:
+                pending_fingerprints[record.fingerprint] = record
             new_rows.append(self._row(business_id, record, now))
             self.counts.new[record.source_id] += 1
             if record.score and record.score.label == "negative":
