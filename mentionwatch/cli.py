@@ -9,6 +9,7 @@ import csv
 import json
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from functools import wraps
 from typing import Any
@@ -86,8 +87,10 @@ def run(settings: Settings, quiet: bool) -> None:
     from mentionwatch.runner import run_once
 
     console = Console(highlight=False)
+    # A spinner for a person watching; nothing of the kind in cron's mail.
+    progress = Console(stderr=True).status("Crawling and scoring ...") if sys.stderr.isatty() else nullcontext()
     try:
-        with run_lock(settings.database_url()):
+        with run_lock(settings.database_url()), progress:
             summary = run_once(settings, console)
     except AlreadyRunning as exc:
         if not quiet:
