@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request
+from scrapy.http.request import NO_CALLBACK
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.asyncio import sleep
@@ -85,6 +86,12 @@ def parse_rate_limit_reset(value: bytes | str | None, now: float | None = None) 
     return max(0.0, number - current) if number > 1e9 else max(0.0, number)
 
 
+def _is_robots_txt(request: Request) -> bool:
+    # robots.txt is asked for once per site by Scrapy's RobotsTxtMiddleware; when the site is
+    # down, retrying it too would only double the wait before the page's own retries.
+    return request.callback is NO_CALLBACK and urlparse_cached(request).path == "/robots.txt"
+
+
 def pace_key(request: Request) -> str:
     return request.meta.get("pace_key") or urlparse_cached(request).hostname or ""
 
@@ -125,6 +132,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         self._note_rate_limit(request, response)
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
+        if _is_robots_txt(request):
+            return response
         if bot_wall(response):
             return response
         wait = parse_retry_after(response.headers.get(b"Retry-After")) if response.status in RETRY_AFTER_CODES else None
@@ -144,6 +153,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         return retry
 
     def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        if _is_robots_txt(request):
+            return None
         retry = super().process_exception(request, exception)
         if isinstance(retry, Request):
             retry.meta["not_before"] = time.monotonic() + self._backoff(retry)

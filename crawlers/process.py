@@ -7,19 +7,31 @@ businesses that watch the same site.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
+from crawlers.items import MentionItem
+from crawlers.spiders.appstore import AppStoreSpider
 from crawlers.spiders.base import MentionSpider
+from crawlers.spiders.bluesky import BlueskySpider
 from crawlers.spiders.feed import FeedSpider
+from crawlers.spiders.hackernews import HackerNewsSpider
+from crawlers.spiders.html import HtmlSpider
+from crawlers.spiders.mastodon import MastodonSpider
+from crawlers.spiders.reddit import RedditSpider
+from crawlers.spiders.reviews import ReviewsSpider
 from crawlers.target import CrawlTarget
 from mentionwatch import __version__
-from mentionwatch.config import CrawlerSettings
+from mentionwatch.config import CrawlerSettings, Credentials
 
 SPIDERS: dict[str, type[MentionSpider]] = {
-    "feed": FeedSpider,
+    spider.source_type: spider
+    for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
+                   AppStoreSpider, BlueskySpider)
 }
 
 
@@ -48,13 +60,25 @@ def crawler_settings(config: CrawlerSettings, extra: dict[str, Any] | None = Non
     return settings
 
 
-def crawl(targets: list[CrawlTarget], settings: ScrapySettings) -> None:
-    """Crawl every target, blocking until done. Outcomes are written into the targets."""
+def crawl(
+    targets: list[CrawlTarget],
+    settings: ScrapySettings,
+    credentials: Credentials | None = None,
+    on_item: Callable[[MentionItem], None] | None = None,
+) -> None:
+    """Crawl every target, blocking until done. Outcomes are written into the targets.
+
+    `credentials` go to the spiders that log in (reddit, mastodon, bluesky); `on_item` sees every
+    item that passed the item pipelines (all of them when none are configured).
+    """
     by_type: dict[str, list[CrawlTarget]] = defaultdict(list)
     for target in targets:
         by_type[target.source.type].append(target)  # type: ignore[attr-defined]
     process = CrawlerProcess(settings)
     for source_type, group in by_type.items():
-        process.crawl(SPIDERS[source_type], targets=group)
+        crawler = process.create_crawler(SPIDERS[source_type])
+        if on_item is not None:
+            crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
+        process.crawl(crawler, targets=group, credentials=credentials or Credentials())
     if by_type:
         process.start()

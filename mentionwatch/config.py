@@ -103,6 +103,9 @@ class RedditSource(SourceBase):
     query: str
     subreddit: str | None = None
     comments: bool = True
+    """With a subreddit: also read its newest comments (search itself finds only posts)."""
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    """Pace of requests to Reddit; default 9 a minute without OAuth (the limit is 10), 60 with."""
 
     def identity(self) -> str:
         return f"reddit:{self.subreddit or ''}:{self.query}:{self.url or ''}"

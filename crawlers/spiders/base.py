@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any, ClassVar
 
@@ -11,8 +12,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.failures import bot_wall, describe_failure
+from crawlers.items import MentionItem
 from crawlers.target import CrawlTarget
-from mentionwatch.config import Source, SourceBase
+from mentionwatch.config import Credentials, Source
 
 _SOURCE = TypeAdapter(Source)
 
@@ -20,18 +22,30 @@ _SOURCE = TypeAdapter(Source)
 class MentionSpider(Spider):
     """Base of the source spiders. Subclasses implement `first_requests` and their callbacks.
 
-    Run by `mentionwatch run` it gets `targets` (every source of its type); run by hand
-    (`scrapy crawl feed -a url=...`) it builds one target from the `-a` arguments.
+    Run by `mentionwatch run` it gets `targets` (every source of its type) and the configured
+    `credentials`; run by hand (`scrapy crawl feed -a url=...`) it builds one target from the
+    `-a` arguments, and credentials from the environment as config.yaml would.
     """
 
     source_type: ClassVar[str]
+    # Spiders of documented APIs (JSON search endpoints, XRPC) are API clients, not crawlers:
+    # their access rules are the API's terms and rate limits, which they keep. Spiders that read
+    # web pages (feeds, review pages, any page) obey robots.txt.
+    obeys_robots_txt: ClassVar[bool] = True
 
-    def __init__(self, targets: list[CrawlTarget] | None = None, business: str = "(scrapy crawl)", **kwargs: Any):
+    def __init__(
+        self,
+        targets: list[CrawlTarget] | None = None,
+        business: str = "(scrapy crawl)",
+        credentials: Credentials | None = None,
+        **kwargs: Any,
+    ):
         if targets is None:
             targets = [self._target_from_arguments(business, kwargs)]
             kwargs = {}
         super().__init__(**kwargs)
         self.targets = targets
+        self.credentials = credentials if credentials is not None else Credentials()
 
     def _target_from_arguments(self, business: str, arguments: dict[str, Any]) -> CrawlTarget:
         arguments = {k: v for k, v in arguments.items() if k not in ("name", "_job")}
@@ -43,12 +57,21 @@ class MentionSpider(Spider):
         return CrawlTarget(business=business, source=source)
 
     async def start(self) -> AsyncIterator[Request]:
-        for target in self.targets:
-            for request in self.first_requests(target):
-                yield request
+        for request in self.start_requests_for(self.targets):
+            yield request
+
+    def start_requests_for(self, targets: list[CrawlTarget]) -> Iterable[Request]:
+        """The first requests of every target; spiders that share a login override this."""
+        for target in targets:
+            try:
+                yield from self.first_requests(target)
+            except ValueError as exc:  # a source that cannot even be asked (no credentials, ...)
+                target.fail(str(exc))
 
     def first_requests(self, target: CrawlTarget) -> Iterable[Request]:
         raise NotImplementedError
+
+    # -- requests
 
     def request(
         self,
@@ -57,9 +80,16 @@ class MentionSpider(Spider):
         callback: Callable[..., Any],
         *,
         conditional: bool = True,
+        step: str | None = None,
+        shared_by: list[CrawlTarget] | None = None,
         **kwargs: Any,
     ) -> Request:
-        """A request for `target` that revalidates with the validators of the last fetch."""
+        """A request for `target` that revalidates with the validators of the last fetch.
+
+        `step` names what the request is for when that is not obvious ("login"); a failure then
+        reads "login: HTTP 401 Unauthorized". `shared_by` lists further targets that fail with
+        this request (a login shared by several sources).
+        """
         headers = dict(kwargs.pop("headers", {}) or {})
         known = target.validators.get(url, {}) if conditional else {}
         if known.get("etag"):
@@ -68,6 +98,12 @@ class MentionSpider(Spider):
             headers["If-Modified-Since"] = known["last_modified"]
         meta = dict(kwargs.pop("meta", {}) or {})
         meta["handle_httpstatus_list"] = [304]
+        if not self.obeys_robots_txt:
+            meta["dont_obey_robotstxt"] = True
+        if step:
+            meta["step"] = step
+        if shared_by:
+            meta["shared_by"] = [t for t in shared_by if t is not target]
         return Request(
             url,
             callback=self._guarded(callback),
@@ -80,26 +116,46 @@ class MentionSpider(Spider):
             **kwargs,
         )
 
+    def item(self, target: CrawlTarget, **fields: Any) -> MentionItem:
+        """A MentionItem of this spider's type for `target`."""
+        return MentionItem(business=target.business, source_id=target.source_id,
+                           source_type=self.source_type, **fields)
+
+    # -- responses
+
+    def not_modified(self, response: Response, target: CrawlTarget, **kwargs: Any) -> Iterable[Any]:
+        """Called instead of the callback for a 304; may yield requests (the next known page)."""
+        return ()
+
     def _guarded(self, callback: Callable[..., Any]) -> Callable[..., Any]:
         """Wrap a parse callback: 304s are skipped, parse errors fail only their source."""
 
         def guarded(response: Response, target: CrawlTarget, **kwargs: Any) -> Iterable[Any]:
             target.responses += 1
+            failing = [target, *response.meta.get("shared_by", ())]
             if response.status == 304:
                 target.not_modified += 1
+                yield from self.not_modified(response, target, **kwargs)
                 return
             wall = bot_wall(response)
             if wall:
-                target.fail(wall)
+                for t in failing:
+                    t.fail(wall)
                 return
             try:
                 for result in callback(response, target, **kwargs) or ():
-                    if not isinstance(result, Request):
+                    if isinstance(result, MentionItem):
                         target.fetched += 1
                     yield result
             except Exception as exc:  # one broken page must not stop the other sources
                 self.logger.warning("%s: cannot parse %s: %r", target.label, response.url, exc)
-                target.fail(f"cannot parse {response.url}: {type(exc).__name__}: {exc}"[:300])
+                step = response.meta.get("step")
+                reason = f"{step}: " if step else ""
+                # Our own ValueErrors carry a readable reason; anything else is named by its type.
+                detail = str(exc) if type(exc) is ValueError and str(exc) else f"{type(exc).__name__}: {exc}"
+                reason += f"cannot parse {response.url}: {detail}"
+                for t in failing:
+                    t.fail(reason[:300])
                 return
             self.remember_validators(target, response)
 
@@ -118,7 +174,21 @@ class MentionSpider(Spider):
             }
 
     def _on_error(self, failure: Failure) -> None:
-        target: CrawlTarget = failure.request.cb_kwargs["target"]  # type: ignore[attr-defined]
+        request = failure.request  # type: ignore[attr-defined]
+        target: CrawlTarget = request.cb_kwargs["target"]
         reason = describe_failure(failure)
-        self.logger.warning("%s: %s (%s)", target.label, reason, failure.request.url)  # type: ignore[attr-defined]
-        target.fail(reason)
+        step = request.meta.get("step")
+        if step:
+            reason = f"{step}: {reason}"
+        self.logger.warning("%s: %s (%s)", target.label, reason, request.url)
+        for t in (target, *request.meta.get("shared_by", ())):
+            t.fail(reason)
+
+
+def json_body(response: Response) -> Any:
+    """The response's JSON; a truncated or malformed body is a parse error with a short reason."""
+    try:
+        return json.loads(response.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        kind = "empty response" if not response.body.strip() else "not valid JSON (truncated or malformed)"
+        raise ValueError(f"{kind}: {exc}"[:200]) from None

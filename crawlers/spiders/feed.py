@@ -1,10 +1,9 @@
-"""RSS 0.9x/1.0/2.0 and Atom feeds, parsed with feedparser."""
+"""RSS 0.9x/1.0/2.0 and Atom feeds, parsed with feedparser: news searches, Google Alerts, blogs."""
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -16,15 +15,16 @@ from crawlers.items import MentionItem
 from crawlers.spiders.base import MentionSpider
 from crawlers.target import CrawlTarget
 from mentionwatch.config import FeedSource
+from pipeline.normalize import to_utc, unwrap_redirect
 
 
 def feed_url(source: FeedSource) -> str:
-    """The source's own URL, or a news search feed for its query."""
+    """The source's own URL, or a news search feed for its query (Google News, or Bing News)."""
     if source.url:
         return source.url
     query = quote_plus(f'"{source.query}"')
     if source.engine == "bing":
-        return f"https://www.bing.com/news/search?q={query}&format=rss"
+        return f"https://www.bing.com/news/search?q={query}&format=rss&mkt={source.language}"
     language = source.language
     return (
         f"https://news.google.com/rss/search?q={query}"
@@ -33,6 +33,12 @@ def feed_url(source: FeedSource) -> str:
 
 
 class FeedSpider(MentionSpider):
+    """One mention per feed entry.
+
+    Aggregators (Google News, Bing News, Google Alerts) wrap each article's link in a redirect
+    through their own site; the article's own URL is stored wherever the link carries it.
+    """
+
     name = "feed"
     source_type = "feed"
 
@@ -52,14 +58,12 @@ class FeedSpider(MentionSpider):
             link = entry.get("link") or entry.get("id")
             if not link:
                 continue
-            yield MentionItem(
-                business=target.business,
-                source_id=target.source_id,
-                source_type="feed",
-                url=response.urljoin(link),
+            yield self.item(
+                target,
+                url=unwrap_redirect(response.urljoin(link)),
                 title=entry.get("title"),
                 text=_entry_body(entry),
-                author=entry.get("author"),
+                author=_entry_author(entry),
                 published_at=_entry_date(entry),
             )
 
@@ -72,10 +76,24 @@ def _entry_body(entry: Any) -> str:
     return entry.get("summary") or ""
 
 
+def _entry_author(entry: Any) -> str | None:
+    """The writer, else the publisher an aggregator names (<source> in Google News, Bing's
+    <News:Source>)."""
+    if entry.get("author"):
+        return entry["author"]
+    source = entry.get("source") or {}
+    return source.get("title") or entry.get("news_source") or None
+
+
 def _entry_date(entry: Any) -> datetime | None:
     """feedparser's parsed dates are UTC struct_times; the crawl time is never used instead."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+        moment = to_utc(entry.get(key))
+        if moment is not None:
+            return moment
+    # Dates feedparser could not read ("23/11/2026 10:00", other languages) are tried again.
+    for key in ("published", "updated", "created"):
+        moment = to_utc(entry.get(key))
+        if moment is not None:
+            return moment
     return None

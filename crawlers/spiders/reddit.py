@@ -1,0 +1,164 @@
+"""Reddit search through its JSON listings: posts, and comments where a listing gives them."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from scrapy import Request
+from scrapy.http import Response
+from w3lib.url import add_or_replace_parameter
+
+from crawlers.incremental import Watermark
+from crawlers.spiders.base import MentionSpider, json_body
+from crawlers.target import CrawlTarget
+from mentionwatch.config import RedditSource
+from pipeline.normalize import to_utc
+
+WEB = "https://www.reddit.com"
+OAUTH_API = "https://oauth.reddit.com"
+# Reddit allows about 10 requests a minute without OAuth, 100 with it; stay under both.
+UNAUTHENTICATED_PER_MINUTE = 9.0
+AUTHENTICATED_PER_MINUTE = 60.0
+MAX_PAGES = 3
+PAGE_SIZE = 100
+
+
+def listing_urls(source: RedditSource, api: str) -> dict[str, str]:
+    """The listings to read, by cursor key: the search, and a subreddit's newest comments."""
+    if source.url:
+        return {"search": source.url}
+    suffix = ".json" if api == WEB else ""  # oauth.reddit.com answers JSON without it
+    query = quote(source.query)
+    if source.subreddit:
+        sub = quote(source.subreddit.removeprefix("r/"))
+        urls = {"search": f"{api}/r/{sub}/search{suffix}?q={query}&restrict_sr=on&sort=new&limit={PAGE_SIZE}&raw_json=1"}
+        if source.comments:
+            # Search does not find comments; a subreddit's comment listing does, and the
+            # pipeline keeps the ones that name the business.
+            urls["comments"] = f"{api}/r/{sub}/comments{suffix}?limit={PAGE_SIZE}&raw_json=1"
+        return urls
+    return {"search": f"{api}/search{suffix}?q={query}&sort=new&limit={PAGE_SIZE}&raw_json=1"}
+
+
+def token_url(api_url: str) -> str:
+    """Reddit hands out tokens on www.reddit.com; a self-hosted stand-in on its own origin."""
+    parts = urlsplit(api_url)
+    host = "www.reddit.com" if parts.hostname == "oauth.reddit.com" else parts.netloc
+    return f"{parts.scheme}://{host}/api/v1/access_token"
+
+
+class RedditSpider(MentionSpider):
+    """Posts (and comments) matching `query:`, optionally in one `subreddit:`, newest first.
+
+    Without OAuth credentials it reads www.reddit.com's public JSON at under ten requests a
+    minute; with `reddit_client_id` / `reddit_client_secret` it logs in with the client
+    credentials grant and reads oauth.reddit.com. Each run reads only what is newer than the
+    newest item of the last run, paging back (`after`) until it reaches it.
+    """
+
+    name = "reddit"
+    source_type = "reddit"
+    obeys_robots_txt = False
+
+    def start_requests_for(self, targets: list[CrawlTarget]) -> Iterable[Request]:
+        client_id = self.credentials.reddit_client_id
+        secret = self.credentials.reddit_client_secret
+        if not (client_id and secret):
+            for target in targets:
+                yield from self.search_requests(target, WEB, token=None)
+            return
+        # One token for every reddit source of the run, from the token endpoint of the first.
+        first = targets[0]
+        api = _api_base(first.source) or OAUTH_API  # type: ignore[arg-type]
+        basic = base64.b64encode(f"{client_id.get_secret_value()}:{secret.get_secret_value()}".encode()).decode()
+        yield self.request(
+            first, token_url(api), self.parse_token, conditional=False, step="reddit login", shared_by=targets,
+            method="POST", body="grant_type=client_credentials",
+            headers={"Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"},
+            cb_kwargs={"targets": targets},
+        )
+
+    def parse_token(self, response: Response, target: CrawlTarget, targets: list[CrawlTarget]) -> Iterable[Request]:
+        answer = json_body(response)
+        token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not token:
+            raise ValueError(f"no access_token in the answer ({str(answer.get('error', 'no error given'))[:80]})"
+                             if isinstance(answer, dict) else "no access_token in the answer")
+        for each in targets:
+            yield from self.search_requests(each, _api_base(each.source) or OAUTH_API, token=token)  # type: ignore[arg-type]
+
+    def search_requests(self, target: CrawlTarget, api: str, token: str | None) -> Iterable[Request]:
+        source: RedditSource = target.source  # type: ignore[assignment]
+        for key, url in listing_urls(source, api).items():
+            yield self.listing_request(target, url, key, token, page=1)
+
+    def listing_request(self, target: CrawlTarget, url: str, key: str, token: str | None, page: int) -> Request:
+        source: RedditSource = target.source  # type: ignore[assignment]
+        per_minute = source.requests_per_minute or (AUTHENTICATED_PER_MINUTE if token else UNAUTHENTICATED_PER_MINUTE)
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"bearer {token}"
+        return self.request(
+            target, url, self.parse_listing, headers=headers,
+            # All reddit requests of the run share one pace, whichever host they go to.
+            meta={"pace_key": "reddit", "min_interval": 60.0 / per_minute},
+            cb_kwargs={"key": key, "token": token, "page": page},
+        )
+
+    def parse_listing(self, response: Response, target: CrawlTarget, key: str, token: str | None,
+                      page: int) -> Iterable[Any]:
+        listing = json_body(response)
+        if not isinstance(listing, dict) or listing.get("kind") != "Listing":
+            raise ValueError("not a Reddit listing")
+        data = listing.get("data") or {}
+        watermark = Watermark(target, key)
+        reached_known = False
+        source: RedditSource = target.source  # type: ignore[assignment]
+        for child in data.get("children") or ():
+            kind, post = child.get("kind"), child.get("data") or {}
+            created = post.get("created_utc")
+            name = post.get("name") or f"{kind}_{post.get('id')}"
+            if not isinstance(created, (int, float)) or kind not in ("t1", "t3"):
+                continue
+            if not watermark.is_new(created, name):
+                reached_known = True
+                continue
+            watermark.see(created, name)
+            if kind == "t1" and not source.comments:
+                continue
+            yield self._mention(target, kind, post)
+        after = data.get("after")
+        if after and not reached_known and not watermark.first_run and page < MAX_PAGES:
+            next_url = add_or_replace_parameter(response.request.url, "after", after)  # type: ignore[union-attr]
+            yield self.listing_request(target, next_url, key, token, page + 1)
+
+    def _mention(self, target: CrawlTarget, kind: str, post: dict[str, Any]) -> Any:
+        author = post.get("author")
+        author = None if author in (None, "[deleted]") else f"u/{author}"
+        published = to_utc(post.get("created_utc"))
+        permalink = post.get("permalink") or (
+            f"/comments/{post.get('id')}" if kind == "t3"
+            else f"/comments/{str(post.get('link_id', '')).removeprefix('t3_')}/_/{post.get('id')}"
+        )
+        if kind == "t3":
+            text = post.get("selftext_html") or post.get("selftext") or ""
+            if not text and post.get("url") and not post.get("is_self"):
+                text = post["url"]  # a link post: what it links to is all there is
+            return self.item(target, url=WEB + permalink, title=post.get("title"),
+                             text=text, author=author, published_at=published)
+        title = post.get("link_title")
+        return self.item(target, url=WEB + permalink,
+                         title=f"Re: {title}" if title else None,
+                         text=post.get("body_html") or post.get("body") or "",
+                         author=author, published_at=published)
+
+
+def _api_base(source: RedditSource) -> str | None:
+    if not source.url:
+        return None
+    parts = urlsplit(source.url)
+    return f"{parts.scheme}://{parts.netloc}"
+
