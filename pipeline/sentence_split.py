@@ -32,6 +32,7 @@ _ABBREVIATIONS = frozenset(
 _BOUNDARY = re.compile(r"""([.!?\u2026]+["'\u201d\u2019)\]]*)[ \t]+|[\r\n]\s*""")
 _CLOSERS = "\"'\u201d\u2019)]"
 _TERMINATORS = ".!?\u2026"
+_ANY_MARK = re.compile(r"[.!?\u2026\r\n]")
 
 # The word right before a candidate ".": what decides whether it is an abbreviation.
 _LAST_WORD = re.compile(r"(\S+)$")
@@ -61,7 +62,7 @@ def split_sentences(text: str) -> list[str]:
     stripped = text.strip()
     # Fast path for the common one-sentence text: no terminator or line break before its end.
     body = stripped.rstrip(_TERMINATORS + _CLOSERS)
-    if not any(mark in body for mark in _TERMINATORS + "\n\r"):
+    if _ANY_MARK.search(body) is None:
         return [stripped] if stripped else []
     sentences: list[str] = []
     start = 0

@@ -1,0 +1,362 @@
+"""Sentiment scoring of reviews and social posts (pipeline.sentiment, pipeline.sentence_split)."""
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer, normalize
+
+from pipeline.sentence_split import split_sentences
+from pipeline.sentiment import (
+    SentenceScore,
+    SentimentScorer,
+    combine_sentences,
+    load_domain_lexicon,
+    load_urgent_phrases,
+    plain_vader_label,
+)
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "pipeline" / "data"
+
+
+@pytest.fixture(scope="module")
+def scorer() -> SentimentScorer:
+    return SentimentScorer()
+
+
+# --- sentence splitting --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Great food! Loved the staff. But the manager was rude?", ["Great food!", "Loved the staff.", "But the manager was rude?"]),
+        ("food was cold. staff was rude", ["food was cold.", "staff was rude"]),
+        ("Best tacos in town 🌮\nwill be back\n\n  10/10", ["Best tacos in town 🌮", "will be back", "10/10"]),
+        ("Dr. Smith fixed my tooth. No pain at all.", ["Dr. Smith fixed my tooth.", "No pain at all."]),
+        ("Shipped from the U.S. within a week, e.g. faster than promised.", ["Shipped from the U.S. within a week, e.g. faster than promised."]),
+        ("Paid $4.99. It broke the next day.", ["Paid $4.99.", "It broke the next day."]),
+        ('He said "never again." We agreed...', ['He said "never again."', "We agreed..."]),
+        ("", []),
+        ("   \n ", []),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+# --- the text score --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Still waiting for my refund, three weeks later.",
+        "I never received my order.",
+        "Ordered two weeks ago and it never arrived.",
+        "The food was cold.",
+        "The pizza arrived cold and soggy.",
+        "We waited 45 minutes for a table.",
+        "Waited two hours on hold.",
+        "Half an hour late, and no apology.",
+        "We won't be back.",
+        "Overcharged again.",
+        "Would give zero stars if I could.",
+        "Called three times, never heard back.",
+        "Took forever to get our drinks.",
+        "The fries were stale and the burger was bland.",
+        "Never again",
+    ],
+)
+def test_complaints_plain_vader_misses_are_negative(scorer, text):
+    assert plain_vader_label(text) != "negative"  # the case is one the domain rules must fix
+    assert scorer.score(text).label == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The service was super slow.",  # "super" is an intensifier here, not praise
+        "We don’t like the new menu.",  # curly apostrophe: VADER alone misses the negation
+        "I won’t be back.",
+    ],
+)
+def test_complaints_plain_vader_calls_positive_or_neutral(scorer, text):
+    assert plain_vader_label(text) != "negative"
+    assert scorer.score(text).label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("No complaints at all!", "positive"),
+        ("Not bad.", "positive"),
+        ("I was worried it would be cold but it was perfect.", "positive"),
+        ("I was worried it would be cold. But it was perfect.", "positive"),
+        ("The staff was not rude at all.", "positive"),
+        ("The beer was cold and the music was great.", "positive"),
+        ("Gluten free and dairy free options, everything delicious.", "positive"),
+        ("Slow cooked brisket was amazing.", "positive"),
+        ("Can't wait to come back!", "positive"),
+        ("We will be back.", "positive"),
+        ("We only waited 5 minutes for a table.", "neutral"),
+        ("Ordered the lunch menu on Tuesday.", "neutral"),
+    ],
+)
+def test_near_misses_are_not_negative(scorer, text, expected):
+    assert scorer.score(text).label == expected
+
+
+def test_negation_before_a_phrase_flips_it(scorer):
+    assert scorer.score("We will be back.").label == "positive"
+    assert scorer.score("No, I don't think we will be back.").label == "negative"
+
+
+def test_complaint_buried_in_a_long_friendly_post_drives_the_label(scorer):
+    friendly = (
+        "We came here for my sister's birthday and had a lovely evening. "
+        "The cocktails were creative and the dessert was fantastic. "
+        "The view over the harbour is stunning. "
+    )
+    complaint = "Unfortunately the waiter was rude to my mum when she asked for water."
+    text = friendly + complaint + " Otherwise a great night."
+    assert plain_vader_label(text) == "positive"  # the whole post averages the complaint away
+
+    result = scorer.score(text)
+
+    assert result.label == "negative"
+    assert result.driver == complaint
+    assert len(result.sentences) == 5
+    assert min(result.sentences, key=lambda s: s.compound).text == complaint
+    # Without the complaint the same post is positive, driven by its warmest sentence.
+    clean = scorer.score(friendly + "Otherwise a great night.")
+    assert clean.label == "positive"
+    assert clean.driver == "The cocktails were creative and the dessert was fantastic."
+
+
+def test_mild_gripe_in_a_friendly_post_is_not_a_complaint(scorer):
+    gripe = "The music was a bit too loud and the chairs were uncomfortable."
+    result = scorer.score(f"Lovely staff and great coffee. {gripe} Highly recommend!")
+    assert -0.45 < result.sentences[1].compound < -0.05  # a gripe, not a clear complaint
+    assert result.label == "positive"
+    assert result.driver == "Lovely staff and great coffee."
+
+
+def test_title_is_scored_with_the_body(scorer):
+    result = scorer.score("Ordered the lunch menu on Tuesday.", title="Never again")
+    assert result.label == "negative"
+    assert result.driver == "Never again"
+    assert [s.text for s in result.sentences] == ["Never again", "Ordered the lunch menu on Tuesday."]
+
+
+def test_empty_text(scorer):
+    result = scorer.score("")
+    assert (result.label, result.text_label, result.compound) == ("neutral", "neutral", 0.0)
+    assert result.driver is None
+    assert result.sentences == ()
+    assert not result.urgent
+    assert scorer.score("   ", rating=1.0).label == "negative"
+
+
+def test_sentence_scores_are_exposed(scorer):
+    result = scorer.score("Great pizza. Rude staff.")
+    assert [type(s) for s in result.sentences] == [SentenceScore, SentenceScore]
+    assert result.sentences[0].compound > 0 > result.sentences[1].compound
+
+
+# --- the combination rule --------------------------------------------------------------------
+
+
+def test_combination_rule():
+    s = [SentenceScore("a", 0.8), SentenceScore("b", -0.5), SentenceScore("c", 0.0)]
+    assert combine_sentences(s, strong_negative=-0.45) == (-0.5, s[1])
+    compound, driver = combine_sentences(s, strong_negative=-0.6)
+    # Mean weighted by strength: (0.8 * 0.8 - 0.5 * 0.5) / (0.8 + 0.5); the neutral one adds nothing.
+    assert compound == pytest.approx((0.64 - 0.25) / 1.3)
+    assert driver is s[0]
+    # A sentence opening with "But" halves the weight of the one before it.
+    contrast = [SentenceScore("It looked awful.", -0.6), SentenceScore("But it was perfect.", 0.5)]
+    compound, driver = combine_sentences(contrast, strong_negative=-0.45)
+    assert compound > 0
+    assert driver is contrast[1]
+    assert combine_sentences([]) == (0.0, None)
+    quiet = [SentenceScore("x", 0.0), SentenceScore("y", 0.0)]
+    assert combine_sentences(quiet) == (0.0, quiet[0])
+
+
+def test_strong_negative_is_configurable():
+    text = "Lovely staff and great coffee, best in town! The parking was terrible."
+    assert SentimentScorer().score(text).label == "negative"
+    assert SentimentScorer(strong_negative=-1.0).score(text).label == "positive"
+
+
+# --- ratings ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rating", "label"),
+    [(1.0, "negative"), (2.0, "negative"), (2.5, "neutral"), (3.0, "neutral"), (3.9, "neutral"), (4.0, "positive"), (5, "positive")],
+)
+def test_rating_decides_the_label(scorer, rating, label):
+    result = scorer.score("Ordered the lunch menu on Tuesday.", rating=rating)
+    assert result.label == label
+    assert result.text_label == "neutral"
+    assert not result.rating_conflict
+
+
+def test_five_stars_over_a_clear_complaint_is_a_conflict(scorer):
+    result = scorer.score("Terrible, rude staff and cold food. Never again.", rating=5.0)
+    assert result.label == "positive"
+    assert result.text_label == "negative"
+    assert result.rating_conflict
+
+
+def test_one_star_over_clear_praise_is_a_conflict(scorer):
+    result = scorer.score("Absolutely loved it, best pizza in town!", rating=1.0)
+    assert (result.label, result.text_label, result.rating_conflict) == ("negative", "positive", True)
+
+
+def test_agreeing_or_mild_disagreement_is_no_conflict(scorer):
+    assert not scorer.score("Absolutely loved it, best pizza in town!", rating=5.0).rating_conflict
+    assert not scorer.score("A bit slow on a busy night.", rating=4.0).rating_conflict
+    # Three stars are neutral: they contradict nothing.
+    assert not scorer.score("Terrible, rude staff and cold food.", rating=3.0).rating_conflict
+
+
+@pytest.mark.parametrize("rating", [0.0, 5.5, -1, math.nan, "5"])
+def test_rating_outside_one_to_five_is_refused(scorer, rating):
+    with pytest.raises(ValueError, match="rating"):
+        scorer.score("Fine.", rating=rating)
+
+
+# --- thresholds and the owner's lexicon ------------------------------------------------------
+
+
+def test_thresholds_are_constructor_arguments():
+    text = "The staff was rude."  # compound about -0.46
+    assert SentimentScorer().score(text).label == "negative"
+    assert SentimentScorer(negative_threshold=-0.5).score(text).label == "neutral"
+    assert SentimentScorer(positive_threshold=0.9).score("Nice place.").label == "neutral"
+
+
+@pytest.mark.parametrize(("neg", "pos"), [(0.1, 0.05), (-2.0, 0.05), (-0.05, 1.5)])
+def test_inconsistent_thresholds_are_refused(neg, pos):
+    with pytest.raises(ValueError, match="threshold"):
+        SentimentScorer(negative_threshold=neg, positive_threshold=pos)
+
+
+def test_extra_lexicon_adds_words_and_phrases():
+    plain = SentimentScorer()
+    owner = SentimentScorer(extra_lexicon={"Gouged": -2.5, "out of stock": -1.5, "slow": 0.0})
+    assert plain.score("They gouged us on the parking.").label == "neutral"
+    assert owner.score("They gouged us on the parking.").label == "negative"
+    assert plain.score("Out of stock again.").label == "neutral"
+    assert owner.score("Out of   stock again.").label == "negative"
+    # An owner's entry overrides a shipped one.
+    assert plain.score("Slow service.").label == "negative"
+    assert owner.score("Slow service.").label == "neutral"
+
+
+def test_extra_lexicon_stays_in_its_own_scorer():
+    SentimentScorer(extra_lexicon={"gouged": -2.5})
+    assert SentimentScorer().score("They gouged us.").label == "neutral"
+    assert "gouged" not in SentimentIntensityAnalyzer().lexicon
+
+
+@pytest.mark.parametrize(
+    ("lexicon", "message"),
+    [({"awful": 7}, "within -4..\\+4"), ({"awful": "bad"}, "must be a number"), ({"  ": -1}, "empty")],
+)
+def test_bad_extra_lexicon_is_refused(lexicon, message):
+    with pytest.raises(ValueError, match=message):
+        SentimentScorer(extra_lexicon=lexicon)
+
+
+# --- urgency ---------------------------------------------------------------------------------
+
+
+def test_urgent_phrases_mark_a_mention_whatever_its_score(scorer):
+    result = scorer.score("Great staff, they helped right away when my son had an allergic reaction.")
+    assert result.label == "positive"
+    assert result.urgent
+    assert result.urgent_phrases == ("allergic reaction",)
+
+
+def test_urgent_matching_ignores_case_and_whitespace_and_finds_overlaps(scorer):
+    result = scorer.score("I GOT SICK after eating here.\nProbably food\n poisoning.")
+    assert result.urgent_phrases == ("got sick", "sick after", "food poisoning")
+    assert result.label == "negative"
+
+
+def test_urgent_phrases_in_the_title_count(scorer):
+    result = scorer.score("Ordered the lunch menu on Tuesday.", title="Scam!")
+    assert result.urgent_phrases == ("scam",)
+
+
+def test_urgent_matching_needs_whole_words():
+    scorer = SentimentScorer(urgent_phrases=["sue", "can't breathe"])
+    assert not scorer.score("There was an issue with my order. I'll pursue it.").urgent
+    assert scorer.score("Sue's Café").urgent  # a name matches too: why bare "sue" is not shipped
+    assert scorer.score("I will sue.").urgent_phrases == ("sue",)
+    # Straight and curly apostrophes alike, in the text and in the list.
+    assert scorer.score("I can’t breathe near the paint fumes").urgent_phrases == ("can't breathe",)
+    assert SentimentScorer(urgent_phrases=["can’t breathe"]).score("can't  breathe").urgent
+
+
+def test_shipped_urgent_list_skips_a_name_like_sue(scorer):
+    assert not scorer.score("Sue at the front desk was lovely.").urgent
+    assert scorer.score("We will sue them.").urgent
+
+
+def test_urgent_list_can_be_replaced_or_extended():
+    assert not SentimentScorer(urgent_phrases=[]).score("Total scam.").urgent
+    extended = SentimentScorer(extra_urgent_phrases=["exposed wires"])
+    assert extended.score("There were exposed wires in the play area").urgent_phrases == ("exposed wires",)
+    assert extended.score("Total scam.").urgent_phrases == ("scam",)
+
+
+# --- the shipped data files ------------------------------------------------------------------
+
+
+def _instance(phrase: str) -> str:
+    """A concrete text for a lexicon phrase: first alternative of each slot, numbers filled in."""
+    words = []
+    for slot in phrase.split():
+        number = re.fullmatch(r"#(?:(\d+)\+)?", slot)
+        words.append((number.group(1) or "2") if number else slot.split("|")[0])
+    return " ".join(words)
+
+
+def test_every_shipped_lexicon_entry_takes_effect(scorer):
+    entries, intensifiers = load_domain_lexicon(DATA_DIR / "domain_lexicon.yaml")
+    assert len(entries) > 50 and intensifiers
+    for entry, valence in entries.items():
+        text = _instance(entry)
+        # A text made of the entry alone scores exactly the entry's valence, normalized as VADER
+        # does: proof that the entry parsed and its rule fired in place of its words' valence.
+        assert scorer.score(text).compound == pytest.approx(round(normalize(valence), 4)), text
+
+
+def test_every_shipped_intensifier_strengthens_the_next_word(scorer):
+    _, intensifiers = load_domain_lexicon(DATA_DIR / "domain_lexicon.yaml")
+    bad = scorer.score("The service was bad.").compound
+    for word in intensifiers:
+        assert scorer.score(f"The service was {word} bad.").compound < bad, word
+
+
+def test_every_shipped_urgent_phrase_is_found(scorer):
+    phrases = load_urgent_phrases(DATA_DIR / "urgent_phrases.txt")
+    assert len(phrases) > 30
+    for phrase in phrases:
+        assert scorer.score(f"Review: {phrase.upper()}, really.").urgent_phrases == (phrase,), phrase
+
+
+def test_lexicon_file_errors_name_the_entry(tmp_path):
+    bad = tmp_path / "lexicon.yaml"
+    bad.write_text("words:\n  awful: -9\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="awful"):
+        load_domain_lexicon(bad)
+    bad.write_text("words:\n  stopped working: -2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="wrong section"):
+        load_domain_lexicon(bad)
