@@ -10,6 +10,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawlers.incremental import Watermark
+from crawlers.items import plain_text_body
 from crawlers.links import item_url
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
@@ -84,7 +85,7 @@ class AppStoreSpider(MentionSpider):
                 url=item_url(f"https://apps.apple.com/{source.country.lower()}/app/id{source.app_id}?see-all=reviews",
                              review_id),
                 title=_label(entry, "title"),
-                text=_label(entry, "content") or "",
+                text=plain_text_body(_label(entry, "content")),
                 author=_label(entry, "author", "name"),
                 published_at=published,
                 rating=_stars(rating),

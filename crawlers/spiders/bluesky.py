@@ -13,6 +13,7 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.incremental import Watermark
+from crawlers.items import plain_text_body
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
 from mentionwatch.config import BlueskySource
@@ -116,7 +117,7 @@ class BlueskySpider(MentionSpider):
                 continue
             watermark.see(sort_at, post.get("uri", ""))
             author = post.get("author") if isinstance(post.get("author"), dict) else {}
-            yield self.item(target, url=url, text=str(record.get("text") or ""),
+            yield self.item(target, url=url, text=plain_text_body(str(record.get("text") or "")),
                             author=f"@{author['handle']}" if author.get("handle") else None,
                             published_at=created or indexed)
         cursor = answer.get("cursor")

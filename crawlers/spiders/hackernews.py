@@ -11,6 +11,7 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.incremental import Watermark
+from crawlers.items import plain_text_body
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
 from mentionwatch.config import HackerNewsSource
@@ -78,6 +79,6 @@ class HackerNewsSpider(MentionSpider):
             return self.item(target, url=ITEM + str(hit["objectID"]), title=f"Re: {story}" if story else None,
                              text=hit.get("comment_text") or "", author=hit.get("author"), published_at=published)
         # A link story has only its title (and the link); an Ask HN has text.
-        text = hit.get("story_text") or hit.get("url") or ""
+        text = hit.get("story_text") or plain_text_body(hit.get("url"))
         return self.item(target, url=ITEM + str(hit["objectID"]), title=hit.get("title"), text=text,
                          author=hit.get("author"), published_at=published)

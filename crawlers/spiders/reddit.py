@@ -12,6 +12,7 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.incremental import Watermark
+from crawlers.items import plain_text_body
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
 from mentionwatch.config import RedditSource
@@ -144,15 +145,16 @@ class RedditSpider(MentionSpider):
             else f"/comments/{str(post.get('link_id', '')).removeprefix('t3_')}/_/{post.get('id')}"
         )
         if kind == "t3":
-            text = post.get("selftext_html") or post.get("selftext") or ""
+            # The HTML rendering when the listing has it; the Markdown source is plain text.
+            text = post.get("selftext_html") or plain_text_body(post.get("selftext"))
             if not text and post.get("url") and not post.get("is_self"):
-                text = post["url"]  # a link post: what it links to is all there is
+                text = plain_text_body(post["url"])  # a link post: what it links to is all there is
             return self.item(target, url=WEB + permalink, title=post.get("title"),
                              text=text, author=author, published_at=published)
         title = post.get("link_title")
         return self.item(target, url=WEB + permalink,
                          title=f"Re: {title}" if title else None,
-                         text=post.get("body_html") or post.get("body") or "",
+                         text=post.get("body_html") or plain_text_body(post.get("body")),
                          author=author, published_at=published)
 
 
