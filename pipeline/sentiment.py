@@ -111,10 +111,11 @@ def load_domain_lexicon(path: Path = DOMAIN_LEXICON_PATH) -> tuple[dict[str, flo
         raise ValueError(f"{path}: expected a mapping with 'words', 'phrases', 'intensifiers'")
     entries: dict[str, float] = {}
     for section in ("words", "phrases"):
-        entries.update(validate_lexicon(data.get(section) or {}, source=f"{path}: {section}"))
-    for word in entries:
-        if (" " in word) != (word in (data.get("phrases") or {})):
-            raise ValueError(f"{path}: {word!r} is in the wrong section (phrases have spaces)")
+        part = validate_lexicon(data.get(section) or {}, source=f"{path}: {section}")
+        for entry in part:
+            if (" " in entry) != (section == "phrases"):
+                raise ValueError(f"{path}: {entry!r} is in the wrong section (phrases have spaces)")
+        entries.update(part)
     intensifiers = frozenset(str(word).lower() for word in data.get("intensifiers") or ())
     return entries, intensifiers
 
@@ -128,7 +129,7 @@ def validate_lexicon(entries: Mapping[str, float], source: str = "extra_lexicon"
         raise ValueError(f"{source}: expected a mapping of word or phrase -> valence")
     clean: dict[str, float] = {}
     for key, value in entries.items():
-        phrase = " ".join(str(key).lower().split())
+        phrase = " ".join(str(key).lower().translate(_TYPOGRAPHIC).split())
         if not phrase:
             raise ValueError(f"{source}: empty word or phrase")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
@@ -479,7 +480,8 @@ class SentimentScorer:
     """Scores mentions: VADER per sentence with the domain rules, star ratings and urgency.
 
     ``extra_lexicon`` adds or overrides words and phrases (valence on VADER's -4..+4 scale;
-    a key with a space is a phrase). ``urgent_phrases`` replaces the shipped urgent phrase list
+    a key with a space is a phrase, written as in ``data/domain_lexicon.yaml``: ``a|b`` for
+    either word in a slot, ``#`` for a number, ``#N+`` for a number of at least N). ``urgent_phrases`` replaces the shipped urgent phrase list
     (None keeps it) and ``extra_urgent_phrases`` adds to it. ``strong_negative`` is the
     sentence score at or below which one sentence makes the whole text negative (see
     ``combine_sentences``); -1 turns that rule off.
@@ -513,7 +515,7 @@ class SentimentScorer:
         if isinstance(urgent_phrases, str) or isinstance(extra_urgent_phrases, str):
             raise ValueError("urgent phrases must be a sequence of phrases, not one string")
         base = load_urgent_phrases() if urgent_phrases is None else list(urgent_phrases)
-        self._urgent = _UrgentMatcher([*base, *extra_urgent_phrases])
+        self._urgent = _UrgentMatcher([*base, *(extra_urgent_phrases or ())])
 
     def score_sentence(self, sentence: str) -> float:
         """VADER compound of one sentence with the domain rules applied."""

@@ -258,6 +258,14 @@ def test_extra_lexicon_adds_words_and_phrases():
     assert owner.score("Slow service.").label == "neutral"
 
 
+def test_extra_lexicon_phrases_use_the_shipped_syntax():
+    owner = SentimentScorer(extra_lexicon={"on|in hold|queue for #30+ minutes": -2.0, "Won’t Refund": -2.5})
+    assert owner.score("Was on hold for 40 minutes.").label == "negative"
+    assert owner.score("Was on hold for 5 minutes.").label == "neutral"
+    assert owner.score("In queue for forty minutes.").label == "negative"
+    assert owner.score("They won't refund the deposit.").compound < owner.score("They won't give back the deposit.").compound
+
+
 def test_extra_lexicon_stays_in_its_own_scorer():
     SentimentScorer(extra_lexicon={"gouged": -2.5})
     assert SentimentScorer().score("They gouged us.").label == "neutral"
