@@ -89,3 +89,61 @@ def _check_slack(settings: Settings, console: Console) -> bool:
         f"as {escape(str(response.get('user')))}; alerts go to {escape(slack.channel)}"
     )
     return True
+
+
+def fetch_sources(settings: Settings, console: Console) -> bool:
+    """`check --fetch`: crawl each source once and print what a run would find; store nothing.
+
+    Sources are fetched afresh (no ETag, no cursor), so the answer shows what each source holds
+    now. Prints one line per source: how many items, how many of them name the business (for
+    sources that must), and the newest of those; or why the source failed. Returns False when
+    any source failed.
+    """
+    from crawlers.items import MentionItem
+    from crawlers.process import crawl, crawler_settings
+    from crawlers.target import CrawlTarget
+    from pipeline.match import BusinessMatcher
+    from pipeline.normalize import html_to_text
+
+    targets: list[CrawlTarget] = []
+    for business in settings.businesses:
+        for source in business.sources:
+            # Ids only tie items to their target here; nothing is written to the store.
+            targets.append(CrawlTarget(business=business.name, source=source, source_id=len(targets)))
+    found: dict[int, list[MentionItem]] = {i: [] for i in range(len(targets))}
+
+    def collect(item: MentionItem) -> None:
+        found[item.source_id].append(item)  # type: ignore[index]
+
+    crawl(targets, crawler_settings(settings.crawler), credentials=settings.credentials, on_item=collect)
+
+    matchers = {b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses}
+    healthy = True
+    for index, target in enumerate(targets):
+        where = f"fetch {target.source.type} {escape(target.label)}"  # type: ignore[attr-defined]
+        if target.error:
+            console.print(f"{BAD} {where}: {escape(target.error)}")
+            healthy = False
+            continue
+        items = found[index]
+        kept = items
+        if target.source.needs_match:
+            matcher = matchers[target.business]
+            kept = [i for i in items if matcher.matches(f"{html_to_text(i.title or '')}\n{html_to_text(i.text)}")]
+        line = f"{OK} {where}: {len(items)} item{'' if len(items) == 1 else 's'}"
+        if target.source.needs_match:
+            line += f", {len(kept)} name the business"
+        newest = _newest(kept)
+        if newest is not None:
+            when = f"{newest.published_at:%Y-%m-%d %H:%M} UTC" if newest.published_at else "undated"
+            summary = html_to_text(newest.title or "") or html_to_text(newest.text)
+            line += f"; newest {when}: {escape(summary[:80])} <{escape(newest.url)}>"
+        console.print(line)
+    return healthy
+
+
+def _newest(items: list) -> object | None:
+    dated = [i for i in items if i.published_at is not None]
+    if dated:
+        return max(dated, key=lambda i: i.published_at)
+    return items[0] if items else None

@@ -186,19 +186,27 @@ def _print_table(records: list[dict[str, Any]]) -> None:
 
 @cli.command()
 @config_option
-def check(settings: Settings) -> None:
+@click.option("--fetch", is_flag=True,
+              help="Also fetch every source once and print what a run would store (count, newest item); "
+              "stores nothing, alerts nobody.")
+def check(settings: Settings, fetch: bool) -> None:
     """Validate config.yaml, show each business and source, and test the Slack token.
 
-    Exits 1 if the database cannot be opened or Slack rejects the token. The token itself is
-    never printed.
+    Exits 1 if the database cannot be opened or Slack rejects the token, or, with --fetch, if a
+    source cannot be fetched (its reason is printed). The token itself is never printed.
 
     \b
-    Example:
+    Examples:
       mentionwatch check --config config.yaml
+      mentionwatch check --fetch
     """
-    from mentionwatch.checks import run_checks
+    from mentionwatch.checks import fetch_sources, run_checks
 
-    if not run_checks(settings, Console(highlight=False, soft_wrap=True)):
+    console = Console(highlight=False, soft_wrap=True)
+    healthy = run_checks(settings, console)
+    if fetch:
+        healthy = fetch_sources(settings, console) and healthy
+    if not healthy:
         sys.exit(1)
 
 
