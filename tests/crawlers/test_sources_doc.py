@@ -1,0 +1,23 @@
+"""The README's "Sources" section stays true: every type documented, its example valid."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import TypeAdapter
+
+from crawlers.process import SPIDERS
+from mentionwatch.config import SOURCE_TYPES, Source
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def test_every_source_type_has_a_spider_and_a_valid_documented_example():
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Sources", 1)[1].split("\n## ", 1)[0]
+    example = re.search(r"```yaml\n(.*?)\n```", section, re.S)
+    assert example, "the Sources section has no yaml example"
+    sources = [TypeAdapter(Source).validate_python(s) for s in yaml.safe_load(example.group(1))["sources"]]
+    assert sorted({s.type for s in sources}) == sorted(SOURCE_TYPES) == sorted(SPIDERS)
