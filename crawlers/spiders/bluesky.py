@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from mentionwatch.config import BlueskySource
 from pipeline.normalize import to_utc
 
 MAX_PAGES = 5
+_POST_URI = re.compile(r"at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]{1,512})")
 PAGE_SIZE = 100  # the API's maximum
 
 
@@ -34,11 +36,10 @@ def post_url(uri: str) -> str | None:
 
     The DID, not the handle: a handle can change, and the mention's address must not.
     """
-    if not uri.startswith("at://"):
+    match = _POST_URI.fullmatch(uri)
+    if match is None:  # only well-formed ids make a link: the text comes from the network
         return None
-    parts = uri[len("at://"):].split("/")
-    if len(parts) != 3 or parts[1] != "app.bsky.feed.post":
-        return None
+    parts = [match.group(1), "app.bsky.feed.post", match.group(2)]
     return f"https://bsky.app/profile/{parts[0]}/post/{parts[2]}"
 
 

@@ -56,7 +56,7 @@ class HackerNewsSpider(MentionSpider):
             raise ValueError("not an Algolia search answer (no hits)")
         watermark = Watermark(target, "created_at_i")
         for hit in answer["hits"]:
-            if not isinstance(hit, dict) or not hit.get("objectID"):
+            if not isinstance(hit, dict) or not str(hit.get("objectID", "")).isdigit():
                 continue
             created = hit.get("created_at_i")
             object_id = str(hit["objectID"])

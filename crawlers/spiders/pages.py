@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urldefrag
+from urllib.parse import urldefrag, urlsplit
 
 from scrapy import Request
 from scrapy.http import Response, TextResponse
@@ -83,7 +83,11 @@ class PagedSpider(MentionSpider):
         if not href or not href.strip():
             return None
         url = urldefrag(response.urljoin(href.strip()))[0]
-        return url if url.startswith(("http://", "https://")) else None
+        # The page is untrusted: a "next" link elsewhere (another site, an address inside the
+        # network this runs in) is not followed. Pagination stays on the page's own site.
+        if not url.startswith(("http://", "https://")) or urlsplit(url).hostname != urlsplit(response.url).hostname:
+            return None
+        return url
 
     def own_or_item_url(self, target: CrawlTarget, response: TextResponse, own: str | None, *identity: object) -> str:
         """The item's own address when it has one; else the source's page with the item's key.

@@ -140,7 +140,11 @@ class RedditSpider(MentionSpider):
         author = post.get("author")
         author = None if author in (None, "[deleted]") else f"u/{author}"
         published = to_utc(post.get("created_utc"))
-        permalink = post.get("permalink") or (
+        permalink = post.get("permalink")
+        if not (isinstance(permalink, str) and permalink.startswith("/")):
+            # Only a path on reddit.com: "@elsewhere.example/..." would make a link to another host.
+            permalink = None
+        permalink = permalink or (
             f"/comments/{post.get('id')}" if kind == "t3"
             else f"/comments/{str(post.get('link_id', '')).removeprefix('t3_')}/_/{post.get('id')}"
         )

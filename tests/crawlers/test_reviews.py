@@ -84,19 +84,22 @@ def test_next_selector_and_max_pages_and_pages_without_usable_markup(web, worksp
     web.add("/shop/reviews", review_page("Lovely", more="/shop/reviews/2"))
     web.add("/shop/reviews/2", review_page("Okay", more="/shop/reviews/3"))
     web.add("/shop/reviews/3", review_page("Never read"))
+    # A "next" link to another host (here another loopback address) is not followed.
+    web.add("/elsewhere/reviews", review_page("Stay here", more=f"http://127.0.0.2:{web.port}/shop/reviews"))
     web.add("/scripted/reviews", fixture("reviews", "no_markup.html"))
     web.add("/broken/reviews", '<html><script type="application/ld+json">{"@type": "Review", "reviewBody": </script></html>',
             content_type="text/html")
     workspace.write_config(alerts=ALERTS, businesses=[business(sources=[
         {"type": "reviews", "url": f"{web.url}/shop/reviews", "next": "a.more-reviews", "max_pages": 2},
+        {"type": "reviews", "url": f"{web.url}/elsewhere/reviews", "next": "a.more-reviews"},
         {"type": "reviews", "url": f"{web.url}/scripted/reviews"},
         {"type": "reviews", "url": f"{web.url}/broken/reviews"},
     ])])
 
     result = run(workspace)
 
-    assert summary(result).startswith("1 sources ok, 2 failed; 2 items fetched, 2 new mentions")
-    assert sorted(r["text"] for r in stored(workspace)) == ["Lovely", "Okay"]
+    assert summary(result).startswith("2 sources ok, 2 failed; 3 items fetched, 3 new mentions")
+    assert sorted(r["text"] for r in stored(workspace)) == ["Lovely", "Okay", "Stay here"]
     assert web.requests_for("/shop/reviews/3") == []
     problems = failures(result)
     assert any("/scripted/reviews: cannot parse" in p and "no schema.org Review or AggregateRating markup" in p
