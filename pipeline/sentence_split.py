@@ -16,11 +16,13 @@ from __future__ import annotations
 import re
 
 # Lower-case abbreviations (without their final dot) after which a "." is not a full stop.
+# Units ("min", "hrs") and words that are also ordinary words ("no", "sun", "apt") are left
+# out on purpose: reviews often end a sentence with them ("We waited 45 min. Cold food.").
 _ABBREVIATIONS = frozenset(
     """
-    mr mrs ms mx dr prof sr jr st mt ave rd blvd vs etc approx appt apt dept est
-    inc ltd co corp no nos vol fig min mins hr hrs sec secs oz lb lbs ft qty
-    jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun
+    mr mrs ms mx dr prof sr jr st mt ave rd blvd vs etc approx appt dept est
+    inc ltd co corp vol fig
+    jan feb apr jun jul aug sep sept oct nov dec
     """.split()
 )
 
@@ -32,10 +34,9 @@ _ABBREVIATIONS = frozenset(
 _BOUNDARY = re.compile(r"""([.!?\u2026]+["'\u201d\u2019)\]]*)[ \t]+|[\r\n]\s*""")
 _CLOSERS = "\"'\u201d\u2019)]"
 _TERMINATORS = ".!?\u2026"
+_ENDING = _TERMINATORS + _CLOSERS
 _ANY_MARK = re.compile(r"[.!?\u2026\r\n]")
 
-# The word right before a candidate ".": what decides whether it is an abbreviation.
-_LAST_WORD = re.compile(r"(\S+)$")
 # Initials and dotted acronyms ("j.r.r", "u.s", "e.g"): single letters joined by dots.
 # Prices such as "$4.99" are not, so "I paid $4.99. It broke." still splits.
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")
@@ -44,10 +45,10 @@ _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")
 def _is_abbreviation(text_before: str) -> bool:
     """Return True when the word ending ``text_before`` (which ends just before a '.') is
     an abbreviation, an initial or a dotted acronym, so that '.' is not a full stop."""
-    match = _LAST_WORD.search(text_before)
-    if match is None:
+    words = text_before.rsplit(None, 1)
+    if not words:
         return False
-    word = match.group(1).lstrip("(\"'\u201c\u2018[").lower()
+    word = words[-1].lstrip("(\"'\u201c\u2018[").lower()
     if len(word) == 1 and word.isalpha():
         return True
     return word in _ABBREVIATIONS or _DOTTED.fullmatch(word) is not None
@@ -61,7 +62,7 @@ def split_sentences(text: str) -> list[str]:
     """
     stripped = text.strip()
     # Fast path for the common one-sentence text: no terminator or line break before its end.
-    body = stripped.rstrip(_TERMINATORS + _CLOSERS)
+    body = stripped.rstrip(_ENDING)
     if _ANY_MARK.search(body) is None:
         return [stripped] if stripped else []
     sentences: list[str] = []

@@ -37,6 +37,8 @@ def scorer() -> SentimentScorer:
         ("Dr. Smith fixed my tooth. No pain at all.", ["Dr. Smith fixed my tooth.", "No pain at all."]),
         ("Shipped from the U.S. within a week, e.g. faster than promised.", ["Shipped from the U.S. within a week, e.g. faster than promised."]),
         ("Paid $4.99. It broke the next day.", ["Paid $4.99.", "It broke the next day."]),
+        ("We waited 45 min. Food was cold.", ["We waited 45 min.", "Food was cold."]),
+        ("Would I go back? No. Never.", ["Would I go back?", "No.", "Never."]),
         ('He said "never again." We agreed...', ['He said "never again."', "We agreed..."]),
         ("", []),
         ("   \n ", []),
