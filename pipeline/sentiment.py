@@ -102,15 +102,15 @@ class Score:
 def load_domain_lexicon(path: Path = DOMAIN_LEXICON_PATH) -> tuple[dict[str, float], frozenset[str]]:
     """Read the domain lexicon YAML: returns ``(entries, intensifiers)``.
 
-    ``entries`` maps lower-case words and phrases to valences on VADER's -4..+4 scale (the
-    file's ``words`` and ``phrases`` sections merged); ``intensifiers`` is the file's
+    ``entries`` maps lower-case words, emojis and phrases to valences on VADER's -4..+4 scale
+    (the file's ``words``, ``emojis`` and ``phrases`` sections merged); ``intensifiers`` is the file's
     ``intensifiers`` list. Raises ``ValueError`` naming the bad entry.
     """
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with 'words', 'phrases', 'intensifiers'")
     entries: dict[str, float] = {}
-    for section in ("words", "phrases"):
+    for section in ("words", "emojis", "phrases"):
         part = validate_lexicon(data.get(section) or {}, source=f"{path}: {section}")
         for entry in part:
             if (" " in entry) != (section == "phrases"):
@@ -295,7 +295,10 @@ class _PhraseRules:
 class _DomainAnalyzer(SentimentIntensityAnalyzer):
     """VADER with a domain lexicon, phrase rules and intensifier words.
 
-    Single words go into this instance's own copy of VADER's lexicon. Phrase and intensifier
+    Single words go into this instance's own copy of VADER's lexicon; a word given valence 0
+    is taken out of it (it is then an ordinary word, not a neutral sentiment word). An emoji
+    with a valence gets a token of its own as its description (VADER reads an emoji as the
+    words of its name, which carry no sentiment for most of them). Phrase and intensifier
     rules run in ``_but_check``: it is the one step of ``polarity_scores`` that receives both
     the sentence's tokens and their valences (one per token), before they are summed, so
     overriding it adds the rules without copying any of VADER's code.
@@ -303,8 +306,18 @@ class _DomainAnalyzer(SentimentIntensityAnalyzer):
 
     def __init__(self, words: Mapping[str, float], phrases: _PhraseRules, intensifiers: frozenset[str]):
         super().__init__()
-        self.lexicon = dict(self.lexicon)  # never touch a lexicon another analyzer may share
-        self.lexicon.update(words)
+        # Copies: never touch dicts another analyzer may share.
+        self.lexicon = dict(self.lexicon)
+        self.emojis = dict(self.emojis)
+        for word, valence in words.items():
+            if word in self.emojis:
+                token = f"emoji-{ord(word):x}"
+                self.emojis[word] = token
+                word = token
+            if valence == 0.0:
+                self.lexicon.pop(word, None)
+            else:
+                self.lexicon[word] = valence
         self._phrase_rules = phrases
         self._intensifiers = intensifiers
         self._trigger_words = intensifiers | phrases.keys

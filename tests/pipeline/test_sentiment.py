@@ -92,6 +92,27 @@ def test_complaints_plain_vader_calls_positive_or_neutral(scorer, text):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("Their support 👎", "negative"),
+        ("waited 40 mins for a latte 🙄", "negative"),
+        ("@joespizza the new burger 🔥🔥", "positive"),
+        ("Honestly not worth the money", "negative"),
+        ("The new app update is garbage, keeps crashing", "negative"),
+        ("Customer service hung up on me twice.", "negative"),
+    ],
+)
+def test_social_posts(scorer, text, expected):
+    assert plain_vader_label(text) != expected  # each needs one of the domain rules
+    assert scorer.score(text).label == expected
+
+
+def test_owner_can_give_an_emoji_a_valence():
+    assert SentimentScorer().score("The manager 🤡").label == "neutral"
+    assert SentimentScorer(extra_lexicon={"🤡": -2.0}).score("The manager 🤡").label == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("No complaints at all!", "positive"),
         ("Not bad.", "positive"),
         ("I was worried it would be cold but it was perfect.", "positive"),
