@@ -17,11 +17,16 @@ statable in one sentence:
   to this analyzer's own copy of VADER's lexicon, and multi-word phrases get their valence from a
   phrase rule (the phrase's valence replaces that of its words, and a negation within the three
   words before it flips it, as VADER does for single words).
+  A word given valence 0 is taken out of VADER's lexicon ("honestly" opens verdicts of both
+  kinds in reviews).
+* Emojis: an emoji listed in the lexicon gets that valence, because VADER reads an emoji as the
+  words of its name, which carry no sentiment for most of them ("thumbs down").
 * Intensifiers: a word such as "pretty" or "super" directly before another sentiment word acts
   as a booster like VADER's "very", not as praise ("pretty bad" is bad).
 * Rating: a star rating on the 1..5 scale decides the label (<= 2 negative, >= 4 positive, in
-  between neutral); the text label is kept beside it and a rating that contradicts a clearly
-  scored text (``|compound| >= CONFLICT_MARGIN`` in the other direction) sets ``rating_conflict``.
+  between neutral); the text label is kept beside it (with its driving sentence) and a rating
+  that contradicts a clearly scored text (``|compound| >= CONFLICT_MARGIN`` the other way) sets
+  ``rating_conflict``.
 * Urgency (``data/urgent_phrases.txt``): a mention containing any listed phrase, matched
   case-insensitively on word boundaries with straight or curly apostrophes, is urgent whatever
   its score.
@@ -311,7 +316,7 @@ class _DomainAnalyzer(SentimentIntensityAnalyzer):
         self.emojis = dict(self.emojis)
         for word, valence in words.items():
             if word in self.emojis:
-                token = f"emoji-{ord(word):x}"
+                token = "emoji-" + "-".join(f"{ord(c):x}" for c in word)
                 self.emojis[word] = token
                 word = token
             if valence == 0.0:
