@@ -216,6 +216,14 @@ class SlackSettings(Strict):
     urgent_channel: str | None = None
     api_url: str = "https://slack.com/api/"
     handled_reaction: str = "white_check_mark"
+    """The reaction (emoji name, without colons) that marks an alert handled."""
+    post_interval: float = Field(default=1.0, ge=0, le=60)
+    """Seconds between two posts to one channel: Slack allows about one message a second."""
+
+    @field_validator("handled_reaction")
+    @classmethod
+    def _bare_name(cls, value: str) -> str:
+        return value.strip().strip(":")
 
     @field_validator("token", "webhook_url", mode="before")
     @classmethod
@@ -237,7 +245,9 @@ class AlertSettings(Strict):
     max_per_run: int = Field(default=10, ge=1)
     quiet_hours: QuietHours | None = None
     urgent_reraise_hours: float = Field(default=4, ge=0)
+    """An urgent alert nobody marked handled is raised again, once, after this long (0: never)."""
     source_failure_runs: int = Field(default=3, ge=1)
+    """A source failing this many runs in a row is reported to Slack once (and again when it recovers)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:
@@ -271,6 +281,10 @@ class EmailSettings(Strict):
     username: str | None = None
     password: SecretStr | None = None
     starttls: bool = True
+    """Upgrade the connection with STARTTLS (required before sending a password)."""
+    ca_file: str | None = None
+    """A PEM file of the CA certificates to trust instead of the system's (a private mail server)."""
+    timeout: float = Field(default=30, gt=0)
 
 
 class ReportSettings(Strict):

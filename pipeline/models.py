@@ -209,3 +209,43 @@ class SourceRun(Base):
     items_fetched: Mapped[int] = mapped_column(default=0)
     new_mentions: Mapped[int] = mapped_column(default=0)
     finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertMessage(Base):
+    """The outbox: one Slack message to send (an alert, a digest, a baseline, a notice).
+
+    Rendered when planned, sent by the next delivery; `sent_at` and `slack_ts` are set only after
+    Slack accepted it. A message that `marks_alerted` marks its mentions alerted when it is sent.
+    """
+
+    __tablename__ = "alert_messages"
+    __table_args__ = (Index("ix_alert_messages_unsent", "sent_at", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[Any]] = mapped_column(JSON)
+    thread_ts: Mapped[str | None] = mapped_column(String(50))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    marks_alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Held until then (quiet hours); None = at once.
+    not_before: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    # Slack's channel ID and the message's ts, as Slack answered (None through a webhook).
+    slack_channel: Mapped[str | None] = mapped_column(String(200))
+    slack_ts: Mapped[str | None] = mapped_column(String(50))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertMessageMention(Base):
+    """Which mentions a message is about (one for an alert, many for a digest or a baseline)."""
+
+    __tablename__ = "alert_message_mentions"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("alert_messages.id", ondelete="CASCADE"), primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)

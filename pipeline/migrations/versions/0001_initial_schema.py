@@ -159,11 +159,52 @@ def upgrade() -> None:
     sa.UniqueConstraint('mention_id', 'canonical_url', name='uq_sightings_mention_url')
     )
 
+    op.create_table('alert_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('business_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=200), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('blocks', sa.JSON(), nullable=False),
+    sa.Column('thread_ts', sa.String(length=50), nullable=True),
+    sa.Column('urgent', sa.Boolean(), nullable=False),
+    sa.Column('marks_alerted', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('not_before', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('slack_channel', sa.String(length=200), nullable=True),
+    sa.Column('slack_ts', sa.String(length=50), nullable=True),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['business_id'], ['businesses.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('alert_messages', schema=None) as batch_op:
+        batch_op.create_index('ix_alert_messages_unsent', ['sent_at', 'not_before'], unique=False)
+
+    op.create_table('alert_message_mentions',
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('mention_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['mention_id'], ['mentions.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['alert_messages.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('message_id', 'mention_id')
+    )
+    with op.batch_alter_table('alert_message_mentions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_message_mentions_mention_id'), ['mention_id'], unique=False)
+
 
 
 def downgrade() -> None:
     """Downgrade schema."""
 
+    with op.batch_alter_table('alert_message_mentions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_alert_message_mentions_mention_id'))
+
+    op.drop_table('alert_message_mentions')
+    with op.batch_alter_table('alert_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_alert_messages_unsent')
+
+    op.drop_table('alert_messages')
     op.drop_table('sightings')
     with op.batch_alter_table('revisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_revisions_mention_id'))
