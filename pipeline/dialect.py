@@ -29,3 +29,30 @@ def insert_ignoring_conflicts(engine: Engine, table: Table) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING: re-crawls stay idempotent even if two writers race."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+def advisory_lock_key(name: str) -> int:
+    """A stable signed 64-bit key for a PostgreSQL advisory lock named `name`."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(f"mentionwatch:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def try_advisory_lock(connection: Any, name: str) -> bool:
+    """PostgreSQL: take the session-level advisory lock `name` if free; True when taken.
+
+    Held until `advisory_unlock` or until the connection closes (so a crashed run frees it),
+    and shared by every machine using the database, which a lock file is not.
+    """
+    from sqlalchemy import text
+
+    taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": advisory_lock_key(name)}).scalar()
+    connection.commit()
+    return bool(taken)
+
+
+def advisory_unlock(connection: Any, name: str) -> None:
+    from sqlalchemy import text
+
+    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_lock_key(name)})
+    connection.commit()
