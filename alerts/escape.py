@@ -1,29 +1,93 @@
-"""Text from the web is untrusted: escape it before it reaches Slack."""
+"""Text from the web is untrusted: escape it before it reaches Slack.
+
+Slack's mrkdwn gives meaning to `&`, `<` and `>` (entities, links, `<!channel>` pings), and to a
+few formatting characters. Everything that comes from a crawled page goes through `mrkdwn()`;
+links we make ourselves go through `link()`, which escapes their label and refuses URLs that are
+not http(s).
+"""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 _MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# A stray ``` in a post would turn the rest of our message into a code block, and *...* would
+# fake bold: both are swapped for look-alikes Slack does not interpret (mrkdwn has no escape).
+_FORMATTING = str.maketrans({"*": "\u2217", "`": "\u02cb"})
+_SPACES = re.compile(r"\s+")
+# Characters that would end or split a `<url|label>` link, and control characters.
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>|]")
+_ELLIPSIS = "…"
 
 
 def mrkdwn(text: str | None) -> str:
-    """Escape for Slack mrkdwn: no @channel pings, no fake links, no broken layout.
+    """Escape web text for Slack mrkdwn: no @channel pings, no fake links, no broken layout.
 
     Slack's own rule is to escape &, < and >; `<!channel>` and `<url|label>` need the angle
     brackets, so escaping them is enough to neutralise both.
     """
-    return (text or "").translate(_MRKDWN)
+    return (text or "").translate(_MRKDWN).translate(_FORMATTING)
+
+
+def one_line(text: str | None) -> str:
+    """Collapse every run of whitespace (newlines included) to one space."""
+    return _SPACES.sub(" ", text or "").strip()
 
 
 def truncate(text: str, limit: int) -> str:
-    """Cut `text` to at most `limit` characters at a sentence or word boundary, with an ellipsis."""
+    """Cut `text` to at most `limit` characters at a sentence or word boundary.
+
+    A cut after a whole sentence needs no mark; a cut inside one ends with an ellipsis.
+    """
     text = text.strip()
     if len(text) <= limit:
         return text
+    if limit <= 1:
+        return _ELLIPSIS[:limit]
     cut = text[: limit - 1]
-    sentence_end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    sentence_end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "), cut.rfind(".\n"))
     if sentence_end >= limit // 2:
         return cut[: sentence_end + 1]
-    space = cut.rfind(" ")
+    space = max(cut.rfind(" "), cut.rfind("\n"))
     if space >= limit // 2:
         cut = cut[:space]
-    return cut.rstrip(" ,;:-") + "…"
+    return cut.rstrip(" ,;:-\n") + _ELLIPSIS
+
+
+def fit(text: str | None, limit: int) -> str:
+    """`text` truncated and escaped so that the *escaped* result fits in `limit` characters.
+
+    Escaping makes text longer (`&` becomes `&amp;`), and Slack's limits count what it receives.
+    """
+    text = one_line(text)
+    budget = limit
+    while True:
+        escaped = mrkdwn(truncate(text, budget))
+        if len(escaped) <= limit:
+            return escaped
+        budget -= max(1, len(escaped) - limit)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is http(s), with the characters that would break a Slack link encoded."""
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    if scheme not in ("http", "https"):
+        return None
+    return _URL_UNSAFE.sub(lambda m: f"%{ord(m.group()):02X}", url)
+
+
+def link(url: str | None, label: str, limit: int = 150) -> str:
+    """A mrkdwn link `<url|label>` with the label escaped; just the label for an unusable URL."""
+    text = fit(label, limit) or "link"
+    target = safe_url(url)
+    if target is None:
+        return text
+    # Slack decodes entities inside links, and a raw & would start one.
+    return f"<{target.replace('&', '&amp;')}|{text}>"

@@ -1,114 +1,115 @@
-"""The outbox: mentions owed an alert, delivered once, marked only after Slack accepted them."""
+"""The outbox: messages owed to Slack, each sent once and marked only after Slack accepted it.
+
+Messages are sent in order (urgent first), paced per channel by the poster. A message Slack
+refuses for its own reasons (an unknown channel) is skipped and its channel set aside for this
+run; any other failure (Slack down, rate limited past the retries) stops delivery, and whatever
+is left goes out on the next run. Each message is committed on its own, so what was sent stays
+sent whatever happens next.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from rich.console import Console
-from rich.markup import escape
-from sqlalchemy import Engine, func, select
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.escape import truncate
-from alerts.messages import AlertView, alert_message
-from alerts.slack import SlackPoster, make_client
-from mentionwatch.config import Settings
+from alerts.slack import MessageRejected, Poster
 from mentionwatch.errors import DeliveryError
-from pipeline.models import Business, Mention, utcnow
+from pipeline.models import AlertMessage, AlertMessageMention, Mention
 
 log = logging.getLogger(__name__)
-CONSOLE = "console"
 
 
 @dataclass
-class DeliveryResult:
+class Delivered:
     sent: int = 0
-    pending: int = 0
-    error: str | None = None
+    problems: list[str] = field(default_factory=list)
 
 
-def pending_count(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Mention).where(Mention.alert_due, Mention.alerted_at.is_(None))
-    ) or 0
+def deliverable(session: Session, now: datetime) -> list[AlertMessage]:
+    """Unsent messages whose time has come, urgent first, then in the order they were planned."""
+    return list(session.scalars(
+        select(AlertMessage)
+        .where(AlertMessage.sent_at.is_(None), or_(AlertMessage.not_before.is_(None), AlertMessage.not_before <= now))
+        .order_by(AlertMessage.urgent.desc(), AlertMessage.id)
+    ))
 
 
-def _pending(session: Session) -> list[tuple[Mention, str]]:
-    # Urgent first, then oldest first, so the queue drains in the order it filled.
-    query = (
-        select(Mention, Business.name)
-        .join(Business, Business.id == Mention.business_id)
-        .where(Mention.alert_due, Mention.alerted_at.is_(None))
-        .order_by(Mention.urgent.desc(), Mention.first_seen_at, Mention.id)
-    )
-    return list(session.execute(query).tuples())
-
-
-def view_of(mention: Mention, business: str) -> AlertView:
-    return AlertView(
-        mention_id=mention.id, business=business, source_type=mention.source_type, url=mention.url,
-        title=mention.title, text=mention.text, author=mention.author, published_at=mention.published_at,
-        rating=mention.rating, sentiment=mention.sentiment, label=mention.label, urgent=mention.urgent,
-        urgent_phrases=mention.urgent_phrases,
-    )
-
-
-def deliver_pending(
-    settings: Settings, engine: Engine, console: Console, clock: Callable[[], datetime] = utcnow
-) -> DeliveryResult:
-    """Send every owed alert; on a Slack failure stop and leave the rest owed for the next run."""
-    channels = {b.name: b.channel or settings.slack.channel for b in settings.businesses}
-    result = DeliveryResult()
-    send = _console_sender(console) if settings.slack.token is None else _slack_sender(settings)
-    with Session(engine) as session:
-        for mention, business in _pending(session):
-            channel = channels.get(business, settings.slack.channel)
-            try:
-                ts = send(channel, view_of(mention, business))
-            except DeliveryError as exc:
-                # Each alert is committed on its own, so what was sent stays sent.
-                mention.alert_attempts += 1
-                mention.alert_error = str(exc)
-                session.commit()
-                result.error = str(exc)
-                log.error("alert for mention %s not delivered: %s (it stays pending)", mention.id, exc)
-                break
-            mention.alerted_at = clock()
-            mention.slack_ts = ts
-            mention.slack_channel = channel if ts else CONSOLE
-            mention.alert_error = None
+def deliver(session: Session, poster: Poster, clock: Callable[[], datetime]) -> Delivered:
+    """Send what is deliverable now; see the module doc for what happens on failures."""
+    result = Delivered()
+    refused_channels: set[str] = set()
+    for message in deliverable(session, clock()):
+        if message.channel in refused_channels:
+            continue
+        try:
+            posted = poster.post(message.channel, message.text, message.blocks, message.thread_ts)
+        except DeliveryError as exc:
+            _failed(session, message, str(exc))
             session.commit()
-            result.sent += 1
-        result.pending = pending_count(session)
+            if isinstance(exc, MessageRejected):
+                refused_channels.add(message.channel)
+                result.problems.append(f"{message.kind} to {message.channel} refused: {exc} (kept for the next run)")
+                continue
+            result.problems.append(str(exc))
+            log.error("delivery stopped: %s; the rest stays in the outbox for the next run", exc)
+            break
+        message.sent_at = clock()
+        message.slack_channel = posted.channel
+        message.slack_ts = posted.ts
+        message.last_error = None
+        if message.marks_alerted:
+            mark_alerted(session, message)
+        session.commit()
+        result.sent += 1
     return result
 
 
-def _slack_sender(settings: Settings) -> Callable[[str, AlertView], str]:
-    poster = SlackPoster(make_client(settings.slack))
+def _failed(session: Session, message: AlertMessage, reason: str) -> None:
+    message.attempts += 1
+    message.last_error = reason
+    if message.marks_alerted:
+        ids = select(AlertMessageMention.mention_id).where(AlertMessageMention.message_id == message.id)
+        session.execute(update(Mention).where(Mention.id.in_(ids)).values(
+            alert_attempts=Mention.alert_attempts + 1, alert_error=reason))
 
-    def send(channel: str, view: AlertView) -> str:
-        text, blocks = alert_message(view)
-        return poster.post(channel, text, blocks)
 
-    return send
-
-
-def _console_sender(console: Console) -> Callable[[str, AlertView], str]:
-    """Without Slack credentials, alerts are printed, so a first run shows what would be sent."""
-
-    def send(channel: str, view: AlertView) -> str:
-        urgent = "URGENT " if view.urgent else ""
-        score = f"{view.sentiment:+.2f}" if view.sentiment is not None else "n/a"
-        console.print(
-            # Web text is escaped so that "[...]" in a post cannot restyle the terminal output.
-            f"[bold red]{urgent}{view.label}[/] ({score}) [bold]{escape(view.business)}[/] via {view.source_type}: "
-            f"{escape(truncate(view.title or view.text, 150))}",
-            markup=True, highlight=False, soft_wrap=True,
+def mark_alerted(session: Session, message: AlertMessage) -> None:
+    """The message carrying these mentions was accepted: they are alerted."""
+    ids = select(AlertMessageMention.mention_id).where(AlertMessageMention.message_id == message.id)
+    session.execute(
+        update(Mention).where(Mention.id.in_(ids), Mention.alerted_at.is_(None)).values(
+            alerted_at=message.sent_at, slack_channel=message.slack_channel, slack_ts=message.slack_ts,
+            alert_error=None,
         )
-        console.print(f"  {view.url}", markup=False, highlight=False, soft_wrap=True)
-        return ""
+    )
 
-    return send
+
+def queued_in_outbox():  # type: ignore[no-untyped-def]
+    """SQL: the mention is carried by an outbox message that will mark it alerted."""
+    return exists().where(
+        AlertMessageMention.mention_id == Mention.id,
+        AlertMessageMention.message_id == AlertMessage.id,
+        AlertMessage.marks_alerted,
+    )
+
+
+def unsent_count(session: Session) -> int:
+    """Messages in the outbox not yet accepted by Slack (failed, or held for quiet hours)."""
+    return session.scalar(select(func.count()).select_from(AlertMessage).where(AlertMessage.sent_at.is_(None))) or 0
+
+
+def held_count(session: Session) -> int:
+    """Owed mentions not yet in any message: kept back by quiet hours."""
+    return session.scalar(
+        select(func.count()).select_from(Mention).where(Mention.alert_due, Mention.alerted_at.is_(None), ~queued_in_outbox())
+    ) or 0
+
+
+def pending_count(session: Session) -> int:
+    """What is still to go out: unsent messages plus held alerts."""
+    return unsent_count(session) + held_count(session)

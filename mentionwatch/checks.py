@@ -68,7 +68,12 @@ def _check_slack(settings: Settings, console: Console) -> bool:
     slack = settings.slack
     if slack.token is None:
         if slack.webhook_url is not None:
-            console.print(f"{INFO} slack: incoming webhook set (posting only)")
+            console.print(
+                f"{INFO} slack: incoming webhook set (posting only): every message goes to the webhook's own "
+                "channel (business channels and urgent_channel are ignored); reactions are not read, so mark "
+                "alerts handled with `mentionwatch handle ID`; the report's chart is not uploaded (it is in "
+                "the HTML file). A bot token does all of this."
+            )
         else:
             console.print(f"{INFO} slack: no token set; alerts print to the console")
         return True
@@ -88,7 +93,29 @@ def _check_slack(settings: Settings, console: Console) -> bool:
         f"{OK} slack: token works for team {escape(str(response.get('team')))} "
         f"as {escape(str(response.get('user')))}; alerts go to {escape(slack.channel)}"
     )
+    _check_scopes(response.headers, console)
     return True
+
+
+# Bot scopes and what is lost without each.
+SCOPES = {
+    "chat:write": "alerts cannot be posted",
+    "reactions:read": "reactions are not read (use `mentionwatch handle ID`)",
+    "files:write": "the report's chart is not uploaded",
+}
+
+
+def _check_scopes(headers: dict, console: Console) -> None:
+    """Slack lists a token's scopes in the X-OAuth-Scopes header; name the missing ones."""
+    granted = next((v for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
+    if granted is None:
+        return
+    if isinstance(granted, list):
+        granted = ",".join(granted)
+    have = {s.strip() for s in granted.split(",")}
+    for scope, loss in SCOPES.items():
+        if scope not in have:
+            console.print(f"{INFO} slack: the token lacks the {scope} scope: {escape(loss)}")
 
 
 def fetch_sources(settings: Settings, console: Console) -> bool:

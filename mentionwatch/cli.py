@@ -101,7 +101,8 @@ def run(settings: Settings, quiet: bool) -> None:
     for label, reason in summary.failures:
         click.echo(f"failed: {label}: {reason}", err=True)
     if summary.alert_error:
-        click.echo(f"alerts: {summary.alert_error} ({summary.alerts_pending} pending for the next run)", err=True)
+        pending = f" ({summary.alerts_pending} pending for the next run)" if summary.alerts_pending else ""
+        click.echo(f"alerts: {summary.alert_error}{pending}", err=True)
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -297,6 +298,12 @@ def demo(verbose: int, keep: str | None) -> None:
 
     setup_logging(verbose)
     run_demo(Console(highlight=False), keep)
+
+
+# The alerts room's commands (report, handle, cron) live in their own module.
+from mentionwatch.alert_commands import register as _register_alert_commands  # noqa: E402
+
+_register_alert_commands(cli, config_option)
 
 
 def main() -> None:

@@ -10,14 +10,15 @@ import logging
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.outbox import deliver_pending
+from alerts.cycle import after_crawl
 from crawlers.process import crawl, crawler_settings
 from mentionwatch.config import Settings
 from pipeline.adapters import ITEM_PIPELINES, PipelineContext
 from pipeline.match import BusinessMatcher
-from pipeline.models import Run, utcnow
+from pipeline.models import Run, Source, utcnow
 from pipeline.sentiment import SentimentScorer
 from pipeline.sources import record_outcomes, sync_config
 from pipeline.store import open_engine
@@ -36,6 +37,7 @@ class RunSummary:
     negative: int = 0
     alerts_sent: int = 0
     alerts_pending: int = 0
+    alerts_held: int = 0
     alert_error: str | None = None
 
     @property
@@ -48,6 +50,7 @@ class RunSummary:
             f"{self.sources_ok} sources ok, {len(self.failures)} failed; "
             f"{self.items_fetched} items fetched, {self.new_mentions} new mentions "
             f"({self.negative} negative); {self.alerts_sent} alerts sent, {self.alerts_pending} pending"
+            + (f" ({self.alerts_held} held for quiet hours)" if self.alerts_held else "")
         )
 
 
@@ -70,12 +73,16 @@ def run_once(settings: Settings, console: Console) -> RunSummary:
         run = Run(started_at=utcnow())
         session.add(run)
         session.flush()
-        run_id = run.id
+        run_id, started_at = run.id, run.started_at
+        # Sources never crawled successfully: their finds are a baseline, summarised once.
+        baseline = set(session.scalars(select(Source.id).where(
+            Source.id.in_([t.source_id for t in targets]), Source.first_crawled_at.is_(None))))
     context = PipelineContext(
         targets={t.source_id: t for t in targets},  # type: ignore[misc]
         matchers={b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses},
         scorer=make_scorer(settings),
-        writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days)),
+        writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days,
+                                                               baseline_sources=baseline)),
     )
     crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
                                                        "MENTIONWATCH_CONTEXT": context}),
@@ -92,8 +99,9 @@ def run_once(settings: Settings, console: Console) -> RunSummary:
     with Session(engine) as session, session.begin():
         record_outcomes(session, run_id, targets, dict(counts.new), utcnow())
 
-    delivery = deliver_pending(settings, engine, console)
+    delivery = after_crawl(settings, engine, console, baseline_sources=baseline, run_started=started_at)
     summary.alerts_sent, summary.alerts_pending, summary.alert_error = delivery.sent, delivery.pending, delivery.error
+    summary.alerts_held = delivery.held
 
     with Session(engine) as session, session.begin():
         run = session.get(Run, run_id)

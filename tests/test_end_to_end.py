@@ -1,4 +1,8 @@
-"""The first real path: a feed is crawled, matched, scored, stored, and the negatives reach Slack."""
+"""The first real path: a feed is crawled, matched, scored, stored, and the negatives reach Slack.
+
+A source's first crawl is a baseline: what it finds is summarised in one message per business;
+negative mentions found after that are alerted one by one.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ def slack_settings(slack) -> dict:
     return {"token": "${TEST_SLACK_TOKEN}", "channel": "#reviews", "api_url": slack.api_url}
 
 
-def test_run_twice_posts_each_negative_once_and_stores_no_duplicates(web, slack, workspace):
+def test_run_twice_posts_one_baseline_summary_and_stores_no_duplicates(web, slack, workspace):
     web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
     workspace.write_config(
         slack=slack_settings(slack), alerts=ALERTS,
@@ -31,6 +35,8 @@ def test_run_twice_posts_each_negative_once_and_stores_no_duplicates(web, slack,
     posted = slack.calls("chat.postMessage")
     assert len(posted) == 1
     assert posted[0].args["channel"] == "#reviews"
+    # One summary of the new source's first crawl, listing its negative mention.
+    assert posted[0].args["text"] == "Now watching 1 new source for Joe's Donuts: 2 mentions, 1 negative"
     assert "charged them twice" in json.dumps(posted[0].args["blocks"])
 
     second = workspace.cli("run", env=env)
@@ -49,7 +55,7 @@ def test_run_twice_posts_each_negative_once_and_stores_no_duplicates(web, slack,
     assert set(by_label) == {"negative", "positive"}
     negative = by_label["negative"]
     assert negative["sentiment"] < -0.05
-    assert negative["alerted_at"] is not None and negative["alerted_at"].endswith("Z")
+    assert negative["alerted_at"] is None  # summarised in the baseline, not alerted on its own
     assert negative["published_at"] == "2026-11-23T09:30:00Z"
     assert negative["business"] == "Joe's Donuts" and negative["source_type"] == "feed"
     assert by_label["positive"]["alerted_at"] is None
@@ -76,7 +82,10 @@ def test_new_negative_entries_in_a_changed_feed_are_posted_exactly_once(web, sla
     assert result.returncode == 0, result.stderr
     assert "1 new mentions (1 negative); 1 alerts sent" in result.stdout
     texts = [c.args["text"] for c in slack.calls("chat.postMessage")]
-    assert len(texts) == 2 and "food poisoning" in texts[1]
+    assert len(texts) == 2 and texts[0].startswith("Now watching") and "food poisoning" in texts[1]
+    listed = [json.loads(line) for line in workspace.cli("mentions", "--format", "json", env=env).stdout.splitlines()]
+    sick = next(m for m in listed if "food poisoning" in m["title"])
+    assert sick["alerted_at"] is not None and sick["alerted_at"].endswith("Z")
 
 
 def test_slack_failure_keeps_the_alert_pending_until_the_next_run(web, slack, workspace):

@@ -1,0 +1,66 @@
+"""What alerts do after each crawl: read reactions, plan messages, deliver the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from alerts.outbox import deliver, held_count, pending_count
+from alerts.planner import Planned, Planner
+from alerts.reactions import read_reactions
+from alerts.slack import Poster, make_poster
+from alerts.views import Routes
+from mentionwatch.config import Settings
+from pipeline.models import utcnow
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    """Messages Slack accepted in this run."""
+    pending: int = 0
+    """Messages still to go out (failed, or held for quiet hours), and alerts held back."""
+    held: int = 0
+    handled: int = 0
+    """Mentions marked handled from reactions in this run."""
+    planned: Planned = field(default_factory=Planned)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def error(self) -> str | None:
+        return "; ".join(self.problems) or None
+
+
+def after_crawl(
+    settings: Settings,
+    engine: Engine,
+    console: Console,
+    *,
+    baseline_sources: Collection[int] = (),
+    run_started: datetime | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    poster: Poster | None = None,
+) -> DeliveryResult:
+    """Reactions first (a handled alert needs no reminder), then plan, then deliver."""
+    poster = poster or make_poster(settings.slack, console)
+    result = DeliveryResult()
+    with Session(engine, expire_on_commit=False) as session:
+        if poster.can_read_reactions and poster.client is not None:
+            read = read_reactions(session, poster.client, settings.slack.handled_reaction, clock())
+            result.handled, result.problems = read.handled, read.problems
+        planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread)
+        session.commit()
+        # Planned messages and the state that says they are owed no more, in one transaction.
+        result.planned = planner.plan_all(session, baseline_sources, run_started)
+        session.commit()
+        delivered = deliver(session, poster, clock)
+        result.sent = delivered.sent
+        result.problems += delivered.problems
+        result.held = held_count(session)
+        result.pending = pending_count(session)
+    return result

@@ -1,0 +1,223 @@
+"""Deciding what to tell Slack after a crawl, and writing it to the outbox.
+
+Each step writes messages (rows of `alert_messages`) in the same transaction as the state that
+says they are owed no more, so a message is planned exactly once:
+
+- baseline: the first crawl of a newly added source gives one summary per business;
+- alerts: owed mentions become individual alerts, at most `alerts.max_per_run` per business,
+  the rest one digest; during quiet hours only urgent ones go, the others wait in the store;
+- reminders: an urgent alert nobody marked handled is raised again once;
+- source notices: a source failing `alerts.source_failure_runs` runs in a row, and its recovery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts.messages import alert_message, digest_message, reminder_message
+from alerts.notices import (
+    LABELS,
+    BaselineSource,
+    baseline_message,
+    source_failing_message,
+    source_recovered_message,
+)
+from alerts.outbox import queued_in_outbox
+from alerts.quiet import quiet_hours_of, quiet_until
+from alerts.views import Catalog, Routes
+from mentionwatch.config import Settings
+from pipeline.models import AlertMessage, AlertMessageMention, Business, Mention, Source
+
+# Reactions are read, and reminders raised, for alerts of this many days.
+FOLLOW_UP_DAYS = 14
+
+
+@dataclass
+class Planned:
+    alerts: int = 0
+    digests: int = 0
+    baselines: int = 0
+    reminders: int = 0
+    notices: int = 0
+    held: int = 0
+    """Owed alerts kept back by quiet hours."""
+
+
+class Planner:
+    def __init__(self, settings: Settings, routes: Routes, now: datetime, can_thread: bool = True):
+        self.settings = settings
+        self.catalog = Catalog(settings)
+        self.routes = routes
+        self.now = now
+        self.can_thread = can_thread
+        self.planned = Planned()
+
+    # -- helpers
+
+    def quiet_until(self, business: str) -> datetime | None:
+        configured = self.catalog.businesses.get(business)
+        if configured is None:
+            return None
+        return quiet_until(self.now, quiet_hours_of(self.settings, configured), configured.timezone)
+
+    def _queue(self, session: Session, *, kind: str, business_id: int | None, channel: str, message: tuple[str, Any],
+               mention_ids: Collection[int] = (), urgent: bool = False, marks_alerted: bool = False,
+               not_before: datetime | None = None, thread_ts: str | None = None) -> AlertMessage:
+        text, blocks = message
+        row = AlertMessage(kind=kind, business_id=business_id, channel=channel, text=text, blocks=blocks,
+                           urgent=urgent, marks_alerted=marks_alerted, created_at=self.now, not_before=not_before,
+                           thread_ts=thread_ts, attempts=0)
+        session.add(row)
+        session.flush()
+        session.add_all(AlertMessageMention(message_id=row.id, mention_id=i) for i in mention_ids)
+        return row
+
+    # -- the steps, in the order a run takes them
+
+    def plan_all(self, session: Session, baseline_sources: Collection[int] = (),
+                 run_started: datetime | None = None) -> Planned:
+        if baseline_sources:
+            self.plan_baselines(session, baseline_sources, run_started or self.now)
+        self.plan_alerts(session)
+        self.plan_reminders(session)
+        self.plan_source_notices(session)
+        return self.planned
+
+    def plan_baselines(self, session: Session, source_ids: Collection[int], since: datetime) -> None:
+        """One summary per business of what the first crawl of its new sources found."""
+        rows = session.execute(
+            select(Source, Business).join(Business, Business.id == Source.business_id).where(Source.id.in_(source_ids))
+        ).all()
+        counts: dict[int, dict[str, int]] = {}
+        for source_id, label, count in session.execute(
+            select(Mention.source_id, Mention.label, func.count())
+            .where(Mention.source_id.in_(source_ids), Mention.first_seen_at >= since)
+            .group_by(Mention.source_id, Mention.label)
+        ):
+            counts.setdefault(source_id, {})[label or "neutral"] = count
+        by_business: dict[int, tuple[Business, list[tuple[Source, BaselineSource]]]] = {}
+        for source, business in rows:
+            found = counts.get(source.id, {})
+            ok = source.first_crawled_at is not None
+            if not ok and not found:
+                continue  # nothing to say yet: it is summarised when its first crawl succeeds
+            item = BaselineSource(label=self.catalog.source_label(business.name, source.identity), type=source.type,
+                                  counts={k: found.get(k, 0) for k in LABELS}, ok=ok,
+                                  error=None if ok else source.last_error)
+            by_business.setdefault(business.id, (business, []))[1].append((source, item))
+        for business_id, (business, items) in by_business.items():
+            ids = [source.id for source, _ in items]
+            negatives = session.execute(
+                select(Mention).where(Mention.source_id.in_(ids), Mention.first_seen_at >= since,
+                                      Mention.label == "negative")
+                .order_by(func.coalesce(Mention.published_at, Mention.first_seen_at).desc(), Mention.id.desc())
+                .limit(5)
+            ).scalars().all()
+            views = [self.catalog.view(m, business.name) for m in negatives]
+            message = baseline_message(business.name, [item for _, item in items], views,
+                                       self.settings.alerts.max_age_days)
+            self._queue(session, kind="baseline", business_id=business_id, channel=self.routes.channel(business.name),
+                        message=message, not_before=self.quiet_until(business.name))
+            self.planned.baselines += 1
+
+    def plan_alerts(self, session: Session) -> None:
+        """Owed mentions: individual alerts up to the cap per business, the rest in one digest."""
+        rows = session.execute(
+            select(Mention, Business.name, Source.identity)
+            .join(Business, Business.id == Mention.business_id)
+            .join(Source, Source.id == Mention.source_id)
+            .where(Mention.alert_due, Mention.alerted_at.is_(None), ~queued_in_outbox())
+            # The most pressing first: urgent, then the most negative.
+            .order_by(Mention.urgent.desc(), func.coalesce(Mention.sentiment, 0), Mention.id)
+        ).all()
+        by_business: dict[str, list[tuple[Mention, str]]] = {}
+        for mention, business, identity in rows:
+            by_business.setdefault(business, []).append((mention, identity))
+        cap = self.settings.alerts.max_per_run
+        for business, items in by_business.items():
+            if self.quiet_until(business) is not None:
+                held = [(m, i) for m, i in items if not m.urgent]
+                self.planned.held += len(held)
+                items = [(m, i) for m, i in items if m.urgent]
+            highlight = self.catalog.highlighter(business)
+            channel = self.routes.channel(business)
+            for mention, identity in items[:cap]:
+                view = self.catalog.view(mention, business, identity)
+                message = alert_message(view, self.now, highlight)
+                self._queue(session, kind="alert", business_id=mention.business_id, channel=channel, message=message,
+                            mention_ids=[mention.id], urgent=mention.urgent, marks_alerted=True)
+                extra = self.routes.extra_for_urgent(business) if mention.urgent else None
+                if extra:
+                    self._queue(session, kind="alert", business_id=mention.business_id, channel=extra,
+                                message=message, mention_ids=[mention.id], urgent=True)
+                self.planned.alerts += 1
+            rest = items[cap:]
+            if rest:
+                views = [self.catalog.view(m, business, i) for m, i in rest]
+                message = digest_message(business, views, cap, self.settings.slack.handled_reaction)
+                self._queue(session, kind="digest", business_id=rest[0][0].business_id, channel=channel,
+                            message=message, mention_ids=[m.id for m, _ in rest],
+                            urgent=any(m.urgent for m, _ in rest), marks_alerted=True)
+                self.planned.digests += 1
+
+    def plan_reminders(self, session: Session) -> None:
+        """Urgent alerts still unhandled after `alerts.urgent_reraise_hours`: raised again, once."""
+        hours = self.settings.alerts.urgent_reraise_hours
+        if hours <= 0:
+            return
+        due_before = self.now - timedelta(hours=hours)
+        rows = session.execute(
+            select(Mention, Business.name, Source.identity, AlertMessage)
+            .join(Business, Business.id == Mention.business_id)
+            .join(Source, Source.id == Mention.source_id)
+            .join(AlertMessageMention, AlertMessageMention.mention_id == Mention.id)
+            .join(AlertMessage, AlertMessage.id == AlertMessageMention.message_id)
+            .where(Mention.urgent, Mention.handled_at.is_(None), Mention.reraised_at.is_(None),
+                   Mention.alerted_at <= due_before,
+                   Mention.alerted_at >= self.now - timedelta(days=FOLLOW_UP_DAYS),
+                   AlertMessage.marks_alerted, AlertMessage.sent_at.is_not(None))
+            .order_by(Mention.id)
+        ).all()
+        for mention, business, identity, original in rows:
+            assert mention.alerted_at is not None
+            view = self.catalog.view(mention, business, identity)
+            message = reminder_message(view, self.now - mention.alerted_at, self.now)
+            threaded = self.can_thread and original.slack_ts is not None
+            # A reply must name the channel by the ID Slack gave the original.
+            channel = (original.slack_channel or original.channel) if threaded else original.channel
+            self._queue(session, kind="reminder", business_id=mention.business_id, channel=channel, message=message,
+                        mention_ids=[mention.id], urgent=True, thread_ts=original.slack_ts if threaded else None)
+            mention.reraised_at = self.now
+            self.planned.reminders += 1
+
+    def plan_source_notices(self, session: Session) -> None:
+        """A source failing N runs in a row is reported once; its recovery once too."""
+        threshold = self.settings.alerts.source_failure_runs
+        rows = session.execute(
+            select(Source, Business.name).join(Business, Business.id == Source.business_id)
+            .where((Source.consecutive_failures >= threshold) & Source.failure_reported_at.is_(None)
+                   | (Source.consecutive_failures == 0) & Source.failure_reported_at.is_not(None))
+            .order_by(Source.id)
+        ).all()
+        for source, business in rows:
+            if (business, source.identity) not in self.catalog.source_labels:
+                continue  # no longer in config.yaml: nobody wants to hear about it
+            label = self.catalog.source_label(business, source.identity)
+            if source.failure_reported_at is None:
+                message = source_failing_message(business, label, source.type, source.consecutive_failures,
+                                                 source.last_error, source.last_success_at, self.catalog.zone(business))
+                source.failure_reported_at = self.now
+                kind = "source_failing"
+            else:
+                message = source_recovered_message(business, label, source.type)
+                source.failure_reported_at = None
+                kind = "source_back"
+            self._queue(session, kind=kind, business_id=source.business_id, channel=self.routes.channel(business),
+                        message=message, not_before=self.quiet_until(business))
+            self.planned.notices += 1

@@ -1,0 +1,265 @@
+"""The weekly report's numbers, read from the store: one BusinessReport per business.
+
+A mention belongs to a period by when it was published (when it was first seen, if undated),
+as in `mentionwatch mentions --since`. Days are the business's own calendar days.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts.escape import one_line, truncate
+from alerts.views import Catalog
+from mentionwatch.config import Settings
+from pipeline.models import AggregateRating, Business, Mention, Source, SourceRun
+
+LABELS = ("positive", "neutral", "negative")
+TOP = 5
+
+
+@dataclass(frozen=True)
+class Period:
+    since: datetime
+    until: datetime
+
+    @property
+    def previous(self) -> Period:
+        return Period(self.since - (self.until - self.since), self.since)
+
+    def days(self, zone: str) -> list[date]:
+        """The calendar days (in `zone`) the period touches."""
+        tz = ZoneInfo(zone)
+        first = self.since.astimezone(tz).date()
+        last = (self.until - timedelta(microseconds=1)).astimezone(tz).date()
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure of this period and of the one before."""
+
+    current: float | None
+    previous: float | None
+
+    @property
+    def delta(self) -> float | None:
+        if self.current is None or self.previous is None:
+            return None
+        return self.current - self.previous
+
+
+@dataclass
+class MentionLine:
+    id: int
+    title: str
+    url: str
+    source_type: str
+    source: str
+    sentiment: float | None
+    rating: float | None
+    when: datetime
+    urgent: bool
+    alerted_at: datetime | None
+    handled_at: datetime | None
+    handled_by: str | None
+
+    @property
+    def time_to_handle(self) -> timedelta | None:
+        if self.handled_at is None:
+            return None
+        start = self.alerted_at or self.handled_at
+        return max(timedelta(0), self.handled_at - start)
+
+
+@dataclass
+class RatingSeries:
+    """A review site's overall rating: the last value of each day it was read."""
+
+    source: str
+    points: list[tuple[date, float, int | None]]
+
+    @property
+    def first(self) -> float:
+        return self.points[0][1]
+
+    @property
+    def last(self) -> float:
+        return self.points[-1][1]
+
+
+@dataclass
+class SourceFailure:
+    source: str
+    source_type: str
+    failed_runs: int
+    runs: int
+    last_error: str | None
+    last_failed_at: datetime
+    still_failing: bool
+
+
+@dataclass
+class BusinessReport:
+    name: str
+    zone: str
+    period: Period
+    total: Change
+    by_label: dict[str, Change]
+    by_source: list[tuple[str, str, Change]]
+    """(source label, source type, mentions) for each source with mentions in either period."""
+    daily: list[tuple[date, int, int, int]]
+    """(day, positive, neutral, negative)."""
+    average_rating: Change
+    rated: int
+    ratings: list[RatingSeries]
+    negatives: list[MentionLine]
+    praise: list[MentionLine]
+    alerted: int
+    handled: int
+    median_time_to_handle: timedelta | None
+    failures: list[SourceFailure]
+    chart: Path | None = field(default=None)
+
+    @property
+    def slug(self) -> str:
+        return "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-") or "business"
+
+
+def build_reports(session: Session, settings: Settings, period: Period, only: str | None = None) -> list[BusinessReport]:
+    """One report per configured business (or just `only`), in config order."""
+    catalog = Catalog(settings)
+    ids = dict(session.execute(select(Business.name, Business.id)).all())
+    reports = []
+    for configured in settings.businesses:
+        if only is not None and configured.name != only:
+            continue
+        business_id = ids.get(configured.name)
+        reports.append(_report(session, catalog, configured.name, business_id, period))
+    return reports
+
+
+def _report(session: Session, catalog: Catalog, name: str, business_id: int | None, period: Period) -> BusinessReport:
+    zone = catalog.zone(name)
+    previous = period.previous
+    when = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    rows = session.execute(
+        select(Mention, Source.identity, when.label("when"))
+        .join(Source, Source.id == Mention.source_id)
+        .where(Mention.business_id == business_id, when >= previous.since, when < period.until)
+    ).all() if business_id is not None else []
+    current = [(m, identity, w) for m, identity, w in rows if w >= period.since]
+    before = [(m, identity, w) for m, identity, w in rows if w < period.since]
+
+    labels_now = Counter(m.label or "neutral" for m, _, _ in current)
+    labels_before = Counter(m.label or "neutral" for m, _, _ in before)
+    sources_now = Counter(catalog.source_label(name, identity) for _, identity, _ in current)
+    sources_before = Counter(catalog.source_label(name, identity) for _, identity, _ in before)
+    types = {catalog.source_label(name, identity): m.source_type for m, identity, _ in rows}
+    by_source = sorted(
+        ((label, types[label], Change(sources_now[label], sources_before[label]))
+         for label in set(sources_now) | set(sources_before)),
+        key=lambda item: (-(item[2].current or 0), item[0]),
+    )
+
+    tz = ZoneInfo(zone)
+    per_day: dict[date, Counter[str]] = {day: Counter() for day in period.days(zone)}
+    for m, _, w in current:
+        per_day.setdefault(w.astimezone(tz).date(), Counter())[m.label or "neutral"] += 1
+    daily = [(day, c["positive"], c["neutral"], c["negative"]) for day, c in sorted(per_day.items())]
+
+    ratings_now = [m.rating for m, _, _ in current if m.rating is not None]
+    ratings_before = [m.rating for m, _, _ in before if m.rating is not None]
+
+    lines = [_line(catalog, name, m, identity, w) for m, identity, w in current]
+    negatives = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "negative"),
+                       key=lambda line: (not line.urgent, line.sentiment if line.sentiment is not None else 0))
+    praise = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "positive"),
+                    key=lambda line: (-(line.sentiment or 0), -(line.rating or 0)))
+    alerted = [line for line in lines if line.alerted_at is not None]
+    handled = [line for line in alerted if line.handled_at is not None]
+    times = [line.time_to_handle for line in handled if line.time_to_handle is not None]
+
+    return BusinessReport(
+        name=name, zone=zone, period=period,
+        total=Change(len(current), len(before)),
+        by_label={label: Change(labels_now[label], labels_before[label]) for label in LABELS},
+        by_source=by_source,
+        daily=daily,
+        average_rating=Change(_mean(ratings_now), _mean(ratings_before)),
+        rated=len(ratings_now),
+        ratings=_rating_series(session, catalog, name, business_id, period, tz),
+        negatives=negatives[:TOP],
+        praise=praise[:TOP],
+        alerted=len(alerted),
+        handled=len(handled),
+        median_time_to_handle=timedelta(seconds=statistics.median(t.total_seconds() for t in times)) if times else None,
+        failures=_failures(session, catalog, name, business_id, period),
+    )
+
+
+def _line(catalog: Catalog, business: str, m: Mention, identity: str, when: datetime) -> MentionLine:
+    title = truncate(one_line(m.title) or one_line(m.text) or m.url, 160)
+    return MentionLine(
+        id=m.id, title=title, url=m.url, source_type=m.source_type, source=catalog.source_label(business, identity),
+        sentiment=m.sentiment, rating=m.rating, when=when, urgent=m.urgent, alerted_at=m.alerted_at,
+        handled_at=m.handled_at, handled_by=m.handled_by,
+    )
+
+
+def _mean(values: list[float]) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def _rating_series(session: Session, catalog: Catalog, name: str, business_id: int | None, period: Period,
+                   tz: ZoneInfo) -> list[RatingSeries]:
+    if business_id is None:
+        return []
+    rows = session.execute(
+        select(AggregateRating, Source.identity).join(Source, Source.id == AggregateRating.source_id)
+        .where(Source.business_id == business_id, AggregateRating.recorded_at >= period.since,
+               AggregateRating.recorded_at < period.until)
+        .order_by(AggregateRating.recorded_at, AggregateRating.id)
+    ).all()
+    by_source: dict[str, dict[date, tuple[float, int | None]]] = {}
+    for rating, identity in rows:
+        # Later readings of the same day replace earlier ones: one point a day.
+        by_source.setdefault(catalog.source_label(name, identity), {})[rating.recorded_at.astimezone(tz).date()] = (
+            rating.value, rating.count)
+    return [RatingSeries(source, [(day, value, count) for day, (value, count) in sorted(points.items())])
+            for source, points in sorted(by_source.items())]
+
+
+def _failures(session: Session, catalog: Catalog, name: str, business_id: int | None,
+              period: Period) -> list[SourceFailure]:
+    if business_id is None:
+        return []
+    rows = session.execute(
+        select(SourceRun, Source).join(Source, Source.id == SourceRun.source_id)
+        .where(Source.business_id == business_id, SourceRun.finished_at >= period.since,
+               SourceRun.finished_at < period.until)
+        .order_by(SourceRun.finished_at, SourceRun.id)
+    ).all()
+    runs: Counter[int] = Counter()
+    failed: dict[int, list[SourceRun]] = {}
+    sources: dict[int, Source] = {}
+    for run, source in rows:
+        runs[source.id] += 1
+        sources[source.id] = source
+        if not run.ok:
+            failed.setdefault(source.id, []).append(run)
+    return [
+        SourceFailure(
+            source=catalog.source_label(name, sources[sid].identity), source_type=sources[sid].type,
+            failed_runs=len(fails), runs=runs[sid], last_error=fails[-1].error, last_failed_at=fails[-1].finished_at,
+            still_failing=sources[sid].consecutive_failures > 0,
+        )
+        for sid, fails in failed.items()
+    ]

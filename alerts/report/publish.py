@@ -1,0 +1,118 @@
+"""`mentionwatch report`: build the numbers, draw the charts, write the HTML, post, e-mail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from alerts import mail
+from alerts.report.chart import chart_alt_text, daily_chart
+from alerts.report.data import BusinessReport, Period, build_reports
+from alerts.report.render import period_text, render_html, render_text
+from alerts.report.summary import summary_message
+from alerts.slack import ConsolePoster, make_poster
+from alerts.views import Routes
+from mentionwatch.config import Settings
+from mentionwatch.errors import ConfigError, DeliveryError
+from pipeline.models import utcnow
+
+
+@dataclass
+class ReportOutcome:
+    html: Path
+    charts: list[Path]
+    reports: list[BusinessReport]
+    posted: int = 0
+    uploaded: int = 0
+    emailed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def make_report(
+    settings: Settings,
+    engine: Engine,
+    period: Period,
+    out_dir: Path,
+    *,
+    business: str | None = None,
+    send: bool = True,
+    console: Console | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> ReportOutcome:
+    """Write the HTML report and its charts into `out_dir`; with `send`, post and e-mail it."""
+    if business is not None and business not in {b.name for b in settings.businesses}:
+        names = ", ".join(b.name for b in settings.businesses)
+        raise ConfigError(f"no business named {business!r} in the config (there are: {names})")
+    with Session(engine) as session:
+        reports = build_reports(session, settings, period, business)
+    zone = reports[0].zone if reports else "UTC"
+    # Named after the last day the report covers.
+    stamp = f"{(period.until - timedelta(microseconds=1)).astimezone(ZoneInfo(zone)):%Y-%m-%d}"
+    suffix = f"-{reports[0].slug}" if business is not None and reports else ""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = [daily_chart(r, out_dir / f"report-{stamp}-{r.slug}.png") for r in reports]
+    for report, chart in zip(reports, charts):
+        report.chart = chart
+    html_path = out_dir / f"report-{stamp}{suffix}.html"
+    generated = clock()
+    html_path.write_text(render_html(reports, period, lambda r: r.chart.name if r.chart else None, generated),
+                         encoding="utf-8")
+    outcome = ReportOutcome(html=html_path, charts=charts, reports=reports)
+    if send:
+        _to_slack(settings, reports, period, html_path, outcome, console or Console(stderr=True))
+        if settings.report.email is not None:
+            _to_email(settings, reports, period, generated, outcome)
+    return outcome
+
+
+def _to_slack(settings: Settings, reports: list[BusinessReport], period: Period, html_path: Path,
+              outcome: ReportOutcome, console: Console) -> None:
+    poster = make_poster(settings.slack, console)
+    if isinstance(poster, ConsolePoster):
+        outcome.notes.append("no Slack token or webhook configured: not posted")
+        return
+    routes = Routes.from_settings(settings, poster.can_route)
+    for report in reports:
+        text, blocks = summary_message(report, period_text(period, report.zone), html_path.name)
+        try:
+            posted = poster.post(routes.channel(report.name), text, blocks)
+            outcome.posted += 1
+            if report.chart is None:
+                continue
+            if not poster.can_upload:
+                outcome.notes.append("chart not uploaded: an incoming webhook cannot upload files "
+                                     "(it is in the HTML file)")
+                continue
+            poster.upload(posted.channel, report.chart, title=f"{report.name}: mentions per day",  # type: ignore[attr-defined]
+                          alt_text=chart_alt_text(report))
+            outcome.uploaded += 1
+        except DeliveryError as exc:
+            outcome.problems.append(f"slack: {report.name}: {exc}")
+            break
+
+
+def _to_email(settings: Settings, reports: list[BusinessReport], period: Period, generated: datetime,
+              outcome: ReportOutcome) -> None:
+    email = settings.report.email
+    assert email is not None
+    images = {r.name: mail.InlineImage(mail.new_cid(i), r.chart) for i, r in enumerate(reports) if r.chart}
+    html = render_html(reports, period, lambda r: f"cid:{images[r.name].cid}" if r.name in images else None,
+                       generated)
+    names = ", ".join(r.name for r in reports)
+    subject = f"mentionwatch report: {names}, {period.since:%d %b} – {period.until:%d %b %Y}"
+    message = mail.build_message(email, subject, render_text(reports, period), html, list(images.values()))
+    ca_file = settings.resolve(email.ca_file) if email.ca_file else None
+    try:
+        mail.send(email, message, ca_file)
+    except DeliveryError as exc:
+        outcome.problems.append(str(exc))
+        return
+    outcome.emailed = list(email.to)

@@ -1,0 +1,103 @@
+"""From the store and config.yaml to what messages show: views of mentions, routes, highlighting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from alerts.messages import AlertView
+from mentionwatch.config import Business as BusinessConfig
+from mentionwatch.config import Settings
+from pipeline.match import BusinessMatcher
+from pipeline.models import Mention
+
+
+@dataclass
+class Routes:
+    """Which channel each business's messages go to."""
+
+    default: str
+    urgent: str | None = None
+    by_business: dict[str, str] = field(default_factory=dict)
+    can_route: bool = True
+    """False for a webhook: it posts to its own channel whatever we ask."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, can_route: bool = True) -> Routes:
+        return cls(
+            default=settings.slack.channel,
+            urgent=settings.slack.urgent_channel,
+            by_business={b.name: b.channel for b in settings.businesses if b.channel},
+            can_route=can_route,
+        )
+
+    def channel(self, business: str) -> str:
+        """The business's own channel, else the global one."""
+        return self.by_business.get(business, self.default)
+
+    def extra_for_urgent(self, business: str) -> str | None:
+        """The urgent channel, when there is one and it is not the business's channel already."""
+        if not self.can_route or not self.urgent or _same(self.urgent, self.channel(business)):
+            return None
+        return self.urgent
+
+
+def _readable(identity: str) -> str:
+    """'feed:https://example.com/news.xml' -> 'feed example.com/news.xml': shorter, still unambiguous."""
+    kind, _, rest = identity.partition(":")
+    rest = rest.replace("https://", "").replace("http://", "").strip(":")
+    return f"{kind} {rest}" if rest else kind
+
+
+def _same(a: str, b: str) -> bool:
+    return a.strip().lstrip("#").lower() == b.strip().lstrip("#").lower()
+
+
+class Catalog:
+    """config.yaml's view of businesses and sources, for mentions read from the store."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.businesses: dict[str, BusinessConfig] = {b.name: b for b in settings.businesses}
+        self._matchers: dict[str, BusinessMatcher] = {}
+        self.source_names: dict[tuple[str, str], str] = {}
+        self.source_labels: dict[tuple[str, str], str] = {}
+        for business in settings.businesses:
+            for source in business.sources:
+                key = (business.name, source.identity())
+                self.source_labels[key] = source.name or _readable(source.identity())
+                if source.name:
+                    self.source_names[key] = source.name
+
+    def zone(self, business: str) -> str:
+        configured = self.businesses.get(business)
+        return configured.timezone if configured else "UTC"
+
+    def highlighter(self, business: str):  # type: ignore[no-untyped-def]
+        """A function giving the spans of the business's keywords in a text."""
+        configured = self.businesses.get(business)
+        if configured is None:
+            return lambda text: ()
+        matcher = self._matchers.get(business)
+        if matcher is None:
+            matcher = self._matchers[business] = BusinessMatcher(configured.keywords, configured.exclude,
+                                                                 configured.require_any)
+
+        def spans(text: str) -> Sequence[tuple[int, int]]:
+            return [(m.start, m.end) for m in matcher.find(text)]
+
+        return spans
+
+    def source_label(self, business: str, identity: str) -> str:
+        return self.source_labels.get((business, identity), identity)
+
+    def view(self, mention: Mention, business: str, source_identity: str | None = None) -> AlertView:
+        return AlertView(
+            mention_id=mention.id, business=business, source_type=mention.source_type, url=mention.url,
+            title=mention.title, text=mention.text, author=mention.author, published_at=mention.published_at,
+            rating=mention.rating, sentiment=mention.sentiment, label=mention.label, urgent=mention.urgent,
+            urgent_phrases=mention.urgent_phrases,
+            source_label=self.source_names.get((business, source_identity or "")),
+            driver=mention.driver, first_seen_at=mention.first_seen_at, timezone=self.zone(business),
+            handled_reaction=self.settings.slack.handled_reaction,
+        )

@@ -1,0 +1,171 @@
+"""The alerts room's commands: `report`, `handle` and `cron`, registered on the main group by cli.py."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from rich.console import Console
+
+from mentionwatch.config import Settings
+from mentionwatch.errors import AlreadyRunning, MentionwatchError
+
+
+def parse_moment(value: str | None, zone: str, option: str, end: bool = False) -> datetime | None:
+    """A date (midnight in `zone`; for an end, the midnight after it) or an ISO 8601 time."""
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day + timedelta(days=1) if end else day, time(0), ZoneInfo(zone))
+        else:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=ZoneInfo(zone))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 time",
+                                 param_hint=option) from None
+    return moment.astimezone(ZoneInfo("UTC"))
+
+
+def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
+    """Add the commands to `cli`; `config_option` is cli.py's decorator that loads the settings."""
+
+    @cli.command()
+    @config_option
+    @click.option("--since", help="Start of the period: YYYY-MM-DD (midnight in the business's time zone) "
+                  "or an ISO 8601 time. Default: 7 days before --until.")
+    @click.option("--until", help="End of the period: YYYY-MM-DD (that whole day included) or an ISO 8601 "
+                  "time. Default: now.")
+    @click.option("--business", help="Only this business (its name as in config.yaml).")
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False),
+                  help="Folder for the HTML file and charts (default: report.out_dir from the config).")
+    @click.option("--no-send", is_flag=True, help="Only write the files: post nothing to Slack, e-mail nobody.")
+    @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+    def report(settings: Settings, since: str | None, until: str | None, business: str | None,
+               out_dir: str | None, no_send: bool, quiet: bool) -> None:
+        """Write the weekly report, post it to Slack and e-mail it.
+
+        Per business: mentions by source and by label against the period before, a daily chart,
+        star ratings, the top negative mentions and how fast they were handled, the top praise,
+        and the sources that failed. The HTML file and its PNG charts go to --out; the summary
+        and the chart go to each business's Slack channel; the HTML is e-mailed when
+        report.email is configured. Exits 1 when posting or e-mailing failed (the file is still
+        written). A report that finds another one in progress exits 0 and says it skipped.
+
+        \b
+        Examples:
+          mentionwatch report
+          mentionwatch report --since 2026-11-01 --until 2026-11-30 --no-send --out /tmp/november
+        """
+        from alerts.report.data import Period
+        from alerts.report.publish import make_report
+        from mentionwatch.lock import run_lock
+        from pipeline.models import utcnow
+        from pipeline.store import open_engine
+
+        zone = next((b.timezone for b in settings.businesses if b.name == business), settings.businesses[0].timezone)
+        end = parse_moment(until, zone, "--until", end=True) or utcnow()
+        start = parse_moment(since, zone, "--since") or end - timedelta(days=7)
+        if start >= end:
+            raise click.BadParameter("must be before --until", param_hint="--since")
+        folder = Path(out_dir).absolute() if out_dir else settings.resolve(settings.report.out_dir)
+        try:
+            with run_lock(settings.database_url(), "report"):
+                engine = open_engine(settings.database_url())
+                try:
+                    outcome = make_report(settings, engine, Period(start, end), folder, business=business,
+                                          send=not no_send, console=Console(stderr=True))
+                finally:
+                    engine.dispose()
+        except AlreadyRunning as exc:
+            if not quiet:
+                click.echo(f"skipped: {exc}")
+            return
+        done = [f"report written to {outcome.html}"]
+        if outcome.posted:
+            done.append(f"posted to Slack for {outcome.posted} business{'es' if outcome.posted != 1 else ''}"
+                        f" ({outcome.uploaded} chart{'s' if outcome.uploaded != 1 else ''} uploaded)")
+        if outcome.emailed:
+            done.append(f"e-mailed to {', '.join(outcome.emailed)}")
+        if not quiet or outcome.problems:
+            click.echo("; ".join(done))
+            for note in outcome.notes:
+                click.echo(f"note: {note}")
+        for problem in outcome.problems:
+            click.echo(f"failed: {problem}", err=True)
+        if outcome.problems:
+            sys.exit(1)
+
+    @cli.command()
+    @config_option
+    @click.argument("ids", nargs=-1, type=int, required=True)
+    @click.option("--by", default="cli", show_default=True, help="Who handled it, as the report shows it.")
+    def handle(settings: Settings, ids: tuple[int, ...], by: str) -> None:
+        """Mark mentions handled (as a ✅ reaction on their alert does).
+
+        IDS are mention ids, as shown in alerts and by `mentionwatch mentions`. Handled urgent
+        mentions are not raised again, and the report counts how fast mentions were handled.
+        Exits 1 if an id is unknown (the others are still marked).
+
+        \b
+        Example:
+          mentionwatch handle 42 43 --by dana
+        """
+        from sqlalchemy.orm import Session
+
+        from alerts.reactions import mark_handled
+        from pipeline.models import utcnow
+        from pipeline.store import open_engine
+
+        engine = open_engine(settings.database_url())
+        with Session(engine) as session:
+            outcomes = mark_handled(session, ids, by, utcnow())
+        engine.dispose()
+        unknown = []
+        for outcome in outcomes:
+            if not outcome.found:
+                unknown.append(str(outcome.mention_id))
+            elif outcome.already:
+                click.echo(f"mention {outcome.mention_id} was already handled "
+                           f"({outcome.already:%Y-%m-%d %H:%M} UTC by {outcome.by or 'someone'})")
+            else:
+                click.echo(f"mention {outcome.mention_id} marked handled")
+        if unknown:
+            raise MentionwatchError(f"no mention with id {', '.join(unknown)}")
+
+    @cli.command()
+    @config_option
+    @click.option("--every", type=click.IntRange(1, 1440), default=15, show_default=True,
+                  help="Minutes between runs (a divisor of an hour or of a day).")
+    @click.option("--report-day", type=click.Choice(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+                  default="mon", show_default=True, help="Day of the weekly report.")
+    @click.option("--report-time", default="08:00", show_default=True, help="Time of the weekly report (HH:MM).")
+    def cron(settings: Settings, every: int, report_day: str, report_time: str) -> None:
+        """Print crontab lines for regular runs and the weekly report.
+
+        The lines use absolute paths to this mentionwatch and to the config, and --quiet, so
+        cron mails only when something went wrong. Paste them into `crontab -e`.
+
+        \b
+        Example:
+          mentionwatch cron --config /etc/mentionwatch/config.yaml --every 30 >> my.crontab
+        """
+        from mentionwatch.crontab import crontab_lines
+
+        try:
+            at = time.fromisoformat(report_time)
+        except ValueError:
+            raise click.BadParameter(f"{report_time!r} is not a time; use HH:MM", param_hint="--report-time") from None
+        assert settings.path is not None
+        try:
+            lines = crontab_lines(settings.path, every, report_day, (at.hour, at.minute))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--every") from None
+        click.echo("\n".join(lines))

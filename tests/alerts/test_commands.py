@@ -1,0 +1,112 @@
+"""`handle`, `cron`, `check`'s Slack notes, the report lock, and quiet hours, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from mentionwatch.lock import run_lock
+from tests.alerts.helpers import joes, settings_for
+from tests.conftest import MENTIONWATCH, business, feed_fixture
+
+
+def test_handle_marks_mentions_handled_from_the_command_line(slack, store, workspace):
+    workspace.write_config(database="sqlite:///store.db", businesses=[joes()])
+    s = store(settings_for(slack.api_url))
+    first, second = s.add(), s.add()
+
+    result = workspace.cli("handle", str(first), "--by", "dana")
+    assert (result.returncode, result.stdout) == (0, f"mention {first} marked handled\n")
+    assert s.mention(first).handled_by == "dana" and s.mention(first).handled_at is not None
+
+    again = workspace.cli("handle", str(first), str(second), "99999")
+    assert again.returncode == 1
+    assert again.stdout.startswith(f"mention {first} was already handled (")
+    assert f"mention {second} marked handled" in again.stdout
+    assert again.stderr == "Error: no mention with id 99999\n"
+    assert s.mention(second).handled_by == "cli"
+
+
+def test_cron_prints_lines_with_absolute_paths(workspace, tmp_path):
+    workspace.write_config(slack={"token": "${SLACK_BOT_TOKEN:-}"}, businesses=[joes()])
+    result = subprocess.run([str(MENTIONWATCH), "cron", "--config", "config.yaml", "--every", "30",
+                             "--report-day", "fri", "--report-time", "17:30"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    config = tmp_path / "config.yaml"
+    assert lines[-2] == f"*/30 * * * * {MENTIONWATCH} run --quiet --config {config}"
+    assert lines[-1] == f"30 17 * * 5 {MENTIONWATCH} report --quiet --config {config}"
+    assert all(line.startswith("#") for line in lines[:-2])
+    assert "SLACK_BOT_TOKEN" in "\n".join(lines[:-2])
+    hourly = workspace.cli("cron", "--every", "120").stdout.splitlines()
+    assert hourly[-2].startswith("0 */2 * * * ") and hourly[-1].startswith("0 8 * * 1 ")
+    bad = workspace.cli("cron", "--every", "7")
+    assert bad.returncode == 2 and "divide an hour" in bad.stderr
+
+
+def test_a_report_skips_while_another_report_runs_but_not_while_a_run_does(workspace):
+    workspace.write_config(businesses=[joes()])
+    url = f"sqlite:///{workspace.database}"
+    with run_lock(url):
+        during_run = workspace.cli("report", "--no-send")
+    with run_lock(url, "report"):
+        during_report = workspace.cli("report", "--no-send")
+    assert during_run.returncode == 0 and during_run.stdout.startswith("report written to")
+    assert during_report.returncode == 0
+    assert during_report.stdout.startswith("skipped: another mentionwatch report holds")
+
+
+def test_check_says_what_a_webhook_cannot_do(slack, workspace):
+    workspace.write_config(slack={"webhook_url": slack.webhook_url}, businesses=[joes()])
+    result = workspace.cli("check")
+    assert result.returncode == 0
+    out = " ".join(result.stdout.split())
+    assert "incoming webhook set (posting only)" in out
+    assert "reactions are not read" in out and "`mentionwatch handle ID`" in out
+    assert "chart is not uploaded" in out and "urgent_channel are ignored" in out
+    assert "/services/" not in result.stdout  # the webhook URL is a secret
+
+
+def test_check_names_missing_scopes(web, workspace):
+    # A Slack API answering auth.test with the token's scopes in X-OAuth-Scopes, as Slack does.
+    web.add("/api/auth.test", json.dumps({"ok": True, "team": "T", "user": "bot"}),
+            content_type="application/json", headers={"X-OAuth-Scopes": "chat:write,chat:write.public"})
+    workspace.write_config(slack={"token": "xoxb-x", "api_url": f"{web.url}/api/"}, businesses=[joes()])
+    out = " ".join(workspace.cli("check").stdout.split())
+    assert "lacks the reactions:read scope" in out and "lacks the files:write scope" in out
+    assert "lacks the chat:write scope" not in out
+
+
+def test_quiet_hours_hold_a_run_s_alerts_and_the_next_run_after_them_sends_them(web, slack, workspace):
+    feed = feed_fixture("joes_news.xml")
+    web.add("/news.xml", feed, content_type="application/rss+xml")
+    zone = "Asia/Kathmandu"  # an odd offset, so the hours are surely the business's own
+    now = datetime.now(ZoneInfo(zone))
+    around_now = {"start": f"{(now - timedelta(hours=1)):%H:%M}", "end": f"{(now + timedelta(hours=1)):%H:%M}"}
+    later = {"start": f"{(now + timedelta(hours=2)):%H:%M}", "end": f"{(now + timedelta(hours=3)):%H:%M}"}
+
+    def configure(quiet: dict | None) -> None:
+        workspace.write_config(
+            slack={"token": "xoxb-t", "api_url": slack.api_url, "post_interval": 0},
+            alerts={"max_age_days": 36500},
+            businesses=[business(timezone=zone, quiet_hours=quiet,
+                                 sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])],
+        )
+
+    configure(None)
+    assert workspace.cli("run").returncode == 0  # the baseline
+    new_item = """<item><title>Joes Donuts: rude staff, cold coffee</title>
+      <link>https://daily.example.com/news/joes-rude</link><pubDate>Mon, 23 Nov 2026 12:00:00 GMT</pubDate>
+      <description>Rude staff and cold coffee. Terrible.</description></item>"""
+    web.add("/news.xml", feed.replace("</channel>", new_item + "</channel>"), content_type="application/rss+xml")
+    configure(around_now)
+    held = workspace.cli("run")
+    assert held.stdout.strip().endswith("0 alerts sent, 1 pending (1 held for quiet hours)")
+    configure(later)
+    sent = workspace.cli("run")
+    assert sent.stdout.strip().endswith("1 alerts sent, 0 pending")
+    assert [m["text"].split(":")[0] for m in slack.posted] == [
+        "Now watching 1 new source for Joe's Donuts", "negative mention of Joe's Donuts on daily.example.com"]
