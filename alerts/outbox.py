@@ -1,6 +1,7 @@
 """The outbox: messages owed to Slack, each sent once and marked only after Slack accepted it.
 
-Messages are sent in order (urgent first), paced per channel by the poster. A message Slack
+Messages are sent urgent first, in the order they were planned within each channel, taking
+channels in turn (the poster paces each channel to about one post a second). A message Slack
 refuses for its own reasons (an unknown channel) is skipped and its channel set aside for this
 run; any other failure (Slack down, rate limited past the retries) stops delivery, and whatever
 is left goes out on the next run. Each message is committed on its own, so what was sent stays
@@ -39,11 +40,30 @@ def deliverable(session: Session, now: datetime) -> list[AlertMessage]:
     ))
 
 
+def interleaved(messages: list[AlertMessage]) -> list[AlertMessage]:
+    """Round robin over channels (urgent ones first), keeping each channel's order.
+
+    Slack's pace is per channel: while one channel waits its second, another can take a post.
+    """
+    order: list[AlertMessage] = []
+    for urgent in (True, False):
+        queues: dict[str, list[AlertMessage]] = {}
+        for message in messages:
+            if message.urgent == urgent:
+                queues.setdefault(message.channel, []).append(message)
+        while queues:
+            for channel in list(queues):
+                order.append(queues[channel].pop(0))
+                if not queues[channel]:
+                    del queues[channel]
+    return order
+
+
 def deliver(session: Session, poster: Poster, clock: Callable[[], datetime]) -> Delivered:
     """Send what is deliverable now; see the module doc for what happens on failures."""
     result = Delivered()
     refused_channels: set[str] = set()
-    for message in deliverable(session, clock()):
+    for message in interleaved(deliverable(session, clock())):
         if message.channel in refused_channels:
             continue
         try:

@@ -216,3 +216,13 @@ def test_posts_to_one_channel_are_paced(slack, store):
     arrivals = [r.time for r in slack.calls("chat.postMessage")]
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
     assert len(arrivals) == 4 and min(gaps) >= 0.29
+
+
+def test_channels_take_turns_so_one_channel_s_pace_does_not_slow_the_others(slack, store):
+    s = store(settings_for(slack.api_url, [joes(), bakery()], slack={"post_interval": 0.2}))
+    for _ in range(3):
+        s.add("Joe's Donuts")
+    for _ in range(3):
+        s.add("Acme Bakery")
+    s.cycle()
+    assert [m["channel"] for m in slack.posted] == ["#reviews", "#acme"] * 3
