@@ -37,10 +37,12 @@ def header(text: str) -> Block:
 
 
 def section(text: str) -> Block:
+    """A mrkdwn section, cut to Slack's 3000 characters."""
     return {"type": "section", "text": {"type": "mrkdwn", "text": fit_mrkdwn(text)}}
 
 
 def context(*texts: str) -> Block:
+    """A context block (small grey text) of up to ten mrkdwn elements."""
     return {"type": "context",
             "elements": [{"type": "mrkdwn", "text": fit_mrkdwn(t)} for t in texts[:CONTEXT_ELEMENTS] if t]}
 

@@ -61,6 +61,7 @@ class Planner:
     # -- helpers
 
     def quiet_until(self, business: str) -> datetime | None:
+        """When the business's quiet hours around now end, or None outside them."""
         configured = self.catalog.businesses.get(business)
         if configured is None:
             return None
@@ -82,6 +83,7 @@ class Planner:
 
     def plan_all(self, session: Session, baseline_sources: Collection[int] = (),
                  run_started: datetime | None = None) -> Planned:
+        """Every step, in order; `baseline_sources` are the sources this run crawled for the first time."""
         if baseline_sources:
             self.plan_baselines(session, baseline_sources, run_started or self.now)
         self.plan_alerts(session)

@@ -78,6 +78,7 @@ def _users_who_reacted(message: dict, reaction: str) -> list[str]:
 
 
 def mark_handled_by_message(session: Session, message_id: int, by: str, now: datetime) -> int:
+    """Mark handled the not yet handled mentions a message is about; return how many."""
     ids = select(AlertMessageMention.mention_id).where(AlertMessageMention.message_id == message_id)
     result = session.execute(
         update(Mention).where(Mention.id.in_(ids), Mention.handled_at.is_(None)).values(handled_at=now, handled_by=by)

@@ -55,6 +55,7 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
 
 
 def retry_handlers() -> list[RetryHandler]:
+    """429: wait Retry-After (3 times); 5xx and dropped or timed-out connections: 2 retries with backoff."""
     backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
     return [
         RateLimitErrorRetryHandler(max_retry_count=3),

@@ -70,6 +70,7 @@ class Catalog:
                     self.source_names[key] = source.name
 
     def zone(self, business: str) -> str:
+        """The business's time zone (UTC for one no longer in config.yaml)."""
         configured = self.businesses.get(business)
         return configured.timezone if configured else "UTC"
 
@@ -89,9 +90,11 @@ class Catalog:
         return spans
 
     def source_label(self, business: str, identity: str) -> str:
+        """The source's name from config.yaml, else a readable form of its identity."""
         return self.source_labels.get((business, identity), identity)
 
     def view(self, mention: Mention, business: str, source_identity: str | None = None) -> AlertView:
+        """What a message shows of a stored mention."""
         return AlertView(
             mention_id=mention.id, business=business, source_type=mention.source_type, url=mention.url,
             title=mention.title, text=mention.text, author=mention.author, published_at=mention.published_at,

@@ -52,6 +52,7 @@ def try_advisory_lock(connection: Any, name: str) -> bool:
 
 
 def advisory_unlock(connection: Any, name: str) -> None:
+    """PostgreSQL: release the advisory lock `name` taken by `try_advisory_lock`."""
     from sqlalchemy import text
 
     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_lock_key(name)})
