@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from mentionwatch.config import load_settings
 from mentionwatch.localserver import LocalHTTPServer
 from mentionwatch.localslack import LocalSlackServer
 
@@ -30,7 +32,7 @@ crawler:
 businesses:
   - name: "Joe's Donuts"
     keywords: ["Joe's Donuts", "Joes Donuts"]
-    exclude: ["recipe"]
+    exclude: ["recipe", "recipes"]
     sources:
       - type: feed
         url: {web}/news.xml
@@ -40,27 +42,52 @@ businesses:
 
 
 def run_demo(console: Console, keep: str | None = None) -> None:
-    """Run one crawl of the bundled feeds and show what reached the local Slack."""
-    from mentionwatch.runner import run_once
+    """Two runs of the real `mentionwatch run` against local servers, showing what reached Slack.
 
+    The first run meets every source for the first time, so it stores what it finds and posts a
+    baseline summary; then the news feed gains entries, and the second run alerts about the
+    new negative one.
+    """
     with tempfile.TemporaryDirectory(prefix="mentionwatch-demo-") as scratch:
         folder = Path(keep) if keep else Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         with LocalHTTPServer(DEMO_DATA) as web, LocalSlackServer() as slack:
             config = folder / "config.yaml"
             config.write_text(DEMO_CONFIG.format(web=web.url, slack_api=slack.api_url), encoding="utf-8")
-            settings = load_settings(config)
-            console.print(f"Crawling sample feeds from {web.url} (a local server) ...")
-            summary = run_once(settings, console)
-            console.print(f"Run: {summary.line()}")
-            console.print(f"\nPosted to the local Slack ({len(slack.posted)} messages):")
-            for message in slack.posted:
-                console.print(f"[bold]{escape(message['channel'])}[/]: {escape(message.get('text') or '')}")
-                for block in message.get("blocks") or []:
-                    text = block.get("text", {}).get("text") if isinstance(block.get("text"), dict) else None
-                    if text:
-                        console.print(f"    {escape(text)}", soft_wrap=True)
-        console.print(f"\nStored mentions: [bold]mentionwatch mentions --config {escape(str(config))}[/]"
-                      if keep else "\nThe demo's database was temporary; pass --keep DIR to keep it.")
+            console.print(f"Sample feeds are served from {web.url}, a Slack-compatible API from {slack.api_url}.")
+
+            console.print("\n[bold]1. First run[/]: every source is new, so one baseline summary, not an alert each.")
+            _run(console, config)
+            _show_posts(console, slack.posted)
+
+            console.print("\n[bold]2. The news feed gains two entries[/], one of them a complaint. Second run:")
+            web.add("/news.xml", (DEMO_DATA / "news-later.xml").read_bytes(), content_type="application/rss+xml")
+            already = len(slack.posted)
+            _run(console, config)
+            _show_posts(console, slack.posted[already:])
+            if keep:
+                (folder / "posted.json").write_text(json.dumps(slack.posted, indent=2), encoding="utf-8")
         if keep:
-            (folder / "posted.json").write_text(json.dumps(slack.posted, indent=2), encoding="utf-8")
+            console.print(f"\nSee the stored mentions: [bold]mentionwatch mentions --config {escape(str(config))}[/]")
+        else:
+            console.print("\nThe demo's database was temporary; pass --keep DIR to keep it.")
+
+
+def _run(console: Console, config: Path) -> None:
+    """`mentionwatch run` as cron would start it (a Scrapy crawl runs once per process)."""
+    command = [sys.executable, "-m", "mentionwatch", "run", "--config", str(config)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    for line in (result.stdout + result.stderr).splitlines():
+        console.print(f"  [dim]$ mentionwatch run[/] -> {escape(line)}" if line else "", soft_wrap=True)
+    if result.returncode != 0:
+        raise SystemExit(result.returncode)
+
+
+def _show_posts(console: Console, messages: list[dict[str, Any]]) -> None:
+    console.print(f"Posted to the local Slack ({len(messages)} {'message' if len(messages) == 1 else 'messages'}):")
+    for message in messages:
+        console.print(f"  [bold]{escape(message['channel'])}[/]: {escape(message.get('text') or '')}", soft_wrap=True)
+        for block in message.get("blocks") or []:
+            text = block.get("text", {}).get("text") if isinstance(block.get("text"), dict) else None
+            if text:
+                console.print(f"      {escape(text)}", soft_wrap=True)

@@ -101,13 +101,16 @@ def test_mentions_formats_and_filters(web, workspace):
 
 
 def test_demo_runs_offline_and_shows_the_alerts(tmp_path):
-    result = run_cli("demo", cwd=tmp_path, timeout=120)
+    result = run_cli("demo", cwd=tmp_path, timeout=180)
     assert result.returncode == 0, result.stderr
-    # Every demo source is crawled for the first time: one baseline summary lists both negatives.
-    assert "Posted to the local Slack (1 messages)" in result.stdout
-    assert "sick after eating" in result.stdout
-    assert "waited 40 minutes" in result.stdout
-    assert "recipe" not in result.stdout.split("Posted to the local Slack")[1]
+    first, second = result.stdout.split("2. The news feed gains two entries")
+    # First run: every source is new, one baseline summary names the negative it found.
+    assert "Posted to the local Slack (1 message)" in first
+    assert "Now watching 2 new sources for Joe's Donuts" in first and "waited 40 minutes" in first
+    # Second run: the new complaint is alerted on its own, urgently; the new praise is not.
+    assert "Posted to the local Slack (1 message)" in second
+    assert "URGENT negative mention of Joe's Donuts" in second and "sick after eating" in second
+    assert "award" not in second and "recipe" not in result.stdout
 
 
 def test_a_run_that_finds_another_in_progress_skips_and_exits_0(workspace):
