@@ -33,6 +33,7 @@ __all__ = [
     "TRACKING_PARAMS",
     "canonical_url",
     "content_hash",
+    "distinctive_fingerprint",
     "fingerprint_is_distinctive",
     "html_to_text",
     "text_fingerprint",
@@ -46,7 +47,14 @@ _LOOKS_LIKE_MARKUP = re.compile(r"<[A-Za-z!/?]|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z]\
 # C0/C1 controls other than tab and newline: PostgreSQL refuses NUL, and none of them is text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
+_SPACE_AT_LINE_BREAK = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n{3,}")
+# What html_text's cleaner removes before extracting (its lxml_html_clean settings). Cleaning
+# copies the whole tree first; a fragment with none of these, as most are, skips it.
+_CLEANED_AWAY = (
+    "script", "style", "link", "meta", "applet", "iframe", "embed", "layer", "object", "param",
+    "frameset", "frame", "noframes", lxml.etree.Comment, lxml.etree.ProcessingInstruction,
+)  # fmt: skip
 
 
 def _markup_to_text(html: str) -> str:
@@ -56,6 +64,8 @@ def _markup_to_text(html: str) -> str:
     try:
         root = lxml.etree.fromstring(html.encode("utf-8"), parser=parser)
         if root is not None:
+            if next(root.iter(*_CLEANED_AWAY), None) is None:
+                return html_text.etree_to_text(root, guess_layout=True)
             return html_text.extract_text(root, guess_layout=True)
     except (lxml.etree.LxmlError, ValueError):
         pass
@@ -80,8 +90,9 @@ def html_to_text(html: str | None) -> str:
     html = _CONTROL.sub("", html.replace("\r\n", "\n").replace("\r", "\n"))
     if _LOOKS_LIKE_MARKUP.search(html):
         html = _markup_to_text(html)
-    lines = (_SPACES.sub(" ", line).strip() for line in html.split("\n"))
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    # Runs of spaces become one, and none is left at either end of a line.
+    text = _SPACE_AT_LINE_BREAK.sub("\n", _SPACES.sub(" ", html))
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 # --------------------------------------------------------------------------- URLs
@@ -506,14 +517,26 @@ def text_fingerprint(title: str | None, text: str | None) -> str:
     whatever text there is. Short posts may therefore share a fingerprint without being the same
     post ("Great coffee!"): see ``fingerprint_is_distinctive`` before merging on it.
     """
-    key = " ".join(_story_words(title, text))
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+    return _digest(_story_words(title, text))
+
+
+def _digest(words: list[str]) -> str:
+    return hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def fingerprint_is_distinctive(title: str | None, text: str | None) -> bool:
     """Whether ``text_fingerprint(title, text)`` rests on enough words (``MIN_TEXT_WORDS``) that an
     equal fingerprint means the same story rather than two short posts that happen to agree."""
     return len(_story_words(title, text)) >= MIN_TEXT_WORDS
+
+
+def distinctive_fingerprint(title: str | None, text: str | None) -> str | None:
+    """``text_fingerprint(title, text)`` when ``fingerprint_is_distinctive``, else None.
+
+    What the pipeline merges mentions on; the story's words are found once, not twice.
+    """
+    words = _story_words(title, text)
+    return _digest(words) if len(words) >= MIN_TEXT_WORDS else None
 
 
 def content_hash(title: str | None, text: str | None, rating: float | None) -> str:
