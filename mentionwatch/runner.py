@@ -17,11 +17,13 @@ from alerts.cycle import after_crawl
 from crawlers.process import crawl, crawler_settings
 from mentionwatch.config import Settings
 from pipeline.adapters import ITEM_PIPELINES, PipelineContext
+from pipeline.flow import MentionFlow
 from pipeline.match import BusinessMatcher
 from pipeline.models import Run, Source, utcnow
 from pipeline.sentiment import SentimentScorer
 from pipeline.sources import record_outcomes, sync_config
 from pipeline.store import open_engine
+from pipeline.worker import running_pipeline
 from pipeline.writer import AlertPolicy, MentionWriter
 
 log = logging.getLogger(__name__)
@@ -77,18 +79,18 @@ def run_once(settings: Settings, console: Console) -> RunSummary:
         # Sources never crawled successfully: their finds are a baseline, summarised once.
         baseline = set(session.scalars(select(Source.id).where(
             Source.id.in_([t.source_id for t in targets]), Source.first_crawled_at.is_(None))))
-    context = PipelineContext(
-        targets={t.source_id: t for t in targets},  # type: ignore[misc]
+    flow = MentionFlow(
+        needs_match={t.source_id: t.source.needs_match for t in targets},  # type: ignore[misc]
         matchers={b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses},
         scorer=make_scorer(settings),
         writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days,
                                                                baseline_sources=baseline)),
     )
-    crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
-                                                       "MENTIONWATCH_CONTEXT": context}),
-          credentials=settings.credentials)
-    context.writer.flush()
-    counts = context.writer.counts
+    with running_pipeline(flow) as pipeline:
+        crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
+                                                           "MENTIONWATCH_CONTEXT": PipelineContext(pipeline)}),
+              credentials=settings.credentials)
+        counts = pipeline.finish()
 
     summary = RunSummary(run_id=run_id)
     summary.sources_ok = sum(1 for t in targets if t.ok)

@@ -30,4 +30,4 @@ def list_mentions(
     query = query.order_by(when.desc(), Mention.id.desc())
     if limit:
         query = query.limit(limit)
-    yield from session.execute(query.execution_options(yield_per=1000)).tuples()
+    yield from session.execute(query.execution_options(yield_per=1000))

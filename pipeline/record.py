@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from crawlers.items import MentionItem
+from pipeline.normalize import canonical_url, content_hash, distinctive_fingerprint, html_to_text
 
 if TYPE_CHECKING:
     from pipeline.sentiment import Score
@@ -27,3 +31,34 @@ class MentionRecord:
     """None when the text is too short to tell one story from another."""
     content_hash: str
     score: Score | None = None
+
+
+def record_from_item(item: MentionItem, source_id: int) -> MentionRecord:
+    """Normalize a crawled item: plain text, canonical URL, a usable rating, fingerprints."""
+    title = html_to_text(item.title) or None if item.title else None
+    text = html_to_text(item.text)
+    rating = _stars(item.rating)
+    return MentionRecord(
+        business=item.business,
+        source_id=source_id,
+        source_type=item.source_type,
+        url=item.url,
+        canonical_url=canonical_url(item.url),
+        title=title,
+        text=text,
+        author=(item.author or "").strip() or None,
+        published_at=item.published_at,
+        rating=rating,
+        # Short texts ("Great coffee!") are alike by chance, not the same story: only a
+        # distinctive text may merge with another mention by its fingerprint.
+        fingerprint=distinctive_fingerprint(title, text),
+        content_hash=content_hash(title, text, rating),
+    )
+
+
+def _stars(rating: object) -> float | None:
+    """A rating on the 1..5 scale, or None: a value outside it is a page we misread, not a verdict."""
+    if isinstance(rating, bool) or not isinstance(rating, (int, float)):
+        return None
+    value = float(rating)
+    return value if math.isfinite(value) and 1.0 <= value <= 5.0 else None

@@ -1,18 +1,28 @@
 """Writing mentions to the store in batches, deduplicated against what it already holds.
 
-One transaction per batch. A mention already stored at the same canonical URL is skipped, or
-updated when its text or rating changed (the old version is kept as a revision); one stored
-under the same text fingerprint (the same story elsewhere) gets a sighting instead of a row.
+A batch goes in two steps, so that only what is really new gets scored (``pipeline.flow``):
+``triage`` reads what the store knows of the batch's URLs and fingerprints, and sorts each
+record into new, edited, a further sighting, or already known; ``write`` then stores the scored
+result in one transaction.
+
+- Same canonical URL as a stored mention (or one of its sightings): known, skipped; unless the
+  source that stored it now shows another title, text or rating: an edit, which updates the
+  mention and keeps the old version as a revision. Another source showing the same page with
+  another excerpt is not an edit.
+- Same text fingerprint as a stored mention, at another URL: the same story elsewhere
+  (syndication, a second feed): a sighting of that mention, not a mention of its own.
+- Within a batch the first record of a URL or fingerprint wins, as it would across batches.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.dialect import insert_ignoring_conflicts
@@ -43,88 +53,149 @@ class AlertPolicy:
 
 @dataclass
 class WriteCounts:
+    """What the writes of a run did, per source id."""
+
     new: Counter[int] = field(default_factory=Counter)
     negative: Counter[int] = field(default_factory=Counter)
     updated: Counter[int] = field(default_factory=Counter)
     sightings: Counter[int] = field(default_factory=Counter)
 
 
+@dataclass
+class Triage:
+    """One business's part of a batch, sorted against the store (see the module docstring)."""
+
+    business_id: int
+    new: list[MentionRecord] = field(default_factory=list)
+    edited: list[tuple[Row[Any], MentionRecord]] = field(default_factory=list)
+    """(the stored version, the record that replaces it)"""
+    sightings: list[tuple[str, MentionRecord]] = field(default_factory=list)
+    """(fingerprint of the stored or new mention it is another copy of, the record)"""
+    mention_ids: dict[str, int] = field(default_factory=dict)
+    """fingerprint -> id of the stored mention, for the sightings"""
+
+    def to_score(self) -> Iterable[MentionRecord]:
+        """The records whose verdict will be stored: nothing else needs scoring."""
+        yield from self.new
+        for _, record in self.edited:
+            yield record
+
+
+# What an edit compares and keeps of the stored version.
+_STORED = (Mention.id, Mention.source_id, Mention.canonical_url, Mention.content_hash, Mention.title,
+           Mention.text, Mention.rating, Mention.sentiment, Mention.label, Mention.urgent)
+# What an edit replaces.
+_EDITABLE = ("title", "text", "author", "rating", "sentiment", "label", "rating_conflict", "driver",
+             "urgent", "urgent_phrases", "content_hash", "fingerprint")
+
+
 class MentionWriter:
+    """Stores batches of records for the businesses in `business_ids` (name -> id)."""
+
     def __init__(
         self,
         engine: Engine,
         business_ids: dict[str, int],
         policy: AlertPolicy,
-        batch_size: int = BATCH_SIZE,
         clock: Callable[[], datetime] = utcnow,
     ):
         self.engine = engine
         self.business_ids = business_ids
         self.policy = policy
-        self.batch_size = batch_size
         self.clock = clock
         self.counts = WriteCounts()
-        self._batch: list[MentionRecord] = []
 
-    def add(self, record: MentionRecord) -> None:
-        self._batch.append(record)
-        if len(self._batch) >= self.batch_size:
-            self.flush()
+    def triage(self, records: list[MentionRecord]) -> list[Triage]:
+        """Sort a batch against the store: new, edited, sightings; drop what is known.
 
-    def flush(self) -> None:
-        """Write what is pending in one transaction."""
-        batch, self._batch = self._batch, []
-        if not batch:
-            return
-        with Session(self.engine) as session, session.begin():
-            for business, records in _by_business(batch).items():
-                self._write(session, self.business_ids[business], records)
+        Reads only, in one short session, so no transaction stays open while the batch is scored.
+        """
+        with Session(self.engine) as session:
+            return [self._triage(session, self.business_ids[business], group)
+                    for business, group in _by_business(records).items()]
 
-    def _write(self, session: Session, business_id: int, records: list[MentionRecord]) -> None:
+    def write(self, triages: list[Triage]) -> None:
+        """Store a triaged, scored batch in one transaction."""
         now = self.clock()
-        by_url = {
+        with Session(self.engine) as session, session.begin():
+            for triage in triages:
+                self._insert(session, triage, now)
+                for stored, record in triage.edited:
+                    self._update(session, stored, record, now)
+                if triage.sightings:
+                    self._add_sightings(session, triage, now)
+
+    def _triage(self, session: Session, business_id: int, records: list[MentionRecord]) -> Triage:
+        urls = {r.canonical_url for r in records}
+        stored = {
             row.canonical_url: row
             for row in session.execute(
-                select(Mention.id, Mention.canonical_url, Mention.content_hash, Mention.label, Mention.title,
-                       Mention.text, Mention.rating, Mention.sentiment).where(
-                    Mention.business_id == business_id,
-                    Mention.canonical_url.in_({r.canonical_url for r in records}),
-                )
+                select(*_STORED).where(Mention.business_id == business_id, Mention.canonical_url.in_(urls))
             )
         }
-        by_fingerprint = {
-            row.fingerprint: row.id
-            for row in session.execute(
-                select(Mention.id, Mention.fingerprint).where(
-                    Mention.business_id == business_id,
-                    Mention.fingerprint.in_({r.fingerprint for r in records if r.fingerprint}),
-                )
+        seen_elsewhere = self._sighted(session, business_id, urls)
+        fingerprints = {r.fingerprint for r in records if r.fingerprint}
+        triage = Triage(business_id)
+        if fingerprints:
+            triage.mention_ids = dict(
+                session.execute(
+                    select(Mention.fingerprint, Mention.id).where(
+                        Mention.business_id == business_id, Mention.fingerprint.in_(fingerprints)
+                    )
+                ).all()
             )
-        }
-        new_rows: list[dict] = []
-        pending_fingerprints: dict[str, MentionRecord] = {}
-        sightings: list[tuple[str, MentionRecord]] = []
+        new_fingerprints: set[str] = set()
+        edited_urls: set[str] = set()
         for record in records:
-            existing = by_url.get(record.canonical_url)
-            if existing is not None:
-                if existing.content_hash != record.content_hash:
-                    self._update(session, existing, record, now)
+            url = record.canonical_url
+            if url in stored:
+                row = stored[url]
+                # A second copy in the same batch is the same edit, not another one.
+                if url not in edited_urls and row.source_id == record.source_id and (
+                    row.content_hash != record.content_hash
+                ):
+                    triage.edited.append((row, record))
+                    edited_urls.add(url)
                 continue
-            if record.fingerprint and (record.fingerprint in by_fingerprint or record.fingerprint in pending_fingerprints):
-                sightings.append((record.fingerprint, record))
+            if url in seen_elsewhere:
                 continue
-            if record.fingerprint:
-                pending_fingerprints[record.fingerprint] = record
-            new_rows.append(self._row(business_id, record, now))
-            self.counts.new[record.source_id] += 1
-            if record.score and record.score.label == "negative":
-                self.counts.negative[record.source_id] += 1
-        if new_rows:
-            session.execute(insert_ignoring_conflicts(self.engine, Mention.__table__), new_rows)
-        if sightings:
-            self._add_sightings(session, business_id, sightings, by_fingerprint, now)
+            seen_elsewhere.add(url)  # later copies of this URL in the batch are known now
+            fingerprint = record.fingerprint
+            if fingerprint and (fingerprint in triage.mention_ids or fingerprint in new_fingerprints):
+                triage.sightings.append((fingerprint, record))
+                continue
+            if fingerprint:
+                new_fingerprints.add(fingerprint)
+            triage.new.append(record)
+        return triage
 
-    def _row(self, business_id: int, record: MentionRecord, now: datetime) -> dict:
+    @staticmethod
+    def _sighted(session: Session, business_id: int, urls: set[str]) -> set[str]:
+        """Those of `urls` already stored as sightings of one of the business's mentions."""
+        # Sightings first, their mentions second: joined in one query, the database would walk
+        # every mention of the business for each batch, a cost that grows with the store.
+        found = session.execute(
+            select(Sighting.canonical_url, Sighting.mention_id).where(Sighting.canonical_url.in_(urls))
+        ).all()
+        if not found:
+            return set()
+        ours = set(session.scalars(select(Mention.id).where(
+            Mention.id.in_({mention_id for _, mention_id in found}), Mention.business_id == business_id)))
+        return {url for url, mention_id in found if mention_id in ours}
+
+    def _insert(self, session: Session, triage: Triage, now: datetime) -> None:
+        if not triage.new:
+            return
+        rows = [self._row(triage.business_id, record, now) for record in triage.new]
+        # Conflicts are ignored rather than fatal: a mention stored meanwhile by a racing writer
+        # is the same mention.
+        session.execute(insert_ignoring_conflicts(self.engine, Mention.__table__), rows)
+        for record in triage.new:
+            self.counts.new[record.source_id] += 1
+            if record.score is not None and record.score.label == "negative":
+                self.counts.negative[record.source_id] += 1
+
+    def _row(self, business_id: int, record: MentionRecord, now: datetime, owed: bool | None = None) -> dict:
         score = record.score
         return {
             "business_id": business_id,
@@ -146,48 +217,52 @@ class MentionWriter:
             "driver": score.driver if score else None,
             "urgent": bool(score and score.urgent),
             "urgent_phrases": ", ".join(score.urgent_phrases) if score and score.urgent_phrases else None,
-            "alert_due": self.policy.owed(record, now),
+            "alert_due": self.policy.owed(record, now) if owed is None else owed,
         }
 
-    def _update(self, session: Session, existing, record: MentionRecord, now: datetime) -> None:
-        """An edited mention: keep the old version, store the new, alert if it turned negative."""
+    def _update(self, session: Session, stored: Row[Any], record: MentionRecord, now: datetime) -> None:
+        """An edited mention: keep the old version, store the new, alert if it turned alarming."""
         session.execute(
             insert(Revision).values(
-                mention_id=existing.id, changed_at=now, title=existing.title, text=existing.text,
-                rating=existing.rating, sentiment=existing.sentiment, label=existing.label,
+                mention_id=stored.id, changed_at=now, title=stored.title, text=stored.text,
+                rating=stored.rating, sentiment=stored.sentiment, label=stored.label,
             )
         )
-        row = self._row(0, record, now)
-        changes = {k: row[k] for k in ("title", "text", "author", "rating", "sentiment", "label",
-                                      "rating_conflict", "driver", "urgent", "urgent_phrases",
-                                      "content_hash", "fingerprint")}
+        score = record.score
+        # A complaint that was not one before (a 5-star review edited to 1 star, a post edited
+        # to mention food poisoning) is news now, however old the original post: judged as if
+        # published at the edit.
+        turned = score is not None and (
+            (score.label == "negative" and stored.label != "negative") or (score.urgent and not stored.urgent)
+        )
+        owed = turned and self.policy.owed(replace(record, published_at=now), now)
+        row = self._row(0, record, now, owed=owed)
+        changes = {key: row[key] for key in _EDITABLE}
         changes["updated_at"] = now
-        turned_negative = row["label"] == "negative" and existing.label != "negative"
-        if turned_negative and row["alert_due"]:
-            # Treated as new for alerting: it is owed an alert again.
+        if owed:
             changes.update(alert_due=True, alerted_at=None, slack_ts=None, handled_at=None)
             self.counts.negative[record.source_id] += 1
-        session.execute(update(Mention).where(Mention.id == existing.id).values(**changes))
+        session.execute(update(Mention).where(Mention.id == stored.id).values(**changes))
         self.counts.updated[record.source_id] += 1
 
-    def _add_sightings(self, session, business_id, sightings, by_fingerprint, now) -> None:
-        missing = {fp for fp, _ in sightings if fp not in by_fingerprint}
+    def _add_sightings(self, session: Session, triage: Triage, now: datetime) -> None:
+        missing = {fp for fp, _ in triage.sightings if fp not in triage.mention_ids}
         if missing:
             # Stories first seen in this very batch: their ids exist only now.
-            by_fingerprint.update(
+            triage.mention_ids.update(
                 session.execute(
                     select(Mention.fingerprint, Mention.id).where(
-                        Mention.business_id == business_id, Mention.fingerprint.in_(missing)
+                        Mention.business_id == triage.business_id, Mention.fingerprint.in_(missing)
                     )
-                ).tuples()
+                ).all()
             )
         rows = [
-            {"mention_id": by_fingerprint[fp], "source_id": r.source_id, "url": r.url,
+            {"mention_id": triage.mention_ids[fp], "source_id": r.source_id, "url": r.url,
              "canonical_url": r.canonical_url, "seen_at": now}
-            for fp, r in sightings
+            for fp, r in triage.sightings
         ]
         session.execute(insert_ignoring_conflicts(self.engine, Sighting.__table__), rows)
-        for _, r in sightings:
+        for _, r in triage.sightings:
             self.counts.sightings[r.source_id] += 1
 
 
@@ -196,4 +271,3 @@ def _by_business(batch: list[MentionRecord]) -> dict[str, list[MentionRecord]]:
     for record in batch:
         grouped.setdefault(record.business, []).append(record)
     return grouped
-

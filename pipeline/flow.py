@@ -1,0 +1,73 @@
+"""The pipeline's steps, in order, over batches of crawled items.
+
+    normalize -> match -> dedup (batch and store) -> score (only what is new or edited) -> store
+
+Scrapy hands every item over (``pipeline.adapters``); judging them here in batches is what lets a
+worker process (``pipeline.worker``) do it on the second core while the crawl parses, and lets
+the store be asked once per batch rather than once per item. Nothing here grows with the run:
+a batch is written and forgotten; what was seen before is the store's to remember.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from crawlers.items import MentionItem
+from pipeline.match import BusinessMatcher
+from pipeline.record import MentionRecord, record_from_item
+from pipeline.sentiment import SentimentScorer
+from pipeline.writer import BATCH_SIZE, MentionWriter, WriteCounts
+
+
+def names_business(matcher: BusinessMatcher, title: str | None, text: str) -> bool:
+    """Whether a mention's title and text, read together, are about the matcher's business."""
+    # " | " ends a name, so a keyword cannot straddle the title and the text.
+    return matcher.matches(f"{title or ''} | {text}")
+
+
+@dataclass
+class MentionFlow:
+    """Everything a run needs to judge and store its items, built once before the crawl."""
+
+    needs_match: dict[int, bool]
+    """Per source id: whether its items must name the business (``SourceBase.needs_match``)."""
+    matchers: dict[str, BusinessMatcher]
+    scorer: SentimentScorer
+    writer: MentionWriter
+    batch_size: int = BATCH_SIZE
+    _batch: list[MentionRecord] = field(default_factory=list)
+
+    def process(self, items: Iterable[MentionItem]) -> None:
+        """Normalize and match `items`; store the kept ones a batch at a time."""
+        for item in items:
+            if item.source_id is None:  # a spider run by hand: nothing to store it under
+                continue
+            record = record_from_item(item, item.source_id)
+            if self.keeps(record):
+                self._batch.append(record)
+                if len(self._batch) >= self.batch_size:
+                    self.flush()
+
+    def keeps(self, record: MentionRecord) -> bool:
+        """Whether a normalized record is about its business (or its source needs no matching)."""
+        if not self.needs_match.get(record.source_id, True):
+            return True
+        return names_business(self.matchers[record.business], record.title, record.text)
+
+    def flush(self) -> None:
+        """Dedup the pending batch against the store, score what is new or edited, write it."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        triages = self.writer.triage(batch)
+        score = self.scorer.score
+        for triage in triages:
+            for record in triage.to_score():
+                record.score = score(record.text, title=record.title, rating=record.rating)
+        self.writer.write(triages)
+
+    def finish(self) -> WriteCounts:
+        """Write what is pending; the counts of the whole run."""
+        self.flush()
+        return self.writer.counts

@@ -1,0 +1,223 @@
+"""The pipeline on the second core: a forked worker process runs the run's `MentionFlow`.
+
+Scrapy parses in one thread, and judging a mention (HTML to text, URLs, fingerprints, VADER,
+the store) costs about as much again. A child forked just before the crawl inherits the flow
+ready-built (matchers compiled, VADER's lexicon loaded), receives items in batches through a
+queue and sends back the run's counts at the end. The queue is bounded, which is the
+backpressure: when the worker falls behind, the crawl waits before handing over more (and
+Scrapy, its items waiting, pauses its downloads), so neither process ever holds more than a
+bounded number of items however long the crawl.
+
+Where ``fork`` is unavailable, or there is one core only, the flow runs in-process instead
+(`InlinePipeline`), with the same interface and results.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Protocol
+
+from crawlers.items import MentionItem
+from mentionwatch.errors import StoreError
+from pipeline.flow import MentionFlow
+from pipeline.writer import WriteCounts
+
+log = logging.getLogger(__name__)
+
+HANDOFF_SIZE = 200
+"""Items per message to the worker: enough to make pickling and the pipe cheap per item."""
+QUEUED_BATCHES = 50
+"""Messages the crawl may be ahead of the worker (10,000 items, some 20 MB) before it waits.
+
+Scrapy parses every response it holds (up to the download concurrency) before their items flow,
+so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
+while the next feeds are parsed."""
+
+
+class Pipeline(Protocol):
+    """Where the crawl hands its items; `finish` returns the run's counts.
+
+    `submit` never waits. Before submitting more, a caller waits until `ready()` (without
+    blocking its event loop: the crawl's downloads must go on), which is False while the
+    worker is a full queue behind.
+    """
+
+    def submit(self, item: MentionItem) -> None: ...
+
+    def ready(self) -> bool: ...
+
+    def finish(self) -> WriteCounts: ...
+
+
+class InlinePipeline:
+    """The flow in this process: for one core, or where fork is unavailable."""
+
+    def __init__(self, flow: MentionFlow):
+        self.flow = flow
+
+    def submit(self, item: MentionItem) -> None:
+        self.flow.process((item,))
+
+    def ready(self) -> bool:
+        return True
+
+    def finish(self) -> WriteCounts:
+        return self.flow.finish()
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
+class WorkerPipeline:
+    """The flow in a forked child process, fed through a bounded queue."""
+
+    def __init__(self, flow: MentionFlow):
+        # No database connection may cross the fork (SQLite's locks and a server connection's
+        # protocol state belong to one process): the pooled ones are closed first, and each
+        # process opens its own as it needs them.
+        flow.writer.engine.dispose()
+        context = multiprocessing.get_context("fork")
+        self._batches: multiprocessing.Queue[list[MentionItem] | None] = context.Queue(QUEUED_BATCHES)
+        self._result, result_in = context.Pipe(duplex=False)
+        # Daemonic: if this process dies, the worker goes with it rather than linger.
+        self._process = context.Process(
+            target=_serve, args=(self._batches, result_in, flow), name="mentionwatch-pipeline",
+            daemon=True,
+        )
+        self._process.start()
+        result_in.close()  # only the worker writes there: when it dies, reading ends
+        self._buffer: list[MentionItem] = []
+        self._waiting: list[MentionItem] | None = None  # a full batch the queue had no room for
+
+    def submit(self, item: MentionItem) -> None:
+        self._buffer.append(item)
+        if len(self._buffer) >= HANDOFF_SIZE and self._waiting is None:
+            self._waiting, self._buffer = self._buffer, []
+            self.ready()
+
+    def ready(self) -> bool:
+        if self._waiting is not None:
+            try:
+                self._batches.put_nowait(self._waiting)
+            except queue.Full:
+                if self._process.is_alive():
+                    return False
+                # The worker is gone and will take nothing more; finish() says why.
+            self._waiting = None
+        return True
+
+    def _put(self, batch: list[MentionItem] | None) -> None:
+        # The queue is full only while the worker is behind; a worker that died never empties
+        # it, so waiting gives up when the worker is gone (finish() then says why).
+        while self._process.is_alive():
+            try:
+                self._batches.put(batch, timeout=1)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> WriteCounts:
+        for batch in (self._waiting, self._buffer):
+            if batch:
+                self._put(batch)
+        self._waiting, self._buffer = None, []
+        self._put(None)
+        try:
+            status, payload = self._result.recv()
+        except (OSError, EOFError):
+            self._process.join(5)
+            raise StoreError(f"the pipeline worker stopped unexpectedly (exit code {self._process.exitcode})") from None
+        self._process.join()
+        if status != "ok":
+            raise StoreError(f"storing mentions failed: {payload}")
+        return payload
+
+    def close(self) -> None:
+        """Stop the worker if it is still running (the crawl failed before `finish`)."""
+        if self._process.is_alive():
+            self._process.kill()  # it ignores SIGTERM, which is for the run as a whole
+        self._process.join(5)
+        self._result.close()
+        self._batches.cancel_join_thread()  # what a stopped worker did not take is dropped
+        self._batches.close()
+
+
+def _serve(batches: multiprocessing.Queue, result: Connection, flow: MentionFlow) -> None:
+    """The worker: process batches until the end marker, then answer with counts or an error."""
+    # Ctrl-C and SIGTERM (sent to the whole process group) are the parent's to handle: it stops
+    # the crawl and then ends the worker as usual, so what was crawled is still stored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent = os.getppid()
+    _plain_logging()
+    error: str | None = None
+    while (batch := _next_batch(batches, parent)) is not None:
+        if error is None:
+            try:
+                flow.process(batch)
+            except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the run
+                error = _describe(exc)
+        # After an error the batches are still taken, so the parent never waits on a full queue.
+    if error is None:
+        try:
+            result.send(("ok", flow.finish()))
+            return
+        except Exception as exc:  # noqa: BLE001
+            error = _describe(exc)
+    result.send(("error", error))
+
+
+def _next_batch(batches: multiprocessing.Queue, parent: int) -> list[MentionItem] | None:
+    """The next batch, or None at the end; the worker exits if its parent is gone."""
+    while True:
+        try:
+            return batches.get(timeout=1)
+        except queue.Empty:
+            if os.getppid() != parent:  # the parent was killed: nobody will send or read
+                os._exit(1)
+
+
+def _describe(exc: BaseException) -> str:
+    log.debug("pipeline worker failed:\n%s", "".join(traceback.format_exception(exc)))
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _plain_logging() -> None:
+    """Swap rich log handlers for plain ones: a spinner thread of the parent may have held the
+    rich console's lock at the moment of the fork, and in the child nobody would release it."""
+    root = logging.getLogger()
+    for index, handler in enumerate(root.handlers):
+        if hasattr(handler, "console"):
+            plain = logging.StreamHandler(sys.stderr)
+            plain.setLevel(handler.level)
+            plain.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            for redaction in handler.filters:
+                plain.addFilter(redaction)
+            root.handlers[index] = plain
+
+
+def can_fork() -> bool:
+    """Whether a worker process can run beside the crawl, and whether it pays (two cores)."""
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+
+
+@contextmanager
+def running_pipeline(flow: MentionFlow) -> Iterator[Pipeline]:
+    """The run's pipeline: in a worker process when that can pay, else in this process.
+
+    Leaving the block stops a worker that was not finished.
+    """
+    pipeline = WorkerPipeline(flow) if can_fork() else InlinePipeline(flow)
+    try:
+        yield pipeline
+    finally:
+        pipeline.close()

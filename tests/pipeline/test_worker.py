@@ -1,0 +1,117 @@
+"""The pipeline in a worker process and in-process: the same results, and failures that surface."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawlers.items import MentionItem
+from mentionwatch.errors import StoreError
+from pipeline.flow import MentionFlow
+from pipeline.match import BusinessMatcher
+from pipeline.models import Business, Mention, Source
+from pipeline.sentiment import SentimentScorer
+from pipeline.store import open_engine
+from pipeline.worker import InlinePipeline, WorkerPipeline, can_fork
+from pipeline.writer import AlertPolicy, MentionWriter
+
+needs_fork = pytest.mark.skipif(not can_fork(), reason="needs fork and two cores")
+
+
+@pytest.fixture
+def flow(tmp_path):
+    """A flow over a real SQLite store with one business and one feed source."""
+    engine = open_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with Session(engine) as session, session.begin():
+        session.add(Business(id=1, name="Joe's Donuts"))
+        session.add(Source(id=1, business_id=1, type="feed", identity="feed:x", http_validators={}, cursor={}))
+    yield MentionFlow(
+        needs_match={1: True},
+        matchers={"Joe's Donuts": BusinessMatcher(["Joe's Donuts"])},
+        scorer=SentimentScorer(),
+        writer=MentionWriter(engine, {"Joe's Donuts": 1}, AlertPolicy(max_age_days=36500)),
+        batch_size=7,  # several batches, and a part batch at the end
+    )
+    engine.dispose()
+
+
+def items(count: int) -> list[MentionItem]:
+    """`count` distinct entries, every third one not about the business, every fifth one a complaint."""
+    made = []
+    for i in range(count):
+        name = "Joe's Donuts" if i % 3 else "another bakery"
+        mood = "The staff were rude and the coffee was cold." if i % 5 == 0 else "Lovely maple bars."
+        made.append(MentionItem(business="Joe's Donuts", source_type="feed", url=f"https://news.example.com/{i}",
+                                title=f"Visit {i}", text=f"<p>We went to {name} on visit {i}. {mood}</p>",
+                                published_at=datetime(2026, 11, 1, tzinfo=UTC), source_id=1))
+    return made
+
+
+def stored(flow: MentionFlow) -> list[tuple[str, str, bool]]:
+    with Session(flow.writer.engine) as session:
+        return list(session.execute(
+            select(Mention.url, Mention.label, Mention.alert_due).order_by(Mention.url)))
+
+
+def feed(pipeline, batch: list[MentionItem]) -> None:
+    """Submit as the crawl does: each item once the pipeline is ready for more."""
+    for item in batch:
+        while not pipeline.ready():
+            time.sleep(0.01)
+        pipeline.submit(item)
+
+
+@needs_fork
+def test_the_worker_stores_what_the_inline_pipeline_stores(flow, tmp_path):
+    worker = WorkerPipeline(flow)
+    try:
+        # More than one hand-off to the worker, and a duplicate of an earlier item.
+        feed(worker, [*items(450), items(1)[0]])
+        counts = worker.finish()
+    finally:
+        worker.close()
+    from_worker = stored(flow)
+    negative = sum(1 for _, label, due in from_worker if label == "negative" and due)
+    assert sum(counts.new.values()) == len(from_worker) == 300
+    assert sum(counts.negative.values()) == negative >= 60
+
+    with Session(flow.writer.engine) as session, session.begin():
+        session.query(Mention).delete()
+    inline = InlinePipeline(MentionFlow(flow.needs_match, flow.matchers, flow.scorer,
+                                        MentionWriter(flow.writer.engine, {"Joe's Donuts": 1}, flow.writer.policy)))
+    feed(inline, [*items(450), items(1)[0]])
+    assert sum(inline.finish().new.values()) == 300
+    assert stored(flow) == from_worker
+
+
+@needs_fork
+def test_a_failure_in_the_worker_fails_the_run_with_its_reason(flow):
+    def broken_store(records):
+        raise RuntimeError("disk full")
+
+    flow.writer.triage = broken_store
+    worker = WorkerPipeline(flow)
+    try:
+        # Far more than the queue holds: a failed worker still takes every batch, so this returns.
+        feed(worker, items(3000))
+        with pytest.raises(StoreError, match="storing mentions failed: RuntimeError: disk full"):
+            worker.finish()
+    finally:
+        worker.close()
+
+
+@needs_fork
+def test_a_worker_that_dies_is_reported_not_waited_for(flow):
+    flow.process = lambda batch: os._exit(3)
+    worker = WorkerPipeline(flow)
+    try:
+        feed(worker, items(3000))
+        with pytest.raises(StoreError, match=r"stopped unexpectedly \(exit code 3\)"):
+            worker.finish()
+    finally:
+        worker.close()
