@@ -53,7 +53,7 @@ def _source_states(settings: Settings) -> dict[tuple[str, str], object]:
     engine = open_engine(settings.database_url())
     with Session(engine) as session:
         rows = session.execute(select(Business.name, Source).join(Source, Source.business_id == Business.id))
-        states = {(name, source.identity): source for name, source in rows.tuples()}
+        states = {(name, source.identity): source for name, source in rows}
     engine.dispose()
     return states
 
@@ -131,6 +131,7 @@ def fetch_sources(settings: Settings, console: Console) -> bool:
     from crawlers.target import CrawlTarget
     from pipeline.match import BusinessMatcher
     from pipeline.normalize import html_to_text
+    from pipeline.flow import names_business
 
     targets: list[CrawlTarget] = []
     for business in settings.businesses:
@@ -156,7 +157,7 @@ def fetch_sources(settings: Settings, console: Console) -> bool:
         kept = items
         if target.source.needs_match:
             matcher = matchers[target.business]
-            kept = [i for i in items if matcher.matches(f"{html_to_text(i.title or '')}\n{html_to_text(i.text)}")]
+            kept = [i for i in items if names_business(matcher, html_to_text(i.title or ""), html_to_text(i.text))]
         line = f"{OK} {where}: {len(items)} item{'' if len(items) == 1 else 's'}"
         if target.source.needs_match:
             line += f", {len(kept)} name the business"

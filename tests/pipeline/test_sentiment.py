@@ -391,3 +391,10 @@ def test_lexicon_file_errors_name_the_entry(tmp_path):
     bad.write_text("words:\n  stopped working: -2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="wrong section"):
         load_domain_lexicon(bad)
+
+
+def test_numbers_carry_no_sentiment():
+    # VADER reads some numbers as slang (187 is -3.1); in reviews they are waits and order numbers.
+    scorer = SentimentScorer()
+    assert scorer.score("Order #187 arrived on time.").label == "neutral"
+    assert scorer.score("We were table 143.").label == "neutral"
