@@ -129,9 +129,9 @@ def fetch_sources(settings: Settings, console: Console) -> bool:
     from crawlers.items import MentionItem
     from crawlers.process import crawl, crawler_settings
     from crawlers.target import CrawlTarget
+    from pipeline.flow import names_business
     from pipeline.match import BusinessMatcher
     from pipeline.normalize import html_to_text
-    from pipeline.flow import names_business
 
     targets: list[CrawlTarget] = []
     for business in settings.businesses:
