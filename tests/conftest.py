@@ -27,6 +27,17 @@ def web() -> Iterator[LocalHTTPServer]:
 
 
 @pytest.fixture
+def no_leaked_threads() -> Iterator[None]:
+    """Fails a test that leaves a thread running (a server not fully stopped)."""
+    import threading
+
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before]
+    assert leaked == []
+
+
+@pytest.fixture
 def slack() -> Iterator[LocalSlackServer]:
     """A Slack-compatible Web API on 127.0.0.1 that records what it receives."""
     with LocalSlackServer() as server:

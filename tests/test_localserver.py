@@ -16,13 +16,8 @@ from mentionwatch.localserver import LocalHTTPServer, Response
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Acme</title></channel></rss>'
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_threads():
-    """Every server started in a test must be fully stopped by its end."""
-    before = set(threading.enumerate())
-    yield
-    leaked = [t for t in threading.enumerate() if t not in before]
-    assert leaked == []
+# Every server started in a test must be fully stopped by its end.
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import threading
 import time
 import zlib
 
@@ -18,13 +17,8 @@ from mentionwatch.localslack import LocalSlackServer, channel_id_for
 TOKEN = "xoxb-0000-test-token"
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_threads():
-    """Every server started in a test must be fully stopped by its end."""
-    before = set(threading.enumerate())
-    yield
-    leaked = [t for t in threading.enumerate() if t not in before]
-    assert leaked == []
+# Every server started in a test must be fully stopped by its end.
+pytestmark = pytest.mark.usefixtures("no_leaked_threads")
 
 
 @pytest.fixture
