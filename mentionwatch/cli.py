@@ -54,6 +54,17 @@ class ToolGroup(click.Group):
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole first sentence: click would cut it off mid-word to fit 80 columns."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 @click.group(cls=ToolGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mentionwatch")
@@ -63,13 +74,14 @@ def cli() -> None:
     \b
     Start with:
       mentionwatch demo              see the whole cycle offline, in under a minute
-      mentionwatch check             validate config.yaml and the Slack token
+      mentionwatch init              write a config.yaml for your business
+      mentionwatch check --fetch     validate it, test Slack, fetch every source once
       mentionwatch run               crawl, score, store, alert (run it from cron)
       mentionwatch mentions          list what was found
     """
 
 
-@cli.command()
+@cli.command(short_help="Crawl every source, store new mentions, alert the negative.")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success, not even the summary line.")
 def run(settings: Settings, quiet: bool) -> None:
@@ -185,7 +197,7 @@ def _print_table(records: list[dict[str, Any]]) -> None:
         click.echo("No mentions stored yet. Run `mentionwatch run` first.", err=True)
 
 
-@cli.command()
+@cli.command(short_help="Validate config.yaml, list the sources, test the Slack token.")
 @config_option
 @click.option("--fetch", is_flag=True,
               help="Also fetch every source once and print what a run would store (count, newest item); "
@@ -219,12 +231,13 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
         help="config.yaml whose alerts thresholds and scoring lexicon to use (default: as for run; "
         "built-in defaults when there is none).",
     )
+    @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debugging).")
     @wraps(command)
-    def wrapper(config_path: str | None, **kwargs: Any) -> Any:
+    def wrapper(config_path: str | None, verbose: int, **kwargs: Any) -> Any:
         from mentionwatch.config import config_path as resolve_config
         from mentionwatch.runner import make_scorer
 
-        setup_logging(0)
+        setup_logging(verbose)
         path = resolve_config(config_path)
         settings = load_settings(path) if config_path or path.exists() else None
         return command(make_scorer(settings), **kwargs)
@@ -232,7 +245,7 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@cli.command()
+@cli.command(short_help="Score a text as the pipeline would, sentence by sentence.")
 @scorer_option
 @click.argument("text")
 @click.option("--title", help="A title, scored with the text as the pipeline does.")
@@ -259,22 +272,27 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None) -> No
 
 @cli.command(name="eval")
 @scorer_option
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def evaluate(scorer: Any, file: str) -> None:
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--sample", is_flag=True, help="Use the small labeled file shipped with mentionwatch instead of FILE.")
+def evaluate(scorer: Any, file: str | None, sample: bool) -> None:
     """Measure the scorer on a labeled file; print one JSON object.
 
     FILE is tab-separated with a header row and the columns `text` and `label` (negative,
     neutral or positive; other columns are ignored). Prints count, negative_f1, macro_f1,
-    per-class precision / recall / f1, and texts_per_second.
+    per-class precision / recall / f1, and texts_per_second. --sample uses the 30 labeled
+    sentences shipped with mentionwatch (pipeline/data/sample_labeled.tsv), a model for your own file.
 
     \b
-    Example:
-      mentionwatch eval ../shared/data/sentiment-dev/movie.tsv
+    Examples:
+      mentionwatch eval --sample
+      mentionwatch eval --sample --config config.yaml
     """
-    from pipeline.evaluate import evaluate_file
+    from pipeline.evaluate import SAMPLE_FILE, evaluate_file
 
+    if bool(file) == sample:
+        raise click.UsageError("give a labeled FILE or --sample (not both)")
     try:
-        result = evaluate_file(file, scorer)
+        result = evaluate_file(SAMPLE_FILE if sample else file, scorer)
     except ValueError as exc:
         raise MentionwatchError(str(exc)) from None
     click.echo(json.dumps(result))
@@ -304,6 +322,11 @@ def demo(verbose: int, keep: str | None) -> None:
 from mentionwatch.alert_commands import register as _register_alert_commands  # noqa: E402
 
 _register_alert_commands(cli, config_option)
+
+# `init` writes the config the other commands read.
+from mentionwatch.init import register as _register_init  # noqa: E402
+
+_register_init(cli)
 
 
 def main() -> None:
