@@ -93,7 +93,7 @@ def run(settings: Settings, quiet: bool) -> None:
 
     \b
     Example:
-      mentionwatch run --config /etc/mentionwatch/config.yaml
+      mentionwatch run --config config.yaml
     """
     from mentionwatch.lock import run_lock
     from mentionwatch.runner import run_once
@@ -162,7 +162,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
     \b
     Examples:
       mentionwatch mentions --label negative --since 2026-11-01
-      mentionwatch mentions --format json | jq .title
+      mentionwatch mentions --format json --limit 5
     """
     from sqlalchemy.orm import Session
 
@@ -306,11 +306,14 @@ def demo(verbose: int, keep: str | None) -> None:
 
     Starts a local web server with sample feeds and a local Slack-compatible API server on
     127.0.0.1, runs a crawl against a temporary database, and prints what was posted to Slack.
-    Needs no credentials and no network.
+    Needs no credentials and no network. With --keep DIR, DIR keeps the database, the sample
+    feeds and a config.yaml that `check` accepts (it watches a real news search: the demo's
+    servers are gone once it ends).
 
     \b
-    Example:
+    Examples:
       mentionwatch demo
+      mentionwatch demo --keep demo
     """
     from mentionwatch.demo import run_demo
 
