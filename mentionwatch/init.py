@@ -360,8 +360,11 @@ def _report(target: Path, config_file: str | None, answers: Answers, sources: li
     for source in sources:
         click.echo(f"  {source.keys['type']:<11}{source.comment}")
     if findings is not None:
+        from mentionwatch.site_discovery import plain_title
+
         if findings.error:
-            click.echo(f"Could not read {findings.url}: {findings.error}. No feeds or reviews were proposed "
+            # The reason may quote the server (an HTTP reason phrase): shown as plain text only.
+            click.echo(f"Could not read {findings.url}: {plain_title(findings.error, 300)}. No feeds or reviews were proposed "
                        "from it; add them later (README: \"Sources\").")
         else:
             feeds = len(findings.feeds)
@@ -370,7 +373,7 @@ def _report(target: Path, config_file: str | None, answers: Answers, sources: li
                        + (f"schema.org reviews on {pages} page{'' if pages == 1 else 's'}." if pages
                           else "no schema.org reviews."))
         for note in findings.notes:
-            click.echo(f"  skipped {note}")
+            click.echo(f"  skipped {plain_title(note, 300)}")
     if answers.alerts == "slack-token":
         click.echo("Slack: export SLACK_BOT_TOKEN=xoxb-... (README: \"Creating the Slack app\"); "
                    "`mentionwatch check` tests it.")

@@ -6,6 +6,7 @@ Used by `mentionwatch init`. One polite look: the home page (robots.txt permitti
 
 from __future__ import annotations
 
+import unicodedata
 import urllib.error
 import urllib.request
 import urllib.robotparser
@@ -103,7 +104,7 @@ def discover(url: str, timeout: float = 10) -> SiteFindings:
         feed_url = urljoin(final_url, link.attrib["href"].strip())
         if "alternate" in rels and kind in FEED_TYPES and _is_http(feed_url) and feed_url not in seen:
             seen.add(feed_url)
-            findings.feeds.append(FoundFeed(feed_url, (link.attrib.get("title") or "").strip() or None))
+            findings.feeds.append(FoundFeed(feed_url, plain_title(link.attrib.get("title") or "") or None))
 
     candidates = [final_url] + _review_links(page, final_url)[:MAX_REVIEW_PAGES]
     for index, candidate in enumerate(candidates):
@@ -118,10 +119,23 @@ def discover(url: str, timeout: float = 10) -> SiteFindings:
             except FetchError as exc:
                 findings.notes.append(f"{candidate}: {exc}")
                 continue
-        count = _review_count(html, candidate)
+        try:
+            count = _review_count(html, candidate)
+        except Exception as exc:  # noqa: BLE001 - untrusted markup must not stop `init`
+            findings.notes.append(f"{candidate}: its structured data could not be read ({type(exc).__name__})")
+            continue
         if count:
             findings.review_pages.append((candidate, count))
     return findings
+
+
+def plain_title(text: str, limit: int = 80) -> str:
+    """A title from the web made safe for one line of a YAML comment and a terminal: no line breaks,
+    no control or invisible format characters (which could add lines to config.yaml, or
+    recolour or reverse what the owner reads)."""
+    kept = "".join(" " if unicodedata.category(c).startswith("Z") or c in "\t\r\n" else c
+                   for c in text if not unicodedata.category(c).startswith("C") or c in "\t\r\n")
+    return " ".join(kept.split())[:limit]
 
 
 def _is_http(url: str) -> bool:

@@ -234,3 +234,23 @@ def test_the_written_file_is_commented_and_keeps_secrets_out(tmp_path):
     comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
     assert len(comments) >= 15 and "xoxb-" not in text.replace("xoxb-...", "")
     assert "mentionwatch check --fetch" in text
+
+
+def test_text_from_the_website_cannot_add_lines_to_the_config_or_colour_the_terminal(site, tmp_path):
+    title = "Blog&#10;      - type: feed&#10;        url: http://evil.example/x.xml \x1b[31mred\u202e"
+    site.add("/", f'<html><head><link rel="alternate" type="application/rss+xml" title="{title}" '
+                  'href="/feed.xml"></head><body></body></html>', content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert [s.get("url") for s in sources_of(written(tmp_path))][-1] == f"{site.url}/feed.xml"
+    assert "evil.example" not in str(sources_of(written(tmp_path)))
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "# Blog - type: feed url: http://evil.example/x.xml [31mred (your website's feed)" in \
+        (tmp_path / "config.yaml").read_text(encoding="utf-8")
+
+
+def test_an_empty_or_broken_home_page_is_no_failure(site, tmp_path):
+    site.add("/", b"", content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert f"On {site.url}: 0 feeds, no schema.org reviews." in result.stdout
