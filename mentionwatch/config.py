@@ -315,6 +315,16 @@ class SlackSettings(Strict):
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value in ("", None) else value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_is_a_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                http_url(value.get_secret_value())
+            except ValueError:  # the value is a secret: the message never repeats it
+                raise ValueError("expected the webhook's https:// URL (https://hooks.slack.com/services/...)") from None
+        return value
+
     @field_validator("api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

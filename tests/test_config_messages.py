@@ -150,6 +150,12 @@ def test_values_that_cannot_work_are_refused_naming_key_and_value(tmp_path, text
     assert expected in refusal(tmp_path, text)
 
 
+def test_a_webhook_that_is_not_a_url_is_refused_without_repeating_it(tmp_path):
+    message = refusal(tmp_path, "slack:\n  webhook_url: T000/B000/not-a-url-secret\n" + BUSINESS)
+    assert "slack.webhook_url: expected the webhook's https:// URL" in message
+    assert "not-a-url-secret" not in message
+
+
 def test_values_that_can_work_still_load(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(
