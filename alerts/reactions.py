@@ -8,16 +8,16 @@ counts as handled when the run first sees the reaction (at most one run interval
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from alerts.planner import FOLLOW_UP_DAYS
+from respond import actions
 from pipeline.models import AlertMessage, AlertMessageMention, Mention
 
 log = logging.getLogger(__name__)
@@ -79,32 +79,7 @@ def _users_who_reacted(message: dict, reaction: str) -> list[str]:
 
 def mark_handled_by_message(session: Session, message_id: int, by: str, now: datetime) -> int:
     """Mark handled the not yet handled mentions a message is about; return how many."""
-    ids = select(AlertMessageMention.mention_id).where(AlertMessageMention.message_id == message_id)
-    result = session.execute(
-        update(Mention).where(Mention.id.in_(ids), Mention.handled_at.is_(None)).values(handled_at=now, handled_by=by)
-    )
-    return result.rowcount or 0
-
-
-@dataclass
-class HandleOutcome:
-    mention_id: int
-    found: bool
-    already: datetime | None = None
-    by: str | None = None
-
-
-def mark_handled(session: Session, ids: Sequence[int], by: str, now: datetime) -> list[HandleOutcome]:
-    """`mentionwatch handle ID...`: mark mentions handled now (those already handled keep their time)."""
-    outcomes = []
-    for mention_id in ids:
-        mention = session.get(Mention, mention_id)
-        if mention is None:
-            outcomes.append(HandleOutcome(mention_id, found=False))
-        elif mention.handled_at is not None:
-            outcomes.append(HandleOutcome(mention_id, True, mention.handled_at, mention.handled_by))
-        else:
-            mention.handled_at, mention.handled_by = now, by
-            outcomes.append(HandleOutcome(mention_id, True))
-    session.commit()
-    return outcomes
+    ids = session.scalars(
+        select(AlertMessageMention.mention_id).where(AlertMessageMention.message_id == message_id)
+    ).all()
+    return sum(actions.handle(session, mention_id, by, via="reaction", at=now).changed for mention_id in ids)

@@ -1,4 +1,4 @@
-"""The alerts room's commands: `report`, `handle` and `cron`, registered on the main group by cli.py."""
+"""The alerts room's commands: `report` and `cron`, registered on the main group by cli.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from mentionwatch.config import Settings
-from mentionwatch.errors import AlreadyRunning, MentionwatchError
+from mentionwatch.errors import AlreadyRunning
 
 
 def parse_moment(value: str | None, zone: str, option: str, end: bool = False) -> datetime | None:
@@ -102,43 +102,6 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             click.echo(f"failed: {problem}", err=True)
         if outcome.problems:
             sys.exit(1)
-
-    @cli.command()
-    @config_option
-    @click.argument("ids", nargs=-1, type=int, required=True)
-    @click.option("--by", default="cli", show_default=True, help="Who handled it, as the report shows it.")
-    def handle(settings: Settings, ids: tuple[int, ...], by: str) -> None:
-        """Mark mentions handled (as a ✅ reaction on their alert does).
-
-        IDS are mention ids, as shown in alerts and by `mentionwatch mentions`. Handled urgent
-        mentions are not raised again, and the report counts how fast mentions were handled.
-        Exits 1 if an id is unknown (the others are still marked).
-
-        \b
-        Example:
-          mentionwatch handle 42 43 --by dana
-        """
-        from sqlalchemy.orm import Session
-
-        from alerts.reactions import mark_handled
-        from pipeline.models import utcnow
-        from pipeline.store import open_engine
-
-        engine = open_engine(settings.database_url())
-        with Session(engine) as session:
-            outcomes = mark_handled(session, ids, by, utcnow())
-        engine.dispose()
-        unknown = []
-        for outcome in outcomes:
-            if not outcome.found:
-                unknown.append(str(outcome.mention_id))
-            elif outcome.already:
-                click.echo(f"mention {outcome.mention_id} was already handled "
-                           f"({outcome.already:%Y-%m-%d %H:%M} UTC by {outcome.by or 'someone'})")
-            else:
-                click.echo(f"mention {outcome.mention_id} marked handled")
-        if unknown:
-            raise MentionwatchError(f"no mention with id {', '.join(unknown)}")
 
     @cli.command()
     @config_option

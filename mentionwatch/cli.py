@@ -133,14 +133,15 @@ def _iso(value: datetime | None) -> str | None:
 
 MENTION_FIELDS = (
     "id", "business", "source_type", "url", "title", "text", "author", "published_at", "first_seen_at",
-    "rating", "sentiment", "label", "urgent", "alerted_at", "handled_at",
+    "rating", "sentiment", "label", "urgent", "alerted_at", "handled_at", "handled_by", "assignee",
+    "dismissed_at", "snoozed_until",
 )
 
 
 def mention_record(mention: Any, business: str) -> dict[str, Any]:
     record = {name: getattr(mention, name, None) for name in MENTION_FIELDS}
     record["business"] = business
-    for name in ("published_at", "first_seen_at", "alerted_at", "handled_at"):
+    for name in ("published_at", "first_seen_at", "alerted_at", "handled_at", "dismissed_at", "snoozed_until"):
         record[name] = _iso(record[name])
     return record
 
@@ -322,9 +323,11 @@ def demo(verbose: int, keep: str | None) -> None:
 
 
 # The alerts room's commands (report, handle, cron) live in their own module.
+from mentionwatch.action_commands import register as _register_action_commands  # noqa: E402
 from mentionwatch.alert_commands import register as _register_alert_commands  # noqa: E402
 
 _register_alert_commands(cli, config_option)
+_register_action_commands(cli, config_option)
 
 # `init` writes the config the other commands read.
 from mentionwatch.init import register as _register_init  # noqa: E402

@@ -134,6 +134,14 @@ class Mention(Base):
     handled_at: Mapped[datetime | None]
     handled_by: Mapped[str | None] = mapped_column(String(200))
     reraised_at: Mapped[datetime | None]
+    # The team's work on it, changed only through respond.actions (which also writes the history).
+    dismissed_at: Mapped[datetime | None]
+    dismissed_by: Mapped[str | None] = mapped_column(String(200))
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    assigned_at: Mapped[datetime | None]
+    snoozed_until: Mapped[datetime | None]
+    # Set by an action on an alerted mention: its alert message must be re-rendered (chat.update).
+    alert_refresh_due: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Sighting(Base):
@@ -249,3 +257,41 @@ class AlertMessageMention(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("alert_messages.id", ondelete="CASCADE"), primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True,
                                             index=True)
+
+
+class MentionAction(Base):
+    """One thing a person did about a mention (handled, dismissed, assigned, ...), for its history."""
+
+    __tablename__ = "mention_actions"
+    __table_args__ = (UniqueConstraint("mention_id", "key", name="uq_mention_actions_mention_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    # Where it was done: cli, slack, web, reaction, reply, system.
+    via: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The caller's idempotency key (e.g. Slack's action_ts): a redelivered click changes nothing.
+    key: Mapped[str | None] = mapped_column(String(200))
+
+
+class Reply(Base):
+    """An owner's public answer to a mention, recorded before it is sent so it is sent once."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    via: Mapped[str] = mapped_column(String(20))
+    # pending (intent recorded, outcome not known yet), sent, failed.
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    platform_reply_id: Mapped[str | None] = mapped_column(String(500))
+    error: Mapped[str | None] = mapped_column(Text)
+    # The earlier reply this one replaced (`reply --replace`).
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id", ondelete="SET NULL"))

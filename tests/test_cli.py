@@ -13,6 +13,7 @@ from mentionwatch.localserver import LocalHTTPServer
 from tests.conftest import MENTIONWATCH, business, feed_fixture, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
+# Every registered command, so a new one cannot go undocumented.
 COMMANDS = sorted(cli.commands)
 
 

@@ -1,4 +1,4 @@
-"""`handle`, `cron`, `check`'s Slack notes, the report lock, and quiet hours, run as a user runs them."""
+"""`cron`, `check`'s Slack notes, the report lock, and quiet hours, run as a user runs them."""
 
 from __future__ import annotations
 
@@ -10,23 +10,6 @@ from zoneinfo import ZoneInfo
 from mentionwatch.lock import run_lock
 from tests.alerts.helpers import joes, settings_for
 from tests.conftest import MENTIONWATCH, business, feed_fixture
-
-
-def test_handle_marks_mentions_handled_from_the_command_line(slack, store, workspace):
-    workspace.write_config(database="sqlite:///store.db", businesses=[joes()])
-    s = store(settings_for(slack.api_url))
-    first, second = s.add(), s.add()
-
-    result = workspace.cli("handle", str(first), "--by", "dana")
-    assert (result.returncode, result.stdout) == (0, f"mention {first} marked handled\n")
-    assert s.mention(first).handled_by == "dana" and s.mention(first).handled_at is not None
-
-    again = workspace.cli("handle", str(first), str(second), "99999")
-    assert again.returncode == 1
-    assert again.stdout.startswith(f"mention {first} was already handled (")
-    assert f"mention {second} marked handled" in again.stdout
-    assert again.stderr == "Error: no mention with id 99999\n"
-    assert s.mention(second).handled_by == "cli"
 
 
 def test_cron_prints_lines_with_absolute_paths(workspace, tmp_path):

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from alerts.reactions import mark_handled
 from alerts.slack import WebApiPoster, make_client
 from mentionwatch.localslack import channel_id_for
 from pipeline.models import Source
+from respond import actions
 from tests.alerts.helpers import T0, joes, settings_for
 
 
@@ -156,7 +156,8 @@ def test_an_urgent_alert_nobody_handled_is_raised_again_once_in_its_thread(slack
     handled = s.add(urgent=True)
     s.cycle()
     with Session(s.engine) as session:
-        mark_handled(session, [handled], "dana", T0 + timedelta(hours=1))
+        actions.handle(session, handled, "dana", via="cli", at=T0 + timedelta(hours=1))
+        session.commit()
     assert s.cycle(T0 + timedelta(hours=3, minutes=59)).planned.reminders == 0
 
     later = s.cycle(T0 + timedelta(hours=4))
