@@ -55,15 +55,18 @@ class ToolGroup(click.Group):
             sys.exit(1)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """Each command with its whole first sentence: click would cut it off mid-word to fit 80 columns."""
+        """Each command on one line with its whole first sentence (or short_help): click would cut
+        it off mid-word, or wrap it, to fit 80 columns."""
         rows = []
         for name in self.list_commands(ctx):
             command = self.get_command(ctx, name)
             if command is not None and not command.hidden:
                 rows.append((name, command.get_short_help_str(limit=1000)))
         if rows:
+            width = max(len(name) for name, _ in rows)
             with formatter.section("Commands"):
-                formatter.write_dl(rows)
+                for name, description in rows:
+                    formatter.write(f"{'':>{formatter.current_indent}}{name:<{width}}  {description}\n")
 
 
 @click.group(cls=ToolGroup, context_settings={"help_option_names": ["-h", "--help"]})
