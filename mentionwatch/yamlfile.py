@@ -21,6 +21,8 @@ from mentionwatch.errors import ConfigError
 # A real config.yaml has a few hundred values; this leaves room for thousands of sources and
 # still refuses an alias bomb before it costs anything.
 MAX_VALUES = 100_000
+# A config nests a handful of levels; deeper is a mistake or an attack on the parser's recursion.
+MAX_DEPTH = 50
 
 # Where each key and list item of the document sits: path (as pydantic's `loc`) -> line (1-based).
 Positions = dict[tuple[Any, ...], int]
@@ -37,10 +39,22 @@ class _Refused(Exception):
 class _BoundedLoader(yaml.SafeLoader):
     """A SafeLoader that measures the composed document before constructing it."""
 
+    _depth = 0
+
     def compose_document(self) -> Node:
         node = super().compose_document()
         _count_values(node)
         return node
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"values nested more than {MAX_DEPTH} levels deep; a config needs a few",
+                               self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[str, yaml.Mark] = {}
@@ -55,34 +69,40 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 def _count_values(root: Node) -> None:
-    """Refuse a document whose aliases expand to more than MAX_VALUES values, or refer to themselves.
+    """Refuse a document whose aliases expand it to more than MAX_VALUES values or MAX_DEPTH
+    levels, or make it contain itself.
 
-    Sizes are memoized per node, so this costs one visit per distinct node however far the
-    aliases would multiply them.
+    Sizes and heights are memoized per node, so this costs one visit per distinct node however
+    far the aliases would multiply them, and recurses at most MAX_DEPTH deep.
     """
-    sizes: dict[int, int] = {}
+    measured: dict[int, tuple[int, int]] = {}
     in_progress: set[int] = set()
 
-    def size(node: Node) -> int:
+    def measure(node: Node, depth: int) -> tuple[int, int]:
+        """(values, height) of the node once expanded."""
         key = id(node)
-        if key in sizes:
-            return sizes[key]
         if key in in_progress:
             raise _Refused("an alias refers to the value that contains it (an endless structure)", node.start_mark)
-        in_progress.add(key)
-        total = 1
-        if isinstance(node, SequenceNode):
-            total += sum(size(child) for child in node.value)
-        elif isinstance(node, MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        in_progress.discard(key)
-        if total > MAX_VALUES:
+        if key not in measured:
+            in_progress.add(key)
+            if depth > MAX_DEPTH:
+                raise _Refused(f"its aliases (*name) nest values more than {MAX_DEPTH} levels deep; a config "
+                               "needs a few", node.start_mark)
+            children = ([child for pair in node.value for child in pair] if isinstance(node, MappingNode)
+                        else node.value if isinstance(node, SequenceNode) else [])
+            found = [measure(child, depth + 1) for child in children]
+            measured[key] = (1 + sum(size for size, _ in found), 1 + max((height for _, height in found), default=0))
+            in_progress.discard(key)
+        size, height = measured[key]
+        if size > MAX_VALUES:
             raise _Refused(f"its aliases (*name) expand it to more than {MAX_VALUES:,} values; a config needs "
                            "far fewer (is this a YAML \"alias bomb\"?)", node.start_mark)
-        sizes[key] = total
-        return total
+        if depth + height > MAX_DEPTH + 1:
+            raise _Refused(f"its aliases (*name) nest values more than {MAX_DEPTH} levels deep; a config "
+                           "needs a few", node.start_mark)
+        return size, height
 
-    size(root)
+    measure(root, 1)
 
 
 def _positions(root: Node | None) -> Positions:
@@ -202,7 +222,12 @@ def _located(name: str, text: str, mark: yaml.Mark | None, words: str) -> str:
     column = mark.column if mark.line < len(lines) else 0
     # A tab is shown as an arrow so the owner can see it; one character keeps the caret aligned.
     shown = shown.replace("\t", "→")
+    caret = column
+    if len(shown) > 100:  # a long line: the part around the spot
+        start = max(0, column - 60)
+        shown = ("…" if start else "") + shown[start:column + 40] + ("…" if column + 40 < len(shown) else "")
+        caret = column - start + (1 if start else 0)
     gutter = f"{mark.line + 1} | "
     return (f"{name}, line {mark.line + 1}, column {column + 1}: {words}\n"
             f"  {gutter}{shown}\n"
-            f"  {' ' * (len(gutter) - 2)}| {' ' * column}^")
+            f"  {' ' * (len(gutter) - 2)}| {' ' * caret}^")

@@ -219,3 +219,14 @@ def test_ordinary_anchors_and_merge_keys_still_work(tmp_path):
     settings = load_settings(path)
     assert [b.name for b in settings.businesses] == ["Cafe Lola", "Cafe Lola Two"]
     assert settings.businesses[1].keywords == ["Cafe Lola"]
+
+
+def test_values_nested_beyond_any_config_are_refused_at_once(tmp_path):
+    started = time.perf_counter()
+    message = refusal(tmp_path, "scoring:\n  urgent_phrases: " + "[" * 5000 + "]" * 5000 + "\n" + BUSINESS)
+    assert time.perf_counter() - started < 1
+    assert "line 2" in message and "values nested more than 50 levels deep" in message
+    # Short lines of the message even for a 10,000-character line.
+    assert max(len(line) for line in message.splitlines()[1:]) < 120
+    chained = "\n".join(["a0: &a0 [1]"] + [f"a{n}: &a{n} [{'[' * 20}*a{n - 1}{']' * 20}]" for n in range(1, 10)])
+    assert "its aliases (*name) nest values more than 50 levels deep" in refusal(tmp_path, chained + "\n" + BUSINESS)
