@@ -96,7 +96,9 @@ class SourceBase(Strict):
     @field_validator("url")
     @classmethod
     def _http_only(cls, value: str | None) -> str | None:
-        return None if value is None else http_url(value)
+        if value is None or (not value.strip() and not cls.model_fields["url"].is_required()):
+            return None  # `url: ${FEED_URL:-}` left empty: the type's default endpoint
+        return http_url(value)
 
     @property
     def needs_match(self) -> bool:
