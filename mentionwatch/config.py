@@ -7,6 +7,7 @@ the environment: `${VAR}` and `${VAR:-default}` in string values, and the fallba
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from datetime import time
@@ -55,12 +56,19 @@ def http_url(value: str) -> str:
 
 def is_host_name(value: str) -> bool:
     """A DNS name or IP address, optionally with a port: what goes between // and the path."""
-    host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
-    if port and not (port.isdigit() and 0 < int(port) < 65536):
+    try:
+        parts = urlsplit("//" + value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
         return False
-    if host.startswith("[") and host.endswith("]"):  # an IPv6 literal
-        return all(c in "0123456789abcdefABCDEF:." for c in host[1:-1])
-    return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in host.rstrip(".").split("."))
+    host = parts.hostname
+    if not host or parts.path or parts.query or parts.fragment or parts.username is not None:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in host.rstrip(".").split("."))
 
 
 def _phrase(value: str, what: str) -> str:
