@@ -49,7 +49,8 @@ def http_url(value: str) -> str:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         parts = None
-    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    spaced = any(c.isspace() or not c.isprintable() for c in value.strip())
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or spaced:
         raise ValueError("expected an http:// or https:// URL (such as https://example.com/feed.xml)")
     return value.strip()
 

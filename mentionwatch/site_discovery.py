@@ -6,6 +6,7 @@ Used by `mentionwatch init`. One polite look: the home page (robots.txt permitti
 
 from __future__ import annotations
 
+import http.client
 import unicodedata
 import urllib.error
 import urllib.request
@@ -66,6 +67,8 @@ def fetch(url: str, timeout: float) -> tuple[str, bytes, str]:
         raise FetchError(f"timed out after {timeout:g}s") from None
     except OSError as exc:
         raise FetchError(exc.strerror or type(exc).__name__) from None
+    except (ValueError, http.client.HTTPException) as exc:  # a malformed address or answer
+        raise FetchError(f"{type(exc).__name__}: {exc}") from None
 
 
 def _robots(url: str, timeout: float) -> urllib.robotparser.RobotFileParser:

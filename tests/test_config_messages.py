@@ -3,6 +3,7 @@ and values that cannot work are refused when the file loads (issue 13 item 2, is
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -230,3 +231,9 @@ def test_values_nested_beyond_any_config_are_refused_at_once(tmp_path):
     assert max(len(line) for line in message.splitlines()[1:]) < 120
     chained = "\n".join(["a0: &a0 [1]"] + [f"a{n}: &a{n} [{'[' * 20}*a{n - 1}{']' * 20}]" for n in range(1, 10)])
     assert "its aliases (*name) nest values more than 50 levels deep" in refusal(tmp_path, chained + "\n" + BUSINESS)
+
+
+def test_an_address_with_spaces_or_control_characters_is_no_url(tmp_path):
+    for url in ("https://not a host/feed.xml", "https://example.com/a\u0007b"):
+        message = refusal(tmp_path, BUSINESS.replace("http://127.0.0.1/feed.xml", json.dumps(url)))
+        assert "expected an http:// or https:// URL" in message

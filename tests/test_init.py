@@ -157,7 +157,7 @@ def test_typed_answers_with_defaults_and_a_retyped_mistake(site, tmp_path, monke
         "Smith & Sons Bakery",    # name
         "!!!",                    # names people use: refused, asked again
         "",                       # ... the default: the name and its "and" spelling
-        site.url.removeprefix("http://").replace("127.0.0.1", "http://127.0.0.1"),  # website
+        site.url,                 # website
         "Springfield",            # town
         "Mars/Olympus",           # an unknown time zone: asked again
         "Europe/Paris",
@@ -254,3 +254,13 @@ def test_an_empty_or_broken_home_page_is_no_failure(site, tmp_path):
     result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
     assert result.returncode == 0, result.stderr
     assert f"On {site.url}: 0 feeds, no schema.org reviews." in result.stdout
+
+
+def test_a_website_without_a_scheme_is_read_as_https_and_a_bad_one_refused(tmp_path):
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", "not a site", "--no-input")
+    assert result.returncode == 2 and "expected an http:// or https:// URL" in result.stderr
+    assert not (tmp_path / "config.yaml").exists()
+    from mentionwatch.init import check_website
+
+    assert check_website("joesdonuts.example") == "https://joesdonuts.example"
+    assert check_website("  ") is None
