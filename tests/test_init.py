@@ -13,7 +13,7 @@ import yaml
 
 from mentionwatch.config import load_settings
 from mentionwatch.localserver import LocalHTTPServer
-from tests.conftest import run_cli
+from tests.conftest import feed_fixture, run_cli
 
 REVIEWS_JSONLD = {
     "@context": "https://schema.org",
@@ -264,3 +264,22 @@ def test_a_website_without_a_scheme_is_read_as_https_and_a_bad_one_refused(tmp_p
 
     assert check_website("joesdonuts.example") == "https://joesdonuts.example"
     assert check_website("  ") is None
+
+
+def test_the_sources_found_on_the_website_work_with_the_crawlers(site, tmp_path):
+    """What init proposes from the site is fetched by `check --fetch` (the news searches, which
+    would leave 127.0.0.1, are set aside for this check)."""
+    site.add("/", HOME_WITH_FEEDS, content_type="text/html; charset=utf-8")
+    site.add("/reviews", REVIEWS_PAGE, content_type="text/html; charset=utf-8")
+    site.add("/feed/", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    site.add("/comments.atom", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert result.returncode == 0, result.stderr
+    config = written(tmp_path)
+    config["businesses"][0]["sources"] = [s for s in sources_of(config) if s.get("url", "").startswith(site.url)]
+    assert len(sources_of(config)) == 3
+    (tmp_path / "local.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    fetched = run_cli("check", "--fetch", "--config", str(tmp_path / "local.yaml"), cwd=tmp_path)
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    assert f"ok fetch reviews Joe's Donuts / reviews:{site.url}/reviews: 2 items" in fetched.stdout
+    assert fetched.stdout.count("ok fetch feed") == 2
