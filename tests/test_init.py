@@ -283,3 +283,54 @@ def test_the_sources_found_on_the_website_work_with_the_crawlers(site, tmp_path)
     assert fetched.returncode == 0, fetched.stdout + fetched.stderr
     assert f"ok fetch reviews Joe's Donuts / reviews:{site.url}/reviews: 2 items" in fetched.stdout
     assert fetched.stdout.count("ok fetch feed") == 2
+
+
+def test_the_prompts_in_a_terminal(tmp_path):
+    """A person at a terminal (a pseudo-terminal): each question is asked, Enter takes its default."""
+    import os
+    import pty
+    import select
+    import subprocess
+
+    from tests.conftest import MENTIONWATCH
+
+    master, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+    process = subprocess.Popen([str(MENTIONWATCH), "init"], stdin=terminal, stdout=terminal, stderr=terminal,
+                               cwd=tmp_path, env=env, close_fds=True)
+    os.close(terminal)
+    transcript = b""
+
+    def answer(question: str, typed: str) -> None:
+        nonlocal transcript
+        while question.encode() not in transcript:
+            ready, _, _ = select.select([master], [], [], 30)
+            assert ready, f"no {question!r} in {transcript.decode(errors='replace')!r}"
+            transcript += os.read(master, 4096)
+        transcript = transcript.split(question.encode(), 1)[1]
+        os.write(master, typed.encode() + b"\r")
+
+    try:
+        answer("Business name (as customers write it):", "Cafe Lola")
+        answer("Names people use for it, comma-separated [Cafe Lola]:", "Cafe Lola, Café Lola")
+        answer("Its website (Enter for none):", "")
+        answer("Its town or city (Enter to skip):", "")
+        answer("Its time zone [", "Europe/Paris")
+        answer("How should alerts reach you?", "")
+        assert process.wait(timeout=60) == 0
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            transcript += chunk
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert b"Wrote config.yaml for Cafe Lola: 6 sources." in transcript
+    business = written(tmp_path)["businesses"][0]
+    assert business["keywords"] == ["Cafe Lola", "Café Lola"] and business["timezone"] == "Europe/Paris"
