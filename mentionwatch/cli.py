@@ -304,9 +304,11 @@ def demo(verbose: int, keep: str | None) -> None:
 # The alerts room's commands (report, handle, cron) live in their own module.
 from mentionwatch.action_commands import register as _register_action_commands  # noqa: E402
 from mentionwatch.alert_commands import register as _register_alert_commands  # noqa: E402
+from mentionwatch.slack_commands import register as _register_slack_commands  # noqa: E402
 
 _register_alert_commands(cli, config_option)
 _register_action_commands(cli, config_option)
+_register_slack_commands(cli, config_option)
 
 
 def main() -> None:

@@ -153,7 +153,9 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     rows = session.execute(
         select(Mention, Source.identity, when.label("when"))
         .join(Source, Source.id == Mention.source_id)
-        .where(Mention.business_id == business_id, when >= previous.since, when < period.until)
+        # Mentions dismissed as not about the business are not part of its picture.
+        .where(Mention.business_id == business_id, when >= previous.since, when < period.until,
+               Mention.dismissed_at.is_(None))
     ).all() if business_id is not None else []
     current = [(m, identity, w) for m, identity, w in rows if w >= period.since]
     before = [(m, identity, w) for m, identity, w in rows if w < period.since]
