@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import select
@@ -34,7 +36,38 @@ def run_checks(settings: Settings, console: Console) -> bool:
         for source in business.sources:
             state = states.get((business.name, source.identity()))
             console.print(f"  {source.type:<10} {escape(source.label)}  {_describe_state(state)}")
+    if states:
+        _relevance_notes(settings, console)
     return healthy
+
+
+def _relevance_notes(settings: Settings, console: Console) -> None:
+    """What the mentions dismissed as not about a business suggest for its exclude / require_any terms."""
+    from pipeline.relevance import advise
+    from pipeline.store import open_engine
+
+    engine = open_engine(settings.database_url())
+    try:
+        with Session(engine) as session:
+            for business in settings.businesses:
+                advice = advise(session, business)
+                if advice is None:
+                    continue
+                noun = "mention" if advice.dismissed == 1 else "mentions"
+                said = f"{escape(business.name)}: {advice.dismissed} {noun} dismissed as not about us"
+                if advice.already_filtered:
+                    said += f" ({advice.already_filtered} already filtered by today's terms)"
+                if not advice.suggestions:
+                    console.print(f"{INFO} {said}; no exclude: or require_any: term would have filtered "
+                                  "them without losing a kept mention")
+                    continue
+                console.print(f"{INFO} {said}; adding these would have filtered {advice.filtered} of them "
+                              f"and kept all {advice.kept} other mentions:")
+                for s in advice.suggestions:
+                    console.print(f"    {s.key}: {escape(json.dumps(s.term, ensure_ascii=False))}  "
+                                  f"({s.filtered} dismissed mention{'' if s.filtered == 1 else 's'})")
+    finally:
+        engine.dispose()
 
 
 def _describe_state(state: object | None) -> str:
