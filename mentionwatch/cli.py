@@ -195,7 +195,9 @@ def check(settings: Settings, fetch: bool) -> None:
     """Validate config.yaml, show each business and source, and test the Slack token.
 
     Exits 1 if the database cannot be opened or Slack rejects the token, or, with --fetch, if a
-    source cannot be fetched (its reason is printed). The token itself is never printed.
+    source cannot be fetched (its reason is printed). The token itself is never printed. When
+    mentions were dismissed as not about a business, it suggests exclude: / require_any: terms
+    that would have filtered them, keeping every other one.
 
     \b
     Examples:
