@@ -70,7 +70,7 @@ def refresh_due_alerts(session: Session, client: WebClient, settings: Settings, 
         except SlackUnavailable as exc:
             session.rollback()
             result.problems.append(str(exc))
-            log.warning("alert updates stopped: %s; they are retried on the next run", exc)
+            log.info("alert updates stopped: %s; they are retried on the next run", exc)
             break
         mention.alert_refresh_due = False
         session.commit()

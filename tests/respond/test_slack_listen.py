@@ -217,3 +217,27 @@ def test_the_manifest_asks_for_exactly_what_is_used(workspace, slack):
 
     bad = workspace.cli("slack-manifest", "--request-url", "http://mw.example.com/slack/events")
     assert bad.returncode == 2 and "https://" in bad.stderr
+
+
+def test_a_command_shows_its_action_on_the_alert_at_once(alerted, slack):
+    workspace, s, mention_id = alerted
+    result = workspace.cli("handle", str(mention_id), "--by", "<!channel> dana")
+    assert result.returncode == 0, result.stderr
+    [update] = slack.calls("chat.update")
+    assert update.error is None and update.args["ts"] == alert(slack)["ts"]
+    shown = json.dumps(alert(slack)["blocks"])
+    # The name is the user's text: escaped, so it cannot ping the channel.
+    assert "Handled by &lt;!channel&gt; dana" in shown and "<!channel>" not in shown
+    assert s.mention(mention_id).alert_refresh_due is False
+
+
+def test_when_slack_cannot_take_the_update_the_next_run_does(alerted, slack):
+    workspace, s, mention_id = alerted
+    slack.fail_next("chat.update", status=500, count=3)
+    result = workspace.cli("assign", str(mention_id), "--to", "sam")
+    assert result.returncode == 0
+    assert result.stderr == "note: Slack refused to update an alert: internal_error (the next run updates the alert)\n"
+    assert s.mention(mention_id).alert_refresh_due is True
+    s.cycle()
+    assert s.mention(mention_id).alert_refresh_due is False
+    assert "Assigned to sam" in json.dumps(alert(slack)["blocks"])
