@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from mentionwatch.localslack import LocalSlackServer
-from pipeline.models import Mention, MentionAction, utcnow
+from pipeline.models import Mention, MentionAction, Reply, utcnow
 from respond import actions
 from respond.slack.app import build_app
 from respond.slack.listen import socket_mode
@@ -228,3 +229,40 @@ def test_unknown_mentions_are_said_in_the_log_and_change_nothing(listening):
     with Session(listening.store.engine) as session:
         assert session.query(MentionAction).count() == 0
         assert session.get(Mention, listening.mention_id).handled_at is None
+
+
+def test_reply_form_is_prefilled_and_its_submission_goes_through_actions_reply(listening, monkeypatch):
+    # Issue 10's actions.draft_reply and actions.reply, by their documented signatures, until they
+    # land on main: the draft comes from the business's templates; reply records and sends it.
+    sent: list[tuple[int, str, str, str]] = []
+
+    def draft_reply(session, settings, mention_id):
+        return f"Hello from Joe's Donuts: we are sorry about mention {mention_id}."
+
+    def reply(session, settings, mention_id, text, by, via, replace=False):
+        sent.append((mention_id, text, by, via))
+        session.add(Reply(mention_id=mention_id, text=text, author=by, via=via, status="sent"))
+        return SimpleNamespace(summary=f"Reply by {by} sent")
+
+    monkeypatch.setattr(actions, "draft_reply", draft_reply, raising=False)
+    monkeypatch.setattr(actions, "reply", reply, raising=False)
+
+    listening.act(payloads.click(listening.message(), "Reply"))
+    eventually(lambda: listening.slack.views, what="views.open")
+    view = next(iter(listening.slack.views.values()))
+    assert view["submit"]["text"] == "Send reply" and view["private_metadata"] == str(listening.mention_id)
+    [field] = [b for b in view["blocks"] if b["type"] == "input"]
+    assert field["element"]["initial_value"] == f"Hello from Joe's Donuts: we are sorry about mention " \
+                                                f"{listening.mention_id}."
+
+    # Sent empty: the form says so and stays open; nothing is sent.
+    empty = listening.slack.socket_mode.send("interactive", payloads.submit(view, "  "))
+    assert listening.slack.socket_mode.wait_ack(empty)["payload"] == {
+        "response_action": "errors", "errors": {"reply": "Write the reply first."}}
+    # Sent with a text: acknowledged (the form closes), the reply goes through actions.reply.
+    listening.act(payloads.submit(view, "Sorry! Your next coffee is on us."))
+    listening.wait_log(2)
+    assert sent == [(listening.mention_id, "Sorry! Your next coffee is on us.", "Olive Owner", "slack")]
+    assert listening.log_lines()[-1] == f"slack: mention {listening.mention_id}: Reply by Olive Owner sent"
+    with Session(listening.store.engine) as session:
+        assert session.query(Reply).filter_by(mention_id=listening.mention_id, status="sent").count() == 1
