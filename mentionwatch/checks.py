@@ -126,7 +126,7 @@ def _check_slack(settings: Settings, console: Console) -> bool:
         f"{OK} slack: token works for team {escape(str(response.get('team')))} "
         f"as {escape(str(response.get('user')))}; alerts go to {escape(slack.channel)}"
     )
-    _check_scopes(response.headers, console)
+    _check_scopes(response.headers, console, slack.interactive)
     return True
 
 
@@ -135,10 +135,12 @@ SCOPES = {
     "chat:write": "alerts cannot be posted",
     "reactions:read": "reactions are not read (use `mentionwatch handle ID`)",
     "files:write": "the report's chart is not uploaded",
+    "users:read": "the alert's buttons name who clicked by user id only (`mentionwatch slack-manifest` lists "
+                  "every scope)",
 }
 
 
-def _check_scopes(headers: dict, console: Console) -> None:
+def _check_scopes(headers: dict, console: Console, interactive: bool = False) -> None:
     """Slack lists a token's scopes in the X-OAuth-Scopes header; name the missing ones."""
     granted = next((v for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
     if granted is None:
@@ -147,6 +149,8 @@ def _check_scopes(headers: dict, console: Console) -> None:
         granted = ",".join(granted)
     have = {s.strip() for s in granted.split(",")}
     for scope, loss in SCOPES.items():
+        if scope == "users:read" and not interactive:
+            continue  # only the buttons (slack.interactive) use it
         if scope not in have:
             console.print(f"{INFO} slack: the token lacks the {scope} scope: {escape(loss)}")
 

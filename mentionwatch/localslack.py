@@ -6,7 +6,8 @@ workspace. It follows Slack's conventions closely enough for slack-sdk and for t
 
 * API errors are HTTP 200 with `{"ok": false, "error": ...}`; rate limits are HTTP 429 with a
   `Retry-After` header; bodies may be JSON, form-encoded or multipart, as Slack accepts;
-* a token must start with "xoxb-" or "xoxp-" (else `invalid_auth`; none: `not_authed`); with a
+* a token must start with "xoxb-" or "xoxp-" (else `invalid_auth`; none: `not_authed`), or
+  "xapp-" for apps.connections.open alone (`not_allowed_token_type` elsewhere, as at Slack); with a
   JSON body only the Authorization header counts, as at Slack;
 * channels are addressed by name ("#reviews" or "reviews") or by the ID derived from it;
 * `files_upload_v2`'s three steps: `files.getUploadURLExternal` hands out an upload URL on this
