@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.slack import make_client
@@ -40,15 +42,19 @@ def build_app(settings: Settings, sessions: SessionFactory, *, verify_token: boo
     if settings.slack.token is None:
         raise ListenerError("slack.token (SLACK_BOT_TOKEN) is not set: the listener needs the bot token "
                             "to update alerts")
-    secret = settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret else None
+    # Without a configured secret, HTTP requests must never verify (bolt would accept an HMAC made
+    # with an empty key): an unguessable one stands in. Socket Mode needs none.
+    secret = (settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret
+              else secrets.token_hex(32))
     try:
         app = App(client=make_client(settings.slack), signing_secret=secret,
                   token_verification_enabled=verify_token,
-                  # Without a secret, HTTP requests cannot be verified: bolt then refuses them all.
                   request_verification_enabled=True,
                   logger=logging.getLogger("respond.slack.bolt"))
     except BoltError as exc:
         raise ListenerError(f"Slack refused the bot token: {_reason(exc)}") from None
+    except (SlackClientError, OSError) as exc:
+        raise ListenerError(f"cannot reach Slack at {settings.slack.api_url}: {type(exc).__name__}") from None
     register(app, settings, sessions)
     return app
 
