@@ -184,6 +184,8 @@ class Planner:
             .join(AlertMessageMention, AlertMessageMention.mention_id == Mention.id)
             .join(AlertMessage, AlertMessage.id == AlertMessageMention.message_id)
             .where(Mention.urgent, Mention.handled_at.is_(None), Mention.reraised_at.is_(None),
+                   # Put aside by the team (snoozed: raised when the snooze is over; not about us).
+                   Mention.snoozed_until.is_(None), Mention.dismissed_at.is_(None),
                    Mention.alerted_at <= due_before,
                    Mention.alerted_at >= self.now - timedelta(days=FOLLOW_UP_DAYS),
                    AlertMessage.marks_alerted, AlertMessage.sent_at.is_not(None))
@@ -221,6 +223,7 @@ class Planner:
             view = self.catalog.view(mention, business, identity)
             text, blocks = alert_message(view, self.now, self.catalog.highlighter(business))
             blocks.insert(1, section(":alarm_clock: *Snooze over*: this mention is still open."))
+            mention.reraised_at = self.now  # raised again: an urgent one gets no reminder on top
             self._queue(session, kind="alert", business_id=mention.business_id, channel=self.routes.channel(business),
                         message=(f"Snooze over: {text}", blocks), mention_ids=[mention.id], urgent=mention.urgent,
                         not_before=None if mention.urgent else self.quiet_until(business))

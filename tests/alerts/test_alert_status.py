@@ -107,3 +107,19 @@ def test_the_buttons_follow_the_mentions_state_and_names_are_escaped():
     assert "said <@U0SAM>" in text
     # Handled: the hint to react or run `handle` is gone.
     assert "mentionwatch handle 7" not in json.dumps(done)
+
+
+def test_a_snoozed_urgent_mention_gets_no_reminder_only_its_snooze_end(store, slack):
+    s = store(settings_for(slack.api_url))
+    mention_id = s.add(urgent=True)
+    s.cycle()
+    with Session(s.engine) as session:
+        actions.snooze(session, mention_id, "dana", via="cli", days=1)
+        session.commit()
+    until = s.mention(mention_id).snoozed_until
+    s.cycle(T0 + timedelta(hours=5))  # past urgent_reraise_hours, but snoozed
+    assert len(slack.posted) == 1
+    s.cycle(until + timedelta(minutes=1))
+    assert len(slack.posted) == 2 and "Snooze over" in shown(slack.posted[1])
+    s.cycle(until + timedelta(days=1))  # raised once: no reminder after it either
+    assert len(slack.posted) == 2
