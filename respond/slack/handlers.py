@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -94,6 +95,9 @@ def register(app: App, settings: Settings, sessions: SessionFactory) -> None:
             return
         ack()
         mention_id = int(view.get("private_metadata") or 0)
+        if not doer.first_submission(str(view.get("id"))):
+            log.info("slack: mention %s: the same reply form again, nothing sent", mention_id)
+            return
         by = doer.name_of(client, body.get("user") or {})
         with sessions() as session:
             try:
@@ -161,6 +165,20 @@ class Doer:
         self.settings = settings
         self.sessions = sessions
         self._names: dict[str, str] = {}
+        self._submitted: set[str] = set()
+        self._lock = threading.Lock()
+
+    def first_submission(self, view_id: str) -> bool:
+        """True the first time a form (its view id) is submitted: a redelivered submission sends nothing.
+
+        A form is submitted once and then closes, so its id is a fair key; kept for the process's
+        life (the replies' own bookkeeping, in respond.actions, is the durable guard).
+        """
+        with self._lock:
+            if view_id in self._submitted:
+                return False
+            self._submitted.add(view_id)
+            return True
 
     def run(self, client: WebClient, mention_id: int, key: str, act: Callable[..., actions.Outcome]) -> None:
         with self.sessions() as session:

@@ -260,9 +260,14 @@ def test_reply_form_is_prefilled_and_its_submission_goes_through_actions_reply(l
     assert listening.slack.socket_mode.wait_ack(empty)["payload"] == {
         "response_action": "errors", "errors": {"reply": "Write the reply first."}}
     # Sent with a text: acknowledged (the form closes), the reply goes through actions.reply.
-    listening.act(payloads.submit(view, "Sorry! Your next coffee is on us."))
+    submission = payloads.submit(view, "Sorry! Your next coffee is on us.")
+    envelope = listening.act(submission)
     listening.wait_log(2)
     assert sent == [(listening.mention_id, "Sorry! Your next coffee is on us.", "Olive Owner", "slack")]
     assert listening.log_lines()[-1] == f"slack: mention {listening.mention_id}: Reply by Olive Owner sent"
+    # Delivered again: nothing is sent twice.
+    listening.act(submission, envelope_id=envelope)
+    assert listening.wait_log(3)[-1].endswith("the same reply form again, nothing sent")
+    assert len(sent) == 1
     with Session(listening.store.engine) as session:
         assert session.query(Reply).filter_by(mention_id=listening.mention_id, status="sent").count() == 1
