@@ -8,7 +8,6 @@ hand.
 
 from __future__ import annotations
 
-
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -79,6 +78,3 @@ def send_reply(session: Session, settings: Settings, mention_id: int, text: str,
         raise actions.ActionError("replies are not available in this installation")
     outcome = reply(session, settings, mention_id, text, by=by, via="slack")
     return str(getattr(outcome, "summary", None) or f"reply by {by} recorded")
-
-
-

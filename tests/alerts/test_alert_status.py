@@ -75,7 +75,8 @@ def test_a_reaction_read_by_a_run_shows_on_the_alert_in_the_same_run(store, slac
 
 def test_a_mention_only_in_a_digest_needs_no_update(store, slack):
     s = store(settings_for(slack.api_url, alerts={"max_per_run": 1}))
-    first, second = s.add(sentiment=-0.9), s.add(sentiment=-0.5)
+    s.add(sentiment=-0.9)  # alerted on its own
+    second = s.add(sentiment=-0.5)  # beyond the cap: in the digest
     s.cycle()
     act(s, second, lambda session, i: actions.dismiss(session, i, "dana", via="cli"))
     result = refresh(s, slack)
