@@ -38,7 +38,10 @@ def socket_mode(app: App, settings: Settings, ping_interval: float = 10) -> Iter
     token = settings.slack.app_token.get_secret_value()
     if not token.startswith("xapp-"):
         raise ListenerError("SLACK_APP_TOKEN is not an app-level token (it starts with xapp-)")
-    handler = SocketModeHandler(app, token, web_client=app.client, ping_interval=ping_interval)
+    socket_log = logging.getLogger("respond.slack.socket")
+    handler = SocketModeHandler(app, token, web_client=app.client, ping_interval=ping_interval, logger=socket_log)
+    # A failure of the first connection is said once, as the command's error; later ones are logged.
+    socket_log.disabled = True
     try:
         handler.connect()
     except SlackApiError as exc:
@@ -47,6 +50,8 @@ def socket_mode(app: App, settings: Settings, ping_interval: float = 10) -> Iter
     except (SlackClientError, OSError) as exc:
         handler.close()
         raise ListenerError(f"cannot reach Slack to open a Socket Mode connection: {type(exc).__name__}") from None
+    finally:
+        socket_log.disabled = False
     try:
         yield handler
     finally:

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -241,3 +242,18 @@ def test_when_slack_cannot_take_the_update_the_next_run_does(alerted, slack):
     s.cycle()
     assert s.mention(mention_id).alert_refresh_due is False
     assert "Assigned to sam" in json.dumps(alert(slack)["blocks"])
+
+
+def test_a_refused_app_token_or_a_taken_port_is_one_error_line(alerted, slack):
+    workspace, _, _ = alerted
+    slack.fail_next("apps.connections.open", status=200, error="invalid_auth")
+    result = workspace.cli("listen", env={"SLACK_APP_TOKEN": APP_TOKEN})
+    assert (result.returncode, result.stderr.strip()) == (1, "Error: Slack refused the app-level token: invalid_auth")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = workspace.cli("listen", "--http", str(port), env={"SLACK_SIGNING_SECRET": SECRET})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+    assert "Traceback" not in result.stderr
