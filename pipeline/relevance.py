@@ -67,6 +67,12 @@ class RelevanceAdvice:
 def advise(session: Session, business: BusinessConfig) -> RelevanceAdvice | None:
     """The advice for one business, or None when nothing of it was dismissed."""
     needs_match = {source.identity(): source.needs_match for source in business.sources}
+    dismissed_any = session.scalar(
+        select(Mention.id).join(Business, Business.id == Mention.business_id)
+        .where(Business.name == business.name, Mention.dismissed_at.is_not(None)).limit(1)
+    )
+    if dismissed_any is None:
+        return None  # the common case, answered without reading every mention
     rows = session.execute(
         select(Mention.title, Mention.text, Mention.dismissed_at.is_not(None), Source.identity)
         .join(Business, Business.id == Mention.business_id)
