@@ -127,6 +127,10 @@ def _check_slack(settings: Settings, console: Console) -> bool:
         f"as {escape(str(response.get('user')))}; alerts go to {escape(slack.channel)}"
     )
     _check_scopes(response.headers, console, slack.interactive)
+    if slack.interactive and slack.app_token is None and slack.signing_secret is None:
+        console.print(f"{INFO} slack: alerts carry buttons; they work while `mentionwatch listen` runs with "
+                      "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (--http); without a listener set "
+                      "slack.interactive: false")
     return True
 
 

@@ -257,3 +257,10 @@ def test_a_refused_app_token_or_a_taken_port_is_one_error_line(alerted, slack):
     assert result.returncode == 1
     assert result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
     assert "Traceback" not in result.stderr
+
+
+def test_check_says_the_buttons_need_the_listener(alerted, slack):
+    workspace, _, _ = alerted
+    note = "alerts carry buttons; they work while `mentionwatch listen` runs"
+    assert note in " ".join(workspace.cli("check").stdout.split())
+    assert note not in " ".join(workspace.cli("check", env={"SLACK_APP_TOKEN": APP_TOKEN}).stdout.split())
