@@ -88,6 +88,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         """
         from respond.slack.manifest import manifest_yaml
 
+        if not 1 <= len(name.strip()) <= 35:
+            raise click.BadParameter("Slack takes an app name of 1 to 35 characters", param_hint="--name")
         if request_url is not None and not request_url.startswith("https://"):
             raise click.BadParameter("Slack sends requests only to https:// URLs", param_hint="--request-url")
         click.echo(manifest_yaml(settings, name, request_url), nl=False)

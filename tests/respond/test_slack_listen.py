@@ -218,6 +218,8 @@ def test_the_manifest_asks_for_exactly_what_is_used(workspace, slack):
 
     bad = workspace.cli("slack-manifest", "--request-url", "http://mw.example.com/slack/events")
     assert bad.returncode == 2 and "https://" in bad.stderr
+    long = workspace.cli("slack-manifest", "--name", "x" * 36)
+    assert long.returncode == 2 and "1 to 35 characters" in long.stderr
 
 
 def test_a_command_shows_its_action_on_the_alert_at_once(alerted, slack):
