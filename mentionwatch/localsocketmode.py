@@ -141,6 +141,16 @@ class SocketModeHub:
             connection.send_json({"type": "disconnect", "reason": "refresh_requested",
                                   "debug_info": {"host": "local"}})
 
+    def hang_up(self) -> None:
+        """Close every open connection from the server's side, as Slack does when it drops one."""
+        with self._changed:
+            connections = [c for c in self._connections if c.open]
+        for connection in connections:
+            try:
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+
     def _wait(self, done: Any, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         with self._changed:
