@@ -34,7 +34,7 @@ from mentionwatch.config import Settings
 from pipeline.models import AlertMessage, AlertMessageMention
 from respond import actions
 from respond.slack.app import SessionFactory
-from respond.slack.reply import REPLY_CALLBACK, reply_view, send_reply, submitted_text
+from respond.slack.reply import REPLY_CALLBACK, reply_view, send_reply, status_view, submitted_text
 
 log = logging.getLogger("respond.slack")
 
@@ -93,11 +93,14 @@ def register(app: App, settings: Settings, sessions: SessionFactory) -> None:
         if not text:
             ack(response_action="errors", errors={"reply": "Write the reply first."})
             return
-        ack()
         mention_id = int(view.get("private_metadata") or 0)
         if not doer.first_submission(str(view.get("id"))):
+            ack()
             log.info("slack: mention %s: the same reply form again, nothing sent", mention_id)
             return
+        # Slack wants the answer within 3 seconds; a platform's reply API may take longer. So the
+        # form says "sending" now and shows the outcome when it is known.
+        ack(response_action="update", view=status_view("Sending your reply…"))
         by = doer.name_of(client, body.get("user") or {})
         with sessions() as session:
             try:
@@ -105,9 +108,11 @@ def register(app: App, settings: Settings, sessions: SessionFactory) -> None:
             except actions.ActionError as exc:
                 session.rollback()
                 log.warning("slack: reply to mention %s not sent: %s", mention_id, exc)
+                doer.show(client, view, f"Not sent: {exc}")
                 return
             session.commit()
             log.info("slack: mention %s: %s", mention_id, summary)
+            doer.show(client, view, summary)
             doer.refresh(session, client, mention_id)
 
     @app.action(OPEN_BUTTON)
@@ -199,6 +204,13 @@ class Doer:
                 return
             log.info("slack: mention %s: %s", mention_id, outcome.summary)
             self.refresh(session, client, mention_id)
+
+    def show(self, client: WebClient, view: dict, message: str) -> None:
+        """Replace an open form's content with `message` (views.update); a closed one is let be."""
+        try:
+            client.views_update(view_id=view.get("id"), view=status_view(message))
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            log.info("slack: the reply form could not show the outcome (%s)", type(exc).__name__)
 
     def refresh(self, session: Any, client: WebClient, mention_id: int) -> None:
         refreshed = refresh_due_alerts(session, client, self.settings, mention_ids=[mention_id])

@@ -78,3 +78,10 @@ def send_reply(session: Session, settings: Settings, mention_id: int, text: str,
         raise actions.ActionError("replies are not available in this installation")
     outcome = reply(session, settings, mention_id, text, by=by, via="slack")
     return str(getattr(outcome, "summary", None) or f"reply by {by} recorded")
+
+
+def status_view(message: str) -> dict[str, Any]:
+    """The form replaced by a short status: sending, sent, or why it was not sent."""
+    return {"type": "modal", "callback_id": f"{REPLY_CALLBACK}_status",
+            "title": {"type": "plain_text", "text": "Reply"}, "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn(message)}}]}

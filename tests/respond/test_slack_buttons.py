@@ -268,13 +268,35 @@ def test_reply_form_is_prefilled_and_its_submission_goes_through_actions_reply(l
         "response_action": "errors", "errors": {"reply": "Write the reply first."}}
     # Sent with a text: acknowledged (the form closes), the reply goes through actions.reply.
     submission = payloads.submit(view, "Sorry! Your next coffee is on us.")
-    envelope = listening.act(submission)
+    envelope = listening.slack.socket_mode.send("interactive", submission)
+    ack = listening.slack.socket_mode.wait_ack(envelope)["payload"]
+    assert ack["response_action"] == "update" and "Sending your reply" in json.dumps(ack["view"])
     listening.wait_log(2)
     assert sent == [(listening.mention_id, "Sorry! Your next coffee is on us.", "Olive Owner", "slack")]
     assert listening.log_lines()[-1] == f"slack: mention {listening.mention_id}: Reply by Olive Owner sent"
+    # The form shows the outcome.
+    eventually(lambda: listening.slack.calls("views.update"), what="views.update")
+    assert "Reply by Olive Owner sent" in json.dumps(listening.slack.views[view["id"]]["blocks"])
     # Delivered again: nothing is sent twice.
     listening.act(submission, envelope_id=envelope)
     assert listening.wait_log(3)[-1].endswith("the same reply form again, nothing sent")
     assert len(sent) == 1
     with Session(listening.store.engine) as session:
         assert session.query(Reply).filter_by(mention_id=listening.mention_id, status="sent").count() == 1
+
+
+def test_a_reply_the_platform_refuses_is_said_in_the_form(listening, monkeypatch):
+    # Issue 10's functions by their documented signatures (see the test above); this platform refuses.
+    def reply(session, settings, mention_id, text, by, via, replace=False):
+        raise actions.ActionError("Google refused the reply: 403 PERMISSION_DENIED")
+
+    monkeypatch.setattr(actions, "draft_reply", lambda session, settings, mention_id: "Thanks!", raising=False)
+    monkeypatch.setattr(actions, "reply", reply, raising=False)
+    listening.act(payloads.click(listening.message(), "Reply"))
+    view = eventually(lambda: next(iter(listening.slack.views.values()), None), what="views.open")
+    listening.act(payloads.submit(view, "Thanks!"))
+    eventually(lambda: listening.slack.calls("views.update"), what="views.update")
+    assert "Not sent: Google refused the reply: 403 PERMISSION_DENIED" in json.dumps(
+        listening.slack.views[view["id"]]["blocks"])
+    assert "not sent: Google refused" in listening.wait_log(2)[-1]
+    assert listening.history() == [] and listening.updates() == []
