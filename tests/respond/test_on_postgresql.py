@@ -4,14 +4,33 @@ snoozes that are over), the alert updated in place after `handle`, the relevance
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, make_url
 
 from tests.conftest import business, feed_fixture
 
 
-def test_acting_on_alerts_runs_on_postgresql(postgres_url, web, slack, workspace):
+@pytest.fixture
+def database(postgres_url: str) -> Iterator[str]:
+    """A database of this test's own on the session's server, dropped afterwards: others expect theirs empty."""
+    server = make_url(postgres_url)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql("CREATE DATABASE mentionwatch_respond")
+    try:
+        yield server.set(database="mentionwatch_respond").render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql("DROP DATABASE mentionwatch_respond WITH (FORCE)")
+        admin.dispose()
+
+
+def test_acting_on_alerts_runs_on_postgresql(database, web, slack, workspace):
     web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
     workspace.write_config(
-        database=postgres_url,
+        database=database,
         slack={"token": "xoxb-test", "api_url": slack.api_url},
         alerts={"max_age_days": 36500},
         businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])],
