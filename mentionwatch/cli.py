@@ -210,7 +210,9 @@ def check(settings: Settings, fetch: bool) -> None:
     """Validate config.yaml, show each business and source, and test the Slack token.
 
     Exits 1 if the database cannot be opened or Slack rejects the token, or, with --fetch, if a
-    source cannot be fetched (its reason is printed). The token itself is never printed.
+    source cannot be fetched (its reason is printed). The token itself is never printed. When
+    mentions were dismissed as not about a business, it suggests exclude: / require_any: terms
+    that would have filtered them, keeping every other one.
 
     \b
     Examples:
@@ -328,9 +330,11 @@ def demo(verbose: int, keep: str | None) -> None:
 # The alerts room's commands (report, handle, cron) live in their own module.
 from mentionwatch.action_commands import register as _register_action_commands  # noqa: E402
 from mentionwatch.alert_commands import register as _register_alert_commands  # noqa: E402
+from mentionwatch.slack_commands import register as _register_slack_commands  # noqa: E402
 
 _register_alert_commands(cli, config_option)
 _register_action_commands(cli, config_option)
+_register_slack_commands(cli, config_option)
 
 # `init` writes the config the other commands read.
 from mentionwatch.init import register as _register_init  # noqa: E402

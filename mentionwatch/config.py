@@ -26,7 +26,7 @@ from mentionwatch.yamlfile import Document, read_yaml
 
 CONFIG_ENV = "MENTIONWATCH_CONFIG"
 # Values of these keys are never echoed back in error messages.
-SECRET_KEYS = {"token", "webhook_url", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password"}
+SECRET_KEYS = {"token", "webhook_url", "app_token", "signing_secret", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password"}
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -315,13 +315,29 @@ class SlackSettings(Strict):
     """The reaction (emoji name, without colons) that marks an alert handled."""
     post_interval: float = Field(default=1.0, ge=0, le=60)
     """Seconds between two posts to one channel: Slack allows about one message a second."""
+    interactive: bool = True
+    """Buttons on alerts (Handled, Not about us, Assign, Snooze, Reply), answered by `mentionwatch listen`."""
+    app_token: SecretStr | None = None
+    """App-level token (xapp-...) for Socket Mode; default: $SLACK_APP_TOKEN."""
+    signing_secret: SecretStr | None = None
+    """The app's signing secret, to verify requests in HTTP mode; default: $SLACK_SIGNING_SECRET."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _listener_secrets_from_environment(cls, values: Any) -> Any:
+        # The listener's secrets, like the API credentials, default to their usual variables.
+        values = dict(values or {})
+        for name, variable in (("app_token", "SLACK_APP_TOKEN"), ("signing_secret", "SLACK_SIGNING_SECRET")):
+            if not values.get(name) and os.environ.get(variable):
+                values[name] = os.environ[variable]
+        return values
 
     @field_validator("handled_reaction")
     @classmethod
     def _bare_name(cls, value: str) -> str:
         return value.strip().strip(":")
 
-    @field_validator("token", "webhook_url", mode="before")
+    @field_validator("token", "webhook_url", "app_token", "signing_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value in ("", None) else value
@@ -442,7 +458,8 @@ class Credentials(Strict):
 
 class Settings(Strict):
     database: str = "sqlite:///mentionwatch.db"
-    slack: SlackSettings = SlackSettings()
+    # A factory, so the listener's secrets are read from the environment when the file is loaded.
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     alerts: AlertSettings = AlertSettings()
     scoring: ScoringSettings = ScoringSettings()
     crawler: CrawlerSettings = CrawlerSettings()
