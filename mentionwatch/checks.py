@@ -72,7 +72,8 @@ def _check_slack(settings: Settings, console: Console) -> bool:
                 f"{INFO} slack: incoming webhook set (posting only): every message goes to the webhook's own "
                 "channel (business channels and urgent_channel are ignored); reactions are not read, so mark "
                 "alerts handled with `mentionwatch handle ID`; the report's chart is not uploaded (it is in "
-                "the HTML file). A bot token does all of this."
+                "the HTML file); a post whose answer is lost (5xx, timeout) cannot be looked up, so it is not "
+                "posted again (at most once: it may be missing, never doubled). A bot token does all of this."
             )
         else:
             console.print(f"{INFO} slack: no token set; alerts print to the console")
@@ -102,6 +103,9 @@ SCOPES = {
     "chat:write": "alerts cannot be posted",
     "reactions:read": "reactions are not read (use `mentionwatch handle ID`)",
     "files:write": "the report's chart is not uploaded",
+    "channels:history": ("a post whose answer is lost (5xx, timeout, hang-up) cannot be looked up in the channel, "
+                         "so it is not posted again: at most once (it may be missing, never doubled)"),
+    "channels:read": "channel names cannot be turned into IDs to look a lost post up (at most once, as above)",
 }
 
 
