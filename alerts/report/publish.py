@@ -68,13 +68,13 @@ def make_report(
                          encoding="utf-8")
     outcome = ReportOutcome(html=html_path, charts=charts, reports=reports)
     if send:
-        _to_slack(settings, reports, period, html_path, outcome, console or Console(stderr=True))
+        _to_slack(settings, engine, reports, period, html_path, outcome, console or Console(stderr=True))
         if settings.report.email is not None:
             _to_email(settings, reports, period, generated, outcome)
     return outcome
 
 
-def _to_slack(settings: Settings, reports: list[BusinessReport], period: Period, html_path: Path,
+def _to_slack(settings: Settings, engine: Engine, reports: list[BusinessReport], period: Period, html_path: Path,
               outcome: ReportOutcome, console: Console) -> None:
     poster = make_poster(settings.slack, console)
     if isinstance(poster, ConsolePoster):

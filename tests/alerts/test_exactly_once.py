@@ -206,3 +206,18 @@ def test_the_local_slack_returns_metadata_only_when_asked(slack):
     assert first["has_more"] and first["response_metadata"]["next_cursor"]
     second = client.conversations_history(channel=channel, limit=1, cursor=first["response_metadata"]["next_cursor"])
     assert [m["text"] for m in second["messages"]] == ["hi"]
+
+
+def test_the_report_s_message_is_looked_up_not_posted_twice_when_its_answer_is_lost(slack, store, tmp_path):
+    from alerts.report.data import Period
+    from alerts.report.publish import make_report
+
+    settings = settings_for(slack.api_url)
+    s = store(settings)
+    s.add()
+    slack.lose_answer("chat.postMessage", "drop")
+    outcome = make_report(settings, s.engine, Period(T0 - timedelta(days=7), T0 + timedelta(days=1)), tmp_path)
+    assert outcome.posted == 1 and outcome.problems == []
+    summaries = [m for m in slack.posted if m.get("metadata")]
+    assert len(summaries) == 1 and len(slack.calls("chat.postMessage")) == 1
+    assert len(slack.calls("conversations.history")) == 1
