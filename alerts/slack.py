@@ -148,10 +148,11 @@ def retry_handlers(reads: bool = True) -> list[RetryHandler]:
     return handlers
 
 
-def make_client(settings: SlackSettings, timeout: int = 15) -> WebClient:
-    """A WebClient for the bot token, with the read retries described above."""
+def make_client(settings: SlackSettings, timeout: float | None = None) -> WebClient:
+    """A WebClient for the bot token (timeout: `slack.timeout`), with the read retries described above."""
     assert settings.token is not None
-    client = WebClient(token=settings.token.get_secret_value(), base_url=settings.api_url, timeout=timeout)
+    client = WebClient(token=settings.token.get_secret_value(), base_url=settings.api_url,
+                       timeout=int(timeout or settings.timeout))
     client.retry_handlers = retry_handlers()
     return client
 
@@ -372,7 +373,7 @@ def make_poster(settings: SlackSettings, console: Console) -> WebApiPoster | Web
     if settings.token is not None:
         return WebApiPoster(make_client(settings), settings.post_interval)
     if settings.webhook_url is not None:
-        return WebhookPoster(settings.webhook_url.get_secret_value(), settings.post_interval)
+        return WebhookPoster(settings.webhook_url.get_secret_value(), settings.post_interval, int(settings.timeout))
     return ConsolePoster(console)
 
 

@@ -219,6 +219,8 @@ class SlackSettings(Strict):
     """The reaction (emoji name, without colons) that marks an alert handled."""
     post_interval: float = Field(default=1.0, ge=0, le=60)
     """Seconds between two posts to one channel: Slack allows about one message a second."""
+    timeout: float = Field(default=15, gt=0, le=300)
+    """Seconds to wait for Slack's answer; past it the outcome is unknown and the post is looked up."""
 
     @field_validator("handled_reaction")
     @classmethod
