@@ -425,12 +425,33 @@ _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 _DATE = re.compile(r"<!date\^[^|>]*\|([^>]*)>")
 
 
-def plain(mrkdwn_text: str) -> str:
-    """Slack mrkdwn as terminal text: links as 'label (url)', entities decoded, no emphasis marks."""
-    text = _DATE.sub(r"\1", mrkdwn_text)
+# Shortcodes our messages use, as terminal words; any other :shortcode: is dropped.
+_TERMINAL_EMOJI = {"rotating_light": "URGENT", "warning": "Warning:", "alarm_clock": "Reminder:",
+                   "white_check_mark": "OK:"}
+_SHORTCODE = re.compile(r":([a-z][a-z0-9_+-]*):")
+# Slack-only instructions: in a terminal the command is what to do.
+_REACT_OR_RUN = re.compile(r"React with :[a-z0-9_+-]+: when it is handled, or run (`[^`]*`)\.")
+_REACT_ONLY = re.compile(r"React with :[a-z0-9_+-]+: to mark all of these handled\.")
+
+
+def terminal_text(mrkdwn_text: str) -> str:
+    """Slack mrkdwn as terminal text: no shortcodes, emphasis or code marks, no Slack-only
+    instructions; links as 'label (url)'; entities decoded; nothing invisible (escape.visible)."""
+    text = _REACT_OR_RUN.sub(r"When it is handled, run \1.", mrkdwn_text)
+    text = _REACT_ONLY.sub("Mark them handled with `mentionwatch handle ID` (IDs above).", text)
+    text = _DATE.sub(r"\1", text)
     text = _LINK.sub(lambda m: f"{m.group(2)} ({html.unescape(m.group(1))})", text)
     text = re.sub(r"(?<!\w)\*([^*\n]+)\*(?!\w)", r"\1", text)
-    return html.unescape(text.lstrip(">"))
+    text = re.sub(r"`([^`\n]*)`", r"\1", text)
+    text = text.replace(":rotating_light: Urgent", "Urgent")
+    text = _SHORTCODE.sub(lambda m: _TERMINAL_EMOJI.get(m.group(1), ""), text)
+    text = html.unescape(re.sub(r"(?m)^>", "", text))
+    # The look-alikes mrkdwn() put in place of * and ` mean nothing to a terminal.
+    text = text.replace("\u2217", "*").replace("\u02cb", "`")
+    return re.sub(r"[ \t]{2,}", " ", visible(text)).strip().replace("\n", "\n  ")
+
+
+plain = terminal_text
 
 
 def _texts(blocks: list[dict[str, Any]]) -> list[str]:
