@@ -124,8 +124,12 @@ class Planner:
             views = [self.catalog.view(m, business.name) for m in negatives]
             message = baseline_message(business.name, [item for _, item in items], views,
                                        self.settings.alerts.max_age_days)
+            # The summary names the mentions it covers (without marking them alerted), so the
+            # report can say they went out in it.
+            covered = session.scalars(select(Mention.id).where(Mention.source_id.in_(ids),
+                                                               Mention.first_seen_at >= since)).all()
             self._queue(session, kind="baseline", business_id=business_id, channel=self.routes.channel(business.name),
-                        message=message, not_before=self.quiet_until(business.name))
+                        message=message, not_before=self.quiet_until(business.name), mention_ids=covered)
             self.planned.baselines += 1
 
     def plan_alerts(self, session: Session) -> None:
