@@ -51,7 +51,8 @@ def deliverable(session: Session, now: datetime) -> list[AlertMessage]:
     """Unsent messages whose time has come, urgent first, then in the order they were planned."""
     return list(session.scalars(
         select(AlertMessage)
-        .where(AlertMessage.sent_at.is_(None), or_(AlertMessage.not_before.is_(None), AlertMessage.not_before <= now))
+        .where(AlertMessage.sent_at.is_(None), AlertMessage.to_slack,
+               or_(AlertMessage.not_before.is_(None), AlertMessage.not_before <= now))
         .order_by(AlertMessage.urgent.desc(), AlertMessage.id)
     ))
 
@@ -223,7 +224,8 @@ def queued_in_outbox():  # type: ignore[no-untyped-def]
 
 def unsent_count(session: Session) -> int:
     """Messages in the outbox not yet accepted by Slack (failed, or held for quiet hours)."""
-    return session.scalar(select(func.count()).select_from(AlertMessage).where(AlertMessage.sent_at.is_(None))) or 0
+    return session.scalar(select(func.count()).select_from(AlertMessage).where(
+        AlertMessage.sent_at.is_(None), AlertMessage.to_slack)) or 0
 
 
 def held_count(session: Session) -> int:

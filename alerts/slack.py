@@ -434,12 +434,16 @@ _REACT_OR_RUN = re.compile(r"React with :[a-z0-9_+-]+: when it is handled, or ru
 _REACT_ONLY = re.compile(r"React with :[a-z0-9_+-]+: to mark all of these handled\.")
 
 
+def without_slack_instructions(mrkdwn_text: str) -> str:
+    """Reacting is for Slack: elsewhere (terminal, e-mail, chat) the command is what to do."""
+    text = _REACT_OR_RUN.sub(r"When it is handled, run \1.", mrkdwn_text)
+    return _REACT_ONLY.sub("Mark them handled with `mentionwatch handle ID` (IDs above).", text)
+
+
 def terminal_text(mrkdwn_text: str) -> str:
     """Slack mrkdwn as terminal text: no shortcodes, emphasis or code marks, no Slack-only
     instructions; links as 'label (url)'; entities decoded; nothing invisible (escape.visible)."""
-    text = _REACT_OR_RUN.sub(r"When it is handled, run \1.", mrkdwn_text)
-    text = _REACT_ONLY.sub("Mark them handled with `mentionwatch handle ID` (IDs above).", text)
-    text = _DATE.sub(r"\1", text)
+    text = _DATE.sub(r"\1", without_slack_instructions(mrkdwn_text))
     text = _LINK.sub(lambda m: f"{m.group(2)} ({html.unescape(m.group(1))})", text)
     text = re.sub(r"(?<!\w)\*([^*\n]+)\*(?!\w)", r"\1", text)
     text = re.sub(r"`([^`\n]*)`", r"\1", text)

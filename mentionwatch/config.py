@@ -188,7 +188,11 @@ class Business(Strict):
     """Slack channel for this business's alerts; falls back to slack.channel."""
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
+    notify: list[SecretStr] | None = None
+    """Apprise URLs for this business's alerts; unset: alerts.notify; []: none."""
     sources: list[Source] = Field(min_length=1)
+
+    _notify_urls = field_validator("notify")(classmethod(lambda cls, v: check_apprise_urls(v)))
 
     @field_validator("timezone")
     @classmethod
@@ -239,7 +243,28 @@ class SlackSettings(Strict):
         return value if value.endswith("/") else value + "/"
 
 
+def check_apprise_urls(urls: list[SecretStr] | None) -> list[SecretStr] | None:
+    """Each URL must be one Apprise can use; the error names its scheme only (URLs hold secrets)."""
+    if not urls:
+        return urls
+    import apprise
+
+    for index, url in enumerate(urls):
+        value = url.get_secret_value().strip()
+        if apprise.Apprise.instantiate(value) is None:
+            scheme = value.split("://", 1)[0] if "://" in value else "no scheme"
+            raise ValueError(f"entry {index + 1} ({scheme}://...) is not a URL Apprise can send to "
+                             "(see https://github.com/caronc/apprise/wiki for the URL of each service)")
+    return urls
+
+
 class AlertSettings(Strict):
+    notify: list[SecretStr] = []
+    """Apprise URLs (mailto://, msteams://, discord://, tgram://, json://, ...) that get every alert too."""
+    digest: Literal["off", "daily"] = "off"
+    """daily: the notify: destinations get one digest a day of the non-urgent alerts instead of each one."""
+    digest_time: time = time(8, 0)
+    """When the daily digest goes out, in each business's time zone."""
     threshold: float = Field(default=-0.05, ge=-1, le=1)
     """Compound score at or below which a mention is negative."""
     positive_threshold: float = Field(default=0.05, ge=-1, le=1)
@@ -250,6 +275,8 @@ class AlertSettings(Strict):
     """An urgent alert nobody marked handled is raised again, once, after this long (0: never)."""
     source_failure_runs: int = Field(default=3, ge=1)
     """A source failing this many runs in a row is reported to Slack once (and again when it recovers)."""
+
+    _notify_urls = field_validator("notify")(classmethod(lambda cls, v: check_apprise_urls(v)))
 
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:

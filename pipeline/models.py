@@ -250,6 +250,8 @@ class AlertMessage(Base):
     # Set (and committed) before a post is attempted, cleared only by a definite answer: while it
     # is set, Slack may hold the message, and the next attempt looks for it before posting again.
     attempt_started_at: Mapped[datetime | None]
+    # False for a message only for the notify: destinations (the daily digest).
+    to_slack: Mapped[bool] = mapped_column(Boolean, default=True)
     # Given up as "maybe sent": Slack's answer was lost and the channel could not be read to
     # check, so it was not posted again (at most once, never twice).
     outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)

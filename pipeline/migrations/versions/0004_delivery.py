@@ -22,6 +22,7 @@ def upgrade() -> None:
     """Upgrade schema."""
     with op.batch_alter_table('alert_messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('attempt_started_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('to_slack', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('outcome_unknown', sa.Boolean(), nullable=False, server_default=sa.false()))
 
     op.create_table('alert_deliveries',
@@ -49,4 +50,5 @@ def downgrade() -> None:
     op.drop_table('alert_deliveries')
     with op.batch_alter_table('alert_messages', schema=None) as batch_op:
         batch_op.drop_column('outcome_unknown')
+        batch_op.drop_column('to_slack')
         batch_op.drop_column('attempt_started_at')
