@@ -63,7 +63,12 @@ def mask(url: str) -> str:
     """The URL as Apprise shows it privately (passwords and tokens hidden), without its query."""
     import apprise
 
-    plugin = apprise.Apprise.instantiate(url)
+    apprise_log = logging.getLogger("apprise")
+    was, apprise_log.disabled = apprise_log.disabled, True
+    try:
+        plugin = apprise.Apprise.instantiate(url)
+    finally:
+        apprise_log.disabled = was
     shown = plugin.url(privacy=True) if plugin is not None else f"{url.split('://', 1)[0]}://..."
     return shown.split("?", 1)[0][:LABEL_LIMIT]
 
@@ -219,11 +224,18 @@ def send_with_apprise(url: str, title: str, body_html: str) -> str | None:
     """One notification through Apprise; None when it was accepted, else why not (secrets scrubbed)."""
     import apprise
 
-    sender = apprise.Apprise()
-    if not sender.add(url):
-        return "Apprise cannot use this URL"
-    with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = sender.notify(title=title, body=body_html, body_format=apprise.NotifyFormat.HTML)
+    # Apprise's own log lines are captured, scrubbed and returned, never passed on (they can
+    # hold parts of the URL).
+    apprise_log = logging.getLogger("apprise")
+    propagate, apprise_log.propagate = apprise_log.propagate, False
+    try:
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            sender = apprise.Apprise()
+            if not sender.add(url):
+                return "Apprise cannot use this URL"
+            ok = sender.notify(title=title, body=body_html, body_format=apprise.NotifyFormat.HTML)
+    finally:
+        apprise_log.propagate = propagate
     if ok:
         return None
     said = [line.strip() for line in captured.getvalue().splitlines() if line.strip()]

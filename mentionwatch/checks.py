@@ -25,6 +25,7 @@ def run_checks(settings: Settings, console: Console) -> bool:
         console.print(f"{BAD} database: {escape(str(exc))}")
         healthy = False
     healthy &= _check_slack(settings, console)
+    _check_notify(settings, console)
     for business in settings.businesses:
         console.print(
             f"[bold]{escape(business.name)}[/]: keywords {escape(', '.join(business.keywords))}"
@@ -96,6 +97,28 @@ def _check_slack(settings: Settings, console: Console) -> bool:
     )
     _check_scopes(response.headers, console)
     return True
+
+
+def _check_notify(settings: Settings, console: Console) -> None:
+    """The notify: destinations, masked (their URLs hold passwords and tokens)."""
+    from alerts.notify import destinations_for
+
+    lines = []
+    if settings.alerts.notify:
+        shown = ", ".join(d.label for d in destinations_for(settings, None))
+        lines.append(f"alerts also go to {shown}")
+    for business in settings.businesses:
+        if business.notify is not None:
+            shown = ", ".join(d.label for d in destinations_for(settings, business)) or "no notify: destination"
+            lines.append(f"{business.name}'s alerts also go to {shown}")
+    for line in lines:
+        console.print(f"{INFO} notify: {escape(line)}")
+    if lines and settings.alerts.digest == "daily":
+        console.print(f"{INFO} notify: non-urgent alerts reach these destinations in one digest a day at "
+                      f"{settings.alerts.digest_time:%H:%M} (each business's time zone); urgent ones at once")
+    if lines:
+        console.print(f"{INFO} notify: a notification service cannot be asked what it received: a run stopped "
+                      "while sending does not send that one again (at most once); a refused one is retried")
 
 
 # Bot scopes and what is lost without each.

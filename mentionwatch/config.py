@@ -6,6 +6,7 @@ the environment: `${VAR}` and `${VAR:-default}` in string values, and the fallba
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import time
@@ -249,9 +250,16 @@ def check_apprise_urls(urls: list[SecretStr] | None) -> list[SecretStr] | None:
         return urls
     import apprise
 
+    # Apprise logs an unusable URL half-masked: never let that reach the output.
+    apprise_log = logging.getLogger("apprise")
     for index, url in enumerate(urls):
         value = url.get_secret_value().strip()
-        if apprise.Apprise.instantiate(value) is None:
+        was, apprise_log.disabled = apprise_log.disabled, True
+        try:
+            plugin = apprise.Apprise.instantiate(value)
+        finally:
+            apprise_log.disabled = was
+        if plugin is None:
             scheme = value.split("://", 1)[0] if "://" in value else "no scheme"
             raise ValueError(f"entry {index + 1} ({scheme}://...) is not a URL Apprise can send to "
                              "(see https://github.com/caronc/apprise/wiki for the URL of each service)")

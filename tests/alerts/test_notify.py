@@ -162,3 +162,19 @@ def test_the_daily_digest_gathers_the_day_s_alerts_for_the_notify_destinations(s
     assert "Food poisoning" not in digest["message"] and f"id {urgent}" not in digest["message"]
     s.cycle(T0 + timedelta(hours=20))
     assert len(webhook.received) == 2 and len(slack.posted) == 3  # once a day; never to Slack
+
+
+def test_check_shows_destinations_masked_and_a_bad_url_is_one_error_line(workspace, webhook):
+    workspace.write_config(alerts={"notify": [f"json://u:hook-secret-token@127.0.0.1:{webhook.port}/hook"],
+                                   "digest": "daily"}, businesses=[joes()])
+    result = workspace.cli("check")
+    out = " ".join(result.stdout.split())
+    assert f"alerts also go to json://u:****@127.0.0.1:{webhook.port}/hook" in out
+    assert "one digest a day at 08:00" in out and "at most once" in out
+    assert "hook-secret-token" not in result.stdout + result.stderr
+
+    workspace.write_config(alerts={"notify": ["nosuchservice://user:pw-secret-9@example.com"]}, businesses=[joes()])
+    bad = workspace.cli("check")
+    assert bad.returncode == 1 and bad.stderr.startswith("Error:") and len(bad.stderr.strip().splitlines()) == 1
+    assert "alerts.notify" in bad.stderr and "nosuchservice://" in bad.stderr
+    assert "pw-secret-9" not in bad.stdout + bad.stderr
