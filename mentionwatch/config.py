@@ -286,6 +286,11 @@ class AlertSettings(Strict):
 
     _notify_urls = field_validator("notify")(classmethod(lambda cls, v: check_apprise_urls(v)))
 
+    @field_validator("digest", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
+
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:
         if self.threshold >= self.positive_threshold:
