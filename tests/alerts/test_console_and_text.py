@@ -81,3 +81,16 @@ def test_one_mention_is_one_mention():
     lines = [terminal_text(b["text"]["text"]) for b in blocks if "text" in b and isinstance(b["text"], dict)]
     assert "• feed: 1 mention (1 negative)" in lines and "1 mention, 1 negative" in text
     assert lines[1].startswith("The first crawl found 1 mention of Joe's")
+
+
+def test_the_mentions_table_shows_web_text_without_invisible_characters_or_markup(workspace):
+    from tests.alerts.helpers import joes, make_store
+
+    workspace.write_config(database="sqlite:///store.db", businesses=[joes()])
+    s = make_store(workspace.folder, settings_for(None))
+    s.add(title=f"[bold]Loud[/bold] review \u202eevil\u200b words")
+    s.engine.dispose()
+    result = workspace.cli("mentions")
+    assert result.returncode == 0, result.stderr
+    assert "[bold]Loud[/bold] review evil words" in result.stdout
+    assert "\u202e" not in result.stdout and "\u200b" not in result.stdout
