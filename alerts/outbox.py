@@ -23,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -47,12 +47,18 @@ class Delivered:
     problems: list[str] = field(default_factory=list)
 
 
+# A report's message is sent by `mentionwatch report` itself (which may run beside `run`); a run
+# takes one over only when it is this old: its report was stopped while posting.
+REPORT_ORPHANED_AFTER = timedelta(hours=1)
+
+
 def deliverable(session: Session, now: datetime) -> list[AlertMessage]:
     """Unsent messages whose time has come, urgent first, then in the order they were planned."""
     return list(session.scalars(
         select(AlertMessage)
         .where(AlertMessage.sent_at.is_(None), AlertMessage.to_slack,
-               or_(AlertMessage.not_before.is_(None), AlertMessage.not_before <= now))
+               or_(AlertMessage.not_before.is_(None), AlertMessage.not_before <= now),
+               or_(AlertMessage.kind != "report", AlertMessage.created_at < now - REPORT_ORPHANED_AFTER))
         .order_by(AlertMessage.urgent.desc(), AlertMessage.id)
     ))
 

@@ -221,3 +221,24 @@ def test_the_report_s_message_is_looked_up_not_posted_twice_when_its_answer_is_l
     summaries = [m for m in slack.posted if m.get("metadata")]
     assert len(summaries) == 1 and len(slack.calls("chat.postMessage")) == 1
     assert len(slack.calls("conversations.history")) == 1
+
+
+def test_a_report_killed_after_slack_took_its_message_is_reconciled_by_a_later_run_not_reposted(slack, store):
+    from sqlalchemy.orm import Session
+
+    from alerts.slack import outbox_metadata
+    from pipeline.models import AlertMessage
+
+    settings = settings_for(slack.api_url)
+    s = store(settings)
+    with Session(s.engine, expire_on_commit=False) as session:
+        row = AlertMessage(kind="report", channel="#reviews", text="Weekly report", blocks=[], created_at=T0,
+                           attempt_started_at=T0, attempts=0)
+        session.add(row)
+        session.commit()
+    # The report process posted it, then died before recording the answer.
+    fast_poster(settings).post("#reviews", "Weekly report", [], None, outbox_metadata(row.id, T0))
+    assert s.cycle(T0 + timedelta(minutes=5)).sent == 0  # a run beside the report leaves it alone
+    later = s.cycle(T0 + timedelta(hours=2))
+    assert later.sent == 1 and len(slack.posted) == 1  # found in the channel, recorded, not posted again
+    assert s.messages()[0].slack_ts == slack.posted[0]["ts"]
