@@ -188,7 +188,10 @@ def deliver_notifications(session: Session, settings: Settings, clock: Callable[
             continue
         url = urls.get(delivery.destination)
         if url is None:
-            continue  # removed from config.yaml since it was planned: nobody to send to
+            # Removed from config.yaml since it was planned: nobody to send to, ever.
+            delivery.sent_at, delivery.last_error = clock(), "not sent: the destination left config.yaml"
+            session.commit()
+            continue
         if delivery.attempt_started_at is not None:
             reason = ("an earlier run stopped while sending; a notification service cannot be asked what it "
                       "received, so it is not sent again (at most once)")

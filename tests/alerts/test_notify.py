@@ -178,3 +178,14 @@ def test_check_shows_destinations_masked_and_a_bad_url_is_one_error_line(workspa
     assert bad.returncode == 1 and bad.stderr.startswith("Error:") and len(bad.stderr.strip().splitlines()) == 1
     assert "alerts.notify" in bad.stderr and "nosuchservice://" in bad.stderr
     assert "pw-secret-9" not in bad.stdout + bad.stderr
+
+
+def test_a_destination_removed_from_the_config_is_not_owed_any_more(slack, store, webhook):
+    s = store(settings_for(slack.api_url, [joes()], alerts={"notify": [webhook.url]}))
+    s.add()
+    webhook.failing = True
+    assert s.cycle().notify_failed == 1
+    s.settings = settings_for(slack.api_url, [joes()])  # the owner removed it
+    again = s.cycle(LATER)
+    assert again.notified == 0 and webhook.refused == 1
+    assert [d.last_error for d in deliveries(s)] == ["not sent: the destination left config.yaml"]
