@@ -152,7 +152,7 @@ def make_client(settings: SlackSettings, timeout: float | None = None) -> WebCli
     """A WebClient for the bot token (timeout: `slack.timeout`), with the read retries described above."""
     assert settings.token is not None
     client = WebClient(token=settings.token.get_secret_value(), base_url=settings.api_url,
-                       timeout=int(timeout or settings.timeout))
+                       timeout=int(timeout or settings.request_timeout))
     client.retry_handlers = retry_handlers()
     return client
 
@@ -373,7 +373,7 @@ def make_poster(settings: SlackSettings, console: Console) -> WebApiPoster | Web
     if settings.token is not None:
         return WebApiPoster(make_client(settings), settings.post_interval)
     if settings.webhook_url is not None:
-        return WebhookPoster(settings.webhook_url.get_secret_value(), settings.post_interval, int(settings.timeout))
+        return WebhookPoster(settings.webhook_url.get_secret_value(), settings.post_interval, int(settings.request_timeout))
     return ConsolePoster(console)
 
 

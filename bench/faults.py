@@ -131,7 +131,7 @@ def main() -> int:
         (folder / "config.yaml").write_text(yaml.safe_dump({
             "database": "sqlite:///mentionwatch.db",
             "slack": {"token": "xoxb-faults", "api_url": slack.api_url, "channel": "#reviews", "post_interval": 0,
-                      "timeout": 2},
+                      "request_timeout": 2},
             "alerts": {"max_per_run": 50, "urgent_reraise_hours": 0},
             "crawler": {"retries": 0, "download_timeout": 5, "autothrottle": False},
             "businesses": [{"name": "Joe's Donuts", "keywords": ["Joe's Donuts"],
@@ -150,7 +150,7 @@ def main() -> int:
             feed.grow(rng.randint(1, 3))
             for _ in range(rng.choice((0, 0, 1, 2))):
                 how = rng.choice(("500", "drop", "timeout"))
-                slack.lose_answer("chat.postMessage", how, delay=3)  # past slack.timeout
+                slack.lose_answer("chat.postMessage", how, delay=3)  # past slack.request_timeout
                 faults[f"slack: accepted then {how}"] += 1
                 injected += 1
             action = rng.choice(("sigkill", "sigkill", "sigint", "overlap", "none"))

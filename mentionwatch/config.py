@@ -320,7 +320,7 @@ class SlackSettings(Strict):
     """The reaction (emoji name, without colons) that marks an alert handled."""
     post_interval: float = Field(default=1.0, ge=0, le=60)
     """Seconds between two posts to one channel: Slack allows about one message a second."""
-    timeout: float = Field(default=15, gt=0, le=300)
+    request_timeout: float = Field(default=15, gt=0, le=300)
     """Seconds to wait for Slack's answer; past it the outcome is unknown and the post is looked up."""
     interactive: bool = True
     """Buttons on alerts (Handled, Not about us, Assign, Snooze, Reply), answered by `mentionwatch listen`."""
@@ -333,6 +333,8 @@ class SlackSettings(Strict):
     @classmethod
     def _listener_secrets_from_environment(cls, values: Any) -> Any:
         # The listener's secrets, like the API credentials, default to their usual variables.
+        if values is not None and not isinstance(values, dict):
+            return values  # not a mapping: pydantic says so in its own words
         values = dict(values or {})
         for name, variable in (("app_token", "SLACK_APP_TOKEN"), ("signing_secret", "SLACK_SIGNING_SECRET")):
             if not values.get(name) and os.environ.get(variable):
