@@ -10,6 +10,7 @@ from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from alerts.notify import deliver_notifications
 from alerts.outbox import deliver, held_count, pending_count
 from alerts.planner import Planned, Planner
 from alerts.reactions import read_reactions
@@ -30,6 +31,9 @@ class DeliveryResult:
     handled: int = 0
     """Mentions marked handled from reactions in this run."""
     planned: Planned = field(default_factory=Planned)
+    notified: int = 0
+    """Deliveries to notify: destinations (e-mail, chat, webhooks) made in this run."""
+    notify_failed: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +69,9 @@ def after_crawl(
         delivered = deliver(session, poster, clock)
         result.sent = delivered.sent
         result.problems += delivered.problems
+        notified = deliver_notifications(session, settings, clock)
+        result.notified, result.notify_failed = notified.sent, notified.failed
+        result.problems += notified.problems
         result.held = held_count(session)
         result.pending = pending_count(session)
     return result

@@ -9,6 +9,7 @@ not http(s).
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 _MRKDWN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -19,6 +20,37 @@ _SPACES = re.compile(r"\s+")
 # Characters that would end or split a `<url|label>` link, and control characters.
 _URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>|]")
 _ELLIPSIS = "…"
+_ZWJ = "\u200d"
+# Control characters other than tab and line breaks (which one_line collapses anyway).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _is_emoji(char: str) -> bool:
+    return unicodedata.category(char) == "So" or "\U0001f3fb" <= char <= "\U0001f3ff"
+
+
+def visible(text: str | None) -> str:
+    """Web text with nothing that hides or reorders what is shown.
+
+    Removes every invisible format character (Unicode category Cf): the bidi embeddings,
+    overrides and isolates (U+202A-202E, U+2066-2069), the marks U+200E/U+200F/U+061C, zero-width
+    spaces and joiners, soft hyphens, tag characters, ... and control characters. A zero-width
+    joiner between two pictographs is kept: it builds one emoji (👩‍🍳) and hides nothing.
+    Every renderer (Slack, e-mail, HTML, terminal) gets its text through here, via the
+    functions below or directly.
+    """
+    if not text:
+        return ""
+    text = _CONTROL.sub("", text)
+    if text.isascii():
+        return text
+    kept: list[str] = []
+    for index, char in enumerate(text):
+        if unicodedata.category(char) != "Cf":
+            kept.append(char)
+        elif char == _ZWJ and kept and _is_emoji(kept[-1]) and index + 1 < len(text) and _is_emoji(text[index + 1]):
+            kept.append(char)
+    return "".join(kept)
 
 
 def mrkdwn(text: str | None) -> str:
@@ -27,12 +59,12 @@ def mrkdwn(text: str | None) -> str:
     Slack's own rule is to escape &, < and >; `<!channel>` and `<url|label>` need the angle
     brackets, so escaping them is enough to neutralise both.
     """
-    return (text or "").translate(_MRKDWN).translate(_FORMATTING)
+    return visible(text).translate(_MRKDWN).translate(_FORMATTING)
 
 
 def one_line(text: str | None) -> str:
-    """Collapse every run of whitespace (newlines included) to one space."""
-    return _SPACES.sub(" ", text or "").strip()
+    """Collapse every run of whitespace (newlines included) to one space; invisible characters go (visible())."""
+    return _SPACES.sub(" ", visible(text)).strip()
 
 
 def truncate(text: str, limit: int) -> str:

@@ -12,6 +12,11 @@ from alerts.messages import LABEL_EMOJI, SOURCE_EMOJI, SOURCE_NAMES, AlertView, 
 from alerts.when import absolute
 
 LABELS = ("negative", "neutral", "positive")
+
+
+def count(number: int, noun: str) -> str:
+    """'1 mention', '2 mentions', '0 mentions'."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 BASELINE_NEGATIVES = 5
 EXCERPT = 160
 
@@ -46,7 +51,7 @@ def baseline_message(
     lines = []
     for source in sources:
         emoji = SOURCE_EMOJI.get(source.type, ":mag:")
-        state = (f"{source.total} mentions ({source.counts.get('negative', 0)} negative)" if source.ok
+        state = (f"{count(source.total, 'mention')} ({source.counts.get('negative', 0)} negative)" if source.ok
                  else f":warning: failed: {fit(source.error, 300)}")
         lines.append(f"• {emoji} {fit(source.label, 200)}: {state}")
     blocks.extend(sections_of(lines))
@@ -57,7 +62,7 @@ def baseline_message(
         f"Mentions published more than {max_age_days} days ago are never alerted. "
         "See them all with `mentionwatch mentions`."
     ))
-    text = f"Now watching {len(sources)} new {noun} for {business}: {total} mentions, {counts['negative']} negative"
+    text = f"Now watching {len(sources)} new {noun} for {business}: {count(total, 'mention')}, {counts['negative']} negative"
     return mrkdwn(text), blocks
 
 

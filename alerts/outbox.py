@@ -6,36 +6,59 @@ refuses for its own reasons (an unknown channel) is skipped and its channel set 
 run; any other failure (Slack down, rate limited past the retries) stops delivery, and whatever
 is left goes out on the next run. Each message is committed on its own, so what was sent stays
 sent whatever happens next.
+
+Exactly once, even when Slack's answer is lost: before a message is posted, the time of the
+attempt is committed (`attempt_started_at`), and each post carries message metadata naming its
+outbox row. While that time is set, Slack may hold the message (the answer was a 5xx, a timeout
+or a hang-up, or the run was killed before it recorded the answer), so the next attempt, in this
+run or a later one, first looks the message up in the channel (`Poster.find`) and records the
+found `ts` instead of posting again. Where the channel cannot be read (an incoming webhook, a
+token without the history scope), such a message is given up as "maybe sent"
+(`outcome_unknown`): at most once, never twice.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.slack import MessageRejected, Poster
+from alerts.slack import CannotLookUp, MessageRejected, OutcomeUnknown, Posted, Poster, outbox_metadata
 from mentionwatch.errors import DeliveryError
 from pipeline.models import AlertMessage, AlertMessageMention, Mention
 
 log = logging.getLogger(__name__)
 
+# Within one run, a message whose answer was lost is looked up and tried again this many times.
+IN_RUN_RETRIES = 2
+RETRY_PAUSE = 0.5  # seconds, doubled each time: Slack's history may lag its answer a little
+
 
 @dataclass
 class Delivered:
     sent: int = 0
+    given_up: int = 0
+    """Messages whose answer was lost where the channel cannot be read: not posted again."""
     problems: list[str] = field(default_factory=list)
+
+
+# A report's message is sent by `mentionwatch report` itself (which may run beside `run`); a run
+# takes one over only when it is this old: its report was stopped while posting.
+REPORT_ORPHANED_AFTER = timedelta(hours=1)
 
 
 def deliverable(session: Session, now: datetime) -> list[AlertMessage]:
     """Unsent messages whose time has come, urgent first, then in the order they were planned."""
     return list(session.scalars(
         select(AlertMessage)
-        .where(AlertMessage.sent_at.is_(None), or_(AlertMessage.not_before.is_(None), AlertMessage.not_before <= now))
+        .where(AlertMessage.sent_at.is_(None), AlertMessage.to_slack,
+               or_(AlertMessage.not_before.is_(None), AlertMessage.not_before <= now),
+               or_(AlertMessage.kind != "report", AlertMessage.created_at < now - REPORT_ORPHANED_AFTER))
         .order_by(AlertMessage.urgent.desc(), AlertMessage.id)
     ))
 
@@ -67,7 +90,7 @@ def deliver(session: Session, poster: Poster, clock: Callable[[], datetime]) -> 
         if message.channel in refused_channels:
             continue
         try:
-            posted = poster.post(message.channel, message.text, message.blocks, message.thread_ts)
+            posted = send_once(session, poster, message, clock)
         except DeliveryError as exc:
             _failed(session, message, str(exc))
             session.commit()
@@ -78,15 +101,102 @@ def deliver(session: Session, poster: Poster, clock: Callable[[], datetime]) -> 
             result.problems.append(str(exc))
             log.error("delivery stopped: %s; the rest stays in the outbox for the next run", exc)
             break
-        message.sent_at = clock()
-        message.slack_channel = posted.channel
-        message.slack_ts = posted.ts
-        message.last_error = None
-        if message.marks_alerted:
-            mark_alerted(session, message)
-        session.commit()
-        result.sent += 1
+        if posted is None:
+            result.given_up += 1
+            result.problems.append(f"{message.kind} to {message.channel}: {message.last_error}")
+        else:
+            result.sent += 1
     return result
+
+
+def send_once(session: Session, poster: Poster, message: AlertMessage,
+              clock: Callable[[], datetime]) -> Posted | None:
+    """Post `message` unless Slack already holds it; record and commit the outcome.
+
+    Returns where it went, or None when it was given up as "maybe sent" (see the module doc).
+    Raises DeliveryError when it is still owed (the attempt state says whether to look first).
+    """
+    metadata = outbox_metadata(message.id, message.created_at)
+    pause = RETRY_PAUSE
+    for attempt in range(IN_RUN_RETRIES + 1):
+        if message.attempt_started_at is not None:
+            found = _look_up(session, poster, message, metadata)
+            if found is None and message.sent_at is not None:
+                return None  # given up as maybe sent
+            if found is not None:
+                log.info("outbox %s was already in Slack (%s); recorded, not posted again", message.id, found.ts)
+                _sent(session, message, found, clock())
+                return found
+        elif poster.records_attempts:
+            message.attempt_started_at = clock()
+            session.commit()  # before the post: a run killed during it must look first next time
+        try:
+            posted = poster.post(message.channel, message.text, message.blocks, message.thread_ts, metadata)
+        except OutcomeUnknown as exc:
+            if not poster.can_look_up:
+                _give_up(session, message, f"{exc}; not posted again: {_why_no_look_up(poster)}", clock())
+                return None
+            if attempt == IN_RUN_RETRIES:
+                raise
+            log.warning("outbox %s: %s; looking it up before trying again", message.id, exc)
+            time.sleep(pause)
+            pause *= 2
+            continue
+        except DeliveryError:
+            # A definite answer: Slack did not take it (and found nothing from earlier attempts).
+            message.attempt_started_at = None
+            raise
+        _sent(session, message, posted, clock())
+        return posted
+    raise AssertionError("unreachable")
+
+
+def _look_up(session: Session, poster: Poster, message: AlertMessage,
+             metadata: dict) -> Posted | None:
+    """The message if Slack holds it; None if not. Gives the message up when the channel cannot be read."""
+    if not poster.can_look_up:
+        _give_up(session, message, "an earlier attempt's outcome is unknown (the run may have been stopped "
+                 f"while posting); not posted again: {_why_no_look_up(poster)}", message.attempt_started_at)
+        return None
+    hint = session.scalar(select(AlertMessage.slack_channel).where(
+        AlertMessage.channel == message.channel, AlertMessage.slack_channel.is_not(None)).limit(1))
+    assert message.attempt_started_at is not None
+    try:
+        return poster.find(message.channel, metadata, message.attempt_started_at, hint)  # type: ignore[attr-defined]
+    except CannotLookUp as exc:
+        _give_up(session, message, f"Slack's answer was lost and {exc}; not posted again (at most once)",
+                 message.attempt_started_at)
+        return None
+
+
+def _why_no_look_up(poster: Poster) -> str:
+    return ("an incoming webhook cannot read the channel to check" if not poster.can_route
+            else "this poster cannot read the channel to check")
+
+
+def _sent(session: Session, message: AlertMessage, posted: Posted, now: datetime) -> None:
+    message.sent_at = now
+    message.slack_channel = posted.channel
+    message.slack_ts = posted.ts
+    message.last_error = None
+    message.attempt_started_at = None
+    if message.marks_alerted:
+        mark_alerted(session, message)
+    session.commit()
+
+
+def _give_up(session: Session, message: AlertMessage, reason: str, now: datetime | None) -> None:
+    """At most once: Slack may hold the message and we cannot check, so it is not posted again."""
+    log.warning("outbox %s given up as maybe sent: %s", message.id, reason)
+    message.sent_at = now or message.created_at
+    message.outcome_unknown = True
+    message.last_error = reason
+    message.attempt_started_at = None
+    if message.marks_alerted:
+        mark_alerted(session, message)
+        ids = select(AlertMessageMention.mention_id).where(AlertMessageMention.message_id == message.id)
+        session.execute(update(Mention).where(Mention.id.in_(ids)).values(alert_error=reason))
+    session.commit()
 
 
 def _failed(session: Session, message: AlertMessage, reason: str) -> None:
@@ -120,7 +230,8 @@ def queued_in_outbox():  # type: ignore[no-untyped-def]
 
 def unsent_count(session: Session) -> int:
     """Messages in the outbox not yet accepted by Slack (failed, or held for quiet hours)."""
-    return session.scalar(select(func.count()).select_from(AlertMessage).where(AlertMessage.sent_at.is_(None))) or 0
+    return session.scalar(select(func.count()).select_from(AlertMessage).where(
+        AlertMessage.sent_at.is_(None), AlertMessage.to_slack)) or 0
 
 
 def held_count(session: Session) -> int:

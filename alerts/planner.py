@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from alerts.blocks import section
 from alerts.messages import alert_message, digest_message, reminder_message
+from alerts.notify import Destination, daily_digest_message, destinations_for
 from alerts.notices import (
     LABELS,
     BaselineSource,
@@ -34,7 +36,7 @@ from alerts.outbox import queued_in_outbox
 from alerts.quiet import quiet_hours_of, quiet_until
 from alerts.views import Catalog, Routes
 from mentionwatch.config import Settings
-from pipeline.models import AlertMessage, AlertMessageMention, Business, Mention, Source
+from pipeline.models import AlertDelivery, AlertMessage, AlertMessageMention, Business, Mention, Source
 
 # Reactions are read, and reminders raised, for alerts of this many days.
 FOLLOW_UP_DAYS = 14
@@ -49,6 +51,7 @@ class Planned:
     notices: int = 0
     held: int = 0
     """Owed alerts kept back by quiet hours."""
+    daily_digests: int = 0
 
 
 class Planner:
@@ -71,15 +74,28 @@ class Planner:
 
     def _queue(self, session: Session, *, kind: str, business_id: int | None, channel: str, message: tuple[str, Any],
                mention_ids: Collection[int] = (), urgent: bool = False, marks_alerted: bool = False,
-               not_before: datetime | None = None, thread_ts: str | None = None) -> AlertMessage:
+               not_before: datetime | None = None, thread_ts: str | None = None, to_slack: bool = True,
+               notify: bool = True) -> AlertMessage:
+        """One outbox message, and one delivery row per notify: destination when `notify`."""
         text, blocks = message
         row = AlertMessage(kind=kind, business_id=business_id, channel=channel, text=text, blocks=blocks,
                            urgent=urgent, marks_alerted=marks_alerted, created_at=self.now, not_before=not_before,
-                           thread_ts=thread_ts, attempts=0)
+                           thread_ts=thread_ts, attempts=0, to_slack=to_slack)
         session.add(row)
         session.flush()
         session.add_all(AlertMessageMention(message_id=row.id, mention_id=i) for i in mention_ids)
+        if notify:
+            session.add_all(AlertDelivery(message_id=row.id, destination=d.key, label=d.label, attempts=0)
+                            for d in self._destinations(session, business_id))
         return row
+
+    def _destinations(self, session: Session, business_id: int | None) -> list[Destination]:
+        name = session.get(Business, business_id).name if business_id is not None else None  # type: ignore[union-attr]
+        return destinations_for(self.settings, self.catalog.businesses.get(name) if name else None)
+
+    def _daily(self, urgent: bool) -> bool:
+        """Whether a notify: destination waits for the daily digest instead of this message."""
+        return self.settings.alerts.digest == "daily" and not urgent
 
     # -- the steps, in the order a run takes them
 
@@ -92,7 +108,49 @@ class Planner:
         self.plan_reminders(session)
         self.plan_snooze_ends(session)
         self.plan_source_notices(session)
+        self.plan_daily_digests(session)
         return self.planned
+
+    def plan_daily_digests(self, session: Session) -> None:
+        """`alerts.digest: daily`: once a day at `alerts.digest_time` (each business's zone), the
+        notify: destinations get the day's non-urgent alerts in one message (Slack had each)."""
+        if self.settings.alerts.digest != "daily":
+            return
+        for business in session.scalars(select(Business).order_by(Business.id)):
+            configured = self.catalog.businesses.get(business.name)
+            if configured is None or not destinations_for(self.settings, configured):
+                continue
+            zone = ZoneInfo(configured.timezone)
+            local = self.now.astimezone(zone)
+            due = datetime.combine(local.date(), self.settings.alerts.digest_time, zone)
+            if due > local:
+                due -= timedelta(days=1)
+            last = session.scalar(select(func.max(AlertMessage.created_at)).where(
+                AlertMessage.kind == "daily_digest", AlertMessage.business_id == business.id))
+            if last is not None and last >= due:
+                continue  # today's is planned
+            digested = select(AlertMessageMention.mention_id).join(
+                AlertMessage, AlertMessage.id == AlertMessageMention.message_id).where(
+                AlertMessage.kind == "daily_digest", AlertMessage.business_id == business.id)
+            rows = session.execute(
+                select(Mention, Source.identity).join(Source, Source.id == Mention.source_id)
+                .join(AlertMessageMention, AlertMessageMention.mention_id == Mention.id)
+                .join(AlertMessage, AlertMessage.id == AlertMessageMention.message_id)
+                .where(AlertMessage.business_id == business.id, AlertMessage.marks_alerted,
+                       AlertMessage.kind.in_(("alert", "digest")), ~Mention.urgent,
+                       # Alerts planned before the digest's time, in no digest yet (a week back at most).
+                       AlertMessage.created_at <= due, AlertMessage.created_at > due - timedelta(days=7),
+                       Mention.id.not_in(digested))
+                .order_by(func.coalesce(Mention.sentiment, 0), Mention.id)
+            ).unique().all()
+            if not rows:
+                continue
+            views = [self.catalog.view(m, business.name, identity) for m, identity in rows]
+            message = daily_digest_message(business.name, views, local)
+            self._queue(session, kind="daily_digest", business_id=business.id, channel="", message=message,
+                        mention_ids=[v.mention_id for v in views], to_slack=False,
+                        not_before=self.quiet_until(business.name))
+            self.planned.daily_digests += 1
 
     def plan_baselines(self, session: Session, source_ids: Collection[int], since: datetime) -> None:
         """One summary per business of what the first crawl of its new sources found."""
@@ -127,8 +185,12 @@ class Planner:
             views = [self.catalog.view(m, business.name) for m in negatives]
             message = baseline_message(business.name, [item for _, item in items], views,
                                        self.settings.alerts.max_age_days)
+            # The summary names the mentions it covers (without marking them alerted), so the
+            # report can say they went out in it.
+            covered = session.scalars(select(Mention.id).where(Mention.source_id.in_(ids),
+                                                               Mention.first_seen_at >= since)).all()
             self._queue(session, kind="baseline", business_id=business_id, channel=self.routes.channel(business.name),
-                        message=message, not_before=self.quiet_until(business.name))
+                        message=message, not_before=self.quiet_until(business.name), mention_ids=covered)
             self.planned.baselines += 1
 
     def plan_alerts(self, session: Session) -> None:
@@ -156,11 +218,12 @@ class Planner:
                 view = self.catalog.view(mention, business, identity)
                 message = alert_message(view, self.now, highlight)
                 self._queue(session, kind="alert", business_id=mention.business_id, channel=channel, message=message,
-                            mention_ids=[mention.id], urgent=mention.urgent, marks_alerted=True)
+                            mention_ids=[mention.id], urgent=mention.urgent, marks_alerted=True,
+                            notify=not self._daily(mention.urgent))
                 extra = self.routes.extra_for_urgent(business) if mention.urgent else None
                 if extra:
                     self._queue(session, kind="alert", business_id=mention.business_id, channel=extra,
-                                message=message, mention_ids=[mention.id], urgent=True)
+                                message=message, mention_ids=[mention.id], urgent=True, notify=False)
                 self.planned.alerts += 1
             rest = items[cap:]
             if rest:
@@ -168,7 +231,8 @@ class Planner:
                 message = digest_message(business, views, cap, self.settings.slack.handled_reaction)
                 self._queue(session, kind="digest", business_id=rest[0][0].business_id, channel=channel,
                             message=message, mention_ids=[m.id for m, _ in rest],
-                            urgent=any(m.urgent for m, _ in rest), marks_alerted=True)
+                            urgent=any(m.urgent for m, _ in rest), marks_alerted=True,
+                            notify=not self._daily(any(m.urgent for m, _ in rest)))
                 self.planned.digests += 1
 
     def plan_reminders(self, session: Session) -> None:

@@ -27,6 +27,7 @@ def run_checks(settings: Settings, console: Console) -> bool:
         console.print(f"{BAD} database: {escape(str(exc))}")
         healthy = False
     healthy &= _check_slack(settings, console)
+    _check_notify(settings, console)
     for business in settings.businesses:
         console.print(
             f"[bold]{escape(business.name)}[/]: keywords {escape(', '.join(business.keywords))}"
@@ -105,7 +106,8 @@ def _check_slack(settings: Settings, console: Console) -> bool:
                 f"{INFO} slack: incoming webhook set (posting only): every message goes to the webhook's own "
                 "channel (business channels and urgent_channel are ignored); reactions are not read, so mark "
                 "alerts handled with `mentionwatch handle ID`; the report's chart is not uploaded (it is in "
-                "the HTML file). A bot token does all of this."
+                "the HTML file); a post whose answer is lost (5xx, timeout) cannot be looked up, so it is not "
+                "posted again (at most once: it may be missing, never doubled). A bot token does all of this."
             )
         else:
             console.print(f"{INFO} slack: no token set; alerts print to the console")
@@ -134,11 +136,36 @@ def _check_slack(settings: Settings, console: Console) -> bool:
     return True
 
 
+def _check_notify(settings: Settings, console: Console) -> None:
+    """The notify: destinations, masked (their URLs hold passwords and tokens)."""
+    from alerts.notify import destinations_for
+
+    lines = []
+    if settings.alerts.notify:
+        shown = ", ".join(d.label for d in destinations_for(settings, None))
+        lines.append(f"alerts also go to {shown}")
+    for business in settings.businesses:
+        if business.notify is not None:
+            shown = ", ".join(d.label for d in destinations_for(settings, business)) or "no notify: destination"
+            lines.append(f"{business.name}'s alerts also go to {shown}")
+    for line in lines:
+        console.print(f"{INFO} notify: {escape(line)}")
+    if lines and settings.alerts.digest == "daily":
+        console.print(f"{INFO} notify: non-urgent alerts reach these destinations in one digest a day at "
+                      f"{settings.alerts.digest_time:%H:%M} (each business's time zone); urgent ones at once")
+    if lines:
+        console.print(f"{INFO} notify: a notification service cannot be asked what it received: a run stopped "
+                      "while sending does not send that one again (at most once); a refused one is retried")
+
+
 # Bot scopes and what is lost without each.
 SCOPES = {
     "chat:write": "alerts cannot be posted",
     "reactions:read": "reactions are not read (use `mentionwatch handle ID`)",
     "files:write": "the report's chart is not uploaded",
+    "channels:history": ("a post whose answer is lost (5xx, timeout, hang-up) cannot be looked up in the channel, "
+                         "so it is not posted again: at most once (it may be missing, never doubled)"),
+    "channels:read": "channel names cannot be turned into IDs to look a lost post up (at most once, as above)",
     "users:read": "the alert's buttons name who clicked by user id only (`mentionwatch slack-manifest` lists "
                   "every scope)",
 }

@@ -17,7 +17,9 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from alerts.escape import one_line
 from mentionwatch import __version__
 from mentionwatch.config import CONFIG_ENV, Settings, load_settings
 from mentionwatch.errors import AlreadyRunning, MentionwatchError
@@ -193,7 +195,8 @@ def _print_table(records: list[dict[str, Any]]) -> None:
     table.add_column("title or text", no_wrap=True, overflow="ellipsis", max_width=80)
     for r in records:
         score = f"{r['sentiment']:+.2f}" if r["sentiment"] is not None else ""
-        summary = (r["title"] or r["text"] or "")[:80]
+        # Web text: nothing invisible or reordering (escape.one_line), and no Rich markup.
+        summary = Text(one_line(r["title"] or r["text"] or "")[:80])
         table.add_row(str(r["id"]), r["business"], r["source_type"], r["label"] or "", score,
                       (r["published_at"] or "")[:16], summary)
     Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import logging
 import os
 import re
 from datetime import time
@@ -271,7 +272,11 @@ class Business(Strict):
     """Slack channel for this business's alerts; falls back to slack.channel."""
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
+    notify: list[SecretStr] | None = None
+    """Apprise URLs for this business's alerts; unset: alerts.notify; []: none."""
     sources: list[Source] = Field(min_length=1)
+
+    _notify_urls = field_validator("notify")(classmethod(lambda cls, v: check_apprise_urls(v)))
 
     @field_validator("name")
     @classmethod
@@ -315,6 +320,8 @@ class SlackSettings(Strict):
     """The reaction (emoji name, without colons) that marks an alert handled."""
     post_interval: float = Field(default=1.0, ge=0, le=60)
     """Seconds between two posts to one channel: Slack allows about one message a second."""
+    request_timeout: float = Field(default=15, gt=0, le=300)
+    """Seconds to wait for Slack's answer; past it the outcome is unknown and the post is looked up."""
     interactive: bool = True
     """Buttons on alerts (Handled, Not about us, Assign, Snooze, Reply), answered by `mentionwatch listen`."""
     app_token: SecretStr | None = None
@@ -362,7 +369,35 @@ class SlackSettings(Strict):
         return value if value.endswith("/") else value + "/"
 
 
+def check_apprise_urls(urls: list[SecretStr] | None) -> list[SecretStr] | None:
+    """Each URL must be one Apprise can use; the error names its scheme only (URLs hold secrets)."""
+    if not urls:
+        return urls
+    import apprise
+
+    # Apprise logs an unusable URL half-masked: never let that reach the output.
+    apprise_log = logging.getLogger("apprise")
+    for index, url in enumerate(urls):
+        value = url.get_secret_value().strip()
+        was, apprise_log.disabled = apprise_log.disabled, True
+        try:
+            plugin = apprise.Apprise.instantiate(value)
+        finally:
+            apprise_log.disabled = was
+        if plugin is None:
+            scheme = value.split("://", 1)[0] if "://" in value else "no scheme"
+            raise ValueError(f"entry {index + 1} ({scheme}://...) is not a URL Apprise can send to "
+                             "(see https://github.com/caronc/apprise/wiki for the URL of each service)")
+    return urls
+
+
 class AlertSettings(Strict):
+    notify: list[SecretStr] = []
+    """Apprise URLs (mailto://, msteams://, discord://, tgram://, json://, ...) that get every alert too."""
+    digest: Literal["off", "daily"] = "off"
+    """daily: the notify: destinations get one digest a day of the non-urgent alerts instead of each one."""
+    digest_time: time = time(8, 0)
+    """When the daily digest goes out, in each business's time zone."""
     threshold: float = Field(default=-0.05, ge=-1, le=1)
     """Compound score at or below which a mention is negative."""
     positive_threshold: float = Field(default=0.05, ge=-1, le=1)
@@ -373,6 +408,13 @@ class AlertSettings(Strict):
     """An urgent alert nobody marked handled is raised again, once, after this long (0: never)."""
     source_failure_runs: int = Field(default=3, ge=1)
     """A source failing this many runs in a row is reported to Slack once (and again when it recovers)."""
+
+    _notify_urls = field_validator("notify")(classmethod(lambda cls, v: check_apprise_urls(v)))
+
+    @field_validator("digest", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        return "off" if value is False else value  # YAML reads a bare `off` as false
 
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:

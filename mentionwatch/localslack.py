@@ -15,14 +15,22 @@ workspace. It follows Slack's conventions closely enough for slack-sdk and for t
 
 What happened is kept for assertions: `requests` (every call, including failed ones), `posted`
 (messages accepted by chat.postMessage and the webhook), `uploads` (completed files). Failures
-are scripted with `fail_next`, reactions added with `add_reaction`.
+are scripted with `fail_next`, reactions added with `add_reaction`; `lose_answer` makes a call
+succeed and then answers 500, hangs up, or answers too late, as when Slack took a post but its
+answer was lost on the way.
+
+Message metadata (`chat.postMessage` `metadata` {event_type, event_payload}) is kept, and
+`conversations.history` returns it with `include_all_metadata`, as Slack documents. `scopes`
+sets the token's scopes (the `X-OAuth-Scopes` header); a method needing one it lacks answers
+`missing_scope` with `needed` and `provided`.
 
 Token values are never stored: a request records only whether it carried one, and the
 Authorization header is redacted, because the product promises that secrets never appear in
 its output, and recorded requests end up in test reports and demo logs.
 
 Supported methods: auth.test, chat.postMessage, chat.update, reactions.get,
-conversations.list, conversations.info, files.getUploadURLExternal, files.completeUploadExternal
+conversations.list, conversations.info, conversations.history,
+files.getUploadURLExternal, files.completeUploadExternal
 (files.upload answers `method_deprecated`, as Slack now does); for interactivity
 apps.connections.open (with an app-level `xapp-` token: a Socket Mode URL on this server, see
 mentionwatch.localsocketmode and `socket_mode`), views.open (each trigger_id once), views.update
@@ -61,9 +69,8 @@ BOT_ID = "B0BOT"
 HUMAN_USER_ID = "U0OWNER"
 WEBHOOK_PATH = f"/services/{TEAM_ID}/B000/XXXX"
 
-# The first timestamp handed out; later ones count up by 100 microseconds. Fixed rather than
-# the clock, so that demo output and test failures read the same on every run.
-_FIRST_TS_MICROS = 1_700_000_000_000_100
+# Message timestamps follow the clock, as Slack's do (a client searching history by time
+# relies on it), and are unique: each is at least 100 microseconds after the one before.
 _TS_STEP_MICROS = 100
 
 # Slack IDs are upper-case; channel names are lower-case. So an upper-case token is an ID.
@@ -92,8 +99,29 @@ class SlackRequest:
 @dataclass
 class _Failure:
     status: int
-    retry_after: int | None
+    retry_after: int | float | str | None
     error: str | None
+    delay: float
+    remaining: int
+
+
+# The scopes a bot token has unless `scopes=` says otherwise, and what each method needs.
+ALL_SCOPES = ("chat:write", "chat:write.public", "reactions:read", "files:write", "users:read", "channels:read",
+              "groups:read", "channels:history", "groups:history")
+_NEEDED_SCOPE = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "reactions.get": "reactions:read",
+    "conversations.history": "channels:history",
+    "conversations.list": "channels:read",
+    "files.getUploadURLExternal": "files:write",
+}
+LOST_ANSWERS = ("500", "drop", "timeout")
+
+
+@dataclass
+class _LostAnswer:
+    how: str
     delay: float
     remaining: int
 
@@ -159,8 +187,11 @@ class LocalSlackServer(BackgroundServer):
         port: int = 0,
         channels: Iterable[str] | None = None,
         webhook_channel: str = "#alerts",
+        scopes: Iterable[str] | None = None,
     ):
         super().__init__(host, port)
+        self.scopes = tuple(scopes) if scopes is not None else ALL_SCOPES
+        self._lost: dict[str, list[_LostAnswer]] = {}
         self.requests: list[SlackRequest] = []
         self.posted: list[dict[str, Any]] = []
         self.uploads: list[dict[str, Any]] = []
@@ -173,7 +204,7 @@ class LocalSlackServer(BackgroundServer):
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel ID, ts) -> posted entry
         self._reactions: dict[tuple[str, str], dict[str, list[str]]] = {}  # -> name -> users
         self._pending_files: dict[str, dict[str, Any]] = {}  # file ID -> upload in progress
-        self._next_ts = _FIRST_TS_MICROS
+        self._next_ts = 0
         self._next_file = 1
         # One lock for all state: handler threads run concurrently, tests read from the main one.
         self._lock = threading.RLock()
@@ -201,14 +232,14 @@ class LocalSlackServer(BackgroundServer):
         method: str,
         status: int = 500,
         count: int = 1,
-        retry_after: int | None = None,
+        retry_after: int | float | str | None = None,
         error: str | None = None,
         delay: float = 0.0,
     ) -> None:
         """Make the next `count` calls of `method` fail (queued after earlier fail_next calls).
 
         status 429 answers `ratelimited` (with Retry-After when `retry_after` is given, as Slack
-        always does); other statuses answer `error` or a generic one. status 200 with `error`
+        always does; a float or a string such as an HTTP date is sent as given, as proxies do); other statuses answer `error` or a generic one. status 200 with `error`
         is Slack's usual soft failure, e.g. error="channel_not_found". `delay` waits before
         answering, to make clients time out; status 200 without `error` is then a slow success:
         the call is carried out after the delay (unless the server stops first), like a post
@@ -219,6 +250,31 @@ class LocalSlackServer(BackgroundServer):
             raise ValueError("count must be at least 1")
         with self._lock:
             self._failures.setdefault(method, []).append(_Failure(status, retry_after, error, delay, count))
+
+    def lose_answer(self, method: str, how: str = "500", count: int = 1, delay: float = 3.0) -> None:
+        """Carry out the next `count` calls of `method`, then lose the answer (queued like fail_next).
+
+        how: "500" answers HTTP 500 as if Slack had failed; "drop" closes the connection without
+        answering; "timeout" answers only after `delay` seconds, when the client has given up.
+        In each case the message is in the channel: a client that simply posts again duplicates it.
+        """
+        if how not in LOST_ANSWERS:
+            raise ValueError(f"how must be one of {LOST_ANSWERS}")
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._lost.setdefault(method, []).append(_LostAnswer(how, delay, count))
+
+    def _take_lost(self, method: str) -> _LostAnswer | None:
+        with self._lock:
+            queue = self._lost.get(method)
+            if not queue:
+                return None
+            lost = queue[0]
+            lost.remaining -= 1
+            if lost.remaining == 0:
+                queue.pop(0)
+            return lost
 
     def add_reaction(self, channel: str, ts: str, name: str, user: str = "U0TEAM") -> None:
         """React to a posted message, as a teammate would; reactions.get then reports it."""
@@ -250,8 +306,8 @@ class LocalSlackServer(BackgroundServer):
         return self._register(channel) if self._open_workspace else None
 
     def _new_ts(self) -> str:
-        micros = self._next_ts
-        self._next_ts += _TS_STEP_MICROS
+        micros = max(self._next_ts, int(time.time() * 1_000_000))
+        self._next_ts = micros + _TS_STEP_MICROS
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _channel_info(self, channel_id: str) -> dict[str, Any]:
@@ -306,9 +362,12 @@ class LocalSlackServer(BackgroundServer):
         attachments = _json_value(args.get("attachments"))
         if not args.get("text") and not blocks and not attachments:
             return _err("no_text")
+        metadata = _json_value(args.get("metadata"))
+        if metadata is not None and not _valid_metadata(metadata):
+            return _err("invalid_metadata_format")
         ts = self._new_ts()
         entry = {**args, "channel": requested, "channel_id": channel_id, "ts": ts, "text": args.get("text")}
-        entry.update(blocks=blocks, attachments=attachments, via="chat.postMessage")
+        entry.update(blocks=blocks, attachments=attachments, metadata=metadata, via="chat.postMessage")
         self.posted.append(entry)
         self._messages[(channel_id, ts)] = entry
         return _ok(channel=channel_id, ts=ts, message=self._message_view(entry))
@@ -320,16 +379,18 @@ class LocalSlackServer(BackgroundServer):
         entry = self._messages.get((channel_id, args.get("ts") or ""))
         if entry is None:
             return _err("message_not_found")
-        for key in ("text", "blocks", "attachments"):
+        for key in ("text", "blocks", "attachments", "metadata"):
             if key in args:
                 entry[key] = _json_value(args[key]) if key != "text" else args[key]
         entry["edited"] = True
         return _ok(channel=channel_id, ts=entry["ts"], text=entry.get("text"), message=self._message_view(entry))
 
-    def _message_view(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """The message object Slack returns for a stored entry."""
+    def _message_view(self, entry: dict[str, Any], metadata: bool = False) -> dict[str, Any]:
+        """The message object Slack returns for a stored entry (with its metadata when asked)."""
         message = {"type": "message", "text": entry.get("text") or "", "user": BOT_USER_ID, "bot_id": BOT_ID}
         message["ts"] = entry["ts"]
+        if metadata and entry.get("metadata"):
+            message["metadata"] = entry["metadata"]
         for key in ("blocks", "attachments", "thread_ts"):
             if entry.get(key):
                 message[key] = entry[key]
@@ -352,6 +413,35 @@ class LocalSlackServer(BackgroundServer):
     def _conversations_list(self, args, token_kind):
         channels = [self._channel_info(cid) for cid in sorted(self._channels, key=self._channels.get)]
         return _ok(channels=channels, response_metadata={"next_cursor": ""})
+
+    def _conversations_history(self, args, token_kind):
+        """Newest first, `oldest`/`latest` exclusive unless `inclusive`, cursor pages of `limit`."""
+        channel = args.get("channel") or ""
+        if not channel:
+            return _err("invalid_arguments")
+        if channel not in self._channels:  # Slack wants the ID here, not a name
+            return _err("channel_not_found")
+        try:
+            oldest = float(args.get("oldest") or 0)
+            latest = float(args.get("latest") or "inf")
+            limit = max(1, min(999, int(args.get("limit") or 100)))
+            start = int(args.get("cursor") or 0)
+        except ValueError:
+            return _err("invalid_arguments")
+        inclusive = _truthy(args.get("inclusive"))
+        with_metadata = _truthy(args.get("include_all_metadata"))
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        entries = sorted((e for (cid, _), e in self._messages.items() if cid == channel and within(float(e["ts"]))),
+                         key=lambda e: float(e["ts"]), reverse=True)
+        page = entries[start:start + limit]
+        more = start + limit < len(entries)
+        return _ok(messages=[self._message_view(e, with_metadata) for e in page], has_more=more,
+                   pin_count=0, response_metadata={"next_cursor": str(start + limit) if more else ""})
 
     def _conversations_info(self, args, token_kind):
         channel = args.get("channel")
@@ -431,6 +521,7 @@ class LocalSlackServer(BackgroundServer):
         "reactions.get": _reactions_get,
         "conversations.list": _conversations_list,
         "conversations.info": _conversations_info,
+        "conversations.history": _conversations_history,
         "files.getUploadURLExternal": _get_upload_url,
         "files.completeUploadExternal": _complete_upload,
         "files.upload": _files_upload,
@@ -522,6 +613,17 @@ class LocalSlackServer(BackgroundServer):
         return _Reply(200, f"OK - {len(body)}")
 
 
+def _truthy(value: Any) -> bool:
+    return str(value).lower() in ("1", "true")
+
+
+def _valid_metadata(metadata: Any) -> bool:
+    """Slack's rule: an object with a string event_type (letters, digits, underscores) and an object payload."""
+    return (isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str)
+            and re.fullmatch(r"[A-Za-z0-9_]{1,255}", metadata["event_type"]) is not None
+            and isinstance(metadata.get("event_payload", {}), dict))
+
+
 def _token_kind(token: str) -> str:
     return {"xoxb-": "bot", "xapp-": "app"}.get(token[:5], "user")
 
@@ -593,6 +695,10 @@ class _SlackHandler(QuietHandler):
             token = form_token
         has_token = bool(token or form_token)
 
+        if method == "chat.postMessage" and reply is None:
+            # In an open workspace a channel exists once named, even if this call is made to fail.
+            with owner._lock:
+                owner._resolve(args.get("channel"))
         failure = owner._take_failure(method) if reply is None else None
         if failure is not None:
             if not owner.pause(failure.delay):
@@ -613,13 +719,28 @@ class _SlackHandler(QuietHandler):
                 reply = _err("not_authed")
             elif not token.startswith(("xoxb-", "xoxp-", "xapp-")):
                 reply = _err("invalid_auth")
+            elif _NEEDED_SCOPE.get(method, "") not in owner.scopes + ("",):
+                reply = _Reply(200, {"ok": False, "error": "missing_scope", "needed": _NEEDED_SCOPE[method],
+                                     "provided": ",".join(owner.scopes)})
             else:
                 reply = owner._call(method, args, _token_kind(token))
+            if method not in (WEBHOOK, UPLOAD) and token and not token.startswith("xapp-"):
+                reply.headers.setdefault("X-OAuth-Scopes", ",".join(owner.scopes))
 
+        lost = owner._take_lost(method) if failure is None else None
+        if lost is not None and lost.how == "500":
+            reply = _Reply(500, "<html><body>Internal Server Error</body></html>" if text else
+                           {"ok": False, "error": "internal_error"})
         # Recorded before answering, so a client that has its response can already see it.
         owner._record(
             SlackRequest(method, args, redact_headers(self.headers), has_token, reply.status, reply.error, arrived)
         )
+        if lost is not None and lost.how == "drop":
+            self.close_connection = True  # the call was carried out; the answer never leaves
+            return
+        if lost is not None and lost.how == "timeout" and not owner.pause(lost.delay):
+            self.close_connection = True
+            return
         self._send(reply)
 
     def _send(self, reply: _Reply) -> None:

@@ -247,6 +247,36 @@ class AlertMessage(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(50))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set (and committed) before a post is attempted, cleared only by a definite answer: while it
+    # is set, Slack may hold the message, and the next attempt looks for it before posting again.
+    attempt_started_at: Mapped[datetime | None]
+    # False for a message only for the notify: destinations (the daily digest).
+    to_slack: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Given up as "maybe sent": Slack's answer was lost and the channel could not be read to
+    # check, so it was not posted again (at most once, never twice).
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AlertDelivery(Base):
+    """One outbox message to one Apprise destination (e-mail, Teams, a webhook, ...).
+
+    Slack's own delivery stays on AlertMessage; each other destination has its row, so one that
+    failed is retried without sending again to one that succeeded. `destination` is a digest of
+    the URL: URLs can hold secrets and are never stored.
+    """
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("message_id", "destination", name="uq_alert_deliveries_message_destination"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("alert_messages.id", ondelete="CASCADE"), index=True)
+    destination: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200))
+    attempt_started_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AlertMessageMention(Base):

@@ -17,13 +17,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.escape import one_line, truncate
+from alerts.excerpt import window
 from alerts.views import Catalog
 from mentionwatch.config import Settings
-from pipeline.models import AggregateRating, Business, Mention, Source, SourceRun
+from pipeline.models import (
+    AggregateRating,
+    AlertMessage,
+    AlertMessageMention,
+    Business,
+    Mention,
+    Source,
+    SourceRun,
+)
 from pipeline.relevance import advice_line, advise
 
 LABELS = ("positive", "neutral", "negative")
 TOP = 5
+EXCERPT = 280
 
 
 @dataclass(frozen=True)
@@ -71,13 +81,17 @@ class MentionLine:
     alerted_at: datetime | None
     handled_at: datetime | None
     handled_by: str | None
+    excerpt: str = ""
+    """Plain text around the sentence that decided the label (escape it when rendering)."""
+    in_baseline: bool = False
+    """Listed in a new source's baseline summary rather than alerted one by one."""
 
     @property
     def time_to_handle(self) -> timedelta | None:
-        if self.handled_at is None:
+        """From the alert to the handling; None when nobody was alerted (no "0 min")."""
+        if self.handled_at is None or self.alerted_at is None:
             return None
-        start = self.alerted_at or self.handled_at
-        return max(timedelta(0), self.handled_at - start)
+        return max(timedelta(0), self.handled_at - self.alerted_at)
 
 
 @dataclass
@@ -128,6 +142,8 @@ class BusinessReport:
     median_time_to_handle: timedelta | None
     failures: list[SourceFailure]
     chart: Path | None = field(default=None)
+    new_since: datetime | None = None
+    """When the business was added, if during this period or the one before: no comparison then."""
     relevance: str | None = None
     """What the mentions dismissed as not about the business suggest for its terms (pipeline.relevance)."""
 
@@ -165,6 +181,12 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     ).all() if business_id is not None else []
     current = [(m, identity, w) for m, identity, w in rows if w >= period.since]
     before = [(m, identity, w) for m, identity, w in rows if w < period.since]
+    # Watched since its first crawl (or since it was added, if never crawled). A business watched
+    # for only part of the previous period has nothing fair to compare with.
+    added = (session.scalar(select(func.min(Source.first_crawled_at)).where(Source.business_id == business_id))
+             or session.scalar(select(Business.created_at).where(Business.id == business_id))) if business_id else None
+    new_since = added if added is not None and added > previous.since else None
+    compare = new_since is None
 
     labels_now = Counter(m.label or "neutral" for m, _, _ in current)
     labels_before = Counter(m.label or "neutral" for m, _, _ in before)
@@ -186,7 +208,8 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     ratings_now = [m.rating for m, _, _ in current if m.rating is not None]
     ratings_before = [m.rating for m, _, _ in before if m.rating is not None]
 
-    lines = [_line(catalog, name, m, identity, w) for m, identity, w in current]
+    baseline_ids = _in_baseline(session, [m.id for m, _, _ in current])
+    lines = [_line(catalog, name, m, identity, w, m.id in baseline_ids) for m, identity, w in current]
     negatives = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "negative"),
                        key=lambda line: (not line.urgent, line.sentiment if line.sentiment is not None else 0))
     praise = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "positive"),
@@ -195,13 +218,17 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     handled = [line for line in alerted if line.handled_at is not None]
     times = [line.time_to_handle for line in handled if line.time_to_handle is not None]
 
+    def change(now: float | None, then: float | None) -> Change:
+        return Change(now, then if compare else None)
+
+    by_source = [(label, kind, change(c.current, c.previous)) for label, kind, c in by_source]
     return BusinessReport(
         name=name, zone=zone, period=period,
-        total=Change(len(current), len(before)),
-        by_label={label: Change(labels_now[label], labels_before[label]) for label in LABELS},
+        total=change(len(current), len(before)),
+        by_label={label: change(labels_now[label], labels_before[label]) for label in LABELS},
         by_source=by_source,
         daily=daily,
-        average_rating=Change(_mean(ratings_now), _mean(ratings_before)),
+        average_rating=change(_mean(ratings_now), _mean(ratings_before)),
         rated=len(ratings_now),
         ratings=_rating_series(session, catalog, name, business_id, period, tz),
         negatives=negatives[:TOP],
@@ -210,16 +237,40 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         handled=len(handled),
         median_time_to_handle=timedelta(seconds=statistics.median(t.total_seconds() for t in times)) if times else None,
         failures=_failures(session, catalog, name, business_id, period),
+        new_since=new_since,
     )
 
 
-def _line(catalog: Catalog, business: str, m: Mention, identity: str, when: datetime) -> MentionLine:
+def _line(catalog: Catalog, business: str, m: Mention, identity: str, when: datetime,
+          in_baseline: bool = False) -> MentionLine:
     title = truncate(one_line(m.title) or one_line(m.text) or m.url, 160)
     return MentionLine(
         id=m.id, title=title, url=m.url, source_type=m.source_type, source=catalog.source_label(business, identity),
         sentiment=m.sentiment, rating=m.rating, when=when, urgent=m.urgent, alerted_at=m.alerted_at,
-        handled_at=m.handled_at, handled_by=m.handled_by,
+        handled_at=m.handled_at, handled_by=m.handled_by, excerpt=plain_excerpt(m.text, m.driver, title),
+        in_baseline=in_baseline,
     )
+
+
+def plain_excerpt(text: str | None, driver: str | None, title: str = "", limit: int = EXCERPT) -> str:
+    """What was said, around the sentence that decided the label; '' when it only repeats the title."""
+    text = one_line(text)
+    if not text or text == title:
+        return ""
+    focus = text.find(one_line(driver)) if driver else -1
+    start, end = window(text, max(focus, 0), limit)
+    return ("…" if start > 0 else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def _in_baseline(session: Session, mention_ids: list[int]) -> set[int]:
+    """Which of these mentions a sent baseline summary covered."""
+    if not mention_ids:
+        return set()
+    return set(session.scalars(
+        select(AlertMessageMention.mention_id).join(AlertMessage, AlertMessage.id == AlertMessageMention.message_id)
+        .where(AlertMessage.kind == "baseline", AlertMessage.sent_at.is_not(None),
+               AlertMessageMention.mention_id.in_(mention_ids))
+    ))
 
 
 def _mean(values: list[float]) -> float | None:

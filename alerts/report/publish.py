@@ -13,15 +13,16 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from alerts import mail
+from alerts.outbox import send_once
 from alerts.report.chart import chart_alt_text, daily_chart
 from alerts.report.data import BusinessReport, Period, build_reports
 from alerts.report.render import period_text, render_html, render_text
 from alerts.report.summary import summary_message
-from alerts.slack import ConsolePoster, make_poster
+from alerts.slack import ConsolePoster, Posted, Poster, make_poster
 from alerts.views import Routes
 from mentionwatch.config import Settings
 from mentionwatch.errors import ConfigError, DeliveryError
-from pipeline.models import utcnow
+from pipeline.models import AlertMessage, utcnow
 
 
 @dataclass
@@ -67,13 +68,13 @@ def make_report(
                          encoding="utf-8")
     outcome = ReportOutcome(html=html_path, charts=charts, reports=reports)
     if send:
-        _to_slack(settings, reports, period, html_path, outcome, console or Console(stderr=True))
+        _to_slack(settings, engine, reports, period, html_path, outcome, console or Console(stderr=True))
         if settings.report.email is not None:
             _to_email(settings, reports, period, generated, outcome)
     return outcome
 
 
-def _to_slack(settings: Settings, reports: list[BusinessReport], period: Period, html_path: Path,
+def _to_slack(settings: Settings, engine: Engine, reports: list[BusinessReport], period: Period, html_path: Path,
               outcome: ReportOutcome, console: Console) -> None:
     poster = make_poster(settings.slack, console)
     if isinstance(poster, ConsolePoster):
@@ -83,7 +84,13 @@ def _to_slack(settings: Settings, reports: list[BusinessReport], period: Period,
     for report in reports:
         text, blocks = summary_message(report, period_text(period, report.zone), html_path.name)
         try:
-            posted = poster.post(routes.channel(report.name), text, blocks)
+            # Through the outbox, for its exactly-once bookkeeping: a lost answer is looked up,
+            # and a report killed mid-post is reconciled by the next run instead of posted twice.
+            posted = _post_once(engine, poster, routes.channel(report.name), text, blocks)
+            if posted is None:
+                outcome.problems.append(f"slack: {report.name}: Slack's answer was lost and could not be checked; "
+                                        "not posted again")
+                continue
             outcome.posted += 1
             if report.chart is None:
                 continue
@@ -97,6 +104,23 @@ def _to_slack(settings: Settings, reports: list[BusinessReport], period: Period,
         except DeliveryError as exc:
             outcome.problems.append(f"slack: {report.name}: {exc}")
             break
+
+
+def _post_once(engine: Engine, poster: Poster, channel: str, text: str, blocks: list) -> Posted | None:
+    """Queue the report's message in the outbox and send it at once (see alerts.outbox.send_once)."""
+    with Session(engine, expire_on_commit=False) as session:
+        message = AlertMessage(kind="report", business_id=None, channel=channel, text=text, blocks=blocks,
+                               urgent=False, marks_alerted=False, created_at=utcnow(), attempts=0)
+        session.add(message)
+        session.commit()
+        try:
+            return send_once(session, poster, message, utcnow)
+        except DeliveryError as exc:
+            # Not left owed: a later `run` must not post an old report. Slack did not take it.
+            message.sent_at, message.last_error = utcnow(), f"not sent: {exc}"
+            message.outcome_unknown = message.attempt_started_at is not None
+            session.commit()
+            raise
 
 
 def _to_email(settings: Settings, reports: list[BusinessReport], period: Period, generated: datetime,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -41,16 +42,45 @@ def change_text(change: Change, digits: int = 0) -> str:
 
 
 def period_text(period: Period, zone: str = "UTC") -> str:
-    """'Mon 16 Nov 2026 00:00 UTC – Mon 23 Nov 2026 00:00 UTC'."""
-    return f"{absolute(period.since, zone)} – {absolute(period.until, zone)}"
+    """The period as the business's calendar days: '23-29 Nov 2026', '30 Nov - 6 Dec 2026',
+    '28 Dec 2026 - 3 Jan 2027', '23 Nov 2026'."""
+    days = period.days(zone)
+    first, last = days[0], days[-1]
+    if first == last:
+        return f"{first.day} {first:%b %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}-{last.day} {last:%b %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%b} - {last.day} {last:%b %Y}"
+    return f"{first.day} {first:%b %Y} - {last.day} {last:%b %Y}"
+
+
+def compared_text(report_period: Period, reports: Sequence[BusinessReport], zone: str = "UTC") -> str:
+    """What the changes are against: the previous period by its dates, or why there is none."""
+    new = [r for r in reports if r.new_since is not None]
+    against = f"compared with {period_text(report_period.previous, zone)}"
+    if not new:
+        return against
+    names = ", ".join(f"{r.name} (watched since {r.new_since.astimezone(ZoneInfo(r.zone)).day} "
+                      f"{r.new_since.astimezone(ZoneInfo(r.zone)):%b %Y})" for r in new if r.new_since)
+    if len(new) == len(reports):
+        return f"no comparison: {names} did not exist in the period before"
+    return f"{against}; no comparison for {names}"
 
 
 def handled_text(line: MentionLine) -> str:
-    """'handled in 2.5 h by U0TEAM', 'not handled', or 'not alerted' (e.g. found by a baseline)."""
+    """'handled in 2.5 h by U0TEAM', 'not handled', 'in the baseline summary' or 'not alerted'.
+
+    A mention handled without an alert has no time to handle (never "handled in 0 min")."""
     if line.handled_at is None:
-        return "not alerted" if line.alerted_at is None else "not handled"
-    took = line.time_to_handle or timedelta(0)
-    return f"handled in {duration(took)}" + (f" by {line.handled_by}" if line.handled_by else "")
+        if line.alerted_at is not None:
+            return "not handled"
+        return "in the baseline summary" if line.in_baseline else "not alerted"
+    by = f" by {line.handled_by}" if line.handled_by else ""
+    took = line.time_to_handle
+    if took is None:
+        return f"handled{by} (no alert was sent)"
+    return f"handled in {duration(took)}{by}"
 
 
 def _format_time(value: datetime, zone: str = "UTC") -> str:
@@ -67,7 +97,7 @@ def _duration(value: timedelta | None) -> str:
 
 _ENV.filters.update(signed=signed, change=change_text, when=_format_time, duration=_duration,
                     handled=handled_text, score=_score, safe_url=lambda url: safe_url(url) or "")
-_ENV.globals.update(period_text=period_text)
+_ENV.globals.update(period_text=period_text, compared_text=compared_text)
 
 
 def render_html(reports: Sequence[BusinessReport], period: Period, image: Callable[[BusinessReport], str | None],
@@ -80,7 +110,8 @@ def render_html(reports: Sequence[BusinessReport], period: Period, image: Callab
 
 def render_text(reports: Sequence[BusinessReport], period: Period) -> str:
     """A plain-text version, for the e-mail's text part."""
-    lines = [f"mentionwatch report, {period_text(period)}", ""]
+    zone = reports[0].zone if reports else "UTC"
+    lines = [f"mentionwatch report, {period_text(period, zone)} ({compared_text(period, reports, zone)})", ""]
     for r in reports:
         lines.append(f"== {r.name} ==")
         lines.append(f"Mentions: {change_text(r.total)}")
@@ -92,10 +123,14 @@ def render_text(reports: Sequence[BusinessReport], period: Period) -> str:
                      + (f", median {duration(r.median_time_to_handle)}" if r.median_time_to_handle else ""))
         if r.negatives:
             lines.append("Top negative:")
-            lines += [f"  - {m.title} ({_score(m.sentiment)}; {handled_text(m)}) {m.url}" for m in r.negatives]
+            for m in r.negatives:
+                lines.append(f"  - {m.title} ({_score(m.sentiment)}; {handled_text(m)}) {m.url}")
+                lines += [f"    \"{m.excerpt}\""] if m.excerpt else []
         if r.praise:
             lines.append("Top praise:")
-            lines += [f"  - {m.title} {m.url}" for m in r.praise]
+            for m in r.praise:
+                lines.append(f"  - {m.title} {m.url}")
+                lines += [f"    \"{m.excerpt}\""] if m.excerpt else []
         if r.failures:
             lines.append("Sources that failed:")
             lines += [f"  - {f.source}: {f.failed_runs} of {f.runs} runs; last: {f.last_error}" for f in r.failures]

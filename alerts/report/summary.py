@@ -23,6 +23,10 @@ def _figure(title: str, change: Change, digits: int = 0) -> dict[str, str]:
     return {"type": "mrkdwn", "text": f"*{title}*\n{value}"[:FIELD_LIMIT]}
 
 
+def _quoted(excerpt: str) -> str:
+    return f"\n>{fit(excerpt, 300)}" if excerpt else ""
+
+
 def summary_message(report: BusinessReport, period_text: str, html_name: str) -> tuple[str, Blocks]:
     """Notification text and blocks; changes are against the previous period of the same length."""
     handled = f"{report.handled} of {report.alerted}"
@@ -38,7 +42,8 @@ def summary_message(report: BusinessReport, period_text: str, html_name: str) ->
     ]
     blocks: Blocks = [
         header(f"Weekly report: {report.name}"),
-        context(f"{mrkdwn(period_text)} · changes against the period before"),
+        context(f"{mrkdwn(period_text)} · " + ("no comparison: new this period" if report.new_since
+                                                else "changes against the period before")),
         {"type": "section", "fields": fields},
     ]
     if report.by_source:
@@ -51,14 +56,15 @@ def summary_message(report: BusinessReport, period_text: str, html_name: str) ->
     if report.negatives:
         blocks.append(section("*Top negative*"))
         blocks.extend(sections_of([
-            f"• {':rotating_light: ' if m.urgent else ''}{link(m.url, m.title, 120)} · "
-            f"{m.sentiment:+.2f} · {mrkdwn(handled_text(m))}" if m.sentiment is not None else
-            f"• {link(m.url, m.title, 120)} · {mrkdwn(handled_text(m))}"
+            (f"• {':rotating_light: ' if m.urgent else ''}{link(m.url, m.title, 120)} · "
+             f"{m.sentiment:+.2f} · {mrkdwn(handled_text(m))}" if m.sentiment is not None else
+             f"• {link(m.url, m.title, 120)} · {mrkdwn(handled_text(m))}") + _quoted(m.excerpt)
             for m in report.negatives[:TOP_IN_SLACK]
         ]))
     if report.praise:
         blocks.append(section("*Top praise* (worth sharing with the team)"))
-        blocks.extend(sections_of([f"• {link(m.url, m.title, 120)}" for m in report.praise[:TOP_IN_SLACK]]))
+        blocks.extend(sections_of([f"• {link(m.url, m.title, 120)}{_quoted(m.excerpt)}"
+                                   for m in report.praise[:TOP_IN_SLACK]]))
     if report.failures:
         blocks.append(section(":warning: *Sources that failed*\n" + "\n".join(
             f"• {fit(f.source, 120)}: {f.failed_runs} of {f.runs} runs"

@@ -3,7 +3,8 @@
 Scopes by what needs them: posting alerts and reports into channels (`chat:write`, and
 `chat:write.public` so the bot need not be invited to each public channel), reading ✅ reactions
 (`reactions:read`: the runs' `reactions.get` and the listener's `reaction_added` event), the
-report's chart (`files:write`) and, with buttons, naming who clicked (`users:read` for
+report's chart (`files:write`), looking up a post whose answer was lost (`channels:read`,
+`groups:read`, `channels:history`, `groups:history`) and, with buttons, naming who clicked (`users:read` for
 `users.info`). With `slack.interactive`, interactivity and the `reaction_added` event are on,
 delivered over Socket Mode (`mentionwatch listen`) or to a public request URL
 (`mentionwatch listen --http PORT` behind it). Socket Mode's app-level token
@@ -19,6 +20,8 @@ import yaml
 from mentionwatch.config import Settings
 
 POSTING = ["chat:write", "chat:write.public", "reactions:read", "files:write"]
+# Looking up a post whose answer was lost (alerts.outbox: exactly once): channel IDs and history.
+LOOK_UP = ["channels:read", "groups:read", "channels:history", "groups:history"]
 INTERACTIVE = ["users:read"]
 EVENTS = ["reaction_added"]
 
@@ -26,7 +29,7 @@ EVENTS = ["reaction_added"]
 def manifest(settings: Settings, name: str = "mentionwatch", request_url: str | None = None) -> dict[str, Any]:
     """The manifest as a mapping; `request_url` (https://.../slack/events) selects HTTP over Socket Mode."""
     interactive = settings.slack.interactive
-    scopes = POSTING + (INTERACTIVE if interactive else [])
+    scopes = POSTING + LOOK_UP + (INTERACTIVE if interactive else [])
     app_settings: dict[str, Any] = {"org_deploy_enabled": False, "socket_mode_enabled": False,
                                     "token_rotation_enabled": False}
     if interactive:

@@ -50,6 +50,7 @@ def test_check_says_what_a_webhook_cannot_do(slack, workspace):
     assert "incoming webhook set (posting only)" in out
     assert "reactions are not read" in out and "`mentionwatch handle ID`" in out
     assert "chart is not uploaded" in out and "urgent_channel are ignored" in out
+    assert "cannot be looked up, so it is not posted again (at most once" in out
     assert "/services/" not in result.stdout  # the webhook URL is a secret
 
 
@@ -60,6 +61,7 @@ def test_check_names_missing_scopes(web, workspace):
     workspace.write_config(slack={"token": "xoxb-x", "api_url": f"{web.url}/api/"}, businesses=[joes()])
     out = " ".join(workspace.cli("check").stdout.split())
     assert "lacks the reactions:read scope" in out and "lacks the files:write scope" in out
+    assert "lacks the channels:history scope: a post whose answer is lost" in out and "at most once" in out
     assert "lacks the chat:write scope" not in out
     # The alert's buttons (slack.interactive, on by default) name who clicked through users.info.
     assert "lacks the users:read scope" in out

@@ -65,7 +65,7 @@ def test_a_500_on_one_run_is_delivered_on_the_next_exactly_once(slack, store):
 
     first = s.cycle()
     assert (first.sent, first.pending) == (0, 1)
-    assert first.problems == ["Slack refused the message: internal_error"]
+    assert first.problems == ["Slack failed with HTTP 500 internal_error; it may have taken the message"]
     assert s.mention(mention).alerted_at is None and s.mention(mention).alert_attempts == 1
 
     second = s.cycle(T0 + timedelta(minutes=15))

@@ -100,7 +100,7 @@ def test_the_report_file_says_how_the_week_went(week, slack, workspace, tmp_path
     text = re.sub(r"<[^>]+>", " ", html)
     text = re.sub(r"\s+", " ", text)
 
-    assert "Mon 16 Nov 2026 00:00 CET – Mon 23 Nov 2026 00:00 CET" in text
+    assert "16-22 Nov 2026, compared with 9-15 Nov 2026." in text
     assert "Mentions 6 +3 on the previous period" in text
     assert "Negative 3 +1" in text and "Positive 2 +1" in text and "Neutral 1 +1" in text
     assert "Average stars 4.5 from 2 rated mentions; +1.5 on the previous period" in text

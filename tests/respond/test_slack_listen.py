@@ -196,7 +196,8 @@ def test_the_manifest_asks_for_exactly_what_is_used(workspace, slack):
     assert result.returncode == 0, result.stderr
     manifest = yaml.safe_load(result.stdout)
     assert manifest["oauth_config"]["scopes"]["bot"] == [
-        "chat:write", "chat:write.public", "reactions:read", "files:write", "users:read"]
+        "chat:write", "chat:write.public", "reactions:read", "files:write",
+        "channels:read", "groups:read", "channels:history", "groups:history", "users:read"]
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"] == {"is_enabled": True}
     assert manifest["settings"]["event_subscriptions"] == {"bot_events": ["reaction_added"]}
@@ -212,7 +213,8 @@ def test_the_manifest_asks_for_exactly_what_is_used(workspace, slack):
     workspace.write_config(businesses=[joes()], slack={"interactive": False})
     plain = yaml.safe_load(workspace.cli("slack-manifest").stdout)
     assert plain["oauth_config"]["scopes"]["bot"] == ["chat:write", "chat:write.public", "reactions:read",
-                                                      "files:write"]
+                                                      "files:write", "channels:read", "groups:read",
+                                                      "channels:history", "groups:history"]
     assert set(plain["settings"]) == {"org_deploy_enabled", "socket_mode_enabled", "token_rotation_enabled"}
     assert plain["settings"]["socket_mode_enabled"] is False
 
