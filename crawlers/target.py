@@ -30,6 +30,13 @@ class CrawlTarget:
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     new_cursor: dict[str, Any] = field(default_factory=dict)
     aggregate_rating: tuple[float, int | None] | None = None
+    finished: bool = False
+    """The crawl of this source ran to its end (False when a signal stopped the run first)."""
+    interrupted: bool = False
+    """A signal stopped the run before this source finished: neither ok nor failed."""
+    requests_made: int = 0
+    requests_open: int = 0
+    """Requests made for this source whose answer was not yet fully handled."""
 
     @property
     def label(self) -> str:
@@ -40,6 +47,12 @@ class CrawlTarget:
         if self.error is None:
             self.error = reason
 
+    def interrupt(self) -> None:
+        """The run was stopped: a source that did not finish (and had not failed) is interrupted."""
+        done = self.finished or (self.requests_made > 0 and self.requests_open == 0)
+        if not done and self.error is None:
+            self.interrupted = True
+
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.interrupted

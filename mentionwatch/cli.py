@@ -93,11 +93,14 @@ def run(settings: Settings, quiet: bool) -> None:
     Ends with one summary line. Sources that failed, and alerts Slack did not accept, are
     printed on stderr (so cron mails them), recorded, and retried on the next run; the run
     still exits 0. A run that finds another one in progress exits 0 and says it skipped.
+    Ctrl-C (SIGINT) or SIGTERM stops the run within seconds: what was already scored is
+    kept, unfinished sources are crawled again next time, and it exits 130 (SIGINT) or 143.
 
     \b
     Example:
       mentionwatch run --config config.yaml
     """
+    from mentionwatch.interrupt import interruptible
     from mentionwatch.lock import run_lock
     from mentionwatch.runner import run_once
 
@@ -105,12 +108,15 @@ def run(settings: Settings, quiet: bool) -> None:
     # A spinner for a person watching; nothing of the kind in cron's mail.
     progress = Console(stderr=True).status("Crawling and scoring ...") if sys.stderr.isatty() else nullcontext()
     try:
-        with run_lock(settings.database_url()), progress:
-            summary = run_once(settings, console)
+        with interruptible() as interruption, run_lock(settings.database_url()), progress:
+            summary = run_once(settings, console, interruption)
     except AlreadyRunning as exc:
         if not quiet:
             click.echo(f"skipped: {exc}")
         return
+    if summary.interrupted_by:
+        click.echo(summary.interrupted_line(), err=True)
+        sys.exit(interruption.exit_code)
     if not quiet or not summary.ok:
         click.echo(summary.line())
     for label, reason in summary.failures:

@@ -193,6 +193,8 @@ class Run(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running", server_default="finished")
+    """running (or killed: no finished_at), finished, or interrupted (stopped by SIGINT/SIGTERM)."""
     sources_ok: Mapped[int] = mapped_column(default=0)
     sources_failed: Mapped[int] = mapped_column(default=0)
     items_fetched: Mapped[int] = mapped_column(default=0)

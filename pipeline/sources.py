@@ -63,6 +63,8 @@ def record_outcomes(
             # run is retried in full next time rather than skipping what it missed.
             source.http_validators = {**(source.http_validators or {}), **target.new_validators}
             source.cursor = {**(source.cursor or {}), **target.new_cursor}
+        elif target.interrupted:
+            pass  # stopped by a signal, not the source's fault: its state stays for the next run
         else:
             source.last_error = target.error
             source.last_error_at = now
@@ -76,7 +78,7 @@ def record_outcomes(
                 source_id=source.id,
                 ok=target.ok,
                 not_modified=target.ok and target.responses > 0 and target.not_modified == target.responses,
-                error=target.error,
+                error="interrupted before it finished" if target.interrupted else target.error,
                 items_fetched=target.fetched,
                 new_mentions=new_by_source.get(source.id, 0),
                 finished_at=now,
