@@ -21,6 +21,8 @@ class CrawlTarget:
     """Per URL: the ETag / Last-Modified of the last successful fetch."""
     cursor: dict[str, Any] = field(default_factory=dict)
     """API sources: the newest item seen last time."""
+    timezone: str = "UTC"
+    """The business's zone: a date without a time on its pages is midnight there."""
 
     # Outcome of this run.
     error: str | None = None

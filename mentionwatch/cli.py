@@ -126,16 +126,6 @@ def run(settings: Settings, quiet: bool) -> None:
         click.echo(f"alerts: {summary.alert_error}{pending}", err=True)
 
 
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
@@ -161,28 +151,43 @@ def mention_record(mention: Any, business: str) -> dict[str, Any]:
               help="json prints JSON Lines: one object per mention.")
 @click.option("--label", type=click.Choice(LABELS), help="Only mentions with this label.")
 @click.option("--business", help="Only this business (its name as in config.yaml).")
-@click.option("--since", help="Only mentions published (or, if undated, first seen) since this date.")
+@click.option("--since", help="Only mentions published (or, if undated, first seen) from this day on: "
+              "YYYY-MM-DD (midnight in the business's time zone) or an ISO 8601 time.")
+@click.option("--until", help="Only mentions published up to this day: YYYY-MM-DD (that whole day, in the "
+              "business's time zone, included) or an ISO 8601 time.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
 def mentions(settings: Settings, fmt: str, label: str | None, business: str | None, since: str | None,
-             limit: int | None) -> None:
+             until: str | None, limit: int | None) -> None:
     """List stored mentions, newest first.
 
+    Days given to --since and --until are days where each business is (its `timezone`).
     Timestamps are ISO 8601 in UTC; unknown values are null (empty in CSV).
 
     \b
     Examples:
       mentionwatch mentions --label negative --since 2026-11-01
+      mentionwatch mentions --since 2026-11-25 --until 2026-11-25
       mentionwatch mentions --format json --limit 5
     """
+    from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from mentionwatch.alert_commands import parse_moment
+    from pipeline.models import Business
     from pipeline.queries import list_mentions
     from pipeline.store import open_engine
 
-    since_at = _parse_since(since)
+    zones = {b.name: b.timezone for b in settings.businesses}
+    parse_moment(since, "UTC", "--since")  # a bad value is refused before the database is opened
+    parse_moment(until, "UTC", "--until")
     engine = open_engine(settings.database_url())
     with Session(engine) as session:
-        rows = (mention_record(m, b) for m, b in list_mentions(session, business, label, since_at, limit))
+        periods = None
+        if since is not None or until is not None:
+            periods = {name: (parse_moment(since, zones.get(name, "UTC"), "--since"),
+                              parse_moment(until, zones.get(name, "UTC"), "--until", end=True))
+                       for name in session.scalars(select(Business.name))}
+        rows = (mention_record(m, b) for m, b in list_mentions(session, business, label, None, limit, periods=periods))
         if fmt == "json":
             for record in rows:
                 click.echo(json.dumps(record, ensure_ascii=False))

@@ -43,6 +43,7 @@ def sync_config(session: Session, settings: Settings) -> tuple[dict[str, int], l
                     source_id=row.id,
                     validators=dict(row.http_validators or {}),
                     cursor=dict(row.cursor or {}),
+                    timezone=configured.timezone,
                 )
             )
     return business_ids, targets
