@@ -83,7 +83,7 @@ def _source_states(settings: Settings) -> dict[tuple[str, str], object]:
     from pipeline.models import Business, Source
     from pipeline.store import open_engine
 
-    engine = open_engine(settings.database_url())
+    engine = open_engine(settings.database_url(), writable=True)  # a run must be able to write
     with Session(engine) as session:
         rows = session.execute(select(Business.name, Source).join(Source, Source.business_id == Business.id))
         states = {(name, source.identity): source for name, source in rows}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -52,6 +53,18 @@ class ToolGroup(click.Group):
             return super().invoke(ctx)
         except MentionwatchError as exc:
             click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            # The database failed mid-command (locked past its timeout, gone away): one line,
+            # the traceback only with -v. Every write is a transaction, so nothing is half-written.
+            from pipeline.store import describe_database_error
+
+            logging.getLogger("mentionwatch").debug("database error", exc_info=True)
+            click.echo(f"Error: {describe_database_error(exc)}", err=True)
             sys.exit(1)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -90,7 +90,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     stored, unfinished sources are recorded as interrupted (their cursors stay), and delivery
     is left to the next run."""
     interruption = interruption or Interruption()
-    engine = open_engine(settings.database_url())
+    engine = open_engine(settings.database_url(), writable=True)
     with Session(engine) as session, session.begin():
         business_ids, targets = sync_config(session, settings)
         run = Run(started_at=utcnow(), status="running")
