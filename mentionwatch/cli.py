@@ -163,14 +163,17 @@ def mention_record(mention: Any, business: str) -> dict[str, Any]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="json prints JSON Lines: one object per mention.")
 @click.option("--label", type=click.Choice(LABELS), help="Only mentions with this label.")
-@click.option("--business", help="Only this business (its name as in config.yaml).")
+@click.option("--business", help="Only this business (its name, in any case).")
 @click.option("--since", help="Only mentions published (or, if undated, first seen) from this day on: "
               "YYYY-MM-DD (midnight in the business's time zone) or an ISO 8601 time.")
 @click.option("--until", help="Only mentions published up to this day: YYYY-MM-DD (that whole day, in the "
               "business's time zone, included) or an ISO 8601 time.")
+@click.option("--source", help="Only from this source: a type (reviews, feed, ...) or a source's name.")
+@click.option("--unhandled", is_flag=True, help="Only mentions nobody marked handled or dismissed.")
+@click.option("--urgent", is_flag=True, help="Only urgent mentions.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
 def mentions(settings: Settings, fmt: str, label: str | None, business: str | None, since: str | None,
-             until: str | None, limit: int | None) -> None:
+             until: str | None, source: str | None, unhandled: bool, urgent: bool, limit: int | None) -> None:
     """List stored mentions, newest first.
 
     Days given to --since and --until are days where each business is (its `timezone`).
@@ -180,6 +183,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
     Examples:
       mentionwatch mentions --label negative --since 2026-11-01
       mentionwatch mentions --since 2026-11-25 --until 2026-11-25
+      mentionwatch mentions --business "joe's donuts" --source reviews --unhandled --urgent
       mentionwatch mentions --format json --limit 5
     """
     from sqlalchemy import select
@@ -187,7 +191,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
 
     from mentionwatch.alert_commands import parse_moment
     from pipeline.models import Business
-    from pipeline.queries import list_mentions
+    from pipeline.queries import list_mentions, resolve_business, resolve_sources
     from pipeline.store import open_engine
 
     zones = {b.name: b.timezone for b in settings.businesses}
@@ -200,7 +204,15 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
             periods = {name: (parse_moment(since, zones.get(name, "UTC"), "--since"),
                               parse_moment(until, zones.get(name, "UTC"), "--until", end=True))
                        for name in session.scalars(select(Business.name))}
-        rows = (mention_record(m, b) for m, b in list_mentions(session, business, label, None, limit, periods=periods))
+        if business is not None:
+            business = resolve_business(session, business)
+        source_ids = None
+        if source is not None:
+            labels = {(b.name, s.identity()): s.label for b in settings.businesses for s in b.sources}
+            source_ids = resolve_sources(session, source, labels, business)
+        found = list_mentions(session, business, label, None, limit, periods=periods, source_ids=source_ids,
+                              unhandled=unhandled, urgent=urgent)
+        rows = (mention_record(m, b) for m, b in found)
         if fmt == "json":
             for record in rows:
                 click.echo(json.dumps(record, ensure_ascii=False))
