@@ -183,7 +183,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
     Examples:
       mentionwatch mentions --label negative --since 2026-11-01
       mentionwatch mentions --since 2026-11-25 --until 2026-11-25
-      mentionwatch mentions --business "joe's donuts" --source reviews --unhandled --urgent
+      mentionwatch mentions --business "joe's donuts" --source feed --unhandled --urgent
       mentionwatch mentions --format json --limit 5
     """
     from sqlalchemy import select
