@@ -468,6 +468,8 @@ class Settings(Strict):
     report: ReportSettings = ReportSettings()
     credentials: Credentials = Credentials()
     businesses: list[Business] = Field(min_length=1)
+    retention_days: int = Field(default=365, ge=0)
+    """Sent Slack messages and old versions of edited mentions are pruned after this; 0 keeps them."""
 
     # Where the file was read from; relative paths in it are relative to its folder.
     path: Path | None = Field(default=None, exclude=True)

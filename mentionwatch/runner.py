@@ -21,6 +21,7 @@ from pipeline.adapters import ITEM_PIPELINES, PipelineContext
 from pipeline.flow import MentionFlow
 from pipeline.match import BusinessMatcher
 from pipeline.models import Run, Source, utcnow
+from pipeline.retention import prune
 from pipeline.sentiment import SentimentScorer
 from pipeline.sources import record_outcomes, sync_config
 from pipeline.store import open_engine
@@ -150,5 +151,10 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         if summary.alert_error:
             problems.append(f"slack: {summary.alert_error}")
         run.errors = "\n".join(problems) or None
+    if not interruption.requested:
+        pruned = prune(engine, settings.retention_days, utcnow())
+        if pruned.messages or pruned.revisions:
+            log.info("pruned %d sent messages and %d revisions older than %d days",
+                     pruned.messages, pruned.revisions, settings.retention_days)
     engine.dispose()
     return summary
