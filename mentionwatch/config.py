@@ -98,6 +98,8 @@ class SourceBase(Strict):
     """Whether mentions must match the business's keywords; None = the type's default."""
     name: str | None = None
     """A label for this source in summaries; defaults to the type and its target."""
+    id: str | None = Field(default=None, min_length=1, max_length=1000)
+    """A stable key for its history: changing the URL keeps it. Defaults to `identity()`."""
 
     # Search-type sources find text that may not be about the business; others are about it.
     matches_by_default: ClassVar[bool] = True
@@ -116,6 +118,10 @@ class SourceBase(Strict):
     def identity(self) -> str:
         """A stable key for this source within its business, kept across unrelated edits."""
         return f"{self.type}:{self.url or ''}"  # type: ignore[attr-defined]
+
+    def key(self) -> str:
+        """What its stored history is found by: its `id:`, else its identity."""
+        return self.id or self.identity()
 
     @property
     def label(self) -> str:
@@ -272,6 +278,8 @@ class Business(Strict):
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
     sources: list[Source] = Field(min_length=1)
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+    """A stable key for its history: renaming the business keeps it. Defaults to the name."""
 
     @field_validator("name")
     @classmethod
