@@ -50,11 +50,22 @@ def after_crawl(
     run_started: datetime | None = None,
     clock: Callable[[], datetime] = utcnow,
     poster: Poster | None = None,
+    plan_only: bool = False,
 ) -> DeliveryResult:
-    """Reactions first (a handled alert needs no reminder), then alert updates, then plan, then deliver."""
+    """Reactions first (a handled alert needs no reminder), then alert updates, then plan, then deliver.
+
+    `plan_only` (a run stopped by a signal) only plans into the outbox, which needs no network:
+    the next run sends what was planned.
+    """
     poster = poster or make_poster(settings.slack, console)
     result = DeliveryResult()
     with Session(engine, expire_on_commit=False) as session:
+        if plan_only:
+            planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread)
+            result.planned = planner.plan_all(session, baseline_sources, run_started)
+            session.commit()
+            result.pending = pending_count(session)
+            return result
         if poster.can_read_reactions and poster.client is not None:
             read = read_reactions(session, poster.client, settings.slack.handled_reaction, clock())
             result.handled, result.problems = read.handled, read.problems

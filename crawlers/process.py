@@ -27,6 +27,7 @@ from crawlers.spiders.reviews import ReviewsSpider
 from crawlers.target import CrawlTarget
 from mentionwatch import __version__
 from mentionwatch.config import CrawlerSettings, Credentials
+from mentionwatch.interrupt import Interruption
 
 SPIDERS: dict[str, type[MentionSpider]] = {
     spider.source_type: spider
@@ -65,11 +66,14 @@ def crawl(
     settings: ScrapySettings,
     credentials: Credentials | None = None,
     on_item: Callable[[MentionItem], None] | None = None,
+    interruption: Interruption | None = None,
 ) -> None:
     """Crawl every target, blocking until done. Outcomes are written into the targets.
 
     `credentials` go to the spiders that log in (reddit, mastodon, bluesky); `on_item` sees every
-    item that passed the item pipelines (all of them when none are configured).
+    item that passed the item pipelines (all of them when none are configured). When
+    `interruption` is requested, the crawl stops at once: downloads in flight are abandoned and
+    the targets whose crawl had not finished keep `finished` False.
     """
     by_type: dict[str, list[CrawlTarget]] = defaultdict(list)
     for target in targets:
@@ -79,6 +83,35 @@ def crawl(
         crawler = process.create_crawler(SPIDERS[source_type])
         if on_item is not None:
             crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
+        crawler.signals.connect(_mark_finished, signal=signals.spider_closed, weak=False)
         process.crawl(crawler, targets=group, credentials=credentials or Credentials())
-    if by_type:
+    if not by_type or (interruption is not None and interruption.requested):
+        return
+    if interruption is None:
         process.start()
+        return
+    from twisted.internet import reactor
+
+    # Scrapy's own handlers would stop gracefully, waiting for every download in flight (up to
+    # DOWNLOAD_TIMEOUT); a run that is asked to stop must stop within seconds instead.
+    interruption.on_stop(lambda: reactor.callFromThread(_abandon_crawl))
+    try:
+        process.start(install_signal_handlers=False)
+    finally:
+        interruption.on_stop(None)
+
+
+def _mark_finished(spider: MentionSpider, reason: str) -> None:
+    if reason == "finished":
+        for target in spider.targets:
+            target.finished = True
+
+
+def _abandon_crawl() -> None:
+    """Stop the reactor now: no graceful close of the spiders, no wait for downloads in flight."""
+    from twisted.internet import reactor
+
+    reactor.crash()  # type: ignore[attr-defined]
+    threads = getattr(reactor, "threadpool", None)
+    if threads is not None:  # its worker threads (DNS lookups) would otherwise keep the process alive
+        threads.stop()

@@ -21,6 +21,8 @@ class CrawlTarget:
     """Per URL: the ETag / Last-Modified of the last successful fetch."""
     cursor: dict[str, Any] = field(default_factory=dict)
     """API sources: the newest item seen last time."""
+    timezone: str = "UTC"
+    """The business's zone: a date without a time on its pages is midnight there."""
 
     # Outcome of this run.
     error: str | None = None
@@ -30,6 +32,13 @@ class CrawlTarget:
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     new_cursor: dict[str, Any] = field(default_factory=dict)
     aggregate_rating: tuple[float, int | None] | None = None
+    finished: bool = False
+    """The crawl of this source ran to its end (False when a signal stopped the run first)."""
+    interrupted: bool = False
+    """A signal stopped the run before this source finished: neither ok nor failed."""
+    requests_made: int = 0
+    requests_open: int = 0
+    """Requests made for this source whose answer was not yet fully handled."""
 
     @property
     def label(self) -> str:
@@ -40,6 +49,12 @@ class CrawlTarget:
         if self.error is None:
             self.error = reason
 
+    def interrupt(self) -> None:
+        """The run was stopped: a source that did not finish (and had not failed) is interrupted."""
+        done = self.finished or (self.requests_made > 0 and self.requests_open == 0)
+        if not done and self.error is None:
+            self.interrupted = True
+
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.interrupted

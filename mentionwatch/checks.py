@@ -82,12 +82,15 @@ def _describe_state(state: object | None) -> str:
 
 def _source_states(settings: Settings) -> dict[tuple[str, str], object]:
     from pipeline.models import Business, Source
+    from pipeline.sources import rename_suspects
     from pipeline.store import open_engine
 
-    engine = open_engine(settings.database_url())
+    engine = open_engine(settings.database_url(), writable=True)  # a run must be able to write
     with Session(engine) as session:
         rows = session.execute(select(Business.name, Source).join(Source, Source.business_id == Business.id))
         states = {(name, source.identity): source for name, source in rows}
+        for advice in rename_suspects(session, settings):
+            Console(highlight=False, soft_wrap=True).print(f"{INFO} {escape(advice)}")
     engine.dispose()
     return states
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -55,6 +56,18 @@ class ToolGroup(click.Group):
         except MentionwatchError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except Exception as exc:
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            # The database failed mid-command (locked past its timeout, gone away): one line,
+            # the traceback only with -v. Every write is a transaction, so nothing is half-written.
+            from pipeline.store import describe_database_error
+
+            logging.getLogger("mentionwatch").debug("database error", exc_info=True)
+            click.echo(f"Error: {describe_database_error(exc)}", err=True)
+            sys.exit(1)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command on one line with its whole first sentence (or short_help): click would cut
@@ -95,11 +108,14 @@ def run(settings: Settings, quiet: bool) -> None:
     Ends with one summary line. Sources that failed, and alerts Slack did not accept, are
     printed on stderr (so cron mails them), recorded, and retried on the next run; the run
     still exits 0. A run that finds another one in progress exits 0 and says it skipped.
+    Ctrl-C (SIGINT) or SIGTERM stops the run within seconds: what was already scored is
+    kept, unfinished sources are crawled again next time, and it exits 130 (SIGINT) or 143.
 
     \b
     Example:
       mentionwatch run --config config.yaml
     """
+    from mentionwatch.interrupt import interruptible
     from mentionwatch.lock import run_lock
     from mentionwatch.runner import run_once
 
@@ -107,12 +123,15 @@ def run(settings: Settings, quiet: bool) -> None:
     # A spinner for a person watching; nothing of the kind in cron's mail.
     progress = Console(stderr=True).status("Crawling and scoring ...") if sys.stderr.isatty() else nullcontext()
     try:
-        with run_lock(settings.database_url()), progress:
-            summary = run_once(settings, console)
+        with interruptible() as interruption, run_lock(settings.database_url()), progress:
+            summary = run_once(settings, console, interruption)
     except AlreadyRunning as exc:
         if not quiet:
             click.echo(f"skipped: {exc}")
         return
+    if summary.interrupted_by:
+        click.echo(summary.interrupted_line(), err=True)
+        sys.exit(interruption.exit_code)
     if not quiet or not summary.ok:
         click.echo(summary.line())
     for label, reason in summary.failures:
@@ -120,16 +139,6 @@ def run(settings: Settings, quiet: bool) -> None:
     if summary.alert_error:
         pending = f" ({summary.alerts_pending} pending for the next run)" if summary.alerts_pending else ""
         click.echo(f"alerts: {summary.alert_error}{pending}", err=True)
-
-
-def _parse_since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -156,29 +165,56 @@ def mention_record(mention: Any, business: str) -> dict[str, Any]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="json prints JSON Lines: one object per mention.")
 @click.option("--label", type=click.Choice(LABELS), help="Only mentions with this label.")
-@click.option("--business", help="Only this business (its name as in config.yaml).")
-@click.option("--since", help="Only mentions published (or, if undated, first seen) since this date.")
+@click.option("--business", help="Only this business (its name, in any case).")
+@click.option("--since", help="Only mentions published (or, if undated, first seen) from this day on: "
+              "YYYY-MM-DD (midnight in the business's time zone) or an ISO 8601 time.")
+@click.option("--until", help="Only mentions published up to this day: YYYY-MM-DD (that whole day, in the "
+              "business's time zone, included) or an ISO 8601 time.")
+@click.option("--source", help="Only from this source: a type (reviews, feed, ...) or a source's name.")
+@click.option("--unhandled", is_flag=True, help="Only mentions nobody marked handled or dismissed.")
+@click.option("--urgent", is_flag=True, help="Only urgent mentions.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
 def mentions(settings: Settings, fmt: str, label: str | None, business: str | None, since: str | None,
-             limit: int | None) -> None:
+             until: str | None, source: str | None, unhandled: bool, urgent: bool, limit: int | None) -> None:
     """List stored mentions, newest first.
 
+    Days given to --since and --until are days where each business is (its `timezone`).
     Timestamps are ISO 8601 in UTC; unknown values are null (empty in CSV).
 
     \b
     Examples:
       mentionwatch mentions --label negative --since 2026-11-01
+      mentionwatch mentions --since 2026-11-25 --until 2026-11-25
+      mentionwatch mentions --business "joe's donuts" --source feed --unhandled --urgent
       mentionwatch mentions --format json --limit 5
     """
+    from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from pipeline.queries import list_mentions
+    from mentionwatch.alert_commands import parse_moment
+    from pipeline.models import Business
+    from pipeline.queries import list_mentions, resolve_business, resolve_sources
     from pipeline.store import open_engine
 
-    since_at = _parse_since(since)
+    zones = {b.name: b.timezone for b in settings.businesses}
+    parse_moment(since, "UTC", "--since")  # a bad value is refused before the database is opened
+    parse_moment(until, "UTC", "--until")
     engine = open_engine(settings.database_url())
     with Session(engine) as session:
-        rows = (mention_record(m, b) for m, b in list_mentions(session, business, label, since_at, limit))
+        periods = None
+        if since is not None or until is not None:
+            periods = {name: (parse_moment(since, zones.get(name, "UTC"), "--since"),
+                              parse_moment(until, zones.get(name, "UTC"), "--until", end=True))
+                       for name in session.scalars(select(Business.name))}
+        if business is not None:
+            business = resolve_business(session, business)
+        source_ids = None
+        if source is not None:
+            labels = {(b.name, s.identity()): s.label for b in settings.businesses for s in b.sources}
+            source_ids = resolve_sources(session, source, labels, business)
+        found = list_mentions(session, business, label, None, limit, periods=periods, source_ids=source_ids,
+                              unhandled=unhandled, urgent=urgent)
+        rows = (mention_record(m, b) for m, b in found)
         if fmt == "json":
             for record in rows:
                 click.echo(json.dumps(record, ensure_ascii=False))

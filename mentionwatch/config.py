@@ -99,6 +99,8 @@ class SourceBase(Strict):
     """Whether mentions must match the business's keywords; None = the type's default."""
     name: str | None = None
     """A label for this source in summaries; defaults to the type and its target."""
+    id: str | None = Field(default=None, min_length=1, max_length=1000)
+    """A stable key for its history: changing the URL keeps it. Defaults to `identity()`."""
 
     # Search-type sources find text that may not be about the business; others are about it.
     matches_by_default: ClassVar[bool] = True
@@ -117,6 +119,10 @@ class SourceBase(Strict):
     def identity(self) -> str:
         """A stable key for this source within its business, kept across unrelated edits."""
         return f"{self.type}:{self.url or ''}"  # type: ignore[attr-defined]
+
+    def key(self) -> str:
+        """What its stored history is found by: its `id:`, else its identity."""
+        return self.id or self.identity()
 
     @property
     def label(self) -> str:
@@ -275,6 +281,8 @@ class Business(Strict):
     notify: list[SecretStr] | None = None
     """Apprise URLs for this business's alerts; unset: alerts.notify; []: none."""
     sources: list[Source] = Field(min_length=1)
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+    """A stable key for its history: renaming the business keeps it. Defaults to the name."""
 
     _notify_urls = field_validator("notify")(classmethod(lambda cls, v: check_apprise_urls(v)))
 
@@ -510,6 +518,8 @@ class Settings(Strict):
     report: ReportSettings = ReportSettings()
     credentials: Credentials = Credentials()
     businesses: list[Business] = Field(min_length=1)
+    retention_days: int = Field(default=365, ge=0)
+    """Sent Slack messages and old versions of edited mentions are pruned after this; 0 keeps them."""
 
     # Where the file was read from; relative paths in it are relative to its folder.
     path: Path | None = Field(default=None, exclude=True)

@@ -332,6 +332,8 @@ class LocalHTTPServer(BackgroundServer):
         self.root = Path(root).resolve() if root is not None else None
         self.latency = latency
         self.requests: list[RecordedRequest] = []
+        self.arrivals: list[str] = []
+        """The target of every request as it arrives, before any delay (`requests` records answers)."""
         self._routes: dict[tuple[str, str | None], _Route] = {}
         self._scripts: dict[tuple[str, str | None], list[Response]] = {}
         self._lock = threading.Lock()
@@ -384,6 +386,11 @@ class LocalHTTPServer(BackgroundServer):
         """
         with self._lock:
             self._scripts.setdefault(self._key(path), []).extend(responses)
+
+    def arrived(self, path_prefix: str) -> int:
+        """How many requests for targets starting with `path_prefix` arrived, answered or not yet."""
+        with self._lock:
+            return sum(1 for target in self.arrivals if target.startswith(path_prefix))
 
     def requests_for(self, path_prefix: str) -> list[RecordedRequest]:
         """Recorded requests whose target starts with `path_prefix`, in arrival order."""
@@ -473,6 +480,8 @@ class _StaticHandler(QuietHandler):
     def _answer(self) -> None:
         owner: LocalHTTPServer = self.server.owner
         arrived = time.time()
+        with owner._lock:
+            owner.arrivals.append(self.path)
         path, query = _normalize_target(self.path)
 
         scripted = owner._next_scripted(path, query)

@@ -42,7 +42,9 @@ def run_lock(database_url: str, name: str = RUN) -> Iterator[None]:
     """
     what = "run" if name == RUN else name
     path = lock_path(database_url, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # never created: a typo in `database:` must not make folders
+        raise StoreError(f"the database folder {path.parent.absolute()} does not exist: create it "
+                         f"(mkdir -p {path.parent.absolute()}) or change `database:` in config.yaml")
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -75,8 +77,9 @@ def _database_lock(database_url: str, name: str, what: str) -> Iterator[None]:
         taken = try_advisory_lock(connection, name)
     except SQLAlchemyError as exc:
         engine.dispose()
-        safe = make_url(database_url).render_as_string(hide_password=True)
-        raise StoreError(f"cannot lock database {safe}: {exc.__class__.__name__}") from None
+        from pipeline.store import describe_database_error
+
+        raise StoreError(describe_database_error(exc, database_url)) from None
     try:
         if not taken:
             raise AlreadyRunning(f"another mentionwatch {what} holds the database's advisory lock")

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 from alerts.cycle import after_crawl
 from crawlers.process import crawl, crawler_settings
 from mentionwatch.config import Settings
+from mentionwatch.interrupt import Interruption
 from pipeline.adapters import ITEM_PIPELINES, PipelineContext
 from pipeline.flow import MentionFlow
 from pipeline.match import BusinessMatcher
 from pipeline.models import Run, Source, utcnow
+from pipeline.retention import prune
 from pipeline.sentiment import SentimentScorer
 from pipeline.sources import record_outcomes, sync_config
 from pipeline.store import open_engine
@@ -41,10 +43,22 @@ class RunSummary:
     alerts_pending: int = 0
     alerts_held: int = 0
     alert_error: str | None = None
+    interrupted_by: str | None = None
+    """The signal that stopped this run (SIGINT, SIGTERM), or None when it ran to its end."""
+    sources_interrupted: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.failures and self.alert_error is None
+        return not self.failures and self.alert_error is None and self.interrupted_by is None
+
+    def interrupted_line(self) -> str:
+        """The one line an interrupted run prints: what it kept and what the next run does."""
+        return (
+            f"interrupted by {self.interrupted_by}: kept {plural(self.new_mentions, 'new mention')} "
+            f"({plural(self.items_fetched, 'item')} fetched); {plural(self.sources_ok, 'source')} finished, "
+            f"{self.sources_interrupted} did not and will be crawled again; "
+            f"{plural(self.alerts_pending, 'alert')} wait for the next run"
+        )
 
     def line(self) -> str:
         """The one line a run prints: what cron mails when anything is worth reading."""
@@ -54,6 +68,10 @@ class RunSummary:
             f"({self.negative} negative); {self.alerts_sent} alerts sent, {self.alerts_pending} pending"
             + (f" ({self.alerts_held} held for quiet hours)" if self.alerts_held else "")
         )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def make_scorer(settings: Settings | None) -> SentimentScorer:
@@ -68,11 +86,15 @@ def make_scorer(settings: Settings | None) -> SentimentScorer:
     )
 
 
-def run_once(settings: Settings, console: Console) -> RunSummary:
-    engine = open_engine(settings.database_url())
+def run_once(settings: Settings, console: Console, interruption: Interruption | None = None) -> RunSummary:
+    """One run. When `interruption` is requested the crawl stops at once; what was judged is
+    stored, unfinished sources are recorded as interrupted (their cursors stay), and delivery
+    is left to the next run."""
+    interruption = interruption or Interruption()
+    engine = open_engine(settings.database_url(), writable=True)
     with Session(engine) as session, session.begin():
         business_ids, targets = sync_config(session, settings)
-        run = Run(started_at=utcnow())
+        run = Run(started_at=utcnow(), status="running")
         session.add(run)
         session.flush()
         run_id, started_at = run.id, run.started_at
@@ -89,10 +111,15 @@ def run_once(settings: Settings, console: Console) -> RunSummary:
     with running_pipeline(flow) as pipeline:
         crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
                                                            "MENTIONWATCH_CONTEXT": PipelineContext(pipeline)}),
-              credentials=settings.credentials)
+              credentials=settings.credentials, interruption=interruption)
         counts = pipeline.finish()
 
     summary = RunSummary(run_id=run_id)
+    if interruption.requested:
+        for target in targets:
+            target.interrupt()
+        summary.interrupted_by = interruption.name
+        summary.sources_interrupted = sum(1 for t in targets if t.interrupted)
     summary.sources_ok = sum(1 for t in targets if t.ok)
     summary.failures = [(t.label, t.error) for t in targets if t.error]
     summary.items_fetched = sum(t.fetched for t in targets)
@@ -101,14 +128,18 @@ def run_once(settings: Settings, console: Console) -> RunSummary:
     with Session(engine) as session, session.begin():
         record_outcomes(session, run_id, targets, dict(counts.new), utcnow())
 
-    delivery = after_crawl(settings, engine, console, baseline_sources=baseline, run_started=started_at)
-    summary.alerts_sent, summary.alerts_pending, summary.alert_error = delivery.sent, delivery.pending, delivery.error
-    summary.alerts_held = delivery.held
+    # A run stopped by a signal plans what it stored into the outbox (no network, so at once) and
+    # leaves sending to the next run; the outbox sends each message once.
+    delivery = after_crawl(settings, engine, console, baseline_sources=baseline, run_started=started_at,
+                           plan_only=interruption.requested)
+    summary.alerts_sent, summary.alerts_pending = delivery.sent, delivery.pending
+    summary.alert_error, summary.alerts_held = delivery.error, delivery.held
 
     with Session(engine) as session, session.begin():
         run = session.get(Run, run_id)
         assert run is not None
         run.finished_at = utcnow()
+        run.status = "interrupted" if summary.interrupted_by else "finished"
         run.sources_ok = summary.sources_ok
         run.sources_failed = len(summary.failures)
         run.items_fetched = summary.items_fetched
@@ -120,5 +151,10 @@ def run_once(settings: Settings, console: Console) -> RunSummary:
         if summary.alert_error:
             problems.append(f"slack: {summary.alert_error}")
         run.errors = "\n".join(problems) or None
+    if not interruption.requested:
+        pruned = prune(engine, settings.retention_days, utcnow())
+        if pruned.messages or pruned.revisions:
+            log.info("pruned %d sent messages and %d revisions older than %d days",
+                     pruned.messages, pruned.revisions, settings.retention_days)
     engine.dispose()
     return summary

@@ -9,8 +9,25 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 
+SQLITE_BUSY_SECONDS = 30
+"""How long an SQLite statement waits for another program's write lock before it fails."""
+POSTGRES_LOCK_SECONDS = 30
+"""How long a PostgreSQL statement waits for a lock (a table locked by another session)."""
+
+
 def prepare_engine(engine: Engine) -> None:
     """Per-connection settings a backend needs to behave like the other."""
+    if engine.dialect.name == "postgresql":
+
+        @event.listens_for(engine, "connect")
+        def _postgres_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+            # Without it a table lock held by another session makes a run wait without limit.
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET lock_timeout = '{POSTGRES_LOCK_SECONDS}s'")
+            cursor.close()
+            dbapi_connection.commit()
+
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -21,7 +38,7 @@ def prepare_engine(engine: Engine) -> None:
         # busy_timeout waits for a writer instead of failing at once.
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
 

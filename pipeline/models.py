@@ -60,6 +60,8 @@ class Business(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    config_id: Mapped[str | None] = mapped_column(String(200))
+    """config.yaml's `id:` for it, once set: a renamed business is found by it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sources: Mapped[list[Source]] = relationship(back_populates="business")
@@ -75,6 +77,8 @@ class Source(Base):
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(String(20))
     identity: Mapped[str] = mapped_column(String(1000))
+    config_id: Mapped[str | None] = mapped_column(String(1000))
+    """config.yaml's `id:` for it, once set: a source whose URL changed is found by it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Set when a crawl of this source first succeeds: until then its finds are a baseline.
     first_crawled_at: Mapped[datetime | None]
@@ -193,6 +197,8 @@ class Run(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running", server_default="finished")
+    """running (or killed: no finished_at), finished, or interrupted (stopped by SIGINT/SIGTERM)."""
     sources_ok: Mapped[int] = mapped_column(default=0)
     sources_failed: Mapped[int] = mapped_column(default=0)
     items_fetched: Mapped[int] = mapped_column(default=0)

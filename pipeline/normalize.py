@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import calendar
 import email.utils
+import functools
 import hashlib
 import math
 import re
@@ -17,6 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
 
 import dateparser
 import html_text
@@ -319,6 +321,14 @@ _SLASHED_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}\b")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
+_UTC_ZONE = ZoneInfo("UTC")
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def _from_timestamp(value: float) -> datetime | None:
     if not math.isfinite(value) or value < _MIN_TIMESTAMP:
         return None
@@ -332,7 +342,7 @@ def _from_timestamp(value: float) -> datetime | None:
         return None
 
 
-def _parse_string(text: str, now: datetime, languages: Sequence[str] | None) -> datetime | None:
+def _parse_string(text: str, now: datetime, languages: Sequence[str] | None, zone: ZoneInfo) -> datetime | None:
     text = text.strip()
     if not text or len(text) > 100 or text.lower() in _NULLISH:
         return None
@@ -348,14 +358,17 @@ def _parse_string(text: str, now: datetime, languages: Sequence[str] | None) -> 
     except ValueError:
         pass
     try:
-        return email.utils.parsedate_to_datetime(text)
+        moment = email.utils.parsedate_to_datetime(text)
+        # RFC 2822's "-0000" (naive here) is UTC from a sender that knows no better, not local time.
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
     settings = {
-        "TIMEZONE": "UTC",  # a time without a zone is UTC
+        "TIMEZONE": zone.key,  # a date or time without a zone is the business's local time
         "TO_TIMEZONE": "UTC",
         "RETURN_AS_TIMEZONE_AWARE": True,
-        "RELATIVE_BASE": now.replace(tzinfo=None),
+        # "3 hours ago" counts back from now as the clock on the business's wall shows it.
+        "RELATIVE_BASE": now.astimezone(zone).replace(tzinfo=None),
         "PREFER_DATES_FROM": "past",  # "March 12" on a review is the last March 12, not the next
     }
     if _DOTTED_DATE.match(text):
@@ -374,18 +387,19 @@ def _dateparse(text: str, languages: Sequence[str] | None, settings: dict) -> da
         return None
 
 
-def _as_utc(moment: datetime) -> datetime:
-    # Naive means UTC here, never the machine's local time (which astimezone would assume).
+def _as_utc(moment: datetime, zone: ZoneInfo = _UTC_ZONE) -> datetime:
+    # Naive means the business's zone (UTC by default), never the machine's local time (which
+    # astimezone would assume).
     if moment.tzinfo is None or moment.utcoffset() is None:
-        return moment.replace(tzinfo=UTC)
+        return moment.replace(tzinfo=zone).astimezone(UTC)
     return moment.astimezone(UTC)
 
 
-def _parse(value: object, now: datetime, languages: Sequence[str] | None) -> datetime | None:
+def _parse(value: object, now: datetime, languages: Sequence[str] | None, zone: ZoneInfo) -> datetime | None:
     if isinstance(value, datetime):
         return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, date):  # a day: its midnight where the business is
+        return datetime(value.year, value.month, value.day, tzinfo=zone)
     if isinstance(value, time.struct_time):
         try:
             return _from_timestamp(calendar.timegm(value))
@@ -396,25 +410,29 @@ def _parse(value: object, now: datetime, languages: Sequence[str] | None) -> dat
     if isinstance(value, (int, float)):
         return _from_timestamp(float(value))
     if isinstance(value, str):
-        return _parse_string(value, now, languages)
+        return _parse_string(value, now, languages, zone)
     return None
 
 
-def to_utc(value: object, now: datetime | None = None, *, languages: Sequence[str] | None = None) -> datetime | None:
+def to_utc(value: object, now: datetime | None = None, *, languages: Sequence[str] | None = None,
+           zone: str = "UTC") -> datetime | None:
     """An aware UTC datetime for *value*, or None when it holds no usable moment.
 
-    Accepts datetimes (naive ones are UTC), dates, ``time.struct_time`` (feedparser's ``*_parsed``,
-    which are UTC), unix timestamps in seconds, milliseconds or microseconds (numbers or digit
-    strings), ISO 8601, RFC 2822, and free text through dateparser ("3 days ago" counts back from
-    *now*, "12 March 2024", "12.03.2024" read day first; *languages* narrows dateparser's guessing).
-    More than a day after *now* (default: the current time) is taken as wrong, hence None.
+    Accepts datetimes, dates, ``time.struct_time`` (feedparser's ``*_parsed``, which are UTC),
+    unix timestamps in seconds, milliseconds or microseconds (numbers or digit strings), ISO 8601,
+    RFC 2822, and free text through dateparser ("3 days ago" counts back from *now*, "12 March
+    2024", "12.03.2024" read day first; *languages* narrows dateparser's guessing). A moment with
+    an offset keeps it; a date without a time is that day's midnight in *zone* (the business's
+    `timezone`), and a time without an offset is *zone*'s local time. More than a day after *now*
+    (default: the current time) is taken as wrong, hence None.
     """
     now = datetime.now(UTC) if now is None else _as_utc(now)
+    where = _zone(zone)
     try:
-        moment = _parse(value, now, languages)
+        moment = _parse(value, now, languages, where)
         if moment is None:
             return None
-        moment = _as_utc(moment)
+        moment = _as_utc(moment, where)
     except (OverflowError, ValueError):  # e.g. year 1 shifted past datetime.min by its offset
         return None
     return None if moment > now + timedelta(days=1) else moment

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from pipeline.models import Business, Mention
+from mentionwatch.errors import MentionwatchError
+from pipeline.models import Business, Mention, Source
 
 
 def list_mentions(
@@ -17,17 +18,68 @@ def list_mentions(
     label: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
+    *,
+    periods: Mapping[str, tuple[datetime | None, datetime | None]] | None = None,
+    source_ids: Collection[int] | None = None,
+    unhandled: bool = False,
+    urgent: bool = False,
 ) -> Iterator[tuple[Mention, str]]:
-    """Mentions, newest first (by publication, else by when first seen), with their business name."""
+    """Mentions, newest first (by publication, else by when first seen), with their business name.
+
+    `periods` gives each business its own [start, end) (its days in its own time zone); a
+    business missing from it is not listed.
+    """
     query = select(Mention, Business.name).join(Business, Business.id == Mention.business_id)
     if business:
         query = query.where(Business.name == business)
     if label:
         query = query.where(Mention.label == label)
+    if source_ids is not None:
+        query = query.where(Mention.source_id.in_(list(source_ids)))
+    if unhandled:  # nobody handled or dismissed it yet
+        query = query.where(Mention.handled_at.is_(None), Mention.dismissed_at.is_(None))
+    if urgent:
+        query = query.where(Mention.urgent.is_(True))
     when = func.coalesce(Mention.published_at, Mention.first_seen_at)
     if since:
         query = query.where(when >= since)
+    if periods is not None:
+        each = []
+        for name, (start, end) in periods.items():
+            bounds = [Business.name == name]
+            if start is not None:
+                bounds.append(when >= start)
+            if end is not None:
+                bounds.append(when < end)
+            each.append(and_(*bounds))
+        query = query.where(or_(*each) if each else false())
     query = query.order_by(when.desc(), Mention.id.desc())
     if limit:
         query = query.limit(limit)
     yield from session.execute(query.execution_options(yield_per=1000))
+
+
+def resolve_business(session: Session, name: str) -> str:
+    """The stored business `name` means, matched case-insensitively; an error names the known ones."""
+    known = list(session.scalars(select(Business.name).order_by(Business.name)))
+    for candidate in known:
+        if candidate.casefold() == name.strip().casefold():
+            return candidate
+    raise MentionwatchError(f"no business named {name!r}; known: {', '.join(known) or '(none stored yet)'}")
+
+
+def resolve_sources(session: Session, wanted: str, labels: Mapping[tuple[str, str], str],
+                    business: str | None = None) -> list[int]:
+    """Ids of the stored sources `wanted` names: a source type ("reviews"), a source's `name:` in
+    config.yaml, or its identity ("feed:https://..."), case-insensitively. `labels` maps
+    (business, identity) to the configured label. An error names what is known."""
+    key = wanted.strip().casefold()
+    rows = session.execute(select(Source.id, Source.type, Source.identity, Business.name)
+                           .join(Business, Business.id == Source.business_id)).all()
+    found = [source_id for source_id, type_, identity, owner in rows
+             if (business is None or owner == business)
+             and key in (type_.casefold(), identity.casefold(), labels.get((owner, identity), "").casefold())]
+    if not found:
+        names = sorted({type_ for _, type_, _, _ in rows} | {label for label in labels.values()})
+        raise MentionwatchError(f"no source named {wanted!r}; known: {', '.join(names) or '(none stored yet)'}")
+    return found

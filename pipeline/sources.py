@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,24 +18,35 @@ def sync_config(session: Session, settings: Settings) -> tuple[dict[str, int], l
 
     Sources removed from config.yaml keep their rows and mentions: nothing stored is lost.
     """
-    businesses = {b.name: b for b in session.scalars(select(Business))}
-    sources = {(s.business_id, s.identity): s for s in session.scalars(select(Source))}
+    stored_businesses = list(session.scalars(select(Business)))
+    # Found by `id:` once one was set, else by the derived key (the name, the source's identity)
+    # that `id:` defaults to: adding `id: <old name>` while renaming keeps the history.
+    businesses = {b.name: b for b in stored_businesses}
+    businesses.update({b.config_id: b for b in stored_businesses if b.config_id is not None})
+    stored_sources = list(session.scalars(select(Source)))
+    sources = {(s.business_id, s.identity): s for s in stored_sources}
+    sources.update({(s.business_id, s.config_id): s for s in stored_sources if s.config_id is not None})
     business_ids: dict[str, int] = {}
     targets: list[CrawlTarget] = []
     for configured in settings.businesses:
-        business = businesses.get(configured.name)
+        business = businesses.get(configured.id or configured.name)
         if business is None:
-            business = Business(name=configured.name)
+            business = Business(name=configured.name, config_id=configured.id)
             session.add(business)
+            session.flush()
+        elif business.name != configured.name or business.config_id != configured.id:
+            business.name, business.config_id = configured.name, configured.id
             session.flush()
         business_ids[configured.name] = business.id
         for source_config in configured.sources:
-            key = (business.id, source_config.identity())
-            row = sources.get(key)
+            row = sources.get((business.id, source_config.key()))
             if row is None:
-                row = Source(business_id=business.id, type=source_config.type, identity=key[1],
-                             http_validators={}, cursor={})
+                row = Source(business_id=business.id, type=source_config.type, identity=source_config.identity(),
+                             config_id=source_config.id, http_validators={}, cursor={})
                 session.add(row)
+                session.flush()
+            elif row.identity != source_config.identity() or row.config_id != source_config.id:
+                row.identity, row.config_id = source_config.identity(), source_config.id
                 session.flush()
             targets.append(
                 CrawlTarget(
@@ -43,6 +55,7 @@ def sync_config(session: Session, settings: Settings) -> tuple[dict[str, int], l
                     source_id=row.id,
                     validators=dict(row.http_validators or {}),
                     cursor=dict(row.cursor or {}),
+                    timezone=configured.timezone,
                 )
             )
     return business_ids, targets
@@ -63,6 +76,8 @@ def record_outcomes(
             # run is retried in full next time rather than skipping what it missed.
             source.http_validators = {**(source.http_validators or {}), **target.new_validators}
             source.cursor = {**(source.cursor or {}), **target.new_cursor}
+        elif target.interrupted:
+            pass  # stopped by a signal, not the source's fault: its state stays for the next run
         else:
             source.last_error = target.error
             source.last_error_at = now
@@ -76,9 +91,48 @@ def record_outcomes(
                 source_id=source.id,
                 ok=target.ok,
                 not_modified=target.ok and target.responses > 0 and target.not_modified == target.responses,
-                error=target.error,
+                error="interrupted before it finished" if target.interrupted else target.error,
                 items_fetched=target.fetched,
                 new_mentions=new_by_source.get(source.id, 0),
                 finished_at=now,
             )
         )
+
+
+def rename_suspects(session: Session, settings: Settings) -> list[str]:
+    """Advice for configured items that look like stored ones renamed without an `id:`.
+
+    A business not stored yet that shares a source with a stored one no longer configured, or a
+    source not stored yet whose business has a stored source of its type no longer configured,
+    would start a new history (and a new baseline); `id:` set to the old key keeps the old one.
+    """
+    stored = {b.name: b for b in session.scalars(select(Business))}
+    by_config_id = {b.config_id: b for b in stored.values() if b.config_id}
+    stored_sources: dict[int, list[Source]] = {}
+    for source in session.scalars(select(Source)):
+        stored_sources.setdefault(source.business_id, []).append(source)
+    configured_keys = {b.id or b.name for b in settings.businesses}
+    orphans = [b for b in stored.values() if b.name not in configured_keys and b.config_id not in configured_keys]
+    advice = []
+    for configured in settings.businesses:
+        key = configured.id or configured.name
+        row = by_config_id.get(key) or stored.get(key)
+        identities = {s.identity() for s in configured.sources}
+        if row is None:
+            for orphan in orphans:
+                if identities & {s.identity for s in stored_sources.get(orphan.id, [])}:
+                    advice.append(f"{configured.name} looks like {orphan.name} renamed (same sources): add "
+                                  f"`id: {json.dumps(orphan.config_id or orphan.name, ensure_ascii=False)}` to it "
+                                  "to keep its history and skip a new baseline")
+            continue
+        keys = {s.key() for s in configured.sources}
+        lost = [s for s in stored_sources.get(row.id, []) if s.identity not in keys and s.config_id not in keys]
+        for source in configured.sources:
+            if any(s.identity == source.key() or s.config_id == source.key() for s in stored_sources.get(row.id, [])):
+                continue
+            for old in lost:
+                if old.type == source.type:
+                    advice.append(f"{configured.name} / {source.label} looks like {old.identity} moved: add "
+                                  f"`id: {json.dumps(old.config_id or old.identity, ensure_ascii=False)}` to the "
+                                  "source to keep its history")
+    return advice

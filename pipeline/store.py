@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, false, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mentionwatch.errors import StoreError
-from pipeline.dialect import prepare_engine
+from pipeline.dialect import POSTGRES_LOCK_SECONDS, SQLITE_BUSY_SECONDS, prepare_engine
+from pipeline.models import Run
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -24,19 +30,112 @@ def alembic_config(engine_connection: object | None = None) -> AlembicConfig:
     return cfg
 
 
-def open_engine(url: str) -> Engine:
-    """An engine for `url` with the schema brought up to date, so upgrades keep user data."""
+_opened: list[str] = []
+"""The URL of the database this process opened last, to name it when a later statement fails."""
+
+
+def open_engine(url: str, *, writable: bool = False) -> Engine:
+    """An engine for `url` with the schema brought up to date, so upgrades keep user data.
+
+    Never creates a missing folder. `writable` (run, check) also proves that it can write: a
+    read-only file or a locked database is then an error here, before any work, not halfway.
+    """
+    _check_location(url, writable)
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError) as exc:
         raise StoreError(f"cannot use database {_safe(url)}: {exc}") from None
     prepare_engine(engine)
+    _opened[:] = [url]
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "head")
+        if writable:
+            with engine.begin() as connection:
+                prove_writable(connection)
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open database {_safe(url)}: {exc.__class__.__name__}: {exc.orig or exc}") from None
+        log.debug("opening the database failed", exc_info=True)
+        engine.dispose()
+        raise StoreError(describe_database_error(exc, url)) from None
     return engine
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser().absolute()
+
+
+def _check_location(url: str, writable: bool) -> None:
+    """An SQLite file's folder must exist (it is never created) and, to write, be writable."""
+    try:
+        path = _sqlite_file(url)
+    except Exception:  # noqa: BLE001 - create_engine reports an unparseable URL
+        return
+    if path is None:
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        raise StoreError(f"the database folder {folder} does not exist: create it (mkdir -p {folder}) "
+                         "or change `database:` in config.yaml")
+    if not writable:
+        return
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError(f"the database file {path} is read-only: make it writable (chmod u+w {path}) "
+                         "or change `database:` in config.yaml")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise StoreError(f"the database folder {folder} is not writable (SQLite keeps its journal beside "
+                         "the file): make it writable or change `database:` in config.yaml")
+
+
+def prove_writable(connection: Connection) -> None:
+    """Take the database's write lock and change nothing: fails on a read-only or locked database."""
+    connection.execute(update(Run).where(false()).values(errors=None))
+
+
+def describe_database_error(exc: BaseException, url: str | None = None) -> str:
+    """One line for a database failure: which file or server, what happened, what to do."""
+    url = url or (_opened[0] if _opened else None)
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    lowered = text.lower()
+    path = _sqlite_file(url) if url else None
+    if path is not None:
+        if "locked" in lowered:
+            return (f"the database {path} stayed locked by another program for {SQLITE_BUSY_SECONDS} s: "
+                    "try again when it is done (another mentionwatch command, or a tool like sqlite3 with "
+                    "the file open)")
+        if "readonly" in lowered or "read-only" in lowered:
+            return f"the database file {path} is read-only: make it and its folder writable"
+        if "unable to open" in lowered:
+            return f"cannot open the database file {path}: check that it exists and can be read"
+        if "disk i/o" in lowered or "full" in lowered:
+            return f"the database file {path} cannot be written ({text}): check the disk"
+        return f"the database {path}: {text.splitlines()[0] if text else type(orig).__name__}"
+    where = _server(url) if url else "the database"
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        return (f"the PostgreSQL server {where} refused the user name or password: check them in "
+                "`database:` in config.yaml (or the variable it names)")
+    if "lock timeout" in lowered:
+        return (f"a table in the PostgreSQL database {where} stayed locked by another session for "
+                f"{POSTGRES_LOCK_SECONDS} s: try again when it is done")
+    if "connection refused" in lowered or "could not connect" in lowered or "connection failed" in lowered \
+            or "timeout expired" in lowered or "could not translate host" in lowered:
+        return (f"cannot connect to the PostgreSQL server {where}: is it running, and is `database:` in "
+                "config.yaml right?")
+    if 'database "' in lowered and "does not exist" in lowered:
+        return f"{text.splitlines()[0]} on the PostgreSQL server {where}: create it (createdb) or fix `database:`"
+    first = text.splitlines()[0] if text else type(orig).__name__
+    return f"the database {where}: {type(orig).__name__}: {first}"
+
+
+def _server(url: str) -> str:
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001
+        return "(unparseable URL)"
+    return f"{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -74,7 +74,7 @@ class AppStoreSpider(MentionSpider):
             if rating is None or review_id is None:
                 continue  # older feeds start with the app itself, which has no rating
             reviews += 1
-            published = to_utc(_label(entry, "updated"))
+            published = to_utc(_label(entry, "updated"), zone=target.timezone)
             position = published.timestamp() if published else 0.0
             if not watermark.is_new(position, review_id):
                 reached_known = True

@@ -104,6 +104,11 @@ class MentionSpider(Spider):
             meta["step"] = step
         if shared_by:
             meta["shared_by"] = [t for t in shared_by if t is not target]
+        # Counted until its answer is handled, so a run stopped by a signal knows which sources
+        # were read to the end.
+        for t in (target, *meta.get("shared_by", ())):
+            t.requests_made += 1
+            t.requests_open += 1
         return Request(
             url,
             callback=self._guarded(callback),
@@ -136,6 +141,7 @@ class MentionSpider(Spider):
             if response.status == 304:
                 target.not_modified += 1
                 yield from self.not_modified(response, target, **kwargs)
+                _handled(failing)
                 return
             wall = bot_wall(response)
             if wall:
@@ -158,6 +164,8 @@ class MentionSpider(Spider):
                     t.fail(reason[:300])
                 return
             self.remember_validators(target, response)
+            # Not in a `finally`: a generator abandoned by a stopped crawl must stay open.
+            _handled(failing)
 
         guarded.__name__ = getattr(callback, "__name__", "parse")
         return guarded
@@ -183,6 +191,13 @@ class MentionSpider(Spider):
         self.logger.warning("%s: %s (%s)", target.label, reason, request.url)
         for t in (target, *request.meta.get("shared_by", ())):
             t.fail(reason)
+        _handled([target, *request.meta.get("shared_by", ())])
+
+
+def _handled(targets: Iterable[CrawlTarget]) -> None:
+    """A request's answer was handled to its end (see `CrawlTarget.requests_open`)."""
+    for target in targets:
+        target.requests_open -= 1
 
 
 def json_body(response: Response) -> Any:

@@ -73,7 +73,7 @@ class FeedSpider(MentionSpider):
                 title=entry.get("title"),
                 text=_entry_body(entry),
                 author=_entry_author(entry),
-                published_at=_entry_date(entry),
+                published_at=_entry_date(entry, target.timezone),
             )
 
 
@@ -94,8 +94,16 @@ def _entry_author(entry: Any) -> str | None:
     return source.get("title") or entry.get("news_source") or None
 
 
-def _entry_date(entry: Any) -> datetime | None:
-    """feedparser's parsed dates are UTC struct_times; the crawl time is never used instead."""
+def _entry_date(entry: Any, zone: str = "UTC") -> datetime | None:
+    """feedparser's parsed dates are UTC struct_times; the crawl time is never used instead.
+
+    Outside UTC the text is read first: feedparser takes a date without a time ("2026-11-25")
+    or a time without an offset as UTC, where it is the business's local day or time."""
+    if zone != "UTC":
+        for key in ("published", "updated", "created"):
+            moment = to_utc(entry.get(key), zone=zone)
+            if moment is not None:
+                return moment
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         moment = to_utc(entry.get(key))
         if moment is not None:

@@ -51,7 +51,7 @@ class HtmlSpider(PagedSpider):
                 title=_plain(node, source.title),
                 text=text,
                 author=author,
-                published_at=to_utc(date_text) if date_text else None,
+                published_at=to_utc(date_text, zone=target.timezone) if date_text else None,
                 rating=parse_rating(_plain(node, source.rating, attribute="content")),
             )
 

@@ -43,7 +43,7 @@ class ReviewsSpider(PagedSpider):
                 title=review.title,
                 text=review.body,
                 author=review.author,
-                published_at=to_utc(review.date),
+                published_at=to_utc(review.date, zone=target.timezone),
                 rating=review.rating,
             )
 

@@ -1,0 +1,150 @@
+"""SIGINT, SIGTERM and kill -9 sent to a real `mentionwatch run` while one source is slow.
+
+One signal stops the run within seconds, keeps what was judged, records the slow source as
+interrupted (its validators not advanced) and exits 130 / 143; the next run finishes the job
+and alerts nothing twice. kill -9 at any moment is recovered by the next run the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from mentionwatch.localserver import Response
+from tests.conftest import MENTIONWATCH, business, feed_fixture
+
+ALERTS = {"threshold": -0.05, "max_age_days": 36500}
+SLOW_FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Slow Gazette</title><link>https://slow.example.com/</link>
+<item><title>Joe's Donuts served me a stale, awful donut</title>
+<link>https://slow.example.com/stale</link><guid>s-1</guid>
+<pubDate>Tue, 24 Nov 2026 08:00:00 GMT</pubDate>
+<description>Rude staff and a terrible, stale donut at Joe's Donuts.</description></item>
+</channel></rss>"""
+
+
+def start_run(workspace, env):
+    command = [str(MENTIONWATCH), "run", "--config", str(workspace.config)]
+    return subprocess.Popen(command, cwd=workspace.folder, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def clean_env(slack_token: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+    env["TEST_SLACK_TOKEN"] = slack_token
+    return env
+
+
+def wait_until(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def slow_setup(web, slack, workspace):
+    """Two feeds: news.xml answers at once, slow.xml only after a minute (the first time)."""
+    web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    web.add("/slow.xml", SLOW_FEED, content_type="application/rss+xml")
+    web.script("/slow.xml", Response(body=SLOW_FEED, headers={"Content-Type": "application/rss+xml"}, delay=60))
+    workspace.write_config(
+        slack={"token": "${TEST_SLACK_TOKEN}", "channel": "#reviews", "api_url": slack.api_url},
+        alerts=ALERTS,
+        businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"},
+                                      {"type": "feed", "url": f"{web.url}/slow.xml"}])],
+    )
+    return clean_env("xoxb-test-token")
+
+
+def sources_state(workspace) -> dict[str, tuple]:
+    with sqlite3.connect(workspace.database) as db:
+        return {url.rsplit("/", 1)[1]: (last_success, json.loads(validators or "{}"))
+                for url, last_success, validators in db.execute(
+                    "select identity, last_success_at, http_validators from sources")}
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_one_signal_stops_a_slow_run_keeps_what_was_judged_and_the_next_run_finishes(
+        web, slack, workspace, slow_setup, signum, code):
+    env = slow_setup
+    run = start_run(workspace, env)
+    # The fast feed is answered and the slow one is being waited for.
+    wait_until(lambda: web.requests_for("/news.xml") and web.arrived("/slow.xml"))
+    time.sleep(1)  # time for the fast feed's items to reach the pipeline
+    sent = time.monotonic()
+    run.send_signal(signum)
+    out, err = run.communicate(timeout=30)
+    took = time.monotonic() - sent
+
+    assert run.returncode == code, err
+    assert took < 5  # not the minute the slow feed would take, nor Scrapy's graceful 30 s
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"interrupted by {signum.name}: kept 2 new mentions (4 items fetched); 1 source finished, "
+        "1 did not and will be crawled again; 1 alert wait for the next run"
+    )
+    assert out == ""
+    assert slack.calls("chat.postMessage") == []  # nothing sent by an interrupted run
+
+    with sqlite3.connect(workspace.database) as db:
+        assert db.execute("select status, finished_at is not null from runs").fetchall() == [("interrupted", 1)]
+        by_url = dict(db.execute(
+            "select s.identity, r.ok || ':' || coalesce(r.error, '') "
+            "from source_runs r join sources s on s.id = r.source_id"))
+        assert by_url == {f"feed:{web.url}/news.xml": "1:", f"feed:{web.url}/slow.xml": "0:interrupted before it finished"}
+        assert db.execute("select count(*) from mentions").fetchone() == (2,)
+        assert db.execute("select consecutive_failures from sources").fetchall() == [(0,), (0,)]
+    state = sources_state(workspace)
+    assert state["news.xml"][0] is not None and state["news.xml"][1]  # read to its end: validators kept
+    assert state["slow.xml"] == (None, {})  # interrupted: nothing advanced
+
+    # The next run (the slow feed answers at once now) crawls the interrupted source again,
+    # sends the finished source's baseline planned by the interrupted run, then the new one's.
+    again = workspace.cli("run", env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == (
+        "2 sources ok, 0 failed; 1 items fetched, 1 new mentions (1 negative); 2 alerts sent, 0 pending"
+    )
+    texts = [call.args["text"] for call in slack.calls("chat.postMessage")]
+    assert len(texts) == 2
+    assert texts[0] == "Now watching 1 new source for Joe's Donuts: 2 mentions, 1 negative"
+    assert texts[1].startswith("Now watching 1 new source for Joe's Donuts: 1 mention")
+    third = workspace.cli("run", env=env)
+    assert third.returncode == 0, third.stderr
+    assert len(slack.calls("chat.postMessage")) == 2  # nothing alerted twice
+
+
+def test_kill_9_during_a_crawl_loses_nothing_and_alerts_nothing_twice(web, slack, workspace, slow_setup):
+    env = slow_setup
+    run = start_run(workspace, env)
+    wait_until(lambda: web.requests_for("/news.xml") and web.arrived("/slow.xml"))
+    time.sleep(1)
+    run.send_signal(signal.SIGKILL)
+    run.communicate(timeout=30)
+    assert run.returncode == -signal.SIGKILL
+    with sqlite3.connect(workspace.database) as db:
+        # The killed run says so: never finished, never ok.
+        assert db.execute("select status, finished_at from runs").fetchall() == [("running", None)]
+    assert sources_state(workspace) == {"news.xml": (None, {}), "slow.xml": (None, {})}
+
+    # Its pipeline worker notices its parent is gone and lets go of the run lock within seconds.
+    def next_run_not_skipped():
+        result = workspace.cli("run", env=env)
+        assert result.returncode == 0, result.stderr
+        return not result.stdout.startswith("skipped")
+
+    wait_until(next_run_not_skipped, timeout=15)
+    texts = [call.args["text"] for call in slack.calls("chat.postMessage")]
+    assert texts == ["Now watching 2 new sources for Joe's Donuts: 3 mentions, 2 negative"]
+    assert workspace.cli("run", env=env).returncode == 0
+    assert len(slack.calls("chat.postMessage")) == 1
+    with sqlite3.connect(workspace.database) as db:
+        assert db.execute("select count(*), count(distinct canonical_url) from mentions").fetchone() == (3, 3)
