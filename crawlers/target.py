@@ -30,6 +30,10 @@ class CrawlTarget:
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     new_cursor: dict[str, Any] = field(default_factory=dict)
     aggregate_rating: tuple[float, int | None] | None = None
+    dropped: int = 0
+    """Malformed entries of the answers left out (each logged with its reason)."""
+    warning: str | None = None
+    """Something the owner should know about a source that still worked (a feed with errors)."""
 
     @property
     def label(self) -> str:
@@ -39,6 +43,11 @@ class CrawlTarget:
         """Record why this source failed; the first reason is the one worth reading."""
         if self.error is None:
             self.error = reason
+
+    def warn(self, reason: str) -> None:
+        """Note a problem that did not stop the source; the first one is kept."""
+        if self.warning is None:
+            self.warning = reason[:300]
 
     @property
     def ok(self) -> bool:

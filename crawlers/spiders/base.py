@@ -12,9 +12,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.failures import bot_wall, describe_failure
-from crawlers.items import MentionItem
+from crawlers.items import MalformedItem, MentionItem, check_item
 from crawlers.target import CrawlTarget
 from mentionwatch.config import Credentials, Source
+from pipeline.normalize import to_utc
 
 _SOURCE = TypeAdapter(Source)
 
@@ -145,8 +146,14 @@ class MentionSpider(Spider):
             try:
                 for result in callback(response, target, **kwargs) or ():
                     if isinstance(result, MentionItem):
+                        try:
+                            check_item(result)
+                        except MalformedItem as exc:
+                            self.drop(target, response, str(exc))
+                            continue
                         target.fetched += 1
-                    yield result
+                    if result is not None:
+                        yield result
             except Exception as exc:  # one broken page must not stop the other sources
                 self.logger.warning("%s: cannot parse %s: %r", target.label, response.url, exc)
                 step = response.meta.get("step")
@@ -161,6 +168,23 @@ class MentionSpider(Spider):
 
         guarded.__name__ = getattr(callback, "__name__", "parse")
         return guarded
+
+    def entry(self, target: CrawlTarget, response: Response, make: Callable[..., Any], *args: Any) -> Any:
+        """`make(*args)`: one item (or None) from one entry of an answer. An entry that cannot
+        make one (a list where text belongs, an impossible date) is dropped with a warning; the
+        other entries, the source and the run go on."""
+        try:
+            return make(*args)
+        except MalformedItem as exc:
+            self.drop(target, response, str(exc))
+        except Exception as exc:  # untrusted data: any way one entry breaks must stay its own
+            self.drop(target, response, f"{type(exc).__name__}: {exc}")
+        return None
+
+    def drop(self, target: CrawlTarget, response: Response, reason: str) -> None:
+        """Leave one malformed entry out, saying so with its source."""
+        target.dropped += 1
+        self.logger.warning("%s: dropped a malformed item from %s: %s", target.label, response.url, reason[:200])
 
     @staticmethod
     def remember_validators(target: CrawlTarget, response: Response) -> None:
@@ -183,6 +207,17 @@ class MentionSpider(Spider):
         self.logger.warning("%s: %s (%s)", target.label, reason, request.url)
         for t in (target, *request.meta.get("shared_by", ())):
             t.fail(reason)
+
+
+def api_date(value: object) -> Any:
+    """The aware UTC moment of an API's date field (None when it has none); MalformedItem when
+    it is no possible moment (which is no moment an API sends: the item is malformed)."""
+    if value is None:
+        return None
+    moment = to_utc(value)
+    if moment is None:
+        raise MalformedItem(f"impossible date {str(value)[:60]!r}")
+    return moment
 
 
 def json_body(response: Response) -> Any:
