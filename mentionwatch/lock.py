@@ -75,7 +75,9 @@ def _database_lock(database_url: str, name: str, what: str) -> Iterator[None]:
         taken = try_advisory_lock(connection, name)
     except SQLAlchemyError as exc:
         engine.dispose()
-        safe = make_url(database_url).render_as_string(hide_password=True)
+        from pipeline.dburl import safe_url
+
+        safe = safe_url(database_url)
         raise StoreError(f"cannot lock database {safe}: {exc.__class__.__name__}") from None
     try:
         if not taken:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mentionwatch.errors import StoreError
+from pipeline.dburl import without_passwords
 from pipeline.dialect import prepare_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -29,13 +30,14 @@ def open_engine(url: str) -> Engine:
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot use database {_safe(url)}: {exc}") from None
+        raise StoreError(without_passwords(f"cannot use database {_safe(url)}: {exc}", url)) from None
     prepare_engine(engine)
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "head")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open database {_safe(url)}: {exc.__class__.__name__}: {exc.orig or exc}") from None
+        raise StoreError(without_passwords(
+            f"cannot open database {_safe(url)}: {exc.__class__.__name__}: {exc.orig or exc}", url)) from None
     return engine
 
 
@@ -44,10 +46,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def _safe(url: str) -> str:
-    """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
+    """The URL without its passwords (user-info and ?password=), for messages."""
+    from pipeline.dburl import safe_url
 
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(unparseable URL)"
+    return safe_url(url)
