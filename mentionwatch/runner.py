@@ -49,11 +49,16 @@ class RunSummary:
     def line(self) -> str:
         """The one line a run prints: what cron mails when anything is worth reading."""
         return (
-            f"{self.sources_ok} sources ok, {len(self.failures)} failed; "
-            f"{self.items_fetched} items fetched, {self.new_mentions} new mentions "
-            f"({self.negative} negative); {self.alerts_sent} alerts sent, {self.alerts_pending} pending"
+            f"{_count(self.sources_ok, 'source')} ok, {len(self.failures)} failed; "
+            f"{_count(self.items_fetched, 'item')} fetched, {_count(self.new_mentions, 'new mention')} "
+            f"({self.negative} negative); {_count(self.alerts_sent, 'alert')} sent, {self.alerts_pending} pending"
             + (f" ({self.alerts_held} held for quiet hours)" if self.alerts_held else "")
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 mention', '2 mentions': counts in plain English."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def make_scorer(settings: Settings | None) -> SentimentScorer:

@@ -11,7 +11,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.failures import bot_wall, describe_failure
+from crawlers.failures import body_kind, bot_wall, describe_failure
 from crawlers.items import MalformedItem, MentionItem, check_item
 from crawlers.target import CrawlTarget
 from mentionwatch.config import Credentials, Source
@@ -143,6 +143,12 @@ class MentionSpider(Spider):
                 for t in failing:
                     t.fail(wall)
                 return
+            if not response.body.strip():
+                # Nothing usable is never "nothing new": a 304 says that, an empty 200 does not.
+                step = response.meta.get("step")
+                for t in failing:
+                    t.fail(f"{step + ': ' if step else ''}empty response: the server sent nothing ({response.url})"[:300])
+                return
             try:
                 for result in callback(response, target, **kwargs) or ():
                     if isinstance(result, MentionItem):
@@ -155,7 +161,8 @@ class MentionSpider(Spider):
                     if result is not None:
                         yield result
             except Exception as exc:  # one broken page must not stop the other sources
-                self.logger.warning("%s: cannot parse %s: %r", target.label, response.url, exc)
+                # INFO: `run` prints each failed source once, in plain words; -v shows this detail too.
+                self.logger.info("%s: cannot parse %s: %r", target.label, response.url, exc)
                 step = response.meta.get("step")
                 reason = f"{step}: " if step else ""
                 # Our own ValueErrors carry a readable reason; anything else is named by its type.
@@ -204,7 +211,7 @@ class MentionSpider(Spider):
         step = request.meta.get("step")
         if step:
             reason = f"{step}: {reason}"
-        self.logger.warning("%s: %s (%s)", target.label, reason, request.url)
+        self.logger.info("%s: %s (%s)", target.label, reason, request.url)  # `run` prints it once
         for t in (target, *request.meta.get("shared_by", ())):
             t.fail(reason)
 
@@ -225,5 +232,7 @@ def json_body(response: Response) -> Any:
     try:
         return json.loads(response.body)
     except (ValueError, UnicodeDecodeError) as exc:
-        kind = "empty response" if not response.body.strip() else "not valid JSON (truncated or malformed)"
-        raise ValueError(f"{kind}: {exc}"[:200]) from None
+        kind = body_kind(response)
+        if kind in ("an empty body", "an HTML page"):
+            raise ValueError(f"not JSON: the server sent {kind}") from None
+        raise ValueError(f"not valid JSON (truncated or malformed): {exc}"[:200]) from None
