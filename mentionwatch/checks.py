@@ -293,6 +293,8 @@ def fetch_sources(settings: Settings, console: Console,
             when = f"{newest.published_at:%Y-%m-%d %H:%M} UTC" if newest.published_at else "undated"
             summary = html_to_text(newest.title or "") or html_to_text(newest.text)
             line += f"; newest {when}: {escape(summary[:80])} <{escape(newest.url)}>"
+        if target.warning:
+            line += f"; [yellow]warning: {escape(target.warning)}[/]"
         console.print(line)
     return healthy
 

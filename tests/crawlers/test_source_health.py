@@ -59,6 +59,10 @@ def test_answers_with_nothing_usable_fail_their_source_with_a_plain_reason(web, 
     assert warning.startswith("feed has errors, 1 entry read (XML error at line 1")
     check = workspace.cli("check")
     assert "warning: feed has errors, 1 entry read" in check.stdout, check.stdout
+    fetched = workspace.cli("check", "--fetch")
+    assert fetched.returncode == 1
+    (cut_late,) = [line for line in fetched.stdout.splitlines() if "cut-late.xml" in line and "fetch" in line]
+    assert cut_late.startswith("ok fetch feed") and "warning: feed has errors, 1 entry read" in cut_late
 
 
 def test_check_reports_each_sources_health_as_json_and_exits_1_while_one_is_failing(web, workspace):
