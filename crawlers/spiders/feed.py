@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
+from xml.sax import SAXException
 
 import feedparser
 from scrapy import Request
@@ -65,8 +66,11 @@ class FeedSpider(MentionSpider):
             raise ValueError(f"not a feed: the server sent {body_kind(response)}")
         items = list(self._items(response, target, parsed.entries))
         if parsed.bozo:
-            problem = xml_problem(parsed.get("bozo_exception"))
-            if not items:
+            exception = parsed.get("bozo_exception")
+            problem = xml_problem(exception)
+            # XML that stops being XML (a feed cut off, a broken tag) with nothing before it is
+            # nothing usable; lesser complaints (a wrong declared encoding) leave a good feed.
+            if not items and isinstance(exception, SAXException):
                 raise ValueError(f"feed cut off or broken before its first complete entry ({problem})")
             # What it yielded is good, and worth keeping; what is wrong is shown beside it.
             target.warn(f"feed has errors, {len(items)} {'entry' if len(items) == 1 else 'entries'} read ({problem})")
