@@ -63,6 +63,26 @@ def http_reason(response: Response) -> str:
     return reason
 
 
+def body_kind(response: Response) -> str:
+    """What a response holds, in plain words: "an HTML page", "JSON", "an empty body", ..."""
+    head = response.body[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip().lower()
+    if not head:
+        return "an empty body"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512] or content_type == "text/html":
+        return "an HTML page"
+    if head.startswith((b"{", b"[")) or content_type.endswith("json"):
+        return "JSON"
+    return f"a {content_type} document" if content_type else "something else"
+
+
+def xml_problem(exc: object) -> str:
+    """A parser's complaint in plain words: 'XML error at line 3, column 5: no element found'."""
+    if hasattr(exc, "getLineNumber") and hasattr(exc, "getMessage"):
+        return f"XML error at line {exc.getLineNumber()}, column {exc.getColumnNumber()}: {exc.getMessage()}"
+    return str(exc)[:200] or type(exc).__name__
+
+
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.3g} MB" if n >= 1024 * 1024 else f"{n / 1024:.3g} KB"
 

@@ -36,3 +36,56 @@ def plain_text_body(text: str | None) -> str:
     """
     paragraphs = [p for p in _BLANK_LINE.split((text or "").strip()) if p.strip()]
     return "".join(f"<p>{html.escape(p, quote=False).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+class MalformedItem(ValueError):
+    """An entry of a source's answer that cannot be a mention (a spider drops it, not its source)."""
+
+
+# Any surrogate code point left in a Python str is a lone one: JSON's valid pairs are joined.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_TEXT_FIELDS = ("url", "text", "title", "author")
+_OPTIONAL = ("title", "author")
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def clean_text(value: str) -> str:
+    """`value` without NULs (no database stores them) and with lone surrogates (half an emoji,
+    unencodable) replaced by U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def check_item(item: MentionItem) -> MentionItem:
+    """`item` with its text fields cleaned; MalformedItem when a field cannot be what it should.
+
+    Spiders read untrusted answers: a number, list or object where text belongs, or a date that
+    is no moment, makes this one item unusable, never the batch it came with.
+    """
+    for name in _TEXT_FIELDS:
+        value = getattr(item, name)
+        if value is None and name in _OPTIONAL:
+            continue
+        if not isinstance(value, str):
+            raise MalformedItem(f"{name} is {_kind(value)}, not text")
+        setattr(item, name, clean_text(value))
+    if not item.url.startswith(("http://", "https://")):
+        raise MalformedItem(f"url {item.url[:80]!r} is not a web address")
+    moment = item.published_at
+    if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+        raise MalformedItem(f"published_at {moment!r} is not a moment"[:120])
+    if isinstance(item.rating, bool) or not isinstance(item.rating, (int, float, type(None))):
+        item.rating = None  # a rating we cannot read is no rating; the mention stands
+    return item

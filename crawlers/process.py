@@ -6,6 +6,7 @@ businesses that watch the same site.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.items import MentionItem
+from crawlers.redirects import PUBLIC_TEST_HOSTS_SETTING
 from crawlers.spiders.appstore import AppStoreSpider
 from crawlers.spiders.base import MentionSpider
 from crawlers.spiders.bluesky import BlueskySpider
@@ -54,11 +56,21 @@ def crawler_settings(config: CrawlerSettings, extra: dict[str, Any] | None = Non
             "AUTOTHROTTLE_ENABLED": config.autothrottle,
             # mentionwatch configures logging itself (stderr, redacted, -v levels).
             "LOG_INSTALL_ROOT_HANDLER": False,
+            **_public_test_hosts(),
             **(extra or {}),
         },
         priority="cmdline",
     )
     return settings
+
+
+def _public_test_hosts() -> dict[str, Any]:
+    """Tests only: MENTIONWATCH_PUBLIC_TEST_HOSTS="name=127.0.0.1,..." makes `name` a public host
+    at that address (crawlers/redirects.py), so the refusal of a redirect from a public site into
+    a private address is tested without leaving the machine."""
+    value = os.environ.get("MENTIONWATCH_PUBLIC_TEST_HOSTS", "")
+    pairs = dict(p.split("=", 1) for p in value.split(",") if "=" in p)
+    return {PUBLIC_TEST_HOSTS_SETTING: pairs} if pairs else {}
 
 
 def crawl(

@@ -35,6 +35,11 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.PoliteRetryMiddleware": 550,
+    # Redirects only to http(s), and never from a public address inward (crawlers/redirects.py).
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawlers.redirects.SafeRedirectMiddleware": 600,
+    # Before RobotsTxtMiddleware (100): not even a refused address's robots.txt is asked for.
+    "crawlers.redirects.PrivateRedirectGuard": 90,
 }
 RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry without Retry-After; doubles each time
 RETRY_BACKOFF_MAX = 60.0

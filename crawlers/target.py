@@ -39,6 +39,10 @@ class CrawlTarget:
     requests_made: int = 0
     requests_open: int = 0
     """Requests made for this source whose answer was not yet fully handled."""
+    dropped: int = 0
+    """Malformed entries of the answers left out (each logged with its reason)."""
+    warning: str | None = None
+    """Something the owner should know about a source that still worked (a feed with errors)."""
 
     @property
     def label(self) -> str:
@@ -54,6 +58,10 @@ class CrawlTarget:
         done = self.finished or (self.requests_made > 0 and self.requests_open == 0)
         if not done and self.error is None:
             self.interrupted = True
+    def warn(self, reason: str) -> None:
+        """Note a problem that did not stop the source; the first one is kept."""
+        if self.warning is None:
+            self.warning = reason[:300]
 
     @property
     def ok(self) -> bool:

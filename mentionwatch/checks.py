@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mentionwatch.config import Settings
@@ -21,8 +25,10 @@ def run_checks(settings: Settings, console: Console) -> bool:
     console.print(f"{OK} config {escape(str(settings.path))}: {len(settings.businesses)} businesses")
     states = {}
     try:
-        states = _source_states(settings)
+        states, renames = _source_states(settings)
         console.print(f"{OK} database {escape(_safe_url(settings))}")
+        for advice in renames:
+            console.print(f"{INFO} {escape(advice)}")
     except MentionwatchError as exc:
         console.print(f"{BAD} database: {escape(str(exc))}")
         healthy = False
@@ -37,9 +43,71 @@ def run_checks(settings: Settings, console: Console) -> bool:
         for source in business.sources:
             state = states.get((business.name, source.identity()))
             console.print(f"  {source.type:<10} {escape(source.label)}  {_describe_state(state)}")
+            healthy &= source_status(state) != "failing"
     if states:
         _relevance_notes(settings, console)
     return healthy
+
+
+def source_status(state: SourceState | None) -> str:
+    """`ok`, `failing` (its last crawl failed) or `new` (never crawled)."""
+    if state is None or (state.source.last_success_at is None and state.source.last_error is None):
+        return "new"
+    return "failing" if state.source.consecutive_failures else "ok"
+
+
+def sources_json(settings: Settings, states: dict[tuple[str, str], SourceState]) -> list[dict[str, object]]:
+    """Each configured source's health, for `check --format json`."""
+    rows = []
+    for business in settings.businesses:
+        for source in business.sources:
+            state = states.get((business.name, source.identity()))
+            row = state.source if state else None
+            status = source_status(state)
+            rows.append({
+                "business": business.name, "name": source.label, "type": source.type,
+                "url": getattr(source, "url", None),
+                "status": status,
+                "last_error": row.last_error if row is not None and status == "failing" else None,
+                "warning": state.warning if state is not None and status == "ok" else None,
+                "last_success_at": _iso(row.last_success_at if row is not None else None),
+                "failures_in_a_row": row.consecutive_failures if row is not None else 0,
+            })
+    return rows
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def checks_json(settings: Settings, fetch: bool = False) -> tuple[dict[str, Any], bool]:
+    """`check --format json`: the database, Slack and every source's health as one object, and
+    whether all is healthy (no check failed, no source failing)."""
+    database: dict[str, Any] = {"status": "ok", "url": _safe_url(settings), "error": None}
+    states: dict[tuple[str, str], SourceState] = {}
+    notes: list[str] = []
+    try:
+        states, notes = _source_states(settings)
+    except MentionwatchError as exc:
+        database.update(status="failing", error=str(exc))
+    said = Console(file=io.StringIO(), width=10_000, highlight=False)
+    slack_ok = _check_slack(settings, said)
+    slack = {"status": "ok" if slack_ok else "failing",
+             "detail": [line for line in said.file.getvalue().splitlines() if line]}  # type: ignore[attr-defined]
+    sources = sources_json(settings, states)
+    healthy = database["status"] == "ok" and slack_ok and all(s["status"] != "failing" for s in sources)
+    if fetch:
+        outcomes: dict[tuple[str, str], str | None] = {}
+        fetch_sources(settings, Console(file=io.StringIO()), outcomes)
+        keys = [(b.name, s.identity()) for b in settings.businesses for s in b.sources]
+        for row, key in zip(sources, keys):
+            error = outcomes.get(key)
+            row["fetch"] = {"status": "failing" if error else "ok", "error": error}
+            healthy &= error is None
+    return {"database": database, "slack": slack, "sources": sources, "notes": notes}, healthy
 
 
 def _relevance_notes(settings: Settings, console: Console) -> None:
@@ -71,34 +139,52 @@ def _relevance_notes(settings: Settings, console: Console) -> None:
         engine.dispose()
 
 
-def _describe_state(state: object | None) -> str:
-    if state is None or (state.last_success_at is None and state.last_error is None):  # type: ignore[attr-defined]
+def _describe_state(state: SourceState | None) -> str:
+    status = source_status(state)
+    if state is None or status == "new":
         return "never crawled"
-    if state.consecutive_failures:  # type: ignore[attr-defined]
-        return (f"[red]failing for {state.consecutive_failures} runs[/]: "  # type: ignore[attr-defined]
-                f"{escape(state.last_error or '')}")  # type: ignore[attr-defined]
-    return f"last ok {state.last_success_at:%Y-%m-%d %H:%M} UTC"  # type: ignore[attr-defined]
+    source = state.source
+    if status == "failing":
+        runs = "run" if source.consecutive_failures == 1 else "runs"
+        return f"[red]failing for {source.consecutive_failures} {runs}[/]: {escape(source.last_error or '')}"
+    said = f"last ok {source.last_success_at:%Y-%m-%d %H:%M} UTC"
+    return said + (f"; [yellow]warning: {escape(state.warning)}[/]" if state.warning else "")
 
 
-def _source_states(settings: Settings) -> dict[tuple[str, str], object]:
-    from pipeline.models import Business, Source
+@dataclass
+class SourceState:
+    """A source's row, and the warning its last run left (a feed read despite its errors)."""
+
+    source: Any
+    warning: str | None = None
+
+
+def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceState], list[str]]:
+    """Each stored source's state, and notes on sources that look renamed in config.yaml."""
+    from pipeline.models import Business, Source, SourceRun
     from pipeline.sources import rename_suspects
     from pipeline.store import open_engine
 
     engine = open_engine(settings.database_url(), writable=True)  # a run must be able to write
     with Session(engine) as session:
         rows = session.execute(select(Business.name, Source).join(Source, Source.business_id == Business.id))
-        states = {(name, source.identity): source for name, source in rows}
-        for advice in rename_suspects(session, settings):
-            Console(highlight=False, soft_wrap=True).print(f"{INFO} {escape(advice)}")
+        states = {(name, source.identity): SourceState(source) for name, source in rows}
+        by_id = {state.source.id: state for state in states.values()}
+        # The latest run of each source: an ok run's error column holds its warning.
+        latest = select(func.max(SourceRun.id)).group_by(SourceRun.source_id)
+        for source_id, ok, error in session.execute(
+                select(SourceRun.source_id, SourceRun.ok, SourceRun.error).where(SourceRun.id.in_(latest))):
+            if ok and error and source_id in by_id:
+                by_id[source_id].warning = error
+        renames = list(rename_suspects(session, settings))
     engine.dispose()
-    return states
+    return states, renames
 
 
 def _safe_url(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
+    from pipeline.dburl import safe_url
 
-    return make_url(settings.database_url()).render_as_string(hide_password=True)
+    return safe_url(settings.database_url())
 
 
 def _check_slack(settings: Settings, console: Console) -> bool:
@@ -189,7 +275,8 @@ def _check_scopes(headers: dict, console: Console, interactive: bool = False) ->
             console.print(f"{INFO} slack: the token lacks the {scope} scope: {escape(loss)}")
 
 
-def fetch_sources(settings: Settings, console: Console) -> bool:
+def fetch_sources(settings: Settings, console: Console,
+                  outcomes: dict[tuple[str, str], str | None] | None = None) -> bool:
     """`check --fetch`: crawl each source once and print what a run would find; store nothing.
 
     Sources are fetched afresh (no ETag, no cursor), so the answer shows what each source holds
@@ -218,6 +305,8 @@ def fetch_sources(settings: Settings, console: Console) -> bool:
 
     matchers = {b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses}
     healthy = True
+    if outcomes is not None:
+        outcomes.update({(t.business, t.source.identity()): t.error for t in targets})
     for index, target in enumerate(targets):
         where = f"fetch {target.source.type} {escape(target.label)}"  # type: ignore[attr-defined]
         if target.error:
@@ -237,6 +326,8 @@ def fetch_sources(settings: Settings, console: Console) -> bool:
             when = f"{newest.published_at:%Y-%m-%d %H:%M} UTC" if newest.published_at else "undated"
             summary = html_to_text(newest.title or "") or html_to_text(newest.text)
             line += f"; newest {when}: {escape(summary[:80])} <{escape(newest.url)}>"
+        if target.warning:
+            line += f"; [yellow]warning: {escape(target.warning)}[/]"
         console.print(line)
     return healthy
 

@@ -245,11 +245,14 @@ def _print_table(records: list[dict[str, Any]]) -> None:
 @click.option("--fetch", is_flag=True,
               help="Also fetch every source once and print what a run would store (count, newest item); "
               "stores nothing, alerts nobody.")
-def check(settings: Settings, fetch: bool) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json prints one object: database, slack, and each source's status (ok, failing, new).")
+def check(settings: Settings, fetch: bool, fmt: str) -> None:
     """Validate config.yaml, show each business and source, and test the Slack token.
 
-    Exits 1 if the database cannot be opened or Slack rejects the token, or, with --fetch, if a
-    source cannot be fetched (its reason is printed). The token itself is never printed. When
+    Exits 1 if the database cannot be opened, Slack rejects the token, or a source is failing
+    (its last crawl failed; its reason is printed), or, with --fetch, if a source cannot be
+    fetched now. The token itself is never printed. When
     mentions were dismissed as not about a business, it suggests exclude: / require_any: terms
     that would have filtered them, keeping every other one.
 
@@ -257,9 +260,16 @@ def check(settings: Settings, fetch: bool) -> None:
     Examples:
       mentionwatch check --config config.yaml
       mentionwatch check --fetch
+      mentionwatch check --format json
     """
-    from mentionwatch.checks import fetch_sources, run_checks
+    from mentionwatch.checks import checks_json, fetch_sources, run_checks
 
+    if fmt == "json":
+        report, healthy = checks_json(settings, fetch)
+        click.echo(json.dumps(report, ensure_ascii=False))
+        if not healthy:
+            sys.exit(1)
+        return
     console = Console(highlight=False, soft_wrap=True)
     healthy = run_checks(settings, console)
     if fetch:

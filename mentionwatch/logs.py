@@ -8,6 +8,7 @@ import sys
 from rich.logging import RichHandler
 
 from mentionwatch.config import Settings
+from pipeline.dburl import url_passwords
 
 REDACTED = "[redacted]"
 
@@ -28,11 +29,28 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+# Libraries whose own log lines are for debugging: without -v their warnings and tracebacks would
+# only repeat, in their terms, a failure that `run` reports once in plain words.
+LIBRARY_LOGGERS = ("scrapy", "twisted", "sqlalchemy", "alembic", "py.warnings", "asyncio", "filelock")
+
+
+class QuietLibraries(logging.Filter):
+    """Without -v: no library's log line, and no traceback from anyone, reaches stderr."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.split(".")[0] in LIBRARY_LOGGERS and record.levelno < logging.CRITICAL:
+            return False
+        record.exc_info = record.exc_text = None
+        record.stack_info = None
+        return True
+
+
 def secrets_of(settings: Settings) -> list[str]:
     values = [settings.slack.token, settings.slack.webhook_url, settings.slack.app_token, settings.slack.signing_secret,
               *settings.credentials.model_dump().values()]
     if settings.report.email and settings.report.email.password:
         values.append(settings.report.email.password)
+    values.extend(url_passwords(settings.database_url()))  # user-info and ?password= alike
     return [v.get_secret_value() if hasattr(v, "get_secret_value") else str(v) for v in values if v]
 
 
@@ -46,6 +64,8 @@ def setup_logging(verbosity: int) -> logging.Handler:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     # The level is on the handler: Scrapy resets its own loggers to DEBUG when a crawl starts.
     handler.setLevel(level)
+    if verbosity <= 0:
+        handler.addFilter(QuietLibraries())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

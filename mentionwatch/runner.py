@@ -63,9 +63,9 @@ class RunSummary:
     def line(self) -> str:
         """The one line a run prints: what cron mails when anything is worth reading."""
         return (
-            f"{self.sources_ok} sources ok, {len(self.failures)} failed; "
-            f"{self.items_fetched} items fetched, {self.new_mentions} new mentions "
-            f"({self.negative} negative); {self.alerts_sent} alerts sent, {self.alerts_pending} pending"
+            f"{plural(self.sources_ok, 'source')} ok, {len(self.failures)} failed; "
+            f"{plural(self.items_fetched, 'item')} fetched, {plural(self.new_mentions, 'new mention')} "
+            f"({self.negative} negative); {plural(self.alerts_sent, 'alert')} sent, {self.alerts_pending} pending"
             + (f" ({self.alerts_held} held for quiet hours)" if self.alerts_held else "")
         )
 

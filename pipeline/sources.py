@@ -91,7 +91,8 @@ def record_outcomes(
                 source_id=source.id,
                 ok=target.ok,
                 not_modified=target.ok and target.responses > 0 and target.not_modified == target.responses,
-                error="interrupted before it finished" if target.interrupted else target.error,
+                # A source that worked may carry a warning (a feed read despite its errors).
+                error="interrupted before it finished" if target.interrupted else (target.error or target.warning),
                 items_fetched=target.fetched,
                 new_mentions=new_by_source.get(source.id, 0),
                 finished_at=now,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mentionwatch.errors import StoreError
+from pipeline.dburl import safe_url, without_passwords
 from pipeline.dialect import POSTGRES_LOCK_SECONDS, SQLITE_BUSY_SECONDS, prepare_engine
 from pipeline.models import Run
 
@@ -44,7 +45,7 @@ def open_engine(url: str, *, writable: bool = False) -> Engine:
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot use database {_safe(url)}: {exc}") from None
+        raise StoreError(without_passwords(f"cannot use database {safe_url(url)}: {exc}", url)) from None
     prepare_engine(engine)
     _opened[:] = [url]
     try:
@@ -95,8 +96,15 @@ def prove_writable(connection: Connection) -> None:
 
 
 def describe_database_error(exc: BaseException, url: str | None = None) -> str:
-    """One line for a database failure: which file or server, what happened, what to do."""
+    """One line for a database failure: which file or server, what happened, what to do.
+
+    A driver's message may quote the URL: its passwords are masked."""
     url = url or (_opened[0] if _opened else None)
+    line = _describe(exc, url)
+    return without_passwords(line, url) if url else line
+
+
+def _describe(exc: BaseException, url: str | None) -> str:
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip()
     lowered = text.lower()
@@ -142,11 +150,3 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def _safe(url: str) -> str:
-    """The URL without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "(unparseable URL)"

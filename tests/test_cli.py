@@ -86,7 +86,7 @@ def test_check_shows_the_last_error_of_a_failing_source(web, workspace):
                            businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/gone.xml"}])])
     workspace.cli("run")
     result = workspace.cli("check")
-    assert "failing for 1 runs: HTTP 404 Not Found" in result.stdout
+    assert "failing for 1 run: HTTP 404 Not Found" in result.stdout
 
 
 def test_mentions_formats_and_filters(web, workspace):

@@ -30,7 +30,7 @@ def test_run_twice_posts_one_baseline_summary_and_stores_no_duplicates(web, slac
     first = workspace.cli("run", env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == (
-        "1 sources ok, 0 failed; 4 items fetched, 2 new mentions (1 negative); 1 alerts sent, 0 pending"
+        "1 source ok, 0 failed; 4 items fetched, 2 new mentions (1 negative); 1 alert sent, 0 pending"
     )
     posted = slack.calls("chat.postMessage")
     assert len(posted) == 1
@@ -42,7 +42,7 @@ def test_run_twice_posts_one_baseline_summary_and_stores_no_duplicates(web, slac
     second = workspace.cli("run", env=env)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == (
-        "1 sources ok, 0 failed; 0 items fetched, 0 new mentions (0 negative); 0 alerts sent, 0 pending"
+        "1 source ok, 0 failed; 0 items fetched, 0 new mentions (0 negative); 0 alerts sent, 0 pending"
     )
     assert len(slack.calls("chat.postMessage")) == 1
     # The second fetch was a revalidation the server answered 304, not a download.
@@ -80,7 +80,7 @@ def test_new_negative_entries_in_a_changed_feed_are_posted_exactly_once(web, sla
 
     result = workspace.cli("run", env=env)
     assert result.returncode == 0, result.stderr
-    assert "1 new mentions (1 negative); 1 alerts sent" in result.stdout
+    assert "1 new mention (1 negative); 1 alert sent" in result.stdout
     texts = [c.args["text"] for c in slack.calls("chat.postMessage")]
     assert len(texts) == 2 and texts[0].startswith("Now watching") and "food poisoning" in texts[1]
     listed = [json.loads(line) for line in workspace.cli("mentions", "--format", "json", env=env).stdout.splitlines()]
@@ -106,7 +106,7 @@ def test_slack_failure_keeps_the_alert_pending_until_the_next_run(web, slack, wo
     assert len(slack.calls("chat.postMessage")) == 3
 
     second = workspace.cli("run", env=env)
-    assert "1 alerts sent, 0 pending" in second.stdout
+    assert "1 alert sent, 0 pending" in second.stdout
     assert len(slack.posted) == 1
     assert "xoxb-test-token" not in first.stdout + first.stderr + second.stdout + second.stderr
 
@@ -126,7 +126,7 @@ def test_broken_sources_are_reported_and_the_others_still_run(web, slack, worksp
     )
     result = workspace.cli("run", env={"TEST_SLACK_TOKEN": "xoxb-test-token"})
     assert result.returncode == 0
-    assert result.stdout.startswith("1 sources ok, 3 failed; 4 items fetched, 2 new mentions")
+    assert result.stdout.startswith("1 source ok, 3 failed; 4 items fetched, 2 new mentions")
     assert "missing.xml: HTTP 404 Not Found" in result.stderr
     assert "broken.xml: cannot parse" in result.stderr and "not a feed" in result.stderr
     assert "refused.xml: connection refused" in result.stderr
@@ -144,4 +144,4 @@ def test_without_a_slack_token_alerts_print_to_the_console(web, workspace):
     assert result.returncode == 0, result.stderr
     assert "negative" in result.stdout and "charged them twice" in result.stdout
     assert "https://daily.example.com/news/joes-donuts-double-charge" in result.stdout
-    assert result.stdout.strip().endswith("1 alerts sent, 0 pending")
+    assert result.stdout.strip().endswith("1 alert sent, 0 pending")

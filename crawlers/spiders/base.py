@@ -11,10 +11,11 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.failures import bot_wall, describe_failure
-from crawlers.items import MentionItem
+from crawlers.failures import body_kind, bot_wall, describe_failure
+from crawlers.items import MalformedItem, MentionItem, check_item
 from crawlers.target import CrawlTarget
 from mentionwatch.config import Credentials, Source
+from pipeline.normalize import to_utc
 
 _SOURCE = TypeAdapter(Source)
 
@@ -148,13 +149,26 @@ class MentionSpider(Spider):
                 for t in failing:
                     t.fail(wall)
                 return
+            if not response.body.strip():
+                # Nothing usable is never "nothing new": a 304 says that, an empty 200 does not.
+                step = response.meta.get("step")
+                for t in failing:
+                    t.fail(f"{step + ': ' if step else ''}empty response: the server sent nothing ({response.url})"[:300])
+                return
             try:
                 for result in callback(response, target, **kwargs) or ():
                     if isinstance(result, MentionItem):
+                        try:
+                            check_item(result)
+                        except MalformedItem as exc:
+                            self.drop(target, response, str(exc))
+                            continue
                         target.fetched += 1
-                    yield result
+                    if result is not None:
+                        yield result
             except Exception as exc:  # one broken page must not stop the other sources
-                self.logger.warning("%s: cannot parse %s: %r", target.label, response.url, exc)
+                # INFO: `run` prints each failed source once, in plain words; -v shows this detail too.
+                self.logger.info("%s: cannot parse %s: %r", target.label, response.url, exc)
                 step = response.meta.get("step")
                 reason = f"{step}: " if step else ""
                 # Our own ValueErrors carry a readable reason; anything else is named by its type.
@@ -169,6 +183,23 @@ class MentionSpider(Spider):
 
         guarded.__name__ = getattr(callback, "__name__", "parse")
         return guarded
+
+    def entry(self, target: CrawlTarget, response: Response, make: Callable[..., Any], *args: Any) -> Any:
+        """`make(*args)`: one item (or None) from one entry of an answer. An entry that cannot
+        make one (a list where text belongs, an impossible date) is dropped with a warning; the
+        other entries, the source and the run go on."""
+        try:
+            return make(*args)
+        except MalformedItem as exc:
+            self.drop(target, response, str(exc))
+        except Exception as exc:  # untrusted data: any way one entry breaks must stay its own
+            self.drop(target, response, f"{type(exc).__name__}: {exc}")
+        return None
+
+    def drop(self, target: CrawlTarget, response: Response, reason: str) -> None:
+        """Leave one malformed entry out, saying so with its source."""
+        target.dropped += 1
+        self.logger.warning("%s: dropped a malformed item from %s: %s", target.label, response.url, reason[:200])
 
     @staticmethod
     def remember_validators(target: CrawlTarget, response: Response) -> None:
@@ -188,7 +219,7 @@ class MentionSpider(Spider):
         step = request.meta.get("step")
         if step:
             reason = f"{step}: {reason}"
-        self.logger.warning("%s: %s (%s)", target.label, reason, request.url)
+        self.logger.info("%s: %s (%s)", target.label, reason, request.url)  # `run` prints it once
         for t in (target, *request.meta.get("shared_by", ())):
             t.fail(reason)
         _handled([target, *request.meta.get("shared_by", ())])
@@ -200,10 +231,23 @@ def _handled(targets: Iterable[CrawlTarget]) -> None:
         target.requests_open -= 1
 
 
+def api_date(value: object) -> Any:
+    """The aware UTC moment of an API's date field (None when it has none); MalformedItem when
+    it is no possible moment (which is no moment an API sends: the item is malformed)."""
+    if value is None:
+        return None
+    moment = to_utc(value)
+    if moment is None:
+        raise MalformedItem(f"impossible date {str(value)[:60]!r}")
+    return moment
+
+
 def json_body(response: Response) -> Any:
     """The response's JSON; a truncated or malformed body is a parse error with a short reason."""
     try:
         return json.loads(response.body)
     except (ValueError, UnicodeDecodeError) as exc:
-        kind = "empty response" if not response.body.strip() else "not valid JSON (truncated or malformed)"
-        raise ValueError(f"{kind}: {exc}"[:200]) from None
+        kind = body_kind(response)
+        if kind in ("an empty body", "an HTML page"):
+            raise ValueError(f"not JSON: the server sent {kind}") from None
+        raise ValueError(f"not valid JSON (truncated or malformed): {exc}"[:200]) from None

@@ -6,11 +6,13 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
+from xml.sax import SAXException
 
 import feedparser
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers.failures import body_kind, xml_problem
 from crawlers.items import MentionItem
 from crawlers.spiders.base import MentionSpider
 from crawlers.target import CrawlTarget
@@ -59,10 +61,23 @@ class FeedSpider(MentionSpider):
             sanitize_html=False,
             resolve_relative_uris=False,
         )
-        if parsed.bozo and not parsed.entries:
-            problem = parsed.get("bozo_exception")
-            raise ValueError(f"not a feed ({type(problem).__name__}: {problem})" if problem else "not a feed")
-        for entry in parsed.entries:
+        if not parsed.get("version"):
+            # Neither RSS nor Atom: a login page, an error page, a moved site's home page.
+            raise ValueError(f"not a feed: the server sent {body_kind(response)}")
+        items = list(self._items(response, target, parsed.entries))
+        if parsed.bozo:
+            exception = parsed.get("bozo_exception")
+            problem = xml_problem(exception)
+            # XML that stops being XML (a feed cut off, a broken tag) with nothing before it is
+            # nothing usable; lesser complaints (a wrong declared encoding) leave a good feed.
+            if not items and isinstance(exception, SAXException):
+                raise ValueError(f"feed cut off or broken before its first complete entry ({problem})")
+            # What it yielded is good, and worth keeping; what is wrong is shown beside it.
+            target.warn(f"feed has errors, {len(items)} {'entry' if len(items) == 1 else 'entries'} read ({problem})")
+        yield from items
+
+    def _items(self, response: Response, target: CrawlTarget, entries: list[Any]) -> Iterator[MentionItem]:
+        for entry in entries:
             link = entry.get("link") or entry.get("id")
             url = unwrap_redirect(response.urljoin(link)) if isinstance(link, str) else ""
             if not url.startswith(("http://", "https://")):

@@ -11,8 +11,8 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
-from crawlers.spiders.base import MentionSpider, json_body
+from crawlers.items import MalformedItem, plain_text_body
+from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
 from mentionwatch.config import HackerNewsSource
 from pipeline.normalize import to_utc
@@ -56,24 +56,31 @@ class HackerNewsSpider(MentionSpider):
             raise ValueError("not an Algolia search answer (no hits)")
         watermark = Watermark(target, "created_at_i")
         for hit in answer["hits"]:
-            if not isinstance(hit, dict) or not str(hit.get("objectID", "")).isdigit():
-                continue
-            created = hit.get("created_at_i")
-            object_id = str(hit["objectID"])
-            if isinstance(created, (int, float)):
-                if not watermark.is_new(created, object_id):
-                    continue
-                watermark.see(created, object_id)
-            yield self._mention(target, hit)
+            item = self.entry(target, response, self._new_hit, target, hit, watermark)
+            if item is not None:
+                yield item
         pages = answer.get("nbPages")
         # The first run takes the newest page as its baseline; later runs read all that is new.
         if isinstance(pages, int) and page + 1 < min(pages, MAX_PAGES) and not watermark.first_run:
             yield self.page_request(target, add_or_replace_parameter(response.request.url, "page", str(page + 1)),  # type: ignore[union-attr]
                                     page + 1)
 
-    def _mention(self, target: CrawlTarget, hit: dict[str, Any]) -> Any:
+    def _new_hit(self, target: CrawlTarget, hit: Any, watermark: Watermark) -> Any:
+        """The hit's mention, None when it was seen before; MalformedItem when it cannot be one."""
+        if not isinstance(hit, dict) or not str(hit.get("objectID", "")).isdigit():
+            raise MalformedItem(f"not a hit with a numeric objectID: {str(hit)[:60]}")
+        created = hit.get("created_at_i")
+        # Checked before the watermark moves: an impossible date must not hide later items.
+        published = api_date(created) if created is not None else to_utc(hit.get("created_at"))
+        object_id = str(hit["objectID"])
+        if isinstance(created, (int, float)):
+            if not watermark.is_new(created, object_id):
+                return None
+            watermark.see(created, object_id)
+        return self._mention(target, hit, published)
+
+    def _mention(self, target: CrawlTarget, hit: dict[str, Any], published: Any) -> Any:
         tags = hit.get("_tags") or []
-        published = to_utc(hit.get("created_at_i")) or to_utc(hit.get("created_at"))
         if "comment" in tags or hit.get("comment_text"):
             story = hit.get("story_title")
             return self.item(target, url=ITEM + str(hit["objectID"]), title=f"Re: {story}" if story else None,

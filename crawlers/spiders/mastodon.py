@@ -11,10 +11,9 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.incremental import Watermark
-from crawlers.spiders.base import MentionSpider, json_body
+from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
 from mentionwatch.config import MastodonSource
-from pipeline.normalize import to_utc
 
 MAX_PAGES = 5
 PAGE_SIZE = 40  # the API's maximum
@@ -81,6 +80,7 @@ class MastodonSpider(MentionSpider):
         newest: str | None = None
         for status in statuses:
             if not isinstance(status, dict) or not str(status.get("id", "")).isdigit():
+                self.drop(target, response, f"not a status with a numeric id: {str(status)[:60]}")
                 continue
             status_id = str(status["id"])
             if newest is None or _position(status_id) > _position(newest):
@@ -88,7 +88,9 @@ class MastodonSpider(MentionSpider):
             if not watermark.is_new(_position(status_id), status_id):
                 continue
             watermark.see(_position(status_id), status_id)
-            yield self._mention(target, status)
+            item = self.entry(target, response, self._mention, target, status)
+            if item is not None:
+                yield item
         # With min_id the API gives the page just after it; a full page means more are newer.
         if not watermark.first_run and newest and len(statuses) >= PAGE_SIZE and page < MAX_PAGES:
             next_url = add_or_replace_parameter(response.request.url, "min_id", newest)  # type: ignore[union-attr]
@@ -105,5 +107,5 @@ class MastodonSpider(MentionSpider):
             title=warning,  # a content warning is the post's own headline
             text=shown.get("content") or "",
             author=f"@{author}" if author else None,
-            published_at=to_utc(shown.get("created_at")),
+            published_at=api_date(shown.get("created_at")),
         )

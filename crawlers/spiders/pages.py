@@ -83,9 +83,10 @@ class PagedSpider(MentionSpider):
         if not href or not href.strip():
             return None
         url = urldefrag(response.urljoin(href.strip()))[0]
-        # The page is untrusted: a "next" link elsewhere (another site, an address inside the
-        # network this runs in) is not followed. Pagination stays on the page's own site.
-        if not url.startswith(("http://", "https://")) or urlsplit(url).hostname != urlsplit(response.url).hostname:
+        # The page is untrusted: a "next" link elsewhere (another site, another port or scheme of
+        # this one, an address inside the network this runs in) is not followed. Pagination
+        # stays on the page's own origin: scheme, host and port.
+        if not url.startswith(("http://", "https://")) or origin(url) != origin(response.url):
             return None
         return url
 
@@ -104,6 +105,16 @@ class PagedSpider(MentionSpider):
             if fragment:
                 return item_url(target.source.url, item_key(fragment))  # type: ignore[attr-defined]
         return item_url(target.source.url, item_key(*identity))  # type: ignore[attr-defined]
+
+
+def origin(url: str) -> tuple[str, str | None, int | None]:
+    """A URL's origin: scheme, host and port (the scheme's default when none is given)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # a port that is no number: an origin no page shares
+        return (parts.scheme, None, -1)
+    return (parts.scheme.lower(), parts.hostname, port or {"http": 80, "https": 443}.get(parts.scheme.lower()))
 
 
 def _request_url(response: Response) -> str:

@@ -12,11 +12,10 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
-from crawlers.spiders.base import MentionSpider, json_body
+from crawlers.items import MalformedItem, plain_text_body
+from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
 from mentionwatch.config import RedditSource
-from pipeline.normalize import to_utc
 
 WEB = "https://www.reddit.com"
 OAUTH_API = "https://oauth.reddit.com"
@@ -117,29 +116,43 @@ class RedditSpider(MentionSpider):
         data = listing.get("data") or {}
         watermark = Watermark(target, key)
         reached_known = False
-        source: RedditSource = target.source  # type: ignore[assignment]
         for child in data.get("children") or ():
-            kind, post = child.get("kind"), child.get("data") or {}
-            created = post.get("created_utc")
-            name = post.get("name") or f"{kind}_{post.get('id')}"
-            if not isinstance(created, (int, float)) or kind not in ("t1", "t3"):
-                continue
-            if not watermark.is_new(created, name):
+            kind = child.get("kind") if isinstance(child, dict) else None
+            if kind not in ("t1", "t3"):
+                if kind is None:
+                    self.drop(target, response, f"not a listing child: {str(child)[:60]}")
+                continue  # other kinds (more, t5, ...) are not mentions
+            item = self.entry(target, response, self._new_child, target, kind, child.get("data"), watermark)
+            if item is False:
                 reached_known = True
-                continue
-            watermark.see(created, name)
-            if kind == "t1" and not source.comments:
-                continue
-            yield self._mention(target, kind, post)
+            elif item is not None:
+                yield item
         after = data.get("after")
         if after and not reached_known and not watermark.first_run and page < MAX_PAGES:
             next_url = add_or_replace_parameter(response.request.url, "after", after)  # type: ignore[union-attr]
             yield self.listing_request(target, next_url, key, token, page + 1)
 
-    def _mention(self, target: CrawlTarget, kind: str, post: dict[str, Any]) -> Any:
+    def _new_child(self, target: CrawlTarget, kind: str, post: Any, watermark: Watermark) -> Any:
+        """The post's or comment's mention; False when it was seen before (the listing reached
+        what is known), None when it is not wanted; MalformedItem when it cannot be one."""
+        if not isinstance(post, dict):
+            raise MalformedItem(f"{kind} without data: {str(post)[:60]}")
+        created = post.get("created_utc")
+        if not isinstance(created, (int, float)):
+            raise MalformedItem(f"no created_utc: {str(created)[:60]}")
+        published = api_date(created)  # before the watermark moves: an impossible date hides nothing
+        name = post.get("name") or f"{kind}_{post.get('id')}"
+        if not watermark.is_new(created, name):
+            return False
+        watermark.see(created, name)
+        source: RedditSource = target.source  # type: ignore[assignment]
+        if kind == "t1" and not source.comments:
+            return None
+        return self._mention(target, kind, post, published)
+
+    def _mention(self, target: CrawlTarget, kind: str, post: dict[str, Any], published: Any) -> Any:
         author = post.get("author")
         author = None if author in (None, "[deleted]") else f"u/{author}"
-        published = to_utc(post.get("created_utc"))
         permalink = post.get("permalink")
         if not (isinstance(permalink, str) and permalink.startswith("/")):
             # Only a path on reddit.com: "@elsewhere.example/..." would make a link to another host.

@@ -94,6 +94,6 @@ def test_quiet_hours_hold_a_run_s_alerts_and_the_next_run_after_them_sends_them(
     assert held.stdout.strip().endswith("0 alerts sent, 1 pending (1 held for quiet hours)")
     configure(later)
     sent = workspace.cli("run")
-    assert sent.stdout.strip().endswith("1 alerts sent, 0 pending")
+    assert sent.stdout.strip().endswith("1 alert sent, 0 pending")
     assert [m["text"].split(":")[0] for m in slack.posted] == [
         "Now watching 1 new source for Joe's Donuts", "negative mention of Joe's Donuts on daily.example.com"]

@@ -30,7 +30,7 @@ def test_reviews_with_stars_across_pages_and_a_truncated_feed_fails_only_its_sou
 
     result = run(workspace)
 
-    assert summary(result).startswith("1 sources ok, 2 failed; 3 items fetched, 3 new mentions")
+    assert summary(result).startswith("1 source ok, 2 failed; 3 items fetched, 3 new mentions")
     reviews = by_author(stored(workspace, "appstore"))
     crash = reviews["dozen_a_day"]
     assert (crash["rating"], crash["title"]) == (1.0, "Crashes at checkout")

@@ -49,7 +49,7 @@ def test_login_once_search_each_query_then_only_newer_posts(web, workspace):
     web.add(SEARCH, fixture("bluesky", "search_posts_newer.json"))
     second = run(workspace, env=CREDENTIALS)
 
-    assert summary(second).startswith("2 sources ok, 0 failed; 2 items fetched, 1 new mentions")
+    assert summary(second).startswith("2 sources ok, 0 failed; 2 items fetched, 1 new mention")
     later = web.requests_for(SEARCH)[2:]
     assert [parse_qs(urlsplit(r.path).query)["since"] for r in later] == [["2026-11-22T18:00:00Z"]] * 2
     assert "Update: Joe's Donuts sorted my refund." in {p["text"] for p in stored(workspace)}

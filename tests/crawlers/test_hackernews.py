@@ -21,7 +21,7 @@ def test_stories_and_comments_then_only_items_since_the_newest_seen(web, workspa
 
     first = run(workspace)
 
-    assert summary(first).startswith("1 sources ok, 0 failed; 3 items fetched, 3 new mentions")
+    assert summary(first).startswith("1 source ok, 0 failed; 3 items fetched, 3 new mentions")
     asked = web.requests_for(PATH)
     assert [r.status for r in asked] == [429, 200]
     assert asked[1].time - asked[0].time >= 1.0
@@ -45,5 +45,5 @@ def test_stories_and_comments_then_only_items_since_the_newest_seen(web, workspa
 
     # Asked only for what is newer; of the items in that very second, only the unseen one is new.
     assert [r.path for r in web.requests_for(PATH)][2:] == [f"{PATH}?{QUERY}&{SINCE}", f"{PATH}?{QUERY}&{SINCE}&page=1"]
-    assert summary(second).startswith("1 sources ok, 0 failed; 2 items fetched, 2 new mentions")
+    assert summary(second).startswith("1 source ok, 0 failed; 2 items fetched, 2 new mentions")
     assert {"calm_dev", "lawyer_dev"} <= set(by_author(stored(workspace)))

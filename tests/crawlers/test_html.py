@@ -34,7 +34,7 @@ def test_selectors_read_items_fields_and_the_next_page(web, workspace):
 
     result = run(workspace)
 
-    assert summary(result).startswith("1 sources ok, 1 failed; 4 items fetched, 4 new mentions")
+    assert summary(result).startswith("1 source ok, 1 failed; 4 items fetched, 4 new mentions")
     assert failures(result) == [
         f"Joe's Donuts / new layout: cannot parse {url}?layout=new: "
         "the item selector 'div.review' matched nothing on the page"

@@ -30,7 +30,7 @@ def test_reviews_in_json_ld_microdata_and_rdfa_across_pages_then_revalidated_pag
 
     first = run(workspace)
 
-    assert summary(first).startswith("1 sources ok, 0 failed; 6 items fetched, 6 new mentions")
+    assert summary(first).startswith("1 source ok, 0 failed; 6 items fetched, 6 new mentions")
     reviews = by_author(stored(workspace, "reviews"))
     assert set(reviews) == {"Zoë Ångström", "Marc", None, "Priya", "Kenji 健二", "Olu"}
     zoe = reviews["Zoë Ångström"]
@@ -55,7 +55,7 @@ def test_reviews_in_json_ld_microdata_and_rdfa_across_pages_then_revalidated_pag
     second = run(workspace)
 
     # Nothing changed: every page answered 304, nothing was parsed, the rating is still recorded.
-    assert summary(second).startswith("1 sources ok, 0 failed; 0 items fetched, 0 new mentions")
+    assert summary(second).startswith("1 source ok, 0 failed; 0 items fetched, 0 new mentions")
     assert [r.status for r in web.requests_for("/reviews/")][3:] == [304, 304, 304]
     assert aggregate_ratings(workspace) == [(4.1, 87), (4.1, 87)]
 
@@ -67,7 +67,7 @@ def test_reviews_in_json_ld_microdata_and_rdfa_across_pages_then_revalidated_pag
     third = run(workspace)
 
     # A change on the last page is found although the pages before it were unchanged.
-    assert summary(third).startswith("1 sources ok, 0 failed; 2 items fetched, 1 new mentions")
+    assert summary(third).startswith("1 source ok, 0 failed; 2 items fetched, 1 new mention")
     assert [r.status for r in web.requests_for("/reviews/")][6:] == [304, 304, 200]
     assert by_author(stored(workspace))["Ines"]["rating"] == 5.0
 

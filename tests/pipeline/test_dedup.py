@@ -55,7 +55,7 @@ def test_a_story_seen_on_several_sites_and_feeds_is_one_mention_alerted_once(web
 
     result = run(workspace, env=SLACK_ENV)
 
-    assert summary(result).startswith("2 sources ok, 0 failed; 5 items fetched, 1 new mentions (1 negative)")
+    assert summary(result).startswith("2 sources ok, 0 failed; 5 items fetched, 1 new mention (1 negative)")
     stored = [m for m in mentions(workspace) if "double" in m["url"]]
     assert [m["canonical_url"] for m in stored] == ["https://daily.example.com/news/double-charge"]
     sighted = "select canonical_url from sightings order by canonical_url"
@@ -75,7 +75,7 @@ def test_a_story_seen_on_several_sites_and_feeds_is_one_mention_alerted_once(web
 
     again = run(workspace, env=SLACK_ENV)
 
-    assert summary(again).startswith("2 sources ok, 0 failed; 10 items fetched, 1 new mentions (0 negative)")
+    assert summary(again).startswith("2 sources ok, 0 failed; 10 items fetched, 1 new mention (0 negative)")
     assert len(mentions(workspace)) == 3
     assert len(rows(workspace, sighted)) == 2
     # Another feed's excerpt of the same page is not an edit of it.
@@ -100,7 +100,7 @@ def test_a_review_edited_from_five_stars_to_one_is_updated_kept_and_alerted(web,
 
     result = run(workspace, env=SLACK_ENV)
 
-    assert summary(result).startswith("1 sources ok, 0 failed; 2 items fetched, 0 new mentions (1 negative)")
+    assert summary(result).startswith("1 source ok, 0 failed; 2 items fetched, 0 new mentions (1 negative)")
     (edited,) = [m for m in mentions(workspace) if m["author"] == "Ann"]
     assert edited["id"] == ann["id"] and len(mentions(workspace)) == 2
     assert (edited["rating"], edited["label"], edited["text"]) == (1.0, "negative", furious["body"])

@@ -36,7 +36,7 @@ def test_title_and_plain_text_are_scored_sentence_by_sentence_with_the_configure
 
     result = run(workspace)
 
-    assert summary(result).startswith("1 sources ok, 0 failed; 4 items fetched, 4 new mentions (2 negative)")
+    assert summary(result).startswith("1 source ok, 0 failed; 4 items fetched, 4 new mentions (2 negative)")
     stored = by_title(mentions(workspace))
     post = stored["A family tradition"]
     # HTML stripped and entities decoded before scoring; the score is the pipeline scorer's on
@@ -102,7 +102,7 @@ def test_urgent_mentions_are_marked_whatever_their_score_and_alerted_first(web, 
 
     result = run(workspace, env=SLACK_ENV)
 
-    assert summary(result).startswith("1 sources ok, 0 failed; 3 items fetched, 2 new mentions")
+    assert summary(result).startswith("1 source ok, 0 failed; 3 items fetched, 2 new mentions")
     urgent = by_title(mentions(workspace))["Inspection day at Joe's Donuts"]
     assert urgent["urgent"] == 1 and urgent["label"] != "negative"
     assert urgent["urgent_phrases"] == "health department"

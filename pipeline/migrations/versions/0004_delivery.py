@@ -1,7 +1,7 @@
 """delivery: attempt state on outbox messages, one delivery row per Apprise destination
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-29
 
 """
