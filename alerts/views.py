@@ -103,4 +103,6 @@ class Catalog:
             source_label=self.source_names.get((business, source_identity or "")),
             driver=mention.driver, first_seen_at=mention.first_seen_at, timezone=self.zone(business),
             handled_reaction=self.settings.slack.handled_reaction,
+            vader_compound=mention.vader_compound, probability=mention.probability,
+            aspects=tuple(mention.aspects or ()), language=mention.language,
         )

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.escape import one_line, truncate
+from alerts.report.aspects import aspect_counts
 from alerts.views import Catalog
 from mentionwatch.config import Settings
 from pipeline.models import AggregateRating, Business, Mention, Source, SourceRun
@@ -127,6 +128,8 @@ class BusinessReport:
     median_time_to_handle: timedelta | None
     failures: list[SourceFailure]
     chart: Path | None = field(default=None)
+    aspects: list[tuple[str, int, int]] = field(default_factory=list)
+    """(aspect, complaints now, complaints the period before): see alerts.report.aspects."""
 
     @property
     def slug(self) -> str:
@@ -202,6 +205,7 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         handled=len(handled),
         median_time_to_handle=timedelta(seconds=statistics.median(t.total_seconds() for t in times)) if times else None,
         failures=_failures(session, catalog, name, business_id, period),
+        aspects=aspect_counts((m for m, _, _ in current), (m for m, _, _ in before)),
     )
 
 
