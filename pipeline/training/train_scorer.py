@@ -72,16 +72,18 @@ def featurize(scorer, texts: list[str]):
                       shape=(len(texts), HASH_SIZE + len(DENSE_NAMES)))
 
 
-def new_model():
+def new_model(c: float = C):
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=C, max_iter=3000, tol=1e-5)
+    return LogisticRegression(C=c, max_iter=3000, tol=1e-5)
 
 
 def labels_of(probabilities: np.ndarray, threshold: float = -0.05, positive: float = 0.05) -> list[str]:
-    """The pipeline's rule: score = P(pos) - P(neg), against the alert thresholds."""
-    score = probabilities[:, 2] - probabilities[:, 0]
-    return ["negative" if s <= threshold else "positive" if s >= positive else "neutral" for s in score]
+    """The pipeline's rule (``model_score``) against the default alert thresholds."""
+    from pipeline.sentiment import model_score
+
+    scores = [model_score(p) for p in probabilities.tolist()]
+    return ["negative" if s <= threshold else "positive" if s >= positive else "neutral" for s in scores]
 
 
 def calibrate(logits: np.ndarray, gold: np.ndarray) -> float:
@@ -111,43 +113,27 @@ def reliability(probabilities: np.ndarray, gold: np.ndarray, bins: int = 10) -> 
     return round(float(error), 4), table
 
 
-def main(argv: list[str] | None = None) -> int:
+def cross_validate(x, texts, gold_a, weights_a, origin, c, folds):
+    """Out-of-fold figures per set, the calibrating temperature and the reliability table."""
     from sklearn.model_selection import StratifiedKFold
 
-    from pipeline.sentiment import SentimentScorer, plain_vader_label
+    from pipeline.sentiment import plain_vader_label
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV)
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
-    args = parser.parse_args(argv)
-
-    scorer = SentimentScorer(learned=False)  # VADER's reading only: the model is what we build
-    texts, gold, weights, origin = [], [], [], []
-    for name, (_, weight) in TRAIN_FILES.items():
-        rows = read_labeled(args.data / name)
-        texts += [t for t, _ in rows]
-        gold += [CLASSES.index(label) for _, label in rows]
-        weights += [weight] * len(rows)
-        origin += [name] * len(rows)
-    gold_a, weights_a, origin_a = np.array(gold), np.array(weights), np.array(origin)
-    print(f"featurizing {len(texts)} training texts ...", flush=True)
-    x = featurize(scorer, texts)
-
-    # Cross-validation, stratified by set and label so every fold holds every set.
-    strata = np.array([f"{o}:{g}" for o, g in zip(origin, gold)])
+    origin_a = np.array(origin)
+    # Stratified by set and label, so that every fold holds every set.
+    strata = np.array([f"{o}:{g}" for o, g in zip(origin, gold_a)])
     logits = np.zeros((len(texts), 3))
-    for fold, (train, test) in enumerate(StratifiedKFold(FOLDS, shuffle=True, random_state=SEED).split(x, strata)):
-        model = new_model().fit(x[train], gold_a[train], sample_weight=weights_a[train])
+    for fold, (train, test) in enumerate(StratifiedKFold(folds, shuffle=True, random_state=SEED).split(x, strata)):
+        model = new_model(c).fit(x[train], gold_a[train], sample_weight=weights_a[train])
         logits[test] = model.decision_function(x[test])
-        print(f"  fold {fold + 1}/{FOLDS} done", flush=True)
+        print(f"  fold {fold + 1}/{folds} done", flush=True)
     temperature = calibrate(logits, gold_a)
     z = logits / temperature
     oof = np.exp(z - z.max(axis=1, keepdims=True))
     oof /= oof.sum(axis=1, keepdims=True)
     ece, table = reliability(oof, gold_a)
     cv: dict[str, dict[str, float]] = {}
-    print(f"\n{FOLDS}-fold cross-validation (negative F1, macro F1 over the set's own classes)")
+    print(f"\n{folds}-fold cross-validation (negative F1, macro F1 over the set's own classes)")
     for name in TRAIN_FILES:
         inside = origin_a == name
         gold_names = [CLASSES[g] for g in gold_a[inside]]
@@ -167,7 +153,36 @@ def main(argv: list[str] | None = None) -> int:
     for conf, acc, count in table:
         print(f"  {conf:10.3f}{acc:10.3f}{count:7d}")
 
-    model = new_model().fit(x, gold_a, sample_weight=weights_a)
+    return cv, temperature, ece, table
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipeline.sentiment import SentimentScorer, plain_vader_label
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--dev", type=Path, default=DEFAULT_DEV)
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--c", type=float, default=C, help="inverse L2 strength (to compare choices)")
+    parser.add_argument("--folds", type=int, default=FOLDS, help="cross-validation folds (0: none, for a quick look)")
+    args = parser.parse_args(argv)
+
+    scorer = SentimentScorer(learned=False)  # VADER's reading only: the model is what we build
+    texts, gold, weights, origin = [], [], [], []
+    for name, (_, weight) in TRAIN_FILES.items():
+        rows = read_labeled(args.data / name)
+        texts += [t for t, _ in rows]
+        gold += [CLASSES.index(label) for _, label in rows]
+        weights += [weight] * len(rows)
+        origin += [name] * len(rows)
+    gold_a, weights_a, origin_a = np.array(gold), np.array(weights), np.array(origin)
+    print(f"featurizing {len(texts)} training texts ...", flush=True)
+    x = featurize(scorer, texts)
+
+    cv, temperature, ece, table = (
+        cross_validate(x, texts, gold_a, weights_a, origin, args.c, args.folds) if args.folds else ({}, 1.0, None, []))
+
+    model = new_model(args.c).fit(x, gold_a, sample_weight=weights_a)
     weights_matrix = model.coef_.T.astype(np.float32)  # (features, 3)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("wb") as handle:
@@ -176,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "feature_version": FEATURE_VERSION, "hash_bits": HASH_BITS, "dense_names": list(DENSE_NAMES),
         "classes": list(CLASSES), "temperature": temperature,
-        "model": f"multinomial logistic regression, L2, C={C}, sample weights per set",
+        "model": f"multinomial logistic regression, L2, C={args.c}, sample weights per set",
         "trained_on": {name: {"source": source, "rows": int((origin_a == name).sum()), "weight": weight}
                        for name, (source, weight) in TRAIN_FILES.items()},
         "cross_validation": cv, "calibration": {"expected_calibration_error": ece, "reliability": table},

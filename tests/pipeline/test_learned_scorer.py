@@ -14,7 +14,7 @@ from pipeline.features import DENSE_NAMES, HASH_SIZE, hashed, tokens
 from pipeline.language import LanguageDetector
 from pipeline.learned import MODEL_PATH, ModelError, load_model
 from pipeline.record import MentionRecord
-from pipeline.sentiment import SentimentScorer
+from pipeline.sentiment import SentimentScorer, plain_vader_label
 from pipeline.writer import AlertPolicy
 
 # ---------------------------------------------------------------------------------------------
@@ -136,10 +136,10 @@ def test_the_score_is_p_positive_minus_p_negative_and_the_thresholds_keep_their_
 
 def test_the_model_reads_what_plain_vader_gets_wrong():
     scorer = SentimentScorer()
-    # VADER reads "no problems" as negative.
-    assert scorer.score("No problems at all, it works exactly as described.").label == "positive"
-    # VADER has no sentiment words here.
-    assert scorer.score("It broke after a week and I had to send it back.").label == "negative"
+    for complaint in ("Save your money.", "The screen cracked the first day.", "Would not buy again."):
+        assert plain_vader_label(complaint) != "negative"
+        assert scorer.score(complaint).label == "negative", complaint
+    assert scorer.score("Had no problems with it.").label == "positive"
 
 
 def test_a_rating_still_decides_and_empty_text_stays_neutral():
