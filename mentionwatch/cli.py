@@ -23,7 +23,7 @@ from mentionwatch.config import CONFIG_ENV, Settings, load_settings
 from mentionwatch.errors import AlreadyRunning, MentionwatchError
 from mentionwatch.logs import redact_with, setup_logging
 
-LABELS = ("negative", "neutral", "positive")
+LABELS = ("negative", "neutral", "positive", "unscored")
 
 
 def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
