@@ -89,8 +89,22 @@ def tokens(text: str) -> list[str]:
 
 def hashed(features: Sequence[str]) -> tuple[list[int], float]:
     """Bucket indices of ``features`` (each once) and the value each takes (1/sqrt(count))."""
-    indices = sorted({crc32(f.encode("utf-8")) & _HASH_MASK for f in features})
-    return indices, (1.0 / math.sqrt(len(indices)) if indices else 0.0)
+    known = _BUCKETS
+    buckets = set()
+    for feature in features:
+        bucket = known.get(feature)
+        if bucket is None:
+            bucket = crc32(feature.encode("utf-8")) & _HASH_MASK
+            if len(known) < _BUCKET_CACHE_LIMIT:
+                known[feature] = bucket
+        buckets.add(bucket)
+    return list(buckets), (1.0 / math.sqrt(len(buckets)) if buckets else 0.0)
+
+
+# Words and word pairs recur from text to text: their buckets are remembered, up to a bound, so
+# that a long run's memory stays flat.
+_BUCKETS: dict[str, int] = {}
+_BUCKET_CACHE_LIMIT = 200_000
 
 
 def dense_features(

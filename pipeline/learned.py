@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,16 +49,22 @@ class LearnedModel:
 
     def probabilities(self, indices: Sequence[int], value: float, dense: Sequence[float]) -> tuple[float, ...]:
         """P(negative), P(neutral), P(positive) of one text's features."""
-        # One gather and one product over the stacked weights: a handful of numpy calls per text,
-        # since numpy's cost here is per call, not per feature.
-        rows = [*indices, *self._dense_rows]
-        values = np.array([*([value] * len(indices)), *dense], dtype=np.float32)
-        logits = (values @ self.weights[rows]).tolist()
-        logits = [(v + b) / self.temperature for v, b in zip(logits, self._bias)]
+        # Plain Python over memoryviews of the weight columns: a text has a few dozen features,
+        # and a numpy call costs more than the arithmetic (this runs once per sentence).
+        logits = []
+        for column, dense_column, bias in zip(self._columns, self._dense_columns, self._bias):
+            hashed_sum = sum(map(column.__getitem__, indices)) * value
+            logits.append((bias + hashed_sum + sum(map(operator.mul, dense, dense_column))) / self.temperature)
         top = max(logits)
         exp = [math.exp(v - top) for v in logits]
         total = sum(exp)
         return tuple(e / total for e in exp)
+
+    def __post_init__(self) -> None:
+        columns = [np.ascontiguousarray(self.weights[:, k], dtype=np.float32) for k in range(3)]
+        object.__setattr__(self, "_columns", [memoryview(c) for c in columns])
+        object.__setattr__(self, "_dense_columns", [c[self._hash_size :].tolist() for c in columns])
+        object.__setattr__(self, "_bias", self.bias.tolist())
 
     @property
     def hashed(self) -> np.ndarray:
@@ -73,13 +80,6 @@ class LearnedModel:
     def _hash_size(self) -> int:
         return 1 << HASH_BITS
 
-    @property
-    def _dense_rows(self) -> range:
-        return range(self._hash_size, self._hash_size + len(DENSE_NAMES))
-
-    @property
-    def _bias(self) -> list[float]:
-        return self.bias.tolist()
 
 
 def load_model(path: Path = MODEL_PATH) -> LearnedModel:
