@@ -37,6 +37,7 @@ _ENGLISH_WORDS = frozenset(
     with who whose which while where""".split()
 )
 _WORD = re.compile(r"[a-z']+")
+_NOT_LANGUAGE = re.compile(r"\S*(?:https?://|www\.)\S*|[@#]\w+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -49,6 +50,8 @@ class LanguageDetector:
 
     def detect(self, text: str) -> str | None:
         """The language of ``text`` (see the module docstring for the rules)."""
+        # Addresses, @handles and #tags are no language's words.
+        text = _NOT_LANGUAGE.sub(" ", text) if ("/" in text or "@" in text or "#" in text) else text
         words = _WORD.findall(text.lower())
         if words and sum(w in _ENGLISH_WORDS for w in words) >= ENGLISH_SHARE * len(words):
             return ENGLISH
@@ -60,6 +63,10 @@ class LanguageDetector:
             return None
         language, confidence = self._model().classify(text)
         return language if confidence >= MIN_CONFIDENCE else None
+
+    def load(self) -> None:
+        """Load py3langid's model now rather than at the first text that needs it."""
+        self._model()
 
     def _model(self):
         with self._lock:

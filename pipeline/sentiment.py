@@ -607,6 +607,10 @@ class SentimentScorer:
             sentence = sentence.translate(_TYPOGRAPHIC)
         return self._analyzer.polarity_scores(sentence)["compound"]
 
+    def prepare(self) -> None:
+        """Load now what is otherwise loaded at first need (the language model), e.g. before timing."""
+        self._languages.load()
+
     def read(self, text: str, title: str | None = None) -> VaderReading:
         """VADER's reading of a mention: each sentence's scores and their combination."""
         pieces = split_sentences(text)
