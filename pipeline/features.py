@@ -62,7 +62,10 @@ def tokens(text: str) -> list[str]:
     """
     marked: list[str] = []
     extra: list[str] = []
-    for clause in _SCOPE_END.split(text.lower().translate(_TYPOGRAPHIC)):
+    lowered = text.lower()
+    if not lowered.isascii():  # isascii is O(1); translate is not
+        lowered = lowered.translate(_TYPOGRAPHIC)
+    for clause in _SCOPE_END.split(lowered):
         negated = False
         contrast = False
         previous = "^"
@@ -122,8 +125,6 @@ def dense_features(
     valences, ``domain_negative`` the domain lexicon's complaint words and ``lexical`` the
     output of ``tokens(text)``.
     """
-    compounds = [s["compound"] for s in sentence_scores] or [0.0]
-    count = len(sentence_scores) or 1
     negated_positive = negated_negative = domain_hits = boosts = 0
     for feature in lexical:
         if " " in feature or feature[0] == ">":
@@ -138,14 +139,23 @@ def dense_features(
             domain_hits += 1
         elif feature in _INTENSIFIERS:
             boosts += 1
+    counts = [
+        min(domain_hits, 5) / 5, min(negated_positive, 5) / 5, min(negated_negative, 5) / 5,
+        min(boosts, 5) / 5, min(text.count("!"), 5) / 5, min(text.count("?"), 5) / 5,
+        math.log1p(len(sentence_scores)) / 3,
+    ]
+    bins = [float(combined <= -0.5), float(combined <= -0.05), float(combined >= 0.05), float(combined >= 0.5)]
+    if len(sentence_scores) == 1:  # the pipeline's case: the model reads one sentence at a time
+        one = sentence_scores[0]
+        c = one["compound"]
+        return [combined, c, c, c, c, c, one["pos"], one["neg"], one["neu"], *bins, *counts]
+    compounds = [s["compound"] for s in sentence_scores] or [0.0]
+    count = len(sentence_scores) or 1
     return [
         combined, min(compounds), max(compounds), sum(compounds) / len(compounds),
         compounds[0], compounds[-1],
         sum(s["pos"] for s in sentence_scores) / count,
         sum(s["neg"] for s in sentence_scores) / count,
         sum(s["neu"] for s in sentence_scores) / count if sentence_scores else 1.0,
-        float(combined <= -0.5), float(combined <= -0.05), float(combined >= 0.05), float(combined >= 0.5),
-        min(domain_hits, 5) / 5, min(negated_positive, 5) / 5, min(negated_negative, 5) / 5,
-        min(boosts, 5) / 5, min(text.count("!"), 5) / 5, min(text.count("?"), 5) / 5,
-        math.log1p(len(sentence_scores)) / 3,
+        *bins, *counts,
     ]  # fmt: skip

@@ -188,6 +188,9 @@ def test_languages_are_detected_and_short_texts_are_not_guessed():
     assert detector.detect("Le service était horrible, je ne reviendrai jamais.") == "fr"
     assert detector.detect("Das Essen war kalt und der Kellner unfreundlich.") == "de"
     assert detector.detect("Terrible service") is None  # too short to tell: scored as English
+    # Addresses, handles and tags are no language's words.
+    assert detector.detect("@joe_b https://t.co/Xy12 #brunch lol") is None
+    assert detector.detect("@joe_b https://t.co/Xy12 El servicio fue terrible y la comida estaba fría") == "es"
 
 
 def test_a_text_the_scorer_cannot_read_is_unscored_never_neutral():
