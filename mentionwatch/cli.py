@@ -253,8 +253,7 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None) -> No
         click.echo(f"score: {result.sentiment:+.4f} (text alone: {result.text_label})")
         if result.probabilities is not None:
             p_neg, p_neu, p_pos = result.probabilities
-            click.echo(f"model: P(negative) {p_neg:.2f}, P(neutral) {p_neu:.2f}, P(positive) {p_pos:.2f}"
-                       f"{' (driving sentence)' if len(result.sentences) > 1 else ''}")
+            click.echo(f"model: P(negative) {p_neg:.2f}, P(neutral) {p_neu:.2f}, P(positive) {p_pos:.2f}")
         click.echo(f"VADER compound: {result.compound:+.4f}")
     click.echo(f"language: {result.language or 'not told (too short to tell)'}")
     if rating is not None:
@@ -265,12 +264,10 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None) -> No
     if result.urgent:
         click.echo(f"urgent: {', '.join(result.urgent_phrases)}")
     if result.sentences:
-        click.echo("sentences (model score, VADER compound):")
-    model_scores = result.sentence_sentiments or [None] * len(result.sentences)
-    for sentence, model in zip(result.sentences, model_scores):
+        click.echo("sentences (VADER compound):")
+    for sentence in result.sentences:
         marker = "  <- drove the label" if sentence.text == result.driver else ""
-        shown = f"{model:+.4f}" if model is not None else "      -"
-        click.echo(f"  {shown}  {sentence.compound:+.4f}  {sentence.text}{marker}")
+        click.echo(f"  {sentence.compound:+.4f}  {sentence.text}{marker}")
 
 
 @cli.command(name="eval")

@@ -64,9 +64,6 @@ UNSCORED = "unscored"
 # A sentence at or below this compound is a clear complaint (one strongly negative word such as
 # "rude" (-2.0) or "terrible" (-2.1) alone gives about -0.46); such a sentence sets the text score.
 STRONG_NEGATIVE = -0.45
-# The same for the learned model's sentence scores (P(positive) - P(negative)), which run wider
-# than VADER's compounds: a sentence at or below this is one the model is about 3 to 1 sure of.
-MODEL_STRONG_NEGATIVE = -0.5
 # A rating conflicts with the text when the text scores at least this far the other way.
 CONFLICT_MARGIN = 0.5
 # Ratings at or below / at or above these decide negative / positive (1..5 stars).
@@ -121,7 +118,6 @@ class Score:
     probabilities: tuple[float, float, float] | None = None  # the model's P(neg), P(neu), P(pos)
     language: str | None = None  # ISO 639-1 code of the text's language, None when too short to tell
     aspects: tuple[str, ...] = ()  # what a negative mention is about (pipeline.aspects)
-    sentence_sentiments: tuple[float, ...] = ()  # the model's score of each sentence (as sentences)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -563,7 +559,7 @@ class SentimentScorer:
         urgent_phrases: Sequence[str] | None = None,
         extra_urgent_phrases: Sequence[str] = (),
         *,
-        strong_negative: float | None = None,
+        strong_negative: float = STRONG_NEGATIVE,
         learned: bool = True,
         model: LearnedModel | None = None,
         extra_aspects: Mapping[str, Sequence[str]] | None = None,
@@ -574,12 +570,11 @@ class SentimentScorer:
                 "thresholds must satisfy -1 <= negative_threshold < positive_threshold <= 1, "
                 f"got {negative_threshold} and {positive_threshold}"
             )
-        if strong_negative is not None and not -1.0 <= strong_negative <= 0.0:
+        if not -1.0 <= strong_negative <= 0.0:
             raise ValueError(f"strong_negative must be within -1..0, got {strong_negative}")
         self.negative_threshold = negative_threshold
         self.positive_threshold = positive_threshold
-        self.strong_negative = STRONG_NEGATIVE if strong_negative is None else strong_negative
-        self.model_strong_negative = MODEL_STRONG_NEGATIVE if strong_negative is None else strong_negative
+        self.strong_negative = strong_negative
         entries, intensifiers = load_domain_lexicon()
         entries.update(validate_lexicon(extra_lexicon or {}))
         words = {k: v for k, v in entries.items() if " " not in k}
@@ -634,14 +629,6 @@ class SentimentScorer:
                                self._domain_negative, lexical)
         return indices, value, dense
 
-    def _sentence_features(self, sentence: str, scores: dict[str, float]):
-        """The model's features of one sentence, from VADER's scores of it."""
-        lexical = tokens(sentence)
-        indices, value = hashed(lexical)
-        dense = dense_features(sentence, [scores], scores["compound"], self._analyzer.lexicon,
-                               self._domain_negative, lexical)
-        return indices, value, dense
-
     def score(self, text: str, title: str | None = None, rating: float | None = None) -> Score:
         """Score one mention's plain ``text`` (and ``title``), letting a 1..5 ``rating`` decide.
 
@@ -659,24 +646,21 @@ class SentimentScorer:
             return Score(0.0, label, UNSCORED, False, None, (), bool(found), found, 0.0, None, language, ())
         reading = self.read(text, title)
         sentences, compound, driver = reading.sentences, round(reading.compound, 4), reading.driver
-        probabilities, model_scores = None, ()
+        probabilities = None
         if self._model is None or not sentences:
             sentiment = compound
-        elif len(sentences) == 1:
+        else:
+            # The model reads the whole text, as it was trained to; VADER's reading of each
+            # sentence is among its inputs.
             probabilities = self._model.probabilities(*self.features(text, title, reading))
             sentiment = model_score(probabilities)
-            model_scores = (sentiment,)
-        else:
-            # Each sentence is judged on its own and the verdicts combined by VADER's rule
-            # (combine_sentences), so a clear complaint in a long friendly post still decides.
-            each = [self._model.probabilities(*self._sentence_features(s.text, scores))
-                    for s, scores in zip(sentences, reading.scores)]
-            model_scores = tuple(model_score(p) for p in each)
-            sentiment, model_driver = combine_sentences(
-                [SentenceScore(s.text, v) for s, v in zip(sentences, model_scores)], self.model_strong_negative)
-            sentiment = round(sentiment, 4)
-            driver_at = next(i for i, s in enumerate(sentences) if s.text == model_driver.text)
-            driver, probabilities = sentences[driver_at], each[driver_at]
+            if len(sentences) > 1 and compound <= self.strong_negative and compound < sentiment:
+                # VADER reads a clear complaint in one of the sentences: it is never averaged away.
+                sentiment = compound
+            elif _label(sentiment, self.negative_threshold, self.positive_threshold) != _label(
+                    compound, self.negative_threshold, self.positive_threshold) and sentiment:
+                # The model overrules VADER: the driver is the sentence VADER reads most its way.
+                driver = (min if sentiment < 0 else max)(sentences, key=lambda s: s.compound)
         text_label = _label(sentiment, self.negative_threshold, self.positive_threshold)
         if rating is None:
             label, conflict = text_label, False
@@ -687,11 +671,10 @@ class SentimentScorer:
             )
         driver_text = driver.text if driver else None
         aspects = (
-            self._aspects.of_complaint(list(zip([s.text for s in sentences], model_scores or
-                                                [s.compound for s in sentences])), driver_text, full)
+            self._aspects.of_complaint([(s.text, s.compound) for s in sentences], driver_text, full)
             if label == NEGATIVE else ()
         )
         return Score(
             compound, label, text_label, conflict, driver_text, sentences, bool(found), found,
-            sentiment, probabilities, language, aspects, model_scores,
+            sentiment, probabilities, language, aspects,
         )  # fmt: skip  (positional: Score's field order)
