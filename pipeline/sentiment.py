@@ -23,6 +23,13 @@ statable in one sentence:
   words of its name, which carry no sentiment for most of them ("thumbs down").
 * Intensifiers: a word such as "pretty" or "super" directly before another sentiment word acts
   as a booster like VADER's "very", not as praise ("pretty bad" is bad).
+* Learned model (``pipeline.learned``, features in ``pipeline.features``): VADER's per-sentence
+  scores and the text's words are read by a softmax model; the label is judged on
+  ``model_score`` (P(positive) - P(negative), -1..1) against the same thresholds as before.
+  When VADER reads a clear complaint in one sentence of several (``STRONG_NEGATIVE``), the text
+  is at least that negative. ``learned=False`` keeps VADER's combination alone (for training).
+* Language (``pipeline.language``): text in a language VADER cannot read is ``unscored``, not
+  guessed; aspects (``pipeline.aspects``) name what a negative mention is about.
 * Rating: a star rating on the 1..5 scale decides the label (<= 2 negative, >= 4 positive, in
   between neutral); the text label is kept beside it (with its driving sentence) and a rating
   that contradicts a clearly scored text (``|compound| >= CONFLICT_MARGIN`` the other way) sets
