@@ -18,6 +18,7 @@ from alerts.blocks import button, context, fit_mrkdwn, header, section, sections
 from alerts.escape import fit, link, mrkdwn, one_line, truncate
 from alerts.excerpt import excerpt
 from alerts.when import ago, duration, slack_date
+from alerts.why import why_line
 
 SOURCE_EMOJI = {
     "feed": ":newspaper:",
@@ -77,6 +78,11 @@ class AlertView:
     """Whether the alert carries the buttons `mentionwatch listen` answers (slack.interactive)."""
     status: AlertStatus | None = None
     """What the team did about it so far, shown under the alert when it is re-rendered."""
+    # Why the scorer judged so (alerts.why): VADER's compound, the model's probability, aspects.
+    vader_compound: float | None = None
+    probability: float | None = None
+    aspects: Sequence[str] = ()
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ def alert_message(view: AlertView, now: datetime, highlight: Highlighter = _no_h
     if not view.published_at and view.first_seen_at:
         when = [f"found {slack_date(view.first_seen_at, now, view.timezone)}"]
     blocks.append(context(source_line(view), score_line(view), *when))
+    blocks.extend(context(line) for line in [why_line(view)] if line)
     open_button = button("Open the mention", view.url, f"open-{view.mention_id}")
     elements = [open_button] if open_button else []
     if view.interactive:

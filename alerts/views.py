@@ -108,4 +108,6 @@ class Catalog:
                 dismissed_at=mention.dismissed_at, dismissed_by=mention.dismissed_by, assignee=mention.assignee,
                 snoozed_until=mention.snoozed_until,
             ),
+            vader_compound=mention.vader_compound, probability=mention.probability,
+            aspects=tuple(mention.aspects or ()), language=mention.language,
         )

@@ -1,11 +1,12 @@
-"""Compare plain VADER with mentionwatch's SentimentScorer on the sentiment development sets.
+"""Compare plain VADER with mentionwatch's scorer (VADER read by the learned model) on the dev sets.
 
 Usage: python bench/sentiment_eval.py [DATA_DIR]
 
 DATA_DIR defaults to shared/data/sentiment-dev beside the repository and must hold movie.tsv
 and nyt.tsv (columns text, label). Prints, per set, the negative-class F1, macro F1 and speed of
 plain VADER (compound on the whole text, -0.05 / +0.05) and of the scorer, and the time ratio
-scorer / bare ``polarity_scores``; then a check of the sentence combination rule on posts built
+scorer / bare ``polarity_scores``, and the scorer's speed against the goal of 5,000 texts a second
+on one core (``SPEED_FLOOR``: what ``mentionwatch eval`` must keep up); then a check of the sentence combination rule on posts built
 from the sets' sentences.
 """
 
@@ -28,6 +29,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E4
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-dev"
 SETS = ("movie.tsv", "nyt.tsv")
+SPEED_FLOOR = 5000  # texts a second on one core, the learned scorer's budget
 CHUNK = 250  # texts per timing chunk; chunks alternate between the two, so load drift cancels
 ROUNDS = 3  # each chunk is timed this many times and the fastest time kept
 
@@ -64,6 +66,9 @@ def compare_set(path: Path, scorer: SentimentScorer, analyzer: SentimentIntensit
     print(f"  {'scorer':14}{ours['f1']['negative']:>12.3f}{ours['macro_f1']:>10.3f}"
           f"{len(texts) / ours_s:>10.0f}")
     print(f"  time ratio scorer / bare polarity_scores: {ours_s / vader_s:.2f}x")
+    speed = len(texts) / ours_s
+    print(f"  scorer speed {speed:.0f} texts/s against the floor of {SPEED_FLOOR}: "
+          f"{'met' if speed >= SPEED_FLOOR else 'NOT met'}")
 
 
 def combination_check(paths: Sequence[Path], scorer: SentimentScorer, posts: int = 2000) -> None:

@@ -26,7 +26,7 @@ from mentionwatch.config import CONFIG_ENV, Settings, load_settings
 from mentionwatch.errors import AlreadyRunning, MentionwatchError
 from mentionwatch.logs import redact_with, setup_logging
 
-LABELS = ("negative", "neutral", "positive")
+LABELS = ("negative", "neutral", "positive", "unscored")
 
 
 def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -148,7 +148,7 @@ def _iso(value: datetime | None) -> str | None:
 MENTION_FIELDS = (
     "id", "business", "source_type", "url", "title", "text", "author", "published_at", "first_seen_at",
     "rating", "sentiment", "label", "urgent", "alerted_at", "handled_at", "handled_by", "assignee",
-    "dismissed_at", "snoozed_until",
+    "dismissed_at", "snoozed_until", "probability", "language", "aspects",
 )
 
 
@@ -221,7 +221,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
         elif fmt == "csv":
             writer = csv.DictWriter(sys.stdout, fieldnames=MENTION_FIELDS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({**r, "aspects": "; ".join(r["aspects"] or ())} for r in rows)
         else:
             _print_table(list(rows))
 
@@ -314,12 +314,24 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None) -> No
     """
     result = scorer.score(text, title=title, rating=rating)
     click.echo(f"label: {result.label}")
-    click.echo(f"score: {result.compound:+.4f} (text alone: {result.text_label})")
+    if result.text_label == "unscored":
+        click.echo("score: none (the scorer reads English only; a rating or an urgent phrase still counts)")
+    else:
+        click.echo(f"score: {result.sentiment:+.4f} (text alone: {result.text_label})")
+        if result.probabilities is not None:
+            p_neg, p_neu, p_pos = result.probabilities
+            click.echo(f"model: P(negative) {p_neg:.2f}, P(neutral) {p_neu:.2f}, P(positive) {p_pos:.2f}")
+        click.echo(f"VADER compound: {result.compound:+.4f}")
+    click.echo(f"language: {result.language or 'not told (too short to tell)'}")
     if rating is not None:
-        click.echo(f"rating: {rating:g} stars{' (disagrees strongly with the text)' if result.rating_conflict else ''}")
+        click.echo(f"rating: {rating:g} stars, decides the label"
+                   f"{' (disagrees strongly with the text)' if result.rating_conflict else ''}")
+    if result.aspects:
+        click.echo(f"about: {', '.join(result.aspects)}")
     if result.urgent:
         click.echo(f"urgent: {', '.join(result.urgent_phrases)}")
-    click.echo("sentences:")
+    if result.sentences:
+        click.echo("sentences (VADER compound):")
     for sentence in result.sentences:
         marker = "  <- drove the label" if sentence.text == result.driver else ""
         click.echo(f"  {sentence.compound:+.4f}  {sentence.text}{marker}")
@@ -329,25 +341,35 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None) -> No
 @scorer_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
 @click.option("--sample", is_flag=True, help="Use the small labeled file shipped with mentionwatch instead of FILE.")
-def evaluate(scorer: Any, file: str | None, sample: bool) -> None:
+@click.option("--baseline", type=click.Choice(["vader"]),
+              help="Also measure plain VADER (compound of the whole text, -0.05 / +0.05) on the same file; "
+              "printed under the key 'baseline'.")
+def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None) -> None:
     """Measure the scorer on a labeled file; print one JSON object.
 
     FILE is tab-separated with a header row and the columns `text` and `label` (negative,
     neutral or positive; other columns are ignored). Prints count, negative_f1, macro_f1,
     per-class precision / recall / f1, and texts_per_second. --sample uses the 30 labeled
     sentences shipped with mentionwatch (pipeline/data/sample_labeled.tsv), a model for your own file.
+    With --baseline vader, the same figures of plain VADER under "baseline". A text the scorer
+    cannot read (`unscored`) counts as a wrong answer.
 
     \b
     Examples:
       mentionwatch eval --sample
       mentionwatch eval --sample --config config.yaml
+      mentionwatch eval --sample --baseline vader
     """
-    from pipeline.evaluate import SAMPLE_FILE, evaluate_file
+    from pipeline.evaluate import SAMPLE_FILE, evaluate_file, evaluate_labels
+    from pipeline.sentiment import plain_vader_label
 
     if bool(file) == sample:
         raise click.UsageError("give a labeled FILE or --sample (not both)")
     try:
-        result = evaluate_file(SAMPLE_FILE if sample else file, scorer)
+        path = SAMPLE_FILE if sample else file
+        result = evaluate_file(path, scorer)
+        if baseline == "vader":
+            result["baseline"] = {"name": "plain VADER", **evaluate_labels(path, plain_vader_label)}
     except ValueError as exc:
         raise MentionwatchError(str(exc)) from None
     click.echo(json.dumps(result))

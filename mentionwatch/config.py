@@ -407,7 +407,7 @@ class AlertSettings(Strict):
     digest_time: time = time(8, 0)
     """When the daily digest goes out, in each business's time zone."""
     threshold: float = Field(default=-0.05, ge=-1, le=1)
-    """Compound score at or below which a mention is negative."""
+    """Score (P(positive) - P(negative), -1..1) at or below which a mention is negative."""
     positive_threshold: float = Field(default=0.05, ge=-1, le=1)
     max_age_days: int = Field(default=7, ge=0)
     max_per_run: int = Field(default=10, ge=1)
@@ -416,6 +416,9 @@ class AlertSettings(Strict):
     """An urgent alert nobody marked handled is raised again, once, after this long (0: never)."""
     source_failure_runs: int = Field(default=3, ge=1)
     """A source failing this many runs in a row is reported to Slack once (and again when it recovers)."""
+    unscored: Literal["alert", "store"] = "store"
+    """Mentions in a language the scorer cannot read (label `unscored`): alert them, or only store them.
+    One holding an urgent phrase is alerted either way."""
 
     _notify_urls = field_validator("notify")(classmethod(lambda cls, v: check_apprise_urls(v)))
 
@@ -436,6 +439,18 @@ class ScoringSettings(Strict):
     """Extra words or phrases and their valence on VADER's -4..+4 scale."""
     urgent_phrases: list[str] = []
     """Added to the shipped list of urgent phrases."""
+    urgent_phrases_by_language: dict[str, list[str]] = {}
+    """Language code (ISO 639-1, e.g. es) -> urgent phrases looked for in texts of that language."""
+    aspects: dict[str, list[str]] = {}
+    """Aspect name -> words that name it: added to the shipped aspect lexicon (pipeline/data/aspects.yaml)."""
+
+    @field_validator("aspects")
+    @classmethod
+    def _aspects(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from pipeline.aspects import validate_aspects
+
+        validate_aspects(value)
+        return value
 
     @field_validator("lexicon")
     @classmethod

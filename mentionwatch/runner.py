@@ -83,6 +83,8 @@ def make_scorer(settings: Settings | None) -> SentimentScorer:
         positive_threshold=settings.alerts.positive_threshold,
         extra_lexicon=settings.scoring.lexicon,
         extra_urgent_phrases=settings.scoring.urgent_phrases,
+        extra_aspects=settings.scoring.aspects,
+        urgent_phrases_by_language=settings.scoring.urgent_phrases_by_language,
     )
 
 
@@ -106,7 +108,8 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         matchers={b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses},
         scorer=make_scorer(settings),
         writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days,
-                                                               baseline_sources=baseline)),
+                                                               baseline_sources=baseline,
+                                                               alert_unscored=settings.alerts.unscored == "alert")),
     )
     with running_pipeline(flow) as pipeline:
         crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,

@@ -100,6 +100,9 @@ def evaluate_file(path: str | Path, scorer: Any) -> dict[str, Any]:
     Returns ``count``, ``negative_f1``, ``macro_f1``, per-class ``precision``, ``recall`` and
     ``f1`` (dicts keyed by label) and ``texts_per_second`` (scoring time only).
     """
+    prepare = getattr(scorer, "prepare", None)
+    if prepare is not None:
+        prepare()  # one-time loads (the language model) are not the scorer's pace
     return evaluate_labels(path, lambda text: scorer.score(text).label)
 
 

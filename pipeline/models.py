@@ -128,6 +128,12 @@ class Mention(Base):
     driver: Mapped[str | None] = mapped_column(Text)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     urgent_phrases: Mapped[str | None] = mapped_column(Text)
+    # The learned scorer (migration 0005): its probability of the label it gave, VADER's compound, the text's
+    # language (ISO 639-1; None when too short to tell), and what a complaint is about.
+    probability: Mapped[float | None] = mapped_column(Float)
+    vader_compound: Mapped[float | None] = mapped_column(Float)
+    language: Mapped[str | None] = mapped_column(String(12))
+    aspects: Mapped[list[Any] | None] = mapped_column(JSON)
     # The outbox: a mention owed an alert has alert_due set and alerted_at empty.
     alert_due: Mapped[bool] = mapped_column(Boolean, default=False)
     alerted_at: Mapped[datetime | None]

@@ -23,6 +23,13 @@ statable in one sentence:
   words of its name, which carry no sentiment for most of them ("thumbs down").
 * Intensifiers: a word such as "pretty" or "super" directly before another sentiment word acts
   as a booster like VADER's "very", not as praise ("pretty bad" is bad).
+* Learned model (``pipeline.learned``, features in ``pipeline.features``): VADER's per-sentence
+  scores and the text's words are read by a softmax model; the label is judged on
+  ``model_score`` (P(positive) - P(negative), -1..1) against the same thresholds as before.
+  When VADER reads a clear complaint in one sentence of several (``STRONG_NEGATIVE``), the text
+  is at least that negative. ``learned=False`` keeps VADER's combination alone (for training).
+* Language (``pipeline.language``): text in a language VADER cannot read is ``unscored``, not
+  guessed; aspects (``pipeline.aspects``) name what a negative mention is about.
 * Rating: a star rating on the 1..5 scale decides the label (<= 2 negative, >= 4 positive, in
   between neutral); the text label is kept beside it (with its driving sentence) and a rating
   that contradicts a clearly scored text (``|compound| >= CONFLICT_MARGIN`` the other way) sets
@@ -45,6 +52,10 @@ from pathlib import Path
 import yaml
 from vaderSentiment.vaderSentiment import B_INCR, N_SCALAR, SentimentIntensityAnalyzer, negated
 
+from pipeline.aspects import AspectFinder
+from pipeline.features import dense_features, hashed, tokens
+from pipeline.language import LanguageDetector, readable
+from pipeline.learned import LearnedModel, load_model
 from pipeline.sentence_split import split_sentences
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -54,6 +65,8 @@ URGENT_PHRASES_PATH = DATA_DIR / "urgent_phrases.txt"
 NEGATIVE = "negative"
 NEUTRAL = "neutral"
 POSITIVE = "positive"
+# A text in a language the scorer cannot read, without a rating to decide (pipeline.language).
+UNSCORED = "unscored"
 
 # A sentence at or below this compound is a clear complaint (one strongly negative word such as
 # "rude" (-2.0) or "terrible" (-2.1) alone gives about -0.46); such a sentence sets the text score.
@@ -87,10 +100,20 @@ class SentenceScore:
 
 
 @dataclass(frozen=True, slots=True)
+class VaderReading:
+    """VADER's reading of one mention, before the learned model or a rating has a say."""
+
+    sentences: tuple[SentenceScore, ...]
+    scores: list[dict[str, float]]  # VADER's polarity_scores of each sentence
+    compound: float  # combine_sentences of the sentence compounds
+    driver: SentenceScore | None
+
+
+@dataclass(frozen=True, slots=True)
 class Score:
     """The sentiment verdict on one mention."""
 
-    compound: float  # combined text score, -1..1
+    compound: float  # VADER's combined text score, -1..1 (combine_sentences)
     label: str  # 'negative' | 'neutral' | 'positive' (rating decides when given)
     text_label: str  # label from the text alone
     rating_conflict: bool
@@ -98,6 +121,10 @@ class Score:
     sentences: tuple[SentenceScore, ...]
     urgent: bool
     urgent_phrases: tuple[str, ...]
+    sentiment: float = 0.0  # the score the label is judged on, -1..1: P(positive) - P(negative)
+    probabilities: tuple[float, float, float] | None = None  # the model's P(neg), P(neu), P(pos)
+    language: str | None = None  # ISO 639-1 code of the text's language, None when too short to tell
+    aspects: tuple[str, ...] = ()  # what a negative mention is about (pipeline.aspects)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -493,6 +520,19 @@ def _label(compound: float, negative_threshold: float, positive_threshold: float
     return NEUTRAL
 
 
+def model_score(probabilities: Sequence[float]) -> float:
+    """The learned model's verdict on the -1..1 scale that ``alerts.threshold`` applies to.
+
+    P(positive) - P(negative), the expected polarity; 0 when neutral is the most probable class,
+    so that a text the model finds plain (a menu, opening hours) is neutral at any thresholds
+    that keep 0 between them.
+    """
+    p_negative, p_neutral, p_positive = probabilities
+    if p_neutral >= p_negative and p_neutral >= p_positive:
+        return 0.0
+    return round(p_positive - p_negative, 4)
+
+
 @functools.cache
 def _plain_analyzer() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
@@ -527,6 +567,10 @@ class SentimentScorer:
         extra_urgent_phrases: Sequence[str] = (),
         *,
         strong_negative: float = STRONG_NEGATIVE,
+        learned: bool = True,
+        model: LearnedModel | None = None,
+        extra_aspects: Mapping[str, Sequence[str]] | None = None,
+        urgent_phrases_by_language: Mapping[str, Sequence[str]] | None = None,
     ):
         if not -1.0 <= negative_threshold < positive_threshold <= 1.0:
             raise ValueError(
@@ -543,10 +587,21 @@ class SentimentScorer:
         words = {k: v for k, v in entries.items() if " " not in k}
         phrases = {k: v for k, v in entries.items() if " " in k}
         self._analyzer = _DomainAnalyzer(words, _PhraseRules(phrases), intensifiers)
+        self._domain_negative = frozenset(w for w, v in words.items() if v < 0)
         if isinstance(urgent_phrases, str) or isinstance(extra_urgent_phrases, str):
             raise ValueError("urgent phrases must be a sequence of phrases, not one string")
         base = load_urgent_phrases() if urgent_phrases is None else list(urgent_phrases)
         self._urgent = _UrgentMatcher([*base, *(extra_urgent_phrases or ())])
+        # Phrases given for one language are looked for in texts of that language (or of none
+        # told); the shipped and extra lists above in every text.
+        self._urgent_by_language = {
+            language.lower(): _UrgentMatcher([*base, *(extra_urgent_phrases or ()), *phrases])
+            for language, phrases in (urgent_phrases_by_language or {}).items()
+        }
+        self._aspects = AspectFinder(extra_aspects)
+        self._languages = LanguageDetector()
+        # The learned model judges the text; learned=False (training only) leaves VADER's rule.
+        self._model = (model or load_model()) if learned else None
 
     def score_sentence(self, sentence: str) -> float:
         """VADER compound of one sentence with the domain rules applied."""
@@ -554,33 +609,79 @@ class SentimentScorer:
             sentence = sentence.translate(_TYPOGRAPHIC)
         return self._analyzer.polarity_scores(sentence)["compound"]
 
-    def score(self, text: str, title: str | None = None, rating: float | None = None) -> Score:
-        """Score one mention's plain ``text`` (and ``title``), letting a 1..5 ``rating`` decide.
+    def prepare(self) -> None:
+        """Load now what is otherwise loaded at first need (the language model), e.g. before timing."""
+        self._languages.load()
 
-        Raises ``ValueError`` when ``rating`` is not a number from 1 to 5.
-        """
+    def read(self, text: str, title: str | None = None) -> VaderReading:
+        """VADER's reading of a mention: each sentence's scores and their combination."""
         pieces = split_sentences(text)
         if title:
             pieces = split_sentences(title) + pieces
         polarity = self._analyzer.polarity_scores
         # Inlined score_sentence: this loop runs for every mention, and the floor it is
         # measured against is one bare polarity_scores call.
-        sentences = tuple([
-            SentenceScore(p, polarity(p if p.isascii() else p.translate(_TYPOGRAPHIC))["compound"])
-            for p in pieces
-        ])
+        scores = [polarity(p if p.isascii() else p.translate(_TYPOGRAPHIC)) for p in pieces]
+        sentences = tuple([SentenceScore(p, s["compound"]) for p, s in zip(pieces, scores)])
         compound, driver = combine_sentences(sentences, self.strong_negative)
-        compound = round(compound, 4)
-        text_label = _label(compound, self.negative_threshold, self.positive_threshold)
+        return VaderReading(sentences, scores, compound, driver)
+
+    def features(self, text: str, title: str | None = None, reading: VaderReading | None = None):
+        """The learned model's features of a mention: ``(hashed indices, their value, dense)``."""
+        reading = reading or self.read(text, title)
+        full = f"{title}\n{text}" if title else text
+        lexical = tokens(full)
+        indices, value = hashed(lexical)
+        dense = dense_features(full, reading.scores, reading.compound, self._analyzer.lexicon,
+                               self._domain_negative, lexical)
+        return indices, value, dense
+
+    def score(self, text: str, title: str | None = None, rating: float | None = None) -> Score:
+        """Score one mention's plain ``text`` (and ``title``), letting a 1..5 ``rating`` decide.
+
+        Raises ``ValueError`` when ``rating`` is not a number from 1 to 5.
+        """
+        full = f"{title}\n{text}" if title else text
+        language = self._languages.detect(full)
+        urgent = self._urgent_by_language.get(language or "", self._urgent)
+        found = urgent.find(title, text) if title else urgent.find(text)
+        if language is None and self._urgent_by_language:
+            found = tuple(dict.fromkeys(p for m in self._urgent_by_language.values() for p in m.find(full)))
+        if not readable(language):
+            # VADER and the model read English: another language is not guessed at.
+            label = rating_label(rating) if rating is not None else UNSCORED
+            return Score(0.0, label, UNSCORED, False, None, (), bool(found), found, 0.0, None, language, ())
+        reading = self.read(text, title)
+        sentences, compound, driver = reading.sentences, round(reading.compound, 4), reading.driver
+        probabilities = None
+        if self._model is None or not sentences:
+            sentiment = compound
+        else:
+            # The model reads the whole text, as it was trained to; VADER's reading of each
+            # sentence is among its inputs.
+            probabilities = self._model.probabilities(*self.features(text, title, reading))
+            sentiment = model_score(probabilities)
+            if len(sentences) > 1 and compound <= self.strong_negative and compound < sentiment:
+                # VADER reads a clear complaint in one of the sentences: it is never averaged away.
+                sentiment = compound
+            elif _label(sentiment, self.negative_threshold, self.positive_threshold) != _label(
+                    compound, self.negative_threshold, self.positive_threshold) and sentiment:
+                # The model overrules VADER: the driver is the sentence VADER reads most its way.
+                driver = (min if sentiment < 0 else max)(sentences, key=lambda s: s.compound)
+        text_label = _label(sentiment, self.negative_threshold, self.positive_threshold)
         if rating is None:
             label, conflict = text_label, False
         else:
             label = rating_label(rating)
-            conflict = (label == POSITIVE and compound <= -CONFLICT_MARGIN) or (
-                label == NEGATIVE and compound >= CONFLICT_MARGIN
+            conflict = (label == POSITIVE and sentiment <= -CONFLICT_MARGIN) or (
+                label == NEGATIVE and sentiment >= CONFLICT_MARGIN
             )
-        found = self._urgent.find(title, text) if title else self._urgent.find(text)
+        driver_text = driver.text if driver else None
+        aspects = (
+            self._aspects.of_complaint([(s.text, s.compound) for s in sentences], driver_text, full)
+            if label == NEGATIVE else ()
+        )
         return Score(
-            compound, label, text_label, conflict,
-            driver.text if driver else None, sentences, bool(found), found,
+            compound, label, text_label, conflict, driver_text, sentences, bool(found), found,
+            sentiment, probabilities, language, aspects,
         )  # fmt: skip  (positional: Score's field order)

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.orm import Session
@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session
 from pipeline.dialect import insert_ignoring_conflicts
 from pipeline.models import Mention, Revision, Sighting, utcnow
 from pipeline.record import MentionRecord
+
+if TYPE_CHECKING:
+    from pipeline.sentiment import Score
 
 BATCH_SIZE = 500
 
@@ -39,10 +42,15 @@ class AlertPolicy:
     max_age_days: int = 7
     # Sources whose first crawl this is: their finds are a baseline, summarised, not alerted.
     baseline_sources: set[int] = field(default_factory=set)
+    # Whether a mention the scorer cannot read (label 'unscored') is alerted (alerts.unscored).
+    alert_unscored: bool = False
 
     def owed(self, record: MentionRecord, now: datetime) -> bool:
         score = record.score
-        if score is None or (score.label != "negative" and not score.urgent):
+        if score is None:
+            return False
+        alarming = score.label == "negative" or (score.label == "unscored" and self.alert_unscored)
+        if not alarming and not score.urgent:
             return False
         if record.source_id in self.baseline_sources:
             return False
@@ -86,7 +94,8 @@ _STORED = (Mention.id, Mention.source_id, Mention.canonical_url, Mention.content
            Mention.text, Mention.rating, Mention.sentiment, Mention.label, Mention.urgent)
 # What an edit replaces.
 _EDITABLE = ("title", "text", "author", "rating", "sentiment", "label", "rating_conflict", "driver",
-             "urgent", "urgent_phrases", "content_hash", "fingerprint")
+             "urgent", "urgent_phrases", "content_hash", "fingerprint", "probability", "vader_compound", "language",
+             "aspects")
 
 
 class MentionWriter:
@@ -211,7 +220,11 @@ class MentionWriter:
             "published_at": record.published_at,
             "first_seen_at": now,
             "rating": record.rating,
-            "sentiment": score.compound if score else None,
+            "sentiment": score.sentiment if score else None,
+            "probability": _probability(score),
+            "vader_compound": score.compound if score and score.text_label != "unscored" else None,
+            "language": score.language if score else None,
+            "aspects": list(score.aspects) if score and score.label == "negative" else None,
             "label": score.label if score else None,
             "rating_conflict": bool(score and score.rating_conflict),
             "driver": score.driver if score else None,
@@ -264,6 +277,16 @@ class MentionWriter:
         session.execute(insert_ignoring_conflicts(self.engine, Sighting.__table__), rows)
         for _, r in triage.sightings:
             self.counts.sightings[r.source_id] += 1
+
+
+def _probability(score: Score | None) -> float | None:
+    """The model's probability of the label it gave (None without a model reading)."""
+    if score is None or score.probabilities is None or score.text_label not in _CLASSES:
+        return None
+    return round(score.probabilities[_CLASSES.index(score.text_label)], 4)
+
+
+_CLASSES = ("negative", "neutral", "positive")
 
 
 def _by_business(batch: list[MentionRecord]) -> dict[str, list[MentionRecord]]:

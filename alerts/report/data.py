@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from alerts.escape import one_line, truncate
 from alerts.excerpt import window
+from alerts.report.aspects import aspect_counts
 from alerts.views import Catalog
 from mentionwatch.config import Settings
 from pipeline.models import (
@@ -146,6 +147,8 @@ class BusinessReport:
     """When the business was added, if during this period or the one before: no comparison then."""
     relevance: str | None = None
     """What the mentions dismissed as not about the business suggest for its terms (pipeline.relevance)."""
+    aspects: list[tuple[str, int, int]] = field(default_factory=list)
+    """(aspect, complaints now, complaints the period before): see alerts.report.aspects."""
 
     @property
     def slug(self) -> str:
@@ -238,6 +241,7 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         median_time_to_handle=timedelta(seconds=statistics.median(t.total_seconds() for t in times)) if times else None,
         failures=_failures(session, catalog, name, business_id, period),
         new_since=new_since,
+        aspects=aspect_counts((m for m, _, _ in current), (m for m, _, _ in before)),
     )
 
 

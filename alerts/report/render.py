@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alerts.escape import safe_url
+from alerts.report.aspects import aspect_phrase
 from alerts.report.data import BusinessReport, Change, MentionLine, Period
 from alerts.when import absolute, duration
 
@@ -97,7 +98,7 @@ def _duration(value: timedelta | None) -> str:
 
 _ENV.filters.update(signed=signed, change=change_text, when=_format_time, duration=_duration,
                     handled=handled_text, score=_score, safe_url=lambda url: safe_url(url) or "")
-_ENV.globals.update(period_text=period_text, compared_text=compared_text)
+_ENV.globals.update(period_text=period_text, compared_text=compared_text, aspect_phrase=aspect_phrase)
 
 
 def render_html(reports: Sequence[BusinessReport], period: Period, image: Callable[[BusinessReport], str | None],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alerts.blocks import context, header, section, sections_of
 from alerts.escape import fit, link, mrkdwn
 from alerts.messages import LABEL_EMOJI, SOURCE_EMOJI, Blocks
+from alerts.report.aspects import aspect_summary
 from alerts.report.data import BusinessReport, Change
 from alerts.report.render import handled_text, signed
 from alerts.when import duration
@@ -61,6 +62,7 @@ def summary_message(report: BusinessReport, period_text: str, html_name: str) ->
              f"• {link(m.url, m.title, 120)} · {mrkdwn(handled_text(m))}") + _quoted(m.excerpt)
             for m in report.negatives[:TOP_IN_SLACK]
         ]))
+    blocks.extend(section(text) for text in [aspect_summary(report.aspects)] if text)
     if report.praise:
         blocks.append(section("*Top praise* (worth sharing with the team)"))
         blocks.extend(sections_of([f"• {link(m.url, m.title, 120)}{_quoted(m.excerpt)}"

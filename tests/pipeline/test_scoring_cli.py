@@ -40,8 +40,8 @@ def test_score_uses_the_lexicon_from_config(tmp_path):
     )
     elsewhere = tmp_path / "no-config-here"
     elsewhere.mkdir()
-    plain = run_cli("score", "The fries were glorpy.", cwd=elsewhere)
-    custom = run_cli("score", "The fries were glorpy.", "--config", str(config))
+    plain = run_cli("score", "The room was glorpy.", cwd=elsewhere)
+    custom = run_cli("score", "The room was glorpy.", "--config", str(config))
     assert plain.stdout.splitlines()[0] == "label: neutral"
     assert custom.stdout.splitlines()[0] == "label: negative"
 
@@ -71,3 +71,42 @@ def test_eval_rejects_a_file_without_the_columns(tmp_path):
     result = run_cli("eval", str(data), cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("Error: ") and "missing text, label" in result.stderr
+
+
+def test_eval_with_baseline_vader_prints_plain_vader_beside_ours(tmp_path):
+    data = tmp_path / "labeled.tsv"
+    data.write_text(
+        "text\tlabel\n"
+        "Save your money.\tnegative\n"  # plain VADER: positive
+        "The screen cracked the first day.\tnegative\n"  # plain VADER: neutral
+        "Absolutely wonderful staff, we will be back!\tpositive\n"
+        "The food was cold and the waiter was rude.\tnegative\n",
+        encoding="utf-8",
+    )
+    result = run_cli("eval", "--baseline", "vader", str(data), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    baseline = metrics["baseline"]
+    assert baseline["name"] == "plain VADER" and baseline["count"] == 4
+    assert set(baseline) >= {"negative_f1", "macro_f1", "precision", "recall", "f1", "texts_per_second"}
+    assert metrics["negative_f1"] == 1.0
+    # Plain VADER finds one of the three complaints: precision 1, recall 1/3.
+    assert baseline["negative_f1"] == 0.5 and baseline["recall"]["negative"] == round(1 / 3, 4)
+
+
+def test_score_explains_the_verdict_and_leaves_other_languages_unscored(tmp_path):
+    result = run_cli("score", "Lovely coffee. We waited over an hour and the waiter was rude about it.", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "label: negative"
+    assert lines[2].startswith("model: P(negative) 0.")
+    assert lines[3].startswith("VADER compound: -")
+    assert "language: en" in lines and "about: service and staff, wait time" in lines
+
+    spanish = run_cli("score", "El servicio fue terrible y la comida estaba fría.", cwd=tmp_path)
+    assert spanish.stdout.splitlines()[:2] == [
+        "label: unscored",
+        "score: none (the scorer reads English only; a rating or an urgent phrase still counts)",
+    ]
+    assert "language: es" in spanish.stdout
+    rated = run_cli("score", "--rating", "1", "El servicio fue terrible y la comida estaba fría.", cwd=tmp_path)
+    assert rated.stdout.splitlines()[0] == "label: negative"

@@ -23,7 +23,7 @@ LONG_FRIENDLY_POST = (
 def test_title_and_plain_text_are_scored_sentence_by_sentence_with_the_configured_thresholds(web, workspace):
     web.add("/news.xml", rss(
         entry("A family tradition", "https://blog.example.com/tradition", LONG_FRIENDLY_POST),
-        entry("Joe's Donuts, reviewed", "https://blog.example.com/bland", "The coffee was a bit bland."),
+        entry("Joe's Donuts, reviewed", "https://blog.example.com/bland", "The coffee could be hotter."),
         entry("Joe's Donuts glaze", "https://blog.example.com/gluey", "The donuts were gluey today."),
         entry("Joe's Donuts drill", "https://blog.example.com/drill",
               "A gas leak drill this morning; the staff handled it calmly and handed out free coffee."),
@@ -43,7 +43,7 @@ def test_title_and_plain_text_are_scored_sentence_by_sentence_with_the_configure
     # the title and the text together.
     assert "<p>" not in post["text"] and "Joe's Donuts is our Saturday ritual." in post["text"]
     scorer = SentimentScorer(negative_threshold=-0.5, positive_threshold=0.3)
-    assert post["sentiment"] == scorer.score(post["text"], title=post["title"]).compound
+    assert post["sentiment"] == scorer.score(post["text"], title=post["title"]).sentiment
     # One complaint in a long friendly post is not averaged away, and it is kept as the reason.
     assert post["label"] == "negative"
     assert post["driver"] == "But the cashier was rude and overcharged me twice last week."

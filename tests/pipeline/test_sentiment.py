@@ -1,4 +1,12 @@
-"""Sentiment scoring of reviews and social posts (pipeline.sentiment, pipeline.sentence_split)."""
+"""VADER's reading of reviews and social posts (pipeline.sentiment, pipeline.sentence_split).
+
+These tests hold the rule-based layer to its rules: the per-sentence VADER scores with the domain
+lexicon, phrases, emoji, numbers and their combination, which the learned model reads as its
+inputs and which ``mentionwatch score`` shows. The scorer is built with ``learned=False`` so that
+the labels here are VADER's own; the learned model's labels are tested in test_learned_scorer.py.
+"""
+
+import functools
 
 import math
 import re
@@ -17,12 +25,15 @@ from pipeline.sentiment import (
     plain_vader_label,
 )
 
+# The scorer without the learned model: VADER's rules decide the label.
+vader_scorer = functools.partial(SentimentScorer, learned=False)
+
 DATA_DIR = Path(__file__).resolve().parents[2] / "pipeline" / "data"
 
 
 @pytest.fixture(scope="module")
 def scorer() -> SentimentScorer:
-    return SentimentScorer()
+    return vader_scorer()
 
 
 # --- sentence splitting --------------------------------------------------------------------
@@ -106,8 +117,8 @@ def test_social_posts(scorer, text, expected):
 
 
 def test_owner_can_give_an_emoji_a_valence():
-    assert SentimentScorer().score("The manager 🤡").label == "neutral"
-    assert SentimentScorer(extra_lexicon={"🤡": -2.0}).score("The manager 🤡").label == "negative"
+    assert vader_scorer().score("The manager 🤡").label == "neutral"
+    assert vader_scorer(extra_lexicon={"🤡": -2.0}).score("The manager 🤡").label == "negative"
 
 
 @pytest.mark.parametrize(
@@ -210,8 +221,8 @@ def test_combination_rule():
 
 def test_strong_negative_is_configurable():
     text = "Lovely staff and great coffee, best in town! The parking was terrible."
-    assert SentimentScorer().score(text).label == "negative"
-    assert SentimentScorer(strong_negative=-1.0).score(text).label == "positive"
+    assert vader_scorer().score(text).label == "negative"
+    assert vader_scorer(strong_negative=-1.0).score(text).label == "positive"
 
 
 # --- ratings ---------------------------------------------------------------------------------
@@ -258,20 +269,20 @@ def test_rating_outside_one_to_five_is_refused(scorer, rating):
 
 def test_thresholds_are_constructor_arguments():
     text = "The staff was rude."  # compound about -0.46
-    assert SentimentScorer().score(text).label == "negative"
-    assert SentimentScorer(negative_threshold=-0.5).score(text).label == "neutral"
-    assert SentimentScorer(positive_threshold=0.9).score("Nice place.").label == "neutral"
+    assert vader_scorer().score(text).label == "negative"
+    assert vader_scorer(negative_threshold=-0.5).score(text).label == "neutral"
+    assert vader_scorer(positive_threshold=0.9).score("Nice place.").label == "neutral"
 
 
 @pytest.mark.parametrize(("neg", "pos"), [(0.1, 0.05), (-2.0, 0.05), (-0.05, 1.5)])
 def test_inconsistent_thresholds_are_refused(neg, pos):
     with pytest.raises(ValueError, match="threshold"):
-        SentimentScorer(negative_threshold=neg, positive_threshold=pos)
+        vader_scorer(negative_threshold=neg, positive_threshold=pos)
 
 
 def test_extra_lexicon_adds_words_and_phrases():
-    plain = SentimentScorer()
-    owner = SentimentScorer(extra_lexicon={"Gouged": -2.5, "out of stock": -1.5, "slow": 0.0})
+    plain = vader_scorer()
+    owner = vader_scorer(extra_lexicon={"Gouged": -2.5, "out of stock": -1.5, "slow": 0.0})
     assert plain.score("They gouged us on the parking.").label == "neutral"
     assert owner.score("They gouged us on the parking.").label == "negative"
     assert plain.score("Out of stock again.").label == "neutral"
@@ -282,7 +293,7 @@ def test_extra_lexicon_adds_words_and_phrases():
 
 
 def test_extra_lexicon_phrases_use_the_shipped_syntax():
-    owner = SentimentScorer(extra_lexicon={"on|in hold|queue for #30+ minutes": -2.0, "Won’t Refund": -2.5})
+    owner = vader_scorer(extra_lexicon={"on|in hold|queue for #30+ minutes": -2.0, "Won’t Refund": -2.5})
     assert owner.score("Was on hold for 40 minutes.").label == "negative"
     assert owner.score("Was on hold for 5 minutes.").label == "neutral"
     assert owner.score("In queue for forty minutes.").label == "negative"
@@ -290,8 +301,8 @@ def test_extra_lexicon_phrases_use_the_shipped_syntax():
 
 
 def test_extra_lexicon_stays_in_its_own_scorer():
-    SentimentScorer(extra_lexicon={"gouged": -2.5})
-    assert SentimentScorer().score("They gouged us.").label == "neutral"
+    vader_scorer(extra_lexicon={"gouged": -2.5})
+    assert vader_scorer().score("They gouged us.").label == "neutral"
     assert "gouged" not in SentimentIntensityAnalyzer().lexicon
 
 
@@ -301,7 +312,7 @@ def test_extra_lexicon_stays_in_its_own_scorer():
 )
 def test_bad_extra_lexicon_is_refused(lexicon, message):
     with pytest.raises(ValueError, match=message):
-        SentimentScorer(extra_lexicon=lexicon)
+        vader_scorer(extra_lexicon=lexicon)
 
 
 # --- urgency ---------------------------------------------------------------------------------
@@ -326,13 +337,13 @@ def test_urgent_phrases_in_the_title_count(scorer):
 
 
 def test_urgent_matching_needs_whole_words():
-    scorer = SentimentScorer(urgent_phrases=["sue", "can't breathe"])
+    scorer = vader_scorer(urgent_phrases=["sue", "can't breathe"])
     assert not scorer.score("There was an issue with my order. I'll pursue it.").urgent
     assert scorer.score("Sue's Café").urgent  # a name matches too: why bare "sue" is not shipped
     assert scorer.score("I will sue.").urgent_phrases == ("sue",)
     # Straight and curly apostrophes alike, in the text and in the list.
     assert scorer.score("I can’t breathe near the paint fumes").urgent_phrases == ("can't breathe",)
-    assert SentimentScorer(urgent_phrases=["can’t breathe"]).score("can't  breathe").urgent
+    assert vader_scorer(urgent_phrases=["can’t breathe"]).score("can't  breathe").urgent
 
 
 def test_shipped_urgent_list_skips_a_name_like_sue(scorer):
@@ -341,8 +352,8 @@ def test_shipped_urgent_list_skips_a_name_like_sue(scorer):
 
 
 def test_urgent_list_can_be_replaced_or_extended():
-    assert not SentimentScorer(urgent_phrases=[]).score("Total scam.").urgent
-    extended = SentimentScorer(extra_urgent_phrases=["exposed wires"])
+    assert not vader_scorer(urgent_phrases=[]).score("Total scam.").urgent
+    extended = vader_scorer(extra_urgent_phrases=["exposed wires"])
     assert extended.score("There were exposed wires in the play area").urgent_phrases == ("exposed wires",)
     assert extended.score("Total scam.").urgent_phrases == ("scam",)
 
@@ -395,6 +406,6 @@ def test_lexicon_file_errors_name_the_entry(tmp_path):
 
 def test_numbers_carry_no_sentiment():
     # VADER reads some numbers as slang (187 is -3.1); in reviews they are waits and order numbers.
-    scorer = SentimentScorer()
+    scorer = vader_scorer()
     assert scorer.score("Order #187 arrived on time.").label == "neutral"
     assert scorer.score("We were table 143.").label == "neutral"

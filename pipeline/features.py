@@ -1,0 +1,161 @@
+"""The learned scorer's features: what a mention's text and VADER's reading of it turn into.
+
+One function, ``text_features``, used both by training (``pipeline/training/train_scorer.py``)
+and by the runtime scorer (``pipeline.learned``), so the two can never drift apart. The feature
+set is pinned by ``FEATURE_VERSION`` and ``HASH_BITS``, which the model file records; a model
+built for another feature set is refused when it is loaded.
+
+Two kinds of feature:
+
+* **Hashed lexical features** (``2 ** HASH_BITS`` buckets, CRC-32 of the feature string):
+  lower-cased words and word pairs. A word inside a negation's scope (after "not", "never",
+  "n't" ... up to the next punctuation mark or "but") is marked ``~word``, so "not good" and
+  "good" are different features. Words in the clause after a contrast word ("but", "however",
+  "although") also count once more as ``>word``: the clause after "but" is usually the verdict.
+  Each text's hashed features are present-or-absent, scaled by 1/sqrt(their number), so that a
+  one-line tweet and a long review weigh alike.
+* **Dense features** (``DENSE_NAMES``): VADER's per-sentence compounds (combined by
+  ``combine_sentences``, min, max, mean, first, last), its mean pos / neg / neu shares, bins of
+  the combined compound, counts of domain-lexicon complaint words, negated positive and negated
+  negative words, intensifiers, "!" and "?", and the number of sentences.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from zlib import crc32
+
+from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE
+
+FEATURE_VERSION = 1
+HASH_BITS = 18
+HASH_SIZE = 1 << HASH_BITS
+_HASH_MASK = HASH_SIZE - 1
+
+DENSE_NAMES = (
+    "combined", "min", "max", "mean", "first", "last",
+    "pos", "neg", "neu",
+    "combined<=-0.5", "combined<=-0.05", "combined>=0.05", "combined>=0.5",
+    "domain_negative_words", "negated_positive", "negated_negative", "intensifiers",
+    "exclamations", "questions", "log_sentences",
+)  # fmt: skip
+
+# Words, emoji and the two marks that carry tone. Apostrophes stay inside words ("don't").
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]|[\u2600-\u27bf\U0001f300-\U0001faff]")
+# Punctuation that ends a negation's or a contrast's scope.
+_SCOPE_END = re.compile(r"[.,;:!?()\n]")
+_NEGATORS = frozenset(w for w in NEGATE if "'" not in w) | frozenset(
+    w.replace("'", "") for w in NEGATE
+) | {"no", "not", "never", "nothing", "nobody", "none", "neither", "nor", "without", "hardly"}
+_CONTRAST = frozenset({"but", "however", "although", "though", "yet"})
+_INTENSIFIERS = frozenset(BOOSTER_DICT) | {"super", "pretty", "so", "too", "really"}
+_TYPOGRAPHIC = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def tokens(text: str) -> list[str]:
+    """The text's lexical features before hashing (for tests and for reading a model).
+
+    Words in a negation's scope are marked ``~``; words of a clause after a contrast word are
+    repeated marked ``>``; word pairs are joined by a space.
+    """
+    marked: list[str] = []
+    extra: list[str] = []
+    lowered = text.lower()
+    if not lowered.isascii():  # isascii is O(1); translate is not
+        lowered = lowered.translate(_TYPOGRAPHIC)
+    for clause in _SCOPE_END.split(lowered):
+        negated = False
+        contrast = False
+        previous = "^"
+        for word in _TOKEN.findall(clause):
+            if word in _CONTRAST:
+                negated = False
+                contrast = True
+                feature = word
+            elif word in _NEGATORS or word.endswith("n't"):
+                negated = True
+                feature = word
+            else:
+                feature = "~" + word if negated else word
+                if contrast:
+                    extra.append(">" + word)
+            marked.append(feature)
+            marked.append(previous + " " + feature)
+            previous = feature
+    marked.extend(extra)
+    # "!" and "?" end clauses above, so they are only seen here.
+    marked.extend(mark for mark in "!?" if mark in text)
+    return marked
+
+
+def hashed(features: Sequence[str]) -> tuple[list[int], float]:
+    """Bucket indices of ``features`` (each once) and the value each takes (1/sqrt(count))."""
+    known = _BUCKETS
+    buckets = set()
+    for feature in features:
+        bucket = known.get(feature)
+        if bucket is None:
+            bucket = crc32(feature.encode("utf-8")) & _HASH_MASK
+            if len(known) < _BUCKET_CACHE_LIMIT:
+                known[feature] = bucket
+        buckets.add(bucket)
+    return list(buckets), (1.0 / math.sqrt(len(buckets)) if buckets else 0.0)
+
+
+# Words and word pairs recur from text to text: their buckets are remembered, up to a bound, so
+# that a long run's memory stays flat.
+_BUCKETS: dict[str, int] = {}
+_BUCKET_CACHE_LIMIT = 200_000
+
+
+def dense_features(
+    text: str,
+    sentence_scores: Sequence[dict[str, float]],
+    combined: float,
+    lexicon: dict[str, float],
+    domain_negative: frozenset[str],
+    lexical: Sequence[str],
+) -> list[float]:
+    """The ``DENSE_NAMES`` values of a text.
+
+    ``sentence_scores`` are VADER's ``polarity_scores`` of each sentence, ``combined`` the text
+    compound from ``pipeline.sentiment.combine_sentences``, ``lexicon`` the analyzer's word
+    valences, ``domain_negative`` the domain lexicon's complaint words and ``lexical`` the
+    output of ``tokens(text)``.
+    """
+    negated_positive = negated_negative = domain_hits = boosts = 0
+    for feature in lexical:
+        if " " in feature or feature[0] == ">":
+            continue
+        if feature[0] == "~":
+            valence = lexicon.get(feature[1:], 0.0)
+            if valence > 0:
+                negated_positive += 1
+            elif valence < 0:
+                negated_negative += 1
+        elif feature in domain_negative:
+            domain_hits += 1
+        elif feature in _INTENSIFIERS:
+            boosts += 1
+    counts = [
+        min(domain_hits, 5) / 5, min(negated_positive, 5) / 5, min(negated_negative, 5) / 5,
+        min(boosts, 5) / 5, min(text.count("!"), 5) / 5, min(text.count("?"), 5) / 5,
+        math.log1p(len(sentence_scores)) / 3,
+    ]
+    bins = [float(combined <= -0.5), float(combined <= -0.05), float(combined >= 0.05), float(combined >= 0.5)]
+    if len(sentence_scores) == 1:  # the pipeline's case: the model reads one sentence at a time
+        one = sentence_scores[0]
+        c = one["compound"]
+        return [combined, c, c, c, c, c, one["pos"], one["neg"], one["neu"], *bins, *counts]
+    compounds = [s["compound"] for s in sentence_scores] or [0.0]
+    count = len(sentence_scores) or 1
+    return [
+        combined, min(compounds), max(compounds), sum(compounds) / len(compounds),
+        compounds[0], compounds[-1],
+        sum(s["pos"] for s in sentence_scores) / count,
+        sum(s["neg"] for s in sentence_scores) / count,
+        sum(s["neu"] for s in sentence_scores) / count if sentence_scores else 1.0,
+        *bins, *counts,
+    ]  # fmt: skip
