@@ -19,6 +19,7 @@ from crawlers.spiders.appstore import AppStoreSpider
 from crawlers.spiders.base import MentionSpider
 from crawlers.spiders.bluesky import BlueskySpider
 from crawlers.spiders.feed import FeedSpider
+from crawlers.spiders.google_business import GoogleBusinessSpider
 from crawlers.spiders.hackernews import HackerNewsSpider
 from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.mastodon import MastodonSpider
@@ -31,7 +32,7 @@ from mentionwatch.config import CrawlerSettings, Credentials
 SPIDERS: dict[str, type[MentionSpider]] = {
     spider.source_type: spider
     for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
-                   AppStoreSpider, BlueskySpider)
+                   AppStoreSpider, BlueskySpider, GoogleBusinessSpider)
 }
 
 

@@ -30,6 +30,11 @@ class CrawlTarget:
     new_validators: dict[str, dict[str, str]] = field(default_factory=dict)
     new_cursor: dict[str, Any] = field(default_factory=dict)
     aggregate_rating: tuple[float, int | None] | None = None
+    # Review platforms (pipeline/platform_state.py stores these once the source succeeded):
+    platform_replies: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Item URL -> (the business's reply as the platform shows it, when it was last changed)."""
+    deleted_urls: list[str] = field(default_factory=list)
+    """Items a full listing no longer holds: removed by their author or the platform."""
 
     @property
     def label(self) -> str:

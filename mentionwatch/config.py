@@ -20,8 +20,11 @@ from sqlalchemy.engine import make_url
 from mentionwatch.errors import ConfigError
 
 CONFIG_ENV = "MENTIONWATCH_CONFIG"
+SECRET_KEY_ENV = "MENTIONWATCH_SECRET_KEY"
+"""The Fernet key that encrypts credentials stored in the database (`mentionwatch connect`)."""
 # Values of these keys are never echoed back in error messages.
-SECRET_KEYS = {"token", "webhook_url", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password"}
+SECRET_KEYS = {"token", "webhook_url", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password",
+               "google_client_secret", "google_refresh_token"}
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -155,8 +158,29 @@ class BlueskySource(SourceBase):
         return f"bluesky:{self.query}:{self.url or ''}"
 
 
+class GoogleBusinessSource(SourceBase):
+    """Google Business Profile reviews of one location, through the owner's OAuth token."""
+
+    type: Literal["google_business"]
+    location: str = Field(pattern=r"^accounts/[^/\s]+/locations/[^/\s]+$")
+    """accounts/{account id}/locations/{location id}, as `mentionwatch connect google --list` prints it."""
+    token_url: str = "https://oauth2.googleapis.com/token"
+    """Where the refresh token is exchanged for an access token."""
+    matches_by_default: ClassVar[bool] = False
+
+    @property
+    def api_base(self) -> str:
+        """The API base with a trailing slash; `{api_base}{location}/reviews` is the listing."""
+        base = self.url or "https://mybusiness.googleapis.com/v4/"
+        return base if base.endswith("/") else base + "/"
+
+    def identity(self) -> str:
+        return f"google_business:{self.location}:{self.url or ''}"
+
+
 Source = Annotated[
     Union[
+        GoogleBusinessSource,
         FeedSource,
         ReviewsSource,
         HtmlSource,
@@ -168,7 +192,8 @@ Source = Annotated[
     ],
     Field(discriminator="type"),
 ]
-SOURCE_TYPES = ("feed", "reviews", "html", "reddit", "hackernews", "mastodon", "appstore", "bluesky")
+SOURCE_TYPES = ("feed", "reviews", "html", "reddit", "hackernews", "mastodon", "appstore", "bluesky",
+                "google_business")
 
 
 # --------------------------------------------------------------------------- the rest
@@ -300,6 +325,10 @@ class Credentials(Strict):
     mastodon_token: SecretStr | None = None
     bluesky_handle: str | None = None
     bluesky_app_password: SecretStr | None = None
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_refresh_token: SecretStr | None = None
+    """Else the one `mentionwatch connect google` stored (encrypted) in the database."""
 
     @model_validator(mode="before")
     @classmethod
@@ -396,6 +425,11 @@ def expand_env(value: Any, where: str = "", environ: dict[str, str] | None = Non
 
 def _join(where: str, key: Any) -> str:
     return f"{where}.{key}" if where else str(key)
+
+
+def secret_key_from_environment() -> str | None:
+    """$MENTIONWATCH_SECRET_KEY, or None when unset or empty."""
+    return os.environ.get(SECRET_KEY_ENV) or None
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from crawlers.target import CrawlTarget
 from mentionwatch.config import Settings
 from pipeline.models import AggregateRating, Business, Source, SourceRun
+from pipeline.platform_state import record_platform_state
 
 
 def sync_config(session: Session, settings: Settings) -> tuple[dict[str, int], list[CrawlTarget]]:
@@ -82,3 +83,4 @@ def record_outcomes(
                 finished_at=now,
             )
         )
+    record_platform_state(session, targets, now)
