@@ -137,7 +137,7 @@ def mention_record(mention: Any, business: str) -> dict[str, Any]:
 @cli.command()
 @config_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
-              help="json prints JSON Lines: one object per mention.")
+              help="json prints JSON Lines: one object per mention, with its reply (text, at, by) or null.")
 @click.option("--label", type=click.Choice(LABELS), help="Only mentions with this label.")
 @click.option("--business", help="Only this business (its name as in config.yaml).")
 @click.option("--since", help="Only mentions published (or, if undated, first seen) since this date.")
@@ -155,7 +155,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
     """
     from sqlalchemy.orm import Session
 
-    from pipeline.queries import list_mentions
+    from pipeline.queries import latest_replies, list_mentions
     from pipeline.store import open_engine
 
     since_at = _parse_since(since)
@@ -163,14 +163,32 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
     with Session(engine) as session:
         rows = (mention_record(m, b) for m, b in list_mentions(session, business, label, since_at, limit))
         if fmt == "json":
-            for record in rows:
-                click.echo(json.dumps(record, ensure_ascii=False))
+            for chunk in _chunks(list_mentions(session, business, label, since_at, limit), 500):
+                replies = latest_replies(session, [m.id for m, _ in chunk])
+                for mention, name in chunk:
+                    record = mention_record(mention, name)
+                    reply = replies.get(mention.id)
+                    record["deleted_at"] = _iso(getattr(mention, "deleted_at", None))
+                    record["reply"] = {"text": reply.text, "at": _iso(reply.sent_at), "by": reply.author} if reply else None
+                    click.echo(json.dumps(record, ensure_ascii=False))
         elif fmt == "csv":
             writer = csv.DictWriter(sys.stdout, fieldnames=MENTION_FIELDS)
             writer.writeheader()
             writer.writerows(rows)
         else:
             _print_table(list(rows))
+
+
+def _chunks(rows: Any, size: int) -> Any:
+    """Lists of up to `size` items from an iterator (so per-chunk lookups replace per-row ones)."""
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:
@@ -304,9 +322,11 @@ def demo(verbose: int, keep: str | None) -> None:
 # The alerts room's commands (report, handle, cron) live in their own module.
 from mentionwatch.action_commands import register as _register_action_commands  # noqa: E402
 from mentionwatch.alert_commands import register as _register_alert_commands  # noqa: E402
+from mentionwatch.review_commands import register as _register_review_commands  # noqa: E402
 
 _register_alert_commands(cli, config_option)
 _register_action_commands(cli, config_option)
+_register_review_commands(cli, config_option)
 
 
 def main() -> None:

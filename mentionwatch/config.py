@@ -204,6 +204,33 @@ class QuietHours(Strict):
     end: time
 
 
+REPLY_PLACEHOLDERS = ("first_name", "business")
+
+
+class ReplyTemplate(Strict):
+    """A suggested reply (`reply ID --draft`): for reviews of `label`, mentioning `aspect`."""
+
+    text: str = Field(min_length=1)
+    label: Literal["negative", "neutral", "positive"] | None = None
+    """Only for mentions judged so; none = any."""
+    aspect: str | None = None
+    """Only when the review mentions this word or phrase (case-insensitive); none = any."""
+
+    @field_validator("text")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        import string
+
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"not a valid template ({exc}); write {{{{ and }}}} for literal braces") from None
+        unknown = sorted(names - set(REPLY_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}: use {{first_name}} or {{business}}")
+        return value
+
+
 class Business(Strict):
     name: str = Field(min_length=1)
     keywords: list[str] = Field(min_length=1)
@@ -213,6 +240,8 @@ class Business(Strict):
     """Slack channel for this business's alerts; falls back to slack.channel."""
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
+    replies: list[ReplyTemplate] = []
+    """Reply drafts, the first that fits a review wins: put the specific ones (an aspect) first."""
     sources: list[Source] = Field(min_length=1)
 
     @field_validator("timezone")

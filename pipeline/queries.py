@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.models import Business, Mention
+from pipeline.models import Business, Mention, Reply
 
 
 def list_mentions(
@@ -31,3 +31,13 @@ def list_mentions(
     if limit:
         query = query.limit(limit)
     yield from session.execute(query.execution_options(yield_per=1000))
+
+
+def latest_replies(session: Session, mention_ids: list[int]) -> dict[int, Reply]:
+    """The newest sent reply of each of `mention_ids` that has one."""
+    found: dict[int, Reply] = {}
+    query = (select(Reply).where(Reply.mention_id.in_(mention_ids), Reply.status == "sent")
+             .order_by(Reply.mention_id, Reply.created_at, Reply.id))
+    for reply in session.scalars(query):
+        found[reply.mention_id] = reply  # later rows replace earlier ones
+    return found

@@ -1,0 +1,63 @@
+"""Which platforms take replies through an API, and the one shape their reply calls share.
+
+`replier_for(source, credentials)` is what respond.actions uses to answer a review; sources of
+other types (a blog, a review page, Yelp) have none, and the owner answers by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from crawlers.links import item_key_of
+from crawlers.platforms.google import GoogleClient, PlatformReply
+from mentionwatch.config import Credentials, GoogleBusinessSource, SourceBase
+from mentionwatch.errors import MentionwatchError
+
+
+class ReplyError(MentionwatchError):
+    """A reply that cannot be sent (no API, a text the platform refuses, an unknown review)."""
+
+
+class Replier(Protocol):
+    """A platform's reply calls for one source; `review_url` is the stored mention's URL."""
+
+    max_length: int | None
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None: ...
+
+    def send(self, review_url: str, text: str) -> PlatformReply: ...
+
+    def close(self) -> None: ...
+
+
+class GoogleBusinessReplier:
+    """reviews.updateReply (PUT {url}{location}/reviews/{id}/reply) and reviews.get."""
+
+    max_length = 4096  # Google's documented limit for a reply's comment
+
+    def __init__(self, source: GoogleBusinessSource, credentials: Credentials, timeout: float):
+        self.source = source
+        self.client = GoogleClient(credentials, source.token_url, timeout)
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None:
+        return self.client.stored_reply(self.source, review_id(review_url))
+
+    def send(self, review_url: str, text: str) -> PlatformReply:
+        return self.client.put_reply(self.source, review_id(review_url), text)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def review_id(review_url: str) -> str:
+    key = item_key_of(review_url)
+    if not key:
+        raise ReplyError(f"cannot tell which review {review_url} is (no review id in its address)")
+    return key
+
+
+def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 30) -> Replier | None:
+    """The reply calls for `source`'s platform, or None when the platform has no reply API."""
+    if isinstance(source, GoogleBusinessSource):
+        return GoogleBusinessReplier(source, credentials, timeout)
+    return None

@@ -1,0 +1,92 @@
+"""Commands for the review platforms: `reply` (answer a review) and `connect google`.
+
+Thin doors: replies go through respond.actions.reply (the same call as the Slack and web reply
+buttons); the OAuth flow is google-auth-oauthlib's, the token is kept by mentionwatch.vault.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mentionwatch.config import Settings
+from mentionwatch.errors import MentionwatchError
+
+
+def _session(settings: Settings) -> Any:
+    from sqlalchemy.orm import Session
+
+    from pipeline.store import open_engine
+
+    return Session(open_engine(settings.database_url()))
+
+
+def _reply_text(text: str | None, file: str | None, draft: str | None) -> str:
+    """TEXT, else the file's contents, else what the owner writes in $EDITOR (from the draft)."""
+    if text is not None and file is not None:
+        raise click.UsageError("give the reply as TEXT or with --file, not both")
+    if file is not None:
+        try:
+            return Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MentionwatchError(f"cannot read {file}: {exc}") from None
+    if text is not None:
+        return text
+    written = click.edit(draft or "", require_save=True)
+    if not written or not written.strip():
+        raise MentionwatchError("the reply is empty (the editor was closed without saving): nothing was sent")
+    return written
+
+
+def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
+    """Add `reply` and `connect` to `cli`; `config_option` is cli.py's settings loader."""
+
+    @cli.command()
+    @config_option
+    @click.argument("mention_id", type=int)
+    @click.argument("text", required=False)
+    @click.option("--file", "file", type=click.Path(dir_okay=False), help="Read the reply from this file.")
+    @click.option("--replace", is_flag=True, help="Replace the review's existing reply.")
+    @click.option("--draft", is_flag=True, help="Print a suggested reply from config.yaml's `replies:`; send nothing.")
+    @click.option("--by", default=None, help="Who replies, as the history and Slack show it (default: your login).")
+    def reply(settings: Settings, mention_id: int, text: str | None, file: str | None, replace: bool,
+              draft: bool, by: str | None) -> None:
+        """Post a public reply to a review through its platform's API, exactly once.
+
+        The reply text is TEXT, or --file's contents, or what you write in $EDITOR when neither
+        is given (it starts from the draft when templates fit). The reply is recorded before it
+        is sent and checked against the platform first, so an interrupted or repeated command
+        never posts twice. A review that already has a reply is shown and left alone unless
+        --replace is given (exit 1). Marks the mention handled and updates its Slack alert.
+        Platforms without a reply API (review pages, Yelp) print the link to answer by hand (exit 1).
+
+        \b
+        Examples:
+          mentionwatch reply 42 "Thank you, Ann! See you Saturday."
+          mentionwatch reply 42 --draft
+          mentionwatch reply 42 --file answer.txt --replace
+        """
+        from respond import actions
+
+        with _session(settings) as session:
+            try:
+                if draft:
+                    click.echo(actions.draft_reply(session, settings, mention_id))
+                    return
+                suggestion = None
+                if text is None and file is None:
+                    try:  # the editor starts from the draft when a template fits
+                        suggestion = actions.draft_reply(session, settings, mention_id)
+                    except actions.ActionError:
+                        suggestion = None
+                body = _reply_text(text, file, suggestion)
+                outcome = actions.reply(session, settings, mention_id, body, by or getpass.getuser(), via="cli",
+                                        replace=replace)
+            except actions.NoReplyApi as exc:
+                click.echo(f"Answer by hand: {exc.link}")
+                raise
+            click.echo(f"mention {mention_id}: {outcome.summary[0].lower()}{outcome.summary[1:]}")
