@@ -31,7 +31,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 from mentionwatch.localserver import BackgroundServer, QuietHandler, redact_headers
 
@@ -221,7 +221,12 @@ class LocalGoogleServer(BackgroundServer):
         if path == "/o/oauth2/auth":
             status, extra, data = self._authorize(query)
         elif path == "/token" and method == "POST":
-            status, extra, data = self._token({k: v[-1] for k, v in parse_qs(body.decode()).items()})
+            form = {k: v[-1] for k, v in parse_qs(body.decode()).items()}
+            basic = headers.get("Authorization") or ""
+            if basic.startswith("Basic "):  # client_secret_basic, as Google accepts beside the form fields
+                client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+                form.update(client_id=unquote_plus(client_id), client_secret=unquote_plus(client_secret))
+            status, extra, data = self._token(form)
         elif not self._authorized(headers):
             status, extra, data = 401, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
                                         'error="invalid_token"'}, _error_body(UNAUTHENTICATED)

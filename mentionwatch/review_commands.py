@@ -90,3 +90,54 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                 click.echo(f"Answer by hand: {exc.link}")
                 raise
             click.echo(f"mention {mention_id}: {outcome.summary[0].lower()}{outcome.summary[1:]}")
+
+    @cli.group()
+    def connect() -> None:
+        """Connect a review platform account (the credentials are stored encrypted).
+
+        \b
+        Example:
+          mentionwatch connect google
+        """
+
+    @connect.command(name="google")
+    @config_option
+    @click.option("--list", "list_locations", is_flag=True,
+                  help="List the accounts and locations the stored grant can see, as config.yaml lines.")
+    @click.option("--no-browser", is_flag=True,
+                  help="For a server without a browser: print the URL, then paste the address the browser "
+                  "ends on (or its code).")
+    @click.option("--auth-uri", default="https://accounts.google.com/o/oauth2/auth", show_default=True,
+                  help="Google's authorization endpoint (a local server in tests).")
+    @click.option("--token-uri", default="https://oauth2.googleapis.com/token", show_default=True,
+                  help="Google's token endpoint.")
+    @click.option("--accounts-url", default="https://mybusinessaccountmanagement.googleapis.com/v1/",
+                  show_default=True, help="Account Management API base, for --list.")
+    @click.option("--locations-url", default="https://mybusinessbusinessinformation.googleapis.com/v1/",
+                  show_default=True, help="Business Information API base, for --list.")
+    def connect_google(settings: Settings, list_locations: bool, no_browser: bool, auth_uri: str, token_uri: str,
+                       accounts_url: str, locations_url: str) -> None:
+        """Grant mentionwatch access to your Google Business Profile (OAuth, business.manage scope).
+
+        Needs GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET (an OAuth client of type "Desktop app")
+        and MENTIONWATCH_SECRET_KEY, which encrypts the refresh token stored in the database;
+        it is never written to config.yaml or printed. Opens the consent page in your browser
+        (the answer comes back to 127.0.0.1); with --no-browser, prints the URL to open anywhere
+        and asks for the address the browser ends on. Then `--list` prints the lines to paste
+        into config.yaml.
+
+        \b
+        Examples:
+          mentionwatch connect google
+          mentionwatch connect google --no-browser
+          mentionwatch connect google --list
+        """
+        from mentionwatch.google_connect import grant_google_access, list_google_locations
+
+        if list_locations:
+            with _session(settings) as session:
+                list_google_locations(session, settings, token_uri, accounts_url, locations_url, click.echo)
+            return
+        with _session(settings) as session:
+            grant_google_access(session, settings, auth_uri, token_uri, no_browser, click.echo,
+                                lambda: click.prompt("Paste the address your browser ended on (or the code)"))
