@@ -153,3 +153,14 @@ def test_sources_without_a_reply_api_print_the_link_to_answer_by_hand(web, works
     assert result.stdout == f"Answer by hand: {mention['url']}\n"
     assert result.stderr == f"Error: reviews takes no replies through an API; answer by hand at {mention['url']}\n"
 
+
+
+def test_a_reply_template_with_an_unknown_placeholder_is_a_config_error(workspace):
+    workspace.write_config(businesses=[business(replies=[{"text": "Hi {name}!"}],
+                                                sources=[{"type": "feed", "url": "http://127.0.0.1:9/feed"}])])
+
+    result = workspace.cli("check")
+
+    assert result.returncode == 1
+    assert result.stderr == (f"Error: {workspace.config}: businesses[0].replies[0].text: got 'Hi {{name}}!': "
+                             "unknown placeholder {name}: use {first_name} or {business}\n")
