@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from mentionwatch.config import Settings
 from mentionwatch.errors import MentionwatchError
+from mentionwatch.platform_checks import check_platform_credentials
 
 OK, BAD, INFO = "[green]ok[/]", "[red]FAILED[/]", "[yellow]note[/]"
 
@@ -25,6 +26,7 @@ def run_checks(settings: Settings, console: Console) -> bool:
         console.print(f"{BAD} database: {escape(str(exc))}")
         healthy = False
     healthy &= _check_slack(settings, console)
+    healthy &= check_platform_credentials(settings, console)
     for business in settings.businesses:
         console.print(
             f"[bold]{escape(business.name)}[/]: keywords {escape(', '.join(business.keywords))}"

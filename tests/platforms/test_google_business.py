@@ -150,3 +150,23 @@ def test_missing_client_credentials_say_what_to_set(google, workspace):
     result = run(workspace)
 
     assert "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET not set" in failures(result)[0]
+
+
+def test_check_tests_the_google_credentials_and_says_what_is_wrong(google, workspace):
+    google.add_review(LOCATION, "a", stars=4, comment="Good.", reviewer="Ann", created=T0)
+    write_google_config(workspace, google)
+    token = google.grant()
+
+    good = workspace.cli("check", env=google_env(google, token))
+    google.fail_next("list", 403, NOT_APPROVED)
+    refused = workspace.cli("check", env=google_env(google, token))
+    google.revoke(token)
+    revoked = workspace.cli("check", env=google_env(google, token))
+
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert f"ok google_business {LOCATION}: credentials work (1 reviews, 4.0 stars on average)" in good.stdout
+    assert refused.returncode == 1
+    assert (f"FAILED google_business {LOCATION}: Google Business Profile API access has not been approved for this "
+            "project: apply at") in refused.stdout
+    assert revoked.returncode == 1 and "invalid_grant" in revoked.stdout
+    assert token not in good.stdout + refused.stdout + revoked.stdout
