@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.escape import one_line, truncate
+from alerts.report.platforms import PlatformFigures, platform_figures
 from alerts.views import Catalog
 from mentionwatch.config import Settings
 from pipeline.models import AggregateRating, Business, Mention, Source, SourceRun
@@ -127,6 +128,8 @@ class BusinessReport:
     median_time_to_handle: timedelta | None
     failures: list[SourceFailure]
     chart: Path | None = field(default=None)
+    platforms: list[PlatformFigures] = field(default_factory=list)
+    """Per review platform: new reviews, stars, rating trend, replies (alerts/report/platforms.py)."""
 
     @property
     def slug(self) -> str:
@@ -202,6 +205,7 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         handled=len(handled),
         median_time_to_handle=timedelta(seconds=statistics.median(t.total_seconds() for t in times)) if times else None,
         failures=_failures(session, catalog, name, business_id, period),
+        platforms=platform_figures(session, business_id, period.since, period.until),
     )
 
 

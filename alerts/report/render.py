@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from alerts.escape import safe_url
 from alerts.report.data import BusinessReport, Change, MentionLine, Period
+from alerts.report.platforms import platform_text_lines
 from alerts.when import absolute, duration
 
 _ENV = Environment(
@@ -96,6 +97,7 @@ def render_text(reports: Sequence[BusinessReport], period: Period) -> str:
         if r.praise:
             lines.append("Top praise:")
             lines += [f"  - {m.title} {m.url}" for m in r.praise]
+        lines += platform_text_lines(r.platforms, duration)
         if r.failures:
             lines.append("Sources that failed:")
             lines += [f"  - {f.source}: {f.failed_runs} of {f.runs} runs; last: {f.last_error}" for f in r.failures]
