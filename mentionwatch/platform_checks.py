@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from mentionwatch.config import GoogleBusinessSource, Settings
+from mentionwatch.config import Credentials, GoogleBusinessSource, Settings
 from mentionwatch.errors import MentionwatchError
 
 OK, BAD = "[green]ok[/]", "[red]FAILED[/]"
@@ -47,3 +47,18 @@ def check_platform_credentials(settings: Settings, console: Console) -> bool:
     finally:
         engine.dispose()
     return healthy
+
+
+def credentials_with_stored(settings: Settings, targets: list) -> Credentials:  # type: ignore[type-arg]
+    """The credentials a run would use (with `connect`'s stored tokens), for `check --fetch`."""
+    from sqlalchemy.orm import Session
+
+    from mentionwatch.runner import platform_credentials
+    from pipeline.store import open_engine
+
+    engine = open_engine(settings.database_url())
+    try:
+        with Session(engine) as session:
+            return platform_credentials(session, settings, targets)
+    finally:
+        engine.dispose()
