@@ -25,6 +25,7 @@ from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.mastodon import MastodonSpider
 from crawlers.spiders.reddit import RedditSpider
 from crawlers.spiders.reviews import ReviewsSpider
+from crawlers.spiders.yelp import YelpSpider
 from crawlers.target import CrawlTarget
 from mentionwatch import __version__
 from mentionwatch.config import CrawlerSettings, Credentials
@@ -32,7 +33,7 @@ from mentionwatch.config import CrawlerSettings, Credentials
 SPIDERS: dict[str, type[MentionSpider]] = {
     spider.source_type: spider
     for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
-                   AppStoreSpider, BlueskySpider, GoogleBusinessSpider)
+                   AppStoreSpider, BlueskySpider, GoogleBusinessSpider, YelpSpider)
 }
 
 

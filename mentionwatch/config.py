@@ -24,7 +24,7 @@ SECRET_KEY_ENV = "MENTIONWATCH_SECRET_KEY"
 """The Fernet key that encrypts credentials stored in the database (`mentionwatch connect`)."""
 # Values of these keys are never echoed back in error messages.
 SECRET_KEYS = {"token", "webhook_url", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password",
-               "google_client_secret", "google_refresh_token"}
+               "google_client_secret", "google_refresh_token", "yelp_api_key"}
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -178,9 +178,27 @@ class GoogleBusinessSource(SourceBase):
         return f"google_business:{self.location}:{self.url or ''}"
 
 
+class YelpSource(SourceBase):
+    """Yelp Fusion's review excerpts of one business (at most three, the newest): needs YELP_API_KEY."""
+
+    type: Literal["yelp"]
+    business_id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    """The business's id or alias, as in its Yelp address (yelp.com/biz/ALIAS)."""
+    matches_by_default: ClassVar[bool] = False
+
+    @property
+    def api_base(self) -> str:
+        base = self.url or "https://api.yelp.com/v3/"
+        return base if base.endswith("/") else base + "/"
+
+    def identity(self) -> str:
+        return f"yelp:{self.business_id}:{self.url or ''}"
+
+
 Source = Annotated[
     Union[
         GoogleBusinessSource,
+        YelpSource,
         FeedSource,
         ReviewsSource,
         HtmlSource,
@@ -193,7 +211,7 @@ Source = Annotated[
     Field(discriminator="type"),
 ]
 SOURCE_TYPES = ("feed", "reviews", "html", "reddit", "hackernews", "mastodon", "appstore", "bluesky",
-                "google_business")
+                "google_business", "yelp")
 
 
 # --------------------------------------------------------------------------- the rest
@@ -358,6 +376,7 @@ class Credentials(Strict):
     google_client_secret: SecretStr | None = None
     google_refresh_token: SecretStr | None = None
     """Else the one `mentionwatch connect google` stored (encrypted) in the database."""
+    yelp_api_key: SecretStr | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -193,7 +193,7 @@ def reply(session: Session, settings: Any, mention_id: int, text: str, by: str, 
     answer was lost (or a command interrupted, or run twice) is recorded as sent, never sent
     again. An existing reply with another text is replaced only with `replace=True`.
     """
-    from crawlers.platforms.replies import replier_for
+    from crawlers.platforms.replies import manual_reply_hint, replier_for
     from mentionwatch.vault import with_stored_credentials
     from pipeline.models import Reply
 
@@ -205,8 +205,7 @@ def reply(session: Session, settings: Any, mention_id: int, text: str, by: str, 
     replier = replier_for(source, with_stored_credentials(session, settings.credentials),
                           settings.crawler.download_timeout) if source is not None else None
     if replier is None:
-        raise NoReplyApi(f"{mention.source_type} takes no replies through an API; answer by hand at {mention.url}",
-                         mention.url)
+        raise NoReplyApi(f"{manual_reply_hint(mention.source_type)}; answer by hand at {mention.url}", mention.url)
     try:
         if replier.max_length and len(text) > replier.max_length:
             raise ActionError(f"the reply is {len(text)} characters; {mention.source_type} accepts at most "

@@ -56,6 +56,16 @@ def review_id(review_url: str) -> str:
     return key
 
 
+MANUAL_REPLY_HINTS = {
+    "yelp": "Yelp lets only its partners reply through the API; answer as the owner at https://biz.yelp.com",
+}
+
+
+def manual_reply_hint(source_type: str) -> str:
+    """Why a mention of this type cannot be answered from here."""
+    return MANUAL_REPLY_HINTS.get(source_type, f"{source_type} takes no replies through an API")
+
+
 def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 30) -> Replier | None:
     """The reply calls for `source`'s platform, or None when the platform has no reply API."""
     if isinstance(source, GoogleBusinessSource):
