@@ -16,6 +16,7 @@ from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.items import MentionItem
 from crawlers.spiders.appstore import AppStoreSpider
+from crawlers.spiders.appstore_connect import AppStoreConnectSpider
 from crawlers.spiders.base import MentionSpider
 from crawlers.spiders.bluesky import BlueskySpider
 from crawlers.spiders.feed import FeedSpider
@@ -33,7 +34,8 @@ from mentionwatch.config import CrawlerSettings, Credentials
 SPIDERS: dict[str, type[MentionSpider]] = {
     spider.source_type: spider
     for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
-                   AppStoreSpider, BlueskySpider, GoogleBusinessSpider, YelpSpider)
+                   AppStoreSpider, BlueskySpider, GoogleBusinessSpider, YelpSpider,
+                   AppStoreConnectSpider)
 }
 
 

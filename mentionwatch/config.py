@@ -195,9 +195,29 @@ class YelpSource(SourceBase):
         return f"yelp:{self.business_id}:{self.url or ''}"
 
 
+class AppStoreConnectSource(SourceBase):
+    """App Store Connect customer reviews of one app, through an API key (ES256 JWT)."""
+
+    type: Literal["appstore_connect"]
+    app_id: str = Field(pattern=r"^[0-9]+$")
+    """The app's Apple ID (App Store Connect > App Information), digits."""
+    max_pages: int = Field(default=5, ge=1, le=100)
+    """Pages of 200 reviews read on the first run (later runs stop at the first known review)."""
+    matches_by_default: ClassVar[bool] = False
+
+    @property
+    def api_base(self) -> str:
+        base = self.url or "https://api.appstoreconnect.apple.com/"
+        return base if base.endswith("/") else base + "/"
+
+    def identity(self) -> str:
+        return f"appstore_connect:{self.app_id}:{self.url or ''}"
+
+
 Source = Annotated[
     Union[
         GoogleBusinessSource,
+        AppStoreConnectSource,
         YelpSource,
         FeedSource,
         ReviewsSource,
@@ -211,7 +231,7 @@ Source = Annotated[
     Field(discriminator="type"),
 ]
 SOURCE_TYPES = ("feed", "reviews", "html", "reddit", "hackernews", "mastodon", "appstore", "bluesky",
-                "google_business", "yelp")
+                "google_business", "yelp", "appstore_connect")
 
 
 # --------------------------------------------------------------------------- the rest
@@ -377,6 +397,10 @@ class Credentials(Strict):
     google_refresh_token: SecretStr | None = None
     """Else the one `mentionwatch connect google` stored (encrypted) in the database."""
     yelp_api_key: SecretStr | None = None
+    appstore_connect_key_id: str | None = None
+    appstore_connect_issuer_id: str | None = None
+    appstore_connect_private_key_file: str | None = None
+    """The .p8 file App Store Connect let you download once (Users and Access > Integrations)."""
 
     @model_validator(mode="before")
     @classmethod

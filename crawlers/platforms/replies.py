@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from crawlers.links import item_key_of
+from crawlers.platforms.appstore_connect import AppStoreConnectClient
 from crawlers.platforms.google import GoogleClient, PlatformReply
-from mentionwatch.config import Credentials, GoogleBusinessSource, SourceBase
+from mentionwatch.config import AppStoreConnectSource, Credentials, GoogleBusinessSource, SourceBase
 from mentionwatch.errors import MentionwatchError
 
 
@@ -49,6 +50,24 @@ class GoogleBusinessReplier:
         self.client.close()
 
 
+class AppStoreConnectReplier:
+    """customerReviewResponses: one response per review, created or replaced by POST."""
+
+    max_length = AppStoreConnectClient.max_length
+
+    def __init__(self, source: AppStoreConnectSource, credentials: Credentials, timeout: float):
+        self.client = AppStoreConnectClient(source, credentials, timeout)
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None:
+        return self.client.stored_reply(review_id(review_url))
+
+    def send(self, review_url: str, text: str) -> PlatformReply:
+        return self.client.send(review_id(review_url), text)
+
+    def close(self) -> None:
+        self.client.close()
+
+
 def review_id(review_url: str) -> str:
     key = item_key_of(review_url)
     if not key:
@@ -70,4 +89,6 @@ def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 3
     """The reply calls for `source`'s platform, or None when the platform has no reply API."""
     if isinstance(source, GoogleBusinessSource):
         return GoogleBusinessReplier(source, credentials, timeout)
+    if isinstance(source, AppStoreConnectSource):
+        return AppStoreConnectReplier(source, credentials, timeout)
     return None
