@@ -21,6 +21,7 @@ from crawlers.spiders.base import MentionSpider
 from crawlers.spiders.bluesky import BlueskySpider
 from crawlers.spiders.feed import FeedSpider
 from crawlers.spiders.google_business import GoogleBusinessSpider
+from crawlers.spiders.google_play import GooglePlaySpider
 from crawlers.spiders.hackernews import HackerNewsSpider
 from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.mastodon import MastodonSpider
@@ -35,7 +36,7 @@ SPIDERS: dict[str, type[MentionSpider]] = {
     spider.source_type: spider
     for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
                    AppStoreSpider, BlueskySpider, GoogleBusinessSpider, YelpSpider,
-                   AppStoreConnectSpider)
+                   AppStoreConnectSpider, GooglePlaySpider)
 }
 
 

@@ -214,9 +214,29 @@ class AppStoreConnectSource(SourceBase):
         return f"appstore_connect:{self.app_id}:{self.url or ''}"
 
 
+class GooglePlaySource(SourceBase):
+    """Google Play reviews of one app: the Play Developer API with a service account."""
+
+    type: Literal["google_play"]
+    package: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
+    """The app's package name, e.g. com.joesdonuts.app."""
+    token_url: str | None = None
+    """Replaces the service account key's own `token_uri` (a local server in tests)."""
+    matches_by_default: ClassVar[bool] = False
+
+    @property
+    def api_base(self) -> str:
+        base = self.url or "https://androidpublisher.googleapis.com/androidpublisher/v3/"
+        return base if base.endswith("/") else base + "/"
+
+    def identity(self) -> str:
+        return f"google_play:{self.package}:{self.url or ''}"
+
+
 Source = Annotated[
     Union[
         GoogleBusinessSource,
+        GooglePlaySource,
         AppStoreConnectSource,
         YelpSource,
         FeedSource,
@@ -231,7 +251,7 @@ Source = Annotated[
     Field(discriminator="type"),
 ]
 SOURCE_TYPES = ("feed", "reviews", "html", "reddit", "hackernews", "mastodon", "appstore", "bluesky",
-                "google_business", "yelp", "appstore_connect")
+                "google_business", "yelp", "appstore_connect", "google_play")
 
 
 # --------------------------------------------------------------------------- the rest
@@ -397,6 +417,8 @@ class Credentials(Strict):
     google_refresh_token: SecretStr | None = None
     """Else the one `mentionwatch connect google` stored (encrypted) in the database."""
     yelp_api_key: SecretStr | None = None
+    google_play_service_account_file: str | None = None
+    """The JSON key of a service account invited to the app in Play Console."""
     appstore_connect_key_id: str | None = None
     appstore_connect_issuer_id: str | None = None
     appstore_connect_private_key_file: str | None = None

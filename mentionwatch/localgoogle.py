@@ -104,6 +104,10 @@ class LocalGoogleServer(BackgroundServer):
         self.locations: dict[str, list[dict[str, Any]]] = {}
         self.reviews: dict[str, dict[str, dict[str, Any]]] = {}  # location -> review id -> Review
         self._codes: dict[str, dict[str, str]] = {}
+        self.service_accounts: dict[str, str] = {}  # client_email -> public key (PEM)
+        self.play_invited: set[str] = set()  # service accounts invited to the apps in Play Console
+        self.play_reviews: dict[str, dict[str, dict[str, Any]]] = {}  # package -> review id -> Review
+        self._token_owner: dict[str, str] = {}
         self._failures: list[_Failure] = []
         self._lose_reply_answers = 0
         self._counter = 0
@@ -131,7 +135,37 @@ class LocalGoogleServer(BackgroundServer):
     def locations_url(self) -> str:
         return f"{self.base_url}/info/v1/"
 
+    @property
+    def play_url(self) -> str:
+        """The Play Developer API base, as a `url:` override."""
+        return f"{self.base_url}/androidpublisher/v3/"
+
     # -- state
+
+    def add_service_account(self, email: str, public_key_pem: str, invited: bool = True) -> None:
+        with self.lock:
+            self.service_accounts[email] = public_key_pem
+            if invited:
+                self.play_invited.add(email)
+
+    def add_play_review(self, package: str, review_id: str, stars: int, text: str, author: str, modified: datetime,
+                        reply: str | None = None) -> None:
+        with self.lock:
+            comments: list[dict[str, Any]] = [{"userComment": {
+                "text": text, "lastModified": _stamp(modified), "starRating": stars, "reviewerLanguage": "en",
+                "device": "a70q", "androidOsVersion": 33, "appVersionCode": 412, "appVersionName": "4.1.2",
+                "thumbsUpCount": 0, "thumbsDownCount": 0}}]
+            if reply is not None:
+                comments.append({"developerComment": {"text": reply, "lastModified": _stamp(modified)}})
+            self.play_reviews.setdefault(package, {})[review_id] = {"reviewId": review_id, "authorName": author,
+                                                                     "comments": comments}
+
+    def play_reply_of(self, package: str, review_id: str) -> str | None:
+        with self.lock:
+            for comment in self.play_reviews[package][review_id]["comments"]:
+                if "developerComment" in comment:
+                    return comment["developerComment"]["text"]
+        return None
 
     def grant(self) -> str:
         """A refresh token for this client, as `connect google` would have obtained."""
@@ -230,6 +264,8 @@ class LocalGoogleServer(BackgroundServer):
         elif not self._authorized(headers):
             status, extra, data = 401, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
                                         'error="invalid_token"'}, _error_body(UNAUTHENTICATED)
+        elif path.startswith("/androidpublisher/"):
+            status, extra, data = self._play(method, path, query, body, headers)
         else:
             status, extra, data = self._api(method, path, query, body)
         with self.lock:
@@ -264,13 +300,16 @@ class LocalGoogleServer(BackgroundServer):
         failure = self._take_failure("token")
         if failure:
             return failure.status, {**json_type, **failure.headers}, json.dumps(failure.error).encode()
-        if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" and (
+                form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret):
             return 401, json_type, json.dumps({"error": "invalid_client",
                                                "error_description": "The OAuth client was not found."}).encode()
         invalid = 400, json_type, json.dumps({"error": "invalid_grant",
                                               "error_description": "Token has been expired or revoked."}).encode()
         grant_type = form.get("grant_type")
         with self.lock:
+            if grant_type == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+                return self._service_account_token(form.get("assertion", ""))
             if grant_type == "refresh_token":
                 if form.get("refresh_token") not in self.refresh_tokens:
                     return invalid
@@ -297,6 +336,80 @@ class LocalGoogleServer(BackgroundServer):
         if refresh:
             answer["refresh_token"] = refresh
         return 200, json_type, json.dumps(answer).encode()
+
+    def _service_account_token(self, assertion: str) -> tuple[int, dict[str, str], bytes]:
+        """The JWT-bearer grant of a service account (called with the lock held)."""
+        import jwt
+
+        json_type = {"Content-Type": "application/json; charset=utf-8"}
+        refused = 400, json_type, json.dumps({"error": "invalid_grant", "error_description": "Invalid JWT Signature."}).encode()
+        try:
+            email = jwt.decode(assertion, options={"verify_signature": False}).get("iss", "")
+            key = self.service_accounts.get(email)
+            if key is None:
+                return refused
+            # google-auth addresses its assertions to Google's token endpoint whatever token_uri is.
+            claims = jwt.decode(assertion, key, algorithms=["RS256"],
+                                audience=["https://oauth2.googleapis.com/token", self.token_url])
+        except jwt.PyJWTError:
+            return refused
+        if "androidpublisher" not in claims.get("scope", ""):
+            return 400, json_type, json.dumps({"error": "invalid_scope", "error_description": "Bad scope."}).encode()
+        self._counter += 1
+        access = f"ya29.c.local-{self._counter}-{secrets.token_urlsafe(8)}"
+        self.access_tokens.add(access)
+        self._token_owner[access] = email
+        return 200, json_type, json.dumps({"access_token": access, "expires_in": 3599, "token_type": "Bearer"}).encode()
+
+    def _play(self, method: str, path: str, query: dict[str, str], body: bytes,
+              headers: Any) -> tuple[int, dict[str, str], bytes | None]:
+        json_type = {"Content-Type": "application/json; charset=UTF-8"}
+        with self.lock:
+            owner = self._token_owner.get((headers.get("Authorization") or "")[7:])
+            invited = owner in self.play_invited
+        if not invited:
+            return 403, json_type, _error_body({"code": 403, "status": "PERMISSION_DENIED", "message":
+                                                "The current user has insufficient permissions to perform the "
+                                                "requested operation."})
+        # Play review ids hold a colon ("gp:AOqpTOG..."), as does the reply verb ("…/reviews/{id}:reply").
+        match = re.fullmatch(r"/androidpublisher/v3/applications/([^/]+)/reviews(?:/([^/]+?))?(:reply)?", path)
+        if not match or match.group(1) not in self.play_reviews:
+            return 404, json_type, _error_body({"code": 404, "message": "Package not found.", "status": "NOT_FOUND"})
+        package, review_id, reply = match.groups()
+        failure = self._take_failure("play")
+        if failure:
+            return failure.status, {**json_type, **failure.headers}, _error_body(failure.error)
+        with self.lock:
+            reviews = self.play_reviews[package]
+            if review_id is None and method == "GET":
+                size = min(int(query.get("maxResults") or 100), 100)
+                ordered = sorted(reviews.values(), reverse=True,
+                                 key=lambda r: int(r["comments"][0]["userComment"]["lastModified"]["seconds"]))
+                start = int(query.get("token") or 0)
+                answer: dict[str, Any] = {"reviews": ordered[start:start + size],
+                                          "pageInfo": {"totalResults": len(ordered), "resultPerPage": size,
+                                                       "startIndex": start}}
+                if start + size < len(ordered):
+                    answer["tokenPagination"] = {"nextPageToken": str(start + size)}
+                return 200, json_type, json.dumps(answer, ensure_ascii=False).encode()
+            review = reviews.get(review_id or "")
+            if review is None:
+                return 404, json_type, _error_body({"code": 404, "message": "Review not found.", "status": "NOT_FOUND"})
+            if method == "GET" and not reply:
+                return 200, json_type, json.dumps(review, ensure_ascii=False).encode()
+            if method == "POST" and reply:
+                text = json.loads(body or b"{}").get("replyText", "")
+                if not text or len(text) > 350:
+                    return 400, json_type, _error_body({"code": 400, "status": "INVALID_ARGUMENT",
+                                                        "message": "Reply text too long or empty."})
+                stamp = _stamp(datetime.now(UTC))
+                review["comments"] = [c for c in review["comments"] if "developerComment" not in c]
+                review["comments"].append({"developerComment": {"text": text, "lastModified": stamp}})
+                if self._lose_reply_answers:
+                    self._lose_reply_answers -= 1
+                    return 200, json_type, None
+                return 200, json_type, json.dumps({"result": {"replyText": text, "lastEdited": stamp}}).encode()
+        return 405, json_type, _error_body({"code": 405, "message": "Method not allowed.", "status": "UNIMPLEMENTED"})
 
     def _api(self, method: str, path: str, query: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes | None]:
         json_type = {"Content-Type": "application/json; charset=UTF-8"}
@@ -369,6 +482,11 @@ class LocalGoogleServer(BackgroundServer):
         if start + size < len(items):
             answer["nextPageToken"] = str(start + size)
         return 200, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(answer).encode()
+
+
+def _stamp(moment: datetime) -> dict[str, Any]:
+    """Play's Timestamp: seconds as a string, nanos as a number."""
+    return {"seconds": str(int(moment.timestamp())), "nanos": moment.microsecond * 1000}
 
 
 def _error_body(error: dict[str, Any]) -> bytes:

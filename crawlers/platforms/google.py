@@ -54,13 +54,15 @@ def oauth_credentials(credentials: Credentials, token_url: str) -> google.oauth2
     )
 
 
-def access_token(creds: google.oauth2.credentials.Credentials, timeout: float = 30) -> str:
-    """A fresh access token for `creds` (asked of its token_uri), or GoogleError saying what to do."""
+def access_token(creds: Any, timeout: float = 30) -> str:
+    """A fresh access token for google-auth `creds` (an OAuth grant or a service account), asked of
+    their token_uri, or GoogleError saying what to do."""
     session = requests.Session()
     try:
         creds.refresh(google.auth.transport.requests.Request(session))
     except google.auth.exceptions.RefreshError as exc:
-        raise GoogleError(describe_refresh_error(exc)) from None
+        is_service_account = not isinstance(creds, google.oauth2.credentials.Credentials)
+        raise GoogleError(describe_refresh_error(exc, service_account=is_service_account)) from None
     except google.auth.exceptions.TransportError as exc:
         raise GoogleError(f"cannot reach Google's token endpoint {creds.token_uri}: {exc}"[:300]) from None
     finally:
@@ -68,10 +70,13 @@ def access_token(creds: google.oauth2.credentials.Credentials, timeout: float = 
     return creds.token
 
 
-def describe_refresh_error(exc: google.auth.exceptions.RefreshError) -> str:
+def describe_refresh_error(exc: google.auth.exceptions.RefreshError, service_account: bool = False) -> str:
     """What a refused token refresh means for the owner."""
     data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
     error = data.get("error") or str(exc.args[0] if exc.args else exc).split(":")[0]
+    if service_account:
+        return (f"Google refused the service account's key ({error}): download a current JSON key for it "
+                "(Google Cloud console > IAM > Service accounts) and set GOOGLE_PLAY_SERVICE_ACCOUNT_FILE")
     if error == "invalid_grant":
         return ("Google refused the refresh token (invalid_grant: expired or revoked): run "
                 "`mentionwatch connect google` again (or renew GOOGLE_REFRESH_TOKEN)")

@@ -11,7 +11,8 @@ from typing import Protocol
 from crawlers.links import item_key_of
 from crawlers.platforms.appstore_connect import AppStoreConnectClient
 from crawlers.platforms.google import GoogleClient, PlatformReply
-from mentionwatch.config import AppStoreConnectSource, Credentials, GoogleBusinessSource, SourceBase
+from crawlers.platforms.google_play import GooglePlayClient
+from mentionwatch.config import AppStoreConnectSource, Credentials, GoogleBusinessSource, GooglePlaySource, SourceBase
 from mentionwatch.errors import MentionwatchError
 
 
@@ -68,6 +69,24 @@ class AppStoreConnectReplier:
         self.client.close()
 
 
+class GooglePlayReplier:
+    """reviews.reply (POST …/reviews/{id}:reply), within Play's 350 characters."""
+
+    max_length = GooglePlayClient.max_length
+
+    def __init__(self, source: GooglePlaySource, credentials: Credentials, timeout: float):
+        self.client = GooglePlayClient(source, credentials, timeout)
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None:
+        return self.client.stored_reply(review_id(review_url))
+
+    def send(self, review_url: str, text: str) -> PlatformReply:
+        return self.client.send(review_id(review_url), text)
+
+    def close(self) -> None:
+        self.client.close()
+
+
 def review_id(review_url: str) -> str:
     key = item_key_of(review_url)
     if not key:
@@ -89,6 +108,8 @@ def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 3
     """The reply calls for `source`'s platform, or None when the platform has no reply API."""
     if isinstance(source, GoogleBusinessSource):
         return GoogleBusinessReplier(source, credentials, timeout)
+    if isinstance(source, GooglePlaySource):
+        return GooglePlayReplier(source, credentials, timeout)
     if isinstance(source, AppStoreConnectSource):
         return AppStoreConnectReplier(source, credentials, timeout)
     return None
