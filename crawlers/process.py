@@ -27,6 +27,7 @@ from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.mastodon import MastodonSpider
 from crawlers.spiders.reddit import RedditSpider
 from crawlers.spiders.reviews import ReviewsSpider
+from crawlers.spiders.trustpilot import TrustpilotSpider
 from crawlers.spiders.yelp import YelpSpider
 from crawlers.target import CrawlTarget
 from mentionwatch import __version__
@@ -36,7 +37,7 @@ SPIDERS: dict[str, type[MentionSpider]] = {
     spider.source_type: spider
     for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
                    AppStoreSpider, BlueskySpider, GoogleBusinessSpider, YelpSpider,
-                   AppStoreConnectSpider, GooglePlaySpider)
+                   AppStoreConnectSpider, GooglePlaySpider, TrustpilotSpider)
 }
 
 

@@ -24,7 +24,7 @@ SECRET_KEY_ENV = "MENTIONWATCH_SECRET_KEY"
 """The Fernet key that encrypts credentials stored in the database (`mentionwatch connect`)."""
 # Values of these keys are never echoed back in error messages.
 SECRET_KEYS = {"token", "webhook_url", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password",
-               "google_client_secret", "google_refresh_token", "yelp_api_key"}
+               "google_client_secret", "google_refresh_token", "yelp_api_key", "trustpilot_api_key"}
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -233,9 +233,39 @@ class GooglePlaySource(SourceBase):
         return f"google_play:{self.package}:{self.url or ''}"
 
 
+class TrustpilotSource(SourceBase):
+    """A business's Trustpilot reviews: its public page's schema.org markup, or the API with a key."""
+
+    type: Literal["trustpilot"]
+    domain: str = Field(pattern=r"^[A-Za-z0-9.-]+$")
+    """The business's Trustpilot page name: trustpilot.com/review/DOMAIN."""
+    business_unit_id: str | None = None
+    """Its business unit id, for the API (used when TRUSTPILOT_API_KEY is set)."""
+    api_url: str = "https://api.trustpilot.com/v1/"
+    next: str | None = None
+    max_pages: int = Field(default=3, ge=1, le=100)
+    matches_by_default: ClassVar[bool] = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_page(cls, values: Any) -> Any:
+        # `url:` is the public review page (read without a key); by default Trustpilot's own.
+        if isinstance(values, dict) and not values.get("url") and values.get("domain"):
+            values = {**values, "url": f"https://www.trustpilot.com/review/{values['domain']}"}
+        return values
+
+    @property
+    def api_base(self) -> str:
+        return self.api_url if self.api_url.endswith("/") else self.api_url + "/"
+
+    def identity(self) -> str:
+        return f"trustpilot:{self.domain}:{self.url or ''}"
+
+
 Source = Annotated[
     Union[
         GoogleBusinessSource,
+        TrustpilotSource,
         GooglePlaySource,
         AppStoreConnectSource,
         YelpSource,
@@ -251,7 +281,7 @@ Source = Annotated[
     Field(discriminator="type"),
 ]
 SOURCE_TYPES = ("feed", "reviews", "html", "reddit", "hackernews", "mastodon", "appstore", "bluesky",
-                "google_business", "yelp", "appstore_connect", "google_play")
+                "google_business", "yelp", "appstore_connect", "google_play", "trustpilot")
 
 
 # --------------------------------------------------------------------------- the rest
@@ -417,6 +447,7 @@ class Credentials(Strict):
     google_refresh_token: SecretStr | None = None
     """Else the one `mentionwatch connect google` stored (encrypted) in the database."""
     yelp_api_key: SecretStr | None = None
+    trustpilot_api_key: SecretStr | None = None
     google_play_service_account_file: str | None = None
     """The JSON key of a service account invited to the app in Play Console."""
     appstore_connect_key_id: str | None = None

@@ -95,6 +95,8 @@ def review_id(review_url: str) -> str:
 
 
 MANUAL_REPLY_HINTS = {
+    "trustpilot": ("Trustpilot replies need a business user's OAuth login, which mentionwatch does not hold; "
+                   "answer in Trustpilot Business (businessapp.b2b.trustpilot.com)"),
     "yelp": "Yelp lets only its partners reply through the API; answer as the owner at https://biz.yelp.com",
 }
 
