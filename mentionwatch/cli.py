@@ -210,10 +210,12 @@ def _print_table(records: list[dict[str, Any]]) -> None:
               help="Also fetch every source once and print what a run would store (count, newest item); "
               "stores nothing, alerts nobody.")
 def check(settings: Settings, fetch: bool) -> None:
-    """Validate config.yaml, show each business and source, and test the Slack token.
+    """Validate config.yaml, show each business and source, and test the Slack token and each
+    review platform's credentials (Google, App Store Connect, Yelp, Trustpilot).
 
-    Exits 1 if the database cannot be opened or Slack rejects the token, or, with --fetch, if a
-    source cannot be fetched (its reason is printed). The token itself is never printed.
+    Exits 1 if the database cannot be opened, Slack rejects the token or a platform refuses its
+    credentials (what is wrong is printed), or, with --fetch, if a source cannot be fetched (its
+    reason is printed). Tokens and keys themselves are never printed.
 
     \b
     Examples:

@@ -98,3 +98,19 @@ def test_a_token_signed_with_another_key_and_the_hourly_limit_are_readable_error
 
     missing = run(workspace, env={k: v for k, v in env.items() if k != "APPSTORE_CONNECT_ISSUER_ID"})
     assert "APPSTORE_CONNECT_ISSUER_ID not set" in missing.stderr
+
+
+def test_check_tests_the_api_key(apple, workspace, tmp_path):
+    server, env = apple
+    server.add_review(APP, "a", 5, "Great", "Works.", "ann", "2026-11-20T10:00:00-08:00")
+    _config(server, workspace)
+    other = tmp_path / "Other.p8"
+    other.write_bytes(_p8(ec.generate_private_key(ec.SECP256R1())))
+
+    good = workspace.cli("check", env=env)
+    bad = workspace.cli("check", env={**env, "APPSTORE_CONNECT_PRIVATE_KEY_FILE": str(other)})
+
+    assert good.returncode == 0, good.stdout
+    assert "ok appstore_connect appstore_connect:1234567890:" in good.stdout and "credentials work (1 reviews)" in good.stdout
+    assert bad.returncode == 1
+    assert "FAILED appstore_connect" in bad.stdout and "refused the API token (NOT_AUTHORIZED)" in bad.stdout

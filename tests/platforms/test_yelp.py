@@ -90,3 +90,18 @@ def test_no_key_is_a_readable_error(web, workspace):
     run(workspace)
     (error,) = source_errors(workspace).values()
     assert error.startswith("YELP_API_KEY is not set")
+
+
+def test_check_tests_the_api_key(web, workspace):
+    _serve(web, [])
+    _config(web, workspace)
+
+    good = workspace.cli("check", env={"YELP_API_KEY": "yelp-key-123456"})
+    web.add(BIZ, json.dumps({"error": {"code": "TOKEN_INVALID", "description": "Invalid access token."}}),
+            content_type="application/json", status=401)
+    bad = workspace.cli("check", env={"YELP_API_KEY": "wrong-key-0000"})
+
+    assert good.returncode == 0, good.stdout
+    assert "credentials work (212 reviews, 4.5 stars)" in good.stdout
+    assert bad.returncode == 1 and "FAILED yelp" in bad.stdout and "Yelp refused the API key (TOKEN_INVALID)" in bad.stdout
+    assert "wrong-key-0000" not in bad.stdout
