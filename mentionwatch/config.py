@@ -222,6 +222,11 @@ class GooglePlaySource(SourceBase):
     """The app's package name, e.g. com.joesdonuts.app."""
     token_url: str | None = None
     """Replaces the service account key's own `token_uri` (a local server in tests)."""
+    language: str = "en"
+    country: str = "us"
+    """Without a service account: the public reviews of this store's language and country."""
+    max_reviews: int = Field(default=200, ge=1, le=2000)
+    """Without a service account: at most this many of the newest public reviews a run."""
     matches_by_default: ClassVar[bool] = False
 
     @property

@@ -1,4 +1,5 @@
-"""Google Play reviews of one app through the Play Developer API (a service account).
+"""Google Play reviews of one app through the Play Developer API (a service account), or,
+without one, the public reviews through google-play-scraper (crawlers/platforms/google_play_public.py).
 
 Play lists the reviews created or changed in the last seven days, most recently changed first,
 100 a page with a `token` to the next. Reading stops at the first review not changed since the
@@ -8,12 +9,14 @@ Play's list cannot tell a deleted review from one older than a week: none is mar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import quote
 
 from google.oauth2 import service_account
 from scrapy import Request
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 from scrapy.http import Response
 
 from crawlers.incremental import Watermark
@@ -28,6 +31,7 @@ from crawlers.platforms.google_play import (
     service_account_credentials,
     utc_of,
 )
+from crawlers.platforms.google_play_public import fetch_public_reviews, public_review_items
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
 from mentionwatch.config import GooglePlaySource
@@ -57,6 +61,30 @@ class GooglePlaySpider(MentionSpider):
         if not account.valid:
             access_token(account, timeout=self.settings.getfloat("DOWNLOAD_TIMEOUT", 30))
         return account.token
+
+    async def start(self) -> AsyncIterator[Any]:
+        """API sources as requests; without a service account, the public reviews as items."""
+        for target in self.targets:
+            if self.credentials.google_play_service_account_file:
+                for request in self.start_requests_for([target]):
+                    yield request
+                continue
+            for item in await self._public(target):
+                yield item
+
+    async def _public(self, target: CrawlTarget) -> list[Any]:
+        """google-play-scraper's blocking calls run in a thread, so the crawl goes on meanwhile."""
+        source: GooglePlaySource = target.source  # type: ignore[assignment]
+        target.responses += 1
+        try:
+            found = await maybe_deferred_to_future(
+                threads.deferToThread(fetch_public_reviews, source, Watermark(target, "modified")))
+            items = list(public_review_items(target, found, self.item))
+        except Exception as exc:  # the library's own failures: one source fails, not the crawl
+            target.fail(str(exc) if isinstance(exc, ValueError) else f"google-play-scraper: {type(exc).__name__}: {exc}"[:300])
+            return []
+        target.fetched += len(items)
+        return items
 
     def first_requests(self, target: CrawlTarget) -> Iterable[Request]:
         try:
