@@ -24,7 +24,8 @@ SECRET_KEY_ENV = "MENTIONWATCH_SECRET_KEY"
 """The Fernet key that encrypts credentials stored in the database (`mentionwatch connect`)."""
 # Values of these keys are never echoed back in error messages.
 SECRET_KEYS = {"token", "webhook_url", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password",
-               "google_client_secret", "google_refresh_token", "yelp_api_key", "trustpilot_api_key"}
+               "google_client_secret", "google_refresh_token", "yelp_api_key", "trustpilot_api_key",
+               "trustpilot_api_secret", "trustpilot_password"}
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -453,6 +454,11 @@ class Credentials(Strict):
     """Else the one `mentionwatch connect google` stored (encrypted) in the database."""
     yelp_api_key: SecretStr | None = None
     trustpilot_api_key: SecretStr | None = None
+    trustpilot_api_secret: SecretStr | None = None
+    trustpilot_username: str | None = None
+    trustpilot_password: SecretStr | None = None
+    """A Trustpilot business user's login: replies are posted as that user (password grant)."""
+    trustpilot_business_user_id: str | None = None
     google_play_service_account_file: str | None = None
     """The JSON key of a service account invited to the app in Play Console."""
     appstore_connect_key_id: str | None = None

@@ -12,7 +12,15 @@ from crawlers.links import item_key_of
 from crawlers.platforms.appstore_connect import AppStoreConnectClient
 from crawlers.platforms.google import GoogleClient, PlatformReply
 from crawlers.platforms.google_play import GooglePlayClient
-from mentionwatch.config import AppStoreConnectSource, Credentials, GoogleBusinessSource, GooglePlaySource, SourceBase
+from crawlers.platforms.trustpilot import TrustpilotClient
+from mentionwatch.config import (
+    AppStoreConnectSource,
+    Credentials,
+    GoogleBusinessSource,
+    GooglePlaySource,
+    SourceBase,
+    TrustpilotSource,
+)
 from mentionwatch.errors import MentionwatchError
 
 
@@ -87,6 +95,29 @@ class GooglePlayReplier:
         self.client.close()
 
 
+class TrustpilotReplier:
+    """private/reviews/{id}/reply as a business user (OAuth password grant)."""
+
+    max_length = None
+
+    def __init__(self, source: TrustpilotSource, credentials: Credentials, timeout: float):
+        self.client = TrustpilotClient(source, credentials, timeout)
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None:
+        return self.client.stored_reply(trustpilot_review_id(review_url))
+
+    def send(self, review_url: str, text: str) -> PlatformReply:
+        return self.client.send(trustpilot_review_id(review_url), text)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def trustpilot_review_id(review_url: str) -> str:
+    """The id in an API-read review's address, https://www.trustpilot.com/reviews/{id}."""
+    return review_url.rstrip("/").rsplit("/", 1)[-1]
+
+
 def review_id(review_url: str) -> str:
     key = item_key_of(review_url)
     if not key:
@@ -95,8 +126,8 @@ def review_id(review_url: str) -> str:
 
 
 MANUAL_REPLY_HINTS = {
-    "trustpilot": ("Trustpilot replies need a business user's OAuth login, which mentionwatch does not hold; "
-                   "answer in Trustpilot Business (businessapp.b2b.trustpilot.com)"),
+    "trustpilot": ("Trustpilot replies go through its API only for reviews read through it (a business_unit_id "
+                   "and TRUSTPILOT_API_KEY); answer in Trustpilot Business (businessapp.b2b.trustpilot.com)"),
     "yelp": "Yelp lets only its partners reply through the API; answer as the owner at https://biz.yelp.com",
 }
 
@@ -114,4 +145,6 @@ def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 3
         return GooglePlayReplier(source, credentials, timeout)
     if isinstance(source, AppStoreConnectSource):
         return AppStoreConnectReplier(source, credentials, timeout)
+    if isinstance(source, TrustpilotSource) and source.business_unit_id and credentials.trustpilot_api_key:
+        return TrustpilotReplier(source, credentials, timeout)
     return None

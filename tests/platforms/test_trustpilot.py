@@ -49,6 +49,11 @@ def test_public_page_json_ld_without_a_key(web, workspace):
     with sqlite3.connect(workspace.database) as db:
         assert list(db.execute("select value, count from aggregate_ratings")) == [(3.9, 87)]
     assert web.requests_for("/robots.txt")  # a public page: robots.txt is asked first
+    mention = next(json.loads(line) for line in workspace.cli("mentions", "--format", "json").stdout.splitlines()
+                   if json.loads(line)["author"] == "Zoë Martin")
+    replied = workspace.cli("reply", str(mention["id"]), "Sorry!")
+    assert replied.returncode == 1 and replied.stdout == f"Answer by hand: {mention['url']}\n"
+    assert "Trustpilot replies go through its API only for reviews read through it" in replied.stderr
 
 
 def test_api_with_a_key_reads_newest_first_pages_replies_and_the_score(web, workspace):
@@ -85,10 +90,44 @@ def test_api_with_a_key_reads_newest_first_pages_replies_and_the_score(web, work
     mention = next(json.loads(line) for line in workspace.cli("mentions", "--format", "json", env=env).stdout.splitlines()
                    if json.loads(line)["author"] == "Łucja")
     replied = workspace.cli("reply", str(mention["id"]), "Sorry!", env=env)
-    assert replied.returncode == 1 and replied.stdout == f"Answer by hand: {mention['url']}\n"
+    assert replied.returncode == 1 and replied.stdout == ""
+    assert replied.stderr.startswith("Error: TRUSTPILOT_API_SECRET, TRUSTPILOT_USERNAME, TRUSTPILOT_PASSWORD, "
+                                     "TRUSTPILOT_BUSINESS_USER_ID not set: replying on Trustpilot needs")
 
     web.add(base, json.dumps({"fault": {"faultstring": "Invalid ApiKey", "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}}),
             content_type="application/json", status=401)
     run(workspace, env=env)
     (error,) = source_errors(workspace).values()
     assert error.startswith("Trustpilot refused the API key (Invalid ApiKey)")
+
+
+def test_reply_as_a_business_user_through_oauth_exactly_once(workspace):
+    from datetime import UTC, datetime
+
+    from mentionwatch.localtrustpilot import LocalTrustpilot
+
+    env = {"TRUSTPILOT_API_KEY": "tp-key-abcdef", "TRUSTPILOT_API_SECRET": "tp-secret-123456",
+           "TRUSTPILOT_USERNAME": "dana@joesdonuts.com", "TRUSTPILOT_PASSWORD": "correct horse",
+           "TRUSTPILOT_BUSINESS_USER_ID": "507f191e810c19729de860ea"}
+    with LocalTrustpilot("tp-key-abcdef", "tp-secret-123456", "dana@joesdonuts.com", "correct horse", "BU1") as tp:
+        tp.add_review("6571c", 2, "Slow service, stale glaze.", "Ann", datetime(2026, 11, 22, 9, 0, tzinfo=UTC))
+        workspace.write_config(alerts={"max_age_days": 36500}, businesses=[business(sources=[
+            {"type": "trustpilot", "domain": "joesdonuts.com", "business_unit_id": "BU1", "api_url": tp.api_url}])])
+        run(workspace, env=env)
+        (mention,) = [json.loads(line) for line in workspace.cli("mentions", "--format", "json", env=env).stdout.splitlines()]
+        tp.lose_reply_answers(1)
+
+        sent = workspace.cli("reply", str(mention["id"]), "Sorry, Ann — fresh glaze is on us.", env=env)
+        again = workspace.cli("reply", str(mention["id"]), "Sorry, Ann — fresh glaze is on us.", env=env)
+        wrong = workspace.cli("reply", str(mention["id"]), "Another", "--replace",
+                              env={**env, "TRUSTPILOT_PASSWORD": "wrong password"})
+
+        assert sent.returncode == 0, sent.stderr
+        assert again.returncode == 1
+        (post,) = tp.calls("POST", "/reply")
+        assert json.loads(post.body) == {"authorBusinessUserId": "507f191e810c19729de860ea",
+                                         "message": "Sorry, Ann — fresh glaze is on us."}
+        assert tp.reply_of("6571c") == "Sorry, Ann — fresh glaze is on us."
+        assert wrong.returncode == 1
+        assert wrong.stderr.startswith("Error: Trustpilot refused the business user's login (invalid_grant)")
+        assert "wrong password" not in wrong.stderr
