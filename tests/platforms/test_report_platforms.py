@@ -42,3 +42,18 @@ def test_report_shows_new_reviews_stars_rating_trend_reply_rate_and_time_to_repl
     assert cells[:4] == ["Google Business Profile", "4", "3.5", "2.80 → 3.20 (5 reviews)"]
     assert cells[4] == "2 of 4 (50%)"
     assert cells[5] == "24.0 h"
+
+
+def test_the_e_mail_text_part_has_the_same_figures():
+    from alerts.report.platforms import PlatformFigures, platform_text_lines
+    from alerts.when import duration
+
+    figures = [PlatformFigures("Google Business Profile", 4, 3.5, 2.8, 3.2, 5, 2, timedelta(hours=24)),
+               PlatformFigures("Yelp", 0, None, 4.5, 4.5, 212, 0, None)]
+
+    assert platform_text_lines(figures, duration) == [
+        "Review platforms:",
+        "  Google Business Profile: 4 new reviews, 3.5 stars on average; rating 2.80 -> 3.20; 2 of 4 replied, "
+        "median 24.0 h",
+        "  Yelp: 0 new reviews; rating 4.50 -> 4.50",
+    ]
