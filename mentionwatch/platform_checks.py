@@ -44,8 +44,11 @@ def _google_business(source: GoogleBusinessSource, credentials: Credentials, tim
     return f"{answer.get('totalReviewCount', 0)} reviews" + (f", {average} stars on average" if average is not None else "")
 
 
-def _google_play(source: GooglePlaySource, credentials: Credentials, timeout: float) -> str:
+def _google_play(source: GooglePlaySource, credentials: Credentials, timeout: float) -> str | None:
     from crawlers.platforms.google_play import GooglePlayClient
+
+    if not credentials.google_play_service_account_file:
+        return None  # the public reviews need no credential
 
     client = GooglePlayClient(source, credentials, timeout)
     try:
