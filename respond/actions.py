@@ -212,10 +212,15 @@ def reply(session: Session, settings: Any, mention_id: int, text: str, by: str, 
                               f"{replier.max_length}: nothing was sent")
         stored = replier.stored_reply(mention.url)
         pending = list(session.scalars(select(Reply).where(Reply.mention_id == mention_id, Reply.status == "pending")))
+        in_flight_since = utcnow() - timedelta(seconds=2 * settings.crawler.download_timeout + 30)
         for earlier in pending:
             # An earlier attempt whose outcome was never recorded: the platform says what happened.
             if stored is not None and stored.text.strip() == earlier.text.strip():
                 _mark_sent(earlier, stored, utcnow())
+            elif earlier.created_at > in_flight_since:
+                # Not on the platform yet, and recent: another door may be sending it this moment.
+                raise ActionError(f"another reply to mention {mention_id} is being sent right now: nothing was "
+                                  "sent; run again in a minute")
             elif earlier.text.strip() != text:
                 earlier.status, earlier.error = "failed", "not on the platform: interrupted before it was sent"
         session.commit()
@@ -235,6 +240,13 @@ def reply(session: Session, settings: Any, mention_id: int, text: str, by: str, 
                            created_at=utcnow(), replaces_id=previous.id if previous and stored else None)
             session.add(intent)
         session.commit()  # the intent is on disk before the platform hears of it
+        # Two doors at once (a Slack click and the CLI): both intents are on disk now; the older sends.
+        rival = session.scalar(select(Reply.id).where(Reply.mention_id == mention_id, Reply.status == "pending",
+                                                      Reply.id < intent.id))
+        if rival is not None:
+            intent.status, intent.error = "failed", f"reply {rival} was being sent at the same time"
+            session.commit()
+            raise ActionError(f"another reply to mention {mention_id} is being sent right now: nothing was sent")
         try:
             answer = replier.send(mention.url, text)
         except MentionwatchError as exc:

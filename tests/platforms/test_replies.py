@@ -164,3 +164,22 @@ def test_a_reply_template_with_an_unknown_placeholder_is_a_config_error(workspac
     assert result.returncode == 1
     assert result.stderr == (f"Error: {workspace.config}: businesses[0].replies[0].text: got 'Hi {{name}}!': "
                              "unknown placeholder {name}: use {first_name} or {business}\n")
+
+
+def test_two_replies_at_once_send_one(google, workspace):
+    env = _setup(google, workspace)
+    mention_id = _mention(workspace, env)["id"]
+    # Another door (a Slack click) recorded its intent a moment ago and is sending it.
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with sqlite3.connect(workspace.database) as db:
+        db.execute("insert into replies (mention_id, text, author, via, status, created_at) values "
+                   "(?, 'Thanks from Slack', 'sam', 'slack', 'pending', ?)", (mention_id, now))
+
+    other = workspace.cli("reply", str(mention_id), "Thanks from the CLI", env=env)
+    same = workspace.cli("reply", str(mention_id), "Thanks from Slack", env=env)
+
+    for result in (other, same):
+        assert result.returncode == 1
+        assert result.stderr == (f"Error: another reply to mention {mention_id} is being sent right now: nothing "
+                                 "was sent; run again in a minute\n")
+    assert google.calls("PUT") == []
