@@ -183,3 +183,20 @@ def test_two_replies_at_once_send_one(google, workspace):
         assert result.stderr == (f"Error: another reply to mention {mention_id} is being sent right now: nothing "
                                  "was sent; run again in a minute\n")
     assert google.calls("PUT") == []
+
+
+def test_a_reply_to_an_alerted_review_flags_its_alert_and_says_how_fast(google, workspace):
+    env = google_env(google, google.grant())
+    write_google_config(workspace, google)
+    run(workspace, env=env)  # the first crawl: a baseline, nothing alerted
+    google.add_review(LOCATION, "late", stars=1, comment="Rude staff and cold, stale donuts.", reviewer="Ann Lee",
+                      created=datetime.now(UTC))
+    run(workspace, env=env)  # alerted (printed: no Slack here)
+    mention_id = _mention(workspace, env)["id"]
+    assert _rows(workspace, "select alerted_at is not null, alert_refresh_due from mentions") == [(1, 0)]
+
+    result = workspace.cli("reply", str(mention_id), "Sorry, Ann.", "--by", "dana", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"mention {mention_id}: replied by dana in 1 min\n"
+    assert _rows(workspace, "select alert_refresh_due from mentions") == [(1,)]
