@@ -21,6 +21,7 @@ from alerts.report.platforms import PlatformFigures, platform_figures
 from alerts.views import Catalog
 from mentionwatch.config import Settings
 from pipeline.models import AggregateRating, Business, Mention, Source, SourceRun
+from pipeline.relevance import advice_line, advise
 
 LABELS = ("positive", "neutral", "negative")
 TOP = 5
@@ -130,6 +131,8 @@ class BusinessReport:
     chart: Path | None = field(default=None)
     platforms: list[PlatformFigures] = field(default_factory=list)
     """Per review platform: new reviews, stars, rating trend, replies (alerts/report/platforms.py)."""
+    relevance: str | None = None
+    """What the mentions dismissed as not about the business suggest for its terms (pipeline.relevance)."""
 
     @property
     def slug(self) -> str:
@@ -145,7 +148,10 @@ def build_reports(session: Session, settings: Settings, period: Period, only: st
         if only is not None and configured.name != only:
             continue
         business_id = ids.get(configured.name)
-        reports.append(_report(session, catalog, configured.name, business_id, period))
+        report = _report(session, catalog, configured.name, business_id, period)
+        advice = advise(session, configured)
+        report.relevance = advice_line(advice) if advice else None
+        reports.append(report)
     return reports
 
 
@@ -156,7 +162,9 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     rows = session.execute(
         select(Mention, Source.identity, when.label("when"))
         .join(Source, Source.id == Mention.source_id)
-        .where(Mention.business_id == business_id, when >= previous.since, when < period.until)
+        # Mentions dismissed as not about the business are not part of its picture.
+        .where(Mention.business_id == business_id, when >= previous.since, when < period.until,
+               Mention.dismissed_at.is_(None))
     ).all() if business_id is not None else []
     current = [(m, identity, w) for m, identity, w in rows if w >= period.since]
     before = [(m, identity, w) for m, identity, w in rows if w < period.since]
