@@ -75,15 +75,18 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         with _session(settings) as session:
             try:
                 if draft:
-                    click.echo(actions.draft_reply(session, settings, mention_id))
+                    suggestion = actions.draft_reply(session, settings, mention_id)
+                    if not suggestion.text:
+                        raise actions.ActionError(suggestion.reason)
+                    click.echo(suggestion.text)
+                    if not suggestion.can_send:
+                        click.echo(f"Note: {suggestion.reason}", err=True)
                     return
-                suggestion = None
+                # The editor starts from the draft when a template fits.
+                suggestion_text = None
                 if text is None and file is None:
-                    try:  # the editor starts from the draft when a template fits
-                        suggestion = actions.draft_reply(session, settings, mention_id)
-                    except actions.ActionError:
-                        suggestion = None
-                body = _reply_text(text, file, suggestion)
+                    suggestion_text = actions.draft_reply(session, settings, mention_id).text
+                body = _reply_text(text, file, suggestion_text)
                 outcome = actions.reply(session, settings, mention_id, body, by or getpass.getuser(), via="cli",
                                         replace=replace)
             except actions.NoReplyApi as exc:

@@ -311,29 +311,47 @@ def _configured_source(session: Session, settings: Any, mention: Mention) -> Any
     return None
 
 
-def draft_reply(session: Session, settings: Any, mention_id: int) -> str:
+@dataclass
+class Draft:
+    """A suggested reply: `text` from the first fitting template ("" when none fits), `can_send`
+    when the mention's platform takes replies from here, else `link` is where to answer by hand."""
+
+    text: str
+    can_send: bool
+    link: str
+    reason: str
+    """Why `text` is empty, or why it cannot be sent from here; "" when neither."""
+
+
+def draft_reply(session: Session, settings: Any, mention_id: int) -> Draft:
     """A suggested reply from the business's `replies:` templates; nothing is sent.
 
     The first template whose label fits the mention's and whose aspect the review mentions wins;
     {first_name} is the reviewer's first name ("there" when unknown), {business} the business.
     """
+    from crawlers.platforms.replies import has_reply_api, manual_reply_hint
     from pipeline.models import Business
 
     mention = get_mention(session, mention_id)
     business = session.get(Business, mention.business_id)
     configured = next((b for b in settings.businesses if business is not None and b.name == business.name), None)
-    if configured is None or not configured.replies:
-        raise ActionError(f"no reply templates for {business.name if business else 'this business'}: add "
-                          "`replies:` to the business in config.yaml (see the README's Review platforms)")
+    can_send = has_reply_api(_configured_source(session, settings, mention), settings.credentials)
+    reason = "" if can_send else f"{manual_reply_hint(mention.source_type)}; answer by hand at {mention.url}"
     said = f"{mention.title or ''} {mention.text or ''}".lower()
-    for template in configured.replies:
+    for template in (configured.replies if configured else ()):
         if template.label and template.label != mention.label:
             continue
         if template.aspect and template.aspect.lower() not in said:
             continue
-        return template.text.format(first_name=_first_name(mention.author), business=configured.name)
-    raise ActionError(f"no reply template fits mention {mention_id} (label {mention.label or 'none'}): add a "
-                      "template without `label` and `aspect` as the fallback")
+        text = template.text.format(first_name=_first_name(mention.author), business=configured.name)  # type: ignore[union-attr]
+        return Draft(text, can_send, mention.url, reason)
+    if configured is None or not configured.replies:
+        why = (f"no reply templates for {business.name if business else 'this business'}: add `replies:` to the "
+               "business in config.yaml (see the README's Review platforms)")
+    else:
+        why = (f"no reply template fits mention {mention_id} (label {mention.label or 'none'}): add a template "
+               "without `label` and `aspect` as the fallback")
+    return Draft("", can_send, mention.url, why)
 
 
 def _first_name(author: str | None) -> str:

@@ -126,6 +126,7 @@ def review_id(review_url: str) -> str:
 
 
 MANUAL_REPLY_HINTS = {
+    "google_play": "Google Play replies need a service account (GOOGLE_PLAY_SERVICE_ACCOUNT_FILE); answer in Play Console",
     "trustpilot": ("Trustpilot replies go through its API only for reviews read through it (a business_unit_id "
                    "and TRUSTPILOT_API_KEY); answer in Trustpilot Business (businessapp.b2b.trustpilot.com)"),
     "yelp": "Yelp lets only its partners reply through the API; answer as the owner at https://biz.yelp.com",
@@ -137,14 +138,27 @@ def manual_reply_hint(source_type: str) -> str:
     return MANUAL_REPLY_HINTS.get(source_type, f"{source_type} takes no replies through an API")
 
 
+def has_reply_api(source: SourceBase | None, credentials: Credentials) -> bool:
+    """Whether replies to `source`'s reviews can be posted from here (without asking the platform)."""
+    if isinstance(source, (GoogleBusinessSource, AppStoreConnectSource)):
+        return True
+    if isinstance(source, GooglePlaySource):
+        return bool(credentials.google_play_service_account_file)
+    if isinstance(source, TrustpilotSource):
+        return bool(source.business_unit_id and credentials.trustpilot_api_key)
+    return False
+
+
 def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 30) -> Replier | None:
     """The reply calls for `source`'s platform, or None when the platform has no reply API."""
     if isinstance(source, GoogleBusinessSource):
         return GoogleBusinessReplier(source, credentials, timeout)
+    if not has_reply_api(source, credentials):
+        return None
     if isinstance(source, GooglePlaySource):
         return GooglePlayReplier(source, credentials, timeout)
     if isinstance(source, AppStoreConnectSource):
         return AppStoreConnectReplier(source, credentials, timeout)
-    if isinstance(source, TrustpilotSource) and source.business_unit_id and credentials.trustpilot_api_key:
+    if isinstance(source, TrustpilotSource):
         return TrustpilotReplier(source, credentials, timeout)
     return None

@@ -200,3 +200,13 @@ def test_a_reply_to_an_alerted_review_flags_its_alert_and_says_how_fast(google, 
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"mention {mention_id}: replied by dana in 1 min\n"
     assert _rows(workspace, "select alert_refresh_due from mentions") == [(1,)]
+
+
+def test_drafts_say_when_no_template_fits_and_where_a_review_cannot_be_answered_from_here(google, workspace):
+    env = _setup(google, workspace, replies=[{"label": "positive", "text": "Thanks {first_name}!"}])
+    mention_id = str(_mention(workspace, env)["id"])
+
+    none_fits = workspace.cli("reply", mention_id, "--draft", env=env)
+
+    assert none_fits.returncode == 1
+    assert none_fits.stderr.startswith(f"Error: no reply template fits mention {mention_id} (label negative)")
