@@ -13,13 +13,15 @@ from that full listing is marked deleted. So a quiet location costs one request 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import quote
 
 import google.oauth2.credentials
 from scrapy import Request
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import threads
 
 from crawlers.incremental import Watermark
 from crawlers.items import plain_text_body
@@ -55,22 +57,24 @@ class GoogleBusinessSpider(MentionSpider):
         # One OAuth grant serves every location of the run: one token per token endpoint.
         self._grants: dict[str, google.oauth2.credentials.Credentials] = {}
 
-    def first_requests(self, target: CrawlTarget) -> Iterable[Request]:
-        if not target.ok:  # failed before the crawl (a stored token that cannot be decrypted)
-            return
-        source: GoogleBusinessSource = target.source  # type: ignore[assignment]
-        try:
-            token = self._token(source.token_url)
-        except GoogleError as exc:
-            target.fail(str(exc))
-            return
-        yield self.page_request(target, token, None, {"seen": [], "listed": [], "full": False})
+    async def start(self) -> AsyncIterator[Request]:
+        for target in self.targets:
+            if not target.ok:  # failed before the crawl (a stored token that cannot be decrypted)
+                continue
+            source: GoogleBusinessSource = target.source  # type: ignore[assignment]
+            try:
+                # google-auth's refresh blocks: it runs in a thread, so other sources crawl meanwhile.
+                token = await maybe_deferred_to_future(threads.deferToThread(self._token, source.token_url))
+            except GoogleError as exc:
+                target.fail(str(exc))
+                continue
+            yield self.page_request(target, token, None, {"seen": [], "listed": [], "full": False})
 
     def _token(self, token_url: str, renew: bool = False) -> str:
         """An access token for `token_url`'s grant, asked for once per run (again after a 401).
 
-        google-auth's refresh is a blocking call; it is made once per run (and once more only
-        after a 401), a short pause of the crawl rather than a second HTTP stack for one request.
+        Refreshed once per run in a worker thread (`start`); the rare refresh after a 401 is made
+        where the 401 is read, a short pause of the crawl rather than a second HTTP stack.
         """
         grant = self._grants.get(token_url)
         if grant is None:
