@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -88,8 +88,6 @@ def platform_figures(session: Session, business_id: int | None, since: datetime,
 
 def _aware(value: datetime) -> datetime:
     # func.min over a UTCDateTime column comes back as the database's raw value (naive on SQLite).
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
