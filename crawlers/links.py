@@ -21,3 +21,10 @@ def item_key(*parts: object) -> str:
 def item_url(page_url: str, key: str) -> str:
     """`page_url` with this item's key, e.g. https://site/reviews?mw_item=3f2a9c01d4e5."""
     return add_or_replace_parameter(page_url, ITEM_PARAMETER, key)
+
+
+def item_key_of(url: str) -> str | None:
+    """The item key `item_url` put into `url` (a platform's review id), or None."""
+    from w3lib.url import url_query_parameter
+
+    return url_query_parameter(url, ITEM_PARAMETER)

@@ -18,14 +18,19 @@ from scrapy.settings import Settings as ScrapySettings
 from crawlers.items import MentionItem
 from crawlers.redirects import PUBLIC_TEST_HOSTS_SETTING
 from crawlers.spiders.appstore import AppStoreSpider
+from crawlers.spiders.appstore_connect import AppStoreConnectSpider
 from crawlers.spiders.base import MentionSpider
 from crawlers.spiders.bluesky import BlueskySpider
 from crawlers.spiders.feed import FeedSpider
+from crawlers.spiders.google_business import GoogleBusinessSpider
+from crawlers.spiders.google_play import GooglePlaySpider
 from crawlers.spiders.hackernews import HackerNewsSpider
 from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.mastodon import MastodonSpider
 from crawlers.spiders.reddit import RedditSpider
 from crawlers.spiders.reviews import ReviewsSpider
+from crawlers.spiders.trustpilot import TrustpilotSpider
+from crawlers.spiders.yelp import YelpSpider
 from crawlers.target import CrawlTarget
 from mentionwatch import __version__
 from mentionwatch.config import CrawlerSettings, Credentials
@@ -34,7 +39,8 @@ from mentionwatch.interrupt import Interruption
 SPIDERS: dict[str, type[MentionSpider]] = {
     spider.source_type: spider
     for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
-                   AppStoreSpider, BlueskySpider)
+                   AppStoreSpider, BlueskySpider, GoogleBusinessSpider, YelpSpider,
+                   AppStoreConnectSpider, GooglePlaySpider, TrustpilotSpider)
 }
 
 

@@ -43,6 +43,11 @@ class CrawlTarget:
     """Malformed entries of the answers left out (each logged with its reason)."""
     warning: str | None = None
     """Something the owner should know about a source that still worked (a feed with errors)."""
+    # Review platforms (pipeline/platform_state.py stores these once the source succeeded):
+    platform_replies: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Item URL -> (the business's reply as the platform shows it, when it was last changed)."""
+    deleted_urls: list[str] = field(default_factory=list)
+    """Items a full listing no longer holds: removed by their author or the platform."""
 
     @property
     def label(self) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from mentionwatch.config import Settings
 from mentionwatch.errors import MentionwatchError
+from mentionwatch.platform_checks import check_platform_credentials, credentials_with_stored
 
 OK, BAD, INFO = "[green]ok[/]", "[red]FAILED[/]", "[yellow]note[/]"
 
@@ -34,6 +35,7 @@ def run_checks(settings: Settings, console: Console) -> bool:
         healthy = False
     healthy &= _check_slack(settings, console)
     _check_notify(settings, console)
+    healthy &= check_platform_credentials(settings, console)
     for business in settings.businesses:
         console.print(
             f"[bold]{escape(business.name)}[/]: keywords {escape(', '.join(business.keywords))}"
@@ -301,7 +303,8 @@ def fetch_sources(settings: Settings, console: Console,
     def collect(item: MentionItem) -> None:
         found[item.source_id].append(item)  # type: ignore[index]
 
-    crawl(targets, crawler_settings(settings.crawler), credentials=settings.credentials, on_item=collect)
+    crawl(targets, crawler_settings(settings.crawler), credentials=credentials_with_stored(settings, targets),
+          on_item=collect)
 
     matchers = {b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses}
     healthy = True

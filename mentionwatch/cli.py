@@ -163,7 +163,7 @@ def mention_record(mention: Any, business: str) -> dict[str, Any]:
 @cli.command()
 @config_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
-              help="json prints JSON Lines: one object per mention.")
+              help="json prints JSON Lines: one object per mention, with its reply (text, at, by) or null.")
 @click.option("--label", type=click.Choice(LABELS), help="Only mentions with this label.")
 @click.option("--business", help="Only this business (its name, in any case).")
 @click.option("--since", help="Only mentions published (or, if undated, first seen) from this day on: "
@@ -193,7 +193,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
 
     from mentionwatch.alert_commands import parse_moment
     from pipeline.models import Business
-    from pipeline.queries import list_mentions, resolve_business, resolve_sources
+    from pipeline.queries import latest_replies, list_mentions, resolve_business, resolve_sources
     from pipeline.store import open_engine
 
     zones = {b.name: b.timezone for b in settings.businesses}
@@ -216,14 +216,32 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
                               unhandled=unhandled, urgent=urgent)
         rows = (mention_record(m, b) for m, b in found)
         if fmt == "json":
-            for record in rows:
-                click.echo(json.dumps(record, ensure_ascii=False))
+            for chunk in _chunks(found, 500):
+                replies = latest_replies(session, [m.id for m, _ in chunk])
+                for mention, name in chunk:
+                    record = mention_record(mention, name)
+                    reply = replies.get(mention.id)
+                    record["deleted_at"] = _iso(getattr(mention, "deleted_at", None))
+                    record["reply"] = {"text": reply.text, "at": _iso(reply.sent_at), "by": reply.author} if reply else None
+                    click.echo(json.dumps(record, ensure_ascii=False))
         elif fmt == "csv":
             writer = csv.DictWriter(sys.stdout, fieldnames=MENTION_FIELDS)
             writer.writeheader()
             writer.writerows({**r, "aspects": "; ".join(r["aspects"] or ())} for r in rows)
         else:
             _print_table(list(rows))
+
+
+def _chunks(rows: Any, size: int) -> Any:
+    """Lists of up to `size` items from an iterator (so per-chunk lookups replace per-row ones)."""
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:
@@ -248,13 +266,14 @@ def _print_table(records: list[dict[str, Any]]) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json prints one object: database, slack, and each source's status (ok, failing, new).")
 def check(settings: Settings, fetch: bool, fmt: str) -> None:
-    """Validate config.yaml, show each business and source, and test the Slack token.
+    """Validate config.yaml, show each business and source, and test the Slack token and each
+    review platform's credentials (Google, App Store Connect, Yelp, Trustpilot).
 
-    Exits 1 if the database cannot be opened, Slack rejects the token, or a source is failing
-    (its last crawl failed; its reason is printed), or, with --fetch, if a source cannot be
-    fetched now. The token itself is never printed. When
-    mentions were dismissed as not about a business, it suggests exclude: / require_any: terms
-    that would have filtered them, keeping every other one.
+    Exits 1 if the database cannot be opened, Slack rejects the token, a platform refuses its
+    credentials, or a source is failing (its last crawl failed; its reason is printed), or, with
+    --fetch, if a source cannot be fetched now. Tokens and keys themselves are never printed.
+    When mentions were dismissed as not about a business, it suggests exclude: / require_any:
+    terms that would have filtered them, keeping every other one.
 
     \b
     Examples:
@@ -401,11 +420,13 @@ def demo(verbose: int, keep: str | None) -> None:
 # The alerts room's commands (report, handle, cron) live in their own module.
 from mentionwatch.action_commands import register as _register_action_commands  # noqa: E402
 from mentionwatch.alert_commands import register as _register_alert_commands  # noqa: E402
+from mentionwatch.review_commands import register as _register_review_commands  # noqa: E402
 from mentionwatch.slack_commands import register as _register_slack_commands  # noqa: E402
 
 _register_alert_commands(cli, config_option)
 _register_action_commands(cli, config_option)
 _register_slack_commands(cli, config_option)
+_register_review_commands(cli, config_option)
 
 # `init` writes the config the other commands read.
 from mentionwatch.init import register as _register_init  # noqa: E402

@@ -26,8 +26,12 @@ from mentionwatch.errors import ConfigError
 from mentionwatch.yamlfile import Document, read_yaml
 
 CONFIG_ENV = "MENTIONWATCH_CONFIG"
+SECRET_KEY_ENV = "MENTIONWATCH_SECRET_KEY"
+"""The Fernet key that encrypts credentials stored in the database (`mentionwatch connect`)."""
 # Values of these keys are never echoed back in error messages.
-SECRET_KEYS = {"token", "webhook_url", "app_token", "signing_secret", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password"}
+SECRET_KEYS = {"token", "webhook_url", "app_token", "signing_secret", "password", "reddit_client_secret",
+               "mastodon_token", "bluesky_app_password", "google_client_secret", "google_refresh_token",
+               "yelp_api_key", "trustpilot_api_key", "trustpilot_api_secret", "trustpilot_password"}
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -239,8 +243,122 @@ class BlueskySource(SourceBase):
         return f"bluesky:{self.query}:{self.url or ''}"
 
 
+class GoogleBusinessSource(SourceBase):
+    """Google Business Profile reviews of one location, through the owner's OAuth token."""
+
+    type: Literal["google_business"]
+    location: str = Field(pattern=r"^accounts/[^/\s]+/locations/[^/\s]+$")
+    """accounts/{account id}/locations/{location id}, as `mentionwatch connect google --list` prints it."""
+    token_url: str = "https://oauth2.googleapis.com/token"
+    """Where the refresh token is exchanged for an access token."""
+    matches_by_default: ClassVar[bool] = False
+
+    @property
+    def api_base(self) -> str:
+        """The API base with a trailing slash; `{api_base}{location}/reviews` is the listing."""
+        base = self.url or "https://mybusiness.googleapis.com/v4/"
+        return base if base.endswith("/") else base + "/"
+
+    def identity(self) -> str:
+        return f"google_business:{self.location}:{self.url or ''}"
+
+
+class YelpSource(SourceBase):
+    """Yelp Fusion's review excerpts of one business (at most three, the newest): needs YELP_API_KEY."""
+
+    type: Literal["yelp"]
+    business_id: str = Field(pattern=r"^[A-Za-z0-9_-]+$")
+    """The business's id or alias, as in its Yelp address (yelp.com/biz/ALIAS)."""
+    matches_by_default: ClassVar[bool] = False
+
+    @property
+    def api_base(self) -> str:
+        base = self.url or "https://api.yelp.com/v3/"
+        return base if base.endswith("/") else base + "/"
+
+    def identity(self) -> str:
+        return f"yelp:{self.business_id}:{self.url or ''}"
+
+
+class AppStoreConnectSource(SourceBase):
+    """App Store Connect customer reviews of one app, through an API key (ES256 JWT)."""
+
+    type: Literal["appstore_connect"]
+    app_id: str = Field(pattern=r"^[0-9]+$")
+    """The app's Apple ID (App Store Connect > App Information), digits."""
+    max_pages: int = Field(default=5, ge=1, le=100)
+    """Pages of 200 reviews read on the first run (later runs stop at the first known review)."""
+    matches_by_default: ClassVar[bool] = False
+
+    @property
+    def api_base(self) -> str:
+        base = self.url or "https://api.appstoreconnect.apple.com/"
+        return base if base.endswith("/") else base + "/"
+
+    def identity(self) -> str:
+        return f"appstore_connect:{self.app_id}:{self.url or ''}"
+
+
+class GooglePlaySource(SourceBase):
+    """Google Play reviews of one app: the Play Developer API with a service account."""
+
+    type: Literal["google_play"]
+    package: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")
+    """The app's package name, e.g. com.joesdonuts.app."""
+    token_url: str | None = None
+    """Replaces the service account key's own `token_uri` (a local server in tests)."""
+    language: str = "en"
+    country: str = "us"
+    """Without a service account: the public reviews of this store's language and country."""
+    max_reviews: int = Field(default=200, ge=1, le=2000)
+    """Without a service account: at most this many of the newest public reviews a run."""
+    matches_by_default: ClassVar[bool] = False
+
+    @property
+    def api_base(self) -> str:
+        base = self.url or "https://androidpublisher.googleapis.com/androidpublisher/v3/"
+        return base if base.endswith("/") else base + "/"
+
+    def identity(self) -> str:
+        return f"google_play:{self.package}:{self.url or ''}"
+
+
+class TrustpilotSource(SourceBase):
+    """A business's Trustpilot reviews: its public page's schema.org markup, or the API with a key."""
+
+    type: Literal["trustpilot"]
+    domain: str = Field(pattern=r"^[A-Za-z0-9.-]+$")
+    """The business's Trustpilot page name: trustpilot.com/review/DOMAIN."""
+    business_unit_id: str | None = None
+    """Its business unit id, for the API (used when TRUSTPILOT_API_KEY is set)."""
+    api_url: str = "https://api.trustpilot.com/v1/"
+    next: str | None = None
+    max_pages: int = Field(default=3, ge=1, le=100)
+    matches_by_default: ClassVar[bool] = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_page(cls, values: Any) -> Any:
+        # `url:` is the public review page (read without a key); by default Trustpilot's own.
+        if isinstance(values, dict) and not values.get("url") and values.get("domain"):
+            values = {**values, "url": f"https://www.trustpilot.com/review/{values['domain']}"}
+        return values
+
+    @property
+    def api_base(self) -> str:
+        return self.api_url if self.api_url.endswith("/") else self.api_url + "/"
+
+    def identity(self) -> str:
+        return f"trustpilot:{self.domain}:{self.url or ''}"
+
+
 Source = Annotated[
     Union[
+        GoogleBusinessSource,
+        TrustpilotSource,
+        GooglePlaySource,
+        AppStoreConnectSource,
+        YelpSource,
         FeedSource,
         ReviewsSource,
         HtmlSource,
@@ -252,7 +370,8 @@ Source = Annotated[
     ],
     Field(discriminator="type"),
 ]
-SOURCE_TYPES = ("feed", "reviews", "html", "reddit", "hackernews", "mastodon", "appstore", "bluesky")
+SOURCE_TYPES = ("feed", "reviews", "html", "reddit", "hackernews", "mastodon", "appstore", "bluesky",
+                "google_business", "yelp", "appstore_connect", "google_play", "trustpilot")
 
 
 # --------------------------------------------------------------------------- the rest
@@ -269,6 +388,33 @@ class QuietHours(Strict):
         return self
 
 
+REPLY_PLACEHOLDERS = ("first_name", "business")
+
+
+class ReplyTemplate(Strict):
+    """A suggested reply (`reply ID --draft`): for reviews of `label`, mentioning `aspect`."""
+
+    text: str = Field(min_length=1)
+    label: Literal["negative", "neutral", "positive"] | None = None
+    """Only for mentions judged so; none = any."""
+    aspect: str | None = None
+    """Only when the review mentions this word or phrase (case-insensitive); none = any."""
+
+    @field_validator("text")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        import string
+
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"not a valid template ({exc}); write {{{{ and }}}} for literal braces") from None
+        unknown = sorted(names - set(REPLY_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{unknown[0]}}}: use {{first_name}} or {{business}}")
+        return value
+
+
 class Business(Strict):
     name: str = Field(min_length=1)
     keywords: list[str] = Field(min_length=1)
@@ -280,6 +426,8 @@ class Business(Strict):
     quiet_hours: QuietHours | None = None
     notify: list[SecretStr] | None = None
     """Apprise URLs for this business's alerts; unset: alerts.notify; []: none."""
+    replies: list[ReplyTemplate] = []
+    """Reply drafts, the first that fits a review wins: put the specific ones (an aspect) first."""
     sources: list[Source] = Field(min_length=1)
     id: str | None = Field(default=None, min_length=1, max_length=200)
     """A stable key for its history: renaming the business keeps it. Defaults to the name."""
@@ -510,6 +658,23 @@ class Credentials(Strict):
     mastodon_token: SecretStr | None = None
     bluesky_handle: str | None = None
     bluesky_app_password: SecretStr | None = None
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_refresh_token: SecretStr | None = None
+    """Else the one `mentionwatch connect google` stored (encrypted) in the database."""
+    yelp_api_key: SecretStr | None = None
+    trustpilot_api_key: SecretStr | None = None
+    trustpilot_api_secret: SecretStr | None = None
+    trustpilot_username: str | None = None
+    trustpilot_password: SecretStr | None = None
+    """A Trustpilot business user's login: replies are posted as that user (password grant)."""
+    trustpilot_business_user_id: str | None = None
+    google_play_service_account_file: str | None = None
+    """The JSON key of a service account invited to the app in Play Console."""
+    appstore_connect_key_id: str | None = None
+    appstore_connect_issuer_id: str | None = None
+    appstore_connect_private_key_file: str | None = None
+    """The .p8 file App Store Connect let you download once (Users and Access > Integrations)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -613,6 +778,11 @@ def expand_env(value: Any, where: str = "", environ: dict[str, str] | None = Non
 
 def _join(where: str, key: Any) -> str:
     return f"{where}.{key}" if where else str(key)
+
+
+def secret_key_from_environment() -> str | None:
+    """$MENTIONWATCH_SECRET_KEY, or None when unset or empty."""
+    return os.environ.get(SECRET_KEY_ENV) or None
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:

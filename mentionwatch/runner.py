@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from alerts.cycle import after_crawl
 from crawlers.process import crawl, crawler_settings
-from mentionwatch.config import Settings
+from crawlers.target import CrawlTarget
+from mentionwatch.config import Credentials, Settings
 from mentionwatch.interrupt import Interruption
+from mentionwatch.vault import SecretKeyError, with_stored_credentials
 from pipeline.adapters import ITEM_PIPELINES, PipelineContext
 from pipeline.flow import MentionFlow
 from pipeline.match import BusinessMatcher
@@ -88,6 +90,20 @@ def make_scorer(settings: Settings | None) -> SentimentScorer:
     )
 
 
+def platform_credentials(session: Session, settings: Settings, targets: list[CrawlTarget]) -> Credentials:
+    """The configured credentials plus those `mentionwatch connect` stored; sources whose stored
+    credential cannot be read fail with the reason instead of the whole run."""
+    google = [t for t in targets if t.source.type == "google_business"]  # type: ignore[attr-defined]
+    if not google:
+        return settings.credentials
+    try:
+        return with_stored_credentials(session, settings.credentials)
+    except SecretKeyError as exc:
+        for target in google:
+            target.fail(str(exc))
+        return settings.credentials
+
+
 def run_once(settings: Settings, console: Console, interruption: Interruption | None = None) -> RunSummary:
     """One run. When `interruption` is requested the crawl stops at once; what was judged is
     stored, unfinished sources are recorded as interrupted (their cursors stay), and delivery
@@ -103,6 +119,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         # Sources never crawled successfully: their finds are a baseline, summarised once.
         baseline = set(session.scalars(select(Source.id).where(
             Source.id.in_([t.source_id for t in targets]), Source.first_crawled_at.is_(None))))
+        credentials = platform_credentials(session, settings, targets)
     flow = MentionFlow(
         needs_match={t.source_id: t.source.needs_match for t in targets},  # type: ignore[misc]
         matchers={b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses},
@@ -114,7 +131,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     with running_pipeline(flow) as pipeline:
         crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
                                                            "MENTIONWATCH_CONTEXT": PipelineContext(pipeline)}),
-              credentials=settings.credentials, interruption=interruption)
+              credentials=credentials, interruption=interruption)
         counts = pipeline.finish()
 
     summary = RunSummary(run_id=run_id)

@@ -152,6 +152,8 @@ class Mention(Base):
     snoozed_until: Mapped[datetime | None]
     # Set by an action on an alerted mention: its alert message must be re-rendered (chat.update).
     alert_refresh_due: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the platform stopped listing the review (removed by its author or the platform).
+    deleted_at: Mapped[datetime | None]
 
 
 class Sighting(Base):
@@ -337,3 +339,18 @@ class Reply(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # The earlier reply this one replaced (`reply --replace`).
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("replies.id", ondelete="SET NULL"))
+
+
+class PlatformSecret(Base):
+    """A credential a person granted through `mentionwatch connect` (a Google refresh token).
+
+    Stored encrypted (Fernet, keyed from MENTIONWATCH_SECRET_KEY), never in config.yaml.
+    """
+
+    __tablename__ = "platform_secrets"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    encrypted: Mapped[str] = mapped_column(Text)
+    account: Mapped[str | None] = mapped_column(String(500))
+    """Who granted it, when the platform says (shown by `connect`, never secret)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,7 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from mentionwatch.errors import MentionwatchError
-from pipeline.models import Business, Mention, Source
+from pipeline.models import Business, Mention, Reply, Source
 
 
 def list_mentions(
@@ -82,4 +82,14 @@ def resolve_sources(session: Session, wanted: str, labels: Mapping[tuple[str, st
     if not found:
         names = sorted({type_ for _, type_, _, _ in rows} | {label for label in labels.values()})
         raise MentionwatchError(f"no source named {wanted!r}; known: {', '.join(names) or '(none stored yet)'}")
+    return found
+
+
+def latest_replies(session: Session, mention_ids: list[int]) -> dict[int, Reply]:
+    """The newest sent reply of each of `mention_ids` that has one."""
+    found: dict[int, Reply] = {}
+    query = (select(Reply).where(Reply.mention_id.in_(mention_ids), Reply.status == "sent")
+             .order_by(Reply.mention_id, Reply.created_at, Reply.id))
+    for reply in session.scalars(query):
+        found[reply.mention_id] = reply  # later rows replace earlier ones
     return found

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from crawlers.target import CrawlTarget
 from mentionwatch.config import Settings
 from pipeline.models import AggregateRating, Business, Source, SourceRun
+from pipeline.platform_state import record_platform_state
 
 
 def sync_config(session: Session, settings: Settings) -> tuple[dict[str, int], list[CrawlTarget]]:
@@ -98,6 +99,7 @@ def record_outcomes(
                 finished_at=now,
             )
         )
+    record_platform_state(session, targets, now)
 
 
 def rename_suspects(session: Session, settings: Settings) -> list[str]:

@@ -72,7 +72,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     if not MENTIONWATCH.exists():
         pytest.fail(f"{MENTIONWATCH} is missing: install the package first (pip install -e '.[test]')")
     clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("MENTIONWATCH_", "SLACK_", "REDDIT_", "MASTODON_", "BLUESKY_"))}
+             if not k.startswith(("MENTIONWATCH_", "SLACK_", "REDDIT_", "MASTODON_", "BLUESKY_", "GOOGLE_", "YELP_", "APPSTORE_", "TRUSTPILOT_"))}
     clean.update(env or {})
     return subprocess.run([str(MENTIONWATCH), *args], capture_output=True, text=True, env=clean,
                           cwd=cwd, timeout=timeout, input=input)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from alerts.escape import one_line, truncate
 from alerts.excerpt import window
 from alerts.report.aspects import aspect_counts
+from alerts.report.platforms import PlatformFigures, platform_figures
 from alerts.views import Catalog
 from mentionwatch.config import Settings
 from pipeline.models import (
@@ -145,6 +146,8 @@ class BusinessReport:
     chart: Path | None = field(default=None)
     new_since: datetime | None = None
     """When the business was added, if during this period or the one before: no comparison then."""
+    platforms: list[PlatformFigures] = field(default_factory=list)
+    """Per review platform: new reviews, stars, rating trend, replies (alerts/report/platforms.py)."""
     relevance: str | None = None
     """What the mentions dismissed as not about the business suggest for its terms (pipeline.relevance)."""
     aspects: list[tuple[str, int, int]] = field(default_factory=list)
@@ -242,6 +245,7 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         failures=_failures(session, catalog, name, business_id, period),
         new_since=new_since,
         aspects=aspect_counts((m for m, _, _ in current), (m for m, _, _ in before)),
+        platforms=platform_figures(session, business_id, period.since, period.until),
     )
 
 

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from alerts.escape import safe_url
 from alerts.report.aspects import aspect_phrase
 from alerts.report.data import BusinessReport, Change, MentionLine, Period
+from alerts.report.platforms import platform_text_lines
 from alerts.when import absolute, duration
 
 _ENV = Environment(
@@ -132,6 +133,7 @@ def render_text(reports: Sequence[BusinessReport], period: Period) -> str:
             for m in r.praise:
                 lines.append(f"  - {m.title} {m.url}")
                 lines += [f"    \"{m.excerpt}\""] if m.excerpt else []
+        lines += platform_text_lines(r.platforms, duration)
         if r.failures:
             lines.append("Sources that failed:")
             lines += [f"  - {f.source}: {f.failed_runs} of {f.runs} runs; last: {f.last_error}" for f in r.failures]

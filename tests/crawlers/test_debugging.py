@@ -52,7 +52,8 @@ def test_scrapy_list_and_crawl_work_from_the_repository_root(web, tmp_path):
     listed = subprocess.run([str(SCRAPY), "list"], cwd=REPOSITORY, env=env, capture_output=True, text=True, timeout=120)
 
     assert listed.returncode == 0, listed.stderr
-    assert listed.stdout.split() == ["appstore", "bluesky", "feed", "hackernews", "html", "mastodon", "reddit", "reviews"]
+    assert listed.stdout.split() == ["appstore", "appstore_connect", "bluesky", "feed", "google_business", "google_play",
+                                     "hackernews", "html", "mastodon", "reddit", "reviews", "trustpilot", "yelp"]
 
     out = tmp_path / "items.jsonl"
     crawled = subprocess.run(

@@ -1,0 +1,75 @@
+"""Google Play's public reviews without a service account, through google-play-scraper.
+
+The library is the well-kept way to read Play's public review listing (newest first, pages joined
+by its continuation token). It makes its own HTTP calls to play.google.com, blocking, so the
+spider runs it in a worker thread; and it hides Play's refusals (an error ends the listing), so
+a listing that yields nothing is reported as a failure rather than as "no reviews".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from crawlers.incremental import Watermark
+from crawlers.items import MentionItem, plain_text_body
+from crawlers.target import CrawlTarget
+from mentionwatch.config import GooglePlaySource
+
+PAGE = 100  # reviews asked of the library at a time
+
+
+def fetch_public_reviews(source: GooglePlaySource, seen: Watermark) -> list[dict[str, Any]]:
+    """The newest public reviews, page after page, until one seen before or `max_reviews` (blocking)."""
+    from google_play_scraper import Sort, reviews
+
+    found: list[dict[str, Any]] = []
+    token = None
+    while len(found) < source.max_reviews:
+        batch, token = reviews(source.package, lang=source.language, country=source.country, sort=Sort.NEWEST,
+                               count=min(PAGE, source.max_reviews - len(found)), continuation_token=token)
+        found.extend(batch)
+        if not batch or token is None or token.token is None or any(
+                not seen.is_new(_seconds(r.get("at")), str(r.get("reviewId"))) for r in batch):
+            break
+    return found
+
+
+def public_review_items(target: CrawlTarget, found: list[dict[str, Any]],
+                        make_item: Any) -> Iterable[MentionItem]:
+    """MentionItems of the reviews not seen before, from google-play-scraper's result dicts
+    (reviewId, userName, content, score, at, replyContent, repliedAt)."""
+    source: GooglePlaySource = target.source  # type: ignore[assignment]
+    if not found:
+        raise ValueError(f"google-play-scraper found no public reviews of {source.package} (the app has none, "
+                         "or Play refused or changed its page: the library does not say which)")
+    watermark = Watermark(target, "modified")
+    from crawlers.spiders.google_play import review_url
+
+    for review in found:
+        review_id = review.get("reviewId")
+        if not isinstance(review_id, str):
+            continue
+        position = _seconds(review.get("at"))
+        if not watermark.is_new(position, review_id):
+            continue
+        watermark.see(position, review_id)
+        url = review_url(source.package, review_id)
+        if review.get("replyContent"):
+            replied = _utc(review.get("repliedAt"))
+            target.platform_replies[url] = (review["replyContent"], replied.isoformat() if replied else None)
+        score = review.get("score")
+        yield make_item(target, url=url, text=plain_text_body(review.get("content")), author=review.get("userName"),
+                        published_at=_utc(review.get("at")),
+                        rating=float(score) if isinstance(score, int) and 1 <= score <= 5 else None)
+
+
+def _utc(value: Any) -> datetime | None:
+    # The library builds its datetimes with datetime.fromtimestamp: naive, in local time.
+    return value.astimezone(UTC) if isinstance(value, datetime) else None
+
+
+def _seconds(value: Any) -> float:
+    moment = _utc(value)
+    return moment.timestamp() if moment else 0.0

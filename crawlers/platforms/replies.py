@@ -1,0 +1,164 @@
+"""Which platforms take replies through an API, and the one shape their reply calls share.
+
+`replier_for(source, credentials)` is what respond.actions uses to answer a review; sources of
+other types (a blog, a review page, Yelp) have none, and the owner answers by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from crawlers.links import item_key_of
+from crawlers.platforms.appstore_connect import AppStoreConnectClient
+from crawlers.platforms.google import GoogleClient, PlatformReply
+from crawlers.platforms.google_play import GooglePlayClient
+from crawlers.platforms.trustpilot import TrustpilotClient
+from mentionwatch.config import (
+    AppStoreConnectSource,
+    Credentials,
+    GoogleBusinessSource,
+    GooglePlaySource,
+    SourceBase,
+    TrustpilotSource,
+)
+from mentionwatch.errors import MentionwatchError
+
+
+class ReplyError(MentionwatchError):
+    """A reply that cannot be sent (no API, a text the platform refuses, an unknown review)."""
+
+
+class Replier(Protocol):
+    """A platform's reply calls for one source; `review_url` is the stored mention's URL."""
+
+    max_length: int | None
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None: ...
+
+    def send(self, review_url: str, text: str) -> PlatformReply: ...
+
+    def close(self) -> None: ...
+
+
+class GoogleBusinessReplier:
+    """reviews.updateReply (PUT {url}{location}/reviews/{id}/reply) and reviews.get."""
+
+    max_length = 4096  # Google's documented limit for a reply's comment
+
+    def __init__(self, source: GoogleBusinessSource, credentials: Credentials, timeout: float):
+        self.source = source
+        self.client = GoogleClient(credentials, source.token_url, timeout)
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None:
+        return self.client.stored_reply(self.source, review_id(review_url))
+
+    def send(self, review_url: str, text: str) -> PlatformReply:
+        return self.client.put_reply(self.source, review_id(review_url), text)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class AppStoreConnectReplier:
+    """customerReviewResponses: one response per review, created or replaced by POST."""
+
+    max_length = AppStoreConnectClient.max_length
+
+    def __init__(self, source: AppStoreConnectSource, credentials: Credentials, timeout: float):
+        self.client = AppStoreConnectClient(source, credentials, timeout)
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None:
+        return self.client.stored_reply(review_id(review_url))
+
+    def send(self, review_url: str, text: str) -> PlatformReply:
+        return self.client.send(review_id(review_url), text)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class GooglePlayReplier:
+    """reviews.reply (POST …/reviews/{id}:reply), within Play's 350 characters."""
+
+    max_length = GooglePlayClient.max_length
+
+    def __init__(self, source: GooglePlaySource, credentials: Credentials, timeout: float):
+        self.client = GooglePlayClient(source, credentials, timeout)
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None:
+        return self.client.stored_reply(review_id(review_url))
+
+    def send(self, review_url: str, text: str) -> PlatformReply:
+        return self.client.send(review_id(review_url), text)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class TrustpilotReplier:
+    """private/reviews/{id}/reply as a business user (OAuth password grant)."""
+
+    max_length = None
+
+    def __init__(self, source: TrustpilotSource, credentials: Credentials, timeout: float):
+        self.client = TrustpilotClient(source, credentials, timeout)
+
+    def stored_reply(self, review_url: str) -> PlatformReply | None:
+        return self.client.stored_reply(trustpilot_review_id(review_url))
+
+    def send(self, review_url: str, text: str) -> PlatformReply:
+        return self.client.send(trustpilot_review_id(review_url), text)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def trustpilot_review_id(review_url: str) -> str:
+    """The id in an API-read review's address, https://www.trustpilot.com/reviews/{id}."""
+    return review_url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def review_id(review_url: str) -> str:
+    key = item_key_of(review_url)
+    if not key:
+        raise ReplyError(f"cannot tell which review {review_url} is (no review id in its address)")
+    return key
+
+
+MANUAL_REPLY_HINTS = {
+    "google_play": "Google Play replies need a service account (GOOGLE_PLAY_SERVICE_ACCOUNT_FILE); answer in Play Console",
+    "trustpilot": ("Trustpilot replies go through its API only for reviews read through it (a business_unit_id "
+                   "and TRUSTPILOT_API_KEY); answer in Trustpilot Business (businessapp.b2b.trustpilot.com)"),
+    "yelp": "Yelp lets only its partners reply through the API; answer as the owner at https://biz.yelp.com",
+}
+
+
+def manual_reply_hint(source_type: str) -> str:
+    """Why a mention of this type cannot be answered from here."""
+    return MANUAL_REPLY_HINTS.get(source_type, f"{source_type} takes no replies through an API")
+
+
+def has_reply_api(source: SourceBase | None, credentials: Credentials) -> bool:
+    """Whether replies to `source`'s reviews can be posted from here (without asking the platform)."""
+    if isinstance(source, (GoogleBusinessSource, AppStoreConnectSource)):
+        return True
+    if isinstance(source, GooglePlaySource):
+        return bool(credentials.google_play_service_account_file)
+    if isinstance(source, TrustpilotSource):
+        return bool(source.business_unit_id and credentials.trustpilot_api_key)
+    return False
+
+
+def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 30) -> Replier | None:
+    """The reply calls for `source`'s platform, or None when the platform has no reply API."""
+    if isinstance(source, GoogleBusinessSource):
+        return GoogleBusinessReplier(source, credentials, timeout)
+    if not has_reply_api(source, credentials):
+        return None
+    if isinstance(source, GooglePlaySource):
+        return GooglePlayReplier(source, credentials, timeout)
+    if isinstance(source, AppStoreConnectSource):
+        return AppStoreConnectReplier(source, credentials, timeout)
+    if isinstance(source, TrustpilotSource):
+        return TrustpilotReplier(source, credentials, timeout)
+    return None
