@@ -57,3 +57,129 @@ def advisory_unlock(connection: Any, name: str) -> None:
 
     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_lock_key(name)})
     connection.commit()
+
+
+# --------------------------------------------------------------------------- full-text search
+#
+# Mentions are searched with each database's own engine: SQLite's FTS5 and PostgreSQL's
+# tsvector. Both live in a side table the models do not describe (SQLite's is a virtual table),
+# kept in step with `mentions` by triggers, so every writer (the pipeline, a migration, a hand
+# edit) updates the index without knowing it exists.
+
+# The side tables (and FTS5's own shadow tables), which autogenerate must not compare.
+FULLTEXT_TABLE = "mentions_fts"
+_FTS5_SHADOWS = ("_data", "_idx", "_docsize", "_config", "_content")
+
+_SQLITE_FULLTEXT = [
+    # External content: the text stays in `mentions`; the index holds only the terms.
+    # unicode61 with diacritics removed finds "cafe" in "café"; no stemming, as mentions are in
+    # many languages.
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FULLTEXT_TABLE} USING fts5(title, text, content='mentions', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER IF NOT EXISTS {FULLTEXT_TABLE}_ai AFTER INSERT ON mentions BEGIN "
+    f"INSERT INTO {FULLTEXT_TABLE}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {FULLTEXT_TABLE}_ad AFTER DELETE ON mentions BEGIN "
+    f"INSERT INTO {FULLTEXT_TABLE}({FULLTEXT_TABLE}, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+    "END",
+    f"CREATE TRIGGER IF NOT EXISTS {FULLTEXT_TABLE}_au AFTER UPDATE OF title, text ON mentions BEGIN "
+    f"INSERT INTO {FULLTEXT_TABLE}({FULLTEXT_TABLE}, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+    f"INSERT INTO {FULLTEXT_TABLE}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+]
+_SQLITE_REBUILD = f"INSERT INTO {FULLTEXT_TABLE}({FULLTEXT_TABLE}) VALUES ('rebuild')"
+
+# PostgreSQL: the 'simple' configuration (no stemming, no stop words) for the same reason.
+_PG_DOCUMENT = "to_tsvector('simple', coalesce(NEW.title, '') || ' ' || coalesce(NEW.text, ''))"
+_PG_FULLTEXT = [
+    f"CREATE TABLE IF NOT EXISTS {FULLTEXT_TABLE} (mention_id integer PRIMARY KEY "
+    "REFERENCES mentions(id) ON DELETE CASCADE, document tsvector NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS ix_{FULLTEXT_TABLE}_document ON {FULLTEXT_TABLE} USING gin (document)",
+    f"""CREATE OR REPLACE FUNCTION {FULLTEXT_TABLE}_sync() RETURNS trigger AS $$
+    BEGIN
+      INSERT INTO {FULLTEXT_TABLE} (mention_id, document) VALUES (NEW.id, {_PG_DOCUMENT})
+      ON CONFLICT (mention_id) DO UPDATE SET document = EXCLUDED.document;
+      RETURN NULL;
+    END $$ LANGUAGE plpgsql""",
+    f"DROP TRIGGER IF EXISTS {FULLTEXT_TABLE}_sync ON mentions",
+    f"CREATE TRIGGER {FULLTEXT_TABLE}_sync AFTER INSERT OR UPDATE OF title, text ON mentions "
+    f"FOR EACH ROW EXECUTE FUNCTION {FULLTEXT_TABLE}_sync()",
+]
+_PG_REBUILD = (f"INSERT INTO {FULLTEXT_TABLE} (mention_id, document) SELECT id, to_tsvector('simple', "
+               "coalesce(title, '') || ' ' || coalesce(text, '')) FROM mentions ON CONFLICT (mention_id) DO NOTHING")
+
+
+def is_fulltext_table(name: str | None) -> bool:
+    """Whether `name` is a table of the full-text index (not described by the models)."""
+    return bool(name) and (name == FULLTEXT_TABLE or name in {FULLTEXT_TABLE + s for s in _FTS5_SHADOWS})
+
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Alembic's name filter: leave the full-text index out of autogenerate's comparison."""
+    return not (type_ == "table" and is_fulltext_table(name))
+
+
+def create_fulltext(connection: Any) -> None:
+    """Create the full-text index, its triggers, and index the mentions already stored."""
+    from sqlalchemy import text
+
+    statements, rebuild = (_PG_FULLTEXT, _PG_REBUILD) if connection.dialect.name == "postgresql" else (
+        _SQLITE_FULLTEXT, _SQLITE_REBUILD)
+    for statement in statements:
+        connection.execute(text(statement))
+    connection.execute(text(rebuild))
+
+
+def drop_fulltext(connection: Any) -> None:
+    """Remove the full-text index and its triggers (the migration's downgrade)."""
+    from sqlalchemy import text
+
+    if connection.dialect.name == "postgresql":
+        statements = [f"DROP TRIGGER IF EXISTS {FULLTEXT_TABLE}_sync ON mentions",
+                      f"DROP FUNCTION IF EXISTS {FULLTEXT_TABLE}_sync()", f"DROP TABLE IF EXISTS {FULLTEXT_TABLE}"]
+    else:
+        statements = [f"DROP TRIGGER IF EXISTS {FULLTEXT_TABLE}_{t}" for t in ("ai", "ad", "au")]
+        statements.append(f"DROP TABLE IF EXISTS {FULLTEXT_TABLE}")
+    for statement in statements:
+        connection.execute(text(statement))
+
+
+def ensure_fulltext(connection: Any) -> None:
+    """Put back the SQLite triggers if a later migration recreated `mentions` (batch mode drops them).
+
+    Alembic's batch mode copies a table to change it, and SQLite drops a table's triggers with
+    it; the index is then rebuilt, since writes in between were not indexed.
+    """
+    from sqlalchemy import text
+
+    if connection.dialect.name != "sqlite":
+        return
+    have = connection.execute(text(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE :pattern"),
+        {"pattern": f"{FULLTEXT_TABLE}_a%"}).scalar()
+    exists = connection.execute(text("SELECT count(*) FROM sqlite_master WHERE name = :name"),
+                                {"name": FULLTEXT_TABLE}).scalar()
+    if exists and have < 3:
+        create_fulltext(connection)
+
+
+def fulltext_match(dialect_name: str, mention_id: Any, words: list[str]) -> Any:
+    """A condition on `mention_id` true for mentions holding every word (the last one as a prefix).
+
+    `words` are runs of letters and digits (see `search_words`), passed as a bound parameter and
+    quoted for the engine's own query language, so nothing a person types is a syntax error.
+    """
+    from sqlalchemy import bindparam, column, text
+
+    if dialect_name == "postgresql":
+        query = " & ".join(f"'{w}'" + (":*" if i == len(words) - 1 else "") for i, w in enumerate(words))
+        sql = f"SELECT mention_id FROM {FULLTEXT_TABLE} WHERE document @@ to_tsquery('simple', :fulltext)"
+    else:
+        query = " ".join(f'"{w}"' + ("*" if i == len(words) - 1 else "") for i, w in enumerate(words))
+        sql = f"SELECT rowid FROM {FULLTEXT_TABLE} WHERE {FULLTEXT_TABLE} MATCH :fulltext"
+    return mention_id.in_(text(sql).bindparams(bindparam("fulltext", query)).columns(column("id")))
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search box's text, as both engines' tokenizers split them (at most 10)."""
+    import re
+
+    return re.findall(r"\w+", query.lower())[:10]

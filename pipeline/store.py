@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from mentionwatch.errors import StoreError
-from pipeline.dialect import prepare_engine
+from pipeline.dialect import ensure_fulltext, prepare_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -34,6 +34,7 @@ def open_engine(url: str) -> Engine:
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "head")
+            ensure_fulltext(connection)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open database {_safe(url)}: {exc.__class__.__name__}: {exc.orig or exc}") from None
     return engine
