@@ -307,6 +307,9 @@ from mentionwatch.alert_commands import register as _register_alert_commands  # 
 
 _register_alert_commands(cli, config_option)
 _register_action_commands(cli, config_option)
+from mentionwatch.web_commands import register as _register_web_commands  # noqa: E402
+
+_register_web_commands(cli, config_option)
 
 
 def main() -> None:
