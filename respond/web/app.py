@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts.escape import safe_url
+from alerts.views import Catalog
 from mentionwatch.config import Settings
 from respond import actions
 from respond.web import auth, charts, csrf, details, jobs, listing
@@ -122,6 +123,7 @@ def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra
                   ) -> Starlette:
     """The ASGI app for `settings`, reading and writing through `engine`."""
     templates = make_templates()
+    templates.globals["source_label"] = Catalog(settings).source_label
     limiter = auth.LoginLimiter()
     report_dir = settings.resolve(settings.report.out_dir)
 
