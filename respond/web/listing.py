@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, false, or_, select, text
 from sqlalchemy.orm import Session
 
-from pipeline.dialect import fulltext_match, search_words
+from pipeline.dialect import fulltext_join, search_words
 from pipeline.models import INBOX_CONDITION, Business, Mention, Source, utcnow
 
 PAGE = 50
@@ -124,13 +124,15 @@ def mentions_page(session: Session, filters: Filters) -> Page:
         conditions.append(Mention.first_seen_at >= datetime.combine(since, time(0), timezone.utc))
     if until:
         conditions.append(Mention.first_seen_at < datetime.combine(until + timedelta(days=1), time(0), timezone.utc))
+    query = query.where(*conditions)
+    order = Mention.id
     words = search_words(filters.q)
     if words:
-        conditions.append(fulltext_match(session.get_bind().dialect.name, Mention.id, words))
+        query, order = fulltext_join(query, session.get_bind().dialect.name, Mention.id, words)
     cursor = _cursor(filters.before, 1)
     if cursor:
-        conditions.append(Mention.id < cursor[0])
-    rows = _rows(session, query.where(*conditions).order_by(Mention.id.desc()))
+        query = query.where(order < cursor[0])
+    rows = _rows(session, query.order_by(order.desc()))
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     return Page(rows, str(rows[-1].mention.id) if more else None)
