@@ -87,9 +87,16 @@ _SQLITE_FULLTEXT = [
 ]
 _SQLITE_REBUILD = f"INSERT INTO {FULLTEXT_TABLE}({FULLTEXT_TABLE}) VALUES ('rebuild')"
 
-# PostgreSQL: the 'simple' configuration (no stemming, no stop words) for the same reason.
-_PG_DOCUMENT = "to_tsvector('simple', coalesce(NEW.title, '') || ' ' || coalesce(NEW.text, ''))"
+# PostgreSQL: a configuration of our own, 'simple' (no stemming, no stop words) for the same
+# reason, with accents folded by the unaccent extension where the server has it.
+_PG_CONFIG = "mentionwatch_search"
+_PG_DOCUMENT = f"to_tsvector('{_PG_CONFIG}', coalesce(NEW.title, '') || ' ' || coalesce(NEW.text, ''))"
 _PG_FULLTEXT = [
+    f"""DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{_PG_CONFIG}') THEN
+        CREATE TEXT SEARCH CONFIGURATION {_PG_CONFIG} (COPY = simple);
+      END IF;
+    END $$""",
     f"CREATE TABLE IF NOT EXISTS {FULLTEXT_TABLE} (mention_id integer PRIMARY KEY "
     "REFERENCES mentions(id) ON DELETE CASCADE, document tsvector NOT NULL)",
     f"CREATE INDEX IF NOT EXISTS ix_{FULLTEXT_TABLE}_document ON {FULLTEXT_TABLE} USING gin (document)",
@@ -103,7 +110,11 @@ _PG_FULLTEXT = [
     f"CREATE TRIGGER {FULLTEXT_TABLE}_sync AFTER INSERT OR UPDATE OF title, text ON mentions "
     f"FOR EACH ROW EXECUTE FUNCTION {FULLTEXT_TABLE}_sync()",
 ]
-_PG_REBUILD = (f"INSERT INTO {FULLTEXT_TABLE} (mention_id, document) SELECT id, to_tsvector('simple', "
+_PG_UNACCENT = [
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    f"ALTER TEXT SEARCH CONFIGURATION {_PG_CONFIG} ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple",
+]
+_PG_REBUILD = (f"INSERT INTO {FULLTEXT_TABLE} (mention_id, document) SELECT id, to_tsvector('{_PG_CONFIG}', "
                "coalesce(title, '') || ' ' || coalesce(text, '')) FROM mentions ON CONFLICT (mention_id) DO NOTHING")
 
 
@@ -121,11 +132,24 @@ def create_fulltext(connection: Any) -> None:
     """Create the full-text index, its triggers, and index the mentions already stored."""
     from sqlalchemy import text
 
-    statements, rebuild = (_PG_FULLTEXT, _PG_REBUILD) if connection.dialect.name == "postgresql" else (
-        _SQLITE_FULLTEXT, _SQLITE_REBUILD)
-    for statement in statements:
+    from sqlalchemy.exc import DBAPIError
+
+    if connection.dialect.name != "postgresql":
+        for statement in _SQLITE_FULLTEXT:
+            connection.execute(text(statement))
+        connection.execute(text(_SQLITE_REBUILD))
+        return
+    for statement in _PG_FULLTEXT:
         connection.execute(text(statement))
-    connection.execute(text(rebuild))
+    try:
+        with connection.begin_nested():
+            for statement in _PG_UNACCENT:
+                connection.execute(text(statement))
+    except DBAPIError as exc:  # no contrib package, or no right to add extensions: accents then count
+        import logging
+
+        logging.getLogger(__name__).warning("full-text search will not fold accents: %s", exc.orig)
+    connection.execute(text(_PG_REBUILD))
 
 
 def drop_fulltext(connection: Any) -> None:
@@ -134,7 +158,8 @@ def drop_fulltext(connection: Any) -> None:
 
     if connection.dialect.name == "postgresql":
         statements = [f"DROP TRIGGER IF EXISTS {FULLTEXT_TABLE}_sync ON mentions",
-                      f"DROP FUNCTION IF EXISTS {FULLTEXT_TABLE}_sync()", f"DROP TABLE IF EXISTS {FULLTEXT_TABLE}"]
+                      f"DROP FUNCTION IF EXISTS {FULLTEXT_TABLE}_sync()", f"DROP TABLE IF EXISTS {FULLTEXT_TABLE}",
+                      f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {_PG_CONFIG}"]
     else:
         statements = [f"DROP TRIGGER IF EXISTS {FULLTEXT_TABLE}_{t}" for t in ("ai", "ad", "au")]
         statements.append(f"DROP TABLE IF EXISTS {FULLTEXT_TABLE}")
@@ -176,7 +201,7 @@ def fulltext_join(query: Any, dialect_name: str, mention_id: Any, words: list[st
         index = table(FULLTEXT_TABLE, column("mention_id"))
         key = index.c.mention_id
         query_text = " & ".join(f"'{w.rstrip('*')}'" + (":*" if w.endswith("*") else "") for w in words)
-        condition = text(f"{FULLTEXT_TABLE}.document @@ to_tsquery('simple', :fulltext)")
+        condition = text(f"{FULLTEXT_TABLE}.document @@ to_tsquery('{_PG_CONFIG}', :fulltext)")
     else:
         index = table(FULLTEXT_TABLE, column("rowid"))
         key = index.c.rowid

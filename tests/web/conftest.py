@@ -30,7 +30,7 @@ MENTIONS = [
      False, "https://news.example/rude", 1),
     ("Food poisoning after Joe's Donuts", "I got food poisoning, calling a lawyer.", "negative", -0.8, True,
      "https://news.example/sick", 30),
-    ("Loved Joe's Donuts", "Best donuts in town, friendly staff.", "positive", 0.8, False,
+    ("Loved Joe's Donuts", "Best donuts in town, friendly staff, great café.", "positive", 0.8, False,
      "https://news.example/love", 2),
     ("<script>alert('title')</script> Joe's Donuts <img src=x onerror=alert(1)>",
      "<!channel> read <a href=\"javascript:alert(2)\">this</a> javascript:alert(3) <script>alert(4)</script>",
@@ -40,9 +40,17 @@ MENTIONS = [
 ]
 
 
+
 def seed(database: Path) -> dict[str, int]:
     """Store the business, its failing source and MENTIONS in a real SQLite file; their ids by short name."""
-    engine = open_engine(f"sqlite:///{database}")
+    engine, ids = seed_engine(f"sqlite:///{database}")
+    engine.dispose()
+    return ids
+
+
+def seed_engine(url: str):  # type: ignore[no-untyped-def]
+    """Seed the store at `url` as `seed` does; the engine and the ids."""
+    engine = open_engine(url)
     ids = {}
     with Session(engine) as session:
         joes = Business(name="Joe's Donuts")
@@ -53,7 +61,8 @@ def seed(database: Path) -> dict[str, int]:
         session.add(source)
         session.flush()
         now = utcnow()
-        for title, text, label, score, urgent, url, hours in reversed(MENTIONS):
+        # Oldest first, as a crawl finds them: ids grow with the time found.
+        for title, text, label, score, urgent, url, hours in sorted(MENTIONS, key=lambda m: -m[6]):
             mention = Mention(business_id=joes.id, source_id=source.id, source_type="feed", url=url,
                               canonical_url=f"{url}#{hours}", title=title, text=text, label=label, sentiment=score,
                               urgent=urgent, first_seen_at=now - timedelta(hours=hours))
@@ -61,8 +70,7 @@ def seed(database: Path) -> dict[str, int]:
             session.flush()
             ids[url.rsplit("/", 1)[-1] if url.startswith("https") else "hostile"] = mention.id
         session.commit()
-    engine.dispose()
-    return ids
+    return engine, ids
 
 
 def free_port() -> int:
