@@ -37,7 +37,7 @@ def _fetch_one(config_path: str, business: str, identity: str) -> tuple[bool, st
         return False, "this source is no longer in config.yaml"
     one = settings.model_copy(update={"businesses": [configured.model_copy(update={"sources": [source]})]})
     out = io.StringIO()
-    healthy = fetch_sources(one, Console(file=out, width=200, highlight=False, color_system=None))
+    healthy = fetch_sources(one, Console(file=out, soft_wrap=True, highlight=False, color_system=None))
     return healthy, out.getvalue().strip()
 
 

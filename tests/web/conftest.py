@@ -103,6 +103,9 @@ def start_server(workspace: Workspace, *args: str) -> tuple[subprocess.Popen[str
         try:
             urllib.request.urlopen(f"{url}/login", timeout=2).close()
             return process, url
+        except urllib.error.HTTPError as answered:  # an answer all the same (401 in trusted-header mode)
+            answered.close()
+            return process, url
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
     process.kill()
@@ -116,6 +119,8 @@ def stop_server(process: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    # What it printed, for tests to read after it stopped.
+    process.stderr_text = process.stderr.read() if process.stderr else ""  # type: ignore[attr-defined]
     for stream in (process.stdout, process.stderr):
         if stream:
             stream.close()
