@@ -91,15 +91,17 @@ class Server:
 
 
 def start_server(workspace: Workspace, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """`mentionwatch serve ARGS` on a free port, once it answers; its stderr goes to serve.log in the workspace."""
     port = free_port()
-    process = subprocess.Popen([str(MENTIONWATCH), "serve", "--config", str(workspace.config), "--port", str(port),
-                                *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=workspace.folder)
+    with open(workspace.folder / "serve.log", "w", encoding="utf-8") as log:
+        process = subprocess.Popen([str(MENTIONWATCH), "serve", "--config", str(workspace.config), "--port",
+                                    str(port), *args], stdout=subprocess.DEVNULL, stderr=log, text=True,
+                                   cwd=workspace.folder)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"serve exited: {process.stderr.read() if process.stderr else ''}")
+            raise AssertionError(f"serve exited: {(workspace.folder / 'serve.log').read_text(encoding='utf-8')}")
         try:
             urllib.request.urlopen(f"{url}/login", timeout=2).close()
             return process, url
@@ -119,11 +121,6 @@ def stop_server(process: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    # What it printed, for tests to read after it stopped.
-    process.stderr_text = process.stderr.read() if process.stderr else ""  # type: ignore[attr-defined]
-    for stream in (process.stdout, process.stderr):
-        if stream:
-            stream.close()
 
 
 @pytest.fixture

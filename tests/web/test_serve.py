@@ -147,4 +147,25 @@ def test_schedule_crawls_in_the_server_and_fetch_now_checks_one_source(workspace
         assert "fetch feed" in fetched and "4 items, 2 name the business" in fetched, fetched
     finally:
         stop_server(process)
-    assert "scheduled run: 1 sources ok, 0 failed" in process.stderr_text  # type: ignore[attr-defined]
+    assert "scheduled run: 1 sources ok, 0 failed" in (workspace.folder / "serve.log").read_text(encoding="utf-8")
+
+
+def test_a_scheduled_run_skips_while_a_run_from_cron_holds_the_lock(workspace):
+    from mentionwatch.lock import run_lock
+
+    workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": "http://127.0.0.1:9/news.xml"}])])
+    open_engine(f"sqlite:///{workspace.database}").dispose()
+    with run_lock(f"sqlite:///{workspace.database}"):
+        process, _ = start_server(workspace, "--schedule", "60m")
+        try:
+            log = workspace.folder / "serve.log"
+            deadline = time.monotonic() + 120
+            while "scheduled run:" not in log.read_text(encoding="utf-8") and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert "scheduled run: skipped: another mentionwatch run holds" in log.read_text(encoding="utf-8")
+        finally:
+            stop_server(process)
+    engine = open_engine(f"sqlite:///{workspace.database}")
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Run)) == 0
+    engine.dispose()
