@@ -52,6 +52,7 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
 }
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 REPORT_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.(html|png)")
 
 
@@ -147,10 +148,15 @@ def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra
             return (request.headers.get(options.trusted_header) or "").strip()[:200] or None
         token = request.cookies.get(SESSION_COOKIE)
 
+        # Without users, only requests addressed to this machine by name are its user's: a web
+        # page elsewhere whose domain is made to resolve to 127.0.0.1 (DNS rebinding) sends its
+        # own name as Host, and gets the sign-in page.
+        local = options.local_user if (request.url.hostname or "") in LOOPBACK_NAMES else None
+
         def look(session: Session) -> str | None:
             name = auth.session_user(session, token)
-            if name is None and options.local_user and not auth.has_users(session):
-                return options.local_user
+            if name is None and local and not auth.has_users(session):
+                return local
             return name
         return await db(look)
 

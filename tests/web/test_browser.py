@@ -193,6 +193,14 @@ def test_cookies_are_httponly_and_samesite_and_pages_forbid_scripts(page, server
         policy = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "script" not in policy and "unsafe-inline" not in policy
 
+    # Signing out ends the session in the database: the old cookie opens nothing any more.
+    jar = browser_cookies(page)
+    submit(page, page.find_element(By.CSS_SELECTOR, ".who button"))
+    assert "/login" in page.current_url
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with opener.open(server.url + "/", timeout=10) as response:
+        assert "/login" in response.url
+
 
 def test_login_attempts_are_rate_limited(server):
     opener_jar = http.cookiejar.CookieJar()

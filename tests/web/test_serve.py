@@ -90,6 +90,9 @@ def test_without_users_127_0_0_1_serves_this_machine_s_user(workspace):
         assert status == 200 and f'data-id="{ids["sick"]}"' in html
         status, _ = post(browser, f"{url}/mentions/{ids['sick']}/handle", {"csrf_token": token(html), "next": "/"})
         assert status == 200
+        # A page elsewhere whose name resolves to 127.0.0.1 (DNS rebinding) is not this machine's user.
+        status, html = get(opener()[0], url + "/", {"Host": f"evil.example:{url.rsplit(':', 1)[1]}"})
+        assert status == 200 and "Sign in" in html and f'data-id="{ids["rude"]}"' not in html
     finally:
         stop_server(process)
     engine = open_engine(f"sqlite:///{workspace.database}")
