@@ -300,12 +300,21 @@ def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra
         if isinstance(user, Response):
             return user
         mention_id = request.path_params["mention_id"]
+        def read(session: Session) -> tuple[details.MentionDetail, str]:
+            detail = details.mention_detail(session, settings, mention_id)
+            draft = ""
+            if hasattr(actions, "draft_reply"):  # the business's reply templates, where it has some
+                try:
+                    draft = actions.draft_reply(session, settings, mention_id)  # type: ignore[attr-defined]
+                except actions.ActionError:
+                    pass
+            return detail, draft
         try:
-            detail = await db(lambda s: details.mention_detail(s, settings, mention_id))
+            detail, draft = await db(read)
         except actions.NoSuchMention as exc:
             return render(request, user, "error.html", status=404, title="No such mention", message=str(exc))
         return render(request, user, "mention.html", d=detail, m=detail.mention, here=request.url.path,
-                      can_reply=hasattr(actions, "reply"))
+                      can_reply=hasattr(actions, "reply"), draft=draft)
 
     async def act(request: Request) -> Response:
         user = await signed_in(request)
