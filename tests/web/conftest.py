@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from pipeline.models import Business, Mention, Source, utcnow
+from pipeline.models import AggregateRating, Business, Mention, Source, utcnow
 from pipeline.store import open_engine
 from tests.conftest import MENTIONWATCH, Workspace, business
 
@@ -69,6 +69,9 @@ def seed_engine(url: str):  # type: ignore[no-untyped-def]
             session.add(mention)
             session.flush()
             ids[url.rsplit("/", 1)[-1] if url.startswith("https") else "hostile"] = mention.id
+        for days, value in ((3, 4.4), (2, 4.3), (1, 4.1)):
+            session.add(AggregateRating(source_id=source.id, recorded_at=now - timedelta(days=days), value=value,
+                                        count=120 + days))
         session.commit()
     return engine, ids
 

@@ -249,3 +249,14 @@ def test_sources_show_health_and_reports_are_listed_and_served_safely(page, serv
             opener.open(f"{server.url}/reports/{name}", timeout=10)
         assert refused.value.code == 404
         refused.value.close()
+
+
+def test_trends_draw_daily_labels_and_ratings_as_svg(page, server):
+    sign_in(page, server, path="/trends?days=7")
+    main = page.find_element(By.TAG_NAME, "main")
+    assert "5 mentions: 3 negative, 1 neutral, 1 positive" in main.text
+    titles = [e.get_attribute("aria-label") for e in page.find_elements(By.CSS_SELECTOR, "svg.chart")]
+    assert titles[:2] == ["Mentions of Joe's Donuts per day by label", "Overall rating of Joe's Donuts per day"]
+    bars = page.find_elements(By.CSS_SELECTOR, "svg.chart rect title")
+    assert sum(int(b.get_attribute("textContent").split(": ")[1].split()[0]) for b in bars) == 5
+    assert len(page.find_elements(By.CSS_SELECTOR, "svg.chart circle")) == 3
