@@ -201,7 +201,11 @@ def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra
     async def checked_form(request: Request, user: str | None) -> Any:
         """The POSTed form, or None when it lacks this session's CSRF token or came from another site."""
         form = await request.form()
-        if not csrf.same_origin(request.headers.get("origin"), request.headers.get("host")):
+        host = request.headers.get("host")
+        # A reverse proxy on this machine may rewrite Host; it names the original in X-Forwarded-Host.
+        if request.client and request.client.host in LOOPBACK_NAMES and "x-forwarded-host" in request.headers:
+            host = request.headers["x-forwarded-host"].split(",")[0].strip()
+        if not csrf.same_origin(request.headers.get("origin"), host):
             return None
         if not csrf.token_ok(csrf_expected(request, user), str(form.get(csrf.FIELD) or "")):
             return None

@@ -113,7 +113,11 @@ def test_trusted_header_mode_takes_the_proxy_s_user_and_still_wants_the_csrf_tok
         assert status == 200 and "kim" in html and "Sign out" not in html
         target = f"{url}/mentions/{ids['rude']}/dismiss"
         assert post(browser, target, {"next": "/"}, as_kim)[0] == 403
-        assert post(browser, target, {"next": "/", "csrf_token": token(html)}, as_kim)[0] == 200
+        # The proxy rewrote Host and named the public one: the browser's Origin is that site's.
+        proxied = as_kim | {"Origin": "https://inbox.example.com", "X-Forwarded-Host": "inbox.example.com"}
+        assert post(browser, target, {"next": "/", "csrf_token": token(html)}, as_kim | {
+            "Origin": "https://evil.example", "X-Forwarded-Host": "inbox.example.com"})[0] == 403
+        assert post(browser, target, {"next": "/", "csrf_token": token(html)}, proxied)[0] == 200
     finally:
         stop_server(process)
     engine = open_engine(f"sqlite:///{workspace.database}")
