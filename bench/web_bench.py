@@ -4,8 +4,8 @@ Usage: python bench/web_bench.py [--mentions 1000000] [--requests 20] [--keep FO
 
 Fills an SQLite file with `--mentions` mentions in bulk (the full-text index kept by its
 triggers, as in production), starts `mentionwatch serve` on it as a subprocess, and times whole
-HTTP requests (query, template, transfer) for: the inbox's first page, the next one, searches for
-a common word, a rare word, two words within filters, and prefixes. Prints the median and the
+HTTP requests (query, template, transfer) for: the inbox's first page, the next one, filters,
+searches for a common word, a rare word, two words within filters, and prefixes. Prints the median and the
 slowest of `--requests` tries of each against the goal of 100 ms.
 """
 
@@ -136,6 +136,10 @@ def main() -> None:
             ("inbox, first page", "/"),
             ("inbox, next page", f"/?before={urllib.parse.unquote(deep)}"),
             ("mentions, newest page", "/mentions"),
+            ("filter: negative, open", "/mentions?label=negative&handled=no"),
+            ("filter: a source type found in none", "/mentions?source=reddit"),
+            ("filter: two days found", "/mentions?since=2024-06-01&until=2024-06-02"),
+            ("filter: everything before a date", "/mentions?until=2024-03-01"),
             ("search a common word (coffee)", "/mentions?q=coffee"),
             ("search a rare word (refund)", "/mentions?q=refund"),
             ("search two words, negative, open", "/mentions?q=rude+staff&label=negative&handled=no"),

@@ -110,6 +110,10 @@ class Mention(Base):
         # The web inbox: open negative or urgent mentions, urgent first, newest first.
         Index("ix_mentions_inbox", "urgent", "id", sqlite_where=text(INBOX_CONDITION),
               postgresql_where=text(INBOX_CONDITION)),
+        # The mentions page's filters, each walked newest first (by id), and its dates.
+        Index("ix_mentions_label_id", "label", "id"),
+        Index("ix_mentions_source_type_id", "source_type", "id"),
+        Index("ix_mentions_first_seen", "first_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

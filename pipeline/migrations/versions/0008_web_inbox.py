@@ -1,4 +1,4 @@
-"""web inbox: users, sessions, the inbox's index, full-text search
+"""web inbox: users, sessions, indexes for the inbox and the filters, full-text search
 
 Revision ID: 0008
 Revises: 0002
@@ -43,13 +43,17 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
     op.create_index('ix_mentions_inbox', 'mentions', ['urgent', 'id'], unique=False,
                     sqlite_where=sa.text(INBOX_CONDITION), postgresql_where=sa.text(INBOX_CONDITION))
+    op.create_index('ix_mentions_label_id', 'mentions', ['label', 'id'], unique=False)
+    op.create_index('ix_mentions_source_type_id', 'mentions', ['source_type', 'id'], unique=False)
+    op.create_index('ix_mentions_first_seen', 'mentions', ['first_seen_at'], unique=False)
     create_fulltext(op.get_bind())
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     drop_fulltext(op.get_bind())
-    op.drop_index('ix_mentions_inbox', table_name='mentions')
+    for index in ('ix_mentions_first_seen', 'ix_mentions_source_type_id', 'ix_mentions_label_id', 'ix_mentions_inbox'):
+        op.drop_index(index, table_name='mentions')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
     op.drop_table('web_sessions')
