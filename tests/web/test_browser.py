@@ -260,3 +260,45 @@ def test_trends_draw_daily_labels_and_ratings_as_svg(page, server):
     bars = page.find_elements(By.CSS_SELECTOR, "svg.chart rect title")
     assert sum(int(b.get_attribute("textContent").split(": ")[1].split()[0]) for b in bars) == 5
     assert len(page.find_elements(By.CSS_SELECTOR, "svg.chart circle")) == 3
+
+
+def test_the_mention_page_shows_sightings_revisions_alert_history_and_replies(page, server):
+    from datetime import timedelta
+
+    from pipeline.models import AlertMessage, AlertMessageMention, Reply, Revision, Sighting, utcnow
+    from respond import actions
+
+    rude = server.ids["rude"]
+    engine = server.engine()
+    with Session(engine) as session:
+        mention = session.get(Mention, rude)
+        now = utcnow()
+        session.add_all([
+            Sighting(mention_id=rude, source_id=mention.source_id, url="https://mirror.example/rude",
+                     canonical_url="https://mirror.example/rude"),
+            Sighting(mention_id=rude, source_id=mention.source_id, url="javascript:alert('sighting')",
+                     canonical_url="javascript:alert('sighting')"),
+            Revision(mention_id=rude, changed_at=now - timedelta(minutes=30), title="Lovely coffee",
+                     text="It was lovely.", rating=5, label="positive"),
+            Reply(mention_id=rude, text="Sorry, we will call you.", author="dana", via="cli", status="sent",
+                  sent_at=now),
+        ])
+        message = AlertMessage(kind="alert", channel="#reviews", text="alert", blocks=[], sent_at=now,
+                               slack_ts="1.000100")
+        session.add(message)
+        session.flush()
+        session.add(AlertMessageMention(message_id=message.id, mention_id=rude))
+        actions.assign(session, rude, "sam", by="lee", via="slack")
+        session.commit()
+    engine.dispose()
+
+    sign_in(page, server, path=f"/mentions/{rude}")
+    main = page.find_element(By.TAG_NAME, "main").text
+    assert "The cashier was rude and I want a refund." in main
+    assert "https://mirror.example/rude" in main and "javascript:alert('sighting')" in main
+    assert "Lovely coffee" in main and "It was lovely." in main
+    assert "alert to #reviews: sent" in main
+    assert "assigned by lee (via slack) → sam" in main
+    assert "Sorry, we will call you." in main and "dana via cli · sent" in main
+    links = [a.get_attribute("href") for a in page.find_elements(By.CSS_SELECTOR, "main a")]
+    assert "https://mirror.example/rude" in links and not [h for h in links if h.startswith("javascript")]
