@@ -50,6 +50,8 @@ def fetch_now(config_path: Path, business: str, identity: str) -> tuple[bool, st
             return False, f"the fetch took longer than {FETCH_TIMEOUT} seconds"
         except MentionwatchError as exc:
             return False, str(exc)
+        except Exception as exc:  # the child died or could not start: say so on the page
+            return False, f"the fetch could not run: {type(exc).__name__}: {exc}"
 
 
 def _run_once(config_path: str) -> str:
@@ -64,9 +66,14 @@ def _run_once(config_path: str) -> str:
     settings = load_settings(config_path)
     try:
         with run_lock(settings.database_url()):
-            return run_once(settings, Console(stderr=True, highlight=False)).line()
+            summary = run_once(settings, Console(stderr=True, highlight=False))
     except AlreadyRunning as exc:
         return f"skipped: {exc}"
+    # As `mentionwatch run` prints it for cron: the summary, then what failed.
+    lines = [summary.line(), *(f"failed: {label}: {reason}" for label, reason in summary.failures)]
+    if summary.alert_error:
+        lines.append(f"alerts: {summary.alert_error}")
+    return "\n".join(lines)
 
 
 def parse_interval(value: str) -> int:
