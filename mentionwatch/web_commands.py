@@ -75,7 +75,6 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users
         from respond.web.jobs import Schedule, parse_interval
-        from respond.web.slack_mount import slack_routes
 
         host = host or settings.web.host
         port = port or settings.web.port
@@ -91,7 +90,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         local_user = None if users or trusted_header else (getpass.getuser() or "local")
         options = WebOptions(trusted_header=trusted_header, local_user=local_user,
                              secure_cookies=settings.web.secure_cookies)
-        app = build_web_app(settings, engine, options, extra_routes=slack_routes(settings))
+        app = build_web_app(settings, engine, options)
         shown = f"[{host}]" if ":" in host else host
         how = (f"people named by the proxy in {trusted_header}" if trusted_header
                else "signed-in users" if users else f"anyone on this machine, as {local_user} (no user configured)")
