@@ -62,6 +62,9 @@ def test_serving_beyond_this_machine_without_a_user_is_refused_with_the_reason(w
     assert "mentionwatch user add NAME" in result.stderr and "Traceback" not in result.stderr
     result = workspace.cli("serve", "--host", "192.0.2.1", "--trusted-header", "X-Forwarded-User", timeout=60)
     assert result.returncode == 1 and "could send X-Forwarded-User and be whoever they name" in result.stderr
+    result = workspace.cli("serve", "--schedule", "30s", timeout=60)
+    assert result.returncode == 1 and result.stderr.strip() == (
+        "Error: --schedule '30s': runs must be at least a minute apart")
 
 
 def test_user_add_prompts_twice_and_stores_only_an_argon2_hash(workspace):
