@@ -302,3 +302,29 @@ def test_the_mention_page_shows_sightings_revisions_alert_history_and_replies(pa
     assert "Sorry, we will call you." in main and "dana via cli · sent" in main
     links = [a.get_attribute("href") for a in page.find_elements(By.CSS_SELECTOR, "main a")]
     assert "https://mirror.example/rude" in links and not [h for h in links if h.startswith("javascript")]
+
+
+def test_a_form_on_another_site_cannot_act_for_the_signed_in_user(page, server, web):
+    rude = server.ids["rude"]
+    sign_in(page, server)
+    # Another site (another origin: the local web server's port) with a form aimed at Handled.
+    web.add("/prize.html", f"""<!doctype html><title>You won</title>
+<form method="post" action="{server.url}/mentions/{rude}/handle">
+<input type="hidden" name="next" value="/"><input type="hidden" name="csrf_token" value="guessed">
+<button type="submit">Claim your prize</button></form>""", content_type="text/html")
+    page.get(f"{web.url}/prize.html")
+    submit(page, page.find_element(By.TAG_NAME, "button"))
+    assert page.find_element(By.TAG_NAME, "h1").text == "Refused"
+    # The same form without any token, submitted from our own page, is refused too.
+    page.get(server.url + "/")
+    page.execute_script("""
+        const form = document.createElement('form');
+        form.method = 'post'; form.action = '/mentions/' + arguments[0] + '/dismiss';
+        document.body.appendChild(form); form.submit();""", rude)
+    WebDriverWait(page, 30).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Refused")
+    engine = server.engine()
+    with Session(engine) as session:
+        mention = session.get(Mention, rude)
+        assert mention.handled_at is None and mention.dismissed_at is None
+        assert session.scalars(select(MentionAction)).all() == []
+    engine.dispose()
