@@ -43,8 +43,10 @@ FLASH_COOKIE = "mw_flash"
 # No script at all, no inline style, no framing; forms post only here.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
-# The weekly reports are our own HTML with an inline style sheet; sandboxed, they can run nothing.
-REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; sandbox"
+# The weekly reports are our own HTML with an inline style sheet: no script may run in them
+# (default-src 'none', and a sandbox without allow-scripts); allow-same-origin only lets their
+# charts load with the session cookie.
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; sandbox allow-same-origin"
 SECURITY_HEADERS = {
     "content-security-policy": CSP,
     "x-content-type-options": "nosniff",

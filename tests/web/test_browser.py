@@ -244,6 +244,16 @@ def test_sources_show_health_and_reports_are_listed_and_served_safely(page, serv
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with opener.open(server.url + "/reports/report-2026-11-23.html", timeout=10) as response:
         assert "sandbox" in response.headers["Content-Security-Policy"]
+    # A real weekly report: listed newest first, its chart served beside it.
+    written = server.workspace.cli("report", "--no-send", "--quiet")
+    assert written.returncode == 0, written.stderr
+    page.get(server.url + "/reports")
+    names = [a.text for a in page.find_elements(By.CSS_SELECTOR, "main a")]
+    assert len(names) == 2 and names[1] == "report-2026-11-23.html"
+    submit(page, page.find_element(By.LINK_TEXT, names[0]))
+    assert "Joe's Donuts" in page.find_element(By.TAG_NAME, "body").text
+    chart = page.find_element(By.CSS_SELECTOR, "img.chart")
+    assert page.execute_script("return arguments[0].complete && arguments[0].naturalWidth", chart) > 100
     for name in ("..%2Fsecret.html", "%2E%2E%2Fsecret.html", ".hidden.html", "config.yaml"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             opener.open(f"{server.url}/reports/{name}", timeout=10)
