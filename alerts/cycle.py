@@ -14,6 +14,7 @@ from alerts.outbox import deliver, held_count, pending_count
 from alerts.planner import Planned, Planner
 from alerts.reactions import read_reactions
 from alerts.slack import Poster, make_poster
+from alerts.status import refresh_due_alerts
 from alerts.views import Routes
 from mentionwatch.config import Settings
 from pipeline.models import utcnow
@@ -46,13 +47,16 @@ def after_crawl(
     clock: Callable[[], datetime] = utcnow,
     poster: Poster | None = None,
 ) -> DeliveryResult:
-    """Reactions first (a handled alert needs no reminder), then plan, then deliver."""
+    """Reactions first (a handled alert needs no reminder), then alert updates, then plan, then deliver."""
     poster = poster or make_poster(settings.slack, console)
     result = DeliveryResult()
     with Session(engine, expire_on_commit=False) as session:
         if poster.can_read_reactions and poster.client is not None:
             read = read_reactions(session, poster.client, settings.slack.handled_reaction, clock())
             result.handled, result.problems = read.handled, read.problems
+        if poster.client is not None:
+            # Alerts whose mentions were acted on (a reaction just now, a command, a button) show it.
+            result.problems += refresh_due_alerts(session, poster.client, settings, clock()).problems
         planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread)
         session.commit()
         # Planned messages and the state that says they are owed no more, in one transaction.

@@ -7,6 +7,7 @@ Each builder returns (text, blocks): `text` is the plain notification fallback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -72,6 +73,23 @@ class AlertView:
     first_seen_at: datetime | None = None
     timezone: str = "UTC"
     handled_reaction: str = "white_check_mark"
+    interactive: bool = False
+    """Whether the alert carries the buttons `mentionwatch listen` answers (slack.interactive)."""
+    status: AlertStatus | None = None
+    """What the team did about it so far, shown under the alert when it is re-rendered."""
+
+
+@dataclass(frozen=True)
+class AlertStatus:
+    """The team's work on an alerted mention, as the store has it."""
+
+    alerted_at: datetime | None = None
+    handled_at: datetime | None = None
+    handled_by: str | None = None
+    dismissed_at: datetime | None = None
+    dismissed_by: str | None = None
+    assignee: str | None = None
+    snoozed_until: datetime | None = None
 
 
 def _no_highlight(text: str) -> Sequence[tuple[int, int]]:
@@ -131,12 +149,79 @@ def alert_message(view: AlertView, now: datetime, highlight: Highlighter = _no_h
         when = [f"found {slack_date(view.first_seen_at, now, view.timezone)}"]
     blocks.append(context(source_line(view), score_line(view), *when))
     open_button = button("Open the mention", view.url, f"open-{view.mention_id}")
-    if open_button:
-        blocks.append({"type": "actions", "elements": [open_button]})
-    blocks.append(context(
-        f"React with :{view.handled_reaction}: when it is handled, or run `mentionwatch handle {view.mention_id}`."
-    ))
+    elements = [open_button] if open_button else []
+    if view.interactive:
+        elements += action_elements(view)
+    if elements:
+        block: dict[str, Any] = {"type": "actions", "elements": elements}
+        if view.interactive:
+            block["block_id"] = f"{ACTIONS_BLOCK_PREFIX}{view.mention_id}"
+        blocks.append(block)
+    lines = status_lines(view.status, now) if view.status else []
+    if lines:
+        blocks.append(context(*lines))
+    if view.status is None or view.status.handled_at is None:
+        blocks.append(context(
+            f"React with :{view.handled_reaction}: when it is handled, or run `mentionwatch handle {view.mention_id}`."
+        ))
     return notification(view, now), blocks
+
+
+# The interactive elements' action_ids; `mentionwatch listen` (respond/slack) answers them.
+ACTION_HANDLE = "mentionwatch_handle"
+ACTION_REOPEN = "mentionwatch_reopen"
+ACTION_DISMISS = "mentionwatch_dismiss"
+ACTION_ASSIGN = "mentionwatch_assign"
+ACTION_SNOOZE = "mentionwatch_snooze"
+ACTION_REPLY = "mentionwatch_reply"
+# The actions block's block_id: this prefix and the mention id (a user picker has no `value`).
+ACTIONS_BLOCK_PREFIX = "mentionwatch_mention_"
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def action_elements(view: AlertView) -> Blocks:
+    """Handled (or Reopen), Not about us, Assign (a user picker), Snooze, Reply; each names the mention."""
+    value = str(view.mention_id)
+    status = view.status or AlertStatus()
+
+    def act(label: str, action_id: str, style: str | None = None) -> dict[str, Any]:
+        element = {"type": "button", "text": {"type": "plain_text", "text": label}, "action_id": action_id,
+                   "value": value}
+        return {**element, "style": style} if style else element
+
+    elements = [act("Reopen", ACTION_REOPEN) if status.handled_at else act("Handled", ACTION_HANDLE, "primary")]
+    if status.dismissed_at is None:
+        elements.append(act("Not about us", ACTION_DISMISS))
+    picker: dict[str, Any] = {"type": "users_select", "action_id": ACTION_ASSIGN,
+                              "placeholder": {"type": "plain_text", "text": "Assign"}}
+    if status.assignee and _SLACK_USER.match(status.assignee):
+        picker["initial_user"] = status.assignee
+    elements += [picker, act("Snooze", ACTION_SNOOZE), act("Reply", ACTION_REPLY)]
+    return elements
+
+
+def who(name: str) -> str:
+    """A Slack user id as a mention Slack renders (<@U123>); any other name escaped."""
+    return f"<@{name}>" if _SLACK_USER.match(name) else mrkdwn(one_line(name))
+
+
+def status_lines(status: AlertStatus, now: datetime) -> list[str]:
+    """Who did what and when: handled (and how long after the alert), dismissed, assigned, snoozed."""
+    lines = []
+    if status.handled_at:
+        took = ""
+        if status.alerted_at:
+            took = f", {duration(max(timedelta(0), status.handled_at - status.alerted_at))} after the alert"
+        lines.append(f":white_check_mark: Handled by {who(status.handled_by or 'someone')} "
+                     f"{slack_date(status.handled_at, now)}{took}")
+    if status.dismissed_at:
+        lines.append(f":no_entry_sign: Not about us, said {who(status.dismissed_by or 'someone')} "
+                     f"{slack_date(status.dismissed_at, now)}; it is left out of reports")
+    if status.assignee:
+        lines.append(f":bust_in_silhouette: Assigned to {who(status.assignee)}")
+    if status.snoozed_until and status.snoozed_until > now and not status.handled_at:
+        lines.append(f":zzz: Snoozed until {slack_date(status.snoozed_until, now)}; raised again then")
+    return lines
 
 
 def notification(view: AlertView, now: datetime) -> str:

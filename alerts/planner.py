@@ -6,7 +6,8 @@ says they are owed no more, so a message is planned exactly once:
 - baseline: the first crawl of a newly added source gives one summary per business;
 - alerts: owed mentions become individual alerts, at most `alerts.max_per_run` per business,
   the rest one digest; during quiet hours only urgent ones go, the others wait in the store;
-- reminders: an urgent alert nobody marked handled is raised again once;
+- reminders: an urgent alert nobody marked handled is raised again once, and so is a snoozed
+  mention when its snooze is over;
 - source notices: a source failing `alerts.source_failure_runs` runs in a row, and its recovery.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerts.blocks import section
 from alerts.messages import alert_message, digest_message, reminder_message
 from alerts.notices import (
     LABELS,
@@ -88,6 +90,7 @@ class Planner:
             self.plan_baselines(session, baseline_sources, run_started or self.now)
         self.plan_alerts(session)
         self.plan_reminders(session)
+        self.plan_snooze_ends(session)
         self.plan_source_notices(session)
         return self.planned
 
@@ -181,6 +184,8 @@ class Planner:
             .join(AlertMessageMention, AlertMessageMention.mention_id == Mention.id)
             .join(AlertMessage, AlertMessage.id == AlertMessageMention.message_id)
             .where(Mention.urgent, Mention.handled_at.is_(None), Mention.reraised_at.is_(None),
+                   # Put aside by the team (snoozed: raised when the snooze is over; not about us).
+                   Mention.snoozed_until.is_(None), Mention.dismissed_at.is_(None),
                    Mention.alerted_at <= due_before,
                    Mention.alerted_at >= self.now - timedelta(days=FOLLOW_UP_DAYS),
                    AlertMessage.marks_alerted, AlertMessage.sent_at.is_not(None))
@@ -196,6 +201,32 @@ class Planner:
             self._queue(session, kind="reminder", business_id=mention.business_id, channel=channel, message=message,
                         mention_ids=[mention.id], urgent=True, thread_ts=original.slack_ts if threaded else None)
             mention.reraised_at = self.now
+            self.planned.reminders += 1
+
+    def plan_snooze_ends(self, session: Session) -> None:
+        """A snoozed mention whose time is up, still open, is raised again once: its alert, anew.
+
+        The snooze ends in the same transaction as the message is planned (snoozed_until is
+        cleared), so it is raised exactly once; its history keeps the snooze.
+        """
+        rows = session.execute(
+            select(Mention, Business.name, Source.identity)
+            .join(Business, Business.id == Mention.business_id)
+            .join(Source, Source.id == Mention.source_id)
+            .where(Mention.snoozed_until.is_not(None), Mention.snoozed_until <= self.now)
+            .order_by(Mention.id)
+        ).all()
+        for mention, business, identity in rows:
+            mention.snoozed_until = None
+            if mention.handled_at is not None or mention.dismissed_at is not None or mention.alerted_at is None:
+                continue  # dealt with meanwhile, or never alerted (it is alerted the usual way)
+            view = self.catalog.view(mention, business, identity)
+            text, blocks = alert_message(view, self.now, self.catalog.highlighter(business))
+            blocks.insert(1, section(":alarm_clock: *Snooze over*: this mention is still open."))
+            mention.reraised_at = self.now  # raised again: an urgent one gets no reminder on top
+            self._queue(session, kind="alert", business_id=mention.business_id, channel=self.routes.channel(business),
+                        message=(f"Snooze over: {text}", blocks), mention_ids=[mention.id], urgent=mention.urgent,
+                        not_before=None if mention.urgent else self.quiet_until(business))
             self.planned.reminders += 1
 
     def plan_source_notices(self, session: Session) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from alerts.messages import AlertView
+from alerts.messages import AlertStatus, AlertView
 from mentionwatch.config import Business as BusinessConfig
 from mentionwatch.config import Settings
 from pipeline.match import BusinessMatcher
@@ -102,5 +102,10 @@ class Catalog:
             urgent_phrases=mention.urgent_phrases,
             source_label=self.source_names.get((business, source_identity or "")),
             driver=mention.driver, first_seen_at=mention.first_seen_at, timezone=self.zone(business),
-            handled_reaction=self.settings.slack.handled_reaction,
+            handled_reaction=self.settings.slack.handled_reaction, interactive=self.settings.slack.interactive,
+            status=AlertStatus(
+                alerted_at=mention.alerted_at, handled_at=mention.handled_at, handled_by=mention.handled_by,
+                dismissed_at=mention.dismissed_at, dismissed_by=mention.dismissed_by, assignee=mention.assignee,
+                snoozed_until=mention.snoozed_until,
+            ),
         )

@@ -34,10 +34,22 @@ def apply_to_each(settings: Settings, ids: tuple[int, ...], act: Callable[..., A
                     continue
                 click.echo(f"mention {mention_id}: {outcome.summary[0].lower()}{outcome.summary[1:]}")
             session.commit()
+            _update_alerts(settings, session, list(ids))
     finally:
         engine.dispose()
     if unknown:
         raise MentionwatchError(f"no mention with id {', '.join(unknown)} (the others were done)")
+
+
+def _update_alerts(settings: Settings, session: Any, ids: list[int]) -> None:
+    """With a bot token, show the change on the mentions' Slack alerts now rather than at the next run."""
+    if settings.slack.token is None:
+        return
+    from alerts.slack import make_client
+    from alerts.status import refresh_due_alerts
+
+    for problem in refresh_due_alerts(session, make_client(settings.slack), settings, mention_ids=ids).problems:
+        click.echo(f"note: {problem} (the next run updates the alert)", err=True)
 
 
 def register(cli: click.Group, config_option: Callable[..., Any]) -> None:

@@ -62,7 +62,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         \b
         Examples:
           mentionwatch report
-          mentionwatch report --since 2026-11-01 --until 2026-11-30 --no-send --out /tmp/november
+          mentionwatch report --since 2026-11-01 --until 2026-11-30 --no-send --out november
         """
         from alerts.report.data import Period
         from alerts.report.publish import make_report
@@ -118,7 +118,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
 
         \b
         Example:
-          mentionwatch cron --config /etc/mentionwatch/config.yaml --every 30 >> my.crontab
+          mentionwatch cron --config config.yaml --every 30 >> my.crontab
         """
         from mentionwatch.crontab import crontab_lines
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import select
@@ -34,7 +36,38 @@ def run_checks(settings: Settings, console: Console) -> bool:
         for source in business.sources:
             state = states.get((business.name, source.identity()))
             console.print(f"  {source.type:<10} {escape(source.label)}  {_describe_state(state)}")
+    if states:
+        _relevance_notes(settings, console)
     return healthy
+
+
+def _relevance_notes(settings: Settings, console: Console) -> None:
+    """What the mentions dismissed as not about a business suggest for its exclude / require_any terms."""
+    from pipeline.relevance import advise
+    from pipeline.store import open_engine
+
+    engine = open_engine(settings.database_url())
+    try:
+        with Session(engine) as session:
+            for business in settings.businesses:
+                advice = advise(session, business)
+                if advice is None:
+                    continue
+                noun = "mention" if advice.dismissed == 1 else "mentions"
+                said = f"{escape(business.name)}: {advice.dismissed} {noun} dismissed as not about us"
+                if advice.already_filtered:
+                    said += f" ({advice.already_filtered} already filtered by today's terms)"
+                if not advice.suggestions:
+                    console.print(f"{INFO} {said}; no exclude: or require_any: term would have filtered "
+                                  "them without losing a kept mention")
+                    continue
+                console.print(f"{INFO} {said}; adding these would have filtered {advice.filtered} of them "
+                              f"and kept all {advice.kept} other mentions:")
+                for s in advice.suggestions:
+                    console.print(f"    {s.key}: {escape(json.dumps(s.term, ensure_ascii=False))}  "
+                                  f"({s.filtered} dismissed mention{'' if s.filtered == 1 else 's'})")
+    finally:
+        engine.dispose()
 
 
 def _describe_state(state: object | None) -> str:
@@ -93,7 +126,11 @@ def _check_slack(settings: Settings, console: Console) -> bool:
         f"{OK} slack: token works for team {escape(str(response.get('team')))} "
         f"as {escape(str(response.get('user')))}; alerts go to {escape(slack.channel)}"
     )
-    _check_scopes(response.headers, console)
+    _check_scopes(response.headers, console, slack.interactive)
+    if slack.interactive and slack.app_token is None and slack.signing_secret is None:
+        console.print(f"{INFO} slack: alerts carry buttons; they work while `mentionwatch listen` runs with "
+                      "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (--http); without a listener set "
+                      "slack.interactive: false")
     return True
 
 
@@ -102,10 +139,12 @@ SCOPES = {
     "chat:write": "alerts cannot be posted",
     "reactions:read": "reactions are not read (use `mentionwatch handle ID`)",
     "files:write": "the report's chart is not uploaded",
+    "users:read": "the alert's buttons name who clicked by user id only (`mentionwatch slack-manifest` lists "
+                  "every scope)",
 }
 
 
-def _check_scopes(headers: dict, console: Console) -> None:
+def _check_scopes(headers: dict, console: Console, interactive: bool = False) -> None:
     """Slack lists a token's scopes in the X-OAuth-Scopes header; name the missing ones."""
     granted = next((v for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
     if granted is None:
@@ -114,6 +153,8 @@ def _check_scopes(headers: dict, console: Console) -> None:
         granted = ",".join(granted)
     have = {s.strip() for s in granted.split(",")}
     for scope, loss in SCOPES.items():
+        if scope == "users:read" and not interactive:
+            continue  # only the buttons (slack.interactive) use it
         if scope not in have:
             console.print(f"{INFO} slack: the token lacks the {scope} scope: {escape(loss)}")
 

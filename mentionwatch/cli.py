@@ -54,6 +54,20 @@ class ToolGroup(click.Group):
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command on one line with its whole first sentence (or short_help): click would cut
+        it off mid-word, or wrap it, to fit 80 columns."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1000)))
+        if rows:
+            width = max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                for name, description in rows:
+                    formatter.write(f"{'':>{formatter.current_indent}}{name:<{width}}  {description}\n")
+
 
 @click.group(cls=ToolGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mentionwatch")
@@ -63,13 +77,14 @@ def cli() -> None:
     \b
     Start with:
       mentionwatch demo              see the whole cycle offline, in under a minute
-      mentionwatch check             validate config.yaml and the Slack token
+      mentionwatch init              write a config.yaml for your business
+      mentionwatch check --fetch     validate it, test Slack, fetch every source once
       mentionwatch run               crawl, score, store, alert (run it from cron)
       mentionwatch mentions          list what was found
     """
 
 
-@cli.command()
+@cli.command(short_help="Crawl every source, store new mentions, alert the negative.")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success, not even the summary line.")
 def run(settings: Settings, quiet: bool) -> None:
@@ -81,7 +96,7 @@ def run(settings: Settings, quiet: bool) -> None:
 
     \b
     Example:
-      mentionwatch run --config /etc/mentionwatch/config.yaml
+      mentionwatch run --config config.yaml
     """
     from mentionwatch.lock import run_lock
     from mentionwatch.runner import run_once
@@ -151,7 +166,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
     \b
     Examples:
       mentionwatch mentions --label negative --since 2026-11-01
-      mentionwatch mentions --format json | jq .title
+      mentionwatch mentions --format json --limit 5
     """
     from sqlalchemy.orm import Session
 
@@ -186,7 +201,7 @@ def _print_table(records: list[dict[str, Any]]) -> None:
         click.echo("No mentions stored yet. Run `mentionwatch run` first.", err=True)
 
 
-@cli.command()
+@cli.command(short_help="Validate config.yaml, list the sources, test the Slack token.")
 @config_option
 @click.option("--fetch", is_flag=True,
               help="Also fetch every source once and print what a run would store (count, newest item); "
@@ -195,7 +210,9 @@ def check(settings: Settings, fetch: bool) -> None:
     """Validate config.yaml, show each business and source, and test the Slack token.
 
     Exits 1 if the database cannot be opened or Slack rejects the token, or, with --fetch, if a
-    source cannot be fetched (its reason is printed). The token itself is never printed.
+    source cannot be fetched (its reason is printed). The token itself is never printed. When
+    mentions were dismissed as not about a business, it suggests exclude: / require_any: terms
+    that would have filtered them, keeping every other one.
 
     \b
     Examples:
@@ -220,12 +237,13 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
         help="config.yaml whose alerts thresholds and scoring lexicon to use (default: as for run; "
         "built-in defaults when there is none).",
     )
+    @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debugging).")
     @wraps(command)
-    def wrapper(config_path: str | None, **kwargs: Any) -> Any:
+    def wrapper(config_path: str | None, verbose: int, **kwargs: Any) -> Any:
         from mentionwatch.config import config_path as resolve_config
         from mentionwatch.runner import make_scorer
 
-        setup_logging(0)
+        setup_logging(verbose)
         path = resolve_config(config_path)
         settings = load_settings(path) if config_path or path.exists() else None
         return command(make_scorer(settings), **kwargs)
@@ -233,7 +251,7 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@cli.command()
+@cli.command(short_help="Score a text as the pipeline would, sentence by sentence.")
 @scorer_option
 @click.argument("text")
 @click.option("--title", help="A title, scored with the text as the pipeline does.")
@@ -260,22 +278,27 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None) -> No
 
 @cli.command(name="eval")
 @scorer_option
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def evaluate(scorer: Any, file: str) -> None:
+@click.argument("file", type=click.Path(exists=True, dir_okay=False), required=False)
+@click.option("--sample", is_flag=True, help="Use the small labeled file shipped with mentionwatch instead of FILE.")
+def evaluate(scorer: Any, file: str | None, sample: bool) -> None:
     """Measure the scorer on a labeled file; print one JSON object.
 
     FILE is tab-separated with a header row and the columns `text` and `label` (negative,
     neutral or positive; other columns are ignored). Prints count, negative_f1, macro_f1,
-    per-class precision / recall / f1, and texts_per_second.
+    per-class precision / recall / f1, and texts_per_second. --sample uses the 30 labeled
+    sentences shipped with mentionwatch (pipeline/data/sample_labeled.tsv), a model for your own file.
 
     \b
-    Example:
-      mentionwatch eval ../shared/data/sentiment-dev/movie.tsv
+    Examples:
+      mentionwatch eval --sample
+      mentionwatch eval --sample --config config.yaml
     """
-    from pipeline.evaluate import evaluate_file
+    from pipeline.evaluate import SAMPLE_FILE, evaluate_file
 
+    if bool(file) == sample:
+        raise click.UsageError("give a labeled FILE or --sample (not both)")
     try:
-        result = evaluate_file(file, scorer)
+        result = evaluate_file(SAMPLE_FILE if sample else file, scorer)
     except ValueError as exc:
         raise MentionwatchError(str(exc)) from None
     click.echo(json.dumps(result))
@@ -289,11 +312,14 @@ def demo(verbose: int, keep: str | None) -> None:
 
     Starts a local web server with sample feeds and a local Slack-compatible API server on
     127.0.0.1, runs a crawl against a temporary database, and prints what was posted to Slack.
-    Needs no credentials and no network.
+    Needs no credentials and no network. With --keep DIR, DIR keeps the database, the sample
+    feeds and a config.yaml that `check` accepts (it watches a real news search: the demo's
+    servers are gone once it ends).
 
     \b
-    Example:
+    Examples:
       mentionwatch demo
+      mentionwatch demo --keep demo
     """
     from mentionwatch.demo import run_demo
 
@@ -304,9 +330,16 @@ def demo(verbose: int, keep: str | None) -> None:
 # The alerts room's commands (report, handle, cron) live in their own module.
 from mentionwatch.action_commands import register as _register_action_commands  # noqa: E402
 from mentionwatch.alert_commands import register as _register_alert_commands  # noqa: E402
+from mentionwatch.slack_commands import register as _register_slack_commands  # noqa: E402
 
 _register_alert_commands(cli, config_option)
 _register_action_commands(cli, config_option)
+_register_slack_commands(cli, config_option)
+
+# `init` writes the config the other commands read.
+from mentionwatch.init import register as _register_init  # noqa: E402
+
+_register_init(cli)
 from mentionwatch.web_commands import register as _register_web_commands  # noqa: E402
 
 _register_web_commands(cli, config_option)

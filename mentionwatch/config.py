@@ -6,22 +6,27 @@ the environment: `${VAR}` and `${VAR:-default}` in string values, and the fallba
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
 import re
 from datetime import time
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
+from mentionwatch.confighints import suggest_key
 from mentionwatch.errors import ConfigError
+from mentionwatch.yamlfile import Document, read_yaml
 
 CONFIG_ENV = "MENTIONWATCH_CONFIG"
 # Values of these keys are never echoed back in error messages.
-SECRET_KEYS = {"token", "webhook_url", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password"}
+SECRET_KEYS = {"token", "webhook_url", "app_token", "signing_secret", "password", "reddit_client_secret", "mastodon_token", "bluesky_app_password"}
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -29,6 +34,58 @@ class Strict(BaseModel):
     """Unknown keys are errors: a typo in config.yaml must not be silently ignored."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------- values that cannot work
+# Refused when the file loads, so a run never half-works (or fetches file:///etc/passwd).
+
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+def http_url(value: str) -> str:
+    """`value` if it is an http:// or https:// URL with a host; ValueError otherwise."""
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    spaced = any(c.isspace() or not c.isprintable() for c in value.strip())
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or spaced:
+        raise ValueError("expected an http:// or https:// URL (such as https://example.com/feed.xml)")
+    return value.strip()
+
+
+def is_host_name(value: str) -> bool:
+    """A DNS name or IP address, optionally with a port: what goes between // and the path."""
+    try:
+        parts = urlsplit("//" + value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return False
+    host = parts.hostname
+    if not host or parts.path or parts.query or parts.fragment or parts.username is not None:
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in host.rstrip(".").split("."))
+
+
+def _phrase(value: str, what: str) -> str:
+    """A phrase to match on must have a letter or a digit: a blank or "!!!" would match anything or nothing."""
+    if not any(c.isalnum() for c in value):
+        raise ValueError(f"{value!r} is not a usable {what}: it needs a letter or a digit")
+    return value
+
+
+def _email_address(value: str) -> str:
+    _, address = parseaddr(value)
+    local, _, domain = address.rpartition("@")
+    if (not local or not domain or any(c.isspace() for c in address) or "@" in local
+            or not all(label for label in domain.split("."))):
+        raise ValueError(f"{value!r} is not an e-mail address (expected name@example.com)")
+    return value
 
 
 # --------------------------------------------------------------------------- sources
@@ -44,6 +101,13 @@ class SourceBase(Strict):
 
     # Search-type sources find text that may not be about the business; others are about it.
     matches_by_default: ClassVar[bool] = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        if value is None or (not value.strip() and not cls.model_fields["url"].is_required()):
+            return None  # `url: ${FEED_URL:-}` left empty: the type's default endpoint
+        return http_url(value)
 
     @property
     def needs_match(self) -> bool:
@@ -131,6 +195,14 @@ class MastodonSource(SourceBase):
             raise ValueError("a mastodon source needs `tag` or `query`")
         return self
 
+    @field_validator("instance")
+    @classmethod
+    def _host_name(cls, value: str) -> str:
+        host = re.sub(r"^https?://", "", value.strip(), flags=re.I).rstrip("/")
+        if not is_host_name(host):
+            raise ValueError("expected the instance's host name, such as mastodon.social")
+        return value
+
     def identity(self) -> str:
         return f"mastodon:{self.instance}:{self.tag or ''}:{self.query or ''}:{self.url or ''}"
 
@@ -150,6 +222,11 @@ class BlueskySource(SourceBase):
     type: Literal["bluesky"]
     query: str
     service: str = "https://bsky.social"
+
+    @field_validator("service")
+    @classmethod
+    def _http_service(cls, value: str) -> str:
+        return http_url(value)
 
     def identity(self) -> str:
         return f"bluesky:{self.query}:{self.url or ''}"
@@ -178,6 +255,12 @@ class QuietHours(Strict):
     start: time
     end: time
 
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError(f"quiet hours start when they end ({self.start:%H:%M}): give two different times")
+        return self
+
 
 class Business(Strict):
     name: str = Field(min_length=1)
@@ -189,6 +272,19 @@ class Business(Strict):
     timezone: str = "UTC"
     quiet_hours: QuietHours | None = None
     sources: list[Source] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a business needs a name")
+        return value
+
+    @field_validator("keywords", "exclude", "require_any")
+    @classmethod
+    def _usable_phrases(cls, values: list[str], info: Any) -> list[str]:
+        what = {"keywords": "keyword", "exclude": "exclude term", "require_any": "require_any word"}[info.field_name]
+        return [_phrase(value, what) for value in values]
 
     @field_validator("timezone")
     @classmethod
@@ -219,20 +315,47 @@ class SlackSettings(Strict):
     """The reaction (emoji name, without colons) that marks an alert handled."""
     post_interval: float = Field(default=1.0, ge=0, le=60)
     """Seconds between two posts to one channel: Slack allows about one message a second."""
+    interactive: bool = True
+    """Buttons on alerts (Handled, Not about us, Assign, Snooze, Reply), answered by `mentionwatch listen`."""
+    app_token: SecretStr | None = None
+    """App-level token (xapp-...) for Socket Mode; default: $SLACK_APP_TOKEN."""
+    signing_secret: SecretStr | None = None
+    """The app's signing secret, to verify requests in HTTP mode; default: $SLACK_SIGNING_SECRET."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _listener_secrets_from_environment(cls, values: Any) -> Any:
+        # The listener's secrets, like the API credentials, default to their usual variables.
+        values = dict(values or {})
+        for name, variable in (("app_token", "SLACK_APP_TOKEN"), ("signing_secret", "SLACK_SIGNING_SECRET")):
+            if not values.get(name) and os.environ.get(variable):
+                values[name] = os.environ[variable]
+        return values
 
     @field_validator("handled_reaction")
     @classmethod
     def _bare_name(cls, value: str) -> str:
         return value.strip().strip(":")
 
-    @field_validator("token", "webhook_url", mode="before")
+    @field_validator("token", "webhook_url", "app_token", "signing_secret", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value in ("", None) else value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_is_a_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                http_url(value.get_secret_value())
+            except ValueError:  # the value is a secret: the message never repeats it
+                raise ValueError("expected the webhook's https:// URL (https://hooks.slack.com/services/...)") from None
+        return value
+
     @field_validator("api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
+        value = http_url(value)
         # slack-sdk joins base_url and the method name by plain concatenation.
         return value if value.endswith("/") else value + "/"
 
@@ -262,6 +385,16 @@ class ScoringSettings(Strict):
     urgent_phrases: list[str] = []
     """Added to the shipped list of urgent phrases."""
 
+    @field_validator("lexicon")
+    @classmethod
+    def _vader_scale(cls, lexicon: dict[str, float]) -> dict[str, float]:
+        for word, valence in lexicon.items():
+            if not word.strip():  # emoji are words to VADER, so only a blank one is refused
+                raise ValueError("a blank word cannot be scored")
+            if not -4 <= valence <= 4:
+                raise ValueError(f"{word!r}: {valence:g} is outside VADER's scale of -4 to +4")
+        return lexicon
+
 
 class CrawlerSettings(Strict):
     contact: str = "https://github.com/mentionwatch/mentionwatch"
@@ -277,7 +410,7 @@ class EmailSettings(Strict):
     to: list[str] = Field(min_length=1)
     sender: str
     host: str
-    port: int = 587
+    port: int = Field(default=587, ge=1, le=65535)
     username: str | None = None
     password: SecretStr | None = None
     starttls: bool = True
@@ -285,6 +418,16 @@ class EmailSettings(Strict):
     ca_file: str | None = None
     """A PEM file of the CA certificates to trust instead of the system's (a private mail server)."""
     timeout: float = Field(default=30, gt=0)
+
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        return [_email_address(value) for value in values]
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        return _email_address(value)
 
 
 class ReportSettings(Strict):
@@ -326,7 +469,8 @@ class Credentials(Strict):
 
 class Settings(Strict):
     database: str = "sqlite:///mentionwatch.db"
-    slack: SlackSettings = SlackSettings()
+    # A factory, so the listener's secrets are read from the environment when the file is loaded.
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     alerts: AlertSettings = AlertSettings()
     scoring: ScoringSettings = ScoringSettings()
     crawler: CrawlerSettings = CrawlerSettings()
@@ -349,10 +493,14 @@ class Settings(Strict):
 
     @model_validator(mode="after")
     def _distinct_businesses(self) -> Settings:
-        names = [b.name for b in self.businesses]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"business names must be unique; repeated: {', '.join(duplicates)}")
+        # Names that differ only in case or spaces are one business to a reader (and in Slack).
+        seen: dict[str, str] = {}
+        for business in self.businesses:
+            key = " ".join(business.name.split()).casefold()
+            if key in seen:
+                same = "repeated" if seen[key] == business.name else "differ only in case or spaces"
+                raise ValueError(f"business names must be unique; {seen[key]!r} and {business.name!r} {same}")
+            seen[key] = business.name
         return self
 
     @property
@@ -419,18 +567,15 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Read, expand and validate config.yaml; raise ConfigError with a readable message."""
     file = config_path(path)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{file}: no such file (pass --config PATH or set {CONFIG_ENV})"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{file}: not valid YAML{where}: {problem}") from None
+    document = read_yaml(text, str(file))
+    raw = document.data
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of settings (database, slack, businesses, ...)")
     try:
@@ -440,29 +585,43 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{file}: " + "; ".join(_describe(e, data) for e in exc.errors())) from None
+        raise ConfigError(f"{file}: " + "; ".join(_describe(e, data, document) for e in exc.errors())) from None
     return settings.model_copy(update={"path": file.resolve()})
 
 
-def _describe(error: Any, data: Any) -> str:
-    """One validation error as `key.path: got VALUE: what is expected`."""
+def _describe(error: Any, data: Any, document: Document | None = None) -> str:
+    """One validation error as `key.path: got VALUE: what is expected (line N)`."""
     # Pydantic puts the discriminator's value into the location (…sources.0.feed.url); drop it.
     loc = [p for p in error["loc"] if p not in SOURCE_TYPES]
-    where = ""
-    for part in loc:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    line = document.line_of(tuple(loc)) if document is not None else None
+    return _explain_error(error, loc) + (f" (line {line})" if line else "")
+
+
+def _explain_error(error: Any, loc: list[Any]) -> str:
+    where = _dotted(loc)
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         return f"{where}: missing (required)"
     if error["type"] == "extra_forbidden":
-        return f"{where}: unknown key"
+        return f"unknown key `{where}`{suggest_key(Settings, error['loc'])}"
     if error["type"] == "union_tag_invalid":
         got = error.get("input", {}).get("type") if isinstance(error.get("input"), dict) else None
-        return f"{where}.type: got {got!r}: expected one of {', '.join(SOURCE_TYPES)}"
+        close = difflib.get_close_matches(str(got), SOURCE_TYPES, n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        return f"{where}.type: got {got!r}: expected one of {', '.join(SOURCE_TYPES)}{hint}"
     if error["type"] == "union_tag_not_found":
         return f"{where}.type: missing: expected one of {', '.join(SOURCE_TYPES)}"
     value = error.get("input")
     hidden = isinstance(value, (dict, list)) or (loc and str(loc[-1]) in SECRET_KEYS)
     shown = "" if hidden else f"got {value!r}: "
+    if error["type"] in ("model_type", "dict_type") and isinstance(value, str) and " " in value.strip():
+        # `slack:\n  channel "#reviews"` parses as one string: the colon was forgotten.
+        message += " (is a colon missing after a key? write `key: value`)"
     return f"{where or 'config'}: {shown}{message}"
 
+
+def _dotted(loc: list[Any]) -> str:
+    where = ""
+    for part in loc:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    return where

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,42 @@ businesses:
         url: {web}/blog.atom
 """
 
+# What `--keep DIR` leaves: the demo's database and a config that `check` accepts once the demo's
+# local servers are gone. Sources must be http(s) URLs (file: is refused), so the sample feeds are
+# copied beside it, to be served again over HTTP, and the config watches the real news search.
+KEPT_CONFIG = """\
+# Kept by `mentionwatch demo --keep`: demo.db holds what the demo's two runs stored.
+# The demo's sample feeds and its Slack were served on 127.0.0.1 only while it ran, so this
+# config does not name them; it watches the Google News search a real config would use, and
+# prints alerts on the console. Try:
+#   mentionwatch mentions --config {config}
+#   mentionwatch report --no-send --config {config}
+# The sample feeds are in {samples}. To crawl them again, serve them over HTTP:
+#   python3 -m http.server 8000 --bind 127.0.0.1 --directory {samples}
+# and add this source below (then `mentionwatch run --config {config}`):
+#   - type: feed
+#     url: http://127.0.0.1:8000/news.xml
+database: sqlite:///demo.db
+alerts:
+  max_age_days: 36500   # the sample feeds are dated; alert on them however old they get
+businesses:
+  - name: "Joe's Donuts"
+    keywords: ["Joe's Donuts", "Joes Donuts"]
+    exclude: ["recipe", "recipes"]
+    sources:
+      - type: feed
+        query: "Joe's Donuts"
+"""
+
+
+def keep_demo(folder: Path, config: Path) -> None:
+    """Leave `folder` with the demo's database, its sample feeds, and a config `check` accepts."""
+    samples = folder / "sample-feeds"
+    samples.mkdir(exist_ok=True)
+    shutil.copyfile(DEMO_DATA / "news-later.xml", samples / "news.xml")  # the feed as the second run saw it
+    shutil.copyfile(DEMO_DATA / "blog.atom", samples / "blog.atom")
+    config.write_text(KEPT_CONFIG.format(config=config, samples=samples), encoding="utf-8")
+
 
 def run_demo(console: Console, keep: str | None = None) -> None:
     """Two runs of the real `mentionwatch run` against local servers, showing what reached Slack.
@@ -68,9 +105,14 @@ def run_demo(console: Console, keep: str | None = None) -> None:
             if keep:
                 (folder / "posted.json").write_text(json.dumps(slack.posted, indent=2), encoding="utf-8")
         if keep:
+            keep_demo(folder, config)
             console.print(f"\nSee the stored mentions: [bold]mentionwatch mentions --config {escape(str(config))}[/]")
+            console.print(f"(The sample feeds are kept in {escape(str(folder / 'sample-feeds'))}; {escape(str(config))} "
+                          "says how to crawl them again.)", soft_wrap=True)
         else:
             console.print("\nThe demo's database was temporary; pass --keep DIR to keep it.")
+        console.print("\nNow watch your own business: [bold]mentionwatch init[/] writes a config.yaml for it "
+                      "(then [bold]mentionwatch check --fetch[/] and [bold]mentionwatch run[/]).", soft_wrap=True)
 
 
 def _run(console: Console, config: Path) -> None:

@@ -6,7 +6,8 @@ workspace. It follows Slack's conventions closely enough for slack-sdk and for t
 
 * API errors are HTTP 200 with `{"ok": false, "error": ...}`; rate limits are HTTP 429 with a
   `Retry-After` header; bodies may be JSON, form-encoded or multipart, as Slack accepts;
-* a token must start with "xoxb-" or "xoxp-" (else `invalid_auth`; none: `not_authed`); with a
+* a token must start with "xoxb-" or "xoxp-" (else `invalid_auth`; none: `not_authed`), or
+  "xapp-" for apps.connections.open alone (`not_allowed_token_type` elsewhere, as at Slack); with a
   JSON body only the Authorization header counts, as at Slack;
 * channels are addressed by name ("#reviews" or "reviews") or by the ID derived from it;
 * `files_upload_v2`'s three steps: `files.getUploadURLExternal` hands out an upload URL on this
@@ -22,7 +23,10 @@ its output, and recorded requests end up in test reports and demo logs.
 
 Supported methods: auth.test, chat.postMessage, chat.update, reactions.get,
 conversations.list, conversations.info, files.getUploadURLExternal, files.completeUploadExternal
-(files.upload answers `method_deprecated`, as Slack now does). Others: `unknown_method`.
+(files.upload answers `method_deprecated`, as Slack now does); for interactivity
+apps.connections.open (with an app-level `xapp-` token: a Socket Mode URL on this server, see
+mentionwatch.localsocketmode and `socket_mode`), views.open (each trigger_id once), views.update
+and users.info (`add_user`; opened views in `views`). Others: `unknown_method`.
 Stdlib only.
 """
 
@@ -40,12 +44,16 @@ from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlsplit
 
 from .localserver import BackgroundServer, QuietHandler, redact_headers
+from .localsocketmode import PATH as SOCKET_MODE_PATH
+from .localsocketmode import SocketModeHub
 
 __all__ = ["LocalSlackServer", "SlackRequest", "channel_id_for"]
 
 # Method names recorded for requests that are not Web API calls.
 WEBHOOK = "webhook"
 UPLOAD = "upload"  # the POST of a file's bytes to the URL from files.getUploadURLExternal
+# Methods for an app-level token (xapp-); it is refused everywhere else, and they take no other.
+APP_TOKEN_METHODS = {"apps.connections.open"}
 
 TEAM_ID = "T000"
 BOT_USER_ID = "U0BOT"
@@ -169,6 +177,7 @@ class LocalSlackServer(BackgroundServer):
         self._next_file = 1
         # One lock for all state: handler threads run concurrently, tests read from the main one.
         self._lock = threading.RLock()
+        self._init_interactivity()
 
     @property
     def api_url(self) -> str:
@@ -276,6 +285,9 @@ class LocalSlackServer(BackgroundServer):
         handler = self._METHODS.get(method)
         if handler is None:
             return _err("unknown_method")
+        # An app-level token (xapp-) opens Socket Mode connections and does nothing else.
+        if (token_kind == "app") != (method in APP_TOKEN_METHODS):
+            return _err("not_allowed_token_type")
         with self._lock:
             return handler(self, args, token_kind)
 
@@ -424,6 +436,62 @@ class LocalSlackServer(BackgroundServer):
         "files.upload": _files_upload,
     }
 
+    # -- interactivity: Socket Mode, modals, users (kept together, apart from the messaging methods)
+
+    def _init_interactivity(self) -> None:
+        self.socket_mode = SocketModeHub(lambda: self.base_url)
+        self.views: dict[str, dict[str, Any]] = {}  # view ID -> the view as last opened or updated
+        self.users: dict[str, dict[str, Any]] = {}
+        self._used_triggers: set[str] = set()
+        self._next_view = 1
+        self.add_user(HUMAN_USER_ID, "owner", "Olive Owner")
+
+    def add_user(self, user_id: str, name: str, real_name: str) -> None:
+        """A member of the workspace, as users.info describes them."""
+        with self._lock:
+            self.users[user_id] = {"id": user_id, "team_id": TEAM_ID, "name": name, "real_name": real_name,
+                                   "deleted": False, "is_bot": False,
+                                   "profile": {"real_name": real_name, "display_name": name}}
+
+    def _apps_connections_open(self, args, token_kind):
+        return _ok(url=self.socket_mode.issue_url())
+
+    def _views_open(self, args, token_kind):
+        trigger = args.get("trigger_id")
+        view = _json_value(args.get("view"))
+        if not trigger:
+            return _err("invalid_arguments")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            return _err("invalid_arguments")
+        if trigger in self._used_triggers:  # each trigger opens one view, within 3 seconds
+            return _err("expired_trigger_id")
+        self._used_triggers.add(trigger)
+        view_id = f"V{self._next_view:09d}"
+        self._next_view += 1
+        self.views[view_id] = {**view, "id": view_id, "trigger_id": trigger}
+        return _ok(view={**view, "id": view_id, "team_id": TEAM_ID, "state": {"values": {}}, "hash": f"h{view_id}"})
+
+    def _views_update(self, args, token_kind):
+        view_id = args.get("view_id")
+        view = _json_value(args.get("view"))
+        if view_id not in self.views:
+            return _err("not_found")
+        if not isinstance(view, dict):
+            return _err("invalid_arguments")
+        self.views[view_id] = {**view, "id": view_id, "trigger_id": self.views[view_id]["trigger_id"]}
+        return _ok(view={**view, "id": view_id, "team_id": TEAM_ID, "state": {"values": {}}, "hash": f"h{view_id}"})
+
+    def _users_info(self, args, token_kind):
+        user = self.users.get(args.get("user") or "")
+        return _ok(user=user) if user else _err("user_not_found")
+
+    _METHODS.update({
+        "apps.connections.open": _apps_connections_open,
+        "views.open": _views_open,
+        "views.update": _views_update,
+        "users.info": _users_info,
+    })
+
     # -- non-API endpoints
 
     def _webhook(self, args: dict[str, Any]) -> _Reply:
@@ -454,6 +522,10 @@ class LocalSlackServer(BackgroundServer):
         return _Reply(200, f"OK - {len(body)}")
 
 
+def _token_kind(token: str) -> str:
+    return {"xoxb-": "bot", "xapp-": "app"}.get(token[:5], "user")
+
+
 def _failure_reply(failure: _Failure, text: bool) -> _Reply:
     """The answer for a scripted failure; `text` for the webhook and uploads, which are not JSON."""
     error = failure.error or ("ratelimited" if failure.status == 429 else "internal_error")
@@ -476,6 +548,9 @@ class _SlackHandler(QuietHandler):
         owner: LocalSlackServer = self.server.owner
         arrived = time.time()
         target = urlsplit(self.path)
+        if target.path == SOCKET_MODE_PATH:
+            owner.socket_mode.serve(self, dict(parse_qsl(target.query)))
+            return
         body = self.read_body()
 
         if target.path.startswith("/api/"):
@@ -536,10 +611,10 @@ class _SlackHandler(QuietHandler):
                 reply = owner._upload(args["file_id"], body)
             elif not token:
                 reply = _err("not_authed")
-            elif not token.startswith(("xoxb-", "xoxp-")):
+            elif not token.startswith(("xoxb-", "xoxp-", "xapp-")):
                 reply = _err("invalid_auth")
             else:
-                reply = owner._call(method, args, "bot" if token.startswith("xoxb-") else "user")
+                reply = owner._call(method, args, _token_kind(token))
 
         # Recorded before answering, so a client that has its response can already see it.
         owner._record(

@@ -29,7 +29,8 @@ class RedactSecrets(logging.Filter):
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = [settings.slack.token, settings.slack.webhook_url, *settings.credentials.model_dump().values()]
+    values = [settings.slack.token, settings.slack.webhook_url, settings.slack.app_token, settings.slack.signing_secret,
+              *settings.credentials.model_dump().values()]
     if settings.report.email and settings.report.email.password:
         values.append(settings.report.email.password)
     return [v.get_secret_value() if hasattr(v, "get_secret_value") else str(v) for v in values if v]

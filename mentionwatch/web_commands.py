@@ -60,7 +60,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         Reply), Mentions (filters and full-text search), each mention's page, Trends, Sources
         (with "fetch now") and the weekly reports. People sign in with the users made by
         `mentionwatch user add`; with no user at all it serves 127.0.0.1 only, to whoever is on
-        this machine. Stop it with Ctrl-C.
+        this machine. With a Slack bot token and signing secret it also answers Slack's request
+        URL at /slack/events, as `mentionwatch listen --http` does. Stop it with Ctrl-C.
 
         \b
         Examples:
@@ -74,6 +75,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users
+        from respond.web.slack_mount import slack_routes
         from respond.web.jobs import Schedule, parse_interval
 
         host = host or settings.web.host
@@ -90,7 +92,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         local_user = None if users or trusted_header else (getpass.getuser() or "local")
         options = WebOptions(trusted_header=trusted_header, local_user=local_user,
                              secure_cookies=settings.web.secure_cookies)
-        app = build_web_app(settings, engine, options)
+        app = build_web_app(settings, engine, options, extra_routes=slack_routes(settings, engine))
         shown = f"[{host}]" if ":" in host else host
         how = (f"people named by the proxy in {trusted_header}" if trusted_header
                else "signed-in users" if users else f"anyone on this machine, as {local_user} (no user configured)")

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 LABELS = ("negative", "neutral", "positive")
+# A small labeled file shipped with the package: `mentionwatch eval --sample`, and a model for the owner's own.
+SAMPLE_FILE = Path(__file__).with_name("data") / "sample_labeled.tsv"
 
 
 def read_labeled(path: str | Path) -> list[tuple[str, str]]:

@@ -66,15 +66,16 @@ class Workspace:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `mentionwatch ARGS` in a clean environment (no token or config from the caller's shell)."""
+            timeout: float = 120, input: str | None = None) -> subprocess.CompletedProcess[str]:  # noqa: A002
+    """Run `mentionwatch ARGS` in a clean environment (no token or config from the caller's shell);
+    `input` is piped to it as a person's typed answers."""
     if not MENTIONWATCH.exists():
         pytest.fail(f"{MENTIONWATCH} is missing: install the package first (pip install -e '.[test]')")
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith(("MENTIONWATCH_", "SLACK_", "REDDIT_", "MASTODON_", "BLUESKY_"))}
     clean.update(env or {})
     return subprocess.run([str(MENTIONWATCH), *args], capture_output=True, text=True, env=clean,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, input=input)
 
 
 @pytest.fixture

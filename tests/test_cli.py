@@ -6,6 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from mentionwatch.cli import cli
 from mentionwatch.localserver import LocalHTTPServer
 from tests.conftest import MENTIONWATCH, business, feed_fixture, run_cli
@@ -113,6 +115,30 @@ def test_demo_runs_offline_and_shows_the_alerts(tmp_path):
     assert "Posted to the local Slack (1 message)" in second
     assert "URGENT negative mention of Joe's Donuts" in second and "sick after eating" in second
     assert "award" not in second and "recipe" not in result.stdout
+
+
+def test_demo_keep_leaves_a_config_check_accepts_and_points_at_init(tmp_path):
+    kept = tmp_path / "kept"
+    result = run_cli("demo", "--keep", str(kept), cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip().endswith("(then mentionwatch check --fetch and mentionwatch run).")
+    assert "Now watch your own business: mentionwatch init writes a config.yaml for it" in result.stdout
+    config = (kept / "config.yaml").read_text(encoding="utf-8")
+    assert "127.0.0.1:" not in config.split("database:")[1]  # the demo's servers are gone; none is named
+    check = run_cli("check", "--config", str(kept / "config.yaml"), cwd=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    mentions = run_cli("mentions", "--format", "json", "--config", str(kept / "config.yaml"), cwd=tmp_path)
+    assert len(mentions.stdout.splitlines()) >= 4
+    # The sample feeds it keeps can be served again over HTTP, as its comment says, and fetched.
+    assert {p.name for p in (kept / "sample-feeds").iterdir()} == {"news.xml", "blog.atom"}
+    assert f"--directory {kept / 'sample-feeds'}" in config
+    with LocalHTTPServer(kept / "sample-feeds") as server:
+        data = yaml.safe_load(config)
+        data["businesses"][0]["sources"] = [{"type": "feed", "url": f"{server.url}/news.xml"}]
+        (kept / "served.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+        fetched = run_cli("check", "--fetch", "--config", str(kept / "served.yaml"), cwd=tmp_path)
+        assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+        assert re.search(r"ok fetch feed .*: \d+ items, [1-9]\d* name the business", fetched.stdout)
 
 
 def test_a_run_that_finds_another_in_progress_skips_and_exits_0(workspace):

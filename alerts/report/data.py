@@ -20,6 +20,7 @@ from alerts.escape import one_line, truncate
 from alerts.views import Catalog
 from mentionwatch.config import Settings
 from pipeline.models import AggregateRating, Business, Mention, Source, SourceRun
+from pipeline.relevance import advice_line, advise
 
 LABELS = ("positive", "neutral", "negative")
 TOP = 5
@@ -127,6 +128,8 @@ class BusinessReport:
     median_time_to_handle: timedelta | None
     failures: list[SourceFailure]
     chart: Path | None = field(default=None)
+    relevance: str | None = None
+    """What the mentions dismissed as not about the business suggest for its terms (pipeline.relevance)."""
 
     @property
     def slug(self) -> str:
@@ -142,7 +145,10 @@ def build_reports(session: Session, settings: Settings, period: Period, only: st
         if only is not None and configured.name != only:
             continue
         business_id = ids.get(configured.name)
-        reports.append(_report(session, catalog, configured.name, business_id, period))
+        report = _report(session, catalog, configured.name, business_id, period)
+        advice = advise(session, configured)
+        report.relevance = advice_line(advice) if advice else None
+        reports.append(report)
     return reports
 
 
@@ -153,7 +159,9 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     rows = session.execute(
         select(Mention, Source.identity, when.label("when"))
         .join(Source, Source.id == Mention.source_id)
-        .where(Mention.business_id == business_id, when >= previous.since, when < period.until)
+        # Mentions dismissed as not about the business are not part of its picture.
+        .where(Mention.business_id == business_id, when >= previous.since, when < period.until,
+               Mention.dismissed_at.is_(None))
     ).all() if business_id is not None else []
     current = [(m, identity, w) for m, identity, w in rows if w >= period.since]
     before = [(m, identity, w) for m, identity, w in rows if w < period.since]

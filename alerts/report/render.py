@@ -99,5 +99,7 @@ def render_text(reports: Sequence[BusinessReport], period: Period) -> str:
         if r.failures:
             lines.append("Sources that failed:")
             lines += [f"  - {f.source}: {f.failed_runs} of {f.runs} runs; last: {f.last_error}" for f in r.failures]
+        if r.relevance:
+            lines.append(f"Relevance: {r.relevance}")
         lines.append("")
     return "\n".join(lines)

@@ -61,6 +61,8 @@ def test_check_names_missing_scopes(web, workspace):
     out = " ".join(workspace.cli("check").stdout.split())
     assert "lacks the reactions:read scope" in out and "lacks the files:write scope" in out
     assert "lacks the chat:write scope" not in out
+    # The alert's buttons (slack.interactive, on by default) name who clicked through users.info.
+    assert "lacks the users:read scope" in out
 
 
 def test_quiet_hours_hold_a_run_s_alerts_and_the_next_run_after_them_sends_them(web, slack, workspace):

@@ -1,0 +1,393 @@
+"""`mentionwatch init`: a commented, working config.yaml for the owner's own business.
+
+It asks (or takes as flags) the business's name, the phrases people use for it, its website, its
+town, its time zone and how alerts should reach the owner; proposes sources from the answers
+(news search feeds, Reddit, Hacker News, and what the website itself offers); writes the file
+only after it loads as `check` would load it; and never overwrites a file without --force.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from mentionwatch.config import DEFAULT_CONFIG, config_path, http_url, load_settings
+from mentionwatch.errors import ConfigError, MentionwatchError
+
+ALERT_CHOICES = ("console", "slack-token", "slack-webhook")
+DEFAULT_CONTACT = "https://github.com/mentionwatch/mentionwatch"
+
+
+@dataclass
+class Answers:
+    business: str
+    keywords: list[str]
+    website: str | None = None
+    town: str | None = None
+    timezone: str = "UTC"
+    alerts: str = "console"
+    channel: str = "#reviews"
+
+
+@dataclass
+class ProposedSource:
+    """One source for config.yaml: its keys in order, and a comment saying what it is."""
+
+    comment: str
+    keys: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def keyword_variants(name: str) -> list[str]:
+    """The name and the spellings people write it in that matching does not already cover."""
+    variants = [name.strip()]
+    # "&" and "and" are different words to the matcher; apostrophes and accents are folded already.
+    if "&" in name:
+        variants.append(re.sub(r"\s*&\s*", " and ", name).strip())
+    elif re.search(r"\band\b", name, re.I):
+        variants.append(re.sub(r"\s+and\s+", " & ", name, flags=re.I).strip())
+    return variants
+
+
+def check_phrase(value: str) -> str:
+    value = " ".join(value.split())
+    if not any(c.isalnum() for c in value):
+        raise click.BadParameter(f"{value!r} needs a letter or a digit")
+    return value
+
+
+def check_keywords(value: str | list[str]) -> list[str]:
+    """Comma-separated (at the prompt) or repeated (as flags) phrases, each with a letter or digit."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    phrases = [check_phrase(p) for p in parts if p.strip()]
+    if not phrases:
+        raise click.BadParameter("give at least one name people use for the business")
+    return list(dict.fromkeys(phrases))
+
+
+def check_website(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if "://" not in value:
+        value = "https://" + value
+    try:
+        return http_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r}: {exc}") from None
+
+
+def check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {value!r} (an IANA name such as Europe/Paris)") from None
+    return value.strip()
+
+
+def local_zone() -> str:
+    """This machine's IANA time zone, or UTC when it has none that zoneinfo knows."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    except OSError:
+        pass
+    try:
+        candidates.append(str(Path("/etc/localtime").resolve()).split("/zoneinfo/", 1)[1])
+    except (OSError, IndexError):
+        pass
+    for name in candidates:
+        try:
+            if name and name not in ("localtime",):
+                ZoneInfo(name)
+                return name
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return "UTC"
+
+
+def _ask(flag_value: Any, no_input: bool, ask: Callable[[], Any], default: Any) -> Any:
+    if flag_value is not None:
+        return flag_value
+    return default if no_input else ask()
+
+
+def gather(business: str | None, keywords: tuple[str, ...], website: str | None, town: str | None,
+           timezone: str | None, alerts: str | None, channel: str | None, no_input: bool) -> Answers:
+    """The answers: flags first, then prompts (or, with --no-input, the defaults)."""
+    if business is None and no_input:
+        raise click.UsageError("--business is required with --no-input")
+    name = check_phrase(business) if business is not None else click.prompt(
+        "Business name (as customers write it)", value_proc=check_phrase)
+    if keywords:
+        phrases = check_keywords(list(keywords))
+    elif no_input:
+        phrases = keyword_variants(name)
+    else:
+        phrases = click.prompt("Names people use for it, comma-separated",
+                               default=", ".join(keyword_variants(name)), value_proc=check_keywords)
+    site = check_website(website) if website is not None else _ask(
+        None, no_input, lambda: click.prompt("Its website (Enter for none)", default="", show_default=False,
+                                             value_proc=check_website), None)
+    place = town if town is not None else _ask(
+        None, no_input, lambda: click.prompt("Its town or city (Enter to skip)", default="", show_default=False), "")
+    zone = check_zone(timezone) if timezone is not None else _ask(
+        None, no_input, lambda: click.prompt("Its time zone", default=local_zone(), value_proc=check_zone),
+        local_zone())
+    how = _ask(alerts, no_input, lambda: click.prompt(
+        "How should alerts reach you? console (printed; cron mails them), slack-token (a Slack app), "
+        "slack-webhook (an incoming webhook)", type=click.Choice(ALERT_CHOICES), default="console"), "console")
+    where = "#reviews"
+    if how == "slack-token":
+        where = _ask(channel, no_input, lambda: click.prompt("Slack channel for alerts", default="#reviews"), "#reviews")
+    return Answers(name, phrases, site, (place or "").strip() or None, zone, how, where)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def propose_sources(answers: Answers, findings: Any | None) -> list[ProposedSource]:
+    """News searches, Reddit and Hacker News for the names; the website's own feeds and reviews."""
+    proposed: list[ProposedSource] = []
+    for phrase in answers.keywords:
+        proposed.append(ProposedSource(f"Google News search for {phrase}", {"type": "feed", "query": phrase}))
+        proposed.append(ProposedSource(f"Bing News search for {phrase}",
+                                       {"type": "feed", "query": phrase, "engine": "bing"}))
+    reddit_query = " OR ".join(json.dumps(p, ensure_ascii=False) for p in answers.keywords)
+    reddit = ProposedSource("Reddit posts naming the business (set REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET "
+                            "for OAuth)", {"type": "reddit", "query": reddit_query})
+    if answers.town:
+        sub = re.sub(r"[^A-Za-z0-9_]", "", answers.town).lower()
+        if sub:
+            reddit.notes.append(f"subreddit: {sub}    # only if r/{sub} is your town's subreddit: "
+                                "then its newest comments are read too")
+    proposed.append(reddit)
+    proposed.append(ProposedSource("Hacker News stories and comments",
+                                   {"type": "hackernews", "query": answers.keywords[0]}))
+    if findings is not None:
+        for feed in findings.feeds:
+            label = f"{feed.title} (your website's feed)" if feed.title else "your website's feed"
+            proposed.append(ProposedSource(f"{label}: every entry is about you, so none is dropped",
+                                           {"type": "feed", "url": feed.url, "match": False}))
+        for page, count in findings.review_pages:
+            proposed.append(ProposedSource(
+                f"schema.org reviews on your website ({count} on the page when `init` looked)",
+                {"type": "reviews", "url": page}))
+    return proposed
+
+
+# --------------------------------------------------------------------------- the file
+
+
+_PLAIN = re.compile(r"^[A-Za-z][\w./:?&=%+~-]*$")
+_YAML_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}
+
+
+def _q(value: Any) -> str:
+    """A YAML scalar: plain when that cannot be misread, else JSON (a valid YAML double-quoted string)."""
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _YAML_WORDS:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
+    """The commented config.yaml for these answers."""
+    slack = {
+        "console": (
+            "# Alerts print on the console (and reach you by mail when cron runs mentionwatch).\n"
+            "# For Slack, set a bot token here (README: \"Creating the Slack app\"):\n"
+            "#   token: ${SLACK_BOT_TOKEN:-}\n"
+            "slack:\n"
+            "  channel: \"#reviews\"\n"
+        ),
+        "slack-token": (
+            "# Alerts go to Slack with a bot token (README: \"Creating the Slack app\"). The token is read\n"
+            "# from the environment, never written here: export SLACK_BOT_TOKEN=xoxb-...\n"
+            "# Until it is set, alerts print on the console.\n"
+            "slack:\n"
+            "  token: ${SLACK_BOT_TOKEN:-}\n"
+            f"  channel: {_q(answers.channel)}\n"
+            "  # urgent_channel: \"#urgent\"   # urgent mentions (food poisoning, a lawsuit, ...) also go here\n"
+        ),
+        "slack-webhook": (
+            "# Alerts go to a Slack incoming webhook (posting only, to the webhook's own channel). The URL\n"
+            "# is a secret, read from the environment: export SLACK_WEBHOOK_URL=https://hooks.slack.com/...\n"
+            "# Until it is set, alerts print on the console.\n"
+            "slack:\n"
+            "  webhook_url: ${SLACK_WEBHOOK_URL:-}\n"
+        ),
+    }[answers.alerts]
+    lines = [
+        f"# mentionwatch configuration for {answers.business}, written by `mentionwatch init` on {today:%Y-%m-%d}.",
+        "# README.md documents every key (\"Configuration walkthrough\", \"Sources\"). After an edit:",
+        "#   mentionwatch check --fetch",
+        "# ${VAR} and ${VAR:-default} are read from the environment, so secrets stay out of this file.",
+        "",
+        "# Where mentions are stored, relative to this file's folder (PostgreSQL works too; see README).",
+        "database: sqlite:///mentionwatch.db",
+        "",
+        slack.rstrip("\n"),
+        "",
+        "alerts:",
+        "  threshold: -0.05          # sentiment score (-1..1) at or below which a mention is negative",
+        "  max_age_days: 7           # older finds are stored, not alerted",
+        "  # quiet_hours: {start: \"22:00\", end: \"07:00\"}   # only urgent alerts then, in the business's time zone",
+        "",
+        "crawler:",
+        "  # Site owners see this in the User-Agent: a URL or e-mail address where they can reach you.",
+        f"  contact: {_q(answers.website or DEFAULT_CONTACT)}",
+        "",
+        "businesses:",
+        f"  - name: {_q(answers.business)}",
+        "    # Phrases that mean the business: case-insensitive, whole words; ' and ’, accents folded.",
+        f"    keywords: [{', '.join(_q(k) for k in answers.keywords)}]",
+        "    # A find containing any of these is not about the business:",
+        "    # exclude: [\"recipe\"]",
+    ]
+    if answers.town:
+        lines += [
+            "    # A common name? Keep only finds that also name the town:",
+            f"    # require_any: [{_q(answers.town)}]",
+        ]
+    lines += [
+        f"    timezone: {_q(answers.timezone)}",
+        "    sources:",
+    ]
+    for source in sources:
+        lines.append(f"      # {source.comment}")
+        first = True
+        for key, value in source.keys.items():
+            prefix = "      - " if first else "        "
+            lines.append(f"{prefix}{key}: {_q(value) if not isinstance(value, bool) else str(value).lower()}")
+            first = False
+        lines += [f"        # {note}" for note in source.notes]
+    lines += [
+        "      # More kinds (README.md, \"Sources\"): reviews and html pages of review sites, mastodon,",
+        "      # bluesky, appstore. For Google Alerts, create an alert delivered to an RSS feed and add:",
+        "      # - type: feed",
+        "      #   url: https://www.google.com/alerts/feeds/...",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_config(target: Path, text: str, force: bool) -> None:
+    """Write `text` to `target` only once it loads as `check` loads it; refuse to overwrite without force."""
+    if target.exists() and not force:
+        raise MentionwatchError(f"{target} already exists; pass --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_name(f".{target.name}.init-{os.getpid()}")
+    scratch.write_text(text, encoding="utf-8")
+    try:
+        load_settings(scratch)
+        os.replace(scratch, target)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(str(scratch), str(target))) from None
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def register(cli: click.Group) -> None:
+    """Add `init` to the main command group."""
+
+    @cli.command(short_help="Write a commented config.yaml for your business.")
+    @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+                  help="Where to write it (default: $MENTIONWATCH_CONFIG, else ./config.yaml).")
+    @click.option("--business", help="The business's name, as customers write it.")
+    @click.option("--keyword", "keywords", multiple=True,
+                  help="A phrase people use for it; repeat for each (default: the name and its spellings).")
+    @click.option("--website", help="Its website: its feeds and schema.org reviews are proposed as sources.")
+    @click.option("--town", help="Its town or city: suggested to tell it from namesakes.")
+    @click.option("--timezone", help="Its IANA time zone (default: this machine's).")
+    @click.option("--alerts", type=click.Choice(ALERT_CHOICES),
+                  help="How alerts reach you (default: console).")
+    @click.option("--channel", help="Slack channel for alerts, with --alerts slack-token (default: #reviews).")
+    @click.option("--no-input", is_flag=True, help="Ask nothing: use the flags and the defaults (--business is required).")
+    @click.option("--force", is_flag=True, help="Overwrite an existing file.")
+    @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debugging).")
+    def init(config_file: str | None, business: str | None, keywords: tuple[str, ...], website: str | None,
+             town: str | None, timezone: str | None, alerts: str | None, channel: str | None, no_input: bool,
+             force: bool, verbose: int) -> None:
+        """Write a commented config.yaml for your business, with sources proposed for it.
+
+        Asks for the business's name, the phrases people use for it, its website, its town, its
+        time zone and how alerts should reach you (each has a flag, for scripts). Proposes Google
+        News and Bing News search feeds, Reddit and Hacker News searches and, with a website, the
+        feeds the site links to and its pages with schema.org reviews. Secrets are read from the
+        environment, never written. Never overwrites a file without --force.
+
+        \b
+        Examples:
+          mentionwatch init
+          mentionwatch init --business "Joe's Donuts" --town Springfield --no-input --config joes.yaml
+        """
+        from mentionwatch.logs import setup_logging
+
+        setup_logging(verbose)
+        target = config_path(config_file)
+        if target.exists() and not force:
+            raise MentionwatchError(f"{target} already exists; pass --force to overwrite it")
+        answers = gather(business, keywords, website, town, timezone, alerts, channel, no_input)
+        findings = None
+        if answers.website:
+            from mentionwatch.site_discovery import discover
+
+            click.echo(f"Looking at {answers.website} for feeds and reviews ...")
+            findings = discover(answers.website)
+        sources = propose_sources(answers, findings)
+        write_config(target, render(answers, sources, date.today()), force)
+        _report(target, config_file, answers, sources, findings)
+
+
+def _report(target: Path, config_file: str | None, answers: Answers, sources: list[ProposedSource],
+            findings: Any | None) -> None:
+    click.echo(f"Wrote {target} for {answers.business}: {len(sources)} sources.")
+    for source in sources:
+        click.echo(f"  {source.keys['type']:<11}{source.comment}")
+    if findings is not None:
+        from mentionwatch.site_discovery import plain_title
+
+        if findings.error:
+            # The reason may quote the server (an HTTP reason phrase): shown as plain text only.
+            click.echo(f"Could not read {findings.url}: {plain_title(findings.error, 300)}. No feeds or reviews were proposed "
+                       "from it; add them later (README: \"Sources\").")
+        else:
+            feeds = len(findings.feeds)
+            pages = len(findings.review_pages)
+            click.echo(f"On {findings.url}: {feeds} feed{'' if feeds == 1 else 's'}, "
+                       + (f"schema.org reviews on {pages} page{'' if pages == 1 else 's'}." if pages
+                          else "no schema.org reviews."))
+        for note in findings.notes:
+            click.echo(f"  skipped {plain_title(note, 300)}")
+    if answers.alerts == "slack-token":
+        click.echo("Slack: export SLACK_BOT_TOKEN=xoxb-... (README: \"Creating the Slack app\"); "
+                   "`mentionwatch check` tests it.")
+    elif answers.alerts == "slack-webhook":
+        click.echo("Slack: export SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...")
+    option = "" if config_file is None and target == Path(DEFAULT_CONFIG) and "MENTIONWATCH_CONFIG" not in os.environ \
+        else f" --config {_shell_word(str(target))}"
+    click.echo("Next:")
+    click.echo(f"  mentionwatch check --fetch{option}   # fetch every source once; stores nothing, alerts nobody")
+    click.echo(f"  mentionwatch run{option}             # the first run: stores what is there, one baseline summary")
+    click.echo(f"  mentionwatch cron{option}            # crontab lines to run it every 15 minutes")
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)

@@ -1,0 +1,82 @@
+"""The bolt App: Slack's requests in, respond.actions called, the alert updated in place."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackClientError
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.slack import make_client
+from mentionwatch.config import Settings
+from mentionwatch.errors import MentionwatchError
+from pipeline.store import open_engine
+
+SLACK_EVENTS_PATH = "/slack/events"  # bolt's default request URL path
+
+SessionFactory = Callable[[], Session]
+
+
+class ListenerError(MentionwatchError):
+    """The listener cannot start: a missing or refused token or secret."""
+
+
+def session_factory(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on the configured database; objects stay readable after commit."""
+    return sessionmaker(open_engine(settings.database_url()), expire_on_commit=False)
+
+
+def build_app(settings: Settings, sessions: SessionFactory, *, verify_token: bool = True) -> App:
+    """The bolt App with mentionwatch's handlers, for Socket Mode or HTTP alike.
+
+    Needs the bot token (slack.token); the signing secret (slack.signing_secret) is required for
+    HTTP requests, whose signatures bolt verifies (a bad or old one gets 401 and changes nothing).
+    `verify_token` calls auth.test once, so a wrong token is said at start rather than at a click.
+    """
+    from respond.slack.handlers import register
+
+    if settings.slack.token is None:
+        raise ListenerError("slack.token (SLACK_BOT_TOKEN) is not set: the listener needs the bot token "
+                            "to update alerts")
+    # Without a configured secret, HTTP requests must never verify (bolt would accept an HMAC made
+    # with an empty key): an unguessable one stands in. Socket Mode needs none.
+    secret = (settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret
+              else secrets.token_hex(32))
+    try:
+        app = App(client=make_client(settings.slack), signing_secret=secret,
+                  token_verification_enabled=verify_token,
+                  request_verification_enabled=True,
+                  logger=logging.getLogger("respond.slack.bolt"))
+    except BoltError as exc:
+        raise ListenerError(f"Slack refused the bot token: {_reason(exc)}") from None
+    except (SlackClientError, OSError) as exc:
+        raise ListenerError(f"cannot reach Slack at {settings.slack.api_url}: {type(exc).__name__}") from None
+    register(app, settings, sessions)
+    return app
+
+
+def asgi_handler(app: App, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
+    """An ASGI application answering Slack's requests at `path` (for the web inbox's server to mount)."""
+    from slack_bolt.adapter.asgi import SlackRequestHandler
+
+    return SlackRequestHandler(app, path=path)
+
+
+def wsgi_handler(app: App, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
+    """A WSGI application answering Slack's requests at `path` (what `listen --http` serves)."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    return SlackRequestHandler(app, path=path)
+
+
+def _reason(exc: BoltError) -> str:
+    text = str(exc)
+    # bolt says "... auth.test API call result is unexpectedly None / {'ok': False, 'error': ...}"
+    for word in ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"):
+        if word in text:
+            return word
+    return text.splitlines()[0][:200]

@@ -1,0 +1,178 @@
+"""Help that reads well, and every documented example runs as written (issue 13 item 4).
+
+The examples are read from where a user reads them: the "Example(s):" section of every command's
+--help, and the `mentionwatch` lines of README.md's sh code blocks. Each runs in a fresh copy of
+a folder that looks like a fresh install after `init` and a first run: a config.yaml (sources
+on a local web server, Slack a local Slack-compatible server, the token in the environment) and
+its database with 45 stored mentions. `init` examples run in an empty folder, as on day one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+from mentionwatch.cli import cli
+from mentionwatch.localserver import LocalHTTPServer
+from mentionwatch.localslack import LocalSlackServer
+from tests.conftest import MENTIONWATCH, run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+COMMANDS = sorted(cli.commands)
+# Commands that serve until stopped: their examples must still be running after a few seconds.
+LONG_RUNNING = {"serve", "listen", "web"}
+# Answers for an example of `init` that asks: the business's name, then every default.
+INIT_ANSWERS = "Joe's Donuts\n" + "\n" * 10
+
+
+def help_text(command: str) -> str:
+    """What `mentionwatch COMMAND --help` prints (read in-process: this runs at collection)."""
+    with click.Context(cli, info_name="mentionwatch") as parent:
+        with click.Context(cli.commands[command], info_name=command, parent=parent) as context:
+            return cli.commands[command].get_help(context)
+
+
+def help_examples() -> list[tuple[str, str]]:
+    """(command, example line) for every example in every command's --help."""
+    found = []
+    for command in COMMANDS:
+        text = help_text(command)
+        section = re.search(r"^\s*Examples?:\n((?:\s{4,}\S.*\n?)+)", text, re.M)
+        assert section, f"`mentionwatch {command} --help` has no Example section"
+        found += [(command, line.strip()) for line in section.group(1).splitlines() if line.strip()]
+    return found
+
+
+def readme_examples() -> list[tuple[str, str]]:
+    """(command, line) for every line of README.md's sh blocks that runs mentionwatch.
+
+    The install lines (a virtualenv, pip) are CI's to run; this runs what comes after them.
+    """
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    found = []
+    for block in re.findall(r"```sh\n(.*?)```", readme, re.S):
+        for line in block.splitlines():
+            match = re.match(r"(?:\.venv/bin/)?mentionwatch (\S+)", line)
+            if match:
+                found.append((match.group(1), line.strip()))
+    return found
+
+
+EXAMPLES = help_examples() + readme_examples()
+
+
+def feed_with(count: int) -> str:
+    """An RSS feed of `count` recent entries naming the business, a few of them complaints."""
+    now = datetime.now(timezone.utc)
+    items = []
+    for n in range(count):
+        mood = "The coffee was cold and the staff were rude" if n % 5 == 0 else "Lovely glaze and friendly staff"
+        items.append(
+            f"<item><title>Visit {n} to Joe's Donuts</title><link>http://news.example/{n}</link>"
+            f"<description>{mood} at Joe's Donuts (visit {n}).</description>"
+            f"<pubDate>{format_datetime(now - timedelta(hours=count - n))}</pubDate></item>")
+    return ('<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><link>http://news.example/</link>'
+            f"<description>x</description>{''.join(items)}</channel></rss>")
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[LocalHTTPServer, LocalSlackServer]]:
+    with LocalHTTPServer() as web, LocalSlackServer() as slack:
+        web.add("/news.xml", feed_with(45), content_type="application/rss+xml")
+        yield web, slack
+
+
+@pytest.fixture(scope="module")
+def installed(servers, tmp_path_factory) -> Path:
+    """A folder as after `init` and a first run, with `.venv/bin/mentionwatch` as README writes it."""
+    web, slack = servers
+    folder = tmp_path_factory.mktemp("installed")
+    config = {
+        "database": "sqlite:///mentionwatch.db",
+        "slack": {"token": "${SLACK_BOT_TOKEN:-}", "channel": "#reviews", "api_url": slack.api_url},
+        "alerts": {"max_age_days": 36500},
+        "crawler": {"autothrottle": False},
+        "businesses": [{"name": "Joe's Donuts", "keywords": ["Joe's Donuts"],
+                        "sources": [{"type": "feed", "url": f"{web.url}/news.xml"}]}],
+    }
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    (folder / ".venv" / "bin").mkdir(parents=True)
+    (folder / ".venv" / "bin" / "mentionwatch").symlink_to(MENTIONWATCH)
+    first = run_cli("run", cwd=folder, env=ENV)
+    assert first.returncode == 0, first.stderr
+    mentions = run_cli("mentions", "--format", "json", cwd=folder, env=ENV).stdout.splitlines()
+    assert len(mentions) == 45
+    return folder
+
+
+ENV = {"SLACK_BOT_TOKEN": "xoxb-example-token"}
+
+
+def test_every_command_and_readme_has_examples():
+    assert {command for command, _ in help_examples()} == set(COMMANDS)
+    assert {"init", "check", "run", "cron"} <= {command for command, _ in readme_examples()}
+
+
+@pytest.mark.parametrize(("command", "example"), EXAMPLES, ids=[f"{c}: {e}" for c, e in EXAMPLES])
+def test_every_documented_example_runs_as_written(installed, tmp_path, command, example):
+    folder = tmp_path / "here"
+    shutil.copytree(installed, folder, symlinks=True)
+    answers = None
+    if command == "init":
+        (folder / "config.yaml").unlink()  # as on day one
+        answers = INIT_ANSWERS if "--no-input" not in example else ""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("MENTIONWATCH_", "SLACK_", "REDDIT_", "MASTODON_", "BLUESKY_"))}
+    env.update(ENV)
+    env["PATH"] = f"{MENTIONWATCH.parent}{os.pathsep}{env.get('PATH', '')}"
+    process = subprocess.Popen(["bash", "-c", example], cwd=folder, env=env, text=True, start_new_session=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if command in LONG_RUNNING:
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.communicate(answers, timeout=5)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate(timeout=30)
+        return
+    try:
+        out, err = process.communicate(answers, timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"`{example}` did not finish")
+    assert process.returncode == 0, f"`{example}` exited {process.returncode}:\n{out}\n{err}"
+    assert "Traceback" not in err
+
+
+def test_the_top_level_help_gives_each_command_a_whole_one_line_description():
+    listed = run_cli("--help").stdout
+    rows = listed.split("Commands:\n", 1)[1].splitlines()
+    assert [row.split()[0] for row in rows] == COMMANDS  # one line each: no wrapped continuation lines
+    for row, command in zip(rows, COMMANDS):
+        description = row.split(None, 1)[1]
+        assert not description.endswith("...") and description.endswith((".", ")"))
+        assert description == cli.commands[command].get_short_help_str(limit=1000)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_takes_v_and_vv(command):
+    for flag in ("-v", "-vv"):
+        result = run_cli(command, flag, "--help")
+        assert result.returncode == 0, result.stderr
+    assert "-v, --verbose" in run_cli(command, "--help").stdout
+
+
+def test_the_eval_sample_is_shipped_with_the_package_and_scored(tmp_path):
+    result = run_cli("eval", "--sample", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '"count": 30' in result.stdout

@@ -1,0 +1,336 @@
+"""`mentionwatch init`: from the owner's answers (typed or as flags) to a config that `check` accepts,
+against a local web server standing in for the owner's website."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mentionwatch.config import load_settings
+from mentionwatch.localserver import LocalHTTPServer
+from tests.conftest import feed_fixture, run_cli
+
+REVIEWS_JSONLD = {
+    "@context": "https://schema.org",
+    "@type": "Bakery",
+    "name": "Joe's Donuts",
+    "review": [
+        {"@type": "Review", "author": {"@type": "Person", "name": "Ann"}, "reviewBody": "Lovely glaze.",
+         "reviewRating": {"@type": "Rating", "ratingValue": 5}},
+        {"@type": "Review", "author": {"@type": "Person", "name": "Bo"}, "reviewBody": "Cold coffee.",
+         "reviewRating": {"@type": "Rating", "ratingValue": 2}},
+    ],
+}
+
+HOME_WITH_FEEDS = """<!doctype html><html><head><title>Joe's Donuts</title>
+<link rel="stylesheet" href="/style.css">
+<link rel="alternate" type="application/rss+xml" title="Joe's Donuts &raquo; Feed" href="/feed/">
+<link rel="alternate" type="application/atom+xml" title="Comments" href="/comments.atom">
+<link rel="alternate" hreflang="fr" href="/fr/">
+</head><body><h1>Joe's Donuts</h1>
+<a href="/menu">Menu</a> <a href="/reviews">What our customers say (reviews)</a> <a href="/contact">Contact</a>
+</body></html>"""
+
+REVIEWS_PAGE = f"""<!doctype html><html><head>
+<script type="application/ld+json">{json.dumps(REVIEWS_JSONLD)}</script></head>
+<body><h1>Reviews</h1></body></html>"""
+
+MICRODATA_HOME = """<!doctype html><html><body itemscope itemtype="https://schema.org/Bakery">
+<span itemprop="name">Joe's Donuts</span>
+<div itemprop="review" itemscope itemtype="https://schema.org/Review">
+  <span itemprop="author">Cy</span>
+  <div itemprop="reviewRating" itemscope itemtype="https://schema.org/Rating"><meta itemprop="ratingValue" content="4"></div>
+  <p itemprop="reviewBody">Good crullers.</p>
+</div></body></html>"""
+
+PLAIN_HOME = "<!doctype html><html><head><title>Joe's</title></head><body><p>Donuts.</p></body></html>"
+
+
+@pytest.fixture
+def site() -> Iterator[LocalHTTPServer]:
+    with LocalHTTPServer() as server:
+        yield server
+
+
+def written(folder: Path, name: str = "config.yaml") -> dict:
+    return yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+
+
+def sources_of(config: dict) -> list[dict]:
+    return config["businesses"][0]["sources"]
+
+
+def init(folder: Path, *args: str, input: str | None = None):  # noqa: A002
+    return run_cli("init", *args, cwd=folder, input=input, timeout=60)
+
+
+def assert_check_accepts(folder: Path, name: str = "config.yaml") -> None:
+    result = run_cli("check", "--config", str(folder / name), cwd=folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_flags_and_a_website_with_feed_links_and_reviews(site, tmp_path):
+    site.add("/", HOME_WITH_FEEDS, content_type="text/html; charset=utf-8")
+    site.add("/reviews", REVIEWS_PAGE, content_type="text/html; charset=utf-8")
+    site.add("/menu", PLAIN_HOME, content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--keyword", "Joe's Donuts", "--keyword", "Joes Donuts",
+                  "--website", site.url + "/", "--town", "Springfield", "--timezone", "America/Chicago",
+                  "--no-input")
+    assert result.returncode == 0, result.stderr
+    config = written(tmp_path)
+    business = config["businesses"][0]
+    assert business["name"] == "Joe's Donuts" and business["keywords"] == ["Joe's Donuts", "Joes Donuts"]
+    assert business["timezone"] == "America/Chicago"
+    assert sources_of(config) == [
+        {"type": "feed", "query": "Joe's Donuts"},
+        {"type": "feed", "query": "Joe's Donuts", "engine": "bing"},
+        {"type": "feed", "query": "Joes Donuts"},
+        {"type": "feed", "query": "Joes Donuts", "engine": "bing"},
+        {"type": "reddit", "query": '"Joe\'s Donuts" OR "Joes Donuts"'},
+        {"type": "hackernews", "query": "Joe's Donuts"},
+        {"type": "feed", "url": f"{site.url}/feed/", "match": False},
+        {"type": "feed", "url": f"{site.url}/comments.atom", "match": False},
+        {"type": "reviews", "url": f"{site.url}/reviews"},
+    ]
+    text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    assert "# Joe's Donuts » Feed (your website's feed)" in text
+    assert "schema.org reviews on your website (2 on the page" in text
+    assert "# require_any: [Springfield]" in text  # the town, offered for a common name
+    assert f"contact: {site.url}/" in text
+    assert f"On {site.url}/: 2 feeds, schema.org reviews on 1 page." in result.stdout
+    # Polite: identified, robots.txt asked first, only pages that might hold reviews read.
+    paths = [r.path for r in site.requests]
+    assert paths[0] == "/robots.txt" and "/reviews" in paths and "/menu" not in paths and "/contact" not in paths
+    assert all(r.headers["User-Agent"].startswith("mentionwatch/") for r in site.requests)
+    assert_check_accepts(tmp_path)
+
+
+def test_reviews_in_the_home_page_microdata_are_proposed(site, tmp_path):
+    site.add("/", MICRODATA_HOME, content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert sources_of(written(tmp_path))[-1] == {"type": "reviews", "url": site.url}
+    assert f"On {site.url}: 0 feeds, schema.org reviews on 1 page." in result.stdout
+    assert_check_accepts(tmp_path)
+
+
+def test_a_site_with_neither_feeds_nor_reviews(site, tmp_path):
+    site.add("/", PLAIN_HOME, content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert [s["type"] for s in sources_of(written(tmp_path))] == ["feed", "feed", "reddit", "hackernews"]
+    assert f"On {site.url}: 0 feeds, no schema.org reviews." in result.stdout
+
+
+def test_a_site_that_is_down_still_gives_a_working_config(tmp_path):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", f"http://127.0.0.1:{port}", "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert (f"Could not read http://127.0.0.1:{port}: connection refused (is the site down?). No feeds or reviews "
+            "were proposed from it") in result.stdout
+    assert len(sources_of(written(tmp_path))) == 4
+    assert_check_accepts(tmp_path)
+
+
+def test_a_site_answering_an_error_or_forbidding_robots_is_named(site, tmp_path):
+    site.add("/", "gone", status=500)
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert f"Could not read {site.url}: HTTP 500" in result.stdout and result.returncode == 0
+    site.add("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain")
+    site.add("/", HOME_WITH_FEEDS, content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input", "--force")
+    assert "its robots.txt asks crawlers not to read the home page" in result.stdout
+    assert [r.path for r in site.requests].count("/") == 1  # only the first attempt read it
+
+
+def test_typed_answers_with_defaults_and_a_retyped_mistake(site, tmp_path, monkeypatch):
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    site.add("/", HOME_WITH_FEEDS, content_type="text/html")
+    answers = "\n".join([
+        "Smith & Sons Bakery",    # name
+        "!!!",                    # names people use: refused, asked again
+        "",                       # ... the default: the name and its "and" spelling
+        site.url,                 # website
+        "Springfield",            # town
+        "Mars/Olympus",           # an unknown time zone: asked again
+        "Europe/Paris",
+        "slack-token",            # alerts
+        "#smith",                 # channel
+    ]) + "\n"
+    result = init(tmp_path, input=answers)
+    assert result.returncode == 0, result.stderr
+    assert "'!!!' needs a letter or a digit" in result.stdout + result.stderr
+    assert "unknown time zone 'Mars/Olympus'" in result.stdout + result.stderr
+    config = written(tmp_path)
+    business = config["businesses"][0]
+    assert business["keywords"] == ["Smith & Sons Bakery", "Smith and Sons Bakery"]
+    assert business["timezone"] == "Europe/Paris"
+    assert config["slack"] == {"token": "${SLACK_BOT_TOKEN:-}", "channel": "#smith"}  # from the environment
+    assert load_settings(tmp_path / "config.yaml").slack.token is None  # unset: alerts print on the console
+    assert "token: ${SLACK_BOT_TOKEN:-}" in (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    assert "# subreddit: springfield" in (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    assert "export SLACK_BOT_TOKEN=xoxb-..." in result.stdout
+    assert_check_accepts(tmp_path)
+
+
+def test_the_webhook_choice_reads_the_url_from_the_environment(tmp_path):
+    result = init(tmp_path, "--business", "Joe's Donuts", "--alerts", "slack-webhook", "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert "webhook_url: ${SLACK_WEBHOOK_URL:-}" in (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    hook = "https://hooks.slack.com/services/T0/B0/secret"
+    settings_env = run_cli("check", "--config", str(tmp_path / "config.yaml"), env={"SLACK_WEBHOOK_URL": hook})
+    assert settings_env.returncode == 0 and "incoming webhook set" in settings_env.stdout
+    assert hook not in settings_env.stdout + settings_env.stderr
+
+
+def test_it_never_overwrites_without_force(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("# the owner's own\n", encoding="utf-8")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--no-input")
+    assert result.returncode == 1
+    assert result.stderr == "Error: config.yaml already exists; pass --force to overwrite it\n"
+    assert config.read_text(encoding="utf-8") == "# the owner's own\n"
+    # Refused before asking anything: no answers are wasted.
+    result = init(tmp_path, input="Joe's Donuts\n")
+    assert result.returncode == 1 and "Business name" not in result.stdout
+    result = init(tmp_path, "--business", "Joe's Donuts", "--no-input", "--force")
+    assert result.returncode == 0
+    assert load_settings(config).businesses[0].name == "Joe's Donuts"
+
+
+def test_no_input_needs_the_business_name(tmp_path):
+    result = init(tmp_path, "--no-input")
+    assert result.returncode == 2 and "--business is required with --no-input" in result.stderr
+    assert not (tmp_path / "config.yaml").exists()
+
+
+def test_it_ends_with_the_next_three_commands_for_the_file_it_wrote(tmp_path):
+    result = init(tmp_path, "--business", "Joe's Donuts", "--no-input")
+    assert result.stdout.splitlines()[-4:] == [
+        "Next:",
+        "  mentionwatch check --fetch   # fetch every source once; stores nothing, alerts nobody",
+        "  mentionwatch run             # the first run: stores what is there, one baseline summary",
+        "  mentionwatch cron            # crontab lines to run it every 15 minutes",
+    ]
+    result = init(tmp_path, "--business", "Cafe Lola", "--no-input", "--config", "lola/my config.yaml")
+    assert result.returncode == 0, result.stderr
+    assert "  mentionwatch run --config 'lola/my config.yaml'" in result.stdout
+    assert_check_accepts(tmp_path / "lola", "my config.yaml")
+    cron = run_cli("cron", "--config", "lola/my config.yaml", cwd=tmp_path)
+    assert cron.returncode == 0 and "mentionwatch run --quiet" in cron.stdout
+
+
+def test_the_written_file_is_commented_and_keeps_secrets_out(tmp_path):
+    result = init(tmp_path, "--business", "Joe's Donuts", "--alerts", "slack-token", "--no-input")
+    assert result.returncode == 0
+    text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert len(comments) >= 15 and "xoxb-" not in text.replace("xoxb-...", "")
+    assert "mentionwatch check --fetch" in text
+
+
+def test_text_from_the_website_cannot_add_lines_to_the_config_or_colour_the_terminal(site, tmp_path):
+    title = "Blog&#10;      - type: feed&#10;        url: http://evil.example/x.xml \x1b[31mred\u202e"
+    site.add("/", f'<html><head><link rel="alternate" type="application/rss+xml" title="{title}" '
+                  'href="/feed.xml"></head><body></body></html>', content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert [s.get("url") for s in sources_of(written(tmp_path))][-1] == f"{site.url}/feed.xml"
+    assert "evil.example" not in str(sources_of(written(tmp_path)))
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    assert "# Blog - type: feed url: http://evil.example/x.xml [31mred (your website's feed)" in \
+        (tmp_path / "config.yaml").read_text(encoding="utf-8")
+
+
+def test_an_empty_or_broken_home_page_is_no_failure(site, tmp_path):
+    site.add("/", b"", content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert f"On {site.url}: 0 feeds, no schema.org reviews." in result.stdout
+
+
+def test_a_website_without_a_scheme_is_read_as_https_and_a_bad_one_refused(tmp_path):
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", "not a site", "--no-input")
+    assert result.returncode == 2 and "expected an http:// or https:// URL" in result.stderr
+    assert not (tmp_path / "config.yaml").exists()
+    from mentionwatch.init import check_website
+
+    assert check_website("joesdonuts.example") == "https://joesdonuts.example"
+    assert check_website("  ") is None
+
+
+def test_the_sources_found_on_the_website_work_with_the_crawlers(site, tmp_path):
+    """What init proposes from the site is fetched by `check --fetch` (the news searches, which
+    would leave 127.0.0.1, are set aside for this check)."""
+    site.add("/", HOME_WITH_FEEDS, content_type="text/html; charset=utf-8")
+    site.add("/reviews", REVIEWS_PAGE, content_type="text/html; charset=utf-8")
+    site.add("/feed/", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    site.add("/comments.atom", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
+    assert result.returncode == 0, result.stderr
+    config = written(tmp_path)
+    config["businesses"][0]["sources"] = [s for s in sources_of(config) if s.get("url", "").startswith(site.url)]
+    assert len(sources_of(config)) == 3
+    (tmp_path / "local.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    fetched = run_cli("check", "--fetch", "--config", str(tmp_path / "local.yaml"), cwd=tmp_path)
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    assert f"ok fetch reviews Joe's Donuts / reviews:{site.url}/reviews: 2 items" in fetched.stdout
+    assert fetched.stdout.count("ok fetch feed") == 2
+
+
+def test_the_prompts_in_a_terminal(tmp_path):
+    """A person at a terminal (a pseudo-terminal): each question is asked, Enter takes its default."""
+    import os
+    import pty
+    import select
+    import subprocess
+
+    from tests.conftest import MENTIONWATCH
+
+    master, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+    process = subprocess.Popen([str(MENTIONWATCH), "init"], stdin=terminal, stdout=terminal, stderr=terminal,
+                               cwd=tmp_path, env=env, close_fds=True)
+    os.close(terminal)
+    transcript = b""
+
+    def answer(question: str, typed: str) -> None:
+        nonlocal transcript
+        while question.encode() not in transcript:
+            ready, _, _ = select.select([master], [], [], 30)
+            assert ready, f"no {question!r} in {transcript.decode(errors='replace')!r}"
+            transcript += os.read(master, 4096)
+        transcript = transcript.split(question.encode(), 1)[1]
+        os.write(master, typed.encode() + b"\r")
+
+    try:
+        answer("Business name (as customers write it):", "Cafe Lola")
+        answer("Names people use for it, comma-separated [Cafe Lola]:", "Cafe Lola, Café Lola")
+        answer("Its website (Enter for none):", "")
+        answer("Its town or city (Enter to skip):", "")
+        answer("Its time zone [", "Europe/Paris")
+        answer("How should alerts reach you?", "")
+        assert process.wait(timeout=60) == 0
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            transcript += chunk
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert b"Wrote config.yaml for Cafe Lola: 6 sources." in transcript
+    business = written(tmp_path)["businesses"][0]
+    assert business["keywords"] == ["Cafe Lola", "Café Lola"] and business["timezone"] == "Europe/Paris"
