@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import subprocess
 import time
 import urllib.error
@@ -179,3 +180,33 @@ def test_a_scheduled_run_skips_while_a_run_from_cron_holds_the_lock(workspace):
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Run)) == 0
     engine.dispose()
+
+
+def test_handled_on_the_web_updates_the_slack_alert_at_once(workspace, web, slack):
+    web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    workspace.write_config(slack={"token": "xoxb-test", "api_url": slack.api_url}, alerts={"max_age_days": 36500},
+                           businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])])
+    assert workspace.cli("run").returncode == 0  # the first crawl: a baseline summary
+    complaint = """<item><title>Cold coffee and a rude cashier at Joe's Donuts</title>
+      <link>https://daily.example.com/news/joes-cold-coffee</link><guid isPermaLink="false">g-9</guid>
+      <pubDate>Mon, 23 Nov 2026 11:00:00 GMT</pubDate>
+      <description>The coffee at Joe's Donuts was cold and the cashier was rude. Terrible.</description></item>"""
+    web.add("/news.xml", feed_fixture("joes_news.xml").replace("</channel>", complaint + "</channel>"),
+            content_type="application/rss+xml")
+    assert workspace.cli("run").returncode == 0  # the new complaint: an alert of its own
+    [alert] = [p for p in slack.posted if "cold and the cashier was rude" in json.dumps(p["blocks"])]
+    engine = open_engine(f"sqlite:///{workspace.database}")
+    with Session(engine) as session:
+        alerted = session.scalar(select(Mention.id).where(Mention.alerted_at.is_not(None)))
+    engine.dispose()
+    process, url = start_server(workspace)
+    try:
+        browser, _ = opener()
+        status, html = get(browser, url + f"/mentions/{alerted}")
+        assert status == 200 and "alert to #reviews: sent" in html
+        status, html = post(browser, f"{url}/mentions/{alerted}/handle",
+                            {"csrf_token": token(html), "next": f"/mentions/{alerted}"})
+        assert status == 200
+    finally:
+        stop_server(process)
+    assert alert.get("edited") and "Handled by" in json.dumps(alert["blocks"])
