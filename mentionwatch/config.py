@@ -326,6 +326,8 @@ class SlackSettings(Strict):
     @classmethod
     def _listener_secrets_from_environment(cls, values: Any) -> Any:
         # The listener's secrets, like the API credentials, default to their usual variables.
+        if values is not None and not isinstance(values, dict):
+            return values  # not a mapping: the type check reports it
         values = dict(values or {})
         for name, variable in (("app_token", "SLACK_APP_TOKEN"), ("signing_secret", "SLACK_SIGNING_SECRET")):
             if not values.get(name) and os.environ.get(variable):

@@ -34,7 +34,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
 
         \b
         Examples:
-          SLACK_APP_TOKEN=xapp-... mentionwatch listen --config /etc/mentionwatch/config.yaml
+          SLACK_APP_TOKEN=xapp-... mentionwatch listen
           SLACK_SIGNING_SECRET=... mentionwatch listen --http 3000
         """
         from respond.slack.app import build_app, session_factory
