@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from pipeline.models import Mention
+from pipeline.store import open_engine
 from respond import actions
 from respond.web import listing
 from tests.web.conftest import seed_engine
@@ -88,4 +91,26 @@ def test_pages_follow_each_other_without_gaps_or_repeats(database, monkeypatch):
         assert inbox == [known["sick"], known["rude"], known["hostile"]]
         with pytest.raises(listing.FilterError):
             listing.mentions_page(session, listing.Filters(before="x"))
+    engine.dispose()
+
+
+def test_search_survives_a_later_migration_that_copies_the_mentions_table(tmp_path):
+    # Alembic's batch mode on SQLite copies a table to change it, which drops its triggers;
+    # opening the store puts them back and re-indexes what was written in between.
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine, known = seed_engine(url)
+    with engine.begin() as connection:
+        with Operations(MigrationContext.configure(connection)).batch_alter_table("mentions", recreate="always"):
+            pass
+    with Session(engine) as session:
+        session.get(Mention, known["shop"]).text = "Refunds at the counter now."
+        session.commit()
+    engine.dispose()
+    engine = open_engine(url)
+    with Session(engine) as session:
+        assert ids(listing.mentions_page(session, listing.Filters(q="refunds"))) == [known["shop"]]
+        assert ids(listing.mentions_page(session, listing.Filters(q="main"))) == []
+        session.get(Mention, known["love"]).text = "Refunds too."
+        session.commit()
+        assert ids(listing.mentions_page(session, listing.Filters(q="refunds"))) == [known["love"], known["shop"]]
     engine.dispose()
