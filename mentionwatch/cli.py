@@ -432,6 +432,9 @@ _register_review_commands(cli, config_option)
 from mentionwatch.init import register as _register_init  # noqa: E402
 
 _register_init(cli)
+from mentionwatch.web_commands import register as _register_web_commands  # noqa: E402
+
+_register_web_commands(cli, config_option)
 
 
 def main() -> None:

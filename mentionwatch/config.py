@@ -650,6 +650,17 @@ class ReportSettings(Strict):
     email: EmailSettings | None = None
 
 
+class WebSettings(Strict):
+    """`mentionwatch serve`: the web inbox."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=1, le=65535)
+    trusted_header: str | None = None
+    """Behind a reverse proxy that signs people in: the header naming the user (e.g. X-Forwarded-User)."""
+    secure_cookies: bool = False
+    """Mark cookies Secure even when the request does not look like https (a proxy that hides it)."""
+
+
 class Credentials(Strict):
     """API credentials; each defaults to the environment variable of the same name, upper-cased."""
 
@@ -697,6 +708,7 @@ class Settings(Strict):
     crawler: CrawlerSettings = CrawlerSettings()
     report: ReportSettings = ReportSettings()
     credentials: Credentials = Credentials()
+    web: WebSettings = WebSettings()
     businesses: list[Business] = Field(min_length=1)
     retention_days: int = Field(default=365, ge=0)
     """Sent Slack messages and old versions of edited mentions are pruned after this; 0 keeps them."""

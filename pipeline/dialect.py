@@ -74,3 +74,166 @@ def advisory_unlock(connection: Any, name: str) -> None:
 
     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": advisory_lock_key(name)})
     connection.commit()
+
+
+# --------------------------------------------------------------------------- full-text search
+#
+# Mentions are searched with each database's own engine: SQLite's FTS5 and PostgreSQL's
+# tsvector. Both live in a side table the models do not describe (SQLite's is a virtual table),
+# kept in step with `mentions` by triggers, so every writer (the pipeline, a migration, a hand
+# edit) updates the index without knowing it exists.
+
+# The side tables (and FTS5's own shadow tables), which autogenerate must not compare.
+FULLTEXT_TABLE = "mentions_fts"
+_FTS5_SHADOWS = ("_data", "_idx", "_docsize", "_config", "_content")
+
+_SQLITE_FULLTEXT = [
+    # External content: the text stays in `mentions`; the index holds only the terms.
+    # unicode61 with diacritics removed finds "cafe" in "café"; no stemming, as mentions are in
+    # many languages.
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FULLTEXT_TABLE} USING fts5(title, text, content='mentions', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER IF NOT EXISTS {FULLTEXT_TABLE}_ai AFTER INSERT ON mentions BEGIN "
+    f"INSERT INTO {FULLTEXT_TABLE}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+    f"CREATE TRIGGER IF NOT EXISTS {FULLTEXT_TABLE}_ad AFTER DELETE ON mentions BEGIN "
+    f"INSERT INTO {FULLTEXT_TABLE}({FULLTEXT_TABLE}, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+    "END",
+    f"CREATE TRIGGER IF NOT EXISTS {FULLTEXT_TABLE}_au AFTER UPDATE OF title, text ON mentions BEGIN "
+    f"INSERT INTO {FULLTEXT_TABLE}({FULLTEXT_TABLE}, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+    f"INSERT INTO {FULLTEXT_TABLE}(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+]
+_SQLITE_REBUILD = f"INSERT INTO {FULLTEXT_TABLE}({FULLTEXT_TABLE}) VALUES ('rebuild')"
+
+# PostgreSQL: a configuration of our own, 'simple' (no stemming, no stop words) for the same
+# reason, with accents folded by the unaccent extension where the server has it.
+_PG_CONFIG = "mentionwatch_search"
+_PG_DOCUMENT = f"to_tsvector('{_PG_CONFIG}', coalesce(NEW.title, '') || ' ' || coalesce(NEW.text, ''))"
+_PG_FULLTEXT = [
+    f"""DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{_PG_CONFIG}') THEN
+        CREATE TEXT SEARCH CONFIGURATION {_PG_CONFIG} (COPY = simple);
+      END IF;
+    END $$""",
+    f"CREATE TABLE IF NOT EXISTS {FULLTEXT_TABLE} (mention_id integer PRIMARY KEY "
+    "REFERENCES mentions(id) ON DELETE CASCADE, document tsvector NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS ix_{FULLTEXT_TABLE}_document ON {FULLTEXT_TABLE} USING gin (document)",
+    f"""CREATE OR REPLACE FUNCTION {FULLTEXT_TABLE}_sync() RETURNS trigger AS $$
+    BEGIN
+      INSERT INTO {FULLTEXT_TABLE} (mention_id, document) VALUES (NEW.id, {_PG_DOCUMENT})
+      ON CONFLICT (mention_id) DO UPDATE SET document = EXCLUDED.document;
+      RETURN NULL;
+    END $$ LANGUAGE plpgsql""",
+    f"DROP TRIGGER IF EXISTS {FULLTEXT_TABLE}_sync ON mentions",
+    f"CREATE TRIGGER {FULLTEXT_TABLE}_sync AFTER INSERT OR UPDATE OF title, text ON mentions "
+    f"FOR EACH ROW EXECUTE FUNCTION {FULLTEXT_TABLE}_sync()",
+]
+_PG_UNACCENT = [
+    "CREATE EXTENSION IF NOT EXISTS unaccent",
+    f"ALTER TEXT SEARCH CONFIGURATION {_PG_CONFIG} ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple",
+]
+_PG_REBUILD = (f"INSERT INTO {FULLTEXT_TABLE} (mention_id, document) SELECT id, to_tsvector('{_PG_CONFIG}', "
+               "coalesce(title, '') || ' ' || coalesce(text, '')) FROM mentions ON CONFLICT (mention_id) DO NOTHING")
+
+
+def is_fulltext_table(name: str | None) -> bool:
+    """Whether `name` is a table of the full-text index (not described by the models)."""
+    return bool(name) and (name == FULLTEXT_TABLE or name in {FULLTEXT_TABLE + s for s in _FTS5_SHADOWS})
+
+
+def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+    """Alembic's name filter: leave the full-text index out of autogenerate's comparison."""
+    return not (type_ == "table" and is_fulltext_table(name))
+
+
+def create_fulltext(connection: Any) -> None:
+    """Create the full-text index, its triggers, and index the mentions already stored."""
+    from sqlalchemy import text
+
+    from sqlalchemy.exc import DBAPIError
+
+    if connection.dialect.name != "postgresql":
+        for statement in _SQLITE_FULLTEXT:
+            connection.execute(text(statement))
+        connection.execute(text(_SQLITE_REBUILD))
+        return
+    for statement in _PG_FULLTEXT:
+        connection.execute(text(statement))
+    try:
+        with connection.begin_nested():
+            for statement in _PG_UNACCENT:
+                connection.execute(text(statement))
+    except DBAPIError as exc:  # no contrib package, or no right to add extensions: accents then count
+        import logging
+
+        logging.getLogger(__name__).warning("full-text search will not fold accents: %s", exc.orig)
+    connection.execute(text(_PG_REBUILD))
+
+
+def drop_fulltext(connection: Any) -> None:
+    """Remove the full-text index and its triggers (the migration's downgrade)."""
+    from sqlalchemy import text
+
+    if connection.dialect.name == "postgresql":
+        statements = [f"DROP TRIGGER IF EXISTS {FULLTEXT_TABLE}_sync ON mentions",
+                      f"DROP FUNCTION IF EXISTS {FULLTEXT_TABLE}_sync()", f"DROP TABLE IF EXISTS {FULLTEXT_TABLE}",
+                      f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {_PG_CONFIG}"]
+    else:
+        statements = [f"DROP TRIGGER IF EXISTS {FULLTEXT_TABLE}_{t}" for t in ("ai", "ad", "au")]
+        statements.append(f"DROP TABLE IF EXISTS {FULLTEXT_TABLE}")
+    for statement in statements:
+        connection.execute(text(statement))
+
+
+def ensure_fulltext(connection: Any) -> None:
+    """Put back the SQLite triggers if a later migration recreated `mentions` (batch mode drops them).
+
+    Alembic's batch mode copies a table to change it, and SQLite drops a table's triggers with
+    it; the index is then rebuilt, since writes in between were not indexed.
+    """
+    from sqlalchemy import text
+
+    if connection.dialect.name != "sqlite":
+        return
+    have = connection.execute(text(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE :pattern"),
+        {"pattern": f"{FULLTEXT_TABLE}_a%"}).scalar()
+    exists = connection.execute(text("SELECT count(*) FROM sqlite_master WHERE name = :name"),
+                                {"name": FULLTEXT_TABLE}).scalar()
+    if exists and have < 3:
+        create_fulltext(connection)
+
+
+def fulltext_join(query: Any, dialect_name: str, mention_id: Any, words: list[str]) -> tuple[Any, Any]:
+    """`query` joined to the full-text index, keeping mentions that hold every word (`word*`: a prefix).
+
+    Returns the query and the index's own mention id column: order and page by it, so the engine
+    walks its index newest first and stops after a page, rather than collecting every match
+    (SQLite's FTS5 reads its rowids in either order; `IN (SELECT ...)` would gather all of them).
+    `words` are runs of letters and digits (see `search_words`), passed as a bound parameter and
+    quoted for the engine's own query language, so nothing a person types is a syntax error.
+    """
+    from sqlalchemy import column, table, text
+
+    if dialect_name == "postgresql":
+        index = table(FULLTEXT_TABLE, column("mention_id"))
+        key = index.c.mention_id
+        query_text = " & ".join(f"'{w.rstrip('*')}'" + (":*" if w.endswith("*") else "") for w in words)
+        condition = text(f"{FULLTEXT_TABLE}.document @@ to_tsquery('{_PG_CONFIG}', :fulltext)")
+    else:
+        index = table(FULLTEXT_TABLE, column("rowid"))
+        key = index.c.rowid
+        query_text = " ".join(f'"{w.rstrip("*")}"' + ("*" if w.endswith("*") else "") for w in words)
+        condition = text(f"{FULLTEXT_TABLE} MATCH :fulltext")
+    return query.join(index, key == mention_id).where(condition.bindparams(fulltext=query_text)), key
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search box's text, as both engines' tokenizers split them (at most 10).
+
+    A word typed with a trailing `*` matches as a prefix (`refund*` finds "refunded"). Plain words
+    match whole words only: a prefix search reads every word that starts so, which on a million
+    mentions costs tens of milliseconds for a common word.
+    """
+    import re
+
+    return re.findall(r"\w+\*?", query.lower())[:10]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -96,6 +97,11 @@ class Source(Base):
     business: Mapped[Business] = relationship(back_populates="sources")
 
 
+# Open mentions worth a person's attention; the inbox query uses this very text, so that both
+# databases see that the partial index ix_mentions_inbox covers it.
+INBOX_CONDITION = "handled_at IS NULL AND dismissed_at IS NULL AND (label = 'negative' OR urgent)"
+
+
 class Mention(Base):
     """One public mention of a business, deduplicated across sources and runs."""
 
@@ -105,6 +111,13 @@ class Mention(Base):
         Index("ix_mentions_business_fingerprint", "business_id", "fingerprint"),
         Index("ix_mentions_business_published", "business_id", "published_at"),
         Index("ix_mentions_pending_alert", "alert_due", "alerted_at"),
+        # The web inbox: open negative or urgent mentions, urgent first, newest first.
+        Index("ix_mentions_inbox", "urgent", "id", sqlite_where=text(INBOX_CONDITION),
+              postgresql_where=text(INBOX_CONDITION)),
+        # The mentions page's filters, each walked newest first (by id), and its dates.
+        Index("ix_mentions_label_id", "label", "id"),
+        Index("ix_mentions_source_type_id", "source_type", "id"),
+        Index("ix_mentions_first_seen", "first_seen_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -354,3 +367,27 @@ class PlatformSecret(Base):
     account: Mapped[str | None] = mapped_column(String(500))
     """Who granted it, when the platform says (shown by `connect`, never secret)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebUser(Base):
+    """A person who may sign in to the web inbox (`mentionwatch user add`)."""
+
+    __tablename__ = "web_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # argon2id, with its parameters and salt, as argon2-cffi writes it.
+    password_hash: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored here."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]

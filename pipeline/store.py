@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mentionwatch.errors import StoreError
 from pipeline.dburl import safe_url, without_passwords
-from pipeline.dialect import POSTGRES_LOCK_SECONDS, SQLITE_BUSY_SECONDS, prepare_engine
+from pipeline.dialect import POSTGRES_LOCK_SECONDS, SQLITE_BUSY_SECONDS, ensure_fulltext, prepare_engine
 from pipeline.models import Run
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ def open_engine(url: str, *, writable: bool = False) -> Engine:
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection), "head")
+            ensure_fulltext(connection)
         if writable:
             with engine.begin() as connection:
                 prove_writable(connection)

@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("mentionwatch", "crawlers", "pipeline", "alerts")
+PACKAGES = ("mentionwatch", "crawlers", "pipeline", "alerts", "respond")
 
 
 def test_every_data_file_in_the_packages_is_declared_as_package_data():

@@ -1,0 +1,460 @@
+"""The web inbox as an ASGI app (Starlette): routes, sign-in, CSRF, security headers.
+
+Every page is plain HTML; every change is a POST form carrying a CSRF token, handled by
+respond.actions, then a redirect back (post/redirect/get), so the app needs no JavaScript and
+the Content-Security-Policy can forbid all scripts.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote, urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from alerts.escape import safe_url
+from alerts.views import Catalog
+from mentionwatch.config import Settings
+from respond import actions
+from respond.web import auth, charts, csrf, details, jobs, listing
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+HERE = Path(__file__).parent
+SESSION_COOKIE = "mw_session"
+FLASH_COOKIE = "mw_flash"
+
+# No script at all, no inline style, no framing; forms post only here.
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+# The weekly reports are our own HTML with an inline style sheet: no script may run in them
+# (default-src 'none', and a sandbox without allow-scripts); allow-same-origin only lets their
+# charts load with the session cookie.
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; sandbox allow-same-origin"
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+}
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
+REPORT_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.(html|png)")
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    """How people are recognised."""
+
+    trusted_header: str | None = None
+    """A reverse proxy signs people in and names them in this header."""
+    local_user: str | None = None
+    """Bound to 127.0.0.1 with no users: everyone who can reach the port acts as this name."""
+    secure_cookies: bool = False
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every response that has not set its own."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def make_templates() -> Environment:
+    env = Environment(loader=PackageLoader("respond.web", "templates"), autoescape=select_autoescape(default=True))
+    env.filters.update(safe_url=lambda url: safe_url(url) or "", age=age, when=when, score=score,
+                       stars=stars)
+    env.globals.update(urlencode=urlencode)
+    return env
+
+
+def age(value: datetime | None) -> str:
+    """'5 min', '3 h', '2 d' ago."""
+    if value is None:
+        return ""
+    seconds = (datetime.now(timezone.utc) - value).total_seconds()
+    if seconds < 3600:
+        return f"{max(0, int(seconds // 60))} min"
+    if seconds < 172800:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+def when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value else ""
+
+
+def score(value: float | None) -> str:
+    return f"{value:+.2f}" if value is not None else ""
+
+
+def stars(value: float | None) -> str:
+    return f"{value:g}★" if value is not None else ""
+
+
+def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra_routes: list[Any] | None = None
+                  ) -> Starlette:
+    """The ASGI app for `settings`, reading and writing through `engine`."""
+    templates = make_templates()
+    templates.globals["source_label"] = Catalog(settings).source_label
+    limiter = auth.LoginLimiter()
+    report_dir = settings.resolve(settings.report.out_dir)
+
+    async def db(work: Callable[[Session], T]) -> T:
+        """Run `work` with a session in a worker thread (the database calls block)."""
+        def run() -> T:
+            with Session(engine, expire_on_commit=False) as session:
+                return work(session)
+        return await run_in_threadpool(run)
+
+    def secure(request: Request) -> bool:
+        return options.secure_cookies or request.url.scheme == "https"
+
+    def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
+                            secure=secure(request))
+
+    async def who(request: Request) -> str | None:
+        """The signed-in person's name, or None."""
+        if options.trusted_header:
+            return (request.headers.get(options.trusted_header) or "").strip()[:200] or None
+        token = request.cookies.get(SESSION_COOKIE)
+
+        # Without users, only requests addressed to this machine by name are its user's: a web
+        # page elsewhere whose domain is made to resolve to 127.0.0.1 (DNS rebinding) sends its
+        # own name as Host, and gets the sign-in page.
+        local = options.local_user if (request.url.hostname or "") in LOOPBACK_NAMES else None
+
+        def look(session: Session) -> str | None:
+            name = auth.session_user(session, token)
+            if name is None and local and not auth.has_users(session):
+                return local
+            return name
+        return await db(look)
+
+    def csrf_expected(request: Request, user: str | None) -> str | None:
+        session_token = request.cookies.get(SESSION_COOKIE) if user and not options.trusted_header else None
+        return csrf.expected_token(session_token, request.cookies.get(csrf.CSRF_COOKIE))
+
+    def render(request: Request, user: str | None, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        cookie = request.cookies.get(csrf.CSRF_COOKIE) or csrf.new_cookie_value()
+        request.cookies.setdefault(csrf.CSRF_COOKIE, cookie)
+        flash = unquote(request.cookies.get(FLASH_COOKIE, ""))[:500]
+        html = templates.get_template(name).render(
+            request=request, user=user, csrf_token=csrf_expected(request, user), flash=flash,
+            path=request.url.path, can_sign_out=bool(user) and not options.trusted_header
+            and SESSION_COOKIE in request.cookies, **context)
+        response = HTMLResponse(html, status_code=status)
+        set_cookie(response, request, csrf.CSRF_COOKIE, cookie)
+        if flash:
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return response
+
+    def back(request: Request, target: str, message: str | None = None) -> RedirectResponse:
+        response = RedirectResponse(target, status_code=303)
+        if message:
+            set_cookie(response, request, FLASH_COOKIE, quote(message[:500]), max_age=60)
+        return response
+
+    def local_path(value: Any, default: str) -> str:
+        """A redirect target on this site only: a path, never another host."""
+        value = str(value or "")
+        return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else default
+
+    async def signed_in(request: Request) -> str | Response:
+        user = await who(request)
+        if user:
+            return user
+        if options.trusted_header:
+            return HTMLResponse(f"The proxy did not name a user in {options.trusted_header}.", status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+    async def checked_form(request: Request, user: str | None) -> Any:
+        """The POSTed form, or None when it lacks this session's CSRF token or came from another site."""
+        form = await request.form()
+        host = request.headers.get("host")
+        # A reverse proxy on this machine may rewrite Host; it names the original in X-Forwarded-Host.
+        if request.client and request.client.host in LOOPBACK_NAMES and "x-forwarded-host" in request.headers:
+            host = request.headers["x-forwarded-host"].split(",")[0].strip()
+        if not csrf.same_origin(request.headers.get("origin"), host):
+            return None
+        if not csrf.token_ok(csrf_expected(request, user), str(form.get(csrf.FIELD) or "")):
+            return None
+        return form
+
+    def refused(request: Request, user: str | None) -> HTMLResponse:
+        return render(request, user, "error.html", status=403, title="Refused",
+                      message="This form did not carry this session's security token (it may be from an old "
+                              "page or from another site). Reload the page and try again.")
+
+    # ------------------------------------------------------------------ sign in
+
+    async def login(request: Request) -> Response:
+        next_page = local_path(request.query_params.get("next"), "/")
+        if options.trusted_header:
+            return RedirectResponse(next_page, status_code=303)
+        if request.method == "GET":
+            return render(request, None, "login.html", next=next_page, error=None)
+        form = await checked_form(request, None)
+        if form is None:
+            return refused(request, None)
+        name, password = str(form.get("name") or "")[:200], str(form.get("password") or "")[:1000]
+        next_page = local_path(form.get("next"), "/")
+        client = request.client.host if request.client else "unknown"
+        keys = (f"ip:{client}", f"user:{name.strip().lower()}")
+        wait = limiter.wait_seconds(*keys)
+        if wait:
+            return render(request, None, "login.html", status=429, next=next_page,
+                          error=f"Too many failed sign-ins. Try again in {auth.describe_wait(wait)}.")
+
+        def attempt(session: Session) -> str | None:
+            user = auth.check_password(session, name, password)
+            if user is None:
+                return None
+            token = auth.start_session(session, user)
+            session.commit()
+            return token
+        token = await db(attempt)
+        if token is None:
+            limiter.failed(*keys)
+            return render(request, None, "login.html", status=401, next=next_page,
+                          error="That name and password do not match.")
+        limiter.succeeded(*keys)
+        response = RedirectResponse(next_page, status_code=303)
+        set_cookie(response, request, SESSION_COOKIE, token, max_age=auth.SESSION_DAYS * 86400)
+        return response
+
+    async def logout(request: Request) -> Response:
+        user = await who(request)
+        if await checked_form(request, user) is None:
+            return refused(request, user)
+        token = request.cookies.get(SESSION_COOKIE)
+
+        def end(session: Session) -> None:
+            auth.end_session(session, token)
+            session.commit()
+        await db(end)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    # ------------------------------------------------------------------ pages
+
+    async def inbox(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        before = request.query_params.get("before", "")
+        try:
+            page = await db(lambda s: listing.inbox_page(s, before))
+        except listing.FilterError as exc:
+            return render(request, user, "error.html", status=400, title="Inbox", message=str(exc))
+        return render(request, user, "inbox.html", page=page, here=request.url.path + "?" + request.url.query)
+
+    async def mentions(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        filters = listing.Filters.from_query(request.query_params)
+        error = None
+
+        def read(session: Session) -> tuple[listing.Page, dict[str, list[str]]]:
+            return listing.mentions_page(session, filters), listing.choices(session)
+        try:
+            page, choices = await db(read)
+        except listing.FilterError as exc:
+            error, page = str(exc), listing.Page([], None)
+            choices = await db(listing.choices)
+        return render(request, user, "mentions.html", page=page, filters=filters, choices=choices, error=error,
+                      labels=listing.LABELS, has_aspects=listing.ASPECTS is not None,
+                      has_language=listing.LANGUAGE is not None,
+                      here=request.url.path + "?" + request.url.query)
+
+    async def mention(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        mention_id = request.path_params["mention_id"]
+        def read(session: Session) -> tuple[details.MentionDetail, str]:
+            detail = details.mention_detail(session, settings, mention_id)
+            draft = ""
+            if hasattr(actions, "draft_reply"):  # the business's reply templates, where it has some
+                try:
+                    draft = actions.draft_reply(session, settings, mention_id)  # type: ignore[attr-defined]
+                except actions.ActionError:
+                    pass
+            return detail, draft
+        try:
+            detail, draft = await db(read)
+        except actions.NoSuchMention as exc:
+            return render(request, user, "error.html", status=404, title="No such mention", message=str(exc))
+        return render(request, user, "mention.html", d=detail, m=detail.mention, here=request.url.path,
+                      can_reply=hasattr(actions, "reply"), draft=draft)
+
+    async def act(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        form = await checked_form(request, user)
+        if form is None:
+            return refused(request, user)
+        mention_id, action = request.path_params["mention_id"], request.path_params["action"]
+        if action not in ACTIONS and action not in ("assign", "snooze", "reply"):
+            return render(request, user, "error.html", status=404, title="No such action",
+                          message=f"There is no action called {action!r}.")
+        target = local_path(form.get("next"), f"/mentions/{mention_id}")
+
+        def do(session: Session) -> str:
+            if action == "assign":
+                outcome = actions.assign(session, mention_id, str(form.get("assignee") or ""), by=user, via="web")
+            elif action == "snooze":
+                try:
+                    days = float(str(form.get("days") or "1"))
+                except ValueError:
+                    raise actions.ActionError("snooze: give a number of days") from None
+                outcome = actions.snooze(session, mention_id, by=user, via="web", days=days)
+            elif action == "reply":
+                text = str(form.get("text") or "").strip()
+                if not text:
+                    raise actions.ActionError("write the reply first")
+                if not hasattr(actions, "reply"):
+                    raise actions.ActionError("replying from mentionwatch is not available in this version")
+                outcome = actions.reply(session, settings, mention_id, text, by=user, via="web")  # type: ignore[attr-defined]
+            else:
+                outcome = ACTIONS[action](session, mention_id, by=user, via="web")
+            session.commit()
+            _refresh_alert(session, settings, mention_id)
+            return outcome.summary if outcome.changed else f"Nothing changed: {outcome.summary}"
+        try:
+            message = await db(do)
+        except actions.ActionError as exc:
+            message = f"Not done: {exc}"
+        return back(request, target, f"#{mention_id}: {message}")
+
+    async def trends(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        days = 30 if request.query_params.get("days") not in ("7", "30", "90", "365") else int(request.query_params["days"])
+        found = await db(lambda s: details.trends(s, settings, days))
+        return render(request, user, "trends.html", trends=found, days=days, charts=charts)
+
+    async def sources(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        found = await db(lambda s: details.sources(s, settings))
+        return render(request, user, "sources.html", sources=found, fetched=None)
+
+    async def fetch_source(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        if await checked_form(request, user) is None:
+            return refused(request, user)
+        source_id = request.path_params["source_id"]
+        key = await db(lambda s: details.source_key(s, source_id))
+        if key is None or settings.path is None:
+            healthy, output = False, "no such source"
+        else:
+            healthy, output = await run_in_threadpool(jobs.fetch_now, settings.path, *key)
+        found = await db(lambda s: details.sources(s, settings))
+        return render(request, user, "sources.html", sources=found,
+                      fetched={"id": source_id, "ok": healthy, "output": output})
+
+    async def reports(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        files = sorted((p for p in report_dir.glob("*.html") if p.is_file() and REPORT_FILE.fullmatch(p.name)),
+                       key=lambda p: p.stat().st_mtime, reverse=True) if report_dir.is_dir() else []
+        listed = [{"name": p.name, "written": datetime.fromtimestamp(p.stat().st_mtime, timezone.utc),
+                   "size": p.stat().st_size} for p in files]
+        return render(request, user, "reports.html", reports=listed, folder=str(report_dir))
+
+    async def report_file(request: Request) -> Response:
+        user = await signed_in(request)
+        if isinstance(user, Response):
+            return user
+        name = request.path_params["name"]
+        path = report_dir / name
+        # Only plain file names of the report folder itself: no paths, no dot files, no links out.
+        if not REPORT_FILE.fullmatch(name) or not path.is_file() or path.resolve().parent != report_dir.resolve():
+            return render(request, user, "error.html", status=404, title="No such report",
+                          message="There is no report of that name.")
+        return FileResponse(path, headers={"content-security-policy": REPORT_CSP})
+
+    routes = [
+        Route("/", inbox),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/mentions", mentions),
+        Route("/mentions/{mention_id:int}", mention),
+        Route("/mentions/{mention_id:int}/{action:str}", act, methods=["POST"]),
+        Route("/trends", trends),
+        Route("/sources", sources),
+        Route("/sources/{source_id:int}/fetch", fetch_source, methods=["POST"]),
+        Route("/reports", reports),
+        Route("/reports/{name:str}", report_file),
+        Mount("/static", StaticFiles(packages=[("respond.web", "static")]), name="static"),
+        *(extra_routes or []),
+    ]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return HTMLResponse("Not found", status_code=404)
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+ACTIONS: dict[str, Callable[..., actions.Outcome]] = {
+    "handle": actions.handle, "reopen": actions.reopen, "dismiss": actions.dismiss, "restore": actions.restore,
+}
+
+
+def _refresh_alert(session: Session, settings: Settings, mention_id: int) -> None:
+    """Re-render the mention's Slack alert now, when Slack is configured and the alerts room can."""
+    if settings.slack.token is None:
+        return
+    try:
+        from alerts.status import refresh_due_alerts  # type: ignore[import-not-found]
+    except ImportError:  # the next run re-renders it
+        return
+    from alerts.slack import make_client
+
+    try:
+        refresh_due_alerts(session, make_client(settings.slack), settings, mention_ids=[mention_id])
+    except Exception as exc:  # the flag stays set; the next run or click retries
+        log.warning("could not update the Slack alert of mention %s: %s", mention_id, type(exc).__name__)

@@ -1,0 +1,141 @@
+"""Who is asking: users and passwords, sign-in sessions, and the login form's rate limit.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, which follow RFC 9106). A session is
+a random token in an HttpOnly cookie; the database keeps only its SHA-256, so a copy of the
+database does not let anyone in, and signing out (or deleting the row) ends the session at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections import deque
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from mentionwatch.errors import MentionwatchError
+from pipeline.models import WebSession, WebUser, utcnow
+
+SESSION_DAYS = 14
+_hasher = PasswordHasher()
+# Verified against when the name is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class UserError(MentionwatchError):
+    """A user cannot be added (a bad name, a short password, a taken name)."""
+
+
+def add_user(session: Session, name: str, password: str) -> WebUser:
+    """Create a user, or set a new password for an existing one. The caller commits."""
+    name = name.strip()
+    if not name or len(name) > 200 or any(c.isspace() for c in name):
+        raise UserError(f"{name!r} is not a user name: use 1 to 200 characters without spaces")
+    if len(password) < 10:
+        raise UserError("the password is too short: use at least 10 characters")
+    user = session.scalar(select(WebUser).where(WebUser.name == name))
+    if user is None:
+        user = WebUser(name=name, password_hash=_hasher.hash(password))
+        session.add(user)
+    else:
+        user.password_hash = _hasher.hash(password)
+        # A new password signs the user out everywhere.
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+    return user
+
+
+def has_users(session: Session) -> bool:
+    """Whether anyone can sign in (without users the server serves 127.0.0.1 only)."""
+    return bool(session.scalar(select(func.count()).select_from(WebUser)))
+
+
+def check_password(session: Session, name: str, password: str) -> WebUser | None:
+    """The user when the password is right, else None (taking as long either way)."""
+    user = session.scalar(select(WebUser).where(WebUser.name == name.strip()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(session: Session, user: WebUser) -> str:
+    """A new session for `user`; returns the token for the cookie (stored only as its hash)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    session.add(WebSession(token_hash=token_hash(token), user_id=user.id, created_at=now,
+                           expires_at=now + timedelta(days=SESSION_DAYS)))
+    return token
+
+
+def session_user(session: Session, token: str | None) -> str | None:
+    """The name of the user a session cookie belongs to, if it is valid and unexpired."""
+    if not token:
+        return None
+    return session.scalar(
+        select(WebUser.name).join(WebSession, WebSession.user_id == WebUser.id)
+        .where(WebSession.token_hash == token_hash(token), WebSession.expires_at > utcnow()))
+
+
+def end_session(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
+
+
+class LoginLimiter:
+    """At most `attempts` failed sign-ins per `window` seconds, per client address and per user name.
+
+    Kept in memory: it slows password guessing against one server process, which is what the
+    login form needs; a restart forgets it, which only costs an attacker's time already spent.
+    """
+
+    def __init__(self, attempts: int = 5, window: float = 900, clock=time.monotonic):
+        self.attempts, self.window, self.clock = attempts, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str) -> deque[float]:
+        now = self.clock()
+        failures = self._failures.setdefault(key, deque())
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def wait_seconds(self, *keys: str) -> float:
+        """0 when a sign-in may be tried now, else how long until it may."""
+        with self._lock:
+            waits = [self._recent(k)[0] + self.window - self.clock() for k in keys
+                     if len(self._recent(k)) >= self.attempts]
+        return max(waits, default=0.0)
+
+    def failed(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._recent(key).append(self.clock())
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+def describe_wait(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -1,0 +1,147 @@
+"""What the mention, trends and sources pages show, read from the store."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.report.data import BusinessReport, Period, build_reports
+from alerts.views import Catalog
+from mentionwatch.config import Settings
+from pipeline.models import (AlertMessage, AlertMessageMention, Business, Mention, MentionAction, Reply, Revision,
+                             Sighting, Source, utcnow)
+from respond import actions
+
+ASPECTS = getattr(Mention, "aspects", None)
+
+
+@dataclass
+class MentionDetail:
+    mention: Mention
+    business: str
+    source: str
+    sightings: list[tuple[Sighting, str]]
+    revisions: list[Revision]
+    alerts: list[AlertMessage]
+    history: list[MentionAction]
+    replies: list[Reply]
+
+
+def mention_detail(session: Session, settings: Settings, mention_id: int) -> MentionDetail:
+    """Everything known about one mention (NoSuchMention when there is none)."""
+    mention = actions.get_mention(session, mention_id)
+    business, identity = session.execute(
+        select(Business.name, Source.identity).join(Source, Source.business_id == Business.id)
+        .where(Source.id == mention.source_id)).one()
+    catalog = Catalog(settings)
+    sightings = [(s, catalog.source_label(business, ident)) for s, ident in session.execute(
+        select(Sighting, Source.identity).join(Source, Source.id == Sighting.source_id)
+        .where(Sighting.mention_id == mention_id).order_by(Sighting.seen_at, Sighting.id))]
+    return MentionDetail(
+        mention=mention, business=business, source=catalog.source_label(business, identity),
+        sightings=sightings,
+        revisions=list(session.scalars(select(Revision).where(Revision.mention_id == mention_id)
+                                       .order_by(Revision.changed_at, Revision.id))),
+        alerts=list(session.scalars(select(AlertMessage).join(
+            AlertMessageMention, AlertMessageMention.message_id == AlertMessage.id)
+            .where(AlertMessageMention.mention_id == mention_id).order_by(AlertMessage.created_at))),
+        history=actions.history(session, mention_id),
+        replies=list(session.scalars(select(Reply).where(Reply.mention_id == mention_id)
+                                     .order_by(Reply.created_at, Reply.id))),
+    )
+
+
+@dataclass
+class AspectSeries:
+    """Complaints naming each aspect, per day."""
+
+    days: list[date]
+    counts: dict[str, list[int]]
+
+
+@dataclass
+class Trend:
+    report: BusinessReport
+    aspects: AspectSeries | None
+
+
+def trends(session: Session, settings: Settings, days: int) -> list[Trend]:
+    """Per business: the weekly report's daily counts and ratings over `days`, and complaint aspects."""
+    now = utcnow()
+    period = Period(now - timedelta(days=days), now)
+    return [Trend(report, _aspects(session, report, period)) for report in build_reports(session, settings, period)]
+
+
+def _aspects(session: Session, report: BusinessReport, period: Period) -> AspectSeries | None:
+    """Negative mentions per aspect per day, when the store records aspects."""
+    if ASPECTS is None:
+        return None
+    tz = ZoneInfo(report.zone)
+    days = period.days(report.zone)
+    per_aspect: dict[str, Counter[date]] = {}
+    rows = session.execute(
+        select(ASPECTS, Mention.first_seen_at).join(Business, Business.id == Mention.business_id)
+        .where(Business.name == report.name, Mention.label == "negative", Mention.first_seen_at >= period.since))
+    for value, seen in rows:
+        for aspect in _aspect_names(value):
+            per_aspect.setdefault(aspect, Counter())[seen.astimezone(tz).date()] += 1
+    return AspectSeries(days, {a: [c[d] for d in days] for a, c in sorted(per_aspect.items())})
+
+
+def _aspect_names(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, dict):
+        return [str(k) for k in value]
+    if isinstance(value, (list, tuple)):
+        return [str(v.get("aspect", v)) if isinstance(v, dict) else str(v) for v in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+@dataclass
+class SourceHealth:
+    id: int
+    business: str
+    type: str
+    label: str
+    status: str
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    configured: bool
+
+
+def sources(session: Session, settings: Settings) -> list[SourceHealth]:
+    """Each source's health, as the last runs left it."""
+    catalog = Catalog(settings)
+    configured = {(b.name, s.identity()) for b in settings.businesses for s in b.sources}
+    found = []
+    for source, business in session.execute(
+            select(Source, Business.name).join(Business, Business.id == Source.business_id)
+            .order_by(Business.name, Source.type, Source.id)):
+        if source.consecutive_failures:
+            status = "failing"
+        elif source.last_success_at is not None:
+            status = "ok"
+        else:
+            status = "never crawled"
+        found.append(SourceHealth(
+            id=source.id, business=business, type=source.type, label=catalog.source_label(business, source.identity),
+            status=status, last_success_at=source.last_success_at, last_error=source.last_error,
+            last_error_at=source.last_error_at, failures=source.consecutive_failures,
+            configured=(business, source.identity) in configured))
+    return found
+
+
+def source_key(session: Session, source_id: int) -> tuple[str, str] | None:
+    """(business name, source identity) of a stored source."""
+    row = session.execute(select(Business.name, Source.identity).join(Business, Business.id == Source.business_id)
+                          .where(Source.id == source_id)).first()
+    return (row[0], row[1]) if row else None

@@ -1,0 +1,172 @@
+"""What the inbox and the mentions page list: filters, full-text search and keyset pages.
+
+Lists are ordered newest-found first by id (ids grow as mentions are found), so a page is
+"the next 50 below this id": one index range, as fast on page 1,000 as on page 1, and stable
+while new mentions arrive. The inbox puts urgent mentions first and reads the partial index
+ix_mentions_inbox, which holds only open negative or urgent mentions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import String, and_, cast, false, or_, select, text
+from sqlalchemy.orm import Session
+
+from pipeline.dialect import fulltext_join, search_words
+from pipeline.models import INBOX_CONDITION, Business, Mention, Source, utcnow
+
+PAGE = 50
+LABELS = ("negative", "neutral", "positive")
+# Columns another part of the product may add; filters on them appear when they exist.
+ASPECTS = getattr(Mention, "aspects", None)
+LANGUAGE = getattr(Mention, "language", None)
+
+
+class FilterError(ValueError):
+    """A filter's value cannot be understood (shown above the list, not as an error page)."""
+
+
+@dataclass
+class Filters:
+    """The mentions page's query string, as typed values."""
+
+    q: str = ""
+    business: str = ""
+    source: str = ""
+    label: str = ""
+    aspect: str = ""
+    language: str = ""
+    handled: str = ""
+    since: str = ""
+    until: str = ""
+    before: str = ""
+
+    @classmethod
+    def from_query(cls, params: Any) -> Filters:
+        return cls(**{f.name: (params.get(f.name) or "").strip()[:200] for f in fields(cls)})
+
+    def query_string(self, **changes: str) -> dict[str, str]:
+        """These filters (with `changes`) as query parameters, empty ones left out."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass
+class Row:
+    mention: Mention
+    business: str
+    source: str
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    next_cursor: str | None
+
+
+def _day(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FilterError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def _cursor(value: str, parts: int) -> list[int] | None:
+    if not value:
+        return None
+    try:
+        numbers = [int(p) for p in value.split(".")]
+    except ValueError:
+        raise FilterError("that page link is not valid; start again from the first page") from None
+    if len(numbers) != parts:
+        raise FilterError("that page link is not valid; start again from the first page")
+    return numbers
+
+
+def _rows(session: Session, query: Any) -> list[Row]:
+    """The page's mentions with their business and source, read apart: joined, the planner would
+    start from the small tables and sort every mention of the business."""
+    mentions = list(session.scalars(query.limit(PAGE + 1)))
+    businesses = dict(session.execute(select(Business.id, Business.name).where(
+        Business.id.in_({m.business_id for m in mentions}))).all()) if mentions else {}
+    sources = dict(session.execute(select(Source.id, Source.identity).where(
+        Source.id.in_({m.source_id for m in mentions}))).all()) if mentions else {}
+    return [Row(m, businesses[m.business_id], sources[m.source_id]) for m in mentions]
+
+
+def mentions_page(session: Session, filters: Filters) -> Page:
+    """One page of the mentions page: filtered, searched, newest found first."""
+    query = select(Mention)
+    conditions = []
+    if filters.business:
+        business_id = session.scalar(select(Business.id).where(Business.name == filters.business))
+        conditions.append(Mention.business_id == business_id if business_id is not None else false())
+    if filters.source:
+        conditions.append(Mention.source_type == filters.source)
+    if filters.label:
+        if filters.label not in LABELS:
+            raise FilterError(f"label: {filters.label!r} is not one of {', '.join(LABELS)}")
+        conditions.append(Mention.label == filters.label)
+    if filters.aspect and ASPECTS is not None:
+        conditions.append(cast(ASPECTS, String).like(f"%{_like(filters.aspect)}%", escape="\\"))
+    if filters.language and LANGUAGE is not None:
+        conditions.append(LANGUAGE == filters.language)
+    if filters.handled == "yes":
+        conditions.append(Mention.handled_at.is_not(None))
+    elif filters.handled == "no":
+        conditions.extend([Mention.handled_at.is_(None), Mention.dismissed_at.is_(None)])
+    elif filters.handled == "dismissed":
+        conditions.append(Mention.dismissed_at.is_not(None))
+    elif filters.handled:
+        raise FilterError(f"handled: {filters.handled!r} is not one of yes, no, dismissed")
+    since, until = _day(filters.since, "from"), _day(filters.until, "to")
+    if since:
+        conditions.append(Mention.first_seen_at >= datetime.combine(since, time(0), timezone.utc))
+    if until:
+        conditions.append(Mention.first_seen_at < datetime.combine(until + timedelta(days=1), time(0), timezone.utc))
+    query = query.where(*conditions)
+    order = Mention.id
+    words = search_words(filters.q)
+    if words:
+        query, order = fulltext_join(query, session.get_bind().dialect.name, Mention.id, words)
+    cursor = _cursor(filters.before, 1)
+    if cursor:
+        query = query.where(order < cursor[0])
+    rows = _rows(session, query.order_by(order.desc()))
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    return Page(rows, str(rows[-1].mention.id) if more else None)
+
+
+def inbox_page(session: Session, before: str = "") -> Page:
+    """Open negative or urgent mentions (not handled, dismissed or snoozed): urgent first, newest first."""
+    now = utcnow()
+    conditions: list[Any] = [text(INBOX_CONDITION),
+                             or_(Mention.snoozed_until.is_(None), Mention.snoozed_until <= now)]
+    cursor = _cursor(before, 2)
+    if cursor:
+        urgent, last_id = bool(cursor[0]), cursor[1]
+        conditions.append(or_(Mention.urgent.is_(False), Mention.id < last_id) if urgent
+                          else and_(Mention.urgent.is_(False), Mention.id < last_id))
+    rows = _rows(session, select(Mention).where(*conditions).order_by(Mention.urgent.desc(), Mention.id.desc()))
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    last = rows[-1].mention if rows else None
+    return Page(rows, f"{int(last.urgent)}.{last.id}" if more and last else None)
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def choices(session: Session) -> dict[str, list[str]]:
+    """The values the filter menus offer."""
+    return {
+        "business": list(session.scalars(select(Business.name).order_by(Business.name))),
+        "source": sorted(set(session.scalars(select(Source.type).distinct()))),
+    }
