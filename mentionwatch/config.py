@@ -701,13 +701,13 @@ class Credentials(Strict):
 
 class Settings(Strict):
     database: str = "sqlite:///mentionwatch.db"
-    # A factory, so the listener's secrets are read from the environment when the file is loaded.
+    # Factories, so secrets are read from the environment when the file is loaded, not at import.
     slack: SlackSettings = Field(default_factory=SlackSettings)
     alerts: AlertSettings = AlertSettings()
     scoring: ScoringSettings = ScoringSettings()
     crawler: CrawlerSettings = CrawlerSettings()
     report: ReportSettings = ReportSettings()
-    credentials: Credentials = Credentials()
+    credentials: Credentials = Field(default_factory=Credentials)
     web: WebSettings = WebSettings()
     businesses: list[Business] = Field(min_length=1)
     retention_days: int = Field(default=365, ge=0)

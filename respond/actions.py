@@ -351,7 +351,8 @@ def draft_reply(session: Session, settings: Any, mention_id: int) -> Draft:
     else:
         why = (f"no reply template fits mention {mention_id} (label {mention.label or 'none'}): add a template "
                "without `label` and `aspect` as the fallback")
-    return Draft("", can_send, mention.url, why)
+    # Where nothing can be sent from here, answering by hand matters more than a missing template.
+    return Draft("", can_send, mention.url, why if can_send else reason)
 
 
 def _first_name(author: str | None) -> str:

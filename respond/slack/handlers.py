@@ -31,6 +31,7 @@ from alerts.messages import (
 from alerts.reactions import TRACKED_KINDS
 from alerts.status import refresh_due_alerts
 from mentionwatch.config import Settings
+from mentionwatch.errors import MentionwatchError
 from pipeline.models import AlertMessage, AlertMessageMention
 from respond import actions
 from respond.slack.app import SessionFactory
@@ -105,7 +106,7 @@ def register(app: App, settings: Settings, sessions: SessionFactory) -> None:
         with sessions() as session:
             try:
                 summary = send_reply(session, settings, mention_id, text, by)
-            except actions.ActionError as exc:
+            except MentionwatchError as exc:  # refused, unreachable, not configured: said in the form
                 session.rollback()
                 log.warning("slack: reply to mention %s not sent: %s", mention_id, exc)
                 doer.show(client, view, f"Not sent: {exc}")

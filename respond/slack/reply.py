@@ -1,9 +1,8 @@
 """The Reply button's modal: the draft from the business's reply templates, sent through actions.reply.
 
 Replies themselves (templates, the platforms' reply APIs, exactly-once sending) belong to
-respond.actions (`draft_reply`, `reply`). Where the mention's source has no reply API, or replies
-are not available in this installation, the modal says so and links to the mention, to answer by
-hand.
+respond.actions (`draft_reply`, `reply`). Where the mention's source has no reply API, the modal
+says so and links to the mention, to answer by hand.
 """
 
 from __future__ import annotations
@@ -22,20 +21,6 @@ REPLY_INPUT = "text"
 TEXT_LIMIT = 3000  # a plain_text_input holds at most 3000 characters
 
 
-def draft_for(session: Session, settings: Settings, mention_id: int) -> str | None:
-    """The reply draft, or None when this mention cannot be answered from here."""
-    draft_reply = getattr(actions, "draft_reply", None)
-    if draft_reply is None or getattr(actions, "reply", None) is None:
-        return None
-    try:
-        draft = draft_reply(session, settings, mention_id)
-    except actions.ActionError:
-        return None  # no reply API for this source
-    if draft is None or getattr(draft, "can_send", True) is False:
-        return None
-    return str(getattr(draft, "text", draft) or "")
-
-
 def reply_view(session: Session, settings: Settings, mention_id: int) -> dict[str, Any]:
     """The modal for views.open: a prefilled reply form, or the link to answer by hand."""
     mention = actions.get_mention(session, mention_id)
@@ -48,8 +33,8 @@ def reply_view(session: Session, settings: Settings, mention_id: int) -> dict[st
     view: dict[str, Any] = {"type": "modal", "callback_id": REPLY_CALLBACK, "private_metadata": str(mention_id),
                             "title": {"type": "plain_text", "text": "Reply"},
                             "close": {"type": "plain_text", "text": "Cancel"}}
-    draft = draft_for(session, settings, mention_id)
-    if draft is None:
+    draft = actions.draft_reply(session, settings, mention_id)
+    if not draft.can_send:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": (
             f"mentionwatch cannot post a reply to this source, so answer on the site itself: "
             f"{link(mention.url, 'open the mention', 150)}. Then press *Handled* on the alert."
@@ -60,7 +45,7 @@ def reply_view(session: Session, settings: Settings, mention_id: int) -> dict[st
         "type": "input", "block_id": REPLY_BLOCK,
         "label": {"type": "plain_text", "text": "Your public reply"},
         "element": {"type": "plain_text_input", "action_id": REPLY_INPUT, "multiline": True,
-                    "max_length": TEXT_LIMIT, "initial_value": draft[:TEXT_LIMIT]},
+                    "max_length": TEXT_LIMIT, "initial_value": draft.text[:TEXT_LIMIT]},
     })
     return {**view, "submit": {"type": "plain_text", "text": "Send reply"}, "blocks": blocks}
 
@@ -73,11 +58,7 @@ def submitted_text(view: dict[str, Any]) -> str:
 
 def send_reply(session: Session, settings: Settings, mention_id: int, text: str, by: str) -> str:
     """Send the reply through respond.actions; a one-line summary of what happened."""
-    reply = getattr(actions, "reply", None)
-    if reply is None:
-        raise actions.ActionError("replies are not available in this installation")
-    outcome = reply(session, settings, mention_id, text, by=by, via="slack")
-    return str(getattr(outcome, "summary", None) or f"reply by {by} recorded")
+    return actions.reply(session, settings, mention_id, text, by=by, via="slack").summary
 
 
 def status_view(message: str) -> dict[str, Any]:

@@ -306,21 +306,14 @@ def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra
         if isinstance(user, Response):
             return user
         mention_id = request.path_params["mention_id"]
-        def read(session: Session) -> tuple[details.MentionDetail, str]:
-            detail = details.mention_detail(session, settings, mention_id)
-            draft = ""
-            if hasattr(actions, "draft_reply"):  # the business's reply templates, where it has some
-                try:
-                    draft = actions.draft_reply(session, settings, mention_id)  # type: ignore[attr-defined]
-                except actions.ActionError:
-                    pass
-            return detail, draft
+        def read(session: Session) -> tuple[details.MentionDetail, actions.Draft]:
+            # The reply form starts from the business's templates, where one fits.
+            return details.mention_detail(session, settings, mention_id), actions.draft_reply(session, settings, mention_id)
         try:
             detail, draft = await db(read)
         except actions.NoSuchMention as exc:
             return render(request, user, "error.html", status=404, title="No such mention", message=str(exc))
-        return render(request, user, "mention.html", d=detail, m=detail.mention, here=request.url.path,
-                      can_reply=hasattr(actions, "reply"), draft=draft)
+        return render(request, user, "mention.html", d=detail, m=detail.mention, here=request.url.path, draft=draft)
 
     async def act(request: Request) -> Response:
         user = await signed_in(request)
@@ -348,9 +341,8 @@ def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra
                 text = str(form.get("text") or "").strip()
                 if not text:
                     raise actions.ActionError("write the reply first")
-                if not hasattr(actions, "reply"):
-                    raise actions.ActionError("replying from mentionwatch is not available in this version")
-                outcome = actions.reply(session, settings, mention_id, text, by=user, via="web")  # type: ignore[attr-defined]
+                outcome = actions.reply(session, settings, mention_id, text, by=user, via="web",
+                                        replace=form.get("replace") == "yes")
             else:
                 outcome = ACTIONS[action](session, mention_id, by=user, via="web")
             session.commit()

@@ -50,7 +50,7 @@ def test_reviews_across_pages_with_responses_then_only_new_ones_and_a_reply_whos
 
     first = run(workspace, env=env)
 
-    assert summary(first).startswith("1 sources ok, 0 failed; 204 items fetched, 204 new mentions"), first.stderr
+    assert summary(first).startswith("1 source ok, 0 failed; 204 items fetched, 204 new mentions"), first.stderr
     crash = {r["author"]: r for r in stored(workspace, "appstore_connect")}["Łucja"]
     assert (crash["rating"], crash["title"]) == (1.0, "Crashes <at> checkout")
     assert crash["text"] == "Ça plante 😡 when I pay & <b>nothing</b> works"
@@ -62,7 +62,7 @@ def test_reviews_across_pages_with_responses_then_only_new_ones_and_a_reply_whos
 
     server.add_review(APP, "new", 2, "Slow", "Slow to load.", "Sam", "2026-11-25T10:00:00-08:00")
     second = run(workspace, env=env)
-    assert summary(second).startswith("1 sources ok, 0 failed; 1 items fetched, 1 new mentions"), second.stderr
+    assert summary(second).startswith("1 source ok, 0 failed; 1 item fetched, 1 new mention"), second.stderr
     assert len(server.calls("GET", f"/v1/apps/{APP}/customerReviews")) == 3
 
     mentions = {m["author"]: m for m in map(json.loads, workspace.cli("mentions", "--format", "json", env=env)

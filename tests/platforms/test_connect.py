@@ -49,7 +49,7 @@ def test_loopback_flow_stores_the_refresh_token_encrypted_and_runs_use_it(google
     assert "code_challenge" in google.calls("GET", "/o/oauth2/auth")[0].path  # PKCE
     # A run finds the stored token with only the client and the key in the environment.
     ran = run(workspace, env={**google_env(google), "MENTIONWATCH_SECRET_KEY": KEY})
-    assert summary(ran).startswith("1 sources ok, 0 failed; 1 items fetched, 1 new mentions")
+    assert summary(ran).startswith("1 source ok, 0 failed; 1 item fetched, 1 new mention")
     fetched = workspace.cli("check", "--fetch", env={**google_env(google), "MENTIONWATCH_SECRET_KEY": KEY})
     assert fetched.returncode == 0, fetched.stdout
     assert f"ok fetch google_business Joe's Donuts / google_business:{LOCATION}:" in fetched.stdout

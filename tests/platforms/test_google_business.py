@@ -30,7 +30,7 @@ def test_reviews_pages_stars_replies_and_aggregate_then_edits_deletions_and_new_
 
     first = run(workspace, env=google_env(google, token))
 
-    assert summary(first).startswith("1 sources ok, 0 failed; 56 items fetched, 56 new mentions"), first.stdout
+    assert summary(first).startswith("1 source ok, 0 failed; 56 items fetched, 56 new mentions"), first.stdout
     reviews = {r["author"]: r for r in stored(workspace, "google_business")}
     zoe = reviews["Zoë Łukasz"]
     assert zoe["rating"] == 2.0
@@ -58,7 +58,7 @@ def test_reviews_pages_stars_replies_and_aggregate_then_edits_deletions_and_new_
 
     second = run(workspace, env=google_env(google, token))
 
-    assert summary(second).startswith("1 sources ok, 0 failed; 2 items fetched, 1 new mentions"), second.stdout
+    assert summary(second).startswith("1 source ok, 0 failed; 2 items fetched, 1 new mention"), second.stdout
     edited = {r["author"]: r for r in stored(workspace, "google_business")}["Fan 10"]
     assert (edited["rating"], edited["text"]) == (1.0, "Changed my mind: found a hair in my donut.")
     assert _rows(workspace, "select r.rating, r.text from revisions r join mentions m on m.id = r.mention_id "
@@ -72,7 +72,7 @@ def test_reviews_pages_stars_replies_and_aggregate_then_edits_deletions_and_new_
     # A quiet third run reads one page and stops at the first known review.
     before = len(google.calls("GET", "/reviews"))
     third = run(workspace, env=google_env(google, token))
-    assert summary(third).startswith("1 sources ok, 0 failed; 0 items fetched"), third.stdout
+    assert summary(third).startswith("1 source ok, 0 failed; 0 items fetched"), third.stdout
     assert len(google.calls("GET", "/reviews")) - before == 1
 
 
@@ -84,7 +84,7 @@ def test_an_expired_access_token_is_refreshed_once(google, workspace):
 
     result = run(workspace, env=google_env(google, token))
 
-    assert summary(result).startswith("1 sources ok, 0 failed; 1 items fetched"), result.stderr
+    assert summary(result).startswith("1 source ok, 0 failed; 1 item fetched"), result.stderr
     assert len(google.calls("POST", "/token")) == 2  # the first token, and one refresh
     assert [r.status for r in google.calls("GET", "/reviews")] == [401, 200]
 
@@ -141,7 +141,7 @@ def test_quota_exceeded_with_a_long_retry_after_waits_for_the_next_run(google, w
     assert len(google.calls("GET", "/reviews")) == 1  # not hammered within the run
     # The next run reads everything: the failed run moved no cursor.
     again = run(workspace, env=google_env(google, token))
-    assert summary(again).startswith("1 sources ok, 0 failed; 1 items fetched, 1 new mentions")
+    assert summary(again).startswith("1 source ok, 0 failed; 1 item fetched, 1 new mention")
 
 
 def test_missing_client_credentials_say_what_to_set(google, workspace):

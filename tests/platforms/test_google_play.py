@@ -49,7 +49,7 @@ def test_reviews_edits_and_replies_within_350_characters_sent_once(google, play,
 
     first = run(workspace, env=play)
 
-    assert summary(first).startswith("1 sources ok, 0 failed; 103 items fetched, 103 new mentions"), first.stderr
+    assert summary(first).startswith("1 source ok, 0 failed; 103 items fetched, 103 new mentions"), first.stderr
     crash = {r["author"]: r for r in stored(workspace, "google_play")}["Łucja W."]
     assert (crash["rating"], crash["text"]) == (1.0, "Crashes at <checkout> & loses my order 😤")
     assert len(google.calls("GET", "/androidpublisher/v3/applications/com.joesdonuts.app/reviews")) == 2
@@ -58,7 +58,7 @@ def test_reviews_edits_and_replies_within_350_characters_sent_once(google, play,
 
     google.add_play_review(PACKAGE, "gp:crash", 3, "Fixed after the update, still slow.", "Łucja W.", NOW)
     second = run(workspace, env=play)
-    assert summary(second).startswith("1 sources ok, 0 failed; 1 items fetched, 0 new mentions"), second.stderr
+    assert summary(second).startswith("1 source ok, 0 failed; 1 item fetched, 0 new mentions"), second.stderr
     with sqlite3.connect(workspace.database) as db:
         assert list(db.execute("select rating, text from revisions")) == [
             (1.0, "Crashes at <checkout> & loses my order 😤")]

@@ -42,7 +42,7 @@ def test_public_page_json_ld_without_a_key(web, workspace):
 
     result = run(workspace)
 
-    assert summary(result).startswith("1 sources ok, 0 failed; 2 items fetched, 2 new mentions"), result.stderr
+    assert summary(result).startswith("1 source ok, 0 failed; 2 items fetched, 2 new mentions"), result.stderr
     zoe = {r["author"]: r for r in stored(workspace, "trustpilot")}["Zoë Martin"]
     assert (zoe["rating"], zoe["title"]) == (1.0, "Cold & stale")
     assert zoe["published_at"] == utc("2026-11-21T09:12:44Z")
@@ -77,7 +77,7 @@ def test_api_with_a_key_reads_newest_first_pages_replies_and_the_score(web, work
 
     result = run(workspace, env=env)
 
-    assert summary(result).startswith("1 sources ok, 0 failed; 3 items fetched, 3 new mentions"), result.stderr
+    assert summary(result).startswith("1 source ok, 0 failed; 3 items fetched, 3 new mentions"), result.stderr
     lucja = {r["author"]: r for r in stored(workspace, "trustpilot")}["Łucja"]
     assert (lucja["rating"], lucja["text"]) == (1.0, "Rude staff & <b>cold</b> coffee ☕")
     assert lucja["url"] == "https://www.trustpilot.com/reviews/5f1a0001"

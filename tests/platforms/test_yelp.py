@@ -42,7 +42,7 @@ def test_three_newest_excerpts_with_stars_and_the_overall_rating_then_only_the_n
 
     first = run(workspace, env=env)
 
-    assert summary(first).startswith("1 sources ok, 0 failed; 3 items fetched, 3 new mentions"), first.stderr
+    assert summary(first).startswith("1 source ok, 0 failed; 3 items fetched, 3 new mentions"), first.stderr
     reviews = {r["author"]: r for r in stored(workspace, "yelp")}
     zoe = reviews["Zoë K."]
     assert (zoe["rating"], zoe["text"]) == (1.0, "Stale <b>crullers</b> &amp; a 20 minute wait…")
@@ -56,7 +56,7 @@ def test_three_newest_excerpts_with_stars_and_the_overall_rating_then_only_the_n
     _serve(web, [d, a, b])
     second = run(workspace, env=env)
 
-    assert summary(second).startswith("1 sources ok, 0 failed; 1 items fetched, 1 new mentions"), second.stderr
+    assert summary(second).startswith("1 source ok, 0 failed; 1 item fetched, 1 new mention"), second.stderr
 
     mention_id = {r["author"]: r for r in map(json.loads, workspace.cli("mentions", "--format", "json", env=env)
                                               .stdout.splitlines())}["Lee"]["id"]

@@ -20,7 +20,10 @@ from pipeline.models import Mention, MentionAction, Reply, utcnow
 from respond import actions
 from respond.slack.app import build_app
 from respond.slack.listen import socket_mode
-from tests.alerts.helpers import Store, settings_for
+from crawlers.spiders.google_business import review_url
+from mentionwatch.localgoogle import NOT_APPROVED
+from tests.alerts.helpers import Store, joes, settings_for
+from tests.platforms.conftest import LOCATION, google, google_env, google_source  # noqa: F401 (fixture)
 from tests.respond import slack_payloads as payloads
 
 APP_TOKEN = "xapp-1-A0APP-1-local"
@@ -240,65 +243,70 @@ def test_unknown_mentions_are_said_in_the_log_and_change_nothing(listening):
         assert session.get(Mention, listening.mention_id).handled_at is None
 
 
-def test_reply_form_is_prefilled_and_its_submission_goes_through_actions_reply(listening, monkeypatch):
-    # Issue 10's actions.draft_reply and actions.reply, by their documented signatures, until they
-    # land on main: the draft comes from the business's templates; reply records and sends it.
-    sent: list[tuple[int, str, str, str]] = []
+@pytest.fixture
+def replying(tmp_path, slack: LocalSlackServer, store, caplog, google, monkeypatch) -> Iterator[Listening]:
+    """An alert of a Google review (read from the local Google) and the listener, with a reply template."""
+    caplog.set_level(logging.INFO, logger="respond.slack")
+    for name, value in google_env(google, google.grant()).items():
+        monkeypatch.setenv(name, value)
+    google.add_review(LOCATION, "abc", stars=1, comment="Cold coffee at Joe's Donuts.", reviewer="Ann Lee",
+                      created=utcnow())
+    settings = settings_for(slack.api_url, slack={"app_token": APP_TOKEN}, businesses=[joes(
+        sources=[google_source(google)], replies=[{"text": "Hello {first_name}, {business} is sorry."}])])
+    s = store(settings)
+    mention_id = s.add(title="Cold coffee at Joe's Donuts", text="Cold coffee at Joe's Donuts.", author="Ann Lee")
+    with Session(s.engine) as session, session.begin():
+        session.get(Mention, mention_id).url = review_url(LOCATION, "abc")  # as the crawler stores it
+    assert s.cycle().sent == 1
+    app = build_app(settings, sessionmaker(s.engine, expire_on_commit=False))
+    with socket_mode(app, settings) as handler:
+        slack.socket_mode.wait_connected()
+        yield Listening(slack, s, mention_id, caplog)
+        handler.client.auto_reconnect_enabled = False
+        slack.socket_mode.hang_up()
 
-    def draft_reply(session, settings, mention_id):
-        return f"Hello from Joe's Donuts: we are sorry about mention {mention_id}."
 
-    def reply(session, settings, mention_id, text, by, via, replace=False):
-        sent.append((mention_id, text, by, via))
-        session.add(Reply(mention_id=mention_id, text=text, author=by, via=via, status="sent"))
-        return SimpleNamespace(summary=f"Reply by {by} sent")
-
-    monkeypatch.setattr(actions, "draft_reply", draft_reply, raising=False)
-    monkeypatch.setattr(actions, "reply", reply, raising=False)
-
+def test_reply_form_is_prefilled_and_its_submission_is_sent_to_google_once(replying, google):
+    listening = replying
     listening.act(payloads.click(listening.message(), "Reply"))
-    eventually(lambda: listening.slack.views, what="views.open")
-    view = next(iter(listening.slack.views.values()))
+    view = eventually(lambda: next(iter(listening.slack.views.values()), None), what="views.open")
     assert view["submit"]["text"] == "Send reply" and view["private_metadata"] == str(listening.mention_id)
     [field] = [b for b in view["blocks"] if b["type"] == "input"]
-    assert field["element"]["initial_value"] == f"Hello from Joe's Donuts: we are sorry about mention " \
-                                                f"{listening.mention_id}."
+    assert field["element"]["initial_value"] == "Hello Ann, Joe's Donuts is sorry."
 
     # Sent empty: the form says so and stays open; nothing is sent.
     empty = listening.slack.socket_mode.send("interactive", payloads.submit(view, "  "))
     assert listening.slack.socket_mode.wait_ack(empty)["payload"] == {
         "response_action": "errors", "errors": {"reply": "Write the reply first."}}
-    # Sent with a text: acknowledged (the form closes), the reply goes through actions.reply.
+    # Sent with a text: acknowledged (the form closes), the reply goes to Google through actions.reply.
     submission = payloads.submit(view, "Sorry! Your next coffee is on us.")
     envelope = listening.slack.socket_mode.send("interactive", submission)
     ack = listening.slack.socket_mode.wait_ack(envelope)["payload"]
     assert ack["response_action"] == "update" and "Sending your reply" in json.dumps(ack["view"])
     listening.wait_log(2)
-    assert sent == [(listening.mention_id, "Sorry! Your next coffee is on us.", "Olive Owner", "slack")]
-    assert listening.log_lines()[-1] == f"slack: mention {listening.mention_id}: Reply by Olive Owner sent"
+    assert google.reply_of(LOCATION, "abc") == "Sorry! Your next coffee is on us."
+    assert listening.log_lines()[-1].startswith(f"slack: mention {listening.mention_id}: Replied by Olive Owner")
     # The form shows the outcome.
     eventually(lambda: listening.slack.calls("views.update"), what="views.update")
-    assert "Reply by Olive Owner sent" in json.dumps(listening.slack.views[view["id"]]["blocks"])
+    assert "Replied by Olive Owner" in json.dumps(listening.slack.views[view["id"]]["blocks"])
     # Delivered again: nothing is sent twice.
     listening.act(submission, envelope_id=envelope)
     assert listening.wait_log(3)[-1].endswith("the same reply form again, nothing sent")
-    assert len(sent) == 1
+    assert len(google.calls("PUT")) == 1
     with Session(listening.store.engine) as session:
         assert session.query(Reply).filter_by(mention_id=listening.mention_id, status="sent").count() == 1
+    assert listening.store.mention(listening.mention_id).handled_by == "Olive Owner"
 
 
-def test_a_reply_the_platform_refuses_is_said_in_the_form(listening, monkeypatch):
-    # Issue 10's functions by their documented signatures (see the test above); this platform refuses.
-    def reply(session, settings, mention_id, text, by, via, replace=False):
-        raise actions.ActionError("Google refused the reply: 403 PERMISSION_DENIED")
-
-    monkeypatch.setattr(actions, "draft_reply", lambda session, settings, mention_id: "Thanks!", raising=False)
-    monkeypatch.setattr(actions, "reply", reply, raising=False)
+def test_a_reply_the_platform_refuses_is_said_in_the_form(replying, google):
+    listening = replying
+    google.fail_next("reply", 403, NOT_APPROVED)
     listening.act(payloads.click(listening.message(), "Reply"))
     view = eventually(lambda: next(iter(listening.slack.views.values()), None), what="views.open")
     listening.act(payloads.submit(view, "Thanks!"))
     eventually(lambda: listening.slack.calls("views.update"), what="views.update")
-    assert "Not sent: Google refused the reply: 403 PERMISSION_DENIED" in json.dumps(
-        listening.slack.views[view["id"]]["blocks"])
-    assert "not sent: Google refused" in listening.wait_log(2)[-1]
+    shown = json.dumps(listening.slack.views[view["id"]]["blocks"])
+    assert "Not sent: Google Business Profile API access has not been approved" in shown
+    assert "not sent: Google Business Profile API access" in listening.wait_log(2)[-1]
+    assert google.reply_of(LOCATION, "abc") is None
     assert listening.history() == [] and listening.updates() == []

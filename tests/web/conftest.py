@@ -93,13 +93,15 @@ class Server:
         return open_engine(f"sqlite:///{self.workspace.database}")
 
 
-def start_server(workspace: Workspace, *args: str) -> tuple[subprocess.Popen[str], str]:
-    """`mentionwatch serve ARGS` on a free port, once it answers; its stderr goes to serve.log in the workspace."""
+def start_server(workspace: Workspace, *args: str,
+                 env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """`mentionwatch serve ARGS` on a free port, once it answers; its stderr goes to serve.log in the
+    workspace. `env` adds variables (a platform's credentials) to the environment."""
     port = free_port()
     with open(workspace.folder / "serve.log", "w", encoding="utf-8") as log:
         process = subprocess.Popen([str(MENTIONWATCH), "serve", "--config", str(workspace.config), "--port",
                                     str(port), *args], stdout=subprocess.DEVNULL, stderr=log, text=True,
-                                   cwd=workspace.folder)
+                                   cwd=workspace.folder, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -158,7 +158,7 @@ def test_schedule_crawls_in_the_server_and_fetch_now_checks_one_source(workspace
         assert "fetch feed" in fetched and "4 items, 2 name the business" in fetched, fetched
     finally:
         stop_server(process)
-    assert "scheduled run: 1 sources ok, 0 failed" in (workspace.folder / "serve.log").read_text(encoding="utf-8")
+    assert "scheduled run: 1 source ok, 0 failed" in (workspace.folder / "serve.log").read_text(encoding="utf-8")
 
 
 def test_a_scheduled_run_skips_while_a_run_from_cron_holds_the_lock(workspace):
