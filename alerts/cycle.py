@@ -25,6 +25,9 @@ from pipeline.models import utcnow
 class DeliveryResult:
     sent: int = 0
     """Messages Slack accepted in this run."""
+    alerts_sent: int = 0
+    """Of those, alerts about mentions (a baseline summary or a notice is not one)."""
+    baselines_sent: int = 0
     pending: int = 0
     """Messages still to go out (failed, or held for quiet hours), and alerts held back."""
     held: int = 0
@@ -78,7 +81,7 @@ def after_crawl(
         result.planned = planner.plan_all(session, baseline_sources, run_started)
         session.commit()
         delivered = deliver(session, poster, clock)
-        result.sent = delivered.sent
+        result.sent, result.alerts_sent, result.baselines_sent = delivered.sent, delivered.alerts, delivered.baselines
         result.problems += delivered.problems
         notified = deliver_notifications(session, settings, clock)
         result.notified, result.notify_failed = notified.sent, notified.failed

@@ -35,6 +35,8 @@ from pipeline.models import AlertMessage, AlertMessageMention, Mention
 log = logging.getLogger(__name__)
 
 # Within one run, a message whose answer was lost is looked up and tried again this many times.
+# Messages about mentions (a reaction on one means "handled"); the rest are summaries and notices.
+ALERT_KINDS = ("alert", "digest", "reminder")
 IN_RUN_RETRIES = 2
 RETRY_PAUSE = 0.5  # seconds, doubled each time: Slack's history may lag its answer a little
 
@@ -42,6 +44,10 @@ RETRY_PAUSE = 0.5  # seconds, doubled each time: Slack's history may lag its ans
 @dataclass
 class Delivered:
     sent: int = 0
+    alerts: int = 0
+    """Of those sent, the alerts about mentions (not baseline summaries or notices)."""
+    baselines: int = 0
+    """Of those sent, the summaries of a new source's first crawl."""
     given_up: int = 0
     """Messages whose answer was lost where the channel cannot be read: not posted again."""
     problems: list[str] = field(default_factory=list)
@@ -106,6 +112,8 @@ def deliver(session: Session, poster: Poster, clock: Callable[[], datetime]) -> 
             result.problems.append(f"{message.kind} to {message.channel}: {message.last_error}")
         else:
             result.sent += 1
+            result.alerts += message.kind in ALERT_KINDS
+            result.baselines += message.kind == "baseline"
     return result
 
 

@@ -16,13 +16,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from alerts.outbox import ALERT_KINDS
 from alerts.planner import FOLLOW_UP_DAYS
 from respond import actions
 from pipeline.models import AlertMessage, AlertMessageMention, Mention
 
 log = logging.getLogger(__name__)
-# Kinds of message a reaction on which means "handled".
-TRACKED_KINDS = ("alert", "digest", "reminder")
+TRACKED_KINDS = ALERT_KINDS  # a reaction on these means "handled"
 SCOPE_HINT = "add the reactions:read scope to the Slack app and reinstall it"
 
 

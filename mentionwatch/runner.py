@@ -42,6 +42,7 @@ class RunSummary:
     new_mentions: int = 0
     negative: int = 0
     alerts_sent: int = 0
+    baselines_sent: int = 0
     alerts_pending: int = 0
     alerts_held: int = 0
     alert_error: str | None = None
@@ -67,13 +68,18 @@ class RunSummary:
         return (
             f"{plural(self.sources_ok, 'source')} ok, {len(self.failures)} failed; "
             f"{plural(self.items_fetched, 'item')} fetched, {plural(self.new_mentions, 'new mention')} "
-            f"({self.negative} negative); {plural(self.alerts_sent, 'alert')} sent, {self.alerts_pending} pending"
+            f"({self.negative} negative); {plural(self.alerts_sent, 'alert')} sent, "
+            + (f"{plural(self.baselines_sent, 'baseline summary')} sent, " if self.baselines_sent else "")
+            + f"{self.alerts_pending} pending"
             + (f" ({self.alerts_held} held for quiet hours)" if self.alerts_held else "")
         )
 
 
 def plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
+    """'1 mention', '2 mentions', '2 baseline summaries': counts in plain English."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") and noun[-2:-1] not in "aeiou" else f"{count} {noun}s"
 
 
 def make_scorer(settings: Settings | None) -> SentimentScorer:
@@ -152,7 +158,8 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     # leaves sending to the next run; the outbox sends each message once.
     delivery = after_crawl(settings, engine, console, baseline_sources=baseline, run_started=started_at,
                            plan_only=interruption.requested)
-    summary.alerts_sent, summary.alerts_pending = delivery.sent, delivery.pending
+    summary.alerts_sent, summary.alerts_pending = delivery.alerts_sent, delivery.pending
+    summary.baselines_sent = delivery.baselines_sent
     summary.alert_error, summary.alerts_held = delivery.error, delivery.held
 
     with Session(engine) as session, session.begin():

@@ -105,7 +105,8 @@ def record_outcomes(
 def rename_suspects(session: Session, settings: Settings) -> list[str]:
     """Advice for configured items that look like stored ones renamed without an `id:`.
 
-    A business not stored yet that shares a source with a stored one no longer configured, or a
+    A business not stored yet that shares a source with a stored one no longer configured (or
+    names it among its keywords, as owners do when a name grows: "Joe's" -> "Joe's Café"), or a
     source not stored yet whose business has a stored source of its type no longer configured,
     would start a new history (and a new baseline); `id:` set to the old key keeps the old one.
     """
@@ -122,11 +123,17 @@ def rename_suspects(session: Session, settings: Settings) -> list[str]:
         row = by_config_id.get(key) or stored.get(key)
         identities = {s.identity() for s in configured.sources}
         if row is None:
+            keywords = {k.casefold() for k in configured.keywords}
             for orphan in orphans:
                 if identities & {s.identity for s in stored_sources.get(orphan.id, [])}:
-                    advice.append(f"{configured.name} looks like {orphan.name} renamed (same sources): add "
-                                  f"`id: {json.dumps(orphan.config_id or orphan.name, ensure_ascii=False)}` to it "
-                                  "to keep its history and skip a new baseline")
+                    why = "same sources"
+                elif orphan.name.casefold() in keywords:
+                    why = "its old name is one of the keywords"
+                else:
+                    continue
+                advice.append(f"{configured.name} looks like {orphan.name} renamed ({why}): add "
+                              f"`id: {json.dumps(orphan.config_id or orphan.name, ensure_ascii=False)}` to it "
+                              "to keep its history and skip a new baseline")
             continue
         keys = {s.key() for s in configured.sources}
         lost = [s for s in stored_sources.get(row.id, []) if s.identity not in keys and s.config_id not in keys]

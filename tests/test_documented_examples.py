@@ -2,13 +2,16 @@
 
 The examples are read from where a user reads them: the "Example(s):" section of every command's
 --help, and the `mentionwatch` lines of README.md's sh code blocks. Each runs in a fresh copy of
-a folder that looks like a fresh install after `init` and a first run: a config.yaml (sources
-on a local web server, Slack a local Slack-compatible server, the token in the environment) and
-its database with 45 stored mentions. `init` examples run in an empty folder, as on day one.
+a folder that looks like a fresh install after `init` and a first run: a config.yaml (a feed on
+a local web server, a Google Business Profile location on a local Google, Slack a local
+Slack-compatible server, tokens in the environment), its database with 45 stored mentions (41
+from the feed, then 4 Google reviews: mention 42 is a Google review, as the `reply` examples
+assume) and a web inbox user. `init` examples run in an empty folder, as on day one.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -24,16 +27,26 @@ import pytest
 import yaml
 
 from mentionwatch.cli import cli
+from mentionwatch.localgoogle import LocalGoogleServer
 from mentionwatch.localserver import LocalHTTPServer
 from mentionwatch.localslack import LocalSlackServer
 from tests.conftest import MENTIONWATCH, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = sorted(cli.commands)
-# Commands that serve until stopped: their examples must still be running after a few seconds.
-LONG_RUNNING = {"serve", "listen", "web"}
+# Commands that wait (serve and listen until stopped, connect for the person's consent in the
+# browser): their examples must still be running after a few seconds.
+LONG_RUNNING = {"serve", "listen", "web", "connect"}
 # Answers for an example of `init` that asks: the business's name, then every default.
 INIT_ANSWERS = "Joe's Donuts\n" + "\n" * 10
+# A web inbox password, typed twice by `user add`.
+PASSWORD = "correct horse battery"
+LOCATION = "accounts/111/locations/222"
+# (review id, stars, text, reviewer): what the local Google holds before each example.
+REVIEWS = [("r1", 1, "Cold coffee and a rude cashier at Joe's Donuts.", "Ann Lee"),
+           ("r2", 5, "Best crullers in town.", "Bo Chen"),
+           ("r3", 2, "Waited 20 minutes for a donut.", "Cy Diaz"),
+           ("r4", 4, "Friendly staff, good coffee.", "Di Evans")]
 
 
 def help_text(command: str) -> str:
@@ -87,36 +100,67 @@ def feed_with(count: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[LocalHTTPServer, LocalSlackServer]]:
-    with LocalHTTPServer() as web, LocalSlackServer() as slack:
-        web.add("/news.xml", feed_with(45), content_type="application/rss+xml")
-        yield web, slack
+def servers() -> Iterator[tuple[LocalHTTPServer, LocalSlackServer, LocalGoogleServer]]:
+    with LocalHTTPServer() as web, LocalSlackServer() as slack, LocalGoogleServer() as google:
+        web.add("/news.xml", feed_with(41), content_type="application/rss+xml")
+        google.add_location("111", "222", "Joe's Donuts – Main St")
+        yield web, slack, google
+
+
+def fresh_reviews(google: LocalGoogleServer) -> None:
+    """The REVIEWS, without replies: each example finds Google as the first run left it."""
+    now = datetime.now(timezone.utc)
+    for n, (review_id, stars, text, reviewer) in enumerate(REVIEWS):
+        google.add_review(LOCATION, review_id, stars=stars, comment=text, reviewer=reviewer,
+                          created=now - timedelta(hours=len(REVIEWS) - n))
 
 
 @pytest.fixture(scope="module")
-def installed(servers, tmp_path_factory) -> Path:
+def env(servers) -> dict[str, str]:
+    """The environment of an owner who set up Slack and Google: tokens and the secret key."""
+    from cryptography.fernet import Fernet
+
+    google = servers[2]
+    # BROWSER: `connect google` opens no real browser here (none may reach beyond 127.0.0.1).
+    return {"SLACK_BOT_TOKEN": "xoxb-example-token", "GOOGLE_CLIENT_ID": google.client_id,
+            "GOOGLE_CLIENT_SECRET": google.client_secret, "GOOGLE_REFRESH_TOKEN": google.grant(),
+            "MENTIONWATCH_SECRET_KEY": Fernet.generate_key().decode(), "BROWSER": "true"}
+
+
+@pytest.fixture(scope="module")
+def installed(servers, env, tmp_path_factory) -> Path:
     """A folder as after `init` and a first run, with `.venv/bin/mentionwatch` as README writes it."""
-    web, slack = servers
+    web, slack, google = servers
     folder = tmp_path_factory.mktemp("installed")
+    joes = {"name": "Joe's Donuts", "keywords": ["Joe's Donuts"],
+            "sources": [{"type": "feed", "url": f"{web.url}/news.xml"}],
+            "replies": [{"text": "Thank you, {first_name}. We would like to put this right: ask for Joe."}]}
     config = {
         "database": "sqlite:///mentionwatch.db",
         "slack": {"token": "${SLACK_BOT_TOKEN:-}", "channel": "#reviews", "api_url": slack.api_url},
         "alerts": {"max_age_days": 36500},
         "crawler": {"autothrottle": False},
-        "businesses": [{"name": "Joe's Donuts", "keywords": ["Joe's Donuts"],
-                        "sources": [{"type": "feed", "url": f"{web.url}/news.xml"}]}],
+        "businesses": [joes],
     }
     (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     (folder / ".venv" / "bin").mkdir(parents=True)
     (folder / ".venv" / "bin" / "mentionwatch").symlink_to(MENTIONWATCH)
-    first = run_cli("run", cwd=folder, env=ENV)
+    (folder / "answer.txt").write_text("Thank you for telling us. Joe will call you today.\n", encoding="utf-8")
+    first = run_cli("run", cwd=folder, env=env)
     assert first.returncode == 0, first.stderr
-    mentions = run_cli("mentions", "--format", "json", cwd=folder, env=ENV).stdout.splitlines()
+    # The Google location added later: its reviews are stored after the feed's 41 mentions.
+    fresh_reviews(google)
+    joes["sources"].append({"type": "google_business", "location": LOCATION, "url": google.api_url,
+                            "token_url": google.token_url})
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    second = run_cli("run", cwd=folder, env=env)
+    assert second.returncode == 0, second.stderr
+    mentions = [json.loads(line) for line in run_cli("mentions", "--format", "json", cwd=folder, env=env).stdout.splitlines()]
     assert len(mentions) == 45
+    assert {m["id"]: m["source_type"] for m in mentions}[42] == "google_business"
+    added = run_cli("user", "add", "dana", "--password-stdin", cwd=folder, input=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
     return folder
-
-
-ENV = {"SLACK_BOT_TOKEN": "xoxb-example-token"}
 
 
 def test_every_command_and_readme_has_examples():
@@ -125,18 +169,21 @@ def test_every_command_and_readme_has_examples():
 
 
 @pytest.mark.parametrize(("command", "example"), EXAMPLES, ids=[f"{c}: {e}" for c, e in EXAMPLES])
-def test_every_documented_example_runs_as_written(installed, tmp_path, command, example):
+def test_every_documented_example_runs_as_written(installed, servers, env, tmp_path, command, example):
     folder = tmp_path / "here"
     shutil.copytree(installed, folder, symlinks=True)
+    fresh_reviews(servers[2])
     answers = None
     if command == "init":
         (folder / "config.yaml").unlink()  # as on day one
         answers = INIT_ANSWERS if "--no-input" not in example else ""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MENTIONWATCH_", "SLACK_", "REDDIT_", "MASTODON_", "BLUESKY_"))}
-    env.update(ENV)
-    env["PATH"] = f"{MENTIONWATCH.parent}{os.pathsep}{env.get('PATH', '')}"
-    process = subprocess.Popen(["bash", "-c", example], cwd=folder, env=env, text=True, start_new_session=True,
+    elif command == "user":
+        answers = f"{PASSWORD}\n{PASSWORD}\n"
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("MENTIONWATCH_", "SLACK_", "REDDIT_", "MASTODON_", "BLUESKY_", "GOOGLE_"))}
+    environment.update(env)
+    environment["PATH"] = f"{MENTIONWATCH.parent}{os.pathsep}{environment.get('PATH', '')}"
+    process = subprocess.Popen(["bash", "-c", example], cwd=folder, env=environment, text=True, start_new_session=True,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if command in LONG_RUNNING:
         with pytest.raises(subprocess.TimeoutExpired):
@@ -164,12 +211,21 @@ def test_the_top_level_help_gives_each_command_a_whole_one_line_description():
         assert description == cli.commands[command].get_short_help_str(limit=1000)
 
 
+def runnable(command: str) -> list[list[str]]:
+    """The command's words, or for a group (connect, user) each of its subcommands'."""
+    found = cli.commands[command]
+    if isinstance(found, click.Group):
+        return [[command, name] for name in sorted(found.commands)]
+    return [[command]]
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_takes_v_and_vv(command):
-    for flag in ("-v", "-vv"):
-        result = run_cli(command, flag, "--help")
-        assert result.returncode == 0, result.stderr
-    assert "-v, --verbose" in run_cli(command, "--help").stdout
+    for words in runnable(command):
+        for flag in ("-v", "-vv"):
+            result = run_cli(*words, flag, "--help")
+            assert result.returncode == 0, result.stderr
+        assert "-v, --verbose" in run_cli(*words, "--help").stdout
 
 
 def test_the_eval_sample_is_shipped_with_the_package_and_scored(tmp_path):

@@ -30,7 +30,8 @@ def test_run_twice_posts_one_baseline_summary_and_stores_no_duplicates(web, slac
     first = workspace.cli("run", env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == (
-        "1 source ok, 0 failed; 4 items fetched, 2 new mentions (1 negative); 1 alert sent, 0 pending"
+        "1 source ok, 0 failed; 4 items fetched, 2 new mentions (1 negative); 0 alerts sent, "
+        "1 baseline summary sent, 0 pending"
     )
     posted = slack.calls("chat.postMessage")
     assert len(posted) == 1
@@ -106,7 +107,7 @@ def test_slack_failure_keeps_the_alert_pending_until_the_next_run(web, slack, wo
     assert len(slack.calls("chat.postMessage")) == 3
 
     second = workspace.cli("run", env=env)
-    assert "1 alert sent, 0 pending" in second.stdout
+    assert "0 alerts sent, 1 baseline summary sent, 0 pending" in second.stdout
     assert len(slack.posted) == 1
     assert "xoxb-test-token" not in first.stdout + first.stderr + second.stdout + second.stderr
 
@@ -144,4 +145,4 @@ def test_without_a_slack_token_alerts_print_to_the_console(web, workspace):
     assert result.returncode == 0, result.stderr
     assert "negative" in result.stdout and "charged them twice" in result.stdout
     assert "https://daily.example.com/news/joes-donuts-double-charge" in result.stdout
-    assert result.stdout.strip().endswith("1 alert sent, 0 pending")
+    assert result.stdout.strip().endswith("0 alerts sent, 1 baseline summary sent, 0 pending")

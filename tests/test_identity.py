@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from tests.conftest import business, feed_fixture
@@ -56,3 +57,18 @@ def test_check_says_how_to_keep_the_history_of_a_renamed_business_or_moved_sourc
     checked = workspace.cli("check")
     assert (f"note Joe's Donuts / feed:{web.url}/moved.xml looks like feed:{web.url}/news.xml moved: add "
             f"`id: \"feed:{web.url}/news.xml\"` to the source to keep its history") in checked.stdout
+
+
+def test_check_recognises_a_renamed_business_by_its_old_name_among_the_keywords(web, workspace):
+    web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    web.add("/cafe.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    workspace.write_config(alerts=ALERTS, businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])])
+    assert workspace.cli("run").returncode == 0
+
+    # A new name and a new feed, but the old name kept as a keyword.
+    workspace.write_config(alerts=ALERTS, businesses=[business(
+        "Joe's Café", keywords=["Joe's Café", "Joe's Donuts"], sources=[{"type": "feed", "url": f"{web.url}/cafe.xml"}])])
+    checked = workspace.cli("check", "--format", "json")
+    assert json.loads(checked.stdout)["notes"] == [
+        "Joe's Café looks like Joe's Donuts renamed (its old name is one of the keywords): add "
+        "`id: \"Joe's Donuts\"` to it to keep its history and skip a new baseline"]

@@ -111,7 +111,8 @@ def test_one_signal_stops_a_slow_run_keeps_what_was_judged_and_the_next_run_fini
     again = workspace.cli("run", env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == (
-        "2 sources ok, 0 failed; 1 item fetched, 1 new mention (1 negative); 2 alerts sent, 0 pending"
+        "2 sources ok, 0 failed; 1 item fetched, 1 new mention (1 negative); 0 alerts sent, "
+        "2 baseline summaries sent, 0 pending"
     )
     texts = [call.args["text"] for call in slack.calls("chat.postMessage")]
     assert len(texts) == 2

@@ -8,7 +8,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -23,7 +23,10 @@ def submit(driver, button) -> None:  # type: ignore[no-untyped-def]
     """Click a form's button and wait for the page it leads to (a click does not wait by itself)."""
     old = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+    # While the old page goes, chromedriver may answer a look at it with an "inspector error"
+    # instead of "stale element": that is the page going too, so look again.
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def sign_in(driver, server, name: str = "dana", password: str = PASSWORD, path: str = "/") -> None:  # type: ignore[no-untyped-def]
