@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+PASSWORD = "local-test-password"
+
+
 def _binaries() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
@@ -35,14 +38,19 @@ def postgres_server(folder: Path) -> Iterator[str]:
         shutil.chown(folder, "postgres", "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     data, port = folder / "data", _free_port()
-    subprocess.run([*as_user, bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"],
-                   check=True, capture_output=True)
+    # TCP connections must give the password, as on a real server: a wrong one is refused.
+    password_file = folder / "password"
+    password_file.write_text(PASSWORD + "\n", encoding="utf-8")
+    if as_user:
+        shutil.chown(password_file, "postgres", "postgres")
+    subprocess.run([*as_user, bin_dir / "initdb", "-D", data, "--auth-local=trust", "--auth-host=scram-sha-256",
+                    f"--pwfile={password_file}", "-U", "postgres", "--no-sync"], check=True, capture_output=True)
     subprocess.run(
         [*as_user, bin_dir / "pg_ctl", "-D", data, "-l", folder / "log", "-w", "-o",
          f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
         check=True, capture_output=True,
     )
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)

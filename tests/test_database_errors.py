@@ -11,9 +11,11 @@ import sqlite3
 import subprocess
 import time
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 
-from pipeline.store import open_engine
+from pipeline.store import describe_database_error, open_engine
 from tests.conftest import business
 
 SOURCES = [{"type": "feed", "url": "http://127.0.0.1:9/news.xml"}]
@@ -95,10 +97,41 @@ def test_a_postgresql_server_that_is_not_there(workspace):
         assert "secret" not in result.stderr
 
 
-def test_postgresql_waits_for_a_lock_at_most_30_seconds(postgres_url):
+def test_a_postgresql_server_that_refuses_the_password(postgres_url, workspace):
+    server = make_url(postgres_url)
+    wrong = server.set(password="not-the-password").render_as_string(hide_password=False)
+    workspace.write_config(database=wrong, businesses=[business(sources=SOURCES)])
+    said = (f"the PostgreSQL server 127.0.0.1:{server.port}/postgres refused the user name or password: check "
+            "them in `database:` in config.yaml (or the variable it names)")
+    for command in ("run", "mentions"):
+        result = workspace.cli(command)
+        assert one_error_line(result) == f"Error: {said}"
+        assert "not-the-password" not in result.stdout + result.stderr
+    checked = workspace.cli("check")
+    assert checked.returncode == 1 and f"FAILED database: {said}" in checked.stdout
+    assert "not-the-password" not in checked.stdout + checked.stderr
+
+
+def test_postgresql_waits_for_a_lock_at_most_30_seconds_then_says_so(postgres_url):
     engine = open_engine(postgres_url)
+    holder = create_engine(postgres_url)
     try:
         with engine.connect() as connection:
             assert connection.execute(text("show lock_timeout")).scalar() == "30s"
+        # Another session holds a table; a write waits for it (here 1 s, not 30, to keep the test short).
+        with holder.connect() as other, engine.connect() as connection:
+            other.execute(text("LOCK TABLE runs IN ACCESS EXCLUSIVE MODE"))
+            connection.execute(text("SET lock_timeout = '1s'"))
+            started = time.monotonic()
+            with pytest.raises(OperationalError) as raised:
+                connection.execute(text("INSERT INTO runs (started_at, status) VALUES (now(), 'running')"))
+            waited = time.monotonic() - started
+            other.rollback()
+        assert 0.9 < waited < 10
+        port = make_url(postgres_url).port
+        assert describe_database_error(raised.value, postgres_url) == (
+            f"a table in the PostgreSQL database 127.0.0.1:{port}/postgres stayed locked by another session for "
+            "30 s: try again when it is done")
     finally:
         engine.dispose()
+        holder.dispose()
