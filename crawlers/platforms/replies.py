@@ -6,6 +6,7 @@ other types (a blog, a review page, Yelp) have none, and the owner answers by ha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from crawlers.links import item_key_of
@@ -59,55 +60,20 @@ class GoogleBusinessReplier:
         self.client.close()
 
 
-class AppStoreConnectReplier:
-    """customerReviewResponses: one response per review, created or replaced by POST."""
+class ClientReplier:
+    """A platform client's `stored_reply(id)` and `send(id, text)`, addressed by the review's URL
+    (App Store Connect, Google Play and Trustpilot share this shape)."""
 
-    max_length = AppStoreConnectClient.max_length
-
-    def __init__(self, source: AppStoreConnectSource, credentials: Credentials, timeout: float):
-        self.client = AppStoreConnectClient(source, credentials, timeout)
-
-    def stored_reply(self, review_url: str) -> PlatformReply | None:
-        return self.client.stored_reply(review_id(review_url))
-
-    def send(self, review_url: str, text: str) -> PlatformReply:
-        return self.client.send(review_id(review_url), text)
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class GooglePlayReplier:
-    """reviews.reply (POST …/reviews/{id}:reply), within Play's 350 characters."""
-
-    max_length = GooglePlayClient.max_length
-
-    def __init__(self, source: GooglePlaySource, credentials: Credentials, timeout: float):
-        self.client = GooglePlayClient(source, credentials, timeout)
+    def __init__(self, client: AppStoreConnectClient | GooglePlayClient | TrustpilotClient,
+                 id_of: Callable[[str], str]):
+        self.client, self._id_of = client, id_of
+        self.max_length: int | None = client.max_length
 
     def stored_reply(self, review_url: str) -> PlatformReply | None:
-        return self.client.stored_reply(review_id(review_url))
+        return self.client.stored_reply(self._id_of(review_url))
 
     def send(self, review_url: str, text: str) -> PlatformReply:
-        return self.client.send(review_id(review_url), text)
-
-    def close(self) -> None:
-        self.client.close()
-
-
-class TrustpilotReplier:
-    """private/reviews/{id}/reply as a business user (OAuth password grant)."""
-
-    max_length = None
-
-    def __init__(self, source: TrustpilotSource, credentials: Credentials, timeout: float):
-        self.client = TrustpilotClient(source, credentials, timeout)
-
-    def stored_reply(self, review_url: str) -> PlatformReply | None:
-        return self.client.stored_reply(trustpilot_review_id(review_url))
-
-    def send(self, review_url: str, text: str) -> PlatformReply:
-        return self.client.send(trustpilot_review_id(review_url), text)
+        return self.client.send(self._id_of(review_url), text)
 
     def close(self) -> None:
         self.client.close()
@@ -156,9 +122,9 @@ def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 3
     if not has_reply_api(source, credentials):
         return None
     if isinstance(source, GooglePlaySource):
-        return GooglePlayReplier(source, credentials, timeout)
+        return ClientReplier(GooglePlayClient(source, credentials, timeout), review_id)
     if isinstance(source, AppStoreConnectSource):
-        return AppStoreConnectReplier(source, credentials, timeout)
+        return ClientReplier(AppStoreConnectClient(source, credentials, timeout), review_id)
     if isinstance(source, TrustpilotSource):
-        return TrustpilotReplier(source, credentials, timeout)
+        return ClientReplier(TrustpilotClient(source, credentials, timeout), trustpilot_review_id)
     return None
