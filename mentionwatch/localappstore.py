@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 
 from mentionwatch.localgoogle import GoogleRequest
-from mentionwatch.localserver import BackgroundServer, QuietHandler, redact_headers
+from mentionwatch.localserver import AnsweringHandler, BackgroundServer, redact_headers
 
 NOT_AUTHORIZED = ("NOT_AUTHORIZED", "Authentication credentials are missing or invalid.",
                   "Provide a properly configured and signed bearer token, and make sure that it has not expired.")
@@ -168,28 +168,8 @@ def _errors(status: int, code: str, title: str, detail: str) -> bytes:
                                    "detail": detail}]}).encode()
 
 
-class _Handler(QuietHandler):
+class _Handler(AnsweringHandler):
     server_version = "daiquiri/5"
-
-    def do_GET(self):
-        self._handle()
-
-    def do_POST(self):
-        self._handle()
-
-    def _handle(self) -> None:
-        body = self.read_body()
-        status, headers, data = self.server.owner.answer(self.command, self.path, self.headers, body)  # type: ignore[attr-defined]
-        if data is None:  # stored, then the answer is lost
-            self.close_connection = True
-            self.connection.shutdown(2)
-            return
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 LocalAppStoreConnect.handler_class = _Handler

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
-from mentionwatch.localserver import BackgroundServer, QuietHandler, redact_headers
+from mentionwatch.localserver import AnsweringHandler, BackgroundServer, redact_headers
 
 STAR_NAMES = {1: "ONE", 2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE"}
 
@@ -493,35 +493,8 @@ def _error_body(error: dict[str, Any]) -> bytes:
     return json.dumps({"error": error}).encode()
 
 
-class _GoogleHandler(QuietHandler):
+class _GoogleHandler(AnsweringHandler):
     server_version = "ESF"
-
-    def do_GET(self):
-        self._handle()
-
-    def do_POST(self):
-        self._handle()
-
-    def do_PUT(self):
-        self._handle()
-
-    def do_DELETE(self):
-        self._handle()
-
-    def _handle(self) -> None:
-        body = self.read_body()
-        owner: LocalGoogleServer = self.server.owner  # type: ignore[attr-defined]
-        status, headers, data = owner.answer(self.command, self.path, self.headers, body)
-        if data is None:  # the answer is lost: the connection drops after the work was done
-            self.close_connection = True
-            self.connection.shutdown(2)
-            return
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 LocalGoogleServer.handler_class = _GoogleHandler

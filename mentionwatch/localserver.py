@@ -224,6 +224,38 @@ class QuietHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
 
+class AnsweringHandler(QuietHandler):
+    """Hands every request to its server's owner: `owner.answer(method, path, headers, body)` gives
+    (status, headers, body); a body of None means the work was done and the answer is lost (the
+    connection drops), as when a platform stores a reply but the network fails on the way back."""
+
+    def do_GET(self):
+        self._answer()
+
+    def do_POST(self):
+        self._answer()
+
+    def do_PUT(self):
+        self._answer()
+
+    def do_DELETE(self):
+        self._answer()
+
+    def _answer(self) -> None:
+        body = self.read_body()
+        status, headers, data = self.server.owner.answer(self.command, self.path, self.headers, body)  # type: ignore[attr-defined]
+        if data is None:
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
 # --------------------------------------------------------------------------- the static server
 
 

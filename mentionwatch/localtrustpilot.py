@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from mentionwatch.localgoogle import GoogleRequest
-from mentionwatch.localserver import BackgroundServer, QuietHandler, redact_headers
+from mentionwatch.localserver import AnsweringHandler, BackgroundServer, redact_headers
 
 
 def _fault(text: str, code: str) -> bytes:
@@ -117,28 +117,8 @@ class LocalTrustpilot(BackgroundServer):
         return 404, json.dumps({"message": "Not found"}).encode()
 
 
-class _Handler(QuietHandler):
+class _Handler(AnsweringHandler):
     server_version = "Apigee"
-
-    def do_GET(self):
-        self._handle()
-
-    def do_POST(self):
-        self._handle()
-
-    def _handle(self) -> None:
-        body = self.read_body()
-        status, headers, data = self.server.owner.answer(self.command, self.path, self.headers, body)  # type: ignore[attr-defined]
-        if data is None:
-            self.close_connection = True
-            self.connection.shutdown(2)
-            return
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 LocalTrustpilot.handler_class = _Handler
