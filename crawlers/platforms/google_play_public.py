@@ -4,12 +4,21 @@ The library is the well-kept way to read Play's public review listing (newest fi
 by its continuation token). It makes its own HTTP calls to play.google.com, blocking, so the
 spider runs it in a worker thread; and it hides Play's refusals (an error ends the listing), so
 a listing that yields nothing is reported as a failure rather than as "no reviews".
+
+Two things of the library are undone or bent here: importing it turns off certificate checks for
+every urllib call of the process (slack-sdk posts through urllib), which `_scraper()` restores at
+once; and its address is fixed when it is imported, so a source's `url:` (a local server in
+tests, a mirror) is put in place for the duration of one listing, under a lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ssl
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from types import ModuleType
 from typing import Any
 
 from crawlers.incremental import Watermark
@@ -18,21 +27,49 @@ from crawlers.target import CrawlTarget
 from mentionwatch.config import GooglePlaySource
 
 PAGE = 100  # reviews asked of the library at a time
+REVIEWS_PATH = "/_/PlayStoreUi/data/batchexecute?hl={lang}&gl={country}"
+_address_lock = threading.Lock()
+
+
+def _scraper() -> ModuleType:
+    """google_play_scraper, imported without leaving certificate checks off for the process."""
+    verified = ssl._create_default_https_context
+    import google_play_scraper
+
+    ssl._create_default_https_context = verified
+    return google_play_scraper
+
+
+@contextmanager
+def _reviews_address(base: str | None) -> Iterator[None]:
+    """The library's reviews endpoint on `base` (scheme and host) while the block runs."""
+    if not base:
+        yield
+        return
+    from google_play_scraper.constants.request import Formats
+
+    with _address_lock:
+        Formats.Reviews.URL_FORMAT = base.rstrip("/") + REVIEWS_PATH  # on the instance, over the class's
+        try:
+            yield
+        finally:
+            del Formats.Reviews.URL_FORMAT
 
 
 def fetch_public_reviews(source: GooglePlaySource, seen: Watermark) -> list[dict[str, Any]]:
     """The newest public reviews, page after page, until one seen before or `max_reviews` (blocking)."""
-    from google_play_scraper import Sort, reviews
-
+    scraper = _scraper()
     found: list[dict[str, Any]] = []
     token = None
-    while len(found) < source.max_reviews:
-        batch, token = reviews(source.package, lang=source.language, country=source.country, sort=Sort.NEWEST,
-                               count=min(PAGE, source.max_reviews - len(found)), continuation_token=token)
-        found.extend(batch)
-        if not batch or token is None or token.token is None or any(
-                not seen.is_new(_seconds(r.get("at")), str(r.get("reviewId"))) for r in batch):
-            break
+    with _reviews_address(source.url):
+        while len(found) < source.max_reviews:
+            batch, token = scraper.reviews(
+                source.package, lang=source.language, country=source.country, sort=scraper.Sort.NEWEST,
+                count=min(PAGE, source.max_reviews - len(found)), continuation_token=token)
+            found.extend(batch)
+            if not batch or token is None or token.token is None or any(
+                    not seen.is_new(_seconds(r.get("at")), str(r.get("reviewId"))) for r in batch):
+                break
     return found
 
 

@@ -90,39 +90,39 @@ def test_a_service_account_not_invited_in_play_console_says_so(google, play, wor
     assert error.startswith("Google Play refused access (PERMISSION_DENIED): invite the service account")
 
 
-# google-play-scraper talks only to play.google.com (its address is fixed when it is imported), so
-# its path is tested on the library's documented result shape, not against a local server.
-def _scraped(review_id: str, score: int, content: str, at: datetime, reply: str | None = None) -> dict:
-    naive_local = at.astimezone().replace(tzinfo=None)  # as the library builds them: fromtimestamp()
-    return {"reviewId": review_id, "userName": "Ruby B.", "userImage": "https://play-lh.googleusercontent.com/a",
-            "content": content, "score": score, "thumbsUpCount": 0, "reviewCreatedVersion": "4.1.2",
-            "at": naive_local, "replyContent": reply, "repliedAt": naive_local if reply else None,
-            "appVersion": "4.1.2"}
+def test_public_reviews_through_google_play_scraper_against_a_local_play_store(workspace):
+    from mentionwatch.localplay import LocalPlayStore
 
+    with LocalPlayStore() as store:
+        for n in range(120):  # more than one page of the library's 100
+            store.add_review(PACKAGE, f"gp:{n:03d}", 5, f"Handy, order {n} was quick.", f"User {n}",
+                             NOW - timedelta(days=3, minutes=n))
+        store.add_review(PACKAGE, "gp:crash", 1, "App <crashes> at checkout 😡", "Ruby B.", NOW - timedelta(hours=2),
+                         reply="Fixed in 4.1.3!", replied=NOW - timedelta(hours=1))
+        workspace.write_config(alerts={"max_age_days": 36500}, businesses=[business(sources=[
+            {"type": "google_play", "package": PACKAGE, "url": store.base_url, "max_reviews": 500}])])
 
-def test_public_reviews_from_google_play_scraper_results_are_adapted_and_incremental():
-    from crawlers.platforms.google_play_public import public_review_items
-    from crawlers.spiders.google_play import GooglePlaySpider
-    from crawlers.target import CrawlTarget
-    from mentionwatch.config import GooglePlaySource
+        first = run(workspace)
 
-    target = CrawlTarget(business="Joe's Donuts", source=GooglePlaySource(type="google_play", package=PACKAGE),
-                         source_id=1)
-    spider = GooglePlaySpider(targets=[target])
-    at = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-    found = [_scraped("gp:AOqpTOE2", 1, "App <crashes> at checkout 😡", at, reply="Fixed in 4.1.3!"),
-             _scraped("gp:AOqpTOE1", 5, "Handy.", at - timedelta(days=1))]
+        assert summary(first).startswith("1 source ok, 0 failed; 121 items fetched, 121 new mentions"), first.stderr
+        crash = {r["author"]: r for r in stored(workspace, "google_play")}["Ruby B."]
+        assert (crash["rating"], crash["text"]) == (1.0, "App <crashes> at checkout 😡")
+        assert crash["published_at"] == NOW - timedelta(hours=2)
+        with sqlite3.connect(workspace.database) as db:
+            assert list(db.execute("select text from replies")) == [("Fixed in 4.1.3!",)]
+        assert [(r.count, r.token) for r in store.requests] == [(100, None), (100, "page-100")]
+        assert all(r.path == "/_/PlayStoreUi/data/batchexecute?hl=en&gl=us" for r in store.requests)
 
-    items = list(public_review_items(target, found, spider.item))
+        # The next run stops at the first page: it holds a review seen before.
+        store.add_review(PACKAGE, "gp:new", 3, "Better now.", "Cy", NOW)
+        second = run(workspace)
+        assert summary(second).startswith("1 source ok, 0 failed; 1 item fetched, 1 new mention"), second.stderr
+        assert len(store.requests) == 3
 
-    assert [(i.rating, i.published_at, i.author) for i in items] == [(1.0, at, "Ruby B."),
-                                                                    (5.0, at - timedelta(days=1), "Ruby B.")]
-    assert items[0].text == "<p>App &lt;crashes&gt; at checkout 😡</p>"
-    assert items[0].url.endswith("mw_item=gp%3AAOqpTOE2")
-    assert target.platform_replies[items[0].url] == ("Fixed in 4.1.3!", at.isoformat())
-
-    later = CrawlTarget(business="Joe's Donuts", source=target.source, source_id=1, cursor=target.new_cursor)
-    newer = _scraped("gp:AOqpTOE3", 3, "Better now.", at + timedelta(days=1))
-    assert [i.text for i in public_review_items(later, [newer, *found], spider.item)] == ["<p>Better now.</p>"]
-    with pytest.raises(ValueError, match="found no public reviews"):
-        list(public_review_items(later, [], spider.item))
+        # Play refuses: the library only stops, so an empty listing fails the source, named.
+        store.fail_next(429)
+        store.fail_next(429)
+        store.fail_next(429)
+        refused = run(workspace)
+        (error,) = source_errors(workspace).values()
+        assert error.startswith("google-play-scraper found no public reviews of com.joesdonuts.app"), refused.stderr
