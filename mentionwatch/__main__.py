@@ -1,5 +1,5 @@
 """`python -m mentionwatch` is the same as the `mentionwatch` command."""
 
-from mentionwatch.cli import main
+from mentionwatch.entry import main
 
 main()

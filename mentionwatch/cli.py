@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -53,6 +54,10 @@ class ToolGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # click would say "Aborted!" and exit 1
+            from mentionwatch.entry import stopped
+
+            stopped(getattr(exc, "signum", signal.SIGINT))
         except MentionwatchError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)

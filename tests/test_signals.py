@@ -149,3 +149,25 @@ def test_kill_9_during_a_crawl_loses_nothing_and_alerts_nothing_twice(web, slack
     assert len(slack.calls("chat.postMessage")) == 1
     with sqlite3.connect(workspace.database) as db:
         assert db.execute("select count(*), count(distinct canonical_url) from mentions").fetchone() == (3, 3)
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("after", [0.05, 0.3, 0.6])
+def test_a_signal_while_the_tool_is_still_starting_is_one_line_and_the_shell_s_code(
+        slow_setup, workspace, signum, code, after):
+    process = start_run(workspace, slow_setup)
+    time.sleep(after)  # loading Python, the config, the database: before the run takes signals over
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == code, err
+    assert "Traceback" not in err and "Aborted" not in err
+    (line,) = err.strip().splitlines()
+    name = signal.Signals(signum).name
+    # Stopped in its start-up, or (on a fast machine) in its crawl: either way, said in one line.
+    assert line.startswith((f"stopped by {name}: nothing half-written", f"interrupted by {name}: kept")), line
+    if workspace.database.exists():  # nothing half-written: no run left "running"
+        with sqlite3.connect(workspace.database) as db:
+            tables = {name for (name,) in db.execute("select name from sqlite_master where type = 'table'")}
+            if "runs" in tables:
+                assert db.execute("select count(*) from runs where status = 'running'").fetchone() == (0,)

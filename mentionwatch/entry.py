@@ -1,0 +1,46 @@
+"""The `mentionwatch` console script.
+
+A command that can be stopped halfway (`run`, `listen`, `serve`) takes SIGINT and SIGTERM over
+itself. Before it does (while Python loads the tool, the config is read, the database opened),
+or in a command with nothing to wind down, a stop is still one line and the shell's exit code
+(130 for SIGINT, 143 for SIGTERM): never a traceback, never click's "Aborted!" with exit 1. It is
+safe to stop there: every change to the store is one transaction.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+from typing import NoReturn
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM where no command had taken them over (a KeyboardInterrupt, so code that
+    cleans up after Ctrl-C does so for SIGTERM too)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise(signum: int, _frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def stopped(signum: int) -> NoReturn:
+    sys.stderr.write(f"stopped by {signal.Signals(signum).name}: nothing half-written "
+                     "(every change to the store is one transaction)\n")
+    sys.exit(128 + signum)
+
+
+def main() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, a script's background job: still ignored
+            signal.signal(signum, _raise)
+    try:
+        from mentionwatch.cli import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt as exc:
+        stopped(getattr(exc, "signum", signal.SIGINT))
