@@ -140,6 +140,7 @@ def main() -> None:
             ("filter: a source type found in none", "/mentions?source=reddit"),
             ("filter: two days found", "/mentions?since=2024-06-01&until=2024-06-02"),
             ("filter: everything before a date", "/mentions?until=2024-03-01"),
+            ("filter: before a recent date", "/mentions?until=2025-11-01"),
             ("search a common word (coffee)", "/mentions?q=coffee"),
             ("search a rare word (refund)", "/mentions?q=refund"),
             ("search two words, negative, open", "/mentions?q=rude+staff&label=negative&handled=no"),

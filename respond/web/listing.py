@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import String, and_, cast, false, or_, select, text
+from sqlalchemy import String, and_, cast, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from pipeline.dialect import fulltext_join, search_words
@@ -125,10 +125,17 @@ def mentions_page(session: Session, filters: Filters) -> Page:
     elif filters.handled:
         raise FilterError(f"handled: {filters.handled!r} is not one of yes, no, dismissed")
     since, until = _day(filters.since, "from"), _day(filters.until, "to")
+    found_when = []
     if since:
-        conditions.append(Mention.first_seen_at >= datetime.combine(since, time(0), timezone.utc))
+        found_when.append(Mention.first_seen_at >= datetime.combine(since, time(0), timezone.utc))
     if until:
-        conditions.append(Mention.first_seen_at < datetime.combine(until + timedelta(days=1), time(0), timezone.utc))
+        found_when.append(Mention.first_seen_at < datetime.combine(until + timedelta(days=1), time(0), timezone.utc))
+        # The list walks down from the newest id: start it at the newest mention of the period, or
+        # a date far back makes it read nearly every row on the way (160 ms at 1,000,000). `id + 0`
+        # makes SQLite take the max from the first-seen index's range, not walk the table.
+        newest = select(func.max(Mention.id + 0)).where(*found_when).scalar_subquery()
+        found_when.append(Mention.id <= newest)
+    conditions += found_when
     query = query.where(*conditions)
     order = Mention.id
     words = search_words(filters.q)
