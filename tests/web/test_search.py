@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,6 +94,36 @@ def test_pages_follow_each_other_without_gaps_or_repeats(database, monkeypatch):
             listing.mentions_page(session, listing.Filters(before="x"))
     engine.dispose()
 
+
+
+def test_date_filters_take_whole_days_even_when_ids_and_days_disagree(database, monkeypatch):
+    monkeypatch.setattr(listing, "PAGE", 2)  # the answers span pages
+    engine, known = seed_engine(database)
+    found = {"sick": "2026-11-01T10:00", "shop": "2026-11-02T09:00", "hostile": "2026-11-02T23:30",
+             "love": "2026-11-03T08:00",
+             "rude": "2026-10-30T12:00"}  # the newest id, found first (a backfill): the bound must not cut it
+    with Session(engine) as session:
+        for name, when in found.items():
+            session.get(Mention, known[name]).first_seen_at = datetime.fromisoformat(when).replace(tzinfo=UTC)
+        session.commit()
+
+        def dated(**values: str) -> list[int]:
+            seen, cursor = [], ""
+            while True:
+                page = listing.mentions_page(session, listing.Filters(before=cursor, **values))
+                seen += ids(page)
+                if page.next_cursor is None:
+                    return seen
+                cursor = page.next_cursor
+
+        by_id = sorted(known.values(), reverse=True)  # rude, love, hostile, shop, sick
+        assert dated(until="2026-11-02") == [i for i in by_id if i not in (known["love"],)]
+        assert dated(since="2026-11-02", until="2026-11-02") == [known["hostile"], known["shop"]]
+        assert dated(since="2026-11-03") == [known["love"]]
+        assert dated(until="2026-10-29") == []
+        with pytest.raises(listing.FilterError, match="not a date"):
+            dated(until="2026-13-01")
+    engine.dispose()
 
 def test_search_survives_a_later_migration_that_copies_the_mentions_table(tmp_path):
     # Alembic's batch mode on SQLite copies a table to change it, which drops its triggers;
