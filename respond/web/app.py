@@ -297,8 +297,7 @@ def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra
             error, page = str(exc), listing.Page([], None)
             choices = await db(listing.choices)
         return render(request, user, "mentions.html", page=page, filters=filters, choices=choices, error=error,
-                      labels=listing.LABELS, has_aspects=listing.ASPECTS is not None,
-                      has_language=listing.LANGUAGE is not None,
+                      labels=listing.LABELS,
                       here=request.url.path + "?" + request.url.query)
 
     async def mention(request: Request) -> Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -17,9 +16,6 @@ from mentionwatch.config import Settings
 from pipeline.models import (AlertMessage, AlertMessageMention, Business, Mention, MentionAction, Reply, Revision,
                              Sighting, Source, utcnow)
 from respond import actions
-
-ASPECTS = getattr(Mention, "aspects", None)
-
 
 @dataclass
 class MentionDetail:
@@ -68,7 +64,7 @@ class AspectSeries:
 @dataclass
 class Trend:
     report: BusinessReport
-    aspects: AspectSeries | None
+    aspects: AspectSeries
 
 
 def trends(session: Session, settings: Settings, days: int) -> list[Trend]:
@@ -78,30 +74,18 @@ def trends(session: Session, settings: Settings, days: int) -> list[Trend]:
     return [Trend(report, _aspects(session, report, period)) for report in build_reports(session, settings, period)]
 
 
-def _aspects(session: Session, report: BusinessReport, period: Period) -> AspectSeries | None:
-    """Negative mentions per aspect per day, when the store records aspects."""
-    if ASPECTS is None:
-        return None
+def _aspects(session: Session, report: BusinessReport, period: Period) -> AspectSeries:
+    """Negative mentions per aspect per day."""
     tz = ZoneInfo(report.zone)
     days = period.days(report.zone)
     per_aspect: dict[str, Counter[date]] = {}
     rows = session.execute(
-        select(ASPECTS, Mention.first_seen_at).join(Business, Business.id == Mention.business_id)
+        select(Mention.aspects, Mention.first_seen_at).join(Business, Business.id == Mention.business_id)
         .where(Business.name == report.name, Mention.label == "negative", Mention.first_seen_at >= period.since))
-    for value, seen in rows:
-        for aspect in _aspect_names(value):
+    for aspects, seen in rows:
+        for aspect in aspects or ():
             per_aspect.setdefault(aspect, Counter())[seen.astimezone(tz).date()] += 1
     return AspectSeries(days, {a: [c[d] for d in days] for a, c in sorted(per_aspect.items())})
-
-
-def _aspect_names(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, dict):
-        return [str(k) for k in value]
-    if isinstance(value, (list, tuple)):
-        return [str(v.get("aspect", v)) if isinstance(v, dict) else str(v) for v in value]
-    return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
 @dataclass

@@ -20,9 +20,6 @@ from pipeline.models import INBOX_CONDITION, Business, Mention, Source, utcnow
 
 PAGE = 50
 LABELS = ("negative", "neutral", "positive")
-# Columns another part of the product may add; filters on them appear when they exist.
-ASPECTS = getattr(Mention, "aspects", None)
-LANGUAGE = getattr(Mention, "language", None)
 
 
 class FilterError(ValueError):
@@ -112,10 +109,10 @@ def mentions_page(session: Session, filters: Filters) -> Page:
         if filters.label not in LABELS:
             raise FilterError(f"label: {filters.label!r} is not one of {', '.join(LABELS)}")
         conditions.append(Mention.label == filters.label)
-    if filters.aspect and ASPECTS is not None:
-        conditions.append(cast(ASPECTS, String).like(f"%{_like(filters.aspect)}%", escape="\\"))
-    if filters.language and LANGUAGE is not None:
-        conditions.append(LANGUAGE == filters.language)
+    if filters.aspect:
+        conditions.append(cast(Mention.aspects, String).like(f"%{_like(filters.aspect)}%", escape="\\"))
+    if filters.language:
+        conditions.append(Mention.language == filters.language)
     if filters.handled == "yes":
         conditions.append(Mention.handled_at.is_not(None))
     elif filters.handled == "no":

@@ -125,6 +125,26 @@ def test_date_filters_take_whole_days_even_when_ids_and_days_disagree(database, 
             dated(until="2026-13-01")
     engine.dispose()
 
+
+def test_aspect_and_language_filters(database):
+    engine, known = seed_engine(database)
+    with Session(engine) as session:
+        session.get(Mention, known["rude"]).aspects = ["service and staff", "price and billing"]
+        session.get(Mention, known["sick"]).aspects = ["safety"]
+        session.get(Mention, known["love"]).language = "en"
+        session.get(Mention, known["shop"]).language = "es"
+        session.commit()
+
+        def search(**values: str) -> list[int]:
+            return ids(listing.mentions_page(session, listing.Filters(**values)))
+
+        assert search(aspect="price and billing") == [known["rude"]]
+        assert search(aspect="safety") == [known["sick"]]
+        assert search(aspect="delivery") == []
+        assert search(language="es") == [known["shop"]]
+        assert search(aspect="100%_") == []  # LIKE's wildcards are taken literally
+    engine.dispose()
+
 def test_search_survives_a_later_migration_that_copies_the_mentions_table(tmp_path):
     # Alembic's batch mode on SQLite copies a table to change it, which drops its triggers;
     # opening the store puts them back and re-indexes what was written in between.
