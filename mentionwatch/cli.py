@@ -226,7 +226,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
                 for mention, name in chunk:
                     record = mention_record(mention, name)
                     reply = replies.get(mention.id)
-                    record["deleted_at"] = _iso(getattr(mention, "deleted_at", None))
+                    record["deleted_at"] = _iso(mention.deleted_at)
                     record["reply"] = {"text": reply.text, "at": _iso(reply.sent_at), "by": reply.author} if reply else None
                     click.echo(json.dumps(record, ensure_ascii=False))
         elif fmt == "csv":
