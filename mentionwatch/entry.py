@@ -9,10 +9,9 @@ safe to stop there: every change to the store is one transaction.
 
 from __future__ import annotations
 
+# Only what is loaded already: the handlers go in before anything slow is imported.
 import signal
 import sys
-from types import FrameType
-from typing import NoReturn
 
 
 class Stopped(KeyboardInterrupt):
@@ -24,11 +23,12 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-def _raise(signum: int, _frame: FrameType | None) -> None:
+def _raise(signum: int, _frame: object) -> None:
     raise Stopped(signum)
 
 
-def stopped(signum: int) -> NoReturn:
+def stopped(signum: int) -> None:
+    """Say which signal stopped the tool, and exit with the shell's code for it."""
     sys.stderr.write(f"stopped by {signal.Signals(signum).name}: nothing half-written "
                      "(every change to the store is one transaction)\n")
     sys.exit(128 + signum)

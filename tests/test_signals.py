@@ -152,7 +152,7 @@ def test_kill_9_during_a_crawl_loses_nothing_and_alerts_nothing_twice(web, slack
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-@pytest.mark.parametrize("after", [0.05, 0.3, 0.6])
+@pytest.mark.parametrize("after", [0.2, 0.4, 0.7])
 def test_a_signal_while_the_tool_is_still_starting_is_one_line_and_the_shell_s_code(
         slow_setup, workspace, signum, code, after):
     process = start_run(workspace, slow_setup)
