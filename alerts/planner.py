@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from alerts.blocks import section
@@ -83,7 +83,8 @@ class Planner:
                            thread_ts=thread_ts, attempts=0, to_slack=to_slack)
         session.add(row)
         session.flush()
-        session.add_all(AlertMessageMention(message_id=row.id, mention_id=i) for i in mention_ids)
+        if mention_ids:  # one statement: a first crawl's summary can cover tens of thousands
+            session.execute(insert(AlertMessageMention), [{"message_id": row.id, "mention_id": i} for i in mention_ids])
         if notify:
             session.add_all(AlertDelivery(message_id=row.id, destination=d.key, label=d.label, attempts=0)
                             for d in self._destinations(session, business_id))

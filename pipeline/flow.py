@@ -2,9 +2,10 @@
 
     normalize -> match -> dedup (batch and store) -> score (only what is new or edited) -> store
 
-Scrapy hands every item over (``pipeline.adapters``); judging them here in batches is what lets a
-worker process (``pipeline.worker``) do it on the second core while the crawl parses, and lets
-the store be asked once per batch rather than once per item. Nothing here grows with the run:
+Scrapy hands every item over (``pipeline.adapters``). The first two steps (``normalize``) take one
+item at a time; the rest (``take``) work in batches, which is what lets a worker process
+(``pipeline.worker``) do them on the second core while the crawl parses, and lets the store be
+asked once per batch rather than once per item. Nothing here grows with the run:
 a batch is written and forgotten; what was seen before is the store's to remember.
 """
 
@@ -40,14 +41,21 @@ class MentionFlow:
 
     def process(self, items: Iterable[MentionItem]) -> None:
         """Normalize and match `items`; store the kept ones a batch at a time."""
-        for item in items:
-            if item.source_id is None:  # a spider run by hand: nothing to store it under
-                continue
-            record = record_from_item(item, item.source_id)
-            if self.keeps(record):
-                self._batch.append(record)
-                if len(self._batch) >= self.batch_size:
-                    self.flush()
+        self.take(record for item in items if (record := self.normalize(item)) is not None)
+
+    def normalize(self, item: MentionItem) -> MentionRecord | None:
+        """The item as a normalized record, or None when it is not to be kept (see `keeps`)."""
+        if item.source_id is None:  # a spider run by hand: nothing to store it under
+            return None
+        record = record_from_item(item, item.source_id)
+        return record if self.keeps(record) else None
+
+    def take(self, records: Iterable[MentionRecord]) -> None:
+        """Store normalized, kept records (from `normalize`), a batch at a time."""
+        for record in records:
+            self._batch.append(record)
+            if len(self._batch) >= self.batch_size:
+                self.flush()
 
     def keeps(self, record: MentionRecord) -> bool:
         """Whether a normalized record is about its business (or its source needs no matching)."""

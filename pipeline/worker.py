@@ -1,9 +1,12 @@
 """The pipeline on the second core: a forked worker process runs the run's `MentionFlow`.
 
 Scrapy parses in one thread, and judging a mention (HTML to text, URLs, fingerprints, VADER,
-the store) costs about as much again. A child forked just before the crawl inherits the flow
-ready-built (matchers compiled, VADER's lexicon loaded), receives items in batches through a
-queue and sends back the run's counts at the end. The queue is bounded, which is the
+the store) costs about as much again. The work is split so that both cores stay busy: the crawl
+process normalizes and matches each item as it is handed over (``MentionFlow.normalize``, about a
+fifth of the work, and it drops the items that are not about the business before they cross);
+a child forked just before the crawl inherits the flow ready-built (matchers compiled, VADER's
+lexicon loaded), receives the kept records in batches through a queue, dedups, scores and stores
+them (``MentionFlow.take``), and sends back the run's counts at the end. The queue is bounded, which is the
 backpressure: when the worker falls behind, the crawl waits before handing over more (and
 Scrapy, its items waiting, pauses its downloads), so neither process ever holds more than a
 bounded number of items however long the crawl.
@@ -29,14 +32,15 @@ from typing import Protocol
 from crawlers.items import MentionItem
 from mentionwatch.errors import StoreError
 from pipeline.flow import MentionFlow
+from pipeline.record import MentionRecord
 from pipeline.writer import WriteCounts
 
 log = logging.getLogger(__name__)
 
 HANDOFF_SIZE = 200
-"""Items per message to the worker: enough to make pickling and the pipe cheap per item."""
+"""Records per message to the worker: enough to make pickling and the pipe cheap per item."""
 QUEUED_BATCHES = 50
-"""Messages the crawl may be ahead of the worker (10,000 items, some 20 MB) before it waits.
+"""Messages the crawl may be ahead of the worker (10,000 records, some 20 MB) before it waits.
 
 Scrapy parses every response it holds (up to the download concurrency) before their items flow,
 so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
@@ -86,7 +90,7 @@ class WorkerPipeline:
         # process opens its own as it needs them.
         flow.writer.engine.dispose()
         context = multiprocessing.get_context("fork")
-        self._batches: multiprocessing.Queue[list[MentionItem] | None] = context.Queue(QUEUED_BATCHES)
+        self._batches: multiprocessing.Queue[list[MentionRecord] | None] = context.Queue(QUEUED_BATCHES)
         self._result, result_in = context.Pipe(duplex=False)
         # Daemonic: if this process dies, the worker goes with it rather than linger.
         self._process = context.Process(
@@ -95,11 +99,15 @@ class WorkerPipeline:
         )
         self._process.start()
         result_in.close()  # only the worker writes there: when it dies, reading ends
-        self._buffer: list[MentionItem] = []
-        self._waiting: list[MentionItem] | None = None  # a full batch the queue had no room for
+        self._flow = flow
+        self._buffer: list[MentionRecord] = []
+        self._waiting: list[MentionRecord] | None = None  # a full batch the queue had no room for
 
     def submit(self, item: MentionItem) -> None:
-        self._buffer.append(item)
+        record = self._flow.normalize(item)
+        if record is None:
+            return
+        self._buffer.append(record)
         if len(self._buffer) >= HANDOFF_SIZE and self._waiting is None:
             self._waiting, self._buffer = self._buffer, []
             self.ready()
@@ -115,7 +123,7 @@ class WorkerPipeline:
             self._waiting = None
         return True
 
-    def _put(self, batch: list[MentionItem] | None) -> None:
+    def _put(self, batch: list[MentionRecord] | None) -> None:
         # The queue is full only while the worker is behind; a worker that died never empties
         # it, so waiting gives up when the worker is gone (finish() then says why).
         while self._process.is_alive():
@@ -160,10 +168,15 @@ def _serve(batches: multiprocessing.Queue, result: Connection, flow: MentionFlow
     parent = os.getppid()
     _plain_logging()
     error: str | None = None
+    try:
+        # The crawl's first items are a download and a parse away: load what scoring needs now.
+        flow.scorer.prepare()
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the run
+        error = _describe(exc)
     while (batch := _next_batch(batches, parent)) is not None:
         if error is None:
             try:
-                flow.process(batch)
+                flow.take(batch)
             except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the run
                 error = _describe(exc)
         # After an error the batches are still taken, so the parent never waits on a full queue.
@@ -176,7 +189,7 @@ def _serve(batches: multiprocessing.Queue, result: Connection, flow: MentionFlow
     result.send(("error", error))
 
 
-def _next_batch(batches: multiprocessing.Queue, parent: int) -> list[MentionItem] | None:
+def _next_batch(batches: multiprocessing.Queue, parent: int) -> list[MentionRecord] | None:
     """The next batch, or None at the end; the worker exits if its parent is gone."""
     while True:
         try:

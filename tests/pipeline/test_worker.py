@@ -107,7 +107,7 @@ def test_a_failure_in_the_worker_fails_the_run_with_its_reason(flow):
 
 @needs_fork
 def test_a_worker_that_dies_is_reported_not_waited_for(flow):
-    flow.process = lambda batch: os._exit(3)
+    flow.take = lambda batch: os._exit(3)
     worker = WorkerPipeline(flow)
     try:
         feed(worker, items(3000))
