@@ -50,6 +50,7 @@ _NEGATORS = frozenset(w for w in NEGATE if "'" not in w) | frozenset(
     w.replace("'", "") for w in NEGATE
 ) | {"no", "not", "never", "nothing", "nobody", "none", "neither", "nor", "without", "hardly"}
 _CONTRAST = frozenset({"but", "however", "although", "though", "yet"})
+_SCOPE_WORDS = _NEGATORS | _CONTRAST
 _INTENSIFIERS = frozenset(BOOSTER_DICT) | {"super", "pretty", "so", "too", "really"}
 _TYPOGRAPHIC = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
 
@@ -66,10 +67,19 @@ def tokens(text: str) -> list[str]:
     if not lowered.isascii():  # isascii is O(1); translate is not
         lowered = lowered.translate(_TYPOGRAPHIC)
     for clause in _SCOPE_END.split(lowered):
+        words = _TOKEN.findall(clause)
+        if not words:
+            continue
+        if _SCOPE_WORDS.isdisjoint(words) and "n't" not in clause:
+            # Most clauses: no negation or contrast, so the words and their pairs as they are.
+            marked += words
+            marked.append("^ " + words[0])
+            marked += map(" ".join, zip(words, words[1:]))
+            continue
         negated = False
         contrast = False
         previous = "^"
-        for word in _TOKEN.findall(clause):
+        for word in words:
             if word in _CONTRAST:
                 negated = False
                 contrast = True

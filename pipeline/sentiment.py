@@ -53,6 +53,7 @@ import yaml
 from vaderSentiment.vaderSentiment import B_INCR, N_SCALAR, SentimentIntensityAnalyzer, negated
 
 from pipeline.aspects import AspectFinder
+from pipeline.fast_vader import FastVader
 from pipeline.features import dense_features, hashed, tokens
 from pipeline.language import LanguageDetector, readable
 from pipeline.learned import LearnedModel, load_model
@@ -324,7 +325,7 @@ class _PhraseRules:
             matched_until = end
 
 
-class _DomainAnalyzer(SentimentIntensityAnalyzer):
+class _DomainAnalyzer(FastVader):
     """VADER with a domain lexicon, phrase rules and intensifier words.
 
     Single words go into this instance's own copy of VADER's lexicon; a word given valence 0
@@ -357,7 +358,7 @@ class _DomainAnalyzer(SentimentIntensityAnalyzer):
         self._trigger_words = intensifiers | phrases.keys
 
     def _but_check(self, words_and_emoticons, sentiments):
-        lowered = " ".join(words_and_emoticons).lower().split(" ")
+        lowered = self._lower(words_and_emoticons)
         # One set test lets most sentences skip both rules.
         if not self._trigger_words.isdisjoint(lowered) or self._phrase_rules.short_keys:
             if not self._intensifiers.isdisjoint(lowered):
