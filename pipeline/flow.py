@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from crawlers.items import MentionItem
 from pipeline.match import BusinessMatcher
-from pipeline.record import MentionRecord, record_from_item
+from pipeline.record import MentionRecord, add_dedup_keys, record_from_item
 from pipeline.sentiment import SentimentScorer
 from pipeline.writer import BATCH_SIZE, MentionWriter, WriteCounts
 
@@ -53,6 +53,7 @@ class MentionFlow:
     def take(self, records: Iterable[MentionRecord]) -> None:
         """Store normalized, kept records (from `normalize`), a batch at a time."""
         for record in records:
+            add_dedup_keys(record)
             self._batch.append(record)
             if len(self._batch) >= self.batch_size:
                 self.flush()

@@ -20,40 +20,48 @@ class MentionRecord:
     source_id: int
     source_type: str
     url: str
-    canonical_url: str
     title: str | None
     text: str
     """Plain text: HTML stripped, entities decoded."""
     author: str | None
     published_at: datetime | None
     rating: float | None
-    fingerprint: str | None
+    # What the dedup compares, set by `add_dedup_keys`.
+    canonical_url: str = ""
+    fingerprint: str | None = None
     """None when the text is too short to tell one story from another."""
-    content_hash: str
+    content_hash: str = ""
     score: Score | None = None
 
 
 def record_from_item(item: MentionItem, source_id: int) -> MentionRecord:
-    """Normalize a crawled item: plain text, canonical URL, a usable rating, fingerprints."""
+    """Normalize a crawled item: plain text, a usable rating.
+
+    Its dedup keys are left to `add_dedup_keys`, which runs where the dedup does (the worker
+    process), so that the work is shared between the crawl's process and the worker's.
+    """
     title = html_to_text(item.title) or None if item.title else None
-    text = html_to_text(item.text)
     rating = _stars(item.rating)
     return MentionRecord(
         business=item.business,
         source_id=source_id,
         source_type=item.source_type,
         url=item.url,
-        canonical_url=canonical_url(item.url),
         title=title,
-        text=text,
+        text=html_to_text(item.text),
         author=(item.author or "").strip() or None,
         published_at=item.published_at,
         rating=rating,
-        # Short texts ("Great coffee!") are alike by chance, not the same story: only a
-        # distinctive text may merge with another mention by its fingerprint.
-        fingerprint=distinctive_fingerprint(title, text),
-        content_hash=content_hash(title, text, rating),
     )
+
+
+def add_dedup_keys(record: MentionRecord) -> None:
+    """Set what the dedup compares: the canonical URL, the story's fingerprint, the content hash."""
+    record.canonical_url = canonical_url(record.url)
+    # Short texts ("Great coffee!") are alike by chance, not the same story: only a
+    # distinctive text may merge with another mention by its fingerprint.
+    record.fingerprint = distinctive_fingerprint(record.title, record.text)
+    record.content_hash = content_hash(record.title, record.text, record.rating)
 
 
 def _stars(rating: object) -> float | None:
