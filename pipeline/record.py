@@ -37,8 +37,8 @@ class MentionRecord:
 def record_from_item(item: MentionItem, source_id: int) -> MentionRecord:
     """Normalize a crawled item: plain text, a usable rating.
 
-    Its dedup keys are left to `add_dedup_keys`, which runs where the dedup does (the worker
-    process), so that the work is shared between the crawl's process and the worker's.
+    Its dedup keys are left to `add_dedup_keys`, so that the process with time to spare
+    computes them (see `pipeline.worker`).
     """
     title = html_to_text(item.title) or None if item.title else None
     rating = _stars(item.rating)
@@ -56,7 +56,12 @@ def record_from_item(item: MentionItem, source_id: int) -> MentionRecord:
 
 
 def add_dedup_keys(record: MentionRecord) -> None:
-    """Set what the dedup compares: the canonical URL, the story's fingerprint, the content hash."""
+    """Set what the dedup compares: the canonical URL, the story's fingerprint, the content hash.
+
+    Once: a record that has them already is left as it is.
+    """
+    if record.content_hash:
+        return
     record.canonical_url = canonical_url(record.url)
     # Short texts ("Great coffee!") are alike by chance, not the same story: only a
     # distinctive text may merge with another mention by its fingerprint.

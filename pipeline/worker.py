@@ -2,14 +2,17 @@
 
 Scrapy parses in one thread, and judging a mention (HTML to text, URLs, fingerprints, VADER,
 the store) costs about as much again. The work is split so that both cores stay busy: the crawl
-process normalizes and matches each item as it is handed over (``MentionFlow.normalize``, about a
-fifth of the work, and it drops the items that are not about the business before they cross);
-a child forked just before the crawl inherits the flow ready-built (matchers compiled, VADER's
-lexicon loaded), receives the kept records in batches through a queue, dedups, scores and stores
-them (``MentionFlow.take``), and sends back the run's counts at the end. The queue is bounded, which is the
-backpressure: when the worker falls behind, the crawl waits before handing over more (and
-Scrapy, its items waiting, pauses its downloads), so neither process ever holds more than a
-bounded number of items however long the crawl.
+process turns each item into plain text and matches it as it is handed over
+(``MentionFlow.normalize``; items not about the business never cross); a child forked just
+before the crawl inherits the flow ready-built (matchers compiled, VADER's lexicon loaded),
+receives the kept records in batches through a queue, dedups, scores and stores them
+(``MentionFlow.take``), and sends back the run's counts at the end. The dedup keys (canonical
+URL, fingerprint, content hash) go to whichever side has time: the crawl process computes them
+while the worker is more than half a queue behind.
+
+The queue is bounded, which is the backpressure: when the worker falls behind, the crawl waits
+before handing over more (and Scrapy, its items waiting, pauses its downloads), so neither
+process ever holds more than a bounded number of items however long the crawl.
 
 Where ``fork`` is unavailable, or there is one core only, the flow runs in-process instead
 (`InlinePipeline`), with the same interface and results.
@@ -32,7 +35,7 @@ from typing import Protocol
 from crawlers.items import MentionItem
 from mentionwatch.errors import StoreError
 from pipeline.flow import MentionFlow
-from pipeline.record import MentionRecord
+from pipeline.record import MentionRecord, add_dedup_keys
 from pipeline.writer import WriteCounts
 
 log = logging.getLogger(__name__)
@@ -67,14 +70,22 @@ class InlinePipeline:
 
     def __init__(self, flow: MentionFlow):
         self.flow = flow
+        self._error: str | None = None
 
     def submit(self, item: MentionItem) -> None:
-        self.flow.process((item,))
+        if self._error is not None:
+            return
+        try:
+            self.flow.process((item,))
+        except Exception as exc:  # noqa: BLE001 - Scrapy would only log it; finish() fails the run
+            self._error = _describe(exc)
 
     def ready(self) -> bool:
         return True
 
     def finish(self) -> WriteCounts:
+        if self._error is not None:
+            raise StoreError(f"storing mentions failed: {self._error}")
         return self.flow.finish()
 
     def close(self) -> None:
@@ -102,15 +113,31 @@ class WorkerPipeline:
         self._flow = flow
         self._buffer: list[MentionRecord] = []
         self._waiting: list[MentionRecord] | None = None  # a full batch the queue had no room for
+        self._error: str | None = None  # the first failure on this side, which fails the run
 
     def submit(self, item: MentionItem) -> None:
-        record = self._flow.normalize(item)
+        if self._error is not None:
+            return
+        try:
+            record = self._flow.normalize(item)
+            if record is not None and self._worker_behind():
+                add_dedup_keys(record)  # work the worker would do: this process has the time
+        except Exception as exc:  # noqa: BLE001 - Scrapy would only log it; finish() fails the run
+            self._error = _describe(exc)
+            return
         if record is None:
             return
         self._buffer.append(record)
         if len(self._buffer) >= HANDOFF_SIZE and self._waiting is None:
             self._waiting, self._buffer = self._buffer, []
             self.ready()
+
+    def _worker_behind(self) -> bool:
+        """Whether the worker has more than half a queue to do (the crawl is outpacing it)."""
+        try:
+            return self._batches.qsize() > QUEUED_BATCHES // 2
+        except NotImplementedError:  # macOS has no sem_getvalue
+            return False
 
     def ready(self) -> bool:
         if self._waiting is not None:
@@ -145,8 +172,8 @@ class WorkerPipeline:
             self._process.join(5)
             raise StoreError(f"the pipeline worker stopped unexpectedly (exit code {self._process.exitcode})") from None
         self._process.join()
-        if status != "ok":
-            raise StoreError(f"storing mentions failed: {payload}")
+        if status != "ok" or self._error is not None:
+            raise StoreError(f"storing mentions failed: {payload if status != 'ok' else self._error}")
         return payload
 
     def close(self) -> None:

@@ -115,3 +115,21 @@ def test_a_worker_that_dies_is_reported_not_waited_for(flow):
             worker.finish()
     finally:
         worker.close()
+
+
+@pytest.mark.parametrize("in_worker", [pytest.param(True, marks=needs_fork), False])
+def test_a_failure_while_normalizing_fails_the_run_instead_of_vanishing_in_scrapy(flow, monkeypatch, in_worker):
+    # Normalizing runs in the crawl's process, where Scrapy would log an exception and go on.
+    def broken_normalize(item):
+        if item.url.endswith("/7"):
+            raise ValueError("unreadable item")
+        return MentionFlow.normalize(flow, item)
+
+    monkeypatch.setattr(flow, "normalize", broken_normalize)
+    pipeline = WorkerPipeline(flow) if in_worker else InlinePipeline(flow)
+    try:
+        feed(pipeline, items(30))
+        with pytest.raises(StoreError, match="storing mentions failed: ValueError: unreadable item"):
+            pipeline.finish()
+    finally:
+        pipeline.close()
