@@ -187,6 +187,12 @@ def test_languages_are_detected_and_short_texts_are_not_guessed():
     assert detector.detect("El servicio fue terrible y la comida estaba fría.") == "es"
     assert detector.detect("Le service était horrible, je ne reviendrai jamais.") == "fr"
     assert detector.detect("Das Essen war kalt und der Kellner unfreundlich.") == "de"
+    # Words English shares with them ("was", "we", "is", "i", "an") make none of these English.
+    assert detector.detect("Het eten was koud en de bediening was traag, we hebben lang gewacht.") == "nl"
+    assert detector.detect("Het personeel is vriendelijk en de koffie is heerlijk.") == "nl"
+    assert detector.detect("I dolci sono buoni ma i prezzi sono alti.") == "it"
+    assert detector.detect("Ich habe an der Kasse gewartet, was für ein Service!") == "de"
+    assert detector.detect("A comida do restaurante estava fria e o atendimento do garçom foi péssimo.") == "pt"
     assert detector.detect("Terrible service") is None  # too short to tell: scored as English
     # Addresses, handles and tags are no language's words.
     assert detector.detect("@joe_b https://t.co/Xy12 #brunch lol") is None
