@@ -1,7 +1,7 @@
 """Sentiment scoring of mentions: VADER, fitted to the reviews and social posts a business gets.
 
-VADER (vaderSentiment 3.3.2) stays the scorer; this module wraps it with general rules, each
-statable in one sentence:
+VADER (vaderSentiment 3.3.2, run through ``pipeline.fast_vader`` for speed, with identical scores)
+stays the scorer; this module wraps it with general rules, each statable in one sentence:
 
 * Text: the title and the body are split into sentences (``pipeline.sentence_split``) and each
   sentence is scored by VADER on its own, because VADER is built for sentence-length input and a
@@ -334,7 +334,8 @@ class _DomainAnalyzer(FastVader):
     words of its name, which carry no sentiment for most of them). Phrase and intensifier
     rules run in ``_but_check``: it is the one step of ``polarity_scores`` that receives both
     the sentence's tokens and their valences (one per token), before they are summed, so
-    overriding it adds the rules without copying any of VADER's code.
+    overriding it adds the rules without copying any of VADER's code. Underneath is
+    ``FastVader``: VADER's own scores, computed with less waste (``pipeline.fast_vader``).
     """
 
     def __init__(self, words: Mapping[str, float], phrases: _PhraseRules, intensifiers: frozenset[str]):
