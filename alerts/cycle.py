@@ -29,7 +29,7 @@ class DeliveryResult:
     """Of those, alerts about mentions (a baseline summary or a notice is not one)."""
     baselines_sent: int = 0
     pending: int = 0
-    """Messages still to go out (failed, or held for quiet hours), and alerts held back."""
+    """Messages and notifications still to go out (failed, or held for quiet hours), and alerts held back."""
     held: int = 0
     handled: int = 0
     """Mentions marked handled from reactions in this run."""

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from alerts.slack import CannotLookUp, MessageRejected, OutcomeUnknown, Posted, Poster, outbox_metadata
 from mentionwatch.errors import DeliveryError
-from pipeline.models import AlertMessage, AlertMessageMention, Mention
+from pipeline.models import AlertDelivery, AlertMessage, AlertMessageMention, Mention
 
 log = logging.getLogger(__name__)
 
@@ -249,6 +249,11 @@ def held_count(session: Session) -> int:
     ) or 0
 
 
+def undelivered_count(session: Session) -> int:
+    """Deliveries to `alerts.notify` destinations not yet made (failed, or waiting for their time)."""
+    return session.scalar(select(func.count()).select_from(AlertDelivery).where(AlertDelivery.sent_at.is_(None))) or 0
+
+
 def pending_count(session: Session) -> int:
-    """What is still to go out: unsent messages plus held alerts."""
-    return unsent_count(session) + held_count(session)
+    """What is still to go out: unsent Slack messages, undelivered notifications, held alerts."""
+    return unsent_count(session) + undelivered_count(session) + held_count(session)
