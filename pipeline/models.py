@@ -117,7 +117,8 @@ class Mention(Base):
         # The mentions page's filters, each walked newest first (by id), and its dates.
         Index("ix_mentions_label_id", "label", "id"),
         Index("ix_mentions_source_type_id", "source_type", "id"),
-        Index("ix_mentions_first_seen", "first_seen_at"),
+        # With the id: a period's newest mention is read from this index alone (web date filters).
+        Index("ix_mentions_first_seen", "first_seen_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

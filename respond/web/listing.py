@@ -126,12 +126,16 @@ def mentions_page(session: Session, filters: Filters) -> Page:
     if since:
         found_when.append(Mention.first_seen_at >= datetime.combine(since, time(0), timezone.utc))
     if until:
-        found_when.append(Mention.first_seen_at < datetime.combine(until + timedelta(days=1), time(0), timezone.utc))
-        # The list walks down from the newest id: start it at the newest mention of the period, or
-        # a date far back makes it read nearly every row on the way (160 ms at 1,000,000). `id + 0`
-        # makes SQLite take the max from the first-seen index's range, not walk the table.
-        newest = select(func.max(Mention.id + 0)).where(*found_when).scalar_subquery()
-        found_when.append(Mention.id <= newest)
+        end = datetime.combine(until + timedelta(days=1), time(0), timezone.utc)
+        found_when.append(Mention.first_seen_at < end)
+        # The list walks down from the newest id, reading the mentions found after `end` on the
+        # way: few for a recent date, nearly all for one far back (160 ms at 1,000,000). Unless
+        # `end` is recent, it starts instead at the newest mention of the period, read from the
+        # first-seen index's range before `end` (which holds the id; `id + 0` makes SQLite take
+        # the max from that range rather than walk the table).
+        if not _recent(session, end):
+            newest = select(func.max(Mention.id + 0)).where(*found_when).scalar_subquery()
+            found_when.append(Mention.id <= newest)
     conditions += found_when
     query = query.where(*conditions)
     order = Mention.id
@@ -145,6 +149,23 @@ def mentions_page(session: Session, filters: Filters) -> Page:
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     return Page(rows, str(rows[-1].mention.id) if more else None)
+
+
+# Reading a mention from the table on the way down costs about three times reading an entry of
+# the first-seen index (measured on SQLite and PostgreSQL at 1,000,000 mentions).
+_WALK_COST = 3
+
+
+def _recent(session: Session, moment: datetime) -> bool:
+    """Whether walking down to `moment` from the newest mention reads less than the first-seen
+    index's range before it would (judged by the span of first-seen times)."""
+    # Two queries: SQLite answers a lone min() or max() from the index, not both in one.
+    first = session.scalar(select(func.min(Mention.first_seen_at)))
+    last = session.scalar(select(func.max(Mention.first_seen_at)))
+    if first is None or last is None:
+        return True
+    first, last = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (first, last))
+    return (last - moment) * _WALK_COST < moment - first
 
 
 def inbox_page(session: Session, before: str = "") -> Page:

@@ -121,6 +121,12 @@ def test_date_filters_take_whole_days_even_when_ids_and_days_disagree(database, 
         assert dated(since="2026-11-02", until="2026-11-02") == [known["hostile"], known["shop"]]
         assert dated(since="2026-11-03") == [known["love"]]
         assert dated(until="2026-10-29") == []
+        # Dates early and late in the span: the list starts at the period's newest mention, or
+        # walks down from the newest of all.
+        assert dated(until="2026-10-30") == [known["rude"]]
+        assert dated(until="2026-11-01") == [known["rude"], known["sick"]]
+        assert listing._recent(session, datetime(2026, 11, 3, tzinfo=UTC))
+        assert not listing._recent(session, datetime(2026, 11, 1, tzinfo=UTC))
         with pytest.raises(listing.FilterError, match="not a date"):
             dated(until="2026-13-01")
     engine.dispose()
