@@ -5,20 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Protocol
 
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from alerts.config import AlertsConfig
 from alerts.notify import deliver_notifications
 from alerts.outbox import deliver, held_count, pending_count
 from alerts.planner import Planned, Planner
-from alerts.reactions import read_reactions
 from alerts.slack import Poster, make_poster
 from alerts.status import refresh_due_alerts
 from alerts.views import Routes
-from mentionwatch.config import Settings
 from pipeline.models import utcnow
+
+
+class ReactionReader(Protocol):
+    """Marks handled the mentions whose alert carries the reaction (respond.reactions.read_reactions).
+
+    Passed in by the caller: acting on a mention is the respond room's work, above this one.
+    """
+
+    def __call__(self, session: Session, client: Any, reaction: str, now: datetime) -> Any: ...
 
 
 @dataclass
@@ -45,7 +54,7 @@ class DeliveryResult:
 
 
 def after_crawl(
-    settings: Settings,
+    settings: AlertsConfig,
     engine: Engine,
     console: Console,
     *,
@@ -54,11 +63,12 @@ def after_crawl(
     clock: Callable[[], datetime] = utcnow,
     poster: Poster | None = None,
     plan_only: bool = False,
+    read_reactions: ReactionReader | None = None,
 ) -> DeliveryResult:
     """Reactions first (a handled alert needs no reminder), then alert updates, then plan, then deliver.
 
     `plan_only` (a run stopped by a signal) only plans into the outbox, which needs no network:
-    the next run sends what was planned.
+    the next run sends what was planned. Without `read_reactions`, reactions are not read.
     """
     poster = poster or make_poster(settings.slack, console)
     result = DeliveryResult()
@@ -69,7 +79,7 @@ def after_crawl(
             session.commit()
             result.pending = pending_count(session)
             return result
-        if poster.can_read_reactions and poster.client is not None:
+        if read_reactions is not None and poster.can_read_reactions and poster.client is not None:
             read = read_reactions(session, poster.client, settings.slack.handled_reaction, clock())
             result.handled, result.problems = read.handled, read.problems
         if poster.client is not None:

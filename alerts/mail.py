@@ -15,8 +15,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from mentionwatch.config import EmailSettings
-from mentionwatch.errors import DeliveryError
+from alerts.config import EmailSettings
+from pipeline.errors import DeliveryError
 
 
 @dataclass(frozen=True)

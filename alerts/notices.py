@@ -6,9 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.escape import fit, mrkdwn
 from alerts.blocks import context, header, section, sections_of
-from alerts.messages import LABEL_EMOJI, SOURCE_EMOJI, SOURCE_NAMES, AlertView, Blocks, digest_line
+from alerts.escape import fit, mrkdwn
+from alerts.messages import (
+    LABEL_EMOJI,
+    SOURCE_EMOJI,
+    SOURCE_NAMES,
+    AlertView,
+    Blocks,
+    digest_line,
+)
 from alerts.when import absolute
 
 LABELS = ("negative", "neutral", "positive")

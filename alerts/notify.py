@@ -32,11 +32,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.blocks import context, header, section, sections_of
+from alerts.config import AlertedBusiness, AlertsConfig
 from alerts.escape import mrkdwn
 from alerts.messages import DIGEST_LINES, AlertView, Blocks, digest_line
 from alerts.slack import terminal_text, without_slack_instructions
-from mentionwatch.config import Business as BusinessSettings
-from mentionwatch.config import Settings
 from pipeline.models import AlertDelivery, AlertMessage
 
 log = logging.getLogger(__name__)
@@ -73,7 +72,7 @@ def mask(url: str) -> str:
     return shown.split("?", 1)[0][:LABEL_LIMIT]
 
 
-def destinations_for(settings: Settings, business: BusinessSettings | None) -> list[Destination]:
+def destinations_for(settings: AlertsConfig, business: AlertedBusiness | None) -> list[Destination]:
     """The business's own notify: URLs if set (even empty), else alerts.notify."""
     urls = business.notify if business is not None and business.notify is not None else settings.alerts.notify
     return [destination(url) for url in urls]
@@ -170,7 +169,7 @@ def owed(session: Session, now: datetime) -> list[tuple[AlertDelivery, AlertMess
     )]
 
 
-def deliver_notifications(session: Session, settings: Settings, clock: Callable[[], datetime],
+def deliver_notifications(session: Session, settings: AlertsConfig, clock: Callable[[], datetime],
                           send: Callable[[str, str, str], str | None] | None = None) -> Notified:
     """Send every owed delivery; one failing destination is skipped for the rest of this run only.
 
@@ -218,7 +217,7 @@ def deliver_notifications(session: Session, settings: Settings, clock: Callable[
     return result
 
 
-def _known_urls(settings: Settings) -> dict[str, str]:
+def _known_urls(settings: AlertsConfig) -> dict[str, str]:
     urls = list(settings.alerts.notify) + [u for b in settings.businesses for u in (b.notify or [])]
     return {destination(u).key: u.get_secret_value().strip() for u in urls}
 

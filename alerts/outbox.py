@@ -28,8 +28,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from alerts.slack import CannotLookUp, MessageRejected, OutcomeUnknown, Posted, Poster, outbox_metadata
-from mentionwatch.errors import DeliveryError
+from alerts.slack import (
+    CannotLookUp,
+    MessageRejected,
+    OutcomeUnknown,
+    Posted,
+    Poster,
+    outbox_metadata,
+)
+from pipeline.errors import DeliveryError
 from pipeline.models import AlertDelivery, AlertMessage, AlertMessageMention, Mention
 
 log = logging.getLogger(__name__)

@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from alerts.blocks import section
+from alerts.config import AlertsConfig
 from alerts.messages import alert_message, digest_message, reminder_message
-from alerts.notify import Destination, daily_digest_message, destinations_for
 from alerts.notices import (
     LABELS,
     BaselineSource,
@@ -32,11 +32,18 @@ from alerts.notices import (
     source_failing_message,
     source_recovered_message,
 )
+from alerts.notify import Destination, daily_digest_message, destinations_for
 from alerts.outbox import queued_in_outbox
 from alerts.quiet import quiet_hours_of, quiet_until
 from alerts.views import Catalog, Routes
-from mentionwatch.config import Settings
-from pipeline.models import AlertDelivery, AlertMessage, AlertMessageMention, Business, Mention, Source
+from pipeline.models import (
+    AlertDelivery,
+    AlertMessage,
+    AlertMessageMention,
+    Business,
+    Mention,
+    Source,
+)
 
 # Reactions are read, and reminders raised, for alerts of this many days.
 FOLLOW_UP_DAYS = 14
@@ -55,7 +62,7 @@ class Planned:
 
 
 class Planner:
-    def __init__(self, settings: Settings, routes: Routes, now: datetime, can_thread: bool = True):
+    def __init__(self, settings: AlertsConfig, routes: Routes, now: datetime, can_thread: bool = True):
         self.settings = settings
         self.catalog = Catalog(settings)
         self.routes = routes

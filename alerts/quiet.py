@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from mentionwatch.config import Business, QuietHours, Settings
+from alerts.config import AlertedBusiness, AlertsConfig, QuietHours
 
 
-def quiet_hours_of(settings: Settings, business: Business) -> QuietHours | None:
+def quiet_hours_of(settings: AlertsConfig, business: AlertedBusiness) -> QuietHours | None:
     """The business's own quiet hours, else the global ones, else none."""
     return business.quiet_hours or settings.alerts.quiet_hours
 

@@ -36,14 +36,19 @@ from urllib.error import URLError
 from rich.console import Console
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import (
+    BackoffRetryIntervalCalculator,
+)
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
+from alerts.config import SlackSettings
 from alerts.escape import visible
-from mentionwatch.config import SlackSettings
-from mentionwatch.errors import DeliveryError
+from pipeline.errors import DeliveryError
 
 WEBHOOK = "webhook"
 CONSOLE = "console"

@@ -19,10 +19,17 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.config import AlertsConfig
 from alerts.messages import alert_message
 from alerts.views import Catalog
-from mentionwatch.config import Settings
-from pipeline.models import AlertMessage, AlertMessageMention, Business, Mention, Source, utcnow
+from pipeline.models import (
+    AlertMessage,
+    AlertMessageMention,
+    Business,
+    Mention,
+    Source,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,7 @@ class Refreshed:
     problems: list[str] = field(default_factory=list)
 
 
-def refresh_due_alerts(session: Session, client: WebClient, settings: Settings, now: datetime | None = None,
+def refresh_due_alerts(session: Session, client: WebClient, settings: AlertsConfig, now: datetime | None = None,
                        mention_ids: list[int] | None = None) -> Refreshed:
     """Re-render and `chat.update` the alerts of mentions flagged `alert_refresh_due`; commit per mention.
 

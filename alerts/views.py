@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from alerts.config import AlertedBusiness, AlertsConfig
 from alerts.messages import AlertStatus, AlertView
-from mentionwatch.config import Business as BusinessConfig
-from mentionwatch.config import Settings
 from pipeline.match import BusinessMatcher
 from pipeline.models import Mention
 
@@ -23,7 +22,7 @@ class Routes:
     """False for a webhook: it posts to its own channel whatever we ask."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, can_route: bool = True) -> Routes:
+    def from_settings(cls, settings: AlertsConfig, can_route: bool = True) -> Routes:
         return cls(
             default=settings.slack.channel,
             urgent=settings.slack.urgent_channel,
@@ -56,9 +55,9 @@ def _same(a: str, b: str) -> bool:
 class Catalog:
     """config.yaml's view of businesses and sources, for mentions read from the store."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: AlertsConfig):
         self.settings = settings
-        self.businesses: dict[str, BusinessConfig] = {b.name: b for b in settings.businesses}
+        self.businesses: dict[str, AlertedBusiness] = {b.name: b for b in settings.businesses}
         self._matchers: dict[str, BusinessMatcher] = {}
         self.source_names: dict[tuple[str, str], str] = {}
         self.source_labels: dict[tuple[str, str], str] = {}

@@ -6,12 +6,8 @@ Kept apart from ``alerts.messages`` so that the scorer's explanation changes in 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from alerts.alert_view import AlertView
 from alerts.escape import mrkdwn, one_line, truncate
-
-if TYPE_CHECKING:
-    from alerts.messages import AlertView
 
 DRIVER_LIMIT = 160
 

@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session  # noqa: E402
 from alerts.cycle import after_crawl  # noqa: E402
 from alerts.report.data import Period  # noqa: E402
 from alerts.report.publish import make_report  # noqa: E402
+from crawlers.state import sync_config  # noqa: E402
 from mentionwatch.config import Settings  # noqa: E402
-from mentionwatch.localslack import LocalSlackServer  # noqa: E402
+from mentionwatch.sandbox.slack import LocalSlackServer  # noqa: E402
 from pipeline.models import Business, Mention, Source  # noqa: E402
-from pipeline.sources import sync_config  # noqa: E402
 from pipeline.store import open_engine  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)

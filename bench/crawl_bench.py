@@ -34,7 +34,7 @@ if str(REPO) not in sys.path:  # run as a script from a checkout without install
 
 import yaml  # noqa: E402
 
-from mentionwatch.localserver import LocalHTTPServer  # noqa: E402
+from mentionwatch.sandbox.web import LocalHTTPServer  # noqa: E402
 
 MENTIONWATCH = Path(sys.executable).with_name("mentionwatch")
 REVIEWS_PER_PAGE = 10

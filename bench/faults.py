@@ -38,8 +38,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mentionwatch.localserver import LocalHTTPServer  # noqa: E402
-from mentionwatch.localslack import LocalSlackServer  # noqa: E402
+from mentionwatch.sandbox.slack import LocalSlackServer  # noqa: E402
+from mentionwatch.sandbox.web import LocalHTTPServer  # noqa: E402
 
 MENTIONWATCH = Path(sys.executable).with_name("mentionwatch")
 NEGATIVE = ("Joe's Donuts was awful: stale, disgusting donuts and terrible, rude service. "

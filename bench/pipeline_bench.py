@@ -3,7 +3,7 @@
 Usage: python bench/pipeline_bench.py [--entries 25000 100000] [--per-feed 1000] [--keep DIR]
 
 For each entry count it writes a feed set (feeds of ``--per-feed`` entries each), serves it with
-``mentionwatch.localserver.LocalHTTPServer`` and runs ``mentionwatch run`` on it as a user would:
+``mentionwatch.sandbox.web.LocalHTTPServer`` and runs ``mentionwatch run`` on it as a user would:
 a subprocess, a fresh temporary SQLite database. Then, in this one process, it measures the
 floor: feedparser parsing the same files plus bare VADER ``polarity_scores`` on every entry's
 title and text. (The feed spider calls feedparser without HTML sanitizing, which the pipeline
@@ -51,7 +51,7 @@ import feedparser  # noqa: E402
 import yaml  # noqa: E402
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
-from mentionwatch.localserver import LocalHTTPServer  # noqa: E402
+from mentionwatch.sandbox.web import LocalHTTPServer  # noqa: E402
 
 MENTIONWATCH = Path(sys.executable).with_name("mentionwatch")
 GOAL_RATIO = 1.3  # the run may take at most 1.3 times its floor

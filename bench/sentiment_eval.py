@@ -22,10 +22,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script from a checkout without installing
     sys.path.insert(0, str(REPO))
 
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
+
 from pipeline.evaluate import classification_metrics, read_labeled  # noqa: E402
 from pipeline.sentence_split import split_sentences  # noqa: E402
 from pipeline.sentiment import SentimentScorer, plain_vader_label  # noqa: E402
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-dev"
 SETS = ("movie.tsv", "nyt.tsv")

@@ -26,9 +26,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request
-from scrapy.http.request import NO_CALLBACK
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message

@@ -15,7 +15,8 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 
-from crawlers.items import MentionItem
+from crawlers.config import CrawlerSettings, Credentials
+from crawlers.interrupt import Interruption
 from crawlers.redirects import PUBLIC_TEST_HOSTS_SETTING
 from crawlers.spiders.appstore import AppStoreSpider
 from crawlers.spiders.appstore_connect import AppStoreConnectSpider
@@ -32,9 +33,8 @@ from crawlers.spiders.reviews import ReviewsSpider
 from crawlers.spiders.trustpilot import TrustpilotSpider
 from crawlers.spiders.yelp import YelpSpider
 from crawlers.target import CrawlTarget
-from mentionwatch import __version__
-from mentionwatch.config import CrawlerSettings, Credentials
-from mentionwatch.interrupt import Interruption
+from pipeline.items import MentionItem
+from pipeline.version import __version__
 
 SPIDERS: dict[str, type[MentionSpider]] = {
     spider.source_type: spider

@@ -25,7 +25,6 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import safe_url_string
 
-
 PUBLIC_TEST_HOSTS_SETTING = "MENTIONWATCH_PUBLIC_TEST_HOSTS"
 """Tests only: {host: address} resolved to that address and counted as public, so a test can
 stage "a public site redirects to 127.0.0.1" without leaving the machine."""

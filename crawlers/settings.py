@@ -4,7 +4,7 @@
 (see crawlers.process.crawler_settings). `scrapy crawl` from the repository root uses them as is.
 """
 
-from mentionwatch import __version__
+from pipeline.version import __version__
 
 BOT_NAME = "mentionwatch"
 SPIDER_MODULES = ["crawlers.spiders"]

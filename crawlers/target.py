@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mentionwatch.config import SourceBase
+from crawlers.config import SourceBase
 
 
 @dataclass
@@ -43,7 +43,7 @@ class CrawlTarget:
     """Malformed entries of the answers left out (each logged with its reason)."""
     warning: str | None = None
     """Something the owner should know about a source that still worked (a feed with errors)."""
-    # Review platforms (pipeline/platform_state.py stores these once the source succeeded):
+    # Review platforms (crawlers/platform_state.py stores these once the source succeeded):
     platform_replies: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     """Item URL -> (the business's reply as the platform shows it, when it was last changed)."""
     deleted_urls: list[str] = field(default_factory=list)

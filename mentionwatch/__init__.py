@@ -1,3 +1,5 @@
 """mentionwatch: a self-hosted monitor of what the public says about a business."""
 
-__version__ = "0.1.0"
+from pipeline.version import __version__
+
+__all__ = ["__version__"]

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from mentionwatch.config import Settings
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 
 
 def apply_to_each(settings: Settings, ids: tuple[int, ...], act: Callable[..., Any]) -> None:

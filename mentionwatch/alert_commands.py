@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 from mentionwatch.config import Settings
-from mentionwatch.errors import AlreadyRunning
+from pipeline.errors import AlreadyRunning
 
 
 def parse_moment(value: str | None, zone: str, option: str, end: bool = False) -> datetime | None:
@@ -66,7 +66,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         """
         from alerts.report.data import Period
         from alerts.report.publish import make_report
-        from mentionwatch.lock import run_lock
+        from pipeline.lock import run_lock
         from pipeline.models import utcnow
         from pipeline.store import open_engine
 

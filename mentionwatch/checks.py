@@ -14,8 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mentionwatch.config import Settings
-from mentionwatch.errors import MentionwatchError
-from mentionwatch.platform_checks import check_platform_credentials, credentials_with_stored
+from mentionwatch.platform_checks import (
+    check_platform_credentials,
+    credentials_with_stored,
+)
+from pipeline.errors import MentionwatchError
 
 OK, BAD, INFO = "[green]ok[/]", "[red]FAILED[/]", "[yellow]note[/]"
 
@@ -163,8 +166,8 @@ class SourceState:
 
 def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceState], list[str]]:
     """Each stored source's state, and notes on sources that look renamed in config.yaml."""
+    from crawlers.state import rename_suspects
     from pipeline.models import Business, Source, SourceRun
-    from pipeline.sources import rename_suspects
     from pipeline.store import open_engine
 
     engine = open_engine(settings.database_url(), writable=True)  # a run must be able to write
@@ -286,10 +289,10 @@ def fetch_sources(settings: Settings, console: Console,
     sources that must), and the newest of those; or why the source failed. Returns False when
     any source failed.
     """
-    from crawlers.items import MentionItem
     from crawlers.process import crawl, crawler_settings
     from crawlers.target import CrawlTarget
     from pipeline.flow import names_business
+    from pipeline.items import MentionItem
     from pipeline.match import BusinessMatcher
     from pipeline.normalize import html_to_text
 

@@ -24,8 +24,9 @@ from rich.text import Text
 from alerts.escape import one_line
 from mentionwatch import __version__
 from mentionwatch.config import CONFIG_ENV, Settings, load_settings
-from mentionwatch.errors import AlreadyRunning, MentionwatchError
 from mentionwatch.logs import redact_with, setup_logging
+from mentionwatch.stop import stopped
+from pipeline.errors import AlreadyRunning, MentionwatchError
 
 LABELS = ("negative", "neutral", "positive", "unscored")
 
@@ -55,8 +56,6 @@ class ToolGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as exc:  # click would say "Aborted!" and exit 1
-            from mentionwatch.entry import stopped
-
             stopped(getattr(exc, "signum", signal.SIGINT))
         except MentionwatchError as exc:
             click.echo(f"Error: {exc}", err=True)
@@ -120,9 +119,9 @@ def run(settings: Settings, quiet: bool) -> None:
     Example:
       mentionwatch run --config config.yaml
     """
-    from mentionwatch.interrupt import interruptible
-    from mentionwatch.lock import run_lock
+    from crawlers.interrupt import interruptible
     from mentionwatch.runner import run_once
+    from pipeline.lock import run_lock
 
     console = Console(highlight=False)
     # A spinner for a person watching; nothing of the kind in cron's mail.
@@ -198,7 +197,12 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
 
     from mentionwatch.alert_commands import parse_moment
     from pipeline.models import Business
-    from pipeline.queries import latest_replies, list_mentions, resolve_business, resolve_sources
+    from pipeline.queries import (
+        latest_replies,
+        list_mentions,
+        resolve_business,
+        resolve_sources,
+    )
     from pipeline.store import open_engine
 
     zones = {b.name: b.timezone for b in settings.businesses}

@@ -13,8 +13,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from mentionwatch.localserver import LocalHTTPServer
-from mentionwatch.localslack import LocalSlackServer
+from mentionwatch.sandbox.slack import LocalSlackServer
+from mentionwatch.sandbox.web import LocalHTTPServer
 
 DEMO_DATA = Path(__file__).with_name("demo_data")
 

@@ -11,33 +11,14 @@ from __future__ import annotations
 
 # Only what is loaded already: the handlers go in before anything slow is imported.
 import signal
-import sys
 
-
-class Stopped(KeyboardInterrupt):
-    """SIGINT or SIGTERM where no command had taken them over (a KeyboardInterrupt, so code that
-    cleans up after Ctrl-C does so for SIGTERM too)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise(signum: int, _frame: object) -> None:
-    raise Stopped(signum)
-
-
-def stopped(signum: int) -> None:
-    """Say which signal stopped the tool, and exit with the shell's code for it."""
-    sys.stderr.write(f"stopped by {signal.Signals(signum).name}: nothing half-written "
-                     "(every change to the store is one transaction)\n")
-    sys.exit(128 + signum)
+from mentionwatch.stop import raise_stopped, stopped
 
 
 def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, a script's background job: still ignored
-            signal.signal(signum, _raise)
+            signal.signal(signum, raise_stopped)
     try:
         from mentionwatch.cli import main as cli_main
 

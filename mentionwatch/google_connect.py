@@ -1,7 +1,7 @@
 """`mentionwatch connect google`: Google's installed-app OAuth flow, and listing what it grants.
 
 The flow is google-auth-oauthlib's `InstalledAppFlow` (PKCE, a loopback redirect on
-127.0.0.1); the refresh token it yields is stored encrypted by mentionwatch.vault.
+127.0.0.1); the refresh token it yields is stored encrypted by crawlers.platforms.vault.
 """
 
 from __future__ import annotations
@@ -14,8 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy.orm import Session
 
 from crawlers.platforms.google import SCOPE, GoogleClient, GoogleError
+from crawlers.platforms.vault import (
+    GOOGLE_REFRESH_TOKEN,
+    fernet,
+    store_secret,
+    with_stored_credentials,
+)
 from mentionwatch.config import Settings
-from mentionwatch.vault import GOOGLE_REFRESH_TOKEN, fernet, store_secret, with_stored_credentials
 
 PASTE_REDIRECT = "http://127.0.0.1/"
 """Where the consent page sends the browser in --no-browser mode: nothing answers there, and the

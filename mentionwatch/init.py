@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from mentionwatch.config import DEFAULT_CONFIG, config_path, http_url, load_settings
-from mentionwatch.errors import ConfigError, MentionwatchError
+from mentionwatch.config import DEFAULT_CONFIG, config_path, load_settings
+from pipeline.config import http_url
+from pipeline.errors import ConfigError, MentionwatchError
 
 ALERT_CHOICES = ("console", "slack-token", "slack-webhook")
 DEFAULT_CONTACT = "https://github.com/mentionwatch/mentionwatch"

@@ -14,16 +14,16 @@ import requests
 from rich.console import Console
 from rich.markup import escape
 
-from mentionwatch.config import (
+from crawlers.config import (
     AppStoreConnectSource,
     Credentials,
     GoogleBusinessSource,
     GooglePlaySource,
-    Settings,
     TrustpilotSource,
     YelpSource,
 )
-from mentionwatch.errors import MentionwatchError
+from mentionwatch.config import Settings
+from pipeline.errors import MentionwatchError
 
 OK, BAD = "[green]ok[/]", "[red]FAILED[/]"
 
@@ -137,7 +137,7 @@ def check_platform_credentials(settings: Settings, console: Console) -> bool:
 def _stored(settings: Settings) -> Credentials:
     from sqlalchemy.orm import Session
 
-    from mentionwatch.vault import with_stored_credentials
+    from crawlers.platforms.vault import with_stored_credentials
     from pipeline.store import open_engine
 
     if not any(isinstance(s, GoogleBusinessSource) for b in settings.businesses for s in b.sources):

@@ -1,7 +1,7 @@
 """Commands for the review platforms: `reply` (answer a review) and `connect google`.
 
 Thin doors: replies go through respond.actions.reply (the same call as the Slack and web reply
-buttons); the OAuth flow is google-auth-oauthlib's, the token is kept by mentionwatch.vault.
+buttons); the OAuth flow is google-auth-oauthlib's, the token is kept by crawlers.platforms.vault.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from mentionwatch.config import Settings
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 
 
 def _session(settings: Settings) -> Any:
@@ -135,7 +135,10 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
           mentionwatch connect google --no-browser
           mentionwatch connect google --list
         """
-        from mentionwatch.google_connect import grant_google_access, list_google_locations
+        from mentionwatch.google_connect import (
+            grant_google_access,
+            list_google_locations,
+        )
 
         if list_locations:
             with _session(settings) as session:

@@ -14,21 +14,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.cycle import after_crawl
+from crawlers.config import Credentials
+from crawlers.interrupt import Interruption
+from crawlers.platforms.vault import SecretKeyError, with_stored_credentials
 from crawlers.process import crawl, crawler_settings
+from crawlers.state import record_outcomes, sync_config
 from crawlers.target import CrawlTarget
-from mentionwatch.config import Credentials, Settings
-from mentionwatch.interrupt import Interruption
-from mentionwatch.vault import SecretKeyError, with_stored_credentials
+from mentionwatch.config import Settings
 from pipeline.adapters import ITEM_PIPELINES, PipelineContext
 from pipeline.flow import MentionFlow
 from pipeline.match import BusinessMatcher
 from pipeline.models import Run, Source, utcnow
 from pipeline.retention import prune
 from pipeline.sentiment import SentimentScorer
-from pipeline.sources import record_outcomes, sync_config
 from pipeline.store import open_engine
 from pipeline.worker import running_pipeline
 from pipeline.writer import AlertPolicy, MentionWriter
+from respond.reactions import read_reactions
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +159,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     # A run stopped by a signal plans what it stored into the outbox (no network, so at once) and
     # leaves sending to the next run; the outbox sends each message once.
     delivery = after_crawl(settings, engine, console, baseline_sources=baseline, run_started=started_at,
-                           plan_only=interruption.requested)
+                           plan_only=interruption.requested, read_reactions=read_reactions)
     summary.alerts_sent, summary.alerts_pending = delivery.alerts_sent, delivery.pending
     summary.baselines_sent = delivery.baselines_sent
     summary.alert_error, summary.alerts_held = delivery.error, delivery.held

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from mentionwatch.config import Settings
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 
 
 def register(cli: click.Group, config_option: Callable[..., Any]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from mentionwatch.config import Settings
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 
 
 def is_loopback(host: str) -> bool:
@@ -72,11 +72,11 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         import uvicorn
         from sqlalchemy.orm import Session
 
+        from mentionwatch.background import Schedule, fetch_now, parse_interval
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users
         from respond.web.slack_mount import slack_routes
-        from respond.web.jobs import Schedule, parse_interval
 
         host = host or settings.web.host
         port = port or settings.web.port
@@ -91,7 +91,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             raise MentionwatchError(refusal)
         local_user = None if users or trusted_header else (getpass.getuser() or "local")
         options = WebOptions(trusted_header=trusted_header, local_user=local_user,
-                             secure_cookies=settings.web.secure_cookies)
+                             secure_cookies=settings.web.secure_cookies, fetch_now=fetch_now)
         app = build_web_app(settings, engine, options, extra_routes=slack_routes(settings, engine))
         shown = f"[{host}]" if ":" in host else host
         how = (f"people named by the proxy in {trusted_header}" if trusted_header

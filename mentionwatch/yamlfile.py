@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from mentionwatch.errors import ConfigError
+from pipeline.errors import ConfigError
 
 # A real config.yaml has a few hundred values; this leaves room for thousands of sources and
 # still refuses an alias bomb before it costs anything.

@@ -17,7 +17,7 @@ from typing import Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawlers.items import MentionItem
+from pipeline.items import MentionItem
 from pipeline.worker import Pipeline
 
 ITEM_PIPELINES = {"pipeline.adapters.HandOffStage": 800}

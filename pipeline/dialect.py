@@ -8,7 +8,6 @@ from sqlalchemy import Engine, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-
 SQLITE_BUSY_SECONDS = 30
 """How long an SQLite statement waits for another program's write lock before it fails."""
 POSTGRES_LOCK_SECONDS = 30
@@ -148,7 +147,6 @@ def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> 
 def create_fulltext(connection: Any) -> None:
     """Create the full-text index, its triggers, and index the mentions already stored."""
     from sqlalchemy import text
-
     from sqlalchemy.exc import DBAPIError
 
     if connection.dialect.name != "postgresql":

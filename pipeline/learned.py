@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 from pipeline.features import DENSE_NAMES, FEATURE_VERSION, HASH_BITS
 
 MODEL_DIR = Path(__file__).resolve().parent / "data"

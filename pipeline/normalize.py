@@ -24,7 +24,12 @@ import dateparser
 import html_text
 import lxml.etree
 import lxml.html
-from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities
+from w3lib.html import (
+    remove_comments,
+    remove_tags,
+    remove_tags_with_content,
+    replace_entities,
+)
 from w3lib.url import canonicalize_url
 
 from pipeline.match import fold

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 from pipeline.models import Business, Mention, Reply, Source
 
 

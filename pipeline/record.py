@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from crawlers.items import MentionItem
-from pipeline.normalize import canonical_url, content_hash, distinctive_fingerprint, html_to_text
+from pipeline.items import MentionItem
+from pipeline.normalize import (
+    canonical_url,
+    content_hash,
+    distinctive_fingerprint,
+    html_to_text,
+)
 
 if TYPE_CHECKING:
     from pipeline.sentiment import Score

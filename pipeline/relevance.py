@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mentionwatch.config import Business as BusinessConfig
+from pipeline.config import BaseBusiness
 from pipeline.flow import names_business
 from pipeline.match import BusinessMatcher, fold
 from pipeline.models import Business, Mention, Source
@@ -64,7 +64,7 @@ class RelevanceAdvice:
         return sum(s.filtered for s in self.suggestions)
 
 
-def advise(session: Session, business: BusinessConfig) -> RelevanceAdvice | None:
+def advise(session: Session, business: BaseBusiness) -> RelevanceAdvice | None:
     """The advice for one business, or None when nothing of it was dismissed."""
     needs_match = {source.identity(): source.needs_match for source in business.sources}
     dismissed_any = session.scalar(
@@ -123,18 +123,18 @@ def _terms(text: str) -> set[str]:
     return single | pairs
 
 
-def _keyword_words(business: BusinessConfig) -> set[str]:
+def _keyword_words(business: BaseBusiness) -> set[str]:
     return {w for keyword in business.keywords for w in _WORD.findall(fold(keyword))}
 
 
-def _ranked(counts: Counter[str], business: BusinessConfig) -> list[str]:
+def _ranked(counts: Counter[str], business: BaseBusiness) -> list[str]:
     own = _keyword_words(business)
     candidates = [t for t, n in counts.items() if n >= MIN_FILTERED and not set(t.split()) <= own]
     # Most dismissed first; then the shorter (a word before a phrase that contains it).
     return sorted(candidates, key=lambda t: (-counts[t], len(t.split()), t))[:CANDIDATES_CHECKED]
 
 
-def _best_exclude(business: BusinessConfig, exclude: list[str], remaining: list[str], kept: list[str],
+def _best_exclude(business: BaseBusiness, exclude: list[str], remaining: list[str], kept: list[str],
                   seen_in_kept: set[str]) -> tuple[str, set[str]] | None:
     counts: Counter[str] = Counter(t for text in remaining for t in _terms(text) if t not in seen_in_kept)
     for term in _ranked(counts, business):
@@ -147,7 +147,7 @@ def _best_exclude(business: BusinessConfig, exclude: list[str], remaining: list[
     return None
 
 
-def _best_require(business: BusinessConfig, exclude: list[str], remaining: list[str], kept: list[str],
+def _best_require(business: BaseBusiness, exclude: list[str], remaining: list[str], kept: list[str],
                   kept_terms: list[set[str]]) -> tuple[str, set[str]] | None:
     in_every_kept = set.intersection(*kept_terms)
     remaining_terms = [_terms(text) for text in remaining]

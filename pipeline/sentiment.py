@@ -50,7 +50,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from vaderSentiment.vaderSentiment import B_INCR, N_SCALAR, SentimentIntensityAnalyzer, negated
+from vaderSentiment.vaderSentiment import (
+    B_INCR,
+    N_SCALAR,
+    SentimentIntensityAnalyzer,
+    negated,
+)
 
 from pipeline.aspects import AspectFinder
 from pipeline.fast_vader import FastVader

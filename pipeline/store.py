@@ -13,9 +13,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from mentionwatch.errors import StoreError
 from pipeline.dburl import safe_url, without_passwords
-from pipeline.dialect import POSTGRES_LOCK_SECONDS, SQLITE_BUSY_SECONDS, ensure_fulltext, prepare_engine
+from pipeline.dialect import (
+    POSTGRES_LOCK_SECONDS,
+    SQLITE_BUSY_SECONDS,
+    ensure_fulltext,
+    prepare_engine,
+)
+from pipeline.errors import StoreError
 from pipeline.models import Run
 
 log = logging.getLogger(__name__)

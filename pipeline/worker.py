@@ -32,9 +32,9 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Protocol
 
-from crawlers.items import MentionItem
-from mentionwatch.errors import StoreError
+from pipeline.errors import StoreError
 from pipeline.flow import MentionFlow
+from pipeline.items import MentionItem
 from pipeline.record import MentionRecord, add_dedup_keys
 from pipeline.writer import WriteCounts
 

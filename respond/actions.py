@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 from pipeline.models import Mention, MentionAction, utcnow
 
 # Where an action came from, as its history shows it.
@@ -194,7 +194,7 @@ def reply(session: Session, settings: Any, mention_id: int, text: str, by: str, 
     again. An existing reply with another text is replaced only with `replace=True`.
     """
     from crawlers.platforms.replies import manual_reply_hint, replier_for
-    from mentionwatch.vault import with_stored_credentials
+    from crawlers.platforms.vault import with_stored_credentials
     from pipeline.models import Reply
 
     text = text.strip()

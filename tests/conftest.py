@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mentionwatch.localserver import LocalHTTPServer
-from mentionwatch.localslack import LocalSlackServer
+from mentionwatch.sandbox.slack import LocalSlackServer
+from mentionwatch.sandbox.web import LocalHTTPServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The console script installed with the package: tests run the CLI exactly as a user does.

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from mentionwatch.cli import cli
-from mentionwatch.localserver import LocalHTTPServer
+from mentionwatch.sandbox.web import LocalHTTPServer
 from tests.conftest import MENTIONWATCH, business, feed_fixture, run_cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ def test_demo_keep_leaves_a_config_check_accepts_and_points_at_init(tmp_path):
 
 
 def test_a_run_that_finds_another_in_progress_skips_and_exits_0(workspace):
-    from mentionwatch.lock import run_lock
+    from pipeline.lock import run_lock
 
     workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": "http://127.0.0.1:9/x.xml"}])])
     with run_lock(f"sqlite:///{workspace.database}"):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mentionwatch.config import expand_env, load_settings
-from mentionwatch.errors import ConfigError
+from pipeline.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mentionwatch.config import load_settings
-from mentionwatch.errors import ConfigError
+from pipeline.errors import ConfigError
 from tests.conftest import run_cli
 
 BUSINESS = """\

@@ -30,9 +30,9 @@ import pytest
 import yaml
 
 from mentionwatch.cli import cli
-from mentionwatch.localgoogle import LocalGoogleServer
-from mentionwatch.localserver import LocalHTTPServer
-from mentionwatch.localslack import LocalSlackServer
+from mentionwatch.sandbox.google import LocalGoogleServer
+from mentionwatch.sandbox.slack import LocalSlackServer
+from mentionwatch.sandbox.web import LocalHTTPServer
 from tests.conftest import MENTIONWATCH, run_cli
 
 REPO = Path(__file__).resolve().parents[1]

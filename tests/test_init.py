@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from mentionwatch.config import load_settings
-from mentionwatch.localserver import LocalHTTPServer
+from mentionwatch.sandbox.web import LocalHTTPServer
 from tests.conftest import feed_fixture, run_cli
 
 REVIEWS_JSONLD = {

@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from mentionwatch.localserver import LocalHTTPServer, Response
+from mentionwatch.sandbox.web import LocalHTTPServer, Response
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Acme</title></channel></rss>'
 

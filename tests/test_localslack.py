@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from mentionwatch.localslack import LocalSlackServer, channel_id_for
+from mentionwatch.sandbox.slack import LocalSlackServer, channel_id_for
 
 TOKEN = "xoxb-0000-test-token"
 

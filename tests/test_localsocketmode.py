@@ -17,7 +17,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from mentionwatch.localslack import LocalSlackServer
+from mentionwatch.sandbox.slack import LocalSlackServer
 
 BOT, APP = "xoxb-0000-test", "xapp-1-A0APP-1-test"
 

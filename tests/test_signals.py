@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from mentionwatch.localserver import Response
+from mentionwatch.sandbox.web import Response
 from tests.conftest import MENTIONWATCH, business, feed_fixture
 
 ALERTS = {"threshold": -0.05, "max_age_days": 36500}

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerts.config import AlertsConfig
 from alerts.escape import one_line, truncate
 from alerts.excerpt import window
 from alerts.report.aspects import aspect_counts
 from alerts.report.platforms import PlatformFigures, platform_figures
 from alerts.views import Catalog
-from mentionwatch.config import Settings
 from pipeline.models import (
     AggregateRating,
     AlertMessage,
@@ -158,7 +158,7 @@ class BusinessReport:
         return "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-") or "business"
 
 
-def build_reports(session: Session, settings: Settings, period: Period, only: str | None = None) -> list[BusinessReport]:
+def build_reports(session: Session, settings: AlertsConfig, period: Period, only: str | None = None) -> list[BusinessReport]:
     """One report per configured business (or just `only`), in config order."""
     catalog = Catalog(settings)
     ids = dict(session.execute(select(Business.name, Business.id)).all())

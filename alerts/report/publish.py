@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from alerts import mail
+from alerts.config import AlertsConfig
 from alerts.outbox import send_once
 from alerts.report.chart import chart_alt_text, daily_chart
 from alerts.report.data import BusinessReport, Period, build_reports
@@ -20,8 +21,7 @@ from alerts.report.render import period_text, render_html, render_text
 from alerts.report.summary import summary_message
 from alerts.slack import ConsolePoster, Posted, Poster, make_poster
 from alerts.views import Routes
-from mentionwatch.config import Settings
-from mentionwatch.errors import ConfigError, DeliveryError
+from pipeline.errors import ConfigError, DeliveryError
 from pipeline.models import AlertMessage, utcnow
 
 
@@ -38,7 +38,7 @@ class ReportOutcome:
 
 
 def make_report(
-    settings: Settings,
+    settings: AlertsConfig,
     engine: Engine,
     period: Period,
     out_dir: Path,
@@ -74,7 +74,7 @@ def make_report(
     return outcome
 
 
-def _to_slack(settings: Settings, engine: Engine, reports: list[BusinessReport], period: Period, html_path: Path,
+def _to_slack(settings: AlertsConfig, engine: Engine, reports: list[BusinessReport], period: Period, html_path: Path,
               outcome: ReportOutcome, console: Console) -> None:
     poster = make_poster(settings.slack, console)
     if isinstance(poster, ConsolePoster):
@@ -123,7 +123,7 @@ def _post_once(engine: Engine, poster: Poster, channel: str, text: str, blocks: 
             raise
 
 
-def _to_email(settings: Settings, reports: list[BusinessReport], period: Period, generated: datetime,
+def _to_email(settings: AlertsConfig, reports: list[BusinessReport], period: Period, generated: datetime,
               outcome: ReportOutcome) -> None:
     email = settings.report.email
     assert email is not None

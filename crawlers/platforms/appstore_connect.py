@@ -14,9 +14,9 @@ from typing import Any
 import jwt
 import requests
 
+from crawlers.config import AppStoreConnectSource, Credentials
 from crawlers.platforms.google import PlatformReply
-from mentionwatch.config import AppStoreConnectSource, Credentials
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 
 AUDIENCE = "appstoreconnect-v1"
 TOKEN_LIFETIME = 20 * 60

@@ -15,8 +15,8 @@ import google.auth.transport.requests
 import google.oauth2.credentials
 import requests
 
-from mentionwatch.config import Credentials, GoogleBusinessSource
-from mentionwatch.errors import MentionwatchError
+from crawlers.config import Credentials, GoogleBusinessSource
+from pipeline.errors import MentionwatchError
 
 SCOPE = "https://www.googleapis.com/auth/business.manage"
 APPROVAL_URL = "https://developers.google.com/my-business/content/prereqs#request-access"

@@ -9,20 +9,27 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import google.auth.exceptions
 import google.auth.transport.requests
 import requests
 from google.oauth2 import service_account
 
+from crawlers.config import Credentials, GooglePlaySource
+from crawlers.links import item_url
 from crawlers.platforms.google import GoogleError, PlatformReply, describe_refresh_error
-from mentionwatch.config import Credentials, GooglePlaySource
 
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
 REPLY_LIMIT = 350  # Play's limit for a developer reply, in characters
 # Play's reviews quota is 200 list calls an hour and 2000 replies a day per app; one call every
 # two seconds at most is plenty for the few pages of a week's reviews.
 MIN_INTERVAL = 2.0
+
+
+def review_url(package: str, review_id: str) -> str:
+    """The app's reviews in Play Console, with the review's id."""
+    return item_url(f"https://play.google.com/store/apps/details?id={quote(package)}&showAllReviews=true", review_id)
 
 
 def service_account_credentials(credentials: Credentials, source: GooglePlaySource) -> service_account.Credentials:

@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
 
+from crawlers.config import GooglePlaySource
 from crawlers.incremental import Watermark
-from crawlers.items import MentionItem, plain_text_body
+from crawlers.platforms.google_play import review_url
 from crawlers.target import CrawlTarget
-from mentionwatch.config import GooglePlaySource
+from pipeline.items import MentionItem, plain_text_body
 
 PAGE = 100  # reviews asked of the library at a time
 REVIEWS_PATH = "/_/PlayStoreUi/data/batchexecute?hl={lang}&gl={country}"
@@ -82,8 +83,6 @@ def public_review_items(target: CrawlTarget, found: list[dict[str, Any]],
         raise ValueError(f"google-play-scraper found no public reviews of {source.package} (the app has none, "
                          "or Play refused or changed its page: the library does not say which)")
     watermark = Watermark(target, "modified")
-    from crawlers.spiders.google_play import review_url
-
     for review in found:
         review_id = review.get("reviewId")
         if not isinstance(review_id, str):

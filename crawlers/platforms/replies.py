@@ -9,12 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from crawlers.links import item_key_of
-from crawlers.platforms.appstore_connect import AppStoreConnectClient
-from crawlers.platforms.google import GoogleClient, PlatformReply
-from crawlers.platforms.google_play import GooglePlayClient
-from crawlers.platforms.trustpilot import TrustpilotClient
-from mentionwatch.config import (
+from crawlers.config import (
     AppStoreConnectSource,
     Credentials,
     GoogleBusinessSource,
@@ -22,7 +17,12 @@ from mentionwatch.config import (
     SourceBase,
     TrustpilotSource,
 )
-from mentionwatch.errors import MentionwatchError
+from crawlers.links import item_key_of
+from crawlers.platforms.appstore_connect import AppStoreConnectClient
+from crawlers.platforms.google import GoogleClient, PlatformReply
+from crawlers.platforms.google_play import GooglePlayClient
+from crawlers.platforms.trustpilot import TrustpilotClient
+from pipeline.errors import MentionwatchError
 
 
 class ReplyError(MentionwatchError):

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import HTTPBasicAuth
 
+from crawlers.config import Credentials, TrustpilotSource
 from crawlers.platforms.google import PlatformReply
-from mentionwatch.config import Credentials, TrustpilotSource
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 
 
 class TrustpilotError(MentionwatchError):

@@ -9,12 +9,12 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers.config import AppStoreSource
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
 from crawlers.links import item_url
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import AppStoreSource
+from pipeline.items import plain_text_body
 from pipeline.normalize import to_utc
 
 _PAGE = re.compile(r"/page=\d+/")

@@ -14,13 +14,19 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers.config import AppStoreConnectSource
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
 from crawlers.links import item_url
-from crawlers.platforms.appstore_connect import MIN_INTERVAL, AppStoreConnectError, bearer_token, describe_error, response_of
+from crawlers.platforms.appstore_connect import (
+    MIN_INTERVAL,
+    AppStoreConnectError,
+    bearer_token,
+    describe_error,
+    response_of,
+)
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import AppStoreConnectSource
+from pipeline.items import plain_text_body
 from pipeline.normalize import to_utc
 
 

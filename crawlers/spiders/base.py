@@ -11,10 +11,10 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawlers.config import Credentials, Source
 from crawlers.failures import body_kind, bot_wall, describe_failure
-from crawlers.items import MalformedItem, MentionItem, check_item
 from crawlers.target import CrawlTarget
-from mentionwatch.config import Credentials, Source
+from pipeline.items import MalformedItem, MentionItem, check_item
 from pipeline.normalize import to_utc
 
 _SOURCE = TypeAdapter(Source)

@@ -13,11 +13,11 @@ from scrapy import Request
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
+from crawlers.config import BlueskySource
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import BlueskySource
+from pipeline.items import plain_text_body
 from pipeline.normalize import to_utc
 
 MAX_PAGES = 5

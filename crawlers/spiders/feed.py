@@ -12,11 +12,11 @@ import feedparser
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers.config import FeedSource
 from crawlers.failures import body_kind, xml_problem
-from crawlers.items import MentionItem
 from crawlers.spiders.base import MentionSpider
 from crawlers.target import CrawlTarget
-from mentionwatch.config import FeedSource
+from pipeline.items import MentionItem
 from pipeline.normalize import to_utc, unwrap_redirect
 
 

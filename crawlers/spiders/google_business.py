@@ -23,13 +23,20 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
+from crawlers.config import GoogleBusinessSource
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
 from crawlers.links import item_url
-from crawlers.platforms.google import MIN_INTERVAL, STARS, GoogleError, access_token, describe_api_error, oauth_credentials
+from crawlers.platforms.google import (
+    MIN_INTERVAL,
+    STARS,
+    GoogleError,
+    access_token,
+    describe_api_error,
+    oauth_credentials,
+)
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import GoogleBusinessSource
+from pipeline.items import plain_text_body
 from pipeline.normalize import to_utc
 
 ERROR_STATUSES = [304, 401, 403, 404, 429]

@@ -15,31 +15,29 @@ from urllib.parse import quote
 
 from google.oauth2 import service_account
 from scrapy import Request
+from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
-from scrapy.http import Response
 
+from crawlers.config import GooglePlaySource
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
-from crawlers.links import item_url
 from crawlers.platforms.google import GoogleError, access_token
 from crawlers.platforms.google_play import (
     MIN_INTERVAL,
     describe_error,
     developer_reply,
+    review_url,
     seconds_of,
     service_account_credentials,
     utc_of,
 )
-from crawlers.platforms.google_play_public import fetch_public_reviews, public_review_items
+from crawlers.platforms.google_play_public import (
+    fetch_public_reviews,
+    public_review_items,
+)
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import GooglePlaySource
-
-
-def review_url(package: str, review_id: str) -> str:
-    """The app's reviews in Play Console, with the review's id."""
-    return item_url(f"https://play.google.com/store/apps/details?id={quote(package)}&showAllReviews=true", review_id)
+from pipeline.items import plain_text_body
 
 
 class GooglePlaySpider(MentionSpider):

@@ -10,11 +10,11 @@ from scrapy import Request
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
+from crawlers.config import HackerNewsSource
 from crawlers.incremental import Watermark
-from crawlers.items import MalformedItem, plain_text_body
 from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import HackerNewsSource
+from pipeline.items import MalformedItem, plain_text_body
 from pipeline.normalize import to_utc
 
 API = "https://hn.algolia.com/api/v1/search_by_date"

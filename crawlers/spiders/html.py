@@ -9,10 +9,10 @@ from typing import Any
 from parsel import Selector
 from scrapy.http import TextResponse
 
+from crawlers.config import HtmlSource
 from crawlers.schemaorg import normalize_rating
 from crawlers.spiders.pages import PagedSpider, select
 from crawlers.target import CrawlTarget
-from mentionwatch.config import HtmlSource
 from pipeline.normalize import to_utc
 
 _FRACTION = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:/|out of|of|von|sur|de|su)\s*(\d+(?:[.,]\d+)?)", re.I)

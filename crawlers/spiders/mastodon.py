@@ -10,10 +10,10 @@ from scrapy import Request
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
+from crawlers.config import MastodonSource
 from crawlers.incremental import Watermark
 from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import MastodonSource
 
 MAX_PAGES = 5
 PAGE_SIZE = 40  # the API's maximum

@@ -11,11 +11,11 @@ from scrapy import Request
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
+from crawlers.config import RedditSource
 from crawlers.incremental import Watermark
-from crawlers.items import MalformedItem, plain_text_body
 from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import RedditSource
+from pipeline.items import MalformedItem, plain_text_body
 
 WEB = "https://www.reddit.com"
 OAUTH_API = "https://oauth.reddit.com"

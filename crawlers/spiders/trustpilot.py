@@ -16,12 +16,12 @@ from typing import Any
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers.config import TrustpilotSource
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
 from crawlers.spiders.base import json_body
 from crawlers.spiders.reviews import ReviewsSpider
 from crawlers.target import CrawlTarget
-from mentionwatch.config import TrustpilotSource
+from pipeline.items import plain_text_body
 from pipeline.normalize import to_utc
 
 # Trustpilot's API allows 833 calls in 5 minutes per key: two a second at most stays well under.

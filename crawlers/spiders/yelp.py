@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from scrapy import Request
 from scrapy.http import Response
 
+from crawlers.config import YelpSource
 from crawlers.incremental import Watermark
-from crawlers.items import plain_text_body
 from crawlers.platforms.yelp import MIN_INTERVAL, describe_error
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
-from mentionwatch.config import YelpSource
+from pipeline.items import plain_text_body
 
 # Yelp gives `time_created` as a local time in US Pacific time, without an offset.
 YELP_ZONE = ZoneInfo("America/Los_Angeles")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -12,32 +11,30 @@ from slack_sdk.errors import SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.slack import make_client
-from mentionwatch.config import Settings
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 from pipeline.store import open_engine
+from respond.config import RespondConfig
+from respond.slack.handlers import SessionFactory, register
 
 SLACK_EVENTS_PATH = "/slack/events"  # bolt's default request URL path
-
-SessionFactory = Callable[[], Session]
 
 
 class ListenerError(MentionwatchError):
     """The listener cannot start: a missing or refused token or secret."""
 
 
-def session_factory(settings: Settings) -> sessionmaker[Session]:
+def session_factory(settings: RespondConfig) -> sessionmaker[Session]:
     """Sessions on the configured database; objects stay readable after commit."""
     return sessionmaker(open_engine(settings.database_url()), expire_on_commit=False)
 
 
-def build_app(settings: Settings, sessions: SessionFactory, *, verify_token: bool = True) -> App:
+def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token: bool = True) -> App:
     """The bolt App with mentionwatch's handlers, for Socket Mode or HTTP alike.
 
     Needs the bot token (slack.token); the signing secret (slack.signing_secret) is required for
     HTTP requests, whose signatures bolt verifies (a bad or old one gets 401 and changes nothing).
     `verify_token` calls auth.test once, so a wrong token is said at start rather than at a click.
     """
-    from respond.slack.handlers import register
 
     if settings.slack.token is None:
         raise ListenerError("slack.token (SLACK_BOT_TOKEN) is not set: the listener needs the bot token "

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from alerts.messages import (
     ACTION_ASSIGN,
@@ -28,14 +29,19 @@ from alerts.messages import (
     ACTION_SNOOZE,
     ACTIONS_BLOCK_PREFIX,
 )
-from alerts.reactions import TRACKED_KINDS
 from alerts.status import refresh_due_alerts
-from mentionwatch.config import Settings
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 from pipeline.models import AlertMessage, AlertMessageMention
 from respond import actions
-from respond.slack.app import SessionFactory
-from respond.slack.reply import REPLY_CALLBACK, reply_view, send_reply, status_view, submitted_text
+from respond.config import RespondConfig
+from respond.reactions import TRACKED_KINDS
+from respond.slack.reply import (
+    REPLY_CALLBACK,
+    reply_view,
+    send_reply,
+    status_view,
+    submitted_text,
+)
 
 log = logging.getLogger("respond.slack")
 
@@ -46,7 +52,11 @@ OPEN_BUTTON = re.compile(r"^open-\d+$")
 Act = Callable[..., actions.Outcome]
 
 
-def register(app: App, settings: Settings, sessions: SessionFactory) -> None:
+SessionFactory = Callable[[], Session]
+"""Makes a database session for one request (the listener's or the web server's engine)."""
+
+
+def register(app: App, settings: RespondConfig, sessions: SessionFactory) -> None:
     """Attach every handler to `app`."""
     doer = Doer(settings, sessions)
     buttons: dict[str, Act] = {
@@ -167,7 +177,7 @@ def mention_of(action: dict) -> int:
 class Doer:
     """Runs one action in its own transaction, logs it, and updates the alert when it changed."""
 
-    def __init__(self, settings: Settings, sessions: SessionFactory):
+    def __init__(self, settings: RespondConfig, sessions: SessionFactory):
         self.settings = settings
         self.sessions = sessions
         self._names: dict[str, str] = {}

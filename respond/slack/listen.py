@@ -21,8 +21,13 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from alerts.status import refresh_due_alerts
-from mentionwatch.config import Settings
-from respond.slack.app import SLACK_EVENTS_PATH, ListenerError, SessionFactory, wsgi_handler
+from respond.config import RespondConfig
+from respond.slack.app import (
+    SLACK_EVENTS_PATH,
+    ListenerError,
+    SessionFactory,
+    wsgi_handler,
+)
 
 log = logging.getLogger("respond.slack")
 
@@ -30,7 +35,7 @@ RETRY_EVERY = 60.0  # seconds between retries of alert updates that failed
 
 
 @contextmanager
-def socket_mode(app: App, settings: Settings, ping_interval: float = 10) -> Iterator[SocketModeHandler]:
+def socket_mode(app: App, settings: RespondConfig, ping_interval: float = 10) -> Iterator[SocketModeHandler]:
     """A connected Socket Mode handler for `app`, closed on exit."""
     if settings.slack.app_token is None:
         raise ListenerError("Socket Mode needs an app-level token (xapp-...) with connections:write: set "
@@ -85,7 +90,7 @@ def http(app: App, host: str, port: int) -> Iterator[WSGIServer]:
         server.server_close()
 
 
-def wait_for_stop(app: App, settings: Settings, sessions: SessionFactory) -> None:
+def wait_for_stop(app: App, settings: RespondConfig, sessions: SessionFactory) -> None:
     """Block until SIGTERM or SIGINT; retry failed alert updates meanwhile."""
     stop = threading.Event()
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from mentionwatch.config import Settings
+from respond.config import RespondConfig
 
 POSTING = ["chat:write", "chat:write.public", "reactions:read", "files:write"]
 # Looking up a post whose answer was lost (alerts.outbox: exactly once): channel IDs and history.
@@ -26,7 +26,7 @@ INTERACTIVE = ["users:read"]
 EVENTS = ["reaction_added"]
 
 
-def manifest(settings: Settings, name: str = "mentionwatch", request_url: str | None = None) -> dict[str, Any]:
+def manifest(settings: RespondConfig, name: str = "mentionwatch", request_url: str | None = None) -> dict[str, Any]:
     """The manifest as a mapping; `request_url` (https://.../slack/events) selects HTTP over Socket Mode."""
     interactive = settings.slack.interactive
     scopes = POSTING + LOOK_UP + (INTERACTIVE if interactive else [])
@@ -54,6 +54,6 @@ def manifest(settings: Settings, name: str = "mentionwatch", request_url: str | 
     }
 
 
-def manifest_yaml(settings: Settings, name: str = "mentionwatch", request_url: str | None = None) -> str:
+def manifest_yaml(settings: RespondConfig, name: str = "mentionwatch", request_url: str | None = None) -> str:
     """The manifest as YAML, in the order Slack's own examples use."""
     return yaml.safe_dump(manifest(settings, name, request_url), sort_keys=False, allow_unicode=True)

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from alerts.escape import link, mrkdwn, one_line, truncate
-from mentionwatch.config import Settings
 from respond import actions
+from respond.config import RespondConfig
 
 REPLY_CALLBACK = "mentionwatch_reply"
 REPLY_BLOCK = "reply"
@@ -21,7 +21,7 @@ REPLY_INPUT = "text"
 TEXT_LIMIT = 3000  # a plain_text_input holds at most 3000 characters
 
 
-def reply_view(session: Session, settings: Settings, mention_id: int) -> dict[str, Any]:
+def reply_view(session: Session, settings: RespondConfig, mention_id: int) -> dict[str, Any]:
     """The modal for views.open: a prefilled reply form, or the link to answer by hand."""
     mention = actions.get_mention(session, mention_id)
     title = truncate(one_line(mention.title) or one_line(mention.text) or mention.url, 150)
@@ -56,7 +56,7 @@ def submitted_text(view: dict[str, Any]) -> str:
     return str((values.get(REPLY_INPUT) or {}).get("value") or "").strip()
 
 
-def send_reply(session: Session, settings: Settings, mention_id: int, text: str, by: str) -> str:
+def send_reply(session: Session, settings: RespondConfig, mention_id: int, text: str, by: str) -> str:
     """Send the reply through respond.actions; a one-line summary of what happened."""
     return actions.reply(session, settings, mention_id, text, by=by, via="slack").summary
 

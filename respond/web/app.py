@@ -30,9 +30,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts.escape import safe_url
 from alerts.views import Catalog
-from mentionwatch.config import Settings
 from respond import actions
-from respond.web import auth, charts, csrf, details, jobs, listing
+from respond.config import RespondConfig
+from respond.web import auth, charts, csrf, details, listing
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,6 +67,9 @@ class WebOptions:
     local_user: str | None = None
     """Bound to 127.0.0.1 with no users: everyone who can reach the port acts as this name."""
     secure_cookies: bool = False
+    fetch_now: Callable[[Path, str, str], tuple[bool, str]] | None = None
+    """Fetches one source (config path, business, source identity) -> (healthy, what it printed);
+    given by `mentionwatch serve` (mentionwatch.background), which composes the crawler."""
 
 
 class SecurityHeaders:
@@ -122,7 +125,7 @@ def stars(value: float | None) -> str:
     return f"{value:g}★" if value is not None else ""
 
 
-def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra_routes: list[Any] | None = None
+def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, extra_routes: list[Any] | None = None
                   ) -> Starlette:
     """The ASGI app for `settings`, reading and writing through `engine`."""
     templates = make_templates()
@@ -378,8 +381,10 @@ def build_web_app(settings: Settings, engine: Engine, options: WebOptions, extra
         key = await db(lambda s: details.source_key(s, source_id))
         if key is None or settings.path is None:
             healthy, output = False, "no such source"
+        elif options.fetch_now is None:
+            healthy, output = False, "fetching is not available in this server"
         else:
-            healthy, output = await run_in_threadpool(jobs.fetch_now, settings.path, *key)
+            healthy, output = await run_in_threadpool(options.fetch_now, settings.path, *key)
         found = await db(lambda s: details.sources(s, settings))
         return render(request, user, "sources.html", sources=found,
                       fetched={"id": source_id, "ok": healthy, "output": output})
@@ -435,7 +440,7 @@ ACTIONS: dict[str, Callable[..., actions.Outcome]] = {
 }
 
 
-def _refresh_alert(session: Session, settings: Settings, mention_id: int) -> None:
+def _refresh_alert(session: Session, settings: RespondConfig, mention_id: int) -> None:
     """Re-render the mention's Slack alert now, when Slack is configured and the alerts room can."""
     if settings.slack.token is None:
         return

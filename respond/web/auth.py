@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 from pipeline.models import WebSession, WebUser, utcnow
 
 SESSION_DAYS = 14

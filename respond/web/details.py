@@ -12,10 +12,21 @@ from sqlalchemy.orm import Session
 
 from alerts.report.data import BusinessReport, Period, build_reports
 from alerts.views import Catalog
-from mentionwatch.config import Settings
-from pipeline.models import (AlertMessage, AlertMessageMention, Business, Mention, MentionAction, Reply, Revision,
-                             Sighting, Source, utcnow)
+from pipeline.models import (
+    AlertMessage,
+    AlertMessageMention,
+    Business,
+    Mention,
+    MentionAction,
+    Reply,
+    Revision,
+    Sighting,
+    Source,
+    utcnow,
+)
 from respond import actions
+from respond.config import RespondConfig
+
 
 @dataclass
 class MentionDetail:
@@ -29,7 +40,7 @@ class MentionDetail:
     replies: list[Reply]
 
 
-def mention_detail(session: Session, settings: Settings, mention_id: int) -> MentionDetail:
+def mention_detail(session: Session, settings: RespondConfig, mention_id: int) -> MentionDetail:
     """Everything known about one mention (NoSuchMention when there is none)."""
     mention = actions.get_mention(session, mention_id)
     business, identity = session.execute(
@@ -67,7 +78,7 @@ class Trend:
     aspects: AspectSeries
 
 
-def trends(session: Session, settings: Settings, days: int) -> list[Trend]:
+def trends(session: Session, settings: RespondConfig, days: int) -> list[Trend]:
     """Per business: the weekly report's daily counts and ratings over `days`, and complaint aspects."""
     now = utcnow()
     period = Period(now - timedelta(days=days), now)
@@ -102,7 +113,7 @@ class SourceHealth:
     configured: bool
 
 
-def sources(session: Session, settings: Settings) -> list[SourceHealth]:
+def sources(session: Session, settings: RespondConfig) -> list[SourceHealth]:
     """Each source's health, as the last runs left it."""
     catalog = Catalog(settings)
     configured = {(b.name, s.identity()) for b in settings.businesses for s in b.sources}

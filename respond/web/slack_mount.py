@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from starlette.routing import Route
 
-from mentionwatch.config import Settings
+from respond.config import RespondConfig
 
 
-def slack_routes(settings: Settings, engine: Engine) -> list[Any]:
+def slack_routes(settings: RespondConfig, engine: Engine) -> list[Any]:
     """The /slack/events route, when a bot token and a signing secret are configured; else none."""
     if settings.slack.token is None or settings.slack.signing_secret is None:
         return []

@@ -15,10 +15,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from alerts.cycle import DeliveryResult, after_crawl
+from crawlers.state import sync_config
 from mentionwatch.config import Settings
 from pipeline.models import AlertMessage, Business, Mention, Source
-from pipeline.sources import sync_config
 from pipeline.store import open_engine
+from respond.reactions import read_reactions
 
 TOKEN = "xoxb-test-token"
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)  # a Monday
@@ -83,6 +84,7 @@ class Store:
 
     def cycle(self, now: datetime = T0, **kwargs: Any) -> DeliveryResult:
         """What a run does after its crawl, at time `now`."""
+        kwargs.setdefault("read_reactions", read_reactions)  # as `mentionwatch run` composes it
         return after_crawl(self.settings, self.engine, self.console, clock=lambda: now, **kwargs)
 
     def mention(self, mention_id: int) -> Mention:

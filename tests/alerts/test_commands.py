@@ -7,8 +7,8 @@ import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from mentionwatch.lock import run_lock
-from tests.alerts.helpers import joes, settings_for
+from pipeline.lock import run_lock
+from tests.alerts.helpers import joes
 from tests.conftest import MENTIONWATCH, business, feed_fixture
 
 

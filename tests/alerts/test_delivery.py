@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from alerts.slack import WebApiPoster, make_client
-from mentionwatch.localslack import channel_id_for
+from mentionwatch.sandbox.slack import channel_id_for
 from pipeline.models import Source
 from respond import actions
 from tests.alerts.helpers import T0, joes, settings_for

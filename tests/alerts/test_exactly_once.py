@@ -10,8 +10,14 @@ from email.utils import format_datetime
 
 import pytest
 
-from alerts.slack import MAX_RETRY_AFTER, EVENT_TYPE, WebApiPoster, make_client, retry_after_seconds
-from mentionwatch.localslack import LocalSlackServer
+from alerts.slack import (
+    EVENT_TYPE,
+    MAX_RETRY_AFTER,
+    WebApiPoster,
+    make_client,
+    retry_after_seconds,
+)
+from mentionwatch.sandbox.slack import LocalSlackServer
 from tests.alerts.helpers import T0, settings_for
 
 LATER = T0 + timedelta(minutes=15)

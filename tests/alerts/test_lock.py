@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mentionwatch.errors import AlreadyRunning
-from mentionwatch.lock import run_lock
+from pipeline.errors import AlreadyRunning
+from pipeline.lock import run_lock
 from tests.conftest import business
 
 

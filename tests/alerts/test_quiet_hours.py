@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 
+from alerts.config import QuietHours
 from alerts.quiet import quiet_until
-from mentionwatch.config import QuietHours
 
 NIGHT = QuietHours(start=time(22, 0), end=time(7, 0))
 LUNCH = QuietHours(start=time(12, 0), end=time(14, 0))

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy.orm import Session
 
-from mentionwatch.localslack import channel_id_for
+from mentionwatch.sandbox.slack import channel_id_for
 from pipeline.models import AggregateRating, Run, SourceRun
 from tests.alerts.helpers import Store, settings_for
 from tests.alerts.smtp import LocalSMTPServer

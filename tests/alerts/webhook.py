@@ -6,7 +6,7 @@ import json
 import threading
 from typing import Any
 
-from mentionwatch.localserver import BackgroundServer, QuietHandler
+from mentionwatch.sandbox.web import BackgroundServer, QuietHandler
 
 
 class LocalWebhook(BackgroundServer):

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from crawlers.config import AppStoreSource
 from crawlers.spiders.appstore import page_url
-from mentionwatch.config import AppStoreSource
-from mentionwatch.localserver import Response
+from mentionwatch.sandbox.web import Response
 from tests.conftest import business
-from tests.crawlers.helpers import ALERTS, by_author, failures, fixture, run, stored, summary, utc
+from tests.crawlers.helpers import (
+    ALERTS,
+    by_author,
+    failures,
+    fixture,
+    run,
+    stored,
+    summary,
+    utc,
+)
 
 FEED = "/us/rss/customerreviews/page={}/id=1234567890/sortby=mostrecent/json"
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from crawlers.spiders.bluesky import post_url
-from mentionwatch.localserver import Response
+from mentionwatch.sandbox.web import Response
 from tests.conftest import business
-from tests.crawlers.helpers import ALERTS, by_author, failures, fixture, run, stored, summary, utc
+from tests.crawlers.helpers import (
+    ALERTS,
+    by_author,
+    failures,
+    fixture,
+    run,
+    stored,
+    summary,
+    utc,
+)
 
 LOGIN = "/xrpc/com.atproto.server.createSession"
 SEARCH = "/xrpc/app.bsky.feed.searchPosts"

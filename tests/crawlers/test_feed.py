@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from crawlers.config import FeedSource
 from crawlers.spiders.feed import feed_url
-from mentionwatch.config import FeedSource
 from tests.conftest import business
 from tests.crawlers.helpers import ALERTS, fixture, run, stored, summary, utc
 

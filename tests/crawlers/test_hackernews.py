@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mentionwatch.localserver import Response
+from mentionwatch.sandbox.web import Response
 from tests.conftest import business
 from tests.crawlers.helpers import ALERTS, by_author, fixture, run, stored, summary, utc
 

@@ -8,7 +8,16 @@ import pytest
 
 from crawlers.spiders.html import parse_rating
 from tests.conftest import business
-from tests.crawlers.helpers import ALERTS, by_author, failures, fixture, run, stored, summary, utc
+from tests.crawlers.helpers import (
+    ALERTS,
+    by_author,
+    failures,
+    fixture,
+    run,
+    stored,
+    summary,
+    utc,
+)
 
 FORUM = {
     "type": "html",

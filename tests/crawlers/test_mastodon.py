@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from crawlers.config import MastodonSource
 from crawlers.spiders.mastodon import endpoint
-from mentionwatch.config import MastodonSource
 from tests.conftest import business
-from tests.crawlers.helpers import ALERTS, by_author, failures, fixture, run, stored, summary, utc
+from tests.crawlers.helpers import (
+    ALERTS,
+    by_author,
+    failures,
+    fixture,
+    run,
+    stored,
+    summary,
+    utc,
+)
 
 TAG = "/api/v1/timelines/tag/JoesDonuts"
 SEARCH = "/api/v2/search"

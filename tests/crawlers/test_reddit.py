@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from crawlers.config import RedditSource
 from crawlers.spiders.reddit import listing_urls, token_url
-from mentionwatch.config import RedditSource
-from mentionwatch.localserver import Response
+from mentionwatch.sandbox.web import Response
 from tests.conftest import business
-from tests.crawlers.helpers import ALERTS, by_author, failures, fixture, run, stored, summary, utc
+from tests.crawlers.helpers import (
+    ALERTS,
+    by_author,
+    failures,
+    fixture,
+    run,
+    stored,
+    summary,
+    utc,
+)
 
 SEARCH = "/search.json?q=%22Joe%27s+Donuts%22&sort=new&limit=100&raw_json=1"
 COMMENTS = "/r/springfield/comments.json?limit=100&raw_json=1"

@@ -9,7 +9,16 @@ import pytest
 
 from crawlers.schemaorg import normalize_rating
 from tests.conftest import business
-from tests.crawlers.helpers import ALERTS, by_author, failures, fixture, run, stored, summary, utc
+from tests.crawlers.helpers import (
+    ALERTS,
+    by_author,
+    failures,
+    fixture,
+    run,
+    stored,
+    summary,
+    utc,
+)
 
 
 def serve_three_pages(web) -> str:

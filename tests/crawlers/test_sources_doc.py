@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import TypeAdapter
 
+from crawlers.config import SOURCE_TYPES, Source
 from crawlers.process import SPIDERS
-from mentionwatch.config import SOURCE_TYPES, Source
 
 README = Path(__file__).parents[2] / "README.md"
 

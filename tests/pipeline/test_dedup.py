@@ -7,7 +7,15 @@ import json
 
 from tests.conftest import business
 from tests.crawlers.helpers import run, summary
-from tests.pipeline.helpers import ALERTS, days_ago, entry, mentions, review_page, rows, rss
+from tests.pipeline.helpers import (
+    ALERTS,
+    days_ago,
+    entry,
+    mentions,
+    review_page,
+    rows,
+    rss,
+)
 
 SLACK_ENV = {"TEST_SLACK_TOKEN": "xoxb-test-token"}
 

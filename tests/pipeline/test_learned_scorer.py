@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from mentionwatch.errors import MentionwatchError
 from pipeline.aspects import AspectFinder, validate_aspects
+from pipeline.errors import MentionwatchError
 from pipeline.features import DENSE_NAMES, HASH_SIZE, hashed, tokens
 from pipeline.language import LanguageDetector
 from pipeline.learned import MODEL_PATH, ModelError, load_model

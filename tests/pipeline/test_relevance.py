@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from alerts.report.data import Period, build_reports
 from alerts.report.summary import summary_message
-from mentionwatch.config import Business
 from pipeline.relevance import advise
 from respond import actions
+from respond.config import Business
 from tests.alerts.conftest import store  # noqa: F401  (the real SQLite store of the alerts tests)
 from tests.alerts.helpers import Store, joes, settings_for
 

@@ -7,7 +7,15 @@ import json
 from pipeline.sentiment import SentimentScorer
 from tests.conftest import business
 from tests.crawlers.helpers import run, summary
-from tests.pipeline.helpers import ALERTS, by_title, days_ago, entry, mentions, review_page, rss
+from tests.pipeline.helpers import (
+    ALERTS,
+    by_title,
+    days_ago,
+    entry,
+    mentions,
+    review_page,
+    rss,
+)
 
 SLACK_ENV = {"TEST_SLACK_TOKEN": "xoxb-test-token"}
 

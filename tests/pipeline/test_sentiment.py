@@ -7,7 +7,6 @@ the labels here are VADER's own; the learned model's labels are tested in test_l
 """
 
 import functools
-
 import math
 import re
 from pathlib import Path

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawlers.items import MentionItem
-from mentionwatch.errors import StoreError
+from pipeline.errors import StoreError
 from pipeline.flow import MentionFlow
+from pipeline.items import MentionItem
 from pipeline.match import BusinessMatcher
 from pipeline.models import Business, Mention, Source
 from pipeline.sentiment import SentimentScorer

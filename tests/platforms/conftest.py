@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mentionwatch.localgoogle import LocalGoogleServer
+from mentionwatch.sandbox.google import LocalGoogleServer
 from tests.conftest import business
 
 LOCATION = "accounts/111/locations/222"

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from mentionwatch.localappstore import LocalAppStoreConnect
+from mentionwatch.sandbox.appstore import LocalAppStoreConnect
 from tests.conftest import business
 from tests.crawlers.helpers import run, source_errors, stored, summary, utc
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from mentionwatch.localgoogle import NOT_APPROVED, QUOTA_EXCEEDED, UNAUTHENTICATED
+from mentionwatch.sandbox.google import NOT_APPROVED, QUOTA_EXCEEDED, UNAUTHENTICATED
 from tests.crawlers.helpers import failures, run, source_errors, stored, summary
 from tests.platforms.conftest import LOCATION, google_env, write_google_config
 

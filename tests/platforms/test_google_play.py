@@ -91,7 +91,7 @@ def test_a_service_account_not_invited_in_play_console_says_so(google, play, wor
 
 
 def test_public_reviews_through_google_play_scraper_against_a_local_play_store(workspace):
-    from mentionwatch.localplay import LocalPlayStore
+    from mentionwatch.sandbox.play import LocalPlayStore
 
     with LocalPlayStore() as store:
         for n in range(120):  # more than one page of the library's 100

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from mentionwatch.localgoogle import NOT_APPROVED
+from mentionwatch.sandbox.google import NOT_APPROVED
 from tests.conftest import business
 from tests.crawlers.helpers import run
 from tests.platforms.conftest import LOCATION, google_env, write_google_config

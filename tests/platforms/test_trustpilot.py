@@ -104,7 +104,7 @@ def test_api_with_a_key_reads_newest_first_pages_replies_and_the_score(web, work
 def test_reply_as_a_business_user_through_oauth_exactly_once(workspace):
     from datetime import UTC, datetime
 
-    from mentionwatch.localtrustpilot import LocalTrustpilot
+    from mentionwatch.sandbox.trustpilot import LocalTrustpilot
 
     env = {"TRUSTPILOT_API_KEY": "tp-key-abcdef", "TRUSTPILOT_API_SECRET": "tp-secret-123456",
            "TRUSTPILOT_USERNAME": "dana@joesdonuts.com", "TRUSTPILOT_PASSWORD": "correct horse",

@@ -7,8 +7,8 @@ import itertools
 import time
 from typing import Any
 
-from mentionwatch.localslack import HUMAN_USER_ID, TEAM_ID
-from mentionwatch.localsocketmode import APP_ID
+from mentionwatch.sandbox.slack import HUMAN_USER_ID, TEAM_ID
+from mentionwatch.sandbox.socketmode import APP_ID
 
 _counter = itertools.count(1)
 

@@ -9,19 +9,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from mentionwatch.localslack import LocalSlackServer
+from crawlers.spiders.google_business import review_url
+from mentionwatch.sandbox.google import NOT_APPROVED
+from mentionwatch.sandbox.slack import LocalSlackServer
 from pipeline.models import Mention, MentionAction, Reply, utcnow
 from respond import actions
 from respond.slack.app import build_app
 from respond.slack.listen import socket_mode
-from crawlers.spiders.google_business import review_url
-from mentionwatch.localgoogle import NOT_APPROVED
 from tests.alerts.helpers import Store, joes, settings_for
 from tests.platforms.conftest import LOCATION, google, google_env, google_source  # noqa: F401 (fixture)
 from tests.respond import slack_payloads as payloads

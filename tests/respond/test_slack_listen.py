@@ -22,7 +22,7 @@ import pytest
 import yaml
 from slack_sdk.signature import SignatureVerifier
 
-from mentionwatch.localslack import LocalSlackServer
+from mentionwatch.sandbox.slack import LocalSlackServer
 from tests.alerts.helpers import joes, settings_for
 from tests.conftest import MENTIONWATCH, Workspace
 from tests.respond import slack_payloads as payloads

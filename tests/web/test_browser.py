@@ -278,7 +278,14 @@ def test_trends_draw_daily_labels_and_ratings_as_svg(page, server):
 def test_the_mention_page_shows_sightings_revisions_alert_history_and_replies(page, server):
     from datetime import timedelta
 
-    from pipeline.models import AlertMessage, AlertMessageMention, Reply, Revision, Sighting, utcnow
+    from pipeline.models import (
+        AlertMessage,
+        AlertMessageMention,
+        Reply,
+        Revision,
+        Sighting,
+        utcnow,
+    )
     from respond import actions
 
     rude = server.ids["rude"]

@@ -162,7 +162,7 @@ def test_schedule_crawls_in_the_server_and_fetch_now_checks_one_source(workspace
 
 
 def test_a_scheduled_run_skips_while_a_run_from_cron_holds_the_lock(workspace):
-    from mentionwatch.lock import run_lock
+    from pipeline.lock import run_lock
 
     workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": "http://127.0.0.1:9/news.xml"}])])
     open_engine(f"sqlite:///{workspace.database}").dispose()

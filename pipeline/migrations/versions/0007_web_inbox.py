@@ -7,8 +7,8 @@ Create Date: 2026-11-29
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from pipeline.dialect import create_fulltext, drop_fulltext
 from pipeline.models import INBOX_CONDITION

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from alerts.outbox import ALERT_KINDS
 from alerts.planner import FOLLOW_UP_DAYS
-from respond import actions
 from pipeline.models import AlertMessage, AlertMessageMention, Mention
+from respond import actions
 
 log = logging.getLogger(__name__)
 TRACKED_KINDS = ALERT_KINDS  # a reaction on these means "handled"

@@ -1,6 +1,6 @@
 """The local Slack's Socket Mode: a WebSocket endpoint handing envelopes to a real Socket Mode client.
 
-`apps.connections.open` on the local Slack (mentionwatch.localslack) hands out a single-use
+`apps.connections.open` on the local Slack (mentionwatch.sandbox.slack) hands out a single-use
 `ws://` URL on the same server; a client that connects there gets Slack's `hello`, then whatever
 the test sends: `interactive` and `events_api` envelopes (`send`), or a `disconnect` asking it to
 reconnect (`request_reconnect`). Acknowledgements (`{"envelope_id": ...}`) are kept and can be

@@ -18,7 +18,7 @@ headers are replaced by "(redacted)": the product promises that secrets never re
 and recorded requests end up in test failure messages and demo logs.
 
 Stdlib only. `BackgroundServer` is the shared plumbing (a ThreadingHTTPServer in a daemon
-thread that stops cleanly) and is reused by `mentionwatch.localslack`.
+thread that stops cleanly) and is reused by `mentionwatch.sandbox.slack`.
 """
 
 from __future__ import annotations
@@ -497,7 +497,7 @@ def _not_modified(headers, answer: _Answer) -> bool:
 
 
 class _StaticHandler(QuietHandler):
-    server_version = "mentionwatch-localserver/1"
+    server_version = "mentionwatch-sandbox/1"
 
     def do_GET(self):
         self._answer()

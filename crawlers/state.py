@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawlers.config import CrawlConfig
+from crawlers.platform_state import record_platform_state
 from crawlers.target import CrawlTarget
-from mentionwatch.config import Settings
 from pipeline.models import AggregateRating, Business, Source, SourceRun
-from pipeline.platform_state import record_platform_state
 
 
-def sync_config(session: Session, settings: Settings) -> tuple[dict[str, int], list[CrawlTarget]]:
+def sync_config(session: Session, settings: CrawlConfig) -> tuple[dict[str, int], list[CrawlTarget]]:
     """Create rows for new businesses and sources; return business ids and this run's targets.
 
     Sources removed from config.yaml keep their rows and mentions: nothing stored is lost.
@@ -102,7 +102,7 @@ def record_outcomes(
     record_platform_state(session, targets, now)
 
 
-def rename_suspects(session: Session, settings: Settings) -> list[str]:
+def rename_suspects(session: Session, settings: CrawlConfig) -> list[str]:
     """Advice for configured items that look like stored ones renamed without an `id:`.
 
     A business not stored yet that shares a source with a stored one no longer configured (or

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
-from mentionwatch.localgoogle import GoogleRequest
-from mentionwatch.localserver import AnsweringHandler, BackgroundServer, redact_headers
+from mentionwatch.sandbox.google import GoogleRequest
+from mentionwatch.sandbox.web import AnsweringHandler, BackgroundServer, redact_headers
 
 NOT_AUTHORIZED = ("NOT_AUTHORIZED", "Authentication credentials are missing or invalid.",
                   "Provide a properly configured and signed bearer token, and make sure that it has not expired.")

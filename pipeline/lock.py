@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from mentionwatch.errors import AlreadyRunning, StoreError
+from pipeline.errors import AlreadyRunning, StoreError
 
 RUN = "run"
 

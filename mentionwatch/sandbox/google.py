@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
-from mentionwatch.localserver import AnsweringHandler, BackgroundServer, redact_headers
+from mentionwatch.sandbox.web import AnsweringHandler, BackgroundServer, redact_headers
 
 STAR_NAMES = {1: "ONE", 2: "TWO", 3: "THREE", 4: "FOUR", 5: "FIVE"}
 

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mentionwatch.localgoogle import GoogleRequest
-from mentionwatch.localserver import AnsweringHandler, BackgroundServer, redact_headers
+from mentionwatch.sandbox.google import GoogleRequest
+from mentionwatch.sandbox.web import AnsweringHandler, BackgroundServer, redact_headers
 
 
 def _fault(text: str, code: str) -> bytes:

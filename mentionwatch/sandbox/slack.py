@@ -33,7 +33,7 @@ conversations.list, conversations.info, conversations.history,
 files.getUploadURLExternal, files.completeUploadExternal
 (files.upload answers `method_deprecated`, as Slack now does); for interactivity
 apps.connections.open (with an app-level `xapp-` token: a Socket Mode URL on this server, see
-mentionwatch.localsocketmode and `socket_mode`), views.open (each trigger_id once), views.update
+mentionwatch.sandbox.socketmode and `socket_mode`), views.open (each trigger_id once), views.update
 and users.info (`add_user`; opened views in `views`). Others: `unknown_method`.
 Stdlib only.
 """
@@ -51,9 +51,9 @@ from email.parser import BytesParser
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, urlsplit
 
-from .localserver import BackgroundServer, QuietHandler, redact_headers
-from .localsocketmode import PATH as SOCKET_MODE_PATH
-from .localsocketmode import SocketModeHub
+from .socketmode import PATH as SOCKET_MODE_PATH
+from .socketmode import SocketModeHub
+from .web import BackgroundServer, QuietHandler, redact_headers
 
 __all__ = ["LocalSlackServer", "SlackRequest", "channel_id_for"]
 
@@ -638,7 +638,7 @@ def _failure_reply(failure: _Failure, text: bool) -> _Reply:
 
 
 class _SlackHandler(QuietHandler):
-    server_version = "mentionwatch-localslack/1"
+    server_version = "mentionwatch-sandbox-slack/1"
 
     def do_GET(self):
         self._handle()

@@ -6,17 +6,27 @@ the database alone gives nothing away; never written to config.yaml, never print
 
 from __future__ import annotations
 
+import os
+
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 from sqlalchemy.orm import Session
 
-from mentionwatch.config import SECRET_KEY_ENV, Credentials, secret_key_from_environment
-from mentionwatch.errors import MentionwatchError
+from crawlers.config import Credentials
+from pipeline.errors import MentionwatchError
 from pipeline.models import PlatformSecret, utcnow
 
 GOOGLE_REFRESH_TOKEN = "google_refresh_token"
 _HOW_TO_MAKE_A_KEY = ("python -c 'from cryptography.fernet import Fernet; "
                       "print(Fernet.generate_key().decode())'")
+
+SECRET_KEY_ENV = "MENTIONWATCH_SECRET_KEY"
+"""The Fernet key that encrypts credentials stored in the database (`mentionwatch connect`)."""
+
+
+def secret_key_from_environment() -> str | None:
+    """$MENTIONWATCH_SECRET_KEY, or None when unset or empty."""
+    return os.environ.get(SECRET_KEY_ENV) or None
 
 
 class SecretKeyError(MentionwatchError):

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mentionwatch.localserver import AnsweringHandler, BackgroundServer
+from mentionwatch.sandbox.web import AnsweringHandler, BackgroundServer
 
 # [null,[2,SORT,[COUNT(,null,\"TOKEN\")?],...],[\"PACKAGE\",7]]
 _REQUEST = re.compile(r'\[2,(\d+),\[(\d+)(?:,null,\\"([^\\"]+)\\")?\].*\[\\"([\w.]+)\\",7\]')

@@ -2,8 +2,8 @@
 
 A crawl runs Scrapy's Twisted reactor, which starts once per process and wants the main thread;
 so each fetch or run is a fresh child process (spawned, not forked, since the server has
-threads). A scheduled run takes the same lock as a run from cron (mentionwatch.lock.run_lock), so
-the two never overlap.
+threads). A scheduled run takes the same lock as a run from cron (pipeline.lock.run_lock), so
+the two never overlap. The web app (respond.web) is handed `fetch_now` by `mentionwatch serve`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from mentionwatch.errors import MentionwatchError
+from pipeline.errors import MentionwatchError
 
 log = logging.getLogger(__name__)
 FETCH_TIMEOUT = 300
@@ -59,9 +59,9 @@ def _run_once(config_path: str) -> str:
     from rich.console import Console
 
     from mentionwatch.config import load_settings
-    from mentionwatch.errors import AlreadyRunning
-    from mentionwatch.lock import run_lock
     from mentionwatch.runner import run_once
+    from pipeline.errors import AlreadyRunning
+    from pipeline.lock import run_lock
 
     settings = load_settings(config_path)
     try:
