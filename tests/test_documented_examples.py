@@ -1,7 +1,8 @@
 """Help that reads well, and every documented example runs as written (issue 13 item 4).
 
 The examples are read from where a user reads them: the "Example(s):" section of every command's
---help, and the `mentionwatch` lines of README.md's sh code blocks. Each runs in a fresh copy of
+--help, and the `mentionwatch` lines of the sh code blocks of README.md and of every page of the
+manual (docs/*.md, the MkDocs site), each distinct line once. Each runs in a fresh copy of
 a folder that looks like a fresh install after `init` and a first run: a config.yaml (a feed on
 a local web server, a Google Business Profile location on a local Google, Slack a local
 Slack-compatible server, tokens in the environment), its database with 45 stored mentions (41
@@ -82,14 +83,14 @@ def runnable(command: str) -> list[list[str]]:
     return [[command]]
 
 
-def readme_examples() -> list[tuple[str, str]]:
-    """(command, line) for every line of README.md's sh blocks that runs mentionwatch.
+def sh_examples(page: Path) -> list[tuple[str, str]]:
+    """(command, line) for every line of the page's sh blocks that runs mentionwatch.
 
     The install lines (a virtualenv, pip) are CI's to run; this runs what comes after them.
     """
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
     found = []
-    for block in re.findall(r"```sh\n(.*?)```", readme, re.S):
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
         for line in block.splitlines():
             match = re.match(r"(?:\.venv/bin/)?mentionwatch (\S+)", line)
             if match:
@@ -97,10 +98,25 @@ def readme_examples() -> list[tuple[str, str]]:
     return found
 
 
+def readme_examples() -> list[tuple[str, str]]:
+    """The examples of README.md, the front door."""
+    return sh_examples(REPO / "README.md")
+
+
+# The manual's pages: docs/*.md, the MkDocs site (mkdocs.yml).
+MANUAL = sorted((REPO / "docs").glob("*.md"))
+
+
+def documented_examples() -> list[tuple[str, str]]:
+    """The examples of README.md and of every page of the manual, each distinct line once (the
+    first ten minutes are both on the front door and on the site's home page)."""
+    return list(dict.fromkeys(readme_examples() + [e for page in MANUAL for e in sh_examples(page)]))
+
+
 # Examples whose whole job is to ask a service beyond this machine: tests/platforms runs them
 # against the local Google with their address options.
 NEEDS_THE_INTERNET = {"mentionwatch connect google --list": "asks Google's Account Management API"}
-EXAMPLES = [(c, e) for c, e in help_examples() + readme_examples() if e not in NEEDS_THE_INTERNET]
+EXAMPLES = [(c, e) for c, e in help_examples() + documented_examples() if e not in NEEDS_THE_INTERNET]
 
 
 def feed_with(count: int) -> str:
@@ -186,6 +202,10 @@ def test_every_command_and_readme_has_examples():
     assert {command for command, _ in help_examples()} == set(COMMANDS)
     assert set(NEEDS_THE_INTERNET) <= {example for _, example in help_examples()}
     assert {"init", "check", "run", "cron"} <= {command for command, _ in readme_examples()}
+    # The manual's pages are read too: the web inbox's and cron's examples are only there.
+    assert {page.name for page in MANUAL} >= {"index.md", "web.md", "operations.md"}
+    assert {"user", "serve"} <= {command for page in MANUAL for command, _ in sh_examples(page)}
+    assert set(readme_examples()) < set(documented_examples())
 
 
 @pytest.mark.parametrize(("command", "example"), EXAMPLES, ids=[f"{c}: {e}" for c, e in EXAMPLES])
