@@ -166,6 +166,8 @@ class GoogleBusinessSource(SourceBase):
     """accounts/{account id}/locations/{location id}, as `mentionwatch connect google --list` prints it."""
     token_url: str = "https://oauth2.googleapis.com/token"
     """Where the refresh token is exchanged for an access token."""
+    max_pages: int = Field(default=200, ge=1, le=1000)
+    """At most this many pages of 50 reviews a run (a safety cap: 10,000 reviews by default)."""
     matches_by_default: ClassVar[bool] = False
 
     @property

@@ -40,6 +40,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.redirects.SafeRedirectMiddleware": 600,
     # Before RobotsTxtMiddleware (100): not even a refused address's robots.txt is asked for.
     "crawlers.redirects.PrivateRedirectGuard": 90,
+    # API keys and tokens only to the origin they were issued for, redirects included.
+    "crawlers.credential_guard.CredentialOriginGuard": 95,
 }
 RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry without Retry-After; doubles each time
 RETRY_BACKOFF_MAX = 60.0

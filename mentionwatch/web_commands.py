@@ -14,6 +14,10 @@ from mentionwatch.config import Settings
 from pipeline.errors import MentionwatchError
 
 
+# Connections waiting to be accepted: room for a burst of clicks or Slack retries at once.
+LISTEN_BACKLOG = 1024
+
+
 def is_loopback(host: str) -> bool:
     """Whether only this machine can reach `host` (127.0.0.0/8, ::1, localhost)."""
     if host == "localhost":
@@ -91,7 +95,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             raise MentionwatchError(refusal)
         local_user = None if users or trusted_header else (getpass.getuser() or "local")
         options = WebOptions(trusted_header=trusted_header, local_user=local_user,
-                             secure_cookies=settings.web.secure_cookies, fetch_now=fetch_now)
+                             secure_cookies=settings.web.secure_cookies, public_url=settings.web.url,
+                             fetch_now=fetch_now)
         app = build_web_app(settings, engine, options, extra_routes=slack_routes(settings, engine))
         shown = f"[{host}]" if ":" in host else host
         how = (f"people named by the proxy in {trusted_header}" if trusted_header
@@ -104,10 +109,12 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             runs.start()
             click.echo(f"Crawling every {interval // 60} min in this process.", err=True)
         try:
-            # Behind a proxy on this machine, X-Forwarded-Proto tells the app a request was https
-            # (so cookies are marked Secure); uvicorn trusts it only from 127.0.0.1.
-            uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
-                        log_level="warning", server_header=False)
+            # Forwarded headers (X-Forwarded-For, -Proto) are believed only from the configured proxy
+            # in trusted-header mode; otherwise the connection's own address and scheme stand, so a
+            # client cannot pick the address the sign-in limit counts it by.
+            uvicorn.run(app, host=host, port=port, proxy_headers=bool(trusted_header),
+                        forwarded_allow_ips=settings.web.proxy if trusted_header else "",
+                        log_level="warning", server_header=False, backlog=LISTEN_BACKLOG)
         finally:
             if runs is not None:
                 runs.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -52,6 +53,27 @@ class WebSettings(Strict):
     """Behind a reverse proxy that signs people in: the header naming the user (e.g. X-Forwarded-User)."""
     secure_cookies: bool = False
     """Mark cookies Secure even when the request does not look like https (a proxy that hides it)."""
+    url: str | None = None
+    """The address people open the inbox at through the proxy (https://inbox.example.com). In
+    trusted-header mode only requests naming this host (or this machine) are answered."""
+    proxy: str = "127.0.0.1"
+    """The reverse proxy's address in trusted-header mode: its X-Forwarded-For and -Proto are
+    believed, from it only. Without a trusted header no forwarded header is believed."""
+
+    @field_validator("url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected the inbox's public address, such as https://inbox.example.com")
+        return value.strip().rstrip("/")
+
+    @property
+    def public_host(self) -> str | None:
+        """The host name of `url` (without its port), or None."""
+        return urlsplit(self.url).hostname if self.url else None
 
 
 class RespondConfig(AlertsConfig):

@@ -26,6 +26,8 @@ STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 # Google's default quota for the Business Profile APIs is 300 requests a minute per project;
 # a fifth of a second between requests stays below it however many locations are read.
 MIN_INTERVAL = 0.2
+# Accounts and locations, 100 a page: 10,000 of either is more than any owner manages.
+MAX_LISTING_PAGES = 100
 
 
 class GoogleError(MentionwatchError):
@@ -182,10 +184,15 @@ class GoogleClient:
     def _all(self, url: str, key: str, params: dict[str, str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         token = None
-        for _ in range(100):
+        followed: set[str] = set()
+        for _ in range(MAX_LISTING_PAGES):
             answer = self.call("GET", url, params={**params, "pageSize": "100", **({"pageToken": token} if token else {})})
-            found.extend(answer.get(key) or [])
+            found.extend(entry for entry in answer.get(key) or [] if isinstance(entry, dict))
             token = answer.get("nextPageToken")
-            if not token:
-                break
-        return found
+            if not token or not isinstance(token, str):
+                return found
+            if token in followed:
+                raise GoogleError(f"Google's {key} listing sent a page already read (the same nextPageToken): "
+                                  "stopped reading a listing that would never end")
+            followed.add(token)
+        raise GoogleError(f"Google's {key} listing goes on past {MAX_LISTING_PAGES} pages of 100: stopped there")

@@ -17,6 +17,7 @@ from scrapy.http import Response
 from crawlers.config import AppStoreConnectSource
 from crawlers.incremental import Watermark
 from crawlers.links import item_url
+from crawlers.pagination import may_follow
 from crawlers.platforms.appstore_connect import (
     MIN_INTERVAL,
     AppStoreConnectError,
@@ -51,9 +52,11 @@ class AppStoreConnectSpider(MentionSpider):
             target.fail(str(exc))
 
     def _get(self, target: CrawlTarget, url: str, page: int) -> Request:
+        source: AppStoreConnectSource = target.source  # type: ignore[assignment]
         request = self.request(target, url, self.parse_page, conditional=False,
-                               headers={"Authorization": f"Bearer {bearer_token(self.credentials)}",
-                                        "Accept": "application/json"},
+                               headers={"Accept": "application/json"},
+                               credentials={"Authorization": f"Bearer {bearer_token(self.credentials)}"},
+                               credential_origin=source.api_base,
                                meta={"pace_key": "appstore_connect", "min_interval": MIN_INTERVAL},
                                cb_kwargs={"page": page})
         request.meta["handle_httpstatus_list"] = [304, 401, 403, 404, 429]
@@ -92,8 +95,15 @@ class AppStoreConnectSpider(MentionSpider):
             yield self.item(target, url=url, title=title, text=plain_text_body(attributes.get("body")),
                             author=attributes.get("reviewerNickname"), published_at=created,
                             rating=float(rating) if isinstance(rating, int) and 1 <= rating <= 5 else None)
-        next_url = (answer.get("links") or {}).get("next")
-        if next_url and not reached_known and page < source.max_pages:
+        links = answer.get("links")
+        next_url = links.get("next") if isinstance(links, dict) else None
+        if not isinstance(next_url, str) or not next_url or reached_known:
+            return
+        next_url = response.urljoin(next_url)
+        # The first run reads the configured window; later runs stop at a known review, so the
+        # cap reached then leaves a gap worth saying.
+        if may_follow(target, "customerReviews", page=page, max_pages=source.max_pages, token=next_url,
+                      next_url=next_url, home=source.api_base, gap_at_cap=not watermark.first_run):
             try:
                 yield self._get(target, next_url, page + 1)
             except AppStoreConnectError as exc:

@@ -12,7 +12,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.config import Credentials, Source
+from crawlers.credential_guard import CREDENTIAL_HEADERS, CREDENTIAL_ORIGIN
 from crawlers.failures import body_kind, bot_wall, describe_failure
+from crawlers.pagination import origin_text, same_origin
 from crawlers.target import CrawlTarget
 from pipeline.items import MalformedItem, MentionItem, check_item
 from pipeline.normalize import to_utc
@@ -83,21 +85,34 @@ class MentionSpider(Spider):
         conditional: bool = True,
         step: str | None = None,
         shared_by: list[CrawlTarget] | None = None,
+        credentials: dict[str, str] | None = None,
+        credential_origin: str | None = None,
         **kwargs: Any,
     ) -> Request:
         """A request for `target` that revalidates with the validators of the last fetch.
 
         `step` names what the request is for when that is not obvious ("login"); a failure then
         reads "login: HTTP 401 Unauthorized". `shared_by` lists further targets that fail with
-        this request (a login shared by several sources).
+        this request (a login shared by several sources). `credentials`: headers that carry an API
+        key or token, sent only to `credential_origin` (default: `url`'s own), redirects included
+        (crawlers/credential_guard.py); a request elsewhere goes without them.
         """
         headers = dict(kwargs.pop("headers", {}) or {})
+        meta = dict(kwargs.pop("meta", {}) or {})
+        if credentials:
+            home = credential_origin or url
+            meta[CREDENTIAL_ORIGIN] = home
+            meta[CREDENTIAL_HEADERS] = sorted(credentials)
+            if same_origin(url, home):
+                headers.update(credentials)
+            else:
+                self.logger.info("%s: credentials for %s not sent to %s", target.label,
+                                 origin_text(home), origin_text(url))
         known = target.validators.get(url, {}) if conditional else {}
         if known.get("etag"):
             headers["If-None-Match"] = known["etag"]
         if known.get("last_modified"):
             headers["If-Modified-Since"] = known["last_modified"]
-        meta = dict(kwargs.pop("meta", {}) or {})
         meta["handle_httpstatus_list"] = [304]
         if not self.obeys_robots_txt:
             meta["dont_obey_robotstxt"] = True

@@ -26,6 +26,7 @@ from twisted.internet import threads
 from crawlers.config import GoogleBusinessSource
 from crawlers.incremental import Watermark
 from crawlers.links import item_url
+from crawlers.pagination import may_follow
 from crawlers.platforms.google import (
     MIN_INTERVAL,
     STARS,
@@ -95,7 +96,8 @@ class GoogleBusinessSpider(MentionSpider):
         source: GoogleBusinessSource = target.source  # type: ignore[assignment]
         request = self.request(
             target, listing_url(source, page_token), self.parse_page, conditional=False,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={"Accept": "application/json"}, credentials={"Authorization": f"Bearer {token}"},
+            credential_origin=source.api_base,
             meta={"pace_key": "google_business", "min_interval": MIN_INTERVAL},
             cb_kwargs={"page_token": page_token, "state": state, "refreshed": refreshed},
         )
@@ -148,7 +150,14 @@ class GoogleBusinessSpider(MentionSpider):
             total = target.aggregate_rating[1] if target.aggregate_rating else None
             # More reviews known than Google counts: some were removed. Only a full listing says which.
             state["full"] = total is not None and len(alive) > total
+        if not isinstance(next_token, str):
+            next_token = None
+        state["pages"] = state.get("pages", 1)
         if next_token and (not reached_known or state["full"]):
+            if not may_follow(target, "reviews", page=state["pages"], max_pages=source.max_pages, token=next_token):
+                self._finish(target, known, state, complete=False)
+                return
+            state["pages"] += 1
             try:
                 token = self._token(source.token_url)
             except GoogleError as exc:

@@ -12,6 +12,7 @@ from w3lib.url import add_or_replace_parameter
 
 from crawlers.config import HackerNewsSource
 from crawlers.incremental import Watermark
+from crawlers.pagination import may_follow
 from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
 from pipeline.items import MalformedItem, plain_text_body
@@ -61,7 +62,9 @@ class HackerNewsSpider(MentionSpider):
                 yield item
         pages = answer.get("nbPages")
         # The first run takes the newest page as its baseline; later runs read all that is new.
-        if isinstance(pages, int) and page + 1 < min(pages, MAX_PAGES) and not watermark.first_run:
+        # Algolia's pages are numbered by us (page=), so none can repeat; only the cap applies.
+        if (isinstance(pages, int) and page + 1 < pages and not watermark.first_run
+                and may_follow(target, "search", page=page + 1, max_pages=MAX_PAGES, token=str(page + 1))):
             yield self.page_request(target, add_or_replace_parameter(response.request.url, "page", str(page + 1)),  # type: ignore[union-attr]
                                     page + 1)
 

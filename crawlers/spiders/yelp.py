@@ -41,8 +41,9 @@ class YelpSpider(MentionSpider):
 
     def _get(self, target: CrawlTarget, url: str, callback: Any) -> Request:
         key = self.credentials.yelp_api_key.get_secret_value()  # type: ignore[union-attr]
-        request = self.request(target, url, callback, conditional=False,
-                               headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+        source: YelpSource = target.source  # type: ignore[assignment]
+        request = self.request(target, url, callback, conditional=False, headers={"Accept": "application/json"},
+                               credentials={"Authorization": f"Bearer {key}"}, credential_origin=source.api_base,
                                meta={"pace_key": "yelp", "min_interval": MIN_INTERVAL})
         request.meta["handle_httpstatus_list"] = [304, 400, 401, 403, 404, 429]
         return request

@@ -14,6 +14,7 @@ from alerts.slack import make_client
 from pipeline.errors import MentionwatchError
 from pipeline.store import open_engine
 from respond.config import RespondConfig
+from respond.slack.gate import SlackGate, gated_asgi, gated_wsgi
 from respond.slack.handlers import SessionFactory, register
 
 SLACK_EVENTS_PATH = "/slack/events"  # bolt's default request URL path
@@ -28,7 +29,7 @@ def session_factory(settings: RespondConfig) -> sessionmaker[Session]:
     return sessionmaker(open_engine(settings.database_url()), expire_on_commit=False)
 
 
-def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token: bool = True) -> App:
+def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token: bool = True) -> GatedApp:
     """The bolt App with mentionwatch's handlers, for Socket Mode or HTTP alike.
 
     Needs the bot token (slack.token); the signing secret (slack.signing_secret) is required for
@@ -44,10 +45,13 @@ def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token
     secret = (settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret
               else secrets.token_hex(32))
     try:
-        app = App(client=make_client(settings.slack), signing_secret=secret,
-                  token_verification_enabled=verify_token,
-                  request_verification_enabled=True,
-                  logger=logging.getLogger("respond.slack.bolt"))
+        app = GatedApp(client=make_client(settings.slack), signing_secret=secret,
+                       token_verification_enabled=verify_token,
+                       request_verification_enabled=True,
+                       logger=logging.getLogger("respond.slack.bolt"))
+        # The workspace the bot token belongs to: requests signed for any other are refused.
+        team_id = app.client.auth_test().get("team_id") if verify_token else None
+        app.gate = SlackGate(secret, team_id)
     except BoltError as exc:
         raise ListenerError(f"Slack refused the bot token: {_reason(exc)}") from None
     except (SlackClientError, OSError) as exc:
@@ -56,18 +60,26 @@ def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token
     return app
 
 
-def asgi_handler(app: App, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
-    """An ASGI application answering Slack's requests at `path` (for the web inbox's server to mount)."""
+class GatedApp(App):
+    """bolt's App with the gate its HTTP requests pass first (respond/slack/gate.py)."""
+
+    gate: SlackGate
+
+
+def asgi_handler(app: GatedApp, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
+    """An ASGI application answering Slack's requests at `path` (for the web inbox's server to mount):
+    body capped, signature and workspace checked before bolt parses anything."""
     from slack_bolt.adapter.asgi import SlackRequestHandler
 
-    return SlackRequestHandler(app, path=path)
+    return gated_asgi(app.gate, SlackRequestHandler(app, path=path))
 
 
-def wsgi_handler(app: App, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
-    """A WSGI application answering Slack's requests at `path` (what `listen --http` serves)."""
+def wsgi_handler(app: GatedApp, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
+    """A WSGI application answering Slack's requests at `path` (what `listen --http` serves), gated
+    as `asgi_handler`."""
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-    return SlackRequestHandler(app, path=path)
+    return gated_wsgi(app.gate, SlackRequestHandler(app, path=path))
 
 
 def _reason(exc: BoltError) -> str:

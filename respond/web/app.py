@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine
@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -67,6 +68,9 @@ class WebOptions:
     local_user: str | None = None
     """Bound to 127.0.0.1 with no users: everyone who can reach the port acts as this name."""
     secure_cookies: bool = False
+    public_url: str | None = None
+    """Where people open the inbox through the proxy (`web.url`): in trusted-header mode, the one
+    host besides this machine's names that requests may be addressed to."""
     fetch_now: Callable[[Path, str, str], tuple[bool, str]] | None = None
     """Fetches one source (config path, business, source identity) -> (healthy, what it printed);
     given by `mentionwatch serve` (mentionwatch.background), which composes the crawler."""
@@ -141,7 +145,8 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         return await run_in_threadpool(run)
 
     def secure(request: Request) -> bool:
-        return options.secure_cookies or request.url.scheme == "https"
+        return options.secure_cookies or request.url.scheme == "https" or (
+            options.public_url or "").startswith("https://")
 
     def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int | None = None) -> None:
         response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="lax",
@@ -210,7 +215,9 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         # A reverse proxy on this machine may rewrite Host; it names the original in X-Forwarded-Host.
         if request.client and request.client.host in LOOPBACK_NAMES and "x-forwarded-host" in request.headers:
             host = request.headers["x-forwarded-host"].split(",")[0].strip()
-        if not csrf.same_origin(request.headers.get("origin"), host):
+        public = urlsplit(options.public_url).netloc if options.public_url else None
+        if not (csrf.same_origin(request.headers.get("origin"), host)
+                or (public and csrf.same_origin(request.headers.get("origin"), public))):
             return None
         if not csrf.token_ok(csrf_expected(request, user), str(form.get(csrf.FIELD) or "")):
             return None
@@ -234,9 +241,11 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return refused(request, None)
         name, password = str(form.get("name") or "")[:200], str(form.get("password") or "")[:1000]
         next_page = local_path(form.get("next"), "/")
+        # The connection's own address: uvicorn believes forwarded headers only in trusted-header
+        # mode (no sign-in form there), so a client cannot choose the address it is counted by.
         client = request.client.host if request.client else "unknown"
-        keys = (f"ip:{client}", f"user:{name.strip().lower()}")
-        wait = limiter.wait_seconds(*keys)
+        keys = limiter.keys(name, client)
+        wait = limiter.attempt(*keys)  # counted before the password is checked: bursts cannot race it
         if wait:
             return render(request, None, "login.html", status=429, next=next_page,
                           error=f"Too many failed sign-ins. Try again in {auth.describe_wait(wait)}.")
@@ -250,7 +259,6 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return token
         token = await db(attempt)
         if token is None:
-            limiter.failed(*keys)
             return render(request, None, "login.html", status=401, next=next_page,
                           error="That name and password do not match.")
         limiter.succeeded(*keys)
@@ -431,8 +439,21 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         return HTMLResponse("Not found", status_code=404)
 
     app = Starlette(routes=routes, exception_handlers={404: not_found})
+    if options.trusted_header:
+        # The proxy's header names the user, so only requests the proxy sent may carry it: a page
+        # whose domain is made to resolve to 127.0.0.1 (DNS rebinding) sends its own Host, and a
+        # script of that page may set any header. Host is the one the browser writes itself.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(options.public_url),
+                           www_redirect=False)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def allowed_hosts(public_url: str | None) -> list[str]:
+    """The Host names a trusted-header inbox answers: this machine's, and the public one's."""
+    names = ["127.0.0.1", "localhost", "::1", "[::1]"]
+    public = urlsplit(public_url).hostname if public_url else None
+    return names + ([public] if public else [])
 
 
 ACTIONS: dict[str, Callable[..., actions.Outcome]] = {
