@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
@@ -29,7 +30,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from alerts.escape import safe_url
+from alerts.escape import safe_url, visible
 from alerts.views import Catalog
 from respond import actions
 from respond.config import RespondConfig
@@ -98,11 +99,20 @@ class SecurityHeaders:
 
 
 def make_templates() -> Environment:
-    env = Environment(loader=PackageLoader("respond.web", "templates"), autoescape=select_autoescape(default=True))
+    env = Environment(loader=PackageLoader("respond.web", "templates"), autoescape=select_autoescape(default=True),
+                      finalize=shown)
     env.filters.update(safe_url=lambda url: safe_url(url) or "", age=age, when=when, score=score,
                        stars=stars)
     env.globals.update(urlencode=urlencode)
     return env
+
+
+def shown(value: Any) -> Any:
+    """Every value a page prints, as Slack and the terminal show web text: without bidi controls,
+    zero-width and other invisible characters (alerts.escape.visible); escaped afterwards."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
 
 
 def age(value: datetime | None) -> str:
