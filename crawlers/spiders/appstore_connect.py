@@ -25,10 +25,9 @@ from crawlers.platforms.appstore_connect import (
     describe_error,
     response_of,
 )
-from crawlers.spiders.base import MentionSpider, json_body
+from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
-from pipeline.items import plain_text_body
-from pipeline.normalize import to_utc
+from pipeline.items import MalformedItem, plain_text_body
 
 
 def review_url(app_id: str, review_id: str) -> str:
@@ -62,6 +61,30 @@ class AppStoreConnectSpider(MentionSpider):
         request.meta["handle_httpstatus_list"] = [304, 401, 403, 404, 429]
         return request
 
+    def _review(self, target: CrawlTarget, source: AppStoreConnectSource, review: Any, included: list[Any],
+                watermark: Watermark) -> Any:
+        """One review's mention; False when seen before; MalformedItem (a warning) when it is none."""
+        attributes = review.get("attributes") if isinstance(review, dict) else None
+        if not isinstance(attributes, dict) or not isinstance(review.get("id"), str) or not review["id"]:
+            raise MalformedItem(f"a customerReview without an id or attributes: {str(review)[:60]}")
+        created = api_date(attributes.get("createdDate"))
+        position = created.timestamp() if created else 0.0
+        if not watermark.is_new(position, review["id"]):
+            return False
+        url = review_url(source.app_id, review["id"])
+        rating = attributes.get("rating")
+        title = attributes.get("title")
+        # Plain text, as the body: the pipeline strips markup, so "<at>" must not look like a tag.
+        title = html.escape(title, quote=False) if isinstance(title, str) else None
+        item = self.item(target, url=url, title=title, text=plain_text_body(attributes.get("body")),
+                         author=attributes.get("reviewerNickname"), published_at=created,
+                         rating=float(rating) if isinstance(rating, int) and 1 <= rating <= 5 else None)
+        watermark.see(position, review["id"])
+        reply = response_of(review, included)
+        if reply is not None:
+            target.platform_replies[url] = (reply.text, reply.at)
+        return item
+
     def parse_page(self, response: Response, target: CrawlTarget, page: int) -> Iterable[Any]:
         if response.status >= 400:
             limit = response.headers.get(b"X-Rate-Limit")
@@ -74,27 +97,14 @@ class AppStoreConnectSpider(MentionSpider):
         included = answer.get("included") or []
         watermark = Watermark(target, "created")
         reached_known = False
+        if not isinstance(included, list):
+            included = []
         for review in answer["data"]:
-            attributes = review.get("attributes") if isinstance(review, dict) else None
-            if not isinstance(attributes, dict) or not isinstance(review.get("id"), str):
-                continue
-            created = to_utc(attributes.get("createdDate"))
-            position = created.timestamp() if created else 0.0
-            if not watermark.is_new(position, review["id"]):
+            item = self.entry(target, response, self._review, target, source, review, included, watermark)
+            if item is False:
                 reached_known = True
-                continue
-            watermark.see(position, review["id"])
-            url = review_url(source.app_id, review["id"])
-            reply = response_of(review, included)
-            if reply is not None:
-                target.platform_replies[url] = (reply.text, reply.at)
-            rating = attributes.get("rating")
-            title = attributes.get("title")
-            # Plain text, as the body: the pipeline strips markup, so "<at>" must not look like a tag.
-            title = html.escape(title, quote=False) if isinstance(title, str) else None
-            yield self.item(target, url=url, title=title, text=plain_text_body(attributes.get("body")),
-                            author=attributes.get("reviewerNickname"), published_at=created,
-                            rating=float(rating) if isinstance(rating, int) and 1 <= rating <= 5 else None)
+            elif item is not None:
+                yield item
         links = answer.get("links")
         next_url = links.get("next") if isinstance(links, dict) else None
         if not isinstance(next_url, str) or not next_url or reached_known:

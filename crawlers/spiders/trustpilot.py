@@ -19,11 +19,10 @@ from scrapy.http import Response
 from crawlers.config import TrustpilotSource
 from crawlers.incremental import Watermark
 from crawlers.pagination import may_follow
-from crawlers.spiders.base import json_body
+from crawlers.spiders.base import api_date, json_body
 from crawlers.spiders.reviews import ReviewsSpider
 from crawlers.target import CrawlTarget
-from pipeline.items import plain_text_body
-from pipeline.normalize import to_utc
+from pipeline.items import MalformedItem, plain_text_body
 
 # Trustpilot's API allows 833 calls in 5 minutes per key: two a second at most stays well under.
 MIN_INTERVAL = 0.5
@@ -82,6 +81,28 @@ class TrustpilotSpider(ReviewsSpider):
         yield self._api(target, f"{source.api_base}business-units/{source.business_unit_id}/reviews"
                                 "?perPage=100&orderBy=createdat.desc", self.parse_api_reviews)
 
+    def _api_review(self, target: CrawlTarget, review: Any, watermark: Watermark) -> Any:
+        """One review's mention; False when seen before; MalformedItem (a warning) when it is none."""
+        review_id = review.get("id") if isinstance(review, dict) else None
+        if not isinstance(review_id, str) or not review_id:
+            raise MalformedItem(f"a review without an id: {str(review)[:60]}")
+        created = api_date(review.get("createdAt"))
+        position = created.timestamp() if created else 0.0
+        if not watermark.is_new(position, review_id):
+            return False
+        url = f"https://www.trustpilot.com/reviews/{review_id}"
+        stars = review.get("stars")
+        consumer = review.get("consumer") if isinstance(review.get("consumer"), dict) else {}
+        item = self.item(target, url=url, title=plain_text_body(review.get("title")) or None,
+                         text=plain_text_body(review.get("text")), author=consumer.get("displayName"),
+                         published_at=created,
+                         rating=float(stars) if isinstance(stars, int) and 1 <= stars <= 5 else None)
+        watermark.see(position, review_id)
+        reply = review.get("companyReply")
+        if isinstance(reply, dict) and isinstance(reply.get("text"), str) and reply["text"]:
+            target.platform_replies[url] = (reply["text"], reply.get("updatedAt") or reply.get("createdAt"))
+        return item
+
     def parse_api_reviews(self, response: Response, target: CrawlTarget, page: int = 1) -> Iterable[Any]:
         if response.status >= 400:
             target.fail(describe_error(response.status, response.body))
@@ -92,25 +113,11 @@ class TrustpilotSpider(ReviewsSpider):
         watermark = Watermark(target, "created")
         reached_known = False
         for review in answer["reviews"]:
-            review_id = review.get("id") if isinstance(review, dict) else None
-            if not isinstance(review_id, str):
-                continue
-            created = to_utc(review.get("createdAt"))
-            position = created.timestamp() if created else 0.0
-            if not watermark.is_new(position, review_id):
+            item = self.entry(target, response, self._api_review, target, review, watermark)
+            if item is False:
                 reached_known = True
-                continue
-            watermark.see(position, review_id)
-            url = f"https://www.trustpilot.com/reviews/{review_id}"
-            reply = review.get("companyReply")
-            if isinstance(reply, dict) and reply.get("text"):
-                target.platform_replies[url] = (reply["text"], reply.get("updatedAt") or reply.get("createdAt"))
-            stars = review.get("stars")
-            consumer = review.get("consumer") if isinstance(review.get("consumer"), dict) else {}
-            yield self.item(target, url=url, title=plain_text_body(review.get("title")) or None,
-                            text=plain_text_body(review.get("text")), author=consumer.get("displayName"),
-                            published_at=created,
-                            rating=float(stars) if isinstance(stars, int) and 1 <= stars <= 5 else None)
+            elif item is not None:
+                yield item
         next_page = next((link.get("href") for link in answer.get("links") or ()
                           if isinstance(link, dict) and link.get("rel") == "next-page"), None)
         if not isinstance(next_page, str) or not next_page.strip() or reached_known:

@@ -47,7 +47,8 @@ def test_a_next_page_token_that_never_changes_ends_the_run_with_a_plain_reason(g
 
     result = run(workspace, env=google_env(google, refresh))
 
-    assert summary(result).startswith("0 sources ok, 1 failed; 3 items fetched"), result.stderr
+    # The first page twice (its token handed back), then no more: the same three reviews, stored once.
+    assert summary(result).startswith("0 sources ok, 1 failed; 6 items fetched, 3 new mentions"), result.stderr
     (error,) = source_errors(workspace).values()
     assert error.startswith("reviews: the platform sent a next page already read (c2FtZS1wYWdl) after page 2")
     assert len(google.calls("GET", f"/v4/{LOCATION}/reviews")) == 2
@@ -102,7 +103,8 @@ def test_a_redirect_to_another_origin_carries_no_api_key(web, foreign, workspace
 
     assert len(foreign.requests) == 1  # followed (the source is on a private address) ...
     assert _credentials_received(foreign) == []  # ... without the key
-    assert web.requests_for(f"/v1/business-units/{UNIT}")[0].headers["apikey"] == "(redacted)"
+    asked = {k.lower(): v for k, v in web.requests_for(f"/v1/business-units/{UNIT}")[0].headers.items()}
+    assert asked["apikey"] == "(redacted)"  # the key went to its own origin only
 
 
 def test_an_app_store_connect_next_link_to_another_origin_receives_no_token(web, foreign, workspace, tmp_path):
@@ -126,4 +128,45 @@ def test_an_app_store_connect_next_link_to_another_origin_receives_no_token(web,
     (warning,) = _warnings(result)
     assert "customerReviews: next page on another origin refused" in warning
     assert foreign.requests == [] and _credentials_received(foreign) == []
-    assert web.requests_for(f"/v1/apps/{APP}")[0].headers["Authorization"] == "(redacted)"
+    asked = {k.lower(): v for k, v in web.requests_for(f"/v1/apps/{APP}")[0].headers.items()}
+    assert asked["authorization"] == "(redacted)"
+
+
+def _gbp_answer(web: LocalHTTPServer, answer: dict) -> None:
+    web.add(f"/v4/{LOCATION}/reviews", json.dumps(answer), content_type="application/json")
+
+
+def _gbp_config(workspace, google, web: LocalHTTPServer) -> None:
+    workspace.write_config(alerts={"max_age_days": 36500}, crawler={"retries": 1}, businesses=[business(sources=[
+        {**google_source(google), "url": f"{web.url}/v4/"}])])
+
+
+def test_a_wrong_shaped_google_review_is_skipped_with_a_warning_and_the_rest_is_stored(google, web, workspace):
+    good = {"reviewId": "good", "starRating": "ONE", "comment": "Stale donuts.", "reviewer": {"displayName": "Ann"},
+            "createTime": "2026-11-22T10:00:00Z", "updateTime": "2026-11-22T10:00:00Z"}
+    _gbp_answer(web, {"reviews": [
+        {**good, "reviewId": "listy", "starRating": ["FIVE"], "reviewer": {"displayName": "Listy"}},
+        "not a review",
+        {**good, "reviewId": ["x"]},
+        {**good, "reviewId": "baddate", "createTime": "2026-02-30T25:61:00Z", "reviewer": {"displayName": "Bad"}},
+        good], "totalReviewCount": 5})
+    _gbp_config(workspace, google, web)
+
+    result = run(workspace, env=google_env(google, google.grant()))
+
+    assert summary(result).startswith("1 source ok, 0 failed; 2 items fetched"), result.stderr
+    assert {r["author"] for r in stored(workspace, "google_business")} == {"Ann", "Listy"}
+    dropped = [line for line in result.stderr.splitlines() if "dropped a malformed item" in line]
+    assert len(dropped) == 3, result.stderr
+    assert "Traceback" not in result.stderr and "unhashable" not in result.stderr
+
+
+def test_reviews_that_are_no_list_are_a_problem_not_an_empty_listing(google, web, workspace):
+    _gbp_answer(web, {"reviews": {}, "totalReviewCount": 12})
+    _gbp_config(workspace, google, web)
+
+    result = run(workspace, env=google_env(google, google.grant()))
+
+    assert summary(result).startswith("0 sources ok, 1 failed"), result.stderr
+    (error,) = source_errors(workspace).values()
+    assert error.endswith("not a reviews.list answer (reviews is dict, not a list)"), error
