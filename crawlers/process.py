@@ -17,7 +17,7 @@ from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.config import CrawlerSettings, Credentials
 from crawlers.interrupt import Interruption
-from crawlers.redirects import PUBLIC_TEST_HOSTS_SETTING
+from crawlers.redirects import PUBLIC_TEST_HOSTS_SETTING, public_test_hosts
 from crawlers.spiders.appstore import AppStoreSpider
 from crawlers.spiders.appstore_connect import AppStoreConnectSpider
 from crawlers.spiders.base import MentionSpider
@@ -74,8 +74,7 @@ def _public_test_hosts() -> dict[str, Any]:
     """Tests only: MENTIONWATCH_PUBLIC_TEST_HOSTS="name=127.0.0.1,..." makes `name` a public host
     at that address (crawlers/redirects.py), so the refusal of a redirect from a public site into
     a private address is tested without leaving the machine."""
-    value = os.environ.get("MENTIONWATCH_PUBLIC_TEST_HOSTS", "")
-    pairs = dict(p.split("=", 1) for p in value.split(",") if "=" in p)
+    pairs = public_test_hosts()
     return {PUBLIC_TEST_HOSTS_SETTING: pairs} if pairs else {}
 
 
