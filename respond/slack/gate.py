@@ -97,8 +97,18 @@ def team_of(content_type: str, body: bytes) -> str | None:
 
 def gated_asgi(gate: SlackGate, inner: Any) -> Any:
     """An ASGI app that reads and checks the body (capped) before `inner` (bolt's handler) runs."""
+    return _GatedASGI(gate, inner)
 
-    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+
+class _GatedASGI:
+    """An object, not a function: Starlette's Route mounts objects as ASGI apps, and would call a
+    plain function as a request handler."""
+
+    def __init__(self, gate: SlackGate, inner: Any):
+        self.gate, self.inner = gate, inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        gate, inner = self.gate, self.inner
         if scope["type"] != "http":
             await inner(scope, receive, send)
             return
@@ -135,8 +145,6 @@ def gated_asgi(gate: SlackGate, inner: Any) -> Any:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await inner(scope, replay, send)
-
-    return app
 
 
 async def _plain(send: Callable[..., Any], status: int, text: str) -> None:
