@@ -140,7 +140,9 @@ def run(settings: Settings, quiet: bool) -> None:
         click.echo(summary.line())
     for label, reason in summary.failures:
         click.echo(f"failed: {label}: {reason}", err=True)
-    for label, reason in summary.warnings:
+    # Warnings (a feed read despite its errors, a page cap reached) recur run after run: `status`
+    # and `check` show them; cron's --quiet mail stays for what failed.
+    for label, reason in summary.warnings if not quiet else ():
         click.echo(f"warning: {label}: {reason}", err=True)
     if summary.alert_error:
         pending = f" ({summary.alerts_pending} pending for the next run)" if summary.alerts_pending else ""
