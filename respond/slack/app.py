@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,12 +52,29 @@ def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token
         # The workspace the bot token belongs to: requests signed for any other are refused.
         team_id = app.client.auth_test().get("team_id") if verify_token else None
         app.gate = SlackGate(secret, team_id)
+        if team_id:
+            app.middleware(_only_workspace(team_id))
     except BoltError as exc:
         raise ListenerError(f"Slack refused the bot token: {_reason(exc)}") from None
     except (SlackClientError, OSError) as exc:
         raise ListenerError(f"cannot reach Slack at {settings.slack.api_url}: {type(exc).__name__}") from None
     register(app, settings, sessions)
     return app
+
+
+def _only_workspace(team_id: str):  # type: ignore[no-untyped-def]
+    """Bolt middleware for Socket Mode (HTTP requests are refused earlier, by the gate): an app
+    installed in several workspaces hears them all on one connection; another team's click is
+    acknowledged and ignored, never acted on."""
+
+    def only_workspace(context, next):  # type: ignore[no-untyped-def]  # noqa: A002 - bolt's names
+        if context.team_id and context.team_id != team_id:
+            logging.getLogger("respond.slack").info("slack: ignored a request from another Slack workspace (%s)",
+                                                    str(context.team_id)[:40])
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return only_workspace
 
 
 class GatedApp(App):

@@ -152,3 +152,22 @@ def _huge(app, declared: bool) -> tuple[int, int]:
     return start["status"], asked
 
 
+
+
+def test_socket_mode_ignores_a_click_from_another_workspace(alerted, slack):
+    from tests.respond.test_slack_listen import APP_TOKEN
+
+    workspace, s, mention_id = alerted
+    listener = Listener(workspace, env={"SLACK_APP_TOKEN": APP_TOKEN})
+    try:
+        slack.socket_mode.wait_connected(timeout=30)
+        listener.wait_line("listening for Slack actions over Socket Mode")
+        envelope = slack.socket_mode.send("interactive", _foreign(payloads.click(alert(slack), "Handled")))
+        slack.socket_mode.wait_ack(envelope)  # acknowledged, so Slack does not retry ...
+        listener.wait_line(r"slack: ignored a request from another Slack workspace \(T0FOREIGN\)")
+        envelope = slack.socket_mode.send("interactive", payloads.click(alert(slack), "Snooze"))
+        slack.socket_mode.wait_ack(envelope)
+        listener.wait_line(f"slack: mention {mention_id}: Snoozed by Olive Owner until")
+        assert s.mention(mention_id).handled_at is None, listener.lines  # ... and never acted on
+    finally:
+        assert listener.stop() == 0
