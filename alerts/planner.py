@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.blocks import section
@@ -184,10 +184,12 @@ class Planner:
             by_business.setdefault(business.id, (business, []))[1].append((source, item))
         for business_id, (business, items) in by_business.items():
             ids = [source.id for source, _ in items]
+            # Urgent ones first, whatever the scorer's label (a health inspection is news, not a mood).
             negatives = session.execute(
                 select(Mention).where(Mention.source_id.in_(ids), Mention.first_seen_at >= since,
-                                      Mention.label == "negative")
-                .order_by(func.coalesce(Mention.published_at, Mention.first_seen_at).desc(), Mention.id.desc())
+                                      or_(Mention.label == "negative", Mention.urgent))
+                .order_by(Mention.urgent.desc(), func.coalesce(Mention.published_at, Mention.first_seen_at).desc(),
+                          Mention.id.desc())
                 .limit(5)
             ).scalars().all()
             views = [self.catalog.view(m, business.name) for m in negatives]

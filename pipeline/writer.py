@@ -52,7 +52,9 @@ class AlertPolicy:
         alarming = score.label == "negative" or (score.label == "unscored" and self.alert_unscored)
         if not alarming and not score.urgent:
             return False
-        if record.source_id in self.baseline_sources:
+        # A first crawl's finds are summarised, not alerted one by one; but an urgent one that is
+        # recent (a dated story within max_age_days) cannot wait in a summary: it is alerted too.
+        if record.source_id in self.baseline_sources and not (score.urgent and record.published_at is not None):
             return False
         if record.published_at is not None and record.published_at < now - timedelta(days=self.max_age_days):
             return False

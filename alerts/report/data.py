@@ -216,9 +216,10 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
 
     baseline_ids = _in_baseline(session, [m.id for m, _, _ in current])
     lines = [_line(catalog, name, m, identity, w, m.id in baseline_ids) for m, identity, w in current]
-    negatives = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "negative"),
+    # Urgent mentions lead the complaints whatever their label; they are never anyone's praise.
+    negatives = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "negative" or m.urgent),
                        key=lambda line: (not line.urgent, line.sentiment if line.sentiment is not None else 0))
-    praise = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "positive"),
+    praise = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "positive" and not m.urgent),
                     key=lambda line: (-(line.sentiment or 0), -(line.rating or 0)))
     alerted = [line for line in lines if line.alerted_at is not None]
     handled = [line for line in alerted if line.handled_at is not None]
