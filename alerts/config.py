@@ -199,3 +199,18 @@ class AlertsConfig(CrawlConfig):
     alerts: AlertSettings = AlertSettings()
     report: ReportSettings = ReportSettings()
     businesses: list[AlertedBusiness] = Field(min_length=1)
+
+    def slack_missing(self) -> str | None:
+        """Why Slack, which the file asks for, cannot be used: a token key or a channel is written
+        but no token or webhook came through (an unset variable, easy to miss in cron); else None."""
+        slack = self.slack
+        if slack.token is not None or slack.webhook_url is not None:
+            return None
+        named = sorted({"token", "webhook_url", "channel", "urgent_channel"} & slack.model_fields_set)
+        named += [f"the channel of {b.name}" for b in self.businesses if b.channel]
+        if not named:
+            return None
+        variable = "SLACK_WEBHOOK_URL" if "webhook_url" in named else "SLACK_BOT_TOKEN"
+        return (f"Slack is configured ({', '.join(f'slack.{n}' if n.isidentifier() else n for n in named)}) but no "
+                f"token is set: is {variable} exported where mentionwatch runs (cron has its own environment)? "
+                "Until then alerts print to the console")

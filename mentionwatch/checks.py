@@ -13,6 +13,7 @@ from rich.markup import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerts.when import local_time
 from mentionwatch.config import Settings
 from mentionwatch.platform_checks import (
     check_platform_credentials,
@@ -26,7 +27,7 @@ OK, BAD, INFO = "[green]ok[/]", "[red]FAILED[/]", "[yellow]note[/]"
 def run_checks(settings: Settings, console: Console) -> bool:
     """Print one line per check; return False when something must be fixed."""
     healthy = True
-    console.print(f"{OK} config {escape(str(settings.path))}: {len(settings.businesses)} businesses")
+    console.print(f"{OK} config {escape(str(settings.path))}: {len(settings.businesses)} business{'' if len(settings.businesses) == 1 else 'es'}")
     states = {}
     try:
         states, renames = _source_states(settings)
@@ -47,7 +48,7 @@ def run_checks(settings: Settings, console: Console) -> bool:
         )
         for source in business.sources:
             state = states.get((business.name, source.identity()))
-            console.print(f"  {source.type:<10} {escape(source.label)}  {_describe_state(state)}")
+            console.print(f"  {source.type:<10} {escape(source.label)}  {_describe_state(state, business.timezone)}")
             healthy &= source_status(state) != "failing"
     if states:
         _relevance_notes(settings, console)
@@ -144,7 +145,7 @@ def _relevance_notes(settings: Settings, console: Console) -> None:
         engine.dispose()
 
 
-def _describe_state(state: SourceState | None) -> str:
+def _describe_state(state: SourceState | None, zone: str) -> str:
     status = source_status(state)
     if state is None or status == "new":
         return "never crawled"
@@ -152,7 +153,7 @@ def _describe_state(state: SourceState | None) -> str:
     if status == "failing":
         runs = "run" if source.consecutive_failures == 1 else "runs"
         return f"[red]failing for {source.consecutive_failures} {runs}[/]: {escape(source.last_error or '')}"
-    said = f"last ok {source.last_success_at:%Y-%m-%d %H:%M} UTC"
+    said = f"last ok {local_time(source.last_success_at, zone)}"
     return said + (f"; [yellow]warning: {escape(state.warning)}[/]" if state.warning else "")
 
 
@@ -203,6 +204,9 @@ def _check_slack(settings: Settings, console: Console) -> bool:
                 "the HTML file); a post whose answer is lost (5xx, timeout) cannot be looked up, so it is not "
                 "posted again (at most once: it may be missing, never doubled). A bot token does all of this."
             )
+        elif settings.slack_missing():
+            console.print(f"{BAD} slack: {escape(settings.slack_missing() or '')}")
+            return False
         else:
             console.print(f"{INFO} slack: no token set; alerts print to the console")
         return True
@@ -310,6 +314,7 @@ def fetch_sources(settings: Settings, console: Console,
           on_item=collect)
 
     matchers = {b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses}
+    zones = {b.name: b.timezone for b in settings.businesses}
     healthy = True
     if outcomes is not None:
         outcomes.update({(t.business, t.source.identity()): t.error for t in targets})
@@ -329,7 +334,8 @@ def fetch_sources(settings: Settings, console: Console,
             line += f", {len(kept)} name the business"
         newest = _newest(kept)
         if newest is not None:
-            when = f"{newest.published_at:%Y-%m-%d %H:%M} UTC" if newest.published_at else "undated"
+            zone = zones[target.business]
+            when = local_time(newest.published_at, zone) if newest.published_at else "undated"
             summary = html_to_text(newest.title or "") or html_to_text(newest.text)
             line += f"; newest {when}: {escape(summary[:80])} <{escape(newest.url)}>"
         if target.warning:

@@ -209,15 +209,15 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
     slack = {
         "console": (
             "# Alerts print on the console (and reach you by mail when cron runs mentionwatch).\n"
-            "# For Slack, set a bot token here (README: \"Creating the Slack app\"):\n"
+            "# For Slack, uncomment these and export SLACK_BOT_TOKEN (docs: \"Creating the Slack app\"):\n"
+            "# slack:\n"
             "#   token: ${SLACK_BOT_TOKEN:-}\n"
-            "slack:\n"
-            "  channel: \"#reviews\"\n"
+            "#   channel: \"#reviews\"\n"
         ),
         "slack-token": (
             "# Alerts go to Slack with a bot token (README: \"Creating the Slack app\"). The token is read\n"
             "# from the environment, never written here: export SLACK_BOT_TOKEN=xoxb-...\n"
-            "# Until it is set, alerts print on the console.\n"
+            "# Until it is set, alerts print on the console and `check` and every run say so.\n"
             "slack:\n"
             "  token: ${SLACK_BOT_TOKEN:-}\n"
             f"  channel: {_q(answers.channel)}\n"
@@ -226,7 +226,7 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
         "slack-webhook": (
             "# Alerts go to a Slack incoming webhook (posting only, to the webhook's own channel). The URL\n"
             "# is a secret, read from the environment: export SLACK_WEBHOOK_URL=https://hooks.slack.com/...\n"
-            "# Until it is set, alerts print on the console.\n"
+            "# Until it is set, alerts print on the console and `check` and every run say so.\n"
             "slack:\n"
             "  webhook_url: ${SLACK_WEBHOOK_URL:-}\n"
         ),

@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts.escape import safe_url
 from alerts.views import Catalog
+from alerts.when import local_time
 from respond import actions
 from respond.config import RespondConfig
 from respond.web import auth, charts, csrf, details, listing
@@ -113,8 +114,9 @@ def age(value: datetime | None) -> str:
     return f"{int(seconds // 86400)} d"
 
 
-def when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value else ""
+def when(value: datetime | None, zone: str = "UTC") -> str:
+    """'2026-12-04 00:00 CST': the date and time in `zone`, with its abbreviation (one clock everywhere)."""
+    return local_time(value, zone) if value is not None else ""
 
 
 def score(value: float | None) -> str:
@@ -129,7 +131,14 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
                   ) -> Starlette:
     """The ASGI app for `settings`, reading and writing through `engine`."""
     templates = make_templates()
-    templates.globals["source_label"] = Catalog(settings).source_label
+    catalog = Catalog(settings)
+    templates.globals["source_label"] = catalog.source_label
+    # Times read in the business's zone; a page about no one business (reports) uses the zone all
+    # businesses share, else UTC.
+    zones = {b.timezone for b in settings.businesses}
+    shared_zone = zones.pop() if len(zones) == 1 else "UTC"
+    templates.filters["when"] = lambda value, business=None: when(
+        value, catalog.zone(business) if business else shared_zone)
     limiter = auth.LoginLimiter()
     report_dir = settings.resolve(settings.report.out_dir)
 
