@@ -97,3 +97,26 @@ def test_quiet_hours_hold_a_run_s_alerts_and_the_next_run_after_them_sends_them(
     assert sent.stdout.strip().endswith("1 alert sent, 0 pending")
     assert [m["text"].split(":")[0] for m in slack.posted] == [
         "Now watching 1 new source for Joe's Donuts", "negative mention of Joe's Donuts on daily.example.com"]
+
+
+def test_cron_writes_the_report_time_of_the_business_zone_for_the_machine_clock(workspace):
+    workspace.write_config(businesses=[joes(timezone="America/Chicago")])
+    result = workspace.cli("cron", "--report-day", "mon", "--report-time", "08:00", env={"TZ": "UTC"})
+    assert result.returncode == 0, result.stderr
+    # 08:00 in Chicago on the coming Monday, on a machine that keeps UTC.
+    today = datetime.now(ZoneInfo("America/Chicago")).date()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7)
+    utc = datetime(monday.year, monday.month, monday.day, 8, 0, tzinfo=ZoneInfo("America/Chicago")).astimezone(
+        ZoneInfo("UTC"))
+    lines = result.stdout.splitlines()
+    assert lines[-1].startswith(f"0 {utc.hour} * * {utc.isoweekday() % 7} ")
+    assert f"Mondays at 08:00 America/Chicago: Monday {utc.hour:02d}:00 on this machine's clock (UTC)" in lines[0]
+
+
+def test_without_slack_or_email_the_report_is_printed_for_cron_to_mail(workspace):
+    workspace.write_config(businesses=[joes()])
+    for args in (("report",), ("report", "--quiet")):
+        result = workspace.cli(*args)
+        assert result.returncode == 0, result.stderr
+        assert "== Joe's Donuts ==" in result.stdout and "Mentions:" in result.stdout
+        assert "The full report with its charts: " in result.stdout and ".html" in result.stdout
