@@ -11,6 +11,11 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pipeline.config import BaseBusiness, StoreConfig, Strict, http_url, is_host_name
 
 
+def short_url(url: str) -> str:
+    """'https://www.example.com/news.xml' -> 'example.com/news.xml'."""
+    return re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+
+
 class SourceBase(Strict):
     url: str | None = None
     """Replaces the source type's default endpoint, used as given (query parameters included)."""
@@ -45,7 +50,11 @@ class SourceBase(Strict):
 
     @property
     def label(self) -> str:
-        return self.name or self.identity()
+        """How people read it: its `name:`, else what it watches in words (not its identity key)."""
+        return self.name or self.readable()
+
+    def readable(self) -> str:
+        return short_url(self.url) if self.url else self.type  # type: ignore[attr-defined]
 
 
 class FeedSource(SourceBase):
@@ -63,6 +72,10 @@ class FeedSource(SourceBase):
 
     def identity(self) -> str:
         return f"feed:{self.url}" if self.url else f"feed:{self.engine}:{self.query}"
+
+    def readable(self) -> str:
+        engine = {"google": "Google News", "bing": "Bing News"}[self.engine]
+        return short_url(self.url) if self.url else f"{engine} search: {self.query}"
 
 
 class ReviewsSource(SourceBase):
@@ -100,6 +113,10 @@ class RedditSource(SourceBase):
     def identity(self) -> str:
         return f"reddit:{self.subreddit or ''}:{self.query}:{self.url or ''}"
 
+    def readable(self) -> str:
+        where = f" in r/{self.subreddit}" if self.subreddit else ""
+        return f"Reddit search{where}: {self.query}"
+
 
 class HackerNewsSource(SourceBase):
     type: Literal["hackernews"]
@@ -107,6 +124,9 @@ class HackerNewsSource(SourceBase):
 
     def identity(self) -> str:
         return f"hackernews:{self.query}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Hacker News search: {self.query}"
 
 
 class MastodonSource(SourceBase):
@@ -132,6 +152,10 @@ class MastodonSource(SourceBase):
     def identity(self) -> str:
         return f"mastodon:{self.instance}:{self.tag or ''}:{self.query or ''}:{self.url or ''}"
 
+    def readable(self) -> str:
+        what = f"#{self.tag.lstrip('#')}" if self.tag else f"search: {self.query}"
+        return f"Mastodon {what} on {short_url(self.instance)}"
+
 
 class AppStoreSource(SourceBase):
     type: Literal["appstore"]
@@ -142,6 +166,9 @@ class AppStoreSource(SourceBase):
 
     def identity(self) -> str:
         return f"appstore:{self.country}:{self.app_id}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"App Store reviews of app {self.app_id} ({self.country})"
 
 
 class BlueskySource(SourceBase):
@@ -156,6 +183,9 @@ class BlueskySource(SourceBase):
 
     def identity(self) -> str:
         return f"bluesky:{self.query}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Bluesky search: {self.query}"
 
 
 class GoogleBusinessSource(SourceBase):
@@ -177,6 +207,9 @@ class GoogleBusinessSource(SourceBase):
     def identity(self) -> str:
         return f"google_business:{self.location}:{self.url or ''}"
 
+    def readable(self) -> str:
+        return f"Google reviews of {self.location}"
+
 
 class YelpSource(SourceBase):
     """Yelp Fusion's review excerpts of one business (at most three, the newest): needs YELP_API_KEY."""
@@ -193,6 +226,9 @@ class YelpSource(SourceBase):
 
     def identity(self) -> str:
         return f"yelp:{self.business_id}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Yelp reviews of {self.business_id}"
 
 
 class AppStoreConnectSource(SourceBase):
@@ -212,6 +248,9 @@ class AppStoreConnectSource(SourceBase):
 
     def identity(self) -> str:
         return f"appstore_connect:{self.app_id}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"App Store Connect reviews of app {self.app_id}"
 
 
 class GooglePlaySource(SourceBase):
@@ -236,6 +275,9 @@ class GooglePlaySource(SourceBase):
 
     def identity(self) -> str:
         return f"google_play:{self.package}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Google Play reviews of {self.package}"
 
 
 class TrustpilotSource(SourceBase):
@@ -265,6 +307,9 @@ class TrustpilotSource(SourceBase):
 
     def identity(self) -> str:
         return f"trustpilot:{self.domain}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Trustpilot reviews of {self.domain}"
 
 
 Source = Annotated[

@@ -281,7 +281,7 @@ def test_the_sources_found_on_the_website_work_with_the_crawlers(site, tmp_path)
     (tmp_path / "local.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     fetched = run_cli("check", "--fetch", "--config", str(tmp_path / "local.yaml"), cwd=tmp_path)
     assert fetched.returncode == 0, fetched.stdout + fetched.stderr
-    assert f"ok fetch reviews Joe's Donuts / reviews:{site.url}/reviews: 2 items" in fetched.stdout
+    assert f"ok fetch reviews Joe's Donuts / {site.url.removeprefix('http://')}/reviews: 2 items" in fetched.stdout
     assert fetched.stdout.count("ok fetch feed") == 2
 
 
