@@ -181,8 +181,7 @@ def test_stop_cuts_a_sleeping_answer_short(tmp_path):
 
     thread = threading.Thread(target=client)
     thread.start()
-    while not server.requests:  # the request has arrived and started its wait
-        time.sleep(0.05)
+    time.sleep(0.5)  # let the request arrive and start its wait
     server.stop()
     thread.join(120)
     assert not thread.is_alive() and len(result) == 1
