@@ -51,6 +51,21 @@ def add_user(session: Session, name: str, password: str) -> WebUser:
     return user
 
 
+def list_users(session: Session) -> list[WebUser]:
+    """Everyone who may sign in, by name."""
+    return list(session.scalars(select(WebUser).order_by(WebUser.name)))
+
+
+def remove_user(session: Session, name: str) -> None:
+    """Remove a user; their browsers are signed out with them (sessions cascade). The caller commits."""
+    user = session.scalar(select(WebUser).where(WebUser.name == name.strip()))
+    if user is None:
+        known = ", ".join(u.name for u in list_users(session)) or "none"
+        raise UserError(f"no user named {name!r} (users: {known})")
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.delete(user)
+
+
 def has_users(session: Session) -> bool:
     """Whether anyone can sign in (without users the server serves 127.0.0.1 only)."""
     return bool(session.scalar(select(func.count()).select_from(WebUser)))
