@@ -193,6 +193,14 @@ def _safe_url(settings: Settings) -> str:
     return safe_url(settings.database_url())
 
 
+def network_reason(exc: BaseException) -> str:
+    """'Connection refused', 'timed out', 'Name or service not known': what went wrong, not the class name."""
+    reason: object = getattr(exc, "reason", None) or exc  # urllib's URLError wraps the socket's error
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or type(exc).__name__
+
+
 def _check_slack(settings: Settings, console: Console) -> bool:
     slack = settings.slack
     if slack.token is None:
@@ -220,7 +228,7 @@ def _check_slack(settings: Settings, console: Console) -> bool:
         console.print(f"{BAD} slack: auth.test says {escape(str(exc.response.get('error')))} (check the token)")
         return False
     except (SlackClientError, OSError) as exc:
-        console.print(f"{BAD} slack: cannot reach {escape(slack.api_url)}: {escape(type(exc).__name__)}")
+        console.print(f"{BAD} slack: cannot reach {escape(slack.api_url)}: {escape(network_reason(exc))}")
         return False
     console.print(
         f"{OK} slack: token works for team {escape(str(response.get('team')))} "

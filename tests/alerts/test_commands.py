@@ -120,3 +120,17 @@ def test_without_slack_or_email_the_report_is_printed_for_cron_to_mail(workspace
         assert result.returncode == 0, result.stderr
         assert "== Joe's Donuts ==" in result.stdout and "Mentions:" in result.stdout
         assert "The full report with its charts: " in result.stdout and ".html" in result.stdout
+
+
+def test_check_says_why_slack_cannot_be_reached_without_library_log_lines(workspace):
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    workspace.write_config(slack={"token": "${SLACK_BOT_TOKEN}", "api_url": f"http://127.0.0.1:{port}/api/"},
+                           businesses=[joes()])
+    result = workspace.cli("check", env={"SLACK_BOT_TOKEN": "xoxb-test-token"})
+    assert result.returncode == 1
+    assert f"slack: cannot reach http://127.0.0.1:{port}/api/: Connection refused" in result.stdout
+    assert "slack_sdk" not in result.stdout + result.stderr and "ERROR" not in result.stderr
