@@ -63,6 +63,9 @@ def caret_under(message: str, text: str) -> str:
         ("alerts:\n\tthreshold: -0.1\n" + BUSINESS, "line 2, column 1", "a tab character: YAML indents with spaces only", "→"),
         ('slack:\n  channel: "#reviews\n' + BUSINESS, "line 2, column 12", "a quote opened here is never closed", '"'),
         ("slack:\n  channel: '#reviews\n" + BUSINESS, "line 2, column 12", "a quote opened here is never closed", "'"),
+        # Closed by a later quote, lines further down: still the line where it opened, not an indentation.
+        ('slack:\n  channel: "#reviews\n  token: "x"\n' + BUSINESS, "line 2, column 12",
+         "a quote opened here is not closed on its line", '"'),
         ("alerts:\n  threshold -0.1\n  max_age_days: 3\n" + BUSINESS, "line 2, column 3", "a key without a colon", "t"),
         ("slack:\n  token: x\n channel: y\n" + BUSINESS, "line 3, column 2", "bad indentation", "c"),
         ("slack:\n  token: x\n    channel: y\n" + BUSINESS, "line 3, column 5", "bad indentation", "c"),
