@@ -28,7 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from alerts.escape import safe_url
+from alerts.escape import safe_url, truncate
 from alerts.views import Catalog
 from alerts.when import local_time
 from respond import actions
@@ -97,7 +97,7 @@ class SecurityHeaders:
 def make_templates() -> Environment:
     env = Environment(loader=PackageLoader("respond.web", "templates"), autoescape=select_autoescape(default=True))
     env.filters.update(safe_url=lambda url: safe_url(url) or "", age=age, when=when, score=score,
-                       stars=stars)
+                       stars=stars, cut=truncate)
     env.globals.update(urlencode=urlencode)
     return env
 

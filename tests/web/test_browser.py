@@ -384,3 +384,27 @@ def test_a_form_on_another_site_cannot_act_for_the_signed_in_user(page, server, 
         assert mention.handled_at is None and mention.dismissed_at is None
         assert session.scalars(select(MentionAction)).all() == []
     engine.dispose()
+
+
+def test_an_untitled_mention_is_headed_by_its_first_words_cut_at_a_word(page, server):
+    words = "The croissants were stale again and the espresso machine was broken for the third week running, " * 4
+    engine = server.engine()
+    try:
+        with Session(engine) as session:
+            seeded = session.get(Mention, server.ids["sick"])
+            long = Mention(business_id=seeded.business_id, source_id=seeded.source_id, source_type="feed",
+                           url="https://news.example/stale", canonical_url="https://news.example/stale", title=None,
+                           text=words.strip(), label="negative", sentiment=-0.6, urgent=False,
+                           first_seen_at=seeded.first_seen_at)
+            session.add(long)
+            session.commit()
+            long_id = long.id
+    finally:
+        engine.dispose()
+    sign_in(page, server, path="/mentions")
+    heading = page.find_element(By.CSS_SELECTOR, f"#m{long_id} h3").text
+    excerpt = page.find_element(By.CSS_SELECTOR, f"#m{long_id} .excerpt").text
+    for shown, limit in ((heading, 120), (excerpt, 300)):
+        assert shown.endswith("…") and len(shown) <= limit
+        kept = shown.removesuffix("…").rstrip()
+        assert words.startswith(kept) and words[len(kept)] in " ,."  # a whole word, never half of one
