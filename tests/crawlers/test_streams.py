@@ -112,7 +112,11 @@ def test_a_stream_faster_than_the_reads_is_a_gap_shown_by_run_and_check(reddit, 
     assert len(gaps) == 1 and gaps[0].startswith("gap: Reddit posts: ") and "unread at" in gaps[0]
     assert "Acme Bakery again" not in stored_for(workspace)["Acme Bakery"]
     check = workspace.cli("check")
-    assert "Reddit posts: " in check.stdout and "unread" in check.stdout
+    assert "stream gap: Reddit posts: " in check.stdout and "unread at" in check.stdout
+    report = workspace.cli("report", "--no-send", "--out", "weekly")
+    assert report.returncode == 0, report.stderr
+    html = "".join(p.read_text(encoding="utf-8") for p in (workspace.folder / "weekly").glob("*.html"))
+    assert "Stream gaps" in html and "Reddit posts: " in html
 
 
 def test_a_restart_after_a_failed_read_resumes_from_the_cursor_with_nothing_lost_or_doubled(reddit, workspace):
@@ -120,7 +124,7 @@ def test_a_restart_after_a_failed_read_resumes_from_the_cursor_with_nothing_lost
     reddit_config(workspace, reddit)
     run(workspace)
     reddit.comment("Joe's Donuts: best glazed in town")
-    reddit.allowance = 0  # every answer is a 429 now: the read fails, the cursor stays
+    reddit.allowance, reddit.window = 0, 1.0  # every answer is a 429 now: the read fails, the cursor stays
 
     failed = run(workspace)
 
@@ -155,10 +159,10 @@ def test_hacker_news_stream_reads_stories_and_comments_since_the_cursor(hn, work
     workspace.write_config(alerts=ALERTS, businesses=businesses({"type": "hackernews"}, extra=2),
                            streams={"hackernews": {"api_url": hn.api_url}})
     run(workspace)
-    same_second = hn.clock + 5
+    first, same_second = hn.clock, hn.clock + 5
     hn.comment("Joe's Donuts is overrated", created=same_second)
     hn.comment("Acme Bakery and Joes Donuts share a wall", created=same_second)
-    hn.story("Unrelated", "Compilers are fun")
+    hn.story("Unrelated", "Compilers are fun", created=same_second)
 
     second = run(workspace)
     hn.comment("Acme Bakery again", created=same_second)  # late in the very second of the cursor
@@ -172,7 +176,7 @@ def test_hacker_news_stream_reads_stories_and_comments_since_the_cursor(hn, work
     }
     asked = [r.query for r in hn.requests]
     assert all(q["tags"] == "(story,comment)" for q in asked) and "numericFilters" not in asked[0]
-    assert asked[1]["numericFilters"] == f"created_at_i>={hn.clock - 10}"
+    assert [q["numericFilters"] for q in asked[1:]] == [f"created_at_i>={first}", f"created_at_i>={same_second}"]
 
 
 def test_hacker_news_gap_when_more_is_new_than_can_be_paged(hn, workspace):
