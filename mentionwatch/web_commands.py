@@ -73,6 +73,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from sqlalchemy.orm import Session
 
         from mentionwatch.background import Schedule, fetch_now, parse_interval
+        from mentionwatch.jetstream import JetstreamHolder
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users
@@ -103,12 +104,19 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             runs = Schedule(settings.path, interval)
             runs.start()
             click.echo(f"Crawling every {interval // 60} min in this process.", err=True)
+        bluesky = None
+        if interval is not None and JetstreamHolder.wanted(settings):
+            bluesky = JetstreamHolder(settings)
+            bluesky.start()
+            click.echo("Reading Bluesky's Jetstream as it happens.", err=True)
         try:
             # Behind a proxy on this machine, X-Forwarded-Proto tells the app a request was https
             # (so cookies are marked Secure); uvicorn trusts it only from 127.0.0.1.
             uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
                         log_level="warning", server_header=False)
         finally:
+            if bluesky is not None:
+                bluesky.stop()
             if runs is not None:
                 runs.stop()
             engine.dispose()
