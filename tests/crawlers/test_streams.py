@@ -8,6 +8,7 @@ import pytest
 
 from mentionwatch.sandbox.hackernews import LocalHackerNews
 from mentionwatch.sandbox.reddit import LocalReddit
+from tests.conftest import Workspace
 from tests.crawlers.helpers import ALERTS, failures, run, summary
 
 JOES = {"name": "Joe's Donuts", "keywords": ["Joe's Donuts", "Joes Donuts"], "exclude": ["recipe"]}
@@ -81,8 +82,6 @@ def cycle_requests(workspace, reddit, extra: int) -> int:
 
 
 def test_requests_per_cycle_do_not_grow_with_the_number_of_businesses(reddit, tmp_path):
-    from tests.conftest import Workspace
-
     for n in range(30):
         reddit.post(f"post {n}", "text")
         reddit.comment(f"comment {n}")
