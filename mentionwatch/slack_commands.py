@@ -30,7 +30,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         own, logs one line per action on stderr, and stops cleanly on SIGTERM or Ctrl-C (exit 0).
         With --http PORT it answers Slack's request URL at /slack/events instead, verifying each
         request's signature with SLACK_SIGNING_SECRET (a bad or old one gets 401). Exits 1 when a
-        token or the secret is missing or refused.
+        token or the secret is missing or refused. With `streams: bluesky:` in the config it also
+        holds Bluesky's Jetstream and alerts a post that names a business within seconds.
 
         \b
         Examples:

@@ -61,7 +61,9 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         (with "fetch now") and the weekly reports. People sign in with the users made by
         `mentionwatch user add`; with no user at all it serves 127.0.0.1 only, to whoever is on
         this machine. With a Slack bot token and signing secret it also answers Slack's request
-        URL at /slack/events, as `mentionwatch listen --http` does. Stop it with Ctrl-C.
+        URL at /slack/events, as `mentionwatch listen --http` does. With --schedule and
+        `streams: bluesky:` in the config it also holds Bluesky's Jetstream, as `listen` does.
+        Stop it with Ctrl-C.
 
         \b
         Examples:
