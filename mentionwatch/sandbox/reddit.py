@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from mentionwatch.sandbox.web import AnsweringHandler, BackgroundServer
+from mentionwatch.sandbox.web import AnsweringHandler, BackgroundServer, redact_headers
 
 
 def base36(number: int) -> str:
@@ -106,7 +106,7 @@ class LocalReddit(BackgroundServer):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         path = parts.path.removesuffix(".json").rstrip("/")
         with self.lock:
-            self.requests.append(SeenRequest(method, path, query, dict(headers.items())))
+            self.requests.append(SeenRequest(method, path, query, redact_headers(headers)))
             limits = self._spend()
         if path == "/api/v1/access_token" and method == "POST":
             return 200, {"Content-Type": "application/json"}, json.dumps(

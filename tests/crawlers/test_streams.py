@@ -189,3 +189,17 @@ def test_hacker_news_gap_when_more_is_new_than_can_be_paged(hn, workspace):
     second = run(workspace)
 
     assert [line for line in second.stderr.splitlines() if line.startswith("gap: Hacker News items: ")]
+
+
+def test_with_oauth_credentials_the_stream_logs_in_once_and_reads_with_the_token(reddit, workspace):
+    reddit.comment("Joe's Donuts: the line was worth it")
+    reddit_config(workspace, reddit, extra=1)
+
+    result = run(workspace, env={"REDDIT_CLIENT_ID": "client-id-123", "REDDIT_CLIENT_SECRET": "client-secret-456"})
+
+    assert failures(result) == []
+    logins = [r for r in reddit.requests if r.path == "/api/v1/access_token"]
+    assert [(r.method, r.headers.get("Authorization")) for r in logins] == [("POST", "(redacted)")]
+    assert {r.headers.get("Authorization") for r in reddit.listing_requests()} == {"(redacted)"}
+    assert stored_for(workspace) == {"Joe's Donuts": {"Joe's Donuts: the line was worth it"}}
+    assert "client-secret-456" not in result.stdout + result.stderr
