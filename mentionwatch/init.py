@@ -250,13 +250,13 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
     slack = {
         "console": (
             "# Alerts print on the console (and reach you by mail when cron runs mentionwatch).\n"
-            "# For Slack, set a bot token here (README: \"Creating the Slack app\"):\n"
+            "# For Slack, set a bot token here (docs/slack.md: \"Creating the Slack app\"):\n"
             "#   token: ${SLACK_BOT_TOKEN:-}\n"
             "slack:\n"
             "  channel: \"#reviews\"\n"
         ),
         "slack-token": (
-            "# Alerts go to Slack with a bot token (README: \"Creating the Slack app\"). The token is read\n"
+            "# Alerts go to Slack with a bot token (docs/slack.md: \"Creating the Slack app\"). The token is read\n"
             "# from the environment, never written here: export SLACK_BOT_TOKEN=xoxb-...\n"
             "# Until it is set, alerts print on the console.\n"
             "slack:\n"
@@ -274,11 +274,11 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
     }[answers.alerts]
     lines = [
         f"# mentionwatch configuration for {answers.business}, written by `mentionwatch init` on {today:%Y-%m-%d}.",
-        "# README.md documents every key (\"Configuration walkthrough\", \"Sources\"). After an edit:",
+        "# docs/configuration.md and docs/sources.md document every key. After an edit:",
         "#   mentionwatch check --fetch",
         "# ${VAR} and ${VAR:-default} are read from the environment, so secrets stay out of this file.",
         "",
-        "# Where mentions are stored, relative to this file's folder (PostgreSQL works too; see README).",
+        "# Where mentions are stored, relative to this file's folder (PostgreSQL works too; see docs/operations.md).",
         "database: sqlite:///mentionwatch.db",
         "",
         slack.rstrip("\n"),
@@ -323,7 +323,7 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
     for platform in answers.platforms:
         lines += [f"      # {line}" if line else "      #" for line in platform_block(platform, answers)]
     lines += [
-        "      # More kinds (README.md, \"Sources\"): reviews and html pages of review sites, mastodon,",
+        "      # More kinds (docs/sources.md): reviews and html pages of review sites, mastodon,",
         "      # bluesky, appstore. For Google Alerts, create an alert delivered to an RSS feed and add:",
         "      # - type: feed",
         "      #   url: https://www.google.com/alerts/feeds/...",
@@ -334,30 +334,30 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
 def platform_block(platform: str, answers: Answers) -> list[str]:
     """The commented-out source block for one review platform: what it needs, and its keys."""
     if platform == "google":
-        return ["Google Business Profile reviews (README: \"Review platforms\"): set GOOGLE_CLIENT_ID,",
+        return ["Google Business Profile reviews (docs/platforms.md): set GOOGLE_CLIENT_ID,",
                 "GOOGLE_CLIENT_SECRET and MENTIONWATCH_SECRET_KEY, run `mentionwatch connect google`, then",
                 "`mentionwatch connect google --list` prints your location: put it here and uncomment.",
                 "- type: google_business",
                 "  location: accounts/123456789/locations/987654321"]
     if platform == "yelp":
-        return ["Yelp: the three newest review excerpts (README: \"Yelp\"), with YELP_API_KEY set.",
+        return ["Yelp: the three newest review excerpts (docs/platforms.md, \"Yelp\"), with YELP_API_KEY set.",
                 "- type: yelp",
                 "  business_id: your-business-alias    # the id or alias in yelp.com/biz/..."]
     if platform == "trustpilot":
         domain = re.sub(r"^www\.", "", urlsplit(answers.website).hostname or "") if answers.website else ""
         if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
             domain = ""
-        return ["Trustpilot: your public page's reviews, no key needed (README: \"Trustpilot\").",
+        return ["Trustpilot: your public page's reviews, no key needed (docs/platforms.md, \"Trustpilot\").",
                 "- type: trustpilot",
                 f"  domain: {domain or 'example.com'}    # trustpilot.com/review/DOMAIN"]
     if platform == "appstore":
         return ["Apple App Store reviews of your app (for every review and replies, with an App Store",
-                "Connect key: type appstore_connect, README: \"App Store Connect\").",
+                "Connect key: type appstore_connect, docs/platforms.md, \"App Store Connect\").",
                 "- type: appstore",
                 "  app_id: \"1234567890\"    # the number in the app's apps.apple.com URL (id1234567890)",
                 "  country: us"]
     return ["Google Play reviews of your app: the public ones, or all of them and replies with",
-            "GOOGLE_PLAY_SERVICE_ACCOUNT_FILE set (README: \"Google Play\").",
+            "GOOGLE_PLAY_SERVICE_ACCOUNT_FILE set (docs/platforms.md, \"Google Play\").",
             "- type: google_play",
             "  package: com.example.app    # the app's package name, in its play.google.com URL (id=...)"]
 
@@ -453,7 +453,7 @@ def _report(target: Path, config_file: str | None, answers: Answers, sources: li
         if findings.error:
             # The reason may quote the server (an HTTP reason phrase): shown as plain text only.
             click.echo(f"Could not read {findings.url}: {plain_title(findings.error, 300)}. No feeds or reviews were proposed "
-                       "from it; add them later (README: \"Sources\").")
+                       "from it; add them later (docs/sources.md).")
         else:
             feeds = len(findings.feeds)
             pages = len(findings.review_pages)
@@ -463,7 +463,7 @@ def _report(target: Path, config_file: str | None, answers: Answers, sources: li
         for note in findings.notes:
             click.echo(f"  skipped {plain_title(note, 300)}")
     if answers.alerts == "slack-token":
-        click.echo("Slack: export SLACK_BOT_TOKEN=xoxb-... (README: \"Creating the Slack app\"); "
+        click.echo("Slack: export SLACK_BOT_TOKEN=xoxb-... (docs/slack.md: \"Creating the Slack app\"); "
                    "`mentionwatch check` tests it.")
     elif answers.alerts == "slack-webhook":
         click.echo("Slack: export SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...")
