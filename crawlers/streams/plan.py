@@ -40,7 +40,7 @@ class CyclePlan:
         for source_id, search in self.history.items():
             target = by_id[source_id]
             target.fetched += search.fetched
-            if search.ok:
+            if search.ok and search.finished:  # read to its end, not cut short by a signal
                 target.new_cursor[HISTORY_DONE] = True
             elif search.error:
                 target.warn(f"history search: {search.error}")
