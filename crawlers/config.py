@@ -104,6 +104,9 @@ class HtmlSource(SourceBase):
 class RedditSource(SourceBase):
     type: Literal["reddit"]
     query: str
+    history: Literal["stream", "search"] = "stream"
+    """With `streams: reddit:`: a new source takes what the stream holds; `search` also reads its
+    older posts once by this search (a few sources a cycle, at the search's pace)."""
     subreddit: str | None = None
     comments: bool = True
     """With a subreddit: also read its newest comments (search itself finds only posts)."""
@@ -121,6 +124,8 @@ class RedditSource(SourceBase):
 class HackerNewsSource(SourceBase):
     type: Literal["hackernews"]
     query: str
+    history: Literal["stream", "search"] = "stream"
+    """As for reddit: with `streams: hackernews:`, `search` also reads older items once by search."""
 
     def identity(self) -> str:
         return f"hackernews:{self.query}:{self.url or ''}"
@@ -382,6 +387,70 @@ class Credentials(Strict):
         return values
 
 
+class RedditStream(Strict):
+    """Reddit's newest posts and comments site-wide, read once a cycle for every business."""
+
+    api_url: str | None = None
+    """Reddit's address for every request, the per-business searches included; default
+    https://www.reddit.com, or https://oauth.reddit.com with OAuth credentials."""
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    """Pace of the stream's requests; default 9 a minute without OAuth (the limit is 10), 60 with."""
+    max_pages: int = Field(default=10, ge=1, le=10)
+    """Pages of 100 read back per listing a cycle (Reddit keeps 1,000 items); beyond: a gap."""
+
+    @field_validator("api_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        return http_url(value).rstrip("/") if value else None
+
+
+class HackerNewsStream(Strict):
+    """Hacker News' new stories and comments (Algolia's search_by_date), read once a cycle."""
+
+    api_url: str = "https://hn.algolia.com/api/v1"
+    """Algolia's HN API, for the stream and the per-business searches."""
+    max_pages: int = Field(default=10, ge=1, le=50)
+    """Pages of 1,000 items read a cycle; what is older than the last one read is a gap."""
+
+    @field_validator("api_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return http_url(value).rstrip("/")
+
+
+class BlueskyStream(Strict):
+    """Bluesky's Jetstream: every public post as it is written, held open by long-running processes."""
+
+    jetstream: str = "wss://jetstream2.us-east.bsky.network/subscribe"
+
+    @field_validator("jetstream")
+    @classmethod
+    def _websocket(cls, value: str) -> str:
+        if not re.match(r"^wss?://[^/\s]+", value.strip()):
+            raise ValueError("expected a WebSocket address (wss://host/subscribe)")
+        return value.strip()
+
+
+class StreamsConfig(Strict):
+    """`streams:`: networks read once per cycle for all businesses instead of one search each."""
+
+    reddit: RedditStream | None = None
+    hackernews: HackerNewsStream | None = None
+    bluesky: BlueskyStream | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_defaults(cls, values: Any) -> Any:
+        # `reddit:` with nothing under it (YAML's null) means: that network, with its defaults.
+        if isinstance(values, dict):
+            return {k: ({} if v is None else v) for k, v in values.items()}
+        return values
+
+    def networks(self) -> list[str]:
+        """The source types read as streams."""
+        return [name for name in ("reddit", "hackernews", "bluesky") if getattr(self, name) is not None]
+
+
 class CrawledBusiness(BaseBusiness):
     """A business and the sources it is crawled from."""
 
@@ -404,3 +473,5 @@ class CrawlConfig(StoreConfig):
     # A factory, so secrets are read from the environment when the file is loaded, not at import.
     credentials: Credentials = Field(default_factory=Credentials)
     businesses: list[CrawledBusiness] = Field(min_length=1)
+    streams: StreamsConfig = StreamsConfig()
+    """Networks read once per cycle for all businesses (see docs/sources.md, "Shared streams")."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rich.console import Console
@@ -21,6 +21,8 @@ from mentionwatch.platform_checks import (
 )
 from pipeline.errors import MentionwatchError
 
+GAPS_SHOWN_DAYS = 7
+"""`check` lists the gaps of the shared streams recorded in this many days."""
 OK, BAD, INFO = "[green]ok[/]", "[red]FAILED[/]", "[yellow]note[/]"
 
 
@@ -184,6 +186,7 @@ class SourceState:
 def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceState], list[str]]:
     """Each stored source's state, and notes on sources that look renamed in config.yaml."""
     from crawlers.state import rename_suspects
+    from crawlers.streams.state import recent_gaps
     from pipeline.models import Business, Source, SourceRun
     from pipeline.store import open_engine
 
@@ -199,6 +202,9 @@ def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceStat
             if ok and error and source_id in by_id:
                 by_id[source_id].warning = error
         renames = list(rename_suspects(session, settings))
+        # A shared stream that moved faster than it was read left items unread: never a silent hole.
+        week_ago = datetime.now(timezone.utc) - timedelta(days=GAPS_SHOWN_DAYS)
+        renames += [f"stream gap: {gap.line()}" for gap in recent_gaps(session, week_ago)]
     engine.dispose()
     return states, renames
 

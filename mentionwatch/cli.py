@@ -144,6 +144,8 @@ def run(settings: Settings, quiet: bool) -> None:
         click.echo(summary.line())
     for label, reason in summary.failures:
         click.echo(f"failed: {label}: {reason}", err=True)
+    for gap in summary.gaps:
+        click.echo(f"gap: {gap.line()}", err=True)
     if summary.alert_error:
         pending = f" ({summary.alerts_pending} pending for the next run)" if summary.alerts_pending else ""
         click.echo(f"alerts: {summary.alert_error}{pending}", err=True)

@@ -77,7 +77,9 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         (with "fetch now") and the weekly reports. People sign in with the users made by
         `mentionwatch user add`; with no user at all it serves 127.0.0.1 only, to whoever is on
         this machine. With a Slack bot token and signing secret it also answers Slack's request
-        URL at /slack/events, as `mentionwatch listen --http` does. Stop it with Ctrl-C.
+        URL at /slack/events, as `mentionwatch listen --http` does. With --schedule and
+        `streams: bluesky:` in the config it also holds Bluesky's Jetstream, as `listen` does.
+        Stop it with Ctrl-C.
 
         \b
         Examples:
@@ -89,6 +91,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from sqlalchemy.orm import Session
 
         from mentionwatch.background import Schedule, fetch_now, parse_interval
+        from mentionwatch.jetstream import JetstreamHolder
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users
@@ -127,6 +130,11 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             runs = Schedule(settings.path, interval)
             runs.start()
             click.echo(f"Crawling every {interval // 60} min in this process.", err=True)
+        bluesky = None
+        if interval is not None and JetstreamHolder.wanted(settings):
+            bluesky = JetstreamHolder(settings)
+            bluesky.start()
+            click.echo("Reading Bluesky's Jetstream as it happens.", err=True)
         try:
             # Behind a proxy on this machine, X-Forwarded-Proto tells the app a request was https
             # (so cookies are marked Secure); uvicorn trusts it only from 127.0.0.1.
@@ -134,6 +142,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                                                    log_level="warning", server_header=False))
             server.run(sockets=[listening])
         finally:
+            if bluesky is not None:
+                bluesky.stop()
             if runs is not None:
                 runs.stop()
             engine.dispose()

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from pipeline.items import MentionItem
+from pipeline.keyword_index import mention_text
 from pipeline.match import BusinessMatcher
 from pipeline.record import MentionRecord, add_dedup_keys, record_from_item
 from pipeline.sentiment import NEGATIVE, Score, SentimentScorer
@@ -23,8 +24,7 @@ from pipeline.writer import BATCH_SIZE, MentionWriter, WriteCounts
 
 def names_business(matcher: BusinessMatcher, title: str | None, text: str) -> bool:
     """Whether a mention's title and text, read together, are about the matcher's business."""
-    # " | " ends a name, so a keyword cannot straddle the title and the text.
-    return matcher.matches(f"{title or ''} | {text}")
+    return matcher.matches(mention_text(title, text))
 
 
 def judge(scorer: SentimentScorer, record: MentionRecord) -> Score:

@@ -391,3 +391,30 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class StreamCursor(Base):
+    """Where the last read of a shared stream (reddit, hackernews, bluesky) stopped."""
+
+    __tablename__ = "stream_cursors"
+
+    network: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Per listing of the network: the newest item read ({"id": ..., "at": ...}); Jetstream: time_us.
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StreamGap(Base):
+    """A stretch of a stream that moved faster than it was read: items in it were never seen."""
+
+    __tablename__ = "stream_gaps"
+    __table_args__ = (Index("ix_stream_gaps_recorded_at", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(String(20))
+    listing: Mapped[str] = mapped_column(String(40))
+    unread_from: Mapped[datetime]
+    """The newest item read before the gap (the cursor)."""
+    unread_to: Mapped[datetime]
+    """The oldest item read after it."""
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

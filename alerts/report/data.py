@@ -22,6 +22,7 @@ from alerts.excerpt import window
 from alerts.report.aspects import aspect_counts
 from alerts.report.platforms import PlatformFigures, platform_figures
 from alerts.views import Catalog
+from crawlers.streams.state import recent_gaps
 from pipeline.models import (
     AggregateRating,
     AlertMessage,
@@ -152,6 +153,8 @@ class BusinessReport:
     """What the mentions dismissed as not about the business suggest for its terms (pipeline.relevance)."""
     aspects: list[tuple[str, int, int]] = field(default_factory=list)
     """(aspect, complaints now, complaints the period before): see alerts.report.aspects."""
+    stream_gaps: list[str] = field(default_factory=list)
+    """Stretches of a shared stream (of a network the business is watched on) never read."""
 
     @property
     def slug(self) -> str:
@@ -247,7 +250,16 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         new_since=new_since,
         aspects=aspect_counts((m for m, _, _ in current), (m for m, _, _ in before)),
         platforms=platform_figures(session, business_id, period.since, period.until),
+        stream_gaps=_stream_gaps(session, business_id, period),
     )
+
+
+def _stream_gaps(session: Session, business_id: int | None, period: Period) -> list[str]:
+    """'Reddit posts: 12 minutes unread at ...' for the streams of this business's networks."""
+    if business_id is None:
+        return []
+    networks = set(session.scalars(select(Source.type).where(Source.business_id == business_id)))
+    return [gap.line() for gap in recent_gaps(session, period.since, period.until) if gap.network in networks]
 
 
 def _line(catalog: Catalog, business: str, m: Mention, identity: str, when: datetime,
