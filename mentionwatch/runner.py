@@ -159,7 +159,8 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     # A run stopped by a signal plans what it stored into the outbox (no network, so at once) and
     # leaves sending to the next run; the outbox sends each message once.
     delivery = after_crawl(settings, engine, console, baseline_sources=baseline, run_started=started_at,
-                           plan_only=interruption.requested, read_reactions=read_reactions)
+                           plan_only=interruption.requested, read_reactions=read_reactions,
+                           inbox_url=settings.web.url)
     summary.alerts_sent, summary.alerts_pending = delivery.alerts_sent, delivery.pending
     summary.baselines_sent = delivery.baselines_sent
     summary.alert_error, summary.alerts_held = delivery.error, delivery.held

@@ -373,6 +373,7 @@ class WebUser(Base):
     """A person who may sign in to the web inbox (`mentionwatch user add`)."""
 
     __tablename__ = "web_users"
+    __table_args__ = (Index("ix_web_users_api_token", "api_token_hash", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -380,6 +381,8 @@ class WebUser(Base):
     password_hash: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The read-only JSON API's token (`mentionwatch user token NAME`): only its SHA-256 is kept.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class WebSession(Base):
