@@ -198,6 +198,8 @@ class Planner:
             counts.setdefault(source_id, {})[label or "neutral"] = count
         by_business: dict[int, tuple[Business, list[tuple[Source, BaselineSource]]]] = {}
         for source, business in rows:
+            if business.competitor:
+                continue  # a competitor is watched to compare with, never alerted
             found = counts.get(source.id, {})
             ok = source.first_crawled_at is not None
             if not ok and not found:

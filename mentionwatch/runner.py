@@ -130,11 +130,12 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         credentials = platform_credentials(session, settings, targets)
     flow = MentionFlow(
         needs_match={t.source_id: t.source.needs_match for t in targets},  # type: ignore[misc]
-        matchers={b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses},
+        matchers={b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.watched()},
         scorer=make_scorer(settings),
         writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days,
                                                                baseline_sources=baseline,
-                                                               alert_unscored=settings.alerts.unscored == "alert")),
+                                                               alert_unscored=settings.alerts.unscored == "alert",
+                                                               never_alerted=settings.competitor_names())),
     )
     with running_pipeline(flow) as pipeline:
         crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,

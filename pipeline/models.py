@@ -63,6 +63,8 @@ class Business(Base):
     config_id: Mapped[str | None] = mapped_column(String(200))
     """config.yaml's `id:` for it, once set: a renamed business is found by it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    competitor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """A competitor of a configured business (`competitors:`): its mentions are stored, never alerted."""
 
     sources: Mapped[list[Source]] = relationship(back_populates="business")
 

@@ -174,6 +174,10 @@ def inbox_page(session: Session, before: str = "") -> Page:
     now = utcnow()
     conditions: list[Any] = [text(INBOX_CONDITION),
                              or_(Mention.snoozed_until.is_(None), Mention.snoozed_until <= now)]
+    # Competitors' complaints are theirs to answer: watched for comparison, not for the inbox.
+    competitors = list(session.scalars(select(Business.id).where(Business.competitor)))
+    if competitors:
+        conditions.append(Mention.business_id.not_in(competitors))
     cursor = _cursor(before, 2)
     if cursor:
         urgent, last_id = bool(cursor[0]), cursor[1]
