@@ -61,15 +61,11 @@ class LocalDay:
 
 
 def has_history(session: Session, business_id: int, day: LocalDay) -> bool:
-    """Whether the business's mentions go back far enough to know its usual."""
-    first = session.scalar(select(func.min(effective_at())).where(Mention.business_id == business_id))
-    if first is None:
-        return False
-    if isinstance(first, str):
-        first = datetime.fromisoformat(first)
-    if first.tzinfo is None:
-        first = first.replace(tzinfo=ZoneInfo("UTC"))
-    return first <= day.start() - timedelta(days=MIN_HISTORY_DAYS)
+    """Whether the business's mentions go back far enough to know its usual (one mention old
+    enough will do: the query stops at the first)."""
+    old_enough = day.start() - timedelta(days=MIN_HISTORY_DAYS)
+    return session.scalar(select(Mention.id).where(Mention.business_id == business_id,
+                                                   effective_at() <= old_enough).limit(1)) is not None
 
 
 def planned_since(session: Session, kind: str, business_id: int, since: datetime) -> bool:

@@ -141,11 +141,11 @@ def test_a_burst_of_one_star_reviews_is_a_rating_drop(slack, store):
     s = store(settings_for(slack.api_url, [reviews_page()]))
     page_id = s.source_id() + 1
     with_history(s, rating=5.0, source=page_id)
-    ids = today(s, 4, rating=1.0, source=page_id, title="One star: never again")
+    ids = today(s, 5, rating=1.0, source=page_id, title="One star: never again")
     s.cycle(T0)
     drops = trend_posts(slack, "Rating drop: Joe's Donuts")
     assert len(drops) == 1
-    assert "4 reviews of 1-2 stars today against about 0.2 usual" in drops[0]["text"]
+    assert "5 reviews of 1-2 stars today against about 0.2 usual" in drops[0]["text"]
     assert "average 5.0★ over 4 weeks, 1.0★ today" in drops[0]["text"]
     shown = " ".join(b["text"]["text"] for b in drops[0]["blocks"] if b["type"] == "section")
     assert all(f"id {i}" in shown for i in ids)
