@@ -106,7 +106,28 @@ def check_apprise_urls(urls: list[SecretStr] | None) -> list[SecretStr] | None:
     return urls
 
 
+class TrendSettings(Strict):
+    """`alerts.trends`: spike and rating-drop alerts (alerts/trends/)."""
+
+    spikes: bool = True
+    """A day with far more mentions (or negative ones) than the business's usual raises one alert."""
+    rating_drops: bool = True
+    """A review page's overall rating falling, or a burst of 1-2 star reviews, raises one alert."""
+    min_mentions: int = Field(default=5, ge=1)
+    """A spike needs at least this many mentions (or negative mentions) in the day."""
+    min_low_stars: int = Field(default=3, ge=1)
+    """A burst needs at least this many 1-2 star reviews in the day."""
+    min_ratio: float = Field(default=1.5, ge=1)
+    """...and at least this many times the usual count."""
+    p_value: float = Field(default=0.0001, gt=0, lt=0.5)
+    """How unlikely the day's count must be under the usual (a negative binomial's upper tail):
+    smaller means fewer, larger spikes (bench/trends_bench.py measures both)."""
+    rating_fall: float = Field(default=0.2, gt=0, le=4)
+    """Stars the overall rating of a review page must fall within a week to raise an alert."""
+
+
 class AlertSettings(Strict):
+    trends: TrendSettings = TrendSettings()
     notify: list[SecretStr] = []
     """Apprise URLs (mailto://, msteams://, discord://, tgram://, json://, ...) that get every alert too."""
     digest: Literal["off", "daily"] = "off"

@@ -450,11 +450,25 @@ class StreamsConfig(Strict):
         """The source types read as streams."""
         return [name for name in ("reddit", "hackernews", "bluesky") if getattr(self, name) is not None]
 
+class Competitor(BaseBusiness):
+    """A competitor of a business (`competitors:`): crawled and stored to compare with, never alerted."""
+
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keywords_default_to_the_name(cls, values: Any) -> Any:
+        if isinstance(values, dict) and not values.get("keywords") and values.get("name"):
+            values = {**values, "keywords": [values["name"]]}
+        return values
+
 
 class CrawledBusiness(BaseBusiness):
     """A business and the sources it is crawled from."""
 
     sources: list[Source] = Field(min_length=1)
+    competitors: list[Competitor] = []
+    """Businesses to compare with in the report and the trends page (share of voice, rating)."""
 
     @model_validator(mode="after")
     def _distinct_sources(self) -> CrawledBusiness:
@@ -475,3 +489,25 @@ class CrawlConfig(StoreConfig):
     businesses: list[CrawledBusiness] = Field(min_length=1)
     streams: StreamsConfig = StreamsConfig()
     """Networks read once per cycle for all businesses (see docs/sources.md, "Shared streams")."""
+
+    @model_validator(mode="after")
+    def _competitors_are_not_businesses(self) -> CrawlConfig:
+        names = {b.name.casefold() for b in self.businesses}
+        for business in self.businesses:
+            for competitor in business.competitors:
+                if competitor.name.casefold() in names:
+                    raise ValueError(f"{competitor.name!r} is both a business and a competitor of "
+                                     f"{business.name!r}: a competitor is never alerted, so list it once")
+        return self
+
+    def watched(self) -> list[CrawledBusiness | Competitor]:
+        """Every business that is crawled: the configured ones, then their competitors (each once)."""
+        found: dict[str, CrawledBusiness | Competitor] = {b.name: b for b in self.businesses}
+        for business in self.businesses:
+            for competitor in business.competitors:
+                found.setdefault(competitor.name, competitor)
+        return list(found.values())
+
+    def competitor_names(self) -> set[str]:
+        """The names of the competitors: their mentions are stored, never alerted."""
+        return {c.name for b in self.businesses for c in b.competitors}

@@ -5,7 +5,6 @@ Exit codes: 0 success, 1 failure or invalid config, 2 usage error.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import signal
@@ -155,21 +154,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
-MENTION_FIELDS = (
-    "id", "business", "source_type", "url", "title", "text", "author", "published_at", "first_seen_at",
-    "rating", "sentiment", "label", "urgent", "alerted_at", "handled_at", "handled_by", "assignee",
-    "dismissed_at", "snoozed_until", "probability", "language", "aspects",
-)
-
-
-def mention_record(mention: Any, business: str) -> dict[str, Any]:
-    record = {name: getattr(mention, name, None) for name in MENTION_FIELDS}
-    record["business"] = business
-    for name in ("published_at", "first_seen_at", "alerted_at", "handled_at", "dismissed_at", "snoozed_until"):
-        record[name] = _iso(record[name])
-    return record
-
-
 @cli.command()
 @config_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
@@ -210,6 +194,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
         resolve_sources,
     )
     from pipeline.store import open_engine
+    from respond.web.export import csv_chunks, mention_record
 
     zones = {b.name: b.timezone for b in settings.businesses}
     parse_moment(since, "UTC", "--since")  # a bad value is refused before the database is opened
@@ -240,9 +225,9 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
                     record["reply"] = {"text": reply.text, "at": _iso(reply.sent_at), "by": reply.author} if reply else None
                     click.echo(json.dumps(record, ensure_ascii=False))
         elif fmt == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=MENTION_FIELDS)
-            writer.writeheader()
-            writer.writerows({**r, "aspects": "; ".join(r["aspects"] or ())} for r in rows)
+            # Text cells that start like a formula get a leading ' (a review's "=..." stays text).
+            for chunk in csv_chunks(rows):
+                sys.stdout.write(chunk)
         else:
             _print_table(list(rows), {b.name: b.timezone for b in settings.businesses})
 

@@ -133,7 +133,8 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
             Source.id.in_([t.source_id for t in targets]), Source.first_crawled_at.is_(None))))
         credentials = platform_credentials(session, settings, targets)
         cursors = load_cursors(session)
-    matchers = {b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses}
+    # Competitors are crawled and matched like the businesses (and never alerted).
+    matchers = {b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.watched()}
     plan = plan_cycle(settings, targets, cursors, matchers)
     streamed = {t.source_id for stream in plan.streams for t in stream.targets}
     flow = MentionFlow(
@@ -143,7 +144,8 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         scorer=make_scorer(settings),
         writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days,
                                                                baseline_sources=baseline,
-                                                               alert_unscored=settings.alerts.unscored == "alert")),
+                                                               alert_unscored=settings.alerts.unscored == "alert",
+                                                               never_alerted=settings.competitor_names())),
     )
     with running_pipeline(flow) as pipeline:
         crawl(plan.searched, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
@@ -174,7 +176,8 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     # A run stopped by a signal plans what it stored into the outbox (no network, so at once) and
     # leaves sending to the next run; the outbox sends each message once.
     delivery = after_crawl(settings, engine, console, baseline_sources=baseline, run_started=started_at,
-                           plan_only=interruption.requested, read_reactions=read_reactions)
+                           plan_only=interruption.requested, read_reactions=read_reactions,
+                           inbox_url=settings.web.url)
     summary.alerts_sent, summary.alerts_pending = delivery.alerts_sent, delivery.pending
     summary.baselines_sent = delivery.baselines_sent
     summary.alert_error, summary.alerts_held = delivery.error, delivery.held

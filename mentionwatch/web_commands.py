@@ -1,4 +1,4 @@
-"""The web inbox's commands: `serve` and `user add`, registered on the main group by cli.py."""
+"""The web inbox's commands: `serve` and `user` (add, list, remove, token), registered on the main group by cli.py."""
 
 from __future__ import annotations
 
@@ -156,6 +156,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         Examples:
           mentionwatch user add dana
           mentionwatch user list
+          mentionwatch user token dana
         """
 
     @user.command(name="add")
@@ -245,3 +246,30 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         finally:
             engine.dispose()
         click.echo(f"user {name} removed; they are signed out everywhere")
+
+    @user.command(name="token")
+    @config_option
+    @click.argument("name")
+    def token(settings: Settings, name: str) -> None:
+        """Make a new token for the read-only JSON API (/api/mentions) for user NAME, and print it.
+
+        The token is shown once and stored only as its SHA-256; a new one replaces the old,
+        which stops working at once. Send it as `Authorization: Bearer TOKEN`.
+
+        \b
+        Example:
+          mentionwatch user token dana
+        """
+        from sqlalchemy.orm import Session
+
+        from pipeline.store import open_engine
+        from respond.web.auth import new_api_token
+
+        engine = open_engine(settings.database_url())
+        try:
+            with Session(engine) as session:
+                made = new_api_token(session, name)
+                session.commit()
+        finally:
+            engine.dispose()
+        click.echo(made)

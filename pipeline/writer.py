@@ -44,8 +44,12 @@ class AlertPolicy:
     baseline_sources: set[int] = field(default_factory=set)
     # Whether a mention the scorer cannot read (label 'unscored') is alerted (alerts.unscored).
     alert_unscored: bool = False
+    # Businesses whose mentions are only stored (competitors, kept for comparison).
+    never_alerted: set[str] = field(default_factory=set)
 
     def owed(self, record: MentionRecord, now: datetime) -> bool:
+        if record.business in self.never_alerted:
+            return False
         score = record.score
         if score is None:
             return False

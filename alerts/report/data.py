@@ -21,6 +21,7 @@ from alerts.escape import one_line, truncate
 from alerts.excerpt import window
 from alerts.report.aspects import aspect_counts
 from alerts.report.platforms import PlatformFigures, platform_figures
+from alerts.report.voice import Voice, share_of_voice
 from alerts.views import Catalog
 from crawlers.streams.state import recent_gaps
 from pipeline.models import (
@@ -155,6 +156,8 @@ class BusinessReport:
     """(aspect, complaints now, complaints the period before): see alerts.report.aspects."""
     stream_gaps: list[str] = field(default_factory=list)
     """Stretches of a shared stream (of a network the business is watched on) never read."""
+    voices: list[Voice] = field(default_factory=list)
+    """Share of voice against its competitors (alerts.report.voice.Voice), the business first."""
 
     @property
     def slug(self) -> str:
@@ -173,6 +176,7 @@ def build_reports(session: Session, settings: AlertsConfig, period: Period, only
         report = _report(session, catalog, configured.name, business_id, period)
         advice = advise(session, configured)
         report.relevance = advice_line(advice) if advice else None
+        report.voices = share_of_voice(session, configured, period.since, period.until)
         reports.append(report)
     return reports
 

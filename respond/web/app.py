@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,7 +33,7 @@ from alerts.views import Catalog
 from alerts.when import local_time
 from respond import actions
 from respond.config import RespondConfig
-from respond.web import auth, charts, csrf, details, listing
+from respond.web import api, auth, charts, csrf, details, listing
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -312,6 +312,40 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
                       labels=listing.LABELS,
                       here=request.url.path + "?" + request.url.query)
 
+    async def token_user(request: Request) -> str | None:
+        """The user whose API token the request carries (Authorization: Bearer ...), or None."""
+        token = api.bearer_token(request.headers.get("authorization"))
+        return await db(lambda s: auth.api_user(s, token)) if token else None
+
+    async def mentions_csv(request: Request) -> Response:
+        # A signed-in browser, or a script with an API token.
+        user = await token_user(request) if "authorization" in request.headers else await signed_in(request)
+        if user is None:
+            return JSONResponse({"error": "missing or wrong API token"}, status_code=401,
+                                headers={"www-authenticate": "Bearer"})
+        if isinstance(user, Response):
+            return user
+        filters = listing.Filters.from_query(request.query_params)
+        try:
+            chunks = await run_in_threadpool(api.csv_export, engine, filters)
+        except listing.FilterError as exc:
+            return render(request, user, "error.html", status=400, title="Export", message=str(exc))
+        return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
+                                 headers={"content-disposition": 'attachment; filename="mentions.csv"'})
+
+    async def api_mentions(request: Request) -> Response:
+        user = await token_user(request)
+        if user is None:
+            return JSONResponse({"error": "missing or wrong API token: send Authorization: Bearer TOKEN "
+                                          "(`mentionwatch user token NAME` makes one)"},
+                                status_code=401, headers={"www-authenticate": "Bearer"})
+        filters = listing.Filters.from_query(request.query_params)
+        try:
+            found = await db(lambda s: api.api_page(s, filters, request.query_params.get("limit"), request.url.path))
+        except listing.FilterError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(found, headers={"cache-control": "no-store"})
+
     async def mention(request: Request) -> Response:
         user = await signed_in(request)
         if isinstance(user, Response):
@@ -425,6 +459,8 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/mentions", mentions),
+        Route("/mentions.csv", mentions_csv),
+        Route("/api/mentions", api_mentions),
         Route("/mentions/{mention_id:int}", mention),
         Route("/mentions/{mention_id:int}/{action:str}", act, methods=["POST"]),
         Route("/trends", trends),

@@ -1,6 +1,6 @@
 """shared streams: a cursor per network, and the gaps a stream left unread
 
-Revision ID: 0009_streams
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-04
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0009_streams'
+revision: str = '0009'
 down_revision: Union[str, Sequence[str], None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
