@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from alerts.config import AlertedBusiness, AlertsConfig
-from pipeline.config import Strict
+from pipeline.config import Strict, http_url
 
 REPLY_PLACEHOLDERS = ("first_name", "business")
 
@@ -54,21 +54,16 @@ class WebSettings(Strict):
     secure_cookies: bool = False
     """Mark cookies Secure even when the request does not look like https (a proxy that hides it)."""
     url: str | None = None
-    """The address people open the inbox at through the proxy (https://inbox.example.com). In
-    trusted-header mode only requests naming this host (or this machine) are answered."""
+    """The inbox's address as people reach it (https://mentions.example.com): alerts link to it. In
+    trusted-header mode only requests naming its host (or this machine) are answered."""
     proxy: str = "127.0.0.1"
     """The reverse proxy's address in trusted-header mode: its X-Forwarded-For and -Proto are
     believed, from it only. Without a trusted header no forwarded header is believed."""
 
     @field_validator("url")
     @classmethod
-    def _public_url(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("expected the inbox's public address, such as https://inbox.example.com")
-        return value.strip().rstrip("/")
+    def _http_url(cls, value: str | None) -> str | None:
+        return http_url(value).rstrip("/") if value else None
 
     @property
     def public_host(self) -> str | None:
