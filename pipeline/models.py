@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -100,6 +101,11 @@ class Source(Base):
 # databases see that the partial index ix_mentions_inbox covers it.
 INBOX_CONDITION = "handled_at IS NULL AND dismissed_at IS NULL AND (label = 'negative' OR urgent)"
 
+# When a mention happened, as every period (trends, the report, `mentions --since`) counts it: its
+# publication, else when it was first seen. Kept by the database itself (a generated column), so
+# every writer, bulk loads included, keeps it right; indexed so a period is read, not the history.
+EFFECTIVE_AT = "coalesce(published_at, first_seen_at)"
+
 
 class Mention(Base):
     """One public mention of a business, deduplicated across sources and runs."""
@@ -118,6 +124,10 @@ class Mention(Base):
         Index("ix_mentions_source_type_id", "source_type", "id"),
         # With the id: a period's newest mention is read from this index alone (web date filters).
         Index("ix_mentions_first_seen", "first_seen_at", "id"),
+        # A business's period, with what its counts need, read from the index alone (trends, report).
+        Index("ix_mentions_business_effective", "business_id", "effective_at", "label", "source_id", "dismissed_at"),
+        # Dismissed mentions of a business (the report's relevance advice, the mentions page).
+        Index("ix_mentions_business_dismissed", "business_id", "dismissed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -133,6 +143,8 @@ class Mention(Base):
     author: Mapped[str | None] = mapped_column(String(500))
     published_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    effective_at: Mapped[datetime] = mapped_column(Computed(EFFECTIVE_AT))
+    """coalesce(published_at, first_seen_at), kept by the database (migration 0009)."""
     updated_at: Mapped[datetime | None]
     rating: Mapped[float | None] = mapped_column(Float)
     sentiment: Mapped[float | None] = mapped_column(Float)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from pipeline.dialect import HOUR, MINUTE, utc_bucket
 from pipeline.errors import MentionwatchError
 from pipeline.models import Business, Mention, Reply, Source
 
@@ -40,7 +43,7 @@ def list_mentions(
         query = query.where(Mention.handled_at.is_(None), Mention.dismissed_at.is_(None))
     if urgent:
         query = query.where(Mention.urgent.is_(True))
-    when = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    when = Mention.effective_at
     if since:
         query = query.where(when >= since)
     if periods is not None:
@@ -92,4 +95,49 @@ def latest_replies(session: Session, mention_ids: list[int]) -> dict[int, Reply]
              .order_by(Reply.mention_id, Reply.created_at, Reply.id))
     for reply in session.scalars(query):
         found[reply.mention_id] = reply  # later rows replace earlier ones
+    return found
+
+
+# --------------------------------------------------------------------------- a period's counts
+#
+# Every summary of a period (trends, the weekly report, spike detection) counts a business's
+# mentions by `effective_at` (publication, else first seen), leaving out those dismissed as not
+# about it. These helpers read only the period, from ix_mentions_business_effective.
+
+
+def in_period(business_id: int, since: datetime, until: datetime) -> Any:
+    """The condition: `business_id`'s mentions of [since, until), dismissed ones left out."""
+    return and_(Mention.business_id == business_id, Mention.effective_at >= since, Mention.effective_at < until,
+                Mention.dismissed_at.is_(None))
+
+
+def bucket_unit(zone: str, days: Collection[date]) -> str:
+    """HOUR when every UTC hour falls within one local day of `zone` over `days`, else MINUTE
+    (India, Nepal, Newfoundland: offsets of half and quarter hours)."""
+    tz = ZoneInfo(zone)
+    for day in days:
+        offset = datetime(day.year, day.month, day.day, 12, tzinfo=tz).utcoffset() or timedelta(0)
+        if offset.total_seconds() % 3600:
+            return MINUTE
+    return HOUR
+
+
+def daily_label_counts(session: Session, business_id: int, since: datetime, until: datetime,
+                       zone: str) -> dict[date, dict[str, int]]:
+    """{local day: {label: mentions}} of [since, until) in `zone` (an unlabelled mention counts as
+    neutral), from one grouped query over the index: the database counts, Python folds UTC hours
+    into the business's days."""
+    tz = ZoneInfo(zone)
+    first, last = since.astimezone(tz).date(), (until - timedelta(microseconds=1)).astimezone(tz).date()
+    unit = bucket_unit(zone, [first + timedelta(days=i) for i in range((last - first).days + 1)])
+    bucket = utc_bucket(session.get_bind().dialect.name, Mention.effective_at, unit)
+    rows = session.execute(
+        select(bucket, Mention.label, func.count()).where(in_period(business_id, since, until))
+        .group_by(bucket, Mention.label))
+    pattern = "%Y-%m-%d %H" if unit == HOUR else "%Y-%m-%d %H:%M"
+    found: dict[date, dict[str, int]] = {}
+    for text, label, count in rows:
+        day = datetime.strptime(text, pattern).replace(tzinfo=timezone.utc).astimezone(tz).date()
+        per_label = found.setdefault(day, {})
+        per_label[label or "neutral"] = per_label.get(label or "neutral", 0) + count
     return found

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.report.data import BusinessReport, Period, build_reports
+from alerts.report.data import Period, PeriodCounts, period_counts
 from alerts.views import Catalog
 from pipeline.models import (
     AlertMessage,
@@ -74,7 +74,7 @@ class AspectSeries:
 
 @dataclass
 class Trend:
-    report: BusinessReport
+    report: PeriodCounts
     aspects: AspectSeries
 
 
@@ -82,10 +82,10 @@ def trends(session: Session, settings: RespondConfig, days: int) -> list[Trend]:
     """Per business: the weekly report's daily counts and ratings over `days`, and complaint aspects."""
     now = utcnow()
     period = Period(now - timedelta(days=days), now)
-    return [Trend(report, _aspects(session, report, period)) for report in build_reports(session, settings, period)]
+    return [Trend(counts, _aspects(session, counts, period)) for counts in period_counts(session, settings, period)]
 
 
-def _aspects(session: Session, report: BusinessReport, period: Period) -> AspectSeries:
+def _aspects(session: Session, report: PeriodCounts, period: Period) -> AspectSeries:
     """Negative mentions per aspect per day."""
     tz = ZoneInfo(report.zone)
     days = period.days(report.zone)
