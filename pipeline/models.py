@@ -126,8 +126,10 @@ class Mention(Base):
         Index("ix_mentions_first_seen", "first_seen_at", "id"),
         # A business's period, with what its counts need, read from the index alone (trends, report).
         Index("ix_mentions_business_effective", "business_id", "effective_at", "label", "source_id", "dismissed_at"),
-        # Dismissed mentions of a business (the report's relevance advice, the mentions page).
-        Index("ix_mentions_business_dismissed", "business_id", "dismissed_at"),
+        # Dismissed mentions of a business (the report's relevance advice). Partial: it must not lure
+        # a period's query ("dismissed_at IS NULL") away from the period index.
+        Index("ix_mentions_business_dismissed", "business_id", "dismissed_at",
+              sqlite_where=text("dismissed_at IS NOT NULL"), postgresql_where=text("dismissed_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
