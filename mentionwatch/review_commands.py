@@ -9,12 +9,14 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mentionwatch.config import Settings
 from pipeline.errors import MentionwatchError
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 
 def _session(settings: Settings) -> Any:
