@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    Computed,
     DateTime,
     Float,
     ForeignKey,
@@ -101,10 +100,6 @@ class Source(Base):
 # databases see that the partial index ix_mentions_inbox covers it.
 INBOX_CONDITION = "handled_at IS NULL AND dismissed_at IS NULL AND (label = 'negative' OR urgent)"
 
-# When a mention happened, as every period (trends, the report, `mentions --since`) counts it: its
-# publication, else when it was first seen. Kept by the database itself (a generated column), so
-# every writer, bulk loads included, keeps it right; indexed so a period is read, not the history.
-EFFECTIVE_AT = "coalesce(published_at, first_seen_at)"
 
 
 class Mention(Base):
@@ -145,8 +140,11 @@ class Mention(Base):
     author: Mapped[str | None] = mapped_column(String(500))
     published_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    effective_at: Mapped[datetime] = mapped_column(Computed(EFFECTIVE_AT))
-    """coalesce(published_at, first_seen_at), kept by the database (migration 0009)."""
+    effective_at: Mapped[datetime | None]
+    """When it happened, as every period (trends, the report, `mentions --since`) counts it: its
+    publication, else when it was first seen. Set by the database's triggers on every insert and
+    update (migration 0009), so every writer, bulk loads included, keeps it right; never written
+    by the code."""
     updated_at: Mapped[datetime | None]
     rating: Mapped[float | None] = mapped_column(Float)
     sentiment: Mapped[float | None] = mapped_column(Float)
@@ -181,6 +179,22 @@ class Mention(Base):
     alert_refresh_due: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the platform stopped listing the review (removed by its author or the platform).
     deleted_at: Mapped[datetime | None]
+
+
+class MentionHour(Base):
+    """Mentions of a business per UTC hour ('YYYY-MM-DD HH') and label, dismissed ones left out.
+
+    Kept by the database's triggers on every insert, update and delete of a mention (migration
+    0009), so a year of trends reads some 9,000 rows instead of every mention. An unlabelled
+    mention counts as neutral, as the report counts it.
+    """
+
+    __tablename__ = "mention_hours"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    label: Mapped[str] = mapped_column(String(10), primary_key=True)
+    mentions: Mapped[int]
 
 
 class Sighting(Base):

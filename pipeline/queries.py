@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.dialect import HOUR, MINUTE, utc_bucket
 from pipeline.errors import MentionwatchError
-from pipeline.models import Business, Mention, Reply, Source
+from pipeline.models import Business, Mention, MentionHour, Reply, Source
 
 
 def list_mentions(
@@ -125,19 +125,57 @@ def bucket_unit(zone: str, days: Collection[date]) -> str:
 def daily_label_counts(session: Session, business_id: int, since: datetime, until: datetime,
                        zone: str) -> dict[date, dict[str, int]]:
     """{local day: {label: mentions}} of [since, until) in `zone` (an unlabelled mention counts as
-    neutral), from one grouped query over the index: the database counts, Python folds UTC hours
-    into the business's days."""
+    neutral). Whole UTC hours are read from mention_hours (kept by triggers), the part-hours at
+    the ends from the mentions themselves; a zone whose days do not start on a UTC hour is
+    counted from the mentions by the minute."""
     tz = ZoneInfo(zone)
     first, last = since.astimezone(tz).date(), (until - timedelta(microseconds=1)).astimezone(tz).date()
     unit = bucket_unit(zone, [first + timedelta(days=i) for i in range((last - first).days + 1)])
-    bucket = utc_bucket(session.get_bind().dialect.name, Mention.effective_at, unit)
-    rows = session.execute(
-        select(bucket, Mention.label, func.count()).where(in_period(business_id, since, until))
-        .group_by(bucket, Mention.label))
-    pattern = "%Y-%m-%d %H" if unit == HOUR else "%Y-%m-%d %H:%M"
     found: dict[date, dict[str, int]] = {}
-    for text, label, count in rows:
-        day = datetime.strptime(text, pattern).replace(tzinfo=timezone.utc).astimezone(tz).date()
+    days_of: dict[datetime, date] = {}  # a year is 8,760 hours, each read once per label
+
+    def add(bucket: datetime, label: str | None, count: int) -> None:
+        day = days_of.get(bucket)
+        if day is None:
+            day = days_of[bucket] = bucket.astimezone(tz).date()
         per_label = found.setdefault(day, {})
         per_label[label or "neutral"] = per_label.get(label or "neutral", 0) + count
+
+    whole_from = since.replace(minute=0, second=0, microsecond=0)
+    whole_from += timedelta(hours=1) if whole_from < since else timedelta(0)
+    whole_until = until.replace(minute=0, second=0, microsecond=0)
+    if unit != HOUR or whole_from >= whole_until:
+        edges = [(since, until)]
+    else:
+        edges = [(since, whole_from), (whole_until, until)]
+        for hour, label, count in session.execute(
+                select(MentionHour.hour, MentionHour.label, MentionHour.mentions)
+                .where(MentionHour.business_id == business_id, MentionHour.hour >= _hour_text(whole_from),
+                       MentionHour.hour < _hour_text(whole_until), MentionHour.mentions != 0)):
+            add(_hour_time(hour), label, count)
+    for start, end in edges:
+        if start < end:
+            for bucket, label, count in bucket_counts(session, business_id, start, end, unit):
+                add(bucket, label, count)
     return found
+
+
+def bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,
+                  unit: str = HOUR) -> list[tuple[datetime, str | None, int]]:
+    """(UTC hour or minute, label, mentions) of [since, until), counted from the mentions by the
+    database over the period index: for short spans (a spike's hour, a period's ends)."""
+    bucket = utc_bucket(session.get_bind().dialect.name, Mention.effective_at, unit)
+    pattern = "%Y-%m-%d %H" if unit == HOUR else "%Y-%m-%d %H:%M"
+    rows = session.execute(select(bucket, Mention.label, func.count()).where(in_period(business_id, since, until))
+                           .group_by(bucket, Mention.label))
+    return [(datetime.strptime(text, pattern).replace(tzinfo=timezone.utc), label, count)
+            for text, label, count in rows]
+
+
+def _hour_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H")
+
+
+def _hour_time(text: str) -> datetime:
+    # Sliced rather than strptime'd: a year of hours is parsed on every trends page.
+    return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=timezone.utc)

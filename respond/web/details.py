@@ -24,6 +24,7 @@ from pipeline.models import (
     Source,
     utcnow,
 )
+from pipeline.queries import in_period
 from respond import actions
 from respond.config import RespondConfig
 
@@ -86,16 +87,19 @@ def trends(session: Session, settings: RespondConfig, days: int) -> list[Trend]:
 
 
 def _aspects(session: Session, report: PeriodCounts, period: Period) -> AspectSeries:
-    """Negative mentions per aspect per day."""
+    """Negative mentions per aspect per day, counted as the report counts them (by when they
+    happened, dismissed ones left out), read through the period index."""
     tz = ZoneInfo(report.zone)
     days = period.days(report.zone)
     per_aspect: dict[str, Counter[date]] = {}
-    rows = session.execute(
-        select(Mention.aspects, Mention.first_seen_at).join(Business, Business.id == Mention.business_id)
-        .where(Business.name == report.name, Mention.label == "negative", Mention.first_seen_at >= period.since))
-    for aspects, seen in rows:
+    business_id = session.scalar(select(Business.id).where(Business.name == report.name))
+    if business_id is None:
+        return AspectSeries(days, {})
+    rows = session.execute(select(Mention.aspects, Mention.effective_at)
+                           .where(in_period(business_id, period.since, period.until), Mention.label == "negative"))
+    for aspects, when in rows:
         for aspect in aspects or ():
-            per_aspect.setdefault(aspect, Counter())[seen.astimezone(tz).date()] += 1
+            per_aspect.setdefault(aspect, Counter())[when.astimezone(tz).date()] += 1
     return AspectSeries(days, {a: [c[d] for d in days] for a, c in sorted(per_aspect.items())})
 
 

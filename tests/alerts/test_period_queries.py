@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, event, insert, select, text, update
+from sqlalchemy import create_engine, delete, event, insert, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -136,6 +136,37 @@ def test_trends_and_the_report_count_what_a_person_would_count(database):
     engine.dispose()
 
 
+def test_trends_stay_true_as_mentions_are_dismissed_relabelled_redated_and_deleted(database):
+    stored = fill(database)  # ids 1, 2, ... in the order stored
+    engine = open_engine(database)
+    moved = {}
+    with Session(engine) as session, session.begin():
+        for n, m in enumerate(stored, start=1):
+            if n % 7 == 0:
+                m["dismissed_at"] = END
+                session.execute(update(Mention).where(Mention.id == n).values(dismissed_at=END))
+            elif n % 11 == 0:
+                m["label"] = "negative"
+                session.execute(update(Mention).where(Mention.id == n).values(label="negative"))
+            elif n % 13 == 0:
+                m["published_at"] = moved[n] = m["first_seen_at"] - timedelta(days=2, minutes=17)
+                session.execute(update(Mention).where(Mention.id == n).values(published_at=moved[n]))
+            elif n % 17 == 0:
+                m["business"] = None  # gone
+                session.execute(delete(Mention).where(Mention.id == n))
+        # A dismissal undone counts again.
+        stored[7 * 3 - 1]["dismissed_at"] = None
+        session.execute(update(Mention).where(Mention.id == 7 * 3).values(dismissed_at=None))
+    month = Period(END - timedelta(days=30) + timedelta(minutes=30), END - timedelta(minutes=20))  # part-hours
+    with Session(engine) as session:
+        trends = {c.name: c for c in period_counts(session, settings(), month)}
+    for business in BUSINESSES:
+        labels, days, _ = by_hand(stored, business, month)
+        assert daily_as_counter(trends[business].daily) == days
+        assert trends[business].total.current == sum(labels.values())
+    engine.dispose()
+
+
 def test_a_mention_moves_to_its_publication_day_when_its_date_is_learned(database):
     fill(database)
     engine = open_engine(database)
@@ -160,8 +191,9 @@ def test_trends_and_report_queries_use_the_period_index(database):
     with Session(engine) as session:
         build_reports(session, settings(), WEEK)
         period_counts(session, settings(), Period(END - timedelta(days=365), END))
-    periodic = [(s, p) for s, p in statements if "effective_at >=" in s]
-    assert len(periodic) >= 3 * len(BUSINESSES)  # the report's periods, its platforms, trends' days
+    periodic = [(s, p) for s, p in statements if "effective_at >=" in s or "mention_hours.hour >=" in s]
+    assert any("mention_hours" in s for s, _ in periodic)  # a year of trends in a whole-hour zone
+    assert len(periodic) >= 5  # the report's periods and platforms (each business), trends' days
     event.remove(engine, "before_cursor_execute", remember)
 
     raw = engine.raw_connection()
@@ -178,7 +210,9 @@ def test_trends_and_report_queries_use_the_period_index(database):
                 cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
             plan = "\n".join(str(row) for row in cursor.fetchall())
             assert "Seq Scan on mentions" not in plan and "SCAN mentions" not in plan, f"{statement}\n{plan}"
-            if "source_type IN" not in statement:  # review platforms: the planner may start from the type
+            if "mention_hours" in statement:
+                assert "autoindex_mention_hours" in plan or "mention_hours_pkey" in plan, f"{statement}\n{plan}"
+            elif "source_type IN" not in statement:  # review platforms: the planner may start from the type
                 assert INDEX in plan, f"{statement}\n{plan}"
     finally:
         raw.close()

@@ -1,5 +1,6 @@
-"""periods read by index: a generated effective_at column (publication, else first seen) indexed
-with the business, the label, the source and the dismissal; and an index for dismissed mentions
+"""periods read by index: an effective_at column (publication, else first seen) kept by triggers,
+indexed with the business, the label, the source and the dismissal; an index for dismissed
+mentions; and mention_hours, mentions per business, UTC hour and label kept by triggers
 
 Revision ID: 0009_effective_at
 Revises: 0008
@@ -17,16 +18,65 @@ down_revision: Union[str, Sequence[str], None] = '0008'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
+# effective_at is a plain column kept by the database, not a generated one: SQLite (before 3.41)
+# reads a generated column's value from the table even when an index holds it, so a period's
+# counts would visit every row; and it can add only VIRTUAL generated columns to a table.
+SQLITE_HOUR = "substr(coalesce({row}.published_at, {row}.first_seen_at), 1, 13)"
+SQLITE_ADD = ("INSERT INTO mention_hours (business_id, hour, label, mentions) "
+              "SELECT new.business_id, " + SQLITE_HOUR.format(row="new") + ", coalesce(new.label, 'neutral'), 1 "
+              "WHERE new.dismissed_at IS NULL "
+              "ON CONFLICT (business_id, hour, label) DO UPDATE SET mentions = mentions + 1;")
+SQLITE_REMOVE = ("UPDATE mention_hours SET mentions = mentions - 1 WHERE old.dismissed_at IS NULL "
+                 "AND business_id = old.business_id AND hour = " + SQLITE_HOUR.format(row="old") + " "
+                 "AND label = coalesce(old.label, 'neutral');")
+SQLITE_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS mentions_effective_ai AFTER INSERT ON mentions BEGIN "
+    "UPDATE mentions SET effective_at = coalesce(new.published_at, new.first_seen_at) WHERE id = new.id; END",
+    "CREATE TRIGGER IF NOT EXISTS mentions_effective_au AFTER UPDATE OF published_at, first_seen_at, effective_at "
+    "ON mentions WHEN new.effective_at IS NOT coalesce(new.published_at, new.first_seen_at) BEGIN "
+    "UPDATE mentions SET effective_at = coalesce(new.published_at, new.first_seen_at) WHERE id = new.id; END",
+    f"CREATE TRIGGER IF NOT EXISTS mention_hours_ai AFTER INSERT ON mentions BEGIN {SQLITE_ADD} END",
+    f"CREATE TRIGGER IF NOT EXISTS mention_hours_ad AFTER DELETE ON mentions BEGIN {SQLITE_REMOVE} END",
+    "CREATE TRIGGER IF NOT EXISTS mention_hours_au AFTER UPDATE OF business_id, published_at, first_seen_at, "
+    f"label, dismissed_at ON mentions BEGIN {SQLITE_REMOVE} {SQLITE_ADD} END",
+]
+PG_HOUR = "to_char(coalesce({row}.published_at, {row}.first_seen_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')"
+POSTGRES_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION mentions_effective() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "NEW.effective_at := coalesce(NEW.published_at, NEW.first_seen_at); RETURN NEW; END $$",
+    "CREATE TRIGGER mentions_effective BEFORE INSERT OR UPDATE ON mentions "
+    "FOR EACH ROW EXECUTE FUNCTION mentions_effective()",
+    "CREATE OR REPLACE FUNCTION mention_hours_sync() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.dismissed_at IS NULL THEN "
+    "UPDATE mention_hours SET mentions = mentions - 1 WHERE business_id = OLD.business_id "
+    "AND hour = " + PG_HOUR.format(row="OLD") + " AND label = coalesce(OLD.label, 'neutral'); END IF; "
+    "IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.dismissed_at IS NULL THEN "
+    "INSERT INTO mention_hours (business_id, hour, label, mentions) VALUES (NEW.business_id, "
+    + PG_HOUR.format(row="NEW") + ", coalesce(NEW.label, 'neutral'), 1) "
+    "ON CONFLICT (business_id, hour, label) DO UPDATE SET mentions = mention_hours.mentions + 1; END IF; "
+    "RETURN NULL; END $$",
+    "CREATE TRIGGER mention_hours_sync AFTER INSERT OR DELETE OR UPDATE OF business_id, published_at, "
+    "first_seen_at, label, dismissed_at ON mentions FOR EACH ROW EXECUTE FUNCTION mention_hours_sync()",
+]
+
 
 def upgrade() -> None:
     """Upgrade schema."""
-    # A generated column fills itself for every stored row (PostgreSQL stores it, SQLite computes it
-    # when read and stores it in the index): no backfill to run, no writer to trust.
-    # SQLite can add only a VIRTUAL generated column to a table; PostgreSQL before 18 only STORED.
-    stored = op.get_bind().dialect.name == 'postgresql'
-    op.add_column('mentions', sa.Column('effective_at', sa.DateTime(timezone=True),
-                                         sa.Computed('coalesce(published_at, first_seen_at)', persisted=stored),
-                                         nullable=True))
+    postgres = op.get_bind().dialect.name == 'postgresql'
+    op.add_column('mentions', sa.Column('effective_at', sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE mentions SET effective_at = coalesce(published_at, first_seen_at)")
+    op.create_table('mention_hours',
+                    sa.Column('business_id', sa.Integer(), nullable=False),
+                    sa.Column('hour', sa.String(length=13), nullable=False),
+                    sa.Column('label', sa.String(length=10), nullable=False),
+                    sa.Column('mentions', sa.Integer(), nullable=False),
+                    sa.PrimaryKeyConstraint('business_id', 'hour', 'label'))
+    hour = PG_HOUR.format(row="mentions") if postgres else SQLITE_HOUR.format(row="mentions")
+    op.execute(f"INSERT INTO mention_hours (business_id, hour, label, mentions) "
+               f"SELECT business_id, {hour}, coalesce(label, 'neutral'), count(*) FROM mentions "
+               f"WHERE dismissed_at IS NULL GROUP BY business_id, {hour}, coalesce(label, 'neutral')")
+    for statement in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
+        op.execute(statement)
     op.create_index('ix_mentions_business_effective', 'mentions',
                     ['business_id', 'effective_at', 'label', 'source_id', 'dismissed_at'], unique=False)
     # Partial, so that a period's "dismissed_at IS NULL" is not served by it instead of the period index.
@@ -39,4 +89,13 @@ def downgrade() -> None:
     """Downgrade schema."""
     op.drop_index('ix_mentions_business_dismissed', table_name='mentions')
     op.drop_index('ix_mentions_business_effective', table_name='mentions')
+    if op.get_bind().dialect.name == 'postgresql':
+        for name, function in (("mentions_effective", "mentions_effective"), ("mention_hours_sync", "mention_hours_sync")):
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON mentions")
+            op.execute(f"DROP FUNCTION IF EXISTS {function}()")
+    else:
+        for name in ("mentions_effective_ai", "mentions_effective_au", "mention_hours_ai", "mention_hours_ad",
+                     "mention_hours_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.drop_table('mention_hours')
     op.drop_column('mentions', 'effective_at')
