@@ -197,6 +197,18 @@ class MentionHour(Base):
     mentions: Mapped[int]
 
 
+class MentionAspectHour(Base):
+    """Complaints (negative mentions, not dismissed) naming each aspect, per business and UTC hour;
+    kept by the database's triggers like MentionHour (migration 0009)."""
+
+    __tablename__ = "mention_aspect_hours"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    aspect: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mentions: Mapped[int]
+
+
 class Sighting(Base):
     """A further place the same mention was seen (syndication, a second feed)."""
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.dialect import HOUR, MINUTE, utc_bucket
 from pipeline.errors import MentionwatchError
-from pipeline.models import Business, Mention, MentionHour, Reply, Source
+from pipeline.models import Business, Mention, MentionAspectHour, MentionHour, Reply, Source
 
 
 def list_mentions(
@@ -125,8 +126,23 @@ def bucket_unit(zone: str, days: Collection[date]) -> str:
 def daily_label_counts(session: Session, business_id: int, since: datetime, until: datetime,
                        zone: str) -> dict[date, dict[str, int]]:
     """{local day: {label: mentions}} of [since, until) in `zone` (an unlabelled mention counts as
-    neutral). Whole UTC hours are read from mention_hours (kept by triggers), the part-hours at
-    the ends from the mentions themselves; a zone whose days do not start on a UTC hour is
+    neutral), dismissed ones left out."""
+    return _daily_counts(session, business_id, since, until, zone, MentionHour, MentionHour.label, bucket_counts)
+
+
+def daily_aspect_counts(session: Session, business_id: int, since: datetime, until: datetime,
+                        zone: str) -> dict[date, dict[str, int]]:
+    """{local day: {aspect: complaints}} of [since, until) in `zone`: negative mentions naming each
+    aspect, dismissed ones left out."""
+    return _daily_counts(session, business_id, since, until, zone, MentionAspectHour, MentionAspectHour.aspect,
+                         aspect_bucket_counts)
+
+
+def _daily_counts(session: Session, business_id: int, since: datetime, until: datetime, zone: str,
+                  table: Any, key: Any, from_mentions: Callable[..., list[tuple[datetime, str | None, int]]],
+                  ) -> dict[date, dict[str, int]]:
+    """Whole UTC hours are read from `table` (kept by triggers), the part-hours at the ends from
+    the mentions themselves (`from_mentions`); a zone whose days do not start on a UTC hour is
     counted from the mentions by the minute."""
     tz = ZoneInfo(zone)
     first, last = since.astimezone(tz).date(), (until - timedelta(microseconds=1)).astimezone(tz).date()
@@ -134,12 +150,12 @@ def daily_label_counts(session: Session, business_id: int, since: datetime, unti
     found: dict[date, dict[str, int]] = {}
     days_of: dict[datetime, date] = {}  # a year is 8,760 hours, each read once per label
 
-    def add(bucket: datetime, label: str | None, count: int) -> None:
+    def add(bucket: datetime, name: str | None, count: int) -> None:
         day = days_of.get(bucket)
         if day is None:
             day = days_of[bucket] = bucket.astimezone(tz).date()
-        per_label = found.setdefault(day, {})
-        per_label[label or "neutral"] = per_label.get(label or "neutral", 0) + count
+        per_key = found.setdefault(day, {})
+        per_key[name or "neutral"] = per_key.get(name or "neutral", 0) + count
 
     whole_from = since.replace(minute=0, second=0, microsecond=0)
     whole_from += timedelta(hours=1) if whole_from < since else timedelta(0)
@@ -148,16 +164,29 @@ def daily_label_counts(session: Session, business_id: int, since: datetime, unti
         edges = [(since, until)]
     else:
         edges = [(since, whole_from), (whole_until, until)]
-        for hour, label, count in session.execute(
-                select(MentionHour.hour, MentionHour.label, MentionHour.mentions)
-                .where(MentionHour.business_id == business_id, MentionHour.hour >= _hour_text(whole_from),
-                       MentionHour.hour < _hour_text(whole_until), MentionHour.mentions != 0)):
-            add(_hour_time(hour), label, count)
+        for hour, name, count in session.execute(
+                select(table.hour, key, table.mentions)
+                .where(table.business_id == business_id, table.hour >= _hour_text(whole_from),
+                       table.hour < _hour_text(whole_until), table.mentions != 0)):
+            add(_hour_time(hour), name, count)
     for start, end in edges:
         if start < end:
-            for bucket, label, count in bucket_counts(session, business_id, start, end, unit):
-                add(bucket, label, count)
+            for bucket, name, count in from_mentions(session, business_id, start, end, unit):
+                add(bucket, name, count)
     return found
+
+
+def aspect_bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,
+                         unit: str = HOUR) -> list[tuple[datetime, str | None, int]]:
+    """(UTC hour or minute, aspect, complaints) of [since, until), read from the mentions."""
+    counts: Counter[tuple[datetime, str]] = Counter()
+    rows = session.execute(select(Mention.aspects, Mention.effective_at)
+                           .where(in_period(business_id, since, until), Mention.label == "negative"))
+    for aspects, when in rows:
+        bucket = when.replace(minute=when.minute if unit == MINUTE else 0, second=0, microsecond=0)
+        for aspect in set(aspects) if isinstance(aspects, list) else ():
+            counts[bucket, aspect] += 1
+    return [(bucket, aspect, count) for (bucket, aspect), count in counts.items()]
 
 
 def bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,

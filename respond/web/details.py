@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +22,7 @@ from pipeline.models import (
     Source,
     utcnow,
 )
-from pipeline.queries import in_period
+from pipeline.queries import daily_aspect_counts
 from respond import actions
 from respond.config import RespondConfig
 
@@ -88,19 +86,14 @@ def trends(session: Session, settings: RespondConfig, days: int) -> list[Trend]:
 
 def _aspects(session: Session, report: PeriodCounts, period: Period) -> AspectSeries:
     """Negative mentions per aspect per day, counted as the report counts them (by when they
-    happened, dismissed ones left out), read through the period index."""
-    tz = ZoneInfo(report.zone)
+    happened, dismissed ones left out)."""
     days = period.days(report.zone)
-    per_aspect: dict[str, Counter[date]] = {}
     business_id = session.scalar(select(Business.id).where(Business.name == report.name))
     if business_id is None:
         return AspectSeries(days, {})
-    rows = session.execute(select(Mention.aspects, Mention.effective_at)
-                           .where(in_period(business_id, period.since, period.until), Mention.label == "negative"))
-    for aspects, when in rows:
-        for aspect in aspects or ():
-            per_aspect.setdefault(aspect, Counter())[when.astimezone(tz).date()] += 1
-    return AspectSeries(days, {a: [c[d] for d in days] for a, c in sorted(per_aspect.items())})
+    per_day = daily_aspect_counts(session, business_id, period.since, period.until, report.zone)
+    aspects = sorted({aspect for counts in per_day.values() for aspect, n in counts.items() if n})
+    return AspectSeries(days, {a: [per_day.get(d, {}).get(a, 0) for d in days] for a in aspects})
 
 
 @dataclass

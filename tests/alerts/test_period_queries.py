@@ -19,6 +19,7 @@ from alerts.report.data import Period, build_reports, period_counts
 from crawlers.state import sync_config
 from pipeline.models import Business, Mention, Source
 from pipeline.store import open_engine
+from respond.web.details import _aspects
 from tests.alerts.helpers import joes, settings_for
 
 END = datetime(2026, 11, 23, 6, tzinfo=timezone.utc)
@@ -72,7 +73,8 @@ def fill(url: str) -> list[dict]:
             row = dict(business=business, first_seen_at=seen, published_at=published,
                        label=rng.choice(["positive", "neutral", "negative", None]),
                        rating=rng.choice([None, 1.0, 3.0, 5.0]),
-                       dismissed_at=seen if rng.random() < 0.1 else None)
+                       dismissed_at=seen if rng.random() < 0.1 else None,
+                       aspects=rng.choice([None, [], ["wait time"], ["wait time", "price"], ["staff"]]))
             stored.append(row)
             rows.append(dict(
                 business_id=ids[business], source_id=sources[ids[business]], source_type="feed",
@@ -82,6 +84,24 @@ def fill(url: str) -> list[dict]:
         session.execute(insert(Mention), rows)
     engine.dispose()
     return stored
+
+
+def aspects_by_hand(stored: list[dict], business: str, period: Period) -> Counter:
+    """Complaints of `business` in `period` by (local day, aspect)."""
+    tz = ZoneInfo(BUSINESSES[business])
+    found = Counter()
+    for m in stored:
+        when = m["published_at"] or m["first_seen_at"]
+        if (m["business"] == business and not m["dismissed_at"] and m["label"] == "negative"
+                and period.since <= when < period.until):
+            for aspect in m["aspects"] or ():
+                found[when.astimezone(tz).date(), aspect] += 1
+    return found
+
+
+def aspects_as_counter(series) -> Counter:
+    return Counter({(day, aspect): n for aspect, counts in series.counts.items()
+                    for day, n in zip(series.days, counts) if n})
 
 
 def by_hand(stored: list[dict], business: str, period: Period) -> tuple[Counter, Counter, list[float]]:
@@ -115,7 +135,9 @@ def test_trends_and_the_report_count_what_a_person_would_count(database):
     with Session(engine) as session:
         reports = {r.name: r for r in build_reports(session, settings(), WEEK)}
         trends = {c.name: c for c in period_counts(session, settings(), month)}
+        aspects = {name: _aspects(session, counts, month) for name, counts in trends.items()}
     for business in BUSINESSES:
+        assert aspects_as_counter(aspects[business]) == aspects_by_hand(stored, business, month)
         labels, days, ratings = by_hand(stored, business, WEEK)
         before, _, ratings_before = by_hand(stored, business, WEEK.previous)
         report = reports[business]
@@ -148,6 +170,9 @@ def test_trends_stay_true_as_mentions_are_dismissed_relabelled_redated_and_delet
             elif n % 11 == 0:
                 m["label"] = "negative"
                 session.execute(update(Mention).where(Mention.id == n).values(label="negative"))
+            elif n % 19 == 0:
+                m["aspects"] = ["parking"]
+                session.execute(update(Mention).where(Mention.id == n).values(aspects=["parking"]))
             elif n % 13 == 0:
                 m["published_at"] = moved[n] = m["first_seen_at"] - timedelta(days=2, minutes=17)
                 session.execute(update(Mention).where(Mention.id == n).values(published_at=moved[n]))
@@ -160,7 +185,9 @@ def test_trends_stay_true_as_mentions_are_dismissed_relabelled_redated_and_delet
     month = Period(END - timedelta(days=30) + timedelta(minutes=30), END - timedelta(minutes=20))  # part-hours
     with Session(engine) as session:
         trends = {c.name: c for c in period_counts(session, settings(), month)}
+        aspects = {name: _aspects(session, counts, month) for name, counts in trends.items()}
     for business in BUSINESSES:
+        assert aspects_as_counter(aspects[business]) == aspects_by_hand(stored, business, month)
         labels, days, _ = by_hand(stored, business, month)
         assert daily_as_counter(trends[business].daily) == days
         assert trends[business].total.current == sum(labels.values())
