@@ -130,6 +130,8 @@ def test_demo_keep_leaves_a_config_check_accepts_and_points_at_init(tmp_path):
     assert "127.0.0.1:" not in config.split("database:")[1]  # the demo's servers are gone; none is named
     check = run_cli("check", "--config", str(kept / "config.yaml"), cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
+    # The news search is no new address of the demo's local feeds: no `id:` with a port long gone.
+    assert "looks like" not in check.stdout and "127.0.0.1" not in check.stdout
     mentions = run_cli("mentions", "--format", "json", "--config", str(kept / "config.yaml"), cwd=tmp_path)
     assert len(mentions.stdout.splitlines()) >= 4
     # The sample feeds it keeps can be served again over HTTP, as its comment says, and fetched.

@@ -21,7 +21,9 @@ from alerts.escape import one_line, truncate
 from alerts.excerpt import window
 from alerts.report.aspects import aspect_counts
 from alerts.report.platforms import PlatformFigures, platform_figures
+from alerts.report.voice import Voice, share_of_voice
 from alerts.views import Catalog
+from crawlers.streams.state import recent_gaps
 from pipeline.models import (
     AggregateRating,
     AlertMessage,
@@ -153,6 +155,10 @@ class BusinessReport:
     """What the mentions dismissed as not about the business suggest for its terms (pipeline.relevance)."""
     aspects: list[tuple[str, int, int]] = field(default_factory=list)
     """(aspect, complaints now, complaints the period before): see alerts.report.aspects."""
+    stream_gaps: list[str] = field(default_factory=list)
+    """Stretches of a shared stream (of a network the business is watched on) never read."""
+    voices: list[Voice] = field(default_factory=list)
+    """Share of voice against its competitors (alerts.report.voice.Voice), the business first."""
 
     @property
     def slug(self) -> str:
@@ -171,6 +177,7 @@ def build_reports(session: Session, settings: AlertsConfig, period: Period, only
         report = _report(session, catalog, configured.name, business_id, period)
         advice = advise(session, configured)
         report.relevance = advice_line(advice) if advice else None
+        report.voices = share_of_voice(session, configured, period.since, period.until)
         reports.append(report)
     return reports
 
@@ -252,9 +259,10 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     ratings_before = [m.rating for m in before if m.rating is not None]
 
     # Only the listed mentions are read whole (their text makes the excerpt).
-    worst = sorted((m for m in current if m.label == "negative"),
+    # Urgent mentions lead the complaints whatever their label; they are never anyone's praise.
+    worst = sorted((m for m in current if m.label == "negative" or m.urgent),
                    key=lambda m: (not m.urgent, m.sentiment if m.sentiment is not None else 0))[:TOP]
-    best = sorted((m for m in current if m.label == "positive"),
+    best = sorted((m for m in current if m.label == "positive" and not m.urgent),
                   key=lambda m: (-(m.sentiment or 0), -(m.rating or 0)))[:TOP]
     listed = {m.id: m for m in worst + best}
     whole = {m.id: m for m in session.scalars(select(Mention).where(Mention.id.in_(listed)))} if listed else {}
@@ -286,7 +294,16 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         new_since=new_since,
         aspects=aspect_counts(current, before),
         platforms=platform_figures(session, business_id, period.since, period.until),
+        stream_gaps=_stream_gaps(session, business_id, period),
     )
+
+
+def _stream_gaps(session: Session, business_id: int | None, period: Period) -> list[str]:
+    """'Reddit posts: 12 minutes unread at ...' for the streams of this business's networks."""
+    if business_id is None:
+        return []
+    networks = set(session.scalars(select(Source.type).where(Source.business_id == business_id)))
+    return [gap.line() for gap in recent_gaps(session, period.since, period.until) if gap.network in networks]
 
 
 def _line(catalog: Catalog, business: str, m: Mention, identity: str, when: datetime,
