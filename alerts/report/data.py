@@ -195,6 +195,8 @@ class PeriodCounts:
     daily: list[tuple[date, int, int, int]]
     """(day, positive, neutral, negative), every day of the period."""
     ratings: list[RatingSeries]
+    voices: list[Voice] = field(default_factory=list)
+    """Share of voice against its competitors, as in the report."""
 
 
 def period_counts(session: Session, settings: AlertsConfig, period: Period) -> list[PeriodCounts]:
@@ -212,7 +214,8 @@ def period_counts(session: Session, settings: AlertsConfig, period: Period) -> l
         found.append(PeriodCounts(
             name=name, zone=zone, period=period, total=Change(sum(by_label.values()), None),
             by_label={label: Change(count, None) for label, count in by_label.items()},
-            daily=daily, ratings=_rating_series(session, catalog, name, business_id, period, ZoneInfo(zone))))
+            daily=daily, ratings=_rating_series(session, catalog, name, business_id, period, ZoneInfo(zone)),
+            voices=share_of_voice(session, configured, period.since, period.until)))
     return found
 
 
