@@ -393,7 +393,10 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return refused(request, user)
         source_id = request.path_params["source_id"]
         key = await db(lambda s: details.source_key(s, source_id))
-        if key is None or settings.path is None:
+        if key is None:
+            return render(request, user, "error.html", status=404, title="No such source",
+                          message=f"There is no source with id {source_id}.")
+        if settings.path is None:
             healthy, output = False, "no such source"
         elif options.fetch_now is None:
             healthy, output = False, "fetching is not available in this server"
