@@ -42,7 +42,7 @@ def test_accepted_then_dropped_and_shown_late_is_uploaded_once_over_three_tries(
         assert "whether the reply arrived is not known: Trustpilot does not show it yet" in first.stderr
         for later in (second, other):  # read back before any new upload: not shown yet, so nothing sent
             assert later.returncode == 1
-            assert later.stderr.startswith(f"Error: the reply dana sent at ")
+            assert later.stderr.startswith("Error: the reply dana sent at ")
             assert f"(\"{TEXT}\") may still arrive: Trustpilot does not show it yet" in later.stderr
             assert "Nothing was sent" in later.stderr
         assert third.returncode == 0, third.stderr
