@@ -1,7 +1,7 @@
 """replies are claimed once per review and text, and one at a time per review
 
-Revision ID: 0009_reply_claims
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0009_reply_claims'
-down_revision: Union[str, Sequence[str], None] = '0008'
+revision: str = '0011'
+down_revision: Union[str, Sequence[str], None] = '0010'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
