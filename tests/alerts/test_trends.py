@@ -128,7 +128,7 @@ def test_a_falling_rating_on_a_review_page_raises_one_rating_drop(slack, store):
     s.cycle(T0)
     drops = trend_posts(slack, "Rating drop: Joe's Donuts")
     assert len(drops) == 1
-    assert "reviews reviews.example.com/joes 4.6★ → 4.2★" in drops[0]["text"]
+    assert "reviews.example.com/joes 4.6★ → 4.2★" in drops[0]["text"]
     shown = " ".join(b["text"]["text"] for b in drops[0]["blocks"] if b["type"] == "section")
     assert "Cold coffee, rude staff" in shown and f"id {cause}" in shown
     # The same fall is not alerted again, the next day either.
