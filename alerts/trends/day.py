@@ -20,6 +20,10 @@ MIN_HISTORY_DAYS = 14
 """A business whose mentions go back less than this has no usual to compare with yet."""
 
 
+TREND_KINDS = ("spike", "rating_drop")
+"""The outbox kinds (AlertMessage.kind) of trend alerts."""
+
+
 @dataclass
 class TrendAlert:
     """One message for the planner to queue."""
