@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     TypeDecorator,
@@ -380,14 +381,30 @@ class Reply(Base):
     """An owner's public answer to a mention, recorded before it is sent so it is sent once."""
 
     __tablename__ = "replies"
+    __table_args__ = (
+        # One live row per review and text: whoever sends it, however often, it is claimed once.
+        UniqueConstraint("mention_id", "claim", name="uq_replies_mention_claim"),
+        # At most one reply per review on its way (pending or unknown): `--replace`s take turns.
+        UniqueConstraint("in_flight", name="uq_replies_in_flight"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(200))
     via: Mapped[str] = mapped_column(String(20))
-    # pending (intent recorded, outcome not known yet), sent, failed.
+    # pending (being sent now), unknown (sent, but the answer was lost: read back before any
+    # new upload), sent, failed.
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    claim: Mapped[str | None] = mapped_column(String(64))
+    """The text's digest while this row is the review's reply or on its way; NULL once it failed or
+    was replaced (so the same text may be sent again then)."""
+    in_flight: Mapped[int | None] = mapped_column(Integer)
+    """The mention's id while pending or unknown, else NULL: one reply per review on its way."""
+    attempt_at: Mapped[datetime | None]
+    """When the upload was last started (how long an unknown outcome is waited for)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped by each change of status, so two doors settling one row cannot both win."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     platform_reply_id: Mapped[str | None] = mapped_column(String(500))

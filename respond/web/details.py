@@ -134,6 +134,8 @@ def sources(session: Session, settings: RespondConfig) -> list[SourceHealth]:
 
 def source_key(session: Session, source_id: int) -> tuple[str, str] | None:
     """(business name, source identity) of a stored source."""
+    if not 0 < source_id <= actions.MAX_ID:
+        return None
     row = session.execute(select(Business.name, Source.identity).join(Business, Business.id == Source.business_id)
                           .where(Source.id == source_id)).first()
     return (row[0], row[1]) if row else None
