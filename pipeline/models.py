@@ -146,7 +146,7 @@ class Mention(Base):
     effective_at: Mapped[datetime | None]
     """When it happened, as every period (trends, the report, `mentions --since`) counts it: its
     publication, else when it was first seen. Set by the database's triggers on every insert and
-    update (migration 0011), so every writer, bulk loads included, keeps it right; never written
+    update (migration 0012), so every writer, bulk loads included, keeps it right; never written
     by the code."""
     updated_at: Mapped[datetime | None]
     rating: Mapped[float | None] = mapped_column(Float)
@@ -188,7 +188,7 @@ class MentionHour(Base):
     """Mentions of a business per UTC hour ('YYYY-MM-DD HH') and label, dismissed ones left out.
 
     Kept by the database's triggers on every insert, update and delete of a mention (migration
-    0011), so a year of trends reads some 9,000 rows instead of every mention. An unlabelled
+    0012), so a year of trends reads some 9,000 rows instead of every mention. An unlabelled
     mention counts as neutral, as the report counts it.
     """
 
@@ -202,7 +202,7 @@ class MentionHour(Base):
 
 class MentionAspectHour(Base):
     """Complaints (negative mentions, not dismissed) naming each aspect, per business and UTC hour;
-    kept by the database's triggers like MentionHour (migration 0011)."""
+    kept by the database's triggers like MentionHour (migration 0012)."""
 
     __tablename__ = "mention_aspect_hours"
 
