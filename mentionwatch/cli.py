@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -22,10 +22,16 @@ from rich.text import Text
 
 from alerts.escape import one_line
 from mentionwatch import __version__
-from mentionwatch.config import CONFIG_ENV, Settings, load_settings
+from mentionwatch.config_file import CONFIG_ENV
 from mentionwatch.logs import redact_with, setup_logging
 from mentionwatch.stop import stopped
 from pipeline.errors import AlreadyRunning, MentionwatchError
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
+
+# Every import that only a command needs is made inside it: `--help` and a command's start stay
+# cheap (no SQLAlchemy, Scrapy or scoring model for a command that does not use them).
 
 LABELS = ("negative", "neutral", "positive", "unscored")
 
@@ -40,6 +46,8 @@ def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debugging).")
     @wraps(command)
     def wrapper(config_path: str | None, verbose: int, **kwargs: Any) -> Any:
+        from mentionwatch.config import load_settings
+
         handler = setup_logging(verbose)
         settings = load_settings(config_path)
         redact_with(handler, settings)
@@ -317,6 +325,7 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(command)
     def wrapper(config_path: str | None, verbose: int, **kwargs: Any) -> Any:
         from mentionwatch.config import config_path as resolve_config
+        from mentionwatch.config import load_settings
         from mentionwatch.runner import make_scorer
 
         setup_logging(verbose)

@@ -16,7 +16,7 @@ import google.oauth2.credentials
 import requests
 
 from crawlers.config import Credentials, GoogleBusinessSource
-from pipeline.errors import MentionwatchError
+from crawlers.platforms.errors import PlatformError
 
 SCOPE = "https://www.googleapis.com/auth/business.manage"
 APPROVAL_URL = "https://developers.google.com/my-business/content/prereqs#request-access"
@@ -30,7 +30,7 @@ MIN_INTERVAL = 0.2
 MAX_LISTING_PAGES = 100
 
 
-class GoogleError(MentionwatchError):
+class GoogleError(PlatformError):
     """Google refused a request; the message says what the owner must do."""
 
 
@@ -155,7 +155,7 @@ class GoogleClient:
             raise GoogleError(f"cannot reach Google ({url}): {type(exc).__name__}") from exc
         if response.status_code >= 400:
             raise GoogleError(describe_api_error(response.status_code, response.content,
-                                                 response.headers.get("Retry-After")))
+                                                 response.headers.get("Retry-After")), response.status_code)
         return response.json() if response.content else {}
 
     def stored_reply(self, source: GoogleBusinessSource, review_id: str) -> PlatformReply | None:

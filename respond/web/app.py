@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urlencode, urlsplit
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -58,6 +59,7 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
+STORE_TRIES = 3  # an action that met a locked store or a just-taken key is done again, reading the first's result
 REPORT_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.(html|png)")
 
 
@@ -325,8 +327,8 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         except listing.FilterError as exc:
             error, page = str(exc), listing.Page([], None)
             choices = await db(listing.choices)
-        return render(request, user, "mentions.html", page=page, filters=filters, choices=choices, error=error,
-                      labels=listing.LABELS,
+        return render(request, user, "mentions.html", status=400 if error else 200, page=page, filters=filters,
+                      choices=choices, error=error, labels=listing.LABELS,
                       here=request.url.path + "?" + request.url.query)
 
     async def token_user(request: Request) -> str | None:
@@ -410,10 +412,22 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             session.commit()
             _refresh_alert(session, settings, mention_id)
             return outcome.summary if outcome.changed else f"Nothing changed: {outcome.summary}"
-        try:
-            message = await db(do)
-        except actions.ActionError as exc:
-            message = f"Not done: {exc}"
+        for attempt in range(1, STORE_TRIES + 1):
+            try:
+                message = await db(do)
+            except actions.NoSuchMention as exc:
+                return render(request, user, "error.html", status=404, title="No such mention", message=str(exc))
+            except actions.ActionError as exc:
+                message = f"Not done: {exc}"
+            except (OperationalError, IntegrityError) as exc:
+                # Another request held the store or took the same key a moment before: the action is
+                # idempotent, so doing it again reads the first's result.
+                log.info("web: mention %s %s: %s (try %s)", mention_id, action, type(exc).__name__, attempt)
+                if attempt < STORE_TRIES:
+                    continue
+                return render(request, user, "error.html", status=503, title="Busy",
+                              message="The store is busy: nothing was changed. Try again in a moment.")
+            break
         return back(request, target, f"#{mention_id}: {message}")
 
     async def trends(request: Request) -> Response:
@@ -439,7 +453,10 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return refused(request, user)
         source_id = request.path_params["source_id"]
         key = await db(lambda s: details.source_key(s, source_id))
-        if key is None or settings.path is None:
+        if key is None:
+            return render(request, user, "error.html", status=404, title="No such source",
+                          message=f"There is no source with id {source_id}.")
+        if settings.path is None:
             healthy, output = False, "no such source"
         elif options.fetch_now is None:
             healthy, output = False, "fetching is not available in this server"
