@@ -75,7 +75,7 @@ class FeedSource(SourceBase):
 
     def readable(self) -> str:
         engine = {"google": "Google News", "bing": "Bing News"}[self.engine]
-        return short_url(self.url) if self.url else f"{engine} search: {self.query}"
+        return short_url(self.url) if self.url else f"{engine} search for {self.query}"
 
 
 class ReviewsSource(SourceBase):
@@ -118,7 +118,7 @@ class RedditSource(SourceBase):
 
     def readable(self) -> str:
         where = f" in r/{self.subreddit}" if self.subreddit else ""
-        return f"Reddit search{where}: {self.query}"
+        return f"Reddit search{where} for {self.query}"
 
 
 class HackerNewsSource(SourceBase):
@@ -131,7 +131,7 @@ class HackerNewsSource(SourceBase):
         return f"hackernews:{self.query}:{self.url or ''}"
 
     def readable(self) -> str:
-        return f"Hacker News search: {self.query}"
+        return f"Hacker News search for {self.query}"
 
 
 class MastodonSource(SourceBase):
@@ -158,7 +158,7 @@ class MastodonSource(SourceBase):
         return f"mastodon:{self.instance}:{self.tag or ''}:{self.query or ''}:{self.url or ''}"
 
     def readable(self) -> str:
-        what = f"#{self.tag.lstrip('#')}" if self.tag else f"search: {self.query}"
+        what = f"#{self.tag.lstrip('#')}" if self.tag else f"search for {self.query}"
         return f"Mastodon {what} on {short_url(self.instance)}"
 
 
@@ -190,7 +190,7 @@ class BlueskySource(SourceBase):
         return f"bluesky:{self.query}:{self.url or ''}"
 
     def readable(self) -> str:
-        return f"Bluesky search: {self.query}"
+        return f"Bluesky search for {self.query}"
 
 
 class GoogleBusinessSource(SourceBase):
