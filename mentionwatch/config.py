@@ -15,11 +15,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from crawlers.config import SOURCE_TYPES
 from mentionwatch.confighints import suggest_key
 from mentionwatch.yamlfile import Document, read_yaml
+from pipeline.config import Strict
 from pipeline.errors import ConfigError
 from respond.config import RespondConfig
 
@@ -31,8 +32,30 @@ SECRET_KEYS = {"token", "webhook_url", "app_token", "signing_secret", "password"
 DEFAULT_CONFIG = "config.yaml"
 
 
+class WorkerSettings(Strict):
+    """`worker:` for `mentionwatch worker` on PostgreSQL (the crawl jobs, the queue's timing)."""
+
+    fanout_seconds: int = Field(default=60, ge=1, le=3600)
+    """How often the workers look for sources whose next check has come (and queue them)."""
+    heartbeat_seconds: float = Field(default=10, gt=0)
+    """How often each worker tells the database it is alive."""
+    stalled_after_seconds: float = Field(default=60, gt=0)
+    """A worker silent this long is taken for dead: its running jobs go back on the queue."""
+    stop_within_seconds: float = Field(default=5, gt=0)
+    """On SIGTERM, jobs still running after this long are handed back to the queue."""
+
+    @model_validator(mode="after")
+    def _heartbeat_before_stall(self) -> WorkerSettings:
+        if self.heartbeat_seconds >= self.stalled_after_seconds:
+            raise ValueError("stalled_after_seconds must be longer than heartbeat_seconds, "
+                             "or living workers would be taken for dead")
+        return self
+
+
 class Settings(RespondConfig):
     """The whole of config.yaml: every room's sections."""
+
+    worker: WorkerSettings = WorkerSettings()
 
 
 # --------------------------------------------------------------------------- loading

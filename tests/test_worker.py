@@ -1,0 +1,149 @@
+"""Workers on PostgreSQL (`mentionwatch worker`, `run --queue`): the queue spreads a cycle over
+several processes, a killed worker loses nothing and posts nothing twice, one site is never
+fetched by two workers at once, and `--burst` ends when the queue is empty."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from mentionwatch.sandbox.web import LocalHTTPServer
+from tests.conftest import MENTIONWATCH, Workspace, business
+
+LATENCY = 0.3
+"""Each answer of the local sites takes this long: crawls overlap in time, as real ones do."""
+
+
+@pytest.fixture
+def database(postgres_url) -> Iterator[str]:
+    """A database of its own on the session's PostgreSQL server, for one test."""
+    name = f"w_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def feed(business_name: str, site: int, entries: list[tuple[int, str]]) -> str:
+    """An RSS feed of `entries` (number, text), each naming the business."""
+    now = datetime.now(timezone.utc)
+    items = "".join(
+        f"<item><title>{business_name} visit {n}</title><link>http://news.example/{site}/{n}</link>"
+        f"<description>{words} at {business_name} (visit {n} to shop {site}).</description>"
+        f"<pubDate>{format_datetime(now - timedelta(minutes=100 - n))}</pubDate></item>" for n, words in entries)
+    return ('<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><link>http://news.example/</link>'
+            f"<description>x</description>{items}</channel></rss>")
+
+
+COMPLAINT = "The coffee was cold and the staff were rude"
+PRAISE = "Lovely glaze and friendly staff"
+
+
+class Cycle:
+    """Sites with feeds about Joe's Donuts, a local Slack, and a config on PostgreSQL."""
+
+    def __init__(self, workspace: Workspace, database: str, slack, sites: int, feeds_per_site: int):
+        self.workspace, self.slack = workspace, slack
+        self.servers = [LocalHTTPServer(latency=LATENCY).start() for _ in range(sites)]
+        self.feeds_per_site = feeds_per_site
+        self.entries: dict[tuple[int, int], list[tuple[int, str]]] = {}
+        for s in range(sites):
+            for f in range(feeds_per_site):
+                self.publish(s, f, [(1, PRAISE), (2, COMPLAINT)])
+        sources = [{"type": "feed", "url": f"{server.url}/feed{f}.xml"}
+                   for server in self.servers for f in range(feeds_per_site)]
+        workspace.write_config(
+            database=database,
+            slack={"token": "xoxb-test", "channel": "#reviews", "api_url": slack.api_url},
+            alerts={"max_age_days": 36500},
+            worker={"fanout_seconds": 1, "heartbeat_seconds": 0.5, "stalled_after_seconds": 3},
+            businesses=[business(sources=sources)],
+        )
+
+    def publish(self, site: int, number: int, entries: list[tuple[int, str]]) -> None:
+        self.entries[site, number] = entries
+        self.servers[site].add(f"/feed{number}.xml", feed("Joe's Donuts", site * 100 + number, entries),
+                               content_type="application/rss+xml")
+
+    def add_complaints(self, numbers: list[int]) -> None:
+        """A new complaint on every feed: each is owed one alert."""
+        for (site, number), entries in list(self.entries.items()):
+            self.publish(site, number, entries + [(n, COMPLAINT) for n in numbers])
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def worker(self, *args: str) -> subprocess.Popen[str]:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+        return subprocess.Popen([str(MENTIONWATCH), "worker", "--config", str(self.workspace.config), "-v", *args],
+                                cwd=self.workspace.folder, env=environment, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def mentions(self) -> list[dict]:
+        listed = self.workspace.cli("mentions", "--format", "json")
+        assert listed.returncode == 0, listed.stderr
+        return [json.loads(line) for line in listed.stdout.splitlines()]
+
+    def alerted_urls(self) -> list[str]:
+        """The mention URL of every alert Slack accepted (one per post)."""
+        urls = []
+        for call in self.slack.calls("chat.postMessage"):
+            if call.error is None:
+                urls += [u for u in _links(call.args) if u.startswith("http://news.example/")]
+        return urls
+
+
+def _links(args: dict) -> list[str]:
+    blocks = args.get("blocks")
+    found = json.dumps(blocks if blocks is not None else args.get("text", ""))
+    import re
+
+    return sorted(set(re.findall(r"http://news\.example/\d+/\d+", found)))
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"the worker did not end:\n{err[-3000:]}")
+    return process.returncode, out, err
+
+
+@pytest.fixture
+def cycle(workspace, database, slack) -> Iterator[Cycle]:
+    made = Cycle(workspace, database, slack, sites=3, feeds_per_site=2)
+    yield made
+    made.stop()
+
+
+def test_run_queue_and_two_burst_workers_share_a_cycle(cycle):
+    queued = cycle.workspace.cli("run", "--queue")
+    assert queued.returncode == 0, queued.stderr
+    assert queued.stdout == "queued 6 sources for the workers\n"
+    again = cycle.workspace.cli("run", "--queue")  # nothing is due any more: the schedule moved on
+    assert again.stdout == "queued 0 sources for the workers\n"
+    first, second = cycle.worker("--burst"), cycle.worker("--burst")
+    results = [finish(first), finish(second)]
+    for code, _, err in results:
+        assert code == 0, err[-3000:]
+    crawled = [err.count("mentionwatch.crawl_source") for _, _, err in results]
+    assert all(crawled), f"each worker should have crawled part of the cycle: {crawled}"
+    assert len(cycle.mentions()) == 12  # two entries on each of six feeds
