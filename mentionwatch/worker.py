@@ -323,8 +323,6 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
     try:
         async with app.open_async():
             await ensure_queue_schema(app)
-            if burst:
-                await retry_stalled_jobs(app, options.stalled_after_seconds)
             worker = asyncio.ensure_future(app.run_worker_async(
                 concurrency=concurrency, wait=True, install_signal_handlers=False,
                 update_heartbeat_interval=options.heartbeat_seconds,
@@ -340,7 +338,8 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
 
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop, signum)
-            watcher = asyncio.ensure_future(_until_queue_empty(app, worker)) if burst else None
+            watcher = (asyncio.ensure_future(_until_queue_empty(app, worker, options.stalled_after_seconds))
+                       if burst else None)
             try:
                 await worker
             except asyncio.CancelledError:
@@ -355,11 +354,15 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
         engine.dispose()
 
 
-async def _until_queue_empty(app: Any, worker: asyncio.Future[Any]) -> None:
-    """--burst: stop the worker once no job is waiting (due or not) or running, twice in a row."""
+async def _until_queue_empty(app: Any, worker: asyncio.Future[Any], stalled_after: float) -> None:
+    """--burst: stop the worker once no job is waiting (due or not) or running, twice in a row.
+
+    Jobs a dead worker left running count as running until they are handed back, which this
+    does too (a burst worker runs no periodic tasks)."""
     empty_checks = 0
     while not worker.done():
         await asyncio.sleep(0.5)
+        await retry_stalled_jobs(app, stalled_after)
         async with app.connector.pool.connection() as connection:
             cursor = await connection.execute(
                 "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")

@@ -147,3 +147,109 @@ def test_run_queue_and_two_burst_workers_share_a_cycle(cycle):
     crawled = [err.count("mentionwatch.crawl_source") for _, _, err in results]
     assert all(crawled), f"each worker should have crawled part of the cycle: {crawled}"
     assert len(cycle.mentions()) == 12  # two entries on each of six feeds
+
+
+def due_again(database: str) -> None:
+    """Time passes: every source's interval is over (as if the schedule's minutes had gone by)."""
+    engine = create_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE sources SET next_check_at = now()"))
+    engine.dispose()
+
+
+def test_a_worker_killed_mid_cycle_loses_nothing_and_posts_every_alert_once(cycle, database):
+    assert cycle.workspace.cli("run", "--queue").returncode == 0
+    code, _, err = finish(cycle.worker("--burst"))  # the first crawl: a baseline, summarised
+    assert code == 0, err[-3000:]
+    assert len(cycle.mentions()) == 12
+    cycle.add_complaints([3, 4])
+    due_again(database)
+    arrived = sum(len(server.arrivals) for server in cycle.servers)
+    queued = cycle.workspace.cli("run", "--queue")
+    assert queued.stdout == "queued 6 sources for the workers\n"
+    doomed = cycle.worker("--concurrency", "2")
+    deadline = time.monotonic() + 60
+    while sum(len(server.arrivals) for server in cycle.servers) < arrived + 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    doomed.send_signal(signal.SIGKILL)  # mid-cycle: crawls in flight, alerts planned or not
+    finish(doomed)
+    code, _, err = finish(cycle.worker("--burst"))  # hands the dead worker's jobs back, runs them
+    assert code == 0, err[-3000:]
+    mentions = cycle.mentions()
+    assert len(mentions) == 24
+    complaints = {m["url"] for m in mentions if m["url"].rsplit("/", 1)[1] in ("3", "4")}
+    assert len(complaints) == 12
+    alerted = cycle.alerted_urls()
+    assert sorted(u for u in alerted if u in complaints) == sorted(complaints)  # each one, once
+
+
+def test_one_site_is_never_fetched_by_two_workers_at_once(workspace, database, slack):
+    cycle = Cycle(workspace, database, slack, sites=1, feeds_per_site=5)
+    try:
+        assert cycle.workspace.cli("run", "--queue").stdout == "queued 5 sources for the workers\n"
+        workers = [cycle.worker("--burst", "--concurrency", "4") for _ in range(2)]
+        for process in workers:
+            code, _, err = finish(process)
+            assert code == 0, err[-3000:]
+        assert len(cycle.mentions()) == 10
+        arrivals = sorted(r.time for r in cycle.servers[0].requests)
+        assert len(arrivals) >= 5
+        # Each answer takes LATENCY: a request arriving sooner after the previous one would
+        # have been in flight with it.
+        gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+        assert min(gaps) >= LATENCY * 0.9, gaps
+    finally:
+        cycle.stop()
+
+
+def test_workers_schedule_by_themselves_and_sigterm_hands_the_running_crawl_back(cycle):
+    from mentionwatch.sandbox.web import Response
+
+    # One feed answers only after a minute: its crawl is running when the worker is stopped.
+    slow = cycle.servers[0]
+    slow.script("/feed1.xml", Response(body=feed("Joe's Donuts", 1, cycle.entries[0, 1]), delay=60,
+                                       headers={"Content-Type": "application/rss+xml"}))
+    worker = cycle.worker("--concurrency", "4")  # no `run --queue`: the fan-out queues the sources
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (
+            "/feed1.xml" in slow.arrivals and len(cycle.mentions()) == 10):
+        time.sleep(0.2)
+    assert len(cycle.mentions()) == 10  # five feeds crawled, the slow one still downloading
+    worker.send_signal(signal.SIGTERM)
+    code, _, err = finish(worker, timeout=30)  # long before the slow answer would come
+    assert code == 143, err[-3000:]
+    assert "worker stopped by SIGTERM: running jobs handed back to the queue" in err
+    code, _, err = finish(cycle.worker("--burst"))  # the handed-back crawl runs again
+    assert code == 0, err[-3000:]
+    assert len(cycle.mentions()) == 12
+
+
+def test_a_worker_needs_postgresql_and_sqlite_runs_from_cron_as_before(workspace, web):
+    web.add("/feed.xml", feed("Joe's Donuts", 0, [(1, COMPLAINT)]), content_type="application/rss+xml")
+    workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/feed.xml",
+                                                          "interval": "2h"}])])
+    refused = workspace.cli("worker", "--burst")
+    assert refused.returncode == 1
+    assert refused.stderr == ("Error: workers need a PostgreSQL database (`database: postgresql://...`); "
+                              "on SQLite, run `mentionwatch run` from cron\n")
+    assert workspace.cli("run", "--queue").returncode == 1
+    ran = workspace.cli("run")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[-1].startswith("1 source ok, 0 failed; 1 item fetched, 1 new mention")
+
+
+def test_interval_takes_minutes_or_a_duration_and_refuses_less_than_a_minute(workspace):
+    def check(interval: object) -> subprocess.CompletedProcess[str]:
+        workspace.write_config(businesses=[business(sources=[
+            {"type": "feed", "url": "http://127.0.0.1:9/feed.xml", "interval": interval}])])
+        return workspace.cli("check")
+
+    assert check("90s").stderr.startswith("Error: ")
+    assert "expected minutes (15) or a duration such as 15m or 2h" in check("90s").stderr
+    assert "at least 1m" in check("0.5m").stderr
+    from crawlers.config import FeedSource, ReviewsSource
+
+    assert FeedSource(type="feed", url="http://a.example/f.xml").interval_minutes == 15
+    assert ReviewsSource(type="reviews", url="http://a.example/r").interval_minutes == 60
+    assert FeedSource(type="feed", url="http://a.example/f.xml", interval="2h").interval_minutes == 120
+    assert FeedSource(type="feed", url="http://a.example/f.xml", interval=30).interval_minutes == 30
