@@ -303,7 +303,7 @@ def run_worker(settings: Any, concurrency: int, burst: bool) -> WorkerOutcome:
 
 
 async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOutcome) -> None:
-    from crawlers.jobs import CrawlWorkshop
+    from crawlers.jobs import CrawlWorkshop, QuickCopySettings
     from crawlers.process import crawler_settings
     from mentionwatch.runner import make_scorer, platform_credentials
     from pipeline.store import open_engine
@@ -311,7 +311,7 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
     engine = open_engine(settings.database_url(), writable=True)
     workshop = CrawlWorkshop(
         settings=settings, engine=engine, scorer=make_scorer(settings),
-        scrapy_settings=crawler_settings(settings.crawler),
+        scrapy_settings=QuickCopySettings(crawler_settings(settings.crawler)),
         credentials=lambda session, targets: platform_credentials(session, settings, targets),
         alert_unscored=settings.alerts.unscored == "alert", max_age_days=settings.alerts.max_age_days,
     )
@@ -328,7 +328,8 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
                 update_heartbeat_interval=options.heartbeat_seconds,
                 stalled_worker_timeout=options.stalled_after_seconds,
                 shutdown_graceful_timeout=options.stop_within_seconds,
-                fetch_job_polling_interval=1.0,
+                # Jobs held back by a site's lock become free without a notification: ask often.
+                fetch_job_polling_interval=0.25,
             ))
 
             def stop(signum: int) -> None:

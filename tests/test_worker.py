@@ -253,3 +253,29 @@ def test_interval_takes_minutes_or_a_duration_and_refuses_less_than_a_minute(wor
     assert ReviewsSource(type="reviews", url="http://a.example/r").interval_minutes == 60
     assert FeedSource(type="feed", url="http://a.example/f.xml", interval="2h").interval_minutes == 120
     assert FeedSource(type="feed", url="http://a.example/f.xml", interval=30).interval_minutes == 30
+
+
+def test_the_documented_worker_examples_run_as_written(cycle):
+    """The examples tests/test_documented_examples.py leaves to PostgreSQL, run here as written."""
+    from tests.test_documented_examples import NEEDS_POSTGRESQL, documented_examples, help_examples
+
+    documented = {example for _, example in help_examples() + documented_examples()}
+    assert NEEDS_POSTGRESQL <= documented
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+    environment["MENTIONWATCH_CONFIG"] = str(cycle.workspace.config)
+    environment["PATH"] = f"{MENTIONWATCH.parent}{os.pathsep}{environment.get('PATH', '')}"
+
+    def run(example: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(["bash", "-c", f"exec {example}"], cwd=cycle.workspace.folder, env=environment,
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    for example in ("mentionwatch run --queue", "mentionwatch worker --burst"):
+        code, out, err = finish(run(example))
+        assert code == 0, f"{example}: {err[-3000:]}"
+    assert len(cycle.mentions()) == 12
+    long_running = run("mentionwatch worker --concurrency 4")
+    with pytest.raises(subprocess.TimeoutExpired):
+        long_running.wait(timeout=5)  # it waits for work until stopped
+    long_running.send_signal(signal.SIGTERM)
+    code, _, err = finish(long_running, timeout=30)
+    assert code == 143, err[-3000:]
