@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     raw = document.data
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of settings (database, slack, businesses, ...)")
+    included = _include(file, raw)
     try:
         data = expand_env(raw)
     except ConfigError as exc:
@@ -121,8 +123,65 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{file}: " + "; ".join(_describe(e, data, document) for e in exc.errors())) from None
+        raise ConfigError("; ".join(_describe_in(e, file, data, document, included) for e in exc.errors())) from None
     return settings.model_copy(update={"path": file.resolve()})
+
+
+@dataclass
+class IncludedFile:
+    """A file of businesses named by `include:`, and where its businesses start in the whole list."""
+
+    path: Path
+    document: Document
+    start: int
+    count: int
+    key: tuple[str, ...]
+    """Where its list is in the file: () for a bare list, ("businesses",) for a mapping."""
+
+
+def _include(file: Path, raw: dict[str, Any]) -> list[IncludedFile]:
+    """Append the businesses of the files `include:` names (globs relative to config.yaml's folder,
+    sorted) to `raw`'s own: an agency keeps one file per client or business."""
+    patterns = raw.pop("include", None)
+    if patterns is None:
+        return []
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ConfigError(f"{file}: include: expected a file pattern or a list of them (businesses.d/*.yaml)")
+    businesses = raw.setdefault("businesses", [])
+    if not isinstance(businesses, list):
+        return []  # validation says what is wrong with `businesses:`
+    included = []
+    for pattern in patterns:
+        matched = sorted(file.parent.glob(pattern))
+        if not matched:
+            raise ConfigError(f"{file}: include: {pattern!r} matches no file in {file.parent}")
+        for path in matched:
+            try:
+                document = read_yaml(path.read_text(encoding="utf-8"), str(path))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{path}: cannot read: {exc}") from None
+            data, key = document.data, ()
+            if isinstance(data, dict) and set(data) == {"businesses"}:
+                data, key = data["businesses"], ("businesses",)
+            if not isinstance(data, list):
+                raise ConfigError(f"{path}: expected a list of businesses (or `businesses:` and the list)")
+            included.append(IncludedFile(path, document, len(businesses), len(data), key))
+            businesses.extend(data)
+    return included
+
+
+def _describe_in(error: Any, file: Path, data: Any, document: Document, included: list[IncludedFile]) -> str:
+    """One validation error, named in the file it comes from (config.yaml or an included one)."""
+    loc = error["loc"]
+    if len(loc) >= 2 and loc[0] == "businesses" and isinstance(loc[1], int):
+        for part in included:
+            if part.start <= loc[1] < part.start + part.count:
+                local = [p for p in (*part.key, loc[1] - part.start, *loc[2:]) if p not in SOURCE_TYPES]
+                line = part.document.line_of(tuple(local))
+                return f"{part.path}: " + _explain_error(error, local) + (f" (line {line})" if line else "")
+    return f"{file}: " + _describe(error, data, document)
 
 
 def _describe(error: Any, data: Any, document: Document | None = None) -> str:
