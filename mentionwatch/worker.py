@@ -45,6 +45,7 @@ CRAWL_TASK = "mentionwatch.crawl_source"
 DELIVER_TASK = "mentionwatch.deliver"
 FAN_OUT_TASK = "mentionwatch.fan_out"
 RETRY_STALLED_TASK = "mentionwatch.retry_stalled"
+DELIVER_DUE_TASK = "mentionwatch.deliver_due"
 PLANNING_LOCK = 0x6D77_706C  # "mwpl": one planner at a time across every worker
 SCHEMA_LOCK = 0x6D77_7363  # "mwsc": the queue's tables are created once
 
@@ -94,26 +95,28 @@ def build_app(context: WorkerContext, periodic: bool = True) -> Any:
         result = _deliver(context)
         return {"sent": result.sent, "pending": result.pending, "error": result.error}
 
+    # Registered in every worker (a burst worker may fetch one a waiting worker's schedule
+    # deferred); only workers that wait for work defer them on their schedule.
+    @app.task(name=FAN_OUT_TASK, queueing_lock="fan_out")
+    async def fan_out(timestamp: int) -> int:
+        """Queue every source whose next check has come."""
+        return await queue_due_sources(app, context)
+
+    @app.task(name=RETRY_STALLED_TASK, queueing_lock="retry_stalled")
+    async def retry_stalled(timestamp: int) -> int:
+        """Hand back the jobs of workers that stopped sending heartbeats."""
+        return await retry_stalled_jobs(app, settings.worker.stalled_after_seconds)
+
+    @app.task(name=DELIVER_DUE_TASK, queueing_lock="deliver_due")
+    async def deliver_due(timestamp: int) -> None:
+        """Every minute: what quiet hours held, and retries of failed messages."""
+        await defer_once(app, DELIVER_TASK, "deliver", lock="deliver")
+
     if periodic:
         cron = _every(settings.worker.fanout_seconds)
-
-        @app.periodic(cron=cron, periodic_id="fan_out")
-        @app.task(name=FAN_OUT_TASK, queueing_lock="fan_out")
-        async def fan_out(timestamp: int) -> int:
-            """Queue every source whose next check has come."""
-            return await queue_due_sources(app, context)
-
-        @app.periodic(cron=cron, periodic_id="retry_stalled")
-        @app.task(name=RETRY_STALLED_TASK, queueing_lock="retry_stalled")
-        async def retry_stalled(timestamp: int) -> int:
-            """Hand back the jobs of workers that stopped sending heartbeats."""
-            return await retry_stalled_jobs(app, settings.worker.stalled_after_seconds)
-
-        @app.periodic(cron="* * * * *", periodic_id="deliver")
-        @app.task(name="mentionwatch.deliver_due", queueing_lock="deliver_due")
-        async def deliver_due(timestamp: int) -> None:
-            """Every minute: what quiet hours held, and retries of failed messages."""
-            await defer_once(app, DELIVER_TASK, "deliver", lock="deliver")
+        app.periodic(cron=cron, periodic_id="fan_out")(fan_out)
+        app.periodic(cron=cron, periodic_id="retry_stalled")(retry_stalled)
+        app.periodic(cron="* * * * *", periodic_id="deliver")(deliver_due)
 
     return app
 
@@ -330,6 +333,9 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
                 shutdown_graceful_timeout=options.stop_within_seconds,
                 # Jobs held back by a site's lock become free without a notification: ask often.
                 fetch_job_polling_interval=0.25,
+                # Each source's outcome is in the store's own history (runs, source_runs): a
+                # finished job is not worth a row per source and cycle; failures stay to be read.
+                delete_jobs="successful",
             ))
 
             def stop(signum: int) -> None:
