@@ -365,8 +365,10 @@ async def _until_queue_empty(app: Any, worker: asyncio.Future[Any], stalled_afte
     """--burst: stop the worker once no job is waiting (due or not) or running, twice in a row.
 
     Jobs a dead worker left running count as running until they are handed back, which this
-    does too (a burst worker runs no periodic tasks)."""
-    empty_checks = 0
+    does too (a burst worker runs no periodic tasks). Once the queue is empty, one delivery runs
+    before the end: a crawl run again after its worker was killed finds its mentions stored
+    already, and what they are owed is planned and sent by a delivery."""
+    empty_checks, delivered = 0, False
     while not worker.done():
         await asyncio.sleep(0.5)
         await retry_stalled_jobs(app, stalled_after)
@@ -375,6 +377,10 @@ async def _until_queue_empty(app: Any, worker: asyncio.Future[Any], stalled_afte
                 "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
             row = await cursor.fetchone()
         empty_checks = empty_checks + 1 if row is not None and row[0] == 0 else 0
-        if empty_checks >= 2:
+        if empty_checks >= 2 and not delivered:
+            delivered = True
+            empty_checks = 0
+            await defer_once(app, DELIVER_TASK, "deliver", lock="deliver")
+        elif empty_checks >= 2:
             worker.cancel()
             return
