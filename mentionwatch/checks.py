@@ -27,6 +27,9 @@ def run_checks(settings: Settings, console: Console) -> bool:
     """Print one line per check; return False when something must be fixed."""
     healthy = True
     console.print(f"{OK} config {escape(str(settings.path))}: {len(settings.businesses)} businesses")
+    contact = contact_note(settings)
+    if contact:
+        console.print(f"{INFO} {escape(contact)}")
     states = {}
     try:
         states, renames = _source_states(settings)
@@ -52,6 +55,19 @@ def run_checks(settings: Settings, console: Console) -> bool:
     if states:
         _relevance_notes(settings, console)
     return healthy
+
+
+def contact_note(settings: Settings) -> str | None:
+    """What to say when crawler.contact is missing, or still mentionwatch's own address (the
+    default): the sites crawled then have no way to reach the one crawling them."""
+    crawler = settings.crawler
+    contact = crawler.contact.strip()
+    if "contact" not in crawler.model_fields_set or not contact:
+        return "crawler.contact is not set: sites you crawl cannot reach you; set it to your website or e-mail"
+    if contact == type(crawler).model_fields["contact"].default:
+        return (f"crawler.contact is mentionwatch's own address ({contact}), not yours: sites you crawl cannot "
+                "reach you; set it to your website or e-mail")
+    return None
 
 
 def source_status(state: SourceState | None) -> str:

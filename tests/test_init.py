@@ -158,9 +158,12 @@ def test_typed_answers_with_defaults_and_a_retyped_mistake(site, tmp_path, monke
         "!!!",                    # names people use: refused, asked again
         "",                       # ... the default: the name and its "and" spelling
         site.url,                 # website
+        "",                       # contact: the default, the website
         "Springfield",            # town
         "Mars/Olympus",           # an unknown time zone: asked again
         "Europe/Paris",
+        "yelp, myspace",          # platforms: an unknown one refused, asked again
+        "Trustpilot, yelp",
         "slack-token",            # alerts
         "#smith",                 # channel
     ]) + "\n"
@@ -168,6 +171,7 @@ def test_typed_answers_with_defaults_and_a_retyped_mistake(site, tmp_path, monke
     assert result.returncode == 0, result.stderr
     assert "'!!!' needs a letter or a digit" in result.stdout + result.stderr
     assert "unknown time zone 'Mars/Olympus'" in result.stdout + result.stderr
+    assert "unknown platform 'myspace'" in result.stdout + result.stderr
     config = written(tmp_path)
     business = config["businesses"][0]
     assert business["keywords"] == ["Smith & Sons Bakery", "Smith and Sons Bakery"]
@@ -177,6 +181,10 @@ def test_typed_answers_with_defaults_and_a_retyped_mistake(site, tmp_path, monke
     assert "token: ${SLACK_BOT_TOKEN:-}" in (tmp_path / "config.yaml").read_text(encoding="utf-8")
     assert "# subreddit: springfield" in (tmp_path / "config.yaml").read_text(encoding="utf-8")
     assert "export SLACK_BOT_TOKEN=xoxb-..." in result.stdout
+    assert config["crawler"] == {"contact": site.url}
+    text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    assert "# - type: trustpilot\n      #   domain: 127.0.0.1" in text and "# - type: yelp" in text
+    assert "google_business" not in text and "connect google" not in result.stdout
     assert_check_accepts(tmp_path)
 
 
@@ -314,8 +322,11 @@ def test_the_prompts_in_a_terminal(tmp_path):
         answer("Business name (as customers write it):", "Cafe Lola")
         answer("Names people use for it, comma-separated [Cafe Lola]:", "Cafe Lola, Café Lola")
         answer("Its website (Enter for none):", "")
+        answer("Your website or e-mail, for the owners of the sites mentionwatch reads (Enter for none):", "")
         answer("Its town or city (Enter to skip):", "")
         answer("Its time zone [", "Europe/Paris")
+        answer("Where do customers review it? google, yelp, trustpilot, appstore, googleplay; "
+               "comma-separated (Enter for none):", "")
         answer("How should alerts reach you?", "")
         assert process.wait(timeout=60) == 0
         while True:
@@ -334,3 +345,58 @@ def test_the_prompts_in_a_terminal(tmp_path):
     assert b"Wrote config.yaml for Cafe Lola: 6 sources." in transcript
     business = written(tmp_path)["businesses"][0]
     assert business["keywords"] == ["Cafe Lola", "Café Lola"] and business["timezone"] == "Europe/Paris"
+
+
+def test_the_contact_is_asked_for_and_check_says_when_it_is_missing_or_the_projects(tmp_path):
+    # No website and no --contact: no contact is made up, and check says so.
+    result = init(tmp_path, "--business", "Joe's Donuts", "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert "crawler" not in written(tmp_path) and "github.com" not in (tmp_path / "config.yaml").read_text()
+    missing = "note crawler.contact is not set: sites you crawl cannot reach you; set it to your website or e-mail"
+    checked = run_cli("check", cwd=tmp_path)
+    assert checked.returncode == 0 and missing in checked.stdout, checked.stdout
+    # --contact: an e-mail (or a website) is written, and check is content.
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", "http://127.0.0.1:9",
+                  "--contact", "owner@joesdonuts.example", "--no-input", "--force")
+    assert result.returncode == 0, result.stderr
+    assert written(tmp_path)["crawler"] == {"contact": "owner@joesdonuts.example"}
+    checked = run_cli("check", cwd=tmp_path)
+    assert checked.returncode == 0 and "crawler.contact" not in checked.stdout, checked.stdout
+    result = init(tmp_path, "--business", "Joe's Donuts", "--contact", "nobody at all", "--no-input", "--force")
+    assert result.returncode == 2 and "'https://nobody at all'" in result.stderr
+    result = init(tmp_path, "--business", "Joe's Donuts", "--contact", "bad@", "--no-input", "--force")
+    assert result.returncode == 2 and "neither a website nor an e-mail address" in result.stderr
+    # The project's own address, as every config init wrote before: check says it is not yours.
+    config = tmp_path / "config.yaml"
+    config.write_text(config.read_text().replace("owner@joesdonuts.example",
+                                                 "https://github.com/mentionwatch/mentionwatch"))
+    checked = run_cli("check", cwd=tmp_path)
+    assert "note crawler.contact is mentionwatch's own address (https://github.com/mentionwatch/mentionwatch), " \
+           "not yours: sites you crawl cannot reach you" in checked.stdout, checked.stdout
+
+
+def test_chosen_review_platforms_get_commented_source_blocks_that_load_once_filled_in(tmp_path):
+    result = init(tmp_path, "--business", "Joe's Donuts", "--contact", "owner@joesdonuts.example",
+                  *[arg for p in ("google", "yelp", "trustpilot", "appstore", "googleplay") for arg in ("--platform", p)],
+                  "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert_check_accepts(tmp_path)  # commented out: the file loads as it is
+    text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    for block in ("# - type: google_business\n      #   location: accounts/", "# - type: yelp\n      #   business_id: ",
+                  "# - type: trustpilot\n      #   domain: ", "# - type: appstore\n      #   app_id: ",
+                  "# - type: google_play\n      #   package: "):
+        assert block in text
+    # Uncommented, each block is a source config.yaml accepts, with every field it needs.
+    uncommented = "\n".join(line.replace("      # - ", "      - ").replace("      #   ", "        ")
+                            for line in text.splitlines())
+    (tmp_path / "filled.yaml").write_text(uncommented, encoding="utf-8")
+    types = [source.type for source in load_settings(tmp_path / "filled.yaml").businesses[0].sources]
+    assert [t for t in types if t not in ("feed", "reddit", "hackernews")] == [
+        "google_business", "yelp", "trustpilot", "appstore", "google_play"]
+    assert "  mentionwatch connect google  # sign in to Google once" in result.stdout
+    assert result.stdout.splitlines().index("Next:") == result.stdout.splitlines().index(
+        "  mentionwatch connect google  # sign in to Google once; then `connect google --list` prints the location "
+        "to put in config.yaml") - 1
+    # --no-input without --platform: none.
+    result = init(tmp_path, "--business", "Joe's Donuts", "--no-input", "--force")
+    assert "# - type: yelp" not in (tmp_path / "config.yaml").read_text() and "connect google" not in result.stdout

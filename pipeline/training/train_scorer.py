@@ -51,7 +51,7 @@ TRAIN_FILES = {
 }
 SEED = 2017
 FOLDS = 5
-C = 1.0  # inverse L2 strength, chosen by cross-validation (see README "How mentions are judged")
+C = 1.0  # inverse L2 strength, chosen by cross-validation (see docs/scoring.md)
 
 
 def featurize(scorer, texts: list[str]):
