@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.faults import Feed, count_deliveries  # noqa: E402
 from mentionwatch.sandbox.slack import LocalSlackServer  # noqa: E402
 from mentionwatch.sandbox.web import LocalHTTPServer  # noqa: E402
-from tests.postgres import _binaries, postgres_server  # noqa: E402
+from tests.postgres import postgres_server  # noqa: E402
+from tests.requirements import need_postgresql  # noqa: E402
 
 MENTIONWATCH = Path(sys.executable).with_name("mentionwatch")
 
@@ -86,7 +87,7 @@ def sql(url: str, statement: str) -> list[tuple]:
 def restart_postgres(folder: Path) -> None:
     """Restart the server with the options it was started with (pg_ctl keeps them)."""
     as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    subprocess.run([*as_user, _binaries() / "pg_ctl", "-D", folder / "data", "-m", "fast", "-w", "restart",
+    subprocess.run([*as_user, need_postgresql() / "pg_ctl", "-D", folder / "data", "-m", "fast", "-w", "restart",
                     "-l", folder / "log"], check=True, capture_output=True)
 
 
