@@ -183,7 +183,17 @@ async def retry_stalled_jobs(app: Any, stalled_after: float) -> int:
     for job in stalled:
         log.warning("job %s (%s) of a silent worker goes back on the queue", job.id, job.call_string)
         await app.job_manager.retry_job(job)
-    return len(stalled)
+    # A starting worker prunes the rows of silent workers, which leaves their running jobs
+    # without a worker: procrastinate's stalled-job query (by heartbeat) no longer finds them,
+    # and a job holding a lock would hold it for ever.
+    async with app.connector.pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id IS NULL")
+        orphans = [row[0] for row in await cursor.fetchall()]
+    for job_id in orphans:
+        log.warning("job %s of a worker taken for dead goes back on the queue", job_id)
+        await app.job_manager.retry_job_by_id_async(job_id=job_id, retry_at=utcnow())
+    return len(stalled) + len(orphans)
 
 
 def _read(engine: Engine, work: Any) -> Any:
