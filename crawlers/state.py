@@ -29,14 +29,17 @@ def sync_config(session: Session, settings: CrawlConfig) -> tuple[dict[str, int]
     sources.update({(s.business_id, s.config_id): s for s in stored_sources if s.config_id is not None})
     business_ids: dict[str, int] = {}
     targets: list[CrawlTarget] = []
-    for configured in settings.businesses:
+    competitors = settings.competitor_names()
+    for configured in settings.watched():
         business = businesses.get(configured.id or configured.name)
+        competitor = configured.name in competitors
         if business is None:
-            business = Business(name=configured.name, config_id=configured.id)
+            business = Business(name=configured.name, config_id=configured.id, competitor=competitor)
             session.add(business)
             session.flush()
-        elif business.name != configured.name or business.config_id != configured.id:
-            business.name, business.config_id = configured.name, configured.id
+        elif (business.name != configured.name or business.config_id != configured.id
+              or business.competitor != competitor):
+            business.name, business.config_id, business.competitor = configured.name, configured.id, competitor
             session.flush()
         business_ids[configured.name] = business.id
         for source_config in configured.sources:
@@ -115,7 +118,7 @@ def rename_suspects(session: Session, settings: CrawlConfig) -> list[str]:
     stored_sources: dict[int, list[Source]] = {}
     for source in session.scalars(select(Source)):
         stored_sources.setdefault(source.business_id, []).append(source)
-    configured_keys = {b.id or b.name for b in settings.businesses}
+    configured_keys = {b.id or b.name for b in settings.watched()}
     orphans = [b for b in stored.values() if b.name not in configured_keys and b.config_id not in configured_keys]
     advice = []
     for configured in settings.businesses:
@@ -141,8 +144,15 @@ def rename_suspects(session: Session, settings: CrawlConfig) -> list[str]:
             if any(s.identity == source.key() or s.config_id == source.key() for s in stored_sources.get(row.id, [])):
                 continue
             for old in lost:
-                if old.type == source.type:
+                # A feed at a new address has moved; a search put in place of a feed has not (the
+                # kept demo's news search replaces its local sample feeds).
+                if old.type == source.type and _by_address(old.identity) == _by_address(source.identity()):
                     advice.append(f"{configured.name} / {source.label} looks like {old.identity} moved: add "
                                   f"`id: {json.dumps(old.config_id or old.identity, ensure_ascii=False)}` to the "
                                   "source to keep its history")
     return advice
+
+
+def _by_address(identity: str) -> bool:
+    """Whether a source's identity names an address (feed:https://...) rather than a search."""
+    return identity.split(":", 1)[1].startswith(("http:", "https:"))

@@ -23,14 +23,14 @@ from mentionwatch.confighints import suggest_key
 from mentionwatch.yamlfile import Document, read_yaml
 from pipeline.config import Strict
 from pipeline.errors import ConfigError
+from mentionwatch.config_file import CONFIG_ENV, DEFAULT_CONFIG, config_path
 from respond.config import RespondConfig
 
-CONFIG_ENV = "MENTIONWATCH_CONFIG"
+__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG", "Settings", "config_path", "load_settings"]
 # Values of these keys are never echoed back in error messages.
 SECRET_KEYS = {"token", "webhook_url", "app_token", "signing_secret", "password", "reddit_client_secret",
                "mastodon_token", "bluesky_app_password", "google_client_secret", "google_refresh_token",
                "yelp_api_key", "trustpilot_api_key", "trustpilot_api_secret", "trustpilot_password"}
-DEFAULT_CONFIG = "config.yaml"
 
 
 class WorkerSettings(Strict):
@@ -93,11 +93,6 @@ def expand_env(value: Any, where: str = "", environ: dict[str, str] | None = Non
 
 def _join(where: str, key: Any) -> str:
     return f"{where}.{key}" if where else str(key)
-
-
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config, else $MENTIONWATCH_CONFIG, else ./config.yaml."""
-    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:

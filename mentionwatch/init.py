@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from mentionwatch.config import DEFAULT_CONFIG, config_path, load_settings
-from pipeline.config import http_url
+from mentionwatch.config_file import DEFAULT_CONFIG, config_path
 from pipeline.errors import ConfigError, MentionwatchError
 
 ALERT_CHOICES = ("console", "slack-token", "slack-webhook")
@@ -91,6 +90,8 @@ def check_website(value: str) -> str | None:
     if "://" not in value:
         value = "https://" + value
     try:
+        from pipeline.config import http_url
+
         return http_url(value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r}: {exc}") from None
@@ -122,11 +123,13 @@ def check_platforms(value: str | list[str]) -> list[str]:
 
 
 def check_zone(value: str) -> str:
+    """An IANA zone, or the city one is named after ("Chicago" is America/Chicago)."""
+    from mentionwatch.zones import resolve_zone
+
     try:
-        ZoneInfo(value.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"unknown time zone {value!r} (an IANA name such as Europe/Paris)") from None
-    return value.strip()
+        return resolve_zone(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def local_zone() -> str:
@@ -181,9 +184,12 @@ def gather(business: str | None, keywords: tuple[str, ...], website: str | None,
             default=site or "", show_default=site is not None, value_proc=check_contact), site)
     place = town if town is not None else _ask(
         None, no_input, lambda: click.prompt("Its town or city (Enter to skip)", default="", show_default=False), "")
+    from mentionwatch.zones import zone_of_place
+
+    # The town names its zone when a zone is named after it (Chicago); else this machine's.
+    usual = zone_of_place(place) or local_zone()
     zone = check_zone(timezone) if timezone is not None else _ask(
-        None, no_input, lambda: click.prompt("Its time zone", default=local_zone(), value_proc=check_zone),
-        local_zone())
+        None, no_input, lambda: click.prompt("Its time zone", default=usual, value_proc=check_zone), usual)
     where_reviewed = check_platforms(list(platforms)) if platforms else _ask(
         None, no_input, lambda: click.prompt(
             f"Where do customers review it? {', '.join(PLATFORM_CHOICES)}; comma-separated (Enter for none)",
@@ -200,14 +206,24 @@ def gather(business: str | None, keywords: tuple[str, ...], website: str | None,
 # --------------------------------------------------------------------------- sources
 
 
+def is_comment_feed(feed: Any) -> bool:
+    """A site's feed of its visitors' comments (WordPress's /comments/feed/, "Comments on ..."),
+    as against the feed of the business's own posts."""
+    return "comment" in f"{feed.title or ''} {feed.url}".lower()
+
+
 def propose_sources(answers: Answers, findings: Any | None) -> list[ProposedSource]:
-    """News searches, Reddit and Hacker News for the names; the website's own feeds and reviews."""
+    """One news search and Reddit and Hacker News for the names; the website's comments and reviews.
+
+    The names go into one query each (`"A" OR "B"`), so more spellings cost no more searches. The
+    website's own posts are the business talking, not mentions: only its comment feeds are proposed.
+    """
     proposed: list[ProposedSource] = []
-    for phrase in answers.keywords:
-        proposed.append(ProposedSource(f"Google News search for {phrase}", {"type": "feed", "query": phrase}))
-        proposed.append(ProposedSource(f"Bing News search for {phrase}",
-                                       {"type": "feed", "query": phrase, "engine": "bing"}))
-    reddit_query = " OR ".join(json.dumps(p, ensure_ascii=False) for p in answers.keywords)
+    either = " OR ".join(json.dumps(p, ensure_ascii=False) for p in answers.keywords)
+    news = ProposedSource(f"Google News search for {' or '.join(answers.keywords)}", {"type": "feed", "query": either})
+    news.notes.append("engine: bing    # Bing News instead of Google News, with the same query")
+    proposed.append(news)
+    reddit_query = either
     reddit = ProposedSource("Reddit posts naming the business (set REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET "
                             "for OAuth)", {"type": "reddit", "query": reddit_query})
     if answers.town:
@@ -220,8 +236,10 @@ def propose_sources(answers: Answers, findings: Any | None) -> list[ProposedSour
                                    {"type": "hackernews", "query": answers.keywords[0]}))
     if findings is not None:
         for feed in findings.feeds:
-            label = f"{feed.title} (your website's feed)" if feed.title else "your website's feed"
-            proposed.append(ProposedSource(f"{label}: every entry is about you, so none is dropped",
+            if not is_comment_feed(feed):
+                continue
+            label = f"{feed.title} (your website's comments)" if feed.title else "your website's comments"
+            proposed.append(ProposedSource(f"{label}: every comment is about you, so none is dropped",
                                            {"type": "feed", "url": feed.url, "match": False}))
         for page, count in findings.review_pages:
             proposed.append(ProposedSource(
@@ -250,15 +268,15 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
     slack = {
         "console": (
             "# Alerts print on the console (and reach you by mail when cron runs mentionwatch).\n"
-            "# For Slack, set a bot token here (docs/slack.md: \"Creating the Slack app\"):\n"
+            "# For Slack, uncomment these and export SLACK_BOT_TOKEN (docs/slack.md: \"Creating the Slack app\"):\n"
+            "# slack:\n"
             "#   token: ${SLACK_BOT_TOKEN:-}\n"
-            "slack:\n"
-            "  channel: \"#reviews\"\n"
+            "#   channel: \"#reviews\"\n"
         ),
         "slack-token": (
             "# Alerts go to Slack with a bot token (docs/slack.md: \"Creating the Slack app\"). The token is read\n"
             "# from the environment, never written here: export SLACK_BOT_TOKEN=xoxb-...\n"
-            "# Until it is set, alerts print on the console.\n"
+            "# Until it is set, alerts print on the console and `check` and every run say so.\n"
             "slack:\n"
             "  token: ${SLACK_BOT_TOKEN:-}\n"
             f"  channel: {_q(answers.channel)}\n"
@@ -267,7 +285,7 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
         "slack-webhook": (
             "# Alerts go to a Slack incoming webhook (posting only, to the webhook's own channel). The URL\n"
             "# is a secret, read from the environment: export SLACK_WEBHOOK_URL=https://hooks.slack.com/...\n"
-            "# Until it is set, alerts print on the console.\n"
+            "# Until it is set, alerts print on the console and `check` and every run say so.\n"
             "slack:\n"
             "  webhook_url: ${SLACK_WEBHOOK_URL:-}\n"
         ),
@@ -370,6 +388,8 @@ def write_config(target: Path, text: str, force: bool) -> None:
     scratch = target.with_name(f".{target.name}.init-{os.getpid()}")
     scratch.write_text(text, encoding="utf-8")
     try:
+        from mentionwatch.config import load_settings
+
         load_settings(scratch)
         os.replace(scratch, target)
     except ConfigError as exc:
@@ -394,7 +414,8 @@ def register(cli: click.Group) -> None:
     @click.option("--contact", help="Your website or e-mail, shown to the sites mentionwatch reads "
                   "(crawler.contact; default: the website).")
     @click.option("--town", help="Its town or city: suggested to tell it from namesakes.")
-    @click.option("--timezone", help="Its IANA time zone (default: this machine's).")
+    @click.option("--timezone", help="Its IANA time zone or the city it is named after (default: the town's zone "
+                  "when one is named after it, else this machine's).")
     @click.option("--alerts", type=click.Choice(ALERT_CHOICES),
                   help="How alerts reach you (default: console).")
     @click.option("--channel", help="Slack channel for alerts, with --alerts slack-token (default: #reviews).")
@@ -460,6 +481,9 @@ def _report(target: Path, config_file: str | None, answers: Answers, sources: li
             click.echo(f"On {findings.url}: {feeds} feed{'' if feeds == 1 else 's'}, "
                        + (f"schema.org reviews on {pages} page{'' if pages == 1 else 's'}." if pages
                           else "no schema.org reviews."))
+        for feed in findings.feeds:
+            if not is_comment_feed(feed):
+                click.echo(f"  skipped {plain_title(feed.title or feed.url, 300)}: your own posts are not mentions")
         for note in findings.notes:
             click.echo(f"  skipped {plain_title(note, 300)}")
     if answers.alerts == "slack-token":
@@ -469,13 +493,31 @@ def _report(target: Path, config_file: str | None, answers: Answers, sources: li
         click.echo("Slack: export SLACK_WEBHOOK_URL=https://hooks.slack.com/services/...")
     option = "" if config_file is None and target == Path(DEFAULT_CONFIG) and "MENTIONWATCH_CONFIG" not in os.environ \
         else f" --config {_shell_word(str(target))}"
+    me = this_command()
     click.echo("Next:")
     if "google" in answers.platforms:
-        click.echo(f"  mentionwatch connect google{option}  # sign in to Google once; then `connect google --list` "
+        click.echo(f"  {me} connect google{option}  # sign in to Google once; then `connect google --list` "
                    "prints the location to put in config.yaml")
-    click.echo(f"  mentionwatch check --fetch{option}   # fetch every source once; stores nothing, alerts nobody")
-    click.echo(f"  mentionwatch run{option}             # the first run: stores what is there, one baseline summary")
-    click.echo(f"  mentionwatch cron{option}            # crontab lines to run it every 15 minutes")
+    click.echo(f"  {me} check --fetch{option}   # fetch every source once; stores nothing, alerts nobody")
+    click.echo(f"  {me} run{option}             # the first run: stores what is there, one baseline summary")
+    click.echo(f"  {me} cron{option}            # crontab lines to run it every 15 minutes")
+
+
+def this_command() -> str:
+    """How to run this very mentionwatch from here, as typed: `mentionwatch` when the shell finds
+    this one on PATH, else its path (`.venv/bin/mentionwatch`), relative to here when inside it."""
+    import shutil
+
+    from mentionwatch.crontab import executable
+
+    words = executable()
+    script = Path(words[0])
+    found = shutil.which("mentionwatch")
+    if len(words) == 1 and found and Path(found).resolve() == script.resolve():
+        return "mentionwatch"
+    if script.is_relative_to(Path.cwd()):
+        words[0] = str(script.relative_to(Path.cwd()))
+    return " ".join(_shell_word(w) for w in words)
 
 
 def _shell_word(text: str) -> str:

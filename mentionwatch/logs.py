@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from rich.logging import RichHandler
 
-from mentionwatch.config import Settings
 from pipeline.dburl import url_passwords
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 REDACTED = "[redacted]"
 
@@ -31,7 +34,8 @@ class RedactSecrets(logging.Filter):
 
 # Libraries whose own log lines are for debugging: without -v their warnings and tracebacks would
 # only repeat, in their terms, a failure that `run` reports once in plain words.
-LIBRARY_LOGGERS = ("scrapy", "twisted", "sqlalchemy", "alembic", "py.warnings", "asyncio", "filelock")
+LIBRARY_LOGGERS = ("scrapy", "twisted", "sqlalchemy", "alembic", "py.warnings", "asyncio", "filelock",
+                   "slack_sdk", "slack_bolt", "urllib3", "google", "requests_oauthlib")
 
 
 class QuietLibraries(logging.Filter):

@@ -9,12 +9,14 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mentionwatch.config import Settings
 from pipeline.errors import MentionwatchError
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 
 def _session(settings: Settings) -> Any:
@@ -58,10 +60,13 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         """Post a public reply to a review through its platform's API, exactly once.
 
         The reply text is TEXT, or --file's contents, or what you write in $EDITOR when neither
-        is given (it starts from the draft when templates fit). The reply is recorded before it
-        is sent and checked against the platform first, so an interrupted or repeated command
-        never posts twice. A review that already has a reply is shown and left alone unless
-        --replace is given (exit 1). Marks the mention handled and updates its Slack alert.
+        is given (it starts from the draft when templates fit). The reply is claimed in the store
+        before it is sent (one per review and text, whoever sends it: the CLI, Slack or the web)
+        and checked against the platform first, so an interrupted or repeated command never posts
+        twice. An upload whose answer was lost is read back before anything else is sent to that
+        review, and the command says what it found. A review that already has a reply is shown
+        and left alone unless --replace is given (exit 1). Marks the mention handled and updates
+        its Slack alert.
         Platforms without a reply API (review pages, Yelp) print the link to answer by hand (exit 1).
 
         \b
@@ -73,25 +78,21 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from respond import actions
 
         with _session(settings) as session:
-            try:
-                if draft:
-                    suggestion = actions.draft_reply(session, settings, mention_id)
-                    if not suggestion.text:
-                        raise actions.ActionError(suggestion.reason)
-                    click.echo(suggestion.text)
-                    if not suggestion.can_send:
-                        click.echo(f"Note: {suggestion.reason}", err=True)
-                    return
-                # The editor starts from the draft when a template fits.
-                suggestion_text = None
-                if text is None and file is None:
-                    suggestion_text = actions.draft_reply(session, settings, mention_id).text
-                body = _reply_text(text, file, suggestion_text)
-                outcome = actions.reply(session, settings, mention_id, body, by or getpass.getuser(), via="cli",
-                                        replace=replace)
-            except actions.NoReplyApi as exc:
-                click.echo(f"Answer by hand: {exc.link}")
-                raise
+            if draft:
+                suggestion = actions.draft_reply(session, settings, mention_id)
+                if not suggestion.text:
+                    raise actions.ActionError(suggestion.reason)
+                click.echo(suggestion.text)
+                if not suggestion.can_send:
+                    click.echo(f"Note: {suggestion.reason}", err=True)
+                return
+            # The editor starts from the draft when a template fits.
+            suggestion_text = None
+            if text is None and file is None:
+                suggestion_text = actions.draft_reply(session, settings, mention_id).text
+            body = _reply_text(text, file, suggestion_text)
+            outcome = actions.reply(session, settings, mention_id, body, by or getpass.getuser(), via="cli",
+                                    replace=replace)
             click.echo(f"mention {mention_id}: {outcome.summary[0].lower()}{outcome.summary[1:]}")
 
     @cli.group()

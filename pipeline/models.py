@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     TypeDecorator,
@@ -63,6 +64,8 @@ class Business(Base):
     config_id: Mapped[str | None] = mapped_column(String(200))
     """config.yaml's `id:` for it, once set: a renamed business is found by it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    competitor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """A competitor of a configured business (`competitors:`): its mentions are stored, never alerted."""
 
     sources: Mapped[list[Source]] = relationship(back_populates="business")
 
@@ -105,6 +108,7 @@ class Source(Base):
 INBOX_CONDITION = "handled_at IS NULL AND dismissed_at IS NULL AND (label = 'negative' OR urgent)"
 
 
+
 class Mention(Base):
     """One public mention of a business, deduplicated across sources and runs."""
 
@@ -122,6 +126,12 @@ class Mention(Base):
         Index("ix_mentions_source_type_id", "source_type", "id"),
         # With the id: a period's newest mention is read from this index alone (web date filters).
         Index("ix_mentions_first_seen", "first_seen_at", "id"),
+        # A business's period, with what its counts need, read from the index alone (trends, report).
+        Index("ix_mentions_business_effective", "business_id", "effective_at", "label", "source_id", "dismissed_at"),
+        # Dismissed mentions of a business (the report's relevance advice). Partial: it must not lure
+        # a period's query ("dismissed_at IS NULL") away from the period index.
+        Index("ix_mentions_business_dismissed", "business_id", "dismissed_at",
+              sqlite_where=text("dismissed_at IS NOT NULL"), postgresql_where=text("dismissed_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,6 +147,11 @@ class Mention(Base):
     author: Mapped[str | None] = mapped_column(String(500))
     published_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    effective_at: Mapped[datetime | None]
+    """When it happened, as every period (trends, the report, `mentions --since`) counts it: its
+    publication, else when it was first seen. Set by the database's triggers on every insert and
+    update (migration 0012), so every writer, bulk loads included, keeps it right; never written
+    by the code."""
     updated_at: Mapped[datetime | None]
     rating: Mapped[float | None] = mapped_column(Float)
     sentiment: Mapped[float | None] = mapped_column(Float)
@@ -171,6 +186,34 @@ class Mention(Base):
     alert_refresh_due: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the platform stopped listing the review (removed by its author or the platform).
     deleted_at: Mapped[datetime | None]
+
+
+class MentionHour(Base):
+    """Mentions of a business per UTC hour ('YYYY-MM-DD HH') and label, dismissed ones left out.
+
+    Kept by the database's triggers on every insert, update and delete of a mention (migration
+    0012), so a year of trends reads some 9,000 rows instead of every mention. An unlabelled
+    mention counts as neutral, as the report counts it.
+    """
+
+    __tablename__ = "mention_hours"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    label: Mapped[str] = mapped_column(String(10), primary_key=True)
+    mentions: Mapped[int]
+
+
+class MentionAspectHour(Base):
+    """Complaints (negative mentions, not dismissed) naming each aspect, per business and UTC hour;
+    kept by the database's triggers like MentionHour (migration 0012)."""
+
+    __tablename__ = "mention_aspect_hours"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    aspect: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mentions: Mapped[int]
 
 
 class Sighting(Base):
@@ -342,14 +385,30 @@ class Reply(Base):
     """An owner's public answer to a mention, recorded before it is sent so it is sent once."""
 
     __tablename__ = "replies"
+    __table_args__ = (
+        # One live row per review and text: whoever sends it, however often, it is claimed once.
+        UniqueConstraint("mention_id", "claim", name="uq_replies_mention_claim"),
+        # At most one reply per review on its way (pending or unknown): `--replace`s take turns.
+        UniqueConstraint("in_flight", name="uq_replies_in_flight"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(200))
     via: Mapped[str] = mapped_column(String(20))
-    # pending (intent recorded, outcome not known yet), sent, failed.
+    # pending (being sent now), unknown (sent, but the answer was lost: read back before any
+    # new upload), sent, failed.
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    claim: Mapped[str | None] = mapped_column(String(64))
+    """The text's digest while this row is the review's reply or on its way; NULL once it failed or
+    was replaced (so the same text may be sent again then)."""
+    in_flight: Mapped[int | None] = mapped_column(Integer)
+    """The mention's id while pending or unknown, else NULL: one reply per review on its way."""
+    attempt_at: Mapped[datetime | None]
+    """When the upload was last started (how long an unknown outcome is waited for)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped by each change of status, so two doors settling one row cannot both win."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     platform_reply_id: Mapped[str | None] = mapped_column(String(500))
@@ -377,6 +436,7 @@ class WebUser(Base):
     """A person who may sign in to the web inbox (`mentionwatch user add`)."""
 
     __tablename__ = "web_users"
+    __table_args__ = (Index("ix_web_users_api_token", "api_token_hash", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -384,6 +444,8 @@ class WebUser(Base):
     password_hash: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The read-only JSON API's token (`mentionwatch user token NAME`): only its SHA-256 is kept.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class WebSession(Base):
@@ -395,3 +457,30 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class StreamCursor(Base):
+    """Where the last read of a shared stream (reddit, hackernews, bluesky) stopped."""
+
+    __tablename__ = "stream_cursors"
+
+    network: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Per listing of the network: the newest item read ({"id": ..., "at": ...}); Jetstream: time_us.
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StreamGap(Base):
+    """A stretch of a stream that moved faster than it was read: items in it were never seen."""
+
+    __tablename__ = "stream_gaps"
+    __table_args__ = (Index("ix_stream_gaps_recorded_at", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(String(20))
+    listing: Mapped[str] = mapped_column(String(40))
+    unread_from: Mapped[datetime]
+    """The newest item read before the gap (the cursor)."""
+    unread_to: Mapped[datetime]
+    """The oldest item read after it."""
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,7 @@
 """each source's next check: workers on PostgreSQL enqueue the sources whose time has come
 
-Revision ID: 0009_schedule
-Revises: 0008
+Revision ID: 0013_schedule
+Revises: 0012
 Create Date: 2026-12-04
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0009_schedule'
-down_revision: Union[str, Sequence[str], None] = '0008'
+revision: str = '0013_schedule'
+down_revision: Union[str, Sequence[str], None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
