@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from crawlers.config import CrawlConfig, Credentials
-from crawlers.process import SPIDERS
+from crawlers.process import spider_class
 from crawlers.state import record_outcomes, sync_config
 from crawlers.target import CrawlTarget
 from pipeline.adapters import ITEM_PIPELINES, PipelineContext
@@ -187,7 +187,7 @@ class CrawlWorkshop:
         assert self.runner is not None
         # The crawler copies the worker's settings (cheaply: QuickCopySettings); this job's
         # pipeline goes into the copy, before the crawl freezes it.
-        crawler = Crawler(SPIDERS[target.source.type], self.scrapy_settings)  # type: ignore[attr-defined]
+        crawler = Crawler(spider_class(target.source.type), self.scrapy_settings)  # type: ignore[attr-defined]
         crawler.settings.setdict({"ITEM_PIPELINES": ITEM_PIPELINES, "MENTIONWATCH_CONTEXT": PipelineContext(pipeline)},
                                  priority="cmdline")
 
