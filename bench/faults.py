@@ -1,6 +1,7 @@
 """A randomized fault campaign: does every negative mention reach Slack exactly once?
 
 Usage: python bench/faults.py [--faults 200] [--seed 1] [--max-minutes 10]
+       python bench/faults.py --workers [--kills 50] [--restarts 5]   (workers on PostgreSQL)
        python bench/faults.py --campaign hostile [--max-pages 20]   (bench/hostile_platforms.py)
 
 A local feed (LocalHTTPServer) gains new negative entries before each round, and
@@ -112,6 +113,11 @@ def stored_tokens(folder: Path) -> set[str]:
 
 
 def main() -> int:
+    if "--workers" in sys.argv[1:]:  # the campaign for workers on PostgreSQL (bench/worker_faults.py)
+        sys.argv.remove("--workers")
+        from bench.worker_faults import main as workers_campaign
+
+        return workers_campaign()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faults", type=int, default=200, help="faults to inject in all (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="random seed, to replay a campaign")

@@ -113,7 +113,9 @@ def cli() -> None:
 @cli.command(short_help="Crawl every source, store new mentions, alert the negative.")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success, not even the summary line (a Slack configured without a token is still said).")
-def run(settings: Settings, quiet: bool) -> None:
+@click.option("--queue", is_flag=True, help="PostgreSQL with workers: put every source that is due on the queue "
+              "for `mentionwatch worker` and return at once.")
+def run(settings: Settings, quiet: bool, queue: bool) -> None:
     """Crawl every source, store new mentions, and alert about the negative ones.
 
     Ends with one summary line. Sources that failed, and alerts Slack did not accept, are
@@ -124,9 +126,23 @@ def run(settings: Settings, quiet: bool) -> None:
     kept, unfinished sources are crawled again next time, and it exits 130 (SIGINT) or 143.
 
     \b
+    With --queue (PostgreSQL only), nothing is crawled here: every source whose next check
+    has come is put on the queue that `mentionwatch worker` processes, and it prints how many.
+
+    \b
     Example:
       mentionwatch run --config config.yaml
     """
+    if queue:
+        import asyncio
+
+        from mentionwatch.worker import queue_conninfo, queue_now
+
+        queue_conninfo(settings.database_url())
+        queued = asyncio.run(queue_now(settings))
+        if not quiet:
+            click.echo(f"queued {queued} source{'' if queued == 1 else 's'} for the workers")
+        return
     from crawlers.interrupt import interruptible
     from mentionwatch.runner import run_once
     from pipeline.lock import run_lock
@@ -452,6 +468,9 @@ _register_init(cli)
 from mentionwatch.web_commands import register as _register_web_commands  # noqa: E402
 
 _register_web_commands(cli, config_option)
+from mentionwatch.worker_commands import register as _register_worker_commands  # noqa: E402
+
+_register_worker_commands(cli, config_option)
 
 
 def main() -> None:

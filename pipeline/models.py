@@ -74,7 +74,8 @@ class Source(Base):
     """A configured place to crawl, and its crawl state."""
 
     __tablename__ = "sources"
-    __table_args__ = (UniqueConstraint("business_id", "identity", name="uq_sources_business_identity"),)
+    __table_args__ = (UniqueConstraint("business_id", "identity", name="uq_sources_business_identity"),
+                      Index("ix_sources_next_check", "next_check_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
@@ -95,6 +96,9 @@ class Source(Base):
     http_validators: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # API sources: what the newest item seen was (a timestamp or id), to ask only for newer.
     cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Workers on PostgreSQL (`mentionwatch worker`): when the source is next due to be queued;
+    # None = at once. Moved on as the source is queued, by its interval (crawlers.schedule).
+    next_check_at: Mapped[datetime | None]
 
     business: Mapped[Business] = relationship(back_populates="sources")
 
