@@ -1,6 +1,6 @@
 """each source's next check: workers on PostgreSQL enqueue the sources whose time has come
 
-Revision ID: 0013_schedule
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-04
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0013_schedule'
+revision: str = '0013'
 down_revision: Union[str, Sequence[str], None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
