@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mentionwatch.config import Settings
+if TYPE_CHECKING:  # loaded with the command, not with --help
+    from mentionwatch.config import Settings
 
 
 def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
