@@ -13,14 +13,13 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from mentionwatch.sandbox.web import LocalHTTPServer
 from tests.conftest import MENTIONWATCH, Workspace, business
+from tests.postgres import fresh_database
 
 LATENCY = 0.3
 """Each answer of the local sites takes this long: crawls overlap in time, as real ones do."""
@@ -29,14 +28,8 @@ LATENCY = 0.3
 @pytest.fixture
 def database(postgres_url) -> Iterator[str]:
     """A database of its own on the session's PostgreSQL server, for one test."""
-    name = f"w_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
+    with fresh_database(postgres_url, f"w_{uuid.uuid4().hex[:12]}") as url:
+        yield url
 
 
 def feed(business_name: str, site: int, entries: list[tuple[int, str]]) -> str:
@@ -260,7 +253,11 @@ def test_interval_takes_minutes_or_a_duration_and_refuses_less_than_a_minute(wor
 
 def test_the_documented_worker_examples_run_as_written(cycle):
     """The examples tests/test_documented_examples.py leaves to PostgreSQL, run here as written."""
-    from tests.test_documented_examples import NEEDS_POSTGRESQL, documented_examples, help_examples
+    from tests.test_documented_examples import (
+        NEEDS_POSTGRESQL,
+        documented_examples,
+        help_examples,
+    )
 
     documented = {example for _, example in help_examples() + documented_examples()}
     assert NEEDS_POSTGRESQL <= documented

@@ -11,8 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, delete, event, insert, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from alerts.report.data import Period, build_reports, period_counts
@@ -21,6 +20,7 @@ from pipeline.models import Business, Mention, Source
 from pipeline.store import open_engine
 from respond.web.details import _aspects
 from tests.alerts.helpers import joes, settings_for
+from tests.postgres import fresh_database
 
 END = datetime(2026, 11, 23, 6, tzinfo=timezone.utc)
 WEEK = Period(END - timedelta(days=7), END)
@@ -42,15 +42,8 @@ def database(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    server = request.getfixturevalue("postgres_url")
-    name = f"periods_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
+    with fresh_database(request.getfixturevalue("postgres_url"), f"periods_{uuid.uuid4().hex[:12]}") as url:
+        yield url
 
 
 def fill(url: str) -> list[dict]:
