@@ -179,21 +179,36 @@ async def queue_due_sources(app: Any, context: WorkerContext, now: datetime | No
 
 async def retry_stalled_jobs(app: Any, stalled_after: float) -> int:
     """Put back on the queue the running jobs of workers silent for `stalled_after` seconds."""
-    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after))
-    for job in stalled:
-        log.warning("job %s (%s) of a silent worker goes back on the queue", job.id, job.call_string)
-        await app.job_manager.retry_job(job)
+    stalled = [job.id for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)]
     # A starting worker prunes the rows of silent workers, which leaves their running jobs
     # without a worker: procrastinate's stalled-job query (by heartbeat) no longer finds them,
     # and a job holding a lock would hold it for ever.
     async with app.connector.pool.connection() as connection:
         cursor = await connection.execute(
             "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id IS NULL")
-        orphans = [row[0] for row in await cursor.fetchall()]
-    for job_id in orphans:
-        log.warning("job %s of a worker taken for dead goes back on the queue", job_id)
+        stalled += [row[0] for row in await cursor.fetchall()]
+    for job_id in stalled:
+        await hand_back(app, job_id)
+    return len(stalled)
+
+
+async def hand_back(app: Any, job_id: int) -> None:
+    """Put a dead worker's running job back on the queue, or drop it when the same work waits.
+
+    A job that waits on the queue holds its queueing lock (one waiting crawl per source, one
+    waiting delivery): a dead worker's crawl of a source that was queued again since cannot go
+    back beside it, and need not, since the waiting job does the same work. It is closed as
+    aborted, which also frees the site's lock it held.
+    """
+    from procrastinate import exceptions
+    from procrastinate.jobs import Status
+
+    try:
         await app.job_manager.retry_job_by_id_async(job_id=job_id, retry_at=utcnow())
-    return len(stalled) + len(orphans)
+        log.warning("job %s of a worker taken for dead goes back on the queue", job_id)
+    except exceptions.UniqueViolation:
+        await app.job_manager.finish_job_by_id_async(job_id=job_id, status=Status.ABORTED, delete_job=False)
+        log.warning("job %s of a worker taken for dead is dropped: the same job waits on the queue", job_id)
 
 
 def _read(engine: Engine, work: Any) -> Any:
@@ -381,11 +396,16 @@ async def _until_queue_empty(app: Any, worker: asyncio.Future[Any], stalled_afte
     empty_checks, delivered = 0, False
     while not worker.done():
         await asyncio.sleep(0.5)
-        await retry_stalled_jobs(app, stalled_after)
-        async with app.connector.pool.connection() as connection:
-            cursor = await connection.execute(
-                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
-            row = await cursor.fetchone()
+        try:
+            await retry_stalled_jobs(app, stalled_after)
+            async with app.connector.pool.connection() as connection:
+                cursor = await connection.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
+                row = await cursor.fetchone()
+        except Exception as exc:  # the database restarting: ask again, never stop watching
+            log.warning("burst: cannot read the queue (%s); trying again", exc)
+            empty_checks = 0
+            continue
         empty_checks = empty_checks + 1 if row is not None and row[0] == 0 else 0
         if empty_checks >= 2 and not delivered:
             delivered = True

@@ -279,3 +279,27 @@ def test_the_documented_worker_examples_run_as_written(cycle):
     long_running.send_signal(signal.SIGTERM)
     code, _, err = finish(long_running, timeout=30)
     assert code == 143, err[-3000:]
+
+
+def test_a_dead_workers_crawl_queued_again_since_does_not_hold_up_the_queue(cycle, database):
+    # Found by bench/worker_faults.py: a killed worker's crawl could not go back on the queue
+    # while the same source waited there again (one waiting job per source), the hand-back
+    # failed, the job kept its site's lock for ever and `--burst` never ended.
+    from mentionwatch.sandbox.web import Response
+
+    slow = cycle.servers[0]
+    slow.script("/feed1.xml", Response(body=feed("Joe's Donuts", 1, cycle.entries[0, 1]), delay=60,
+                                       headers={"Content-Type": "application/rss+xml"}))
+    assert cycle.workspace.cli("run", "--queue").returncode == 0
+    doomed = cycle.worker("--concurrency", "4")
+    deadline = time.monotonic() + 90
+    while "/feed1.xml" not in slow.arrivals and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "/feed1.xml" in slow.arrivals
+    doomed.send_signal(signal.SIGKILL)  # its crawl of the slow feed stays "doing"
+    finish(doomed)
+    due_again(database)
+    assert cycle.workspace.cli("run", "--queue").returncode == 0  # the slow feed is queued again
+    code, _, err = finish(cycle.worker("--burst"))
+    assert code == 0, err[-3000:]
+    assert len(cycle.mentions()) == 12  # the slow feed too, now that it answers at once
