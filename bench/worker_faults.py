@@ -79,18 +79,28 @@ class Workers:
 
     def __init__(self, folder: Path, logs: Path):
         self.folder, self.logs = folder, logs
-        self.running: list[tuple[subprocess.Popen[bytes], float]] = []  # (process, started at)
+        self.running: list[tuple[subprocess.Popen[bytes], Path]] = []  # (process, its log)
+        self.ready_at: dict[int, float] = {}
+        """pid -> when it began taking jobs (its log says so), for the workers that have."""
         self.started = 0
         self.exits: Counter[str] = Counter()
 
     def start(self) -> None:
         self.started += 1
-        log = (self.logs / f"worker-{self.started:03d}.log").open("wb")
-        process = subprocess.Popen([str(MENTIONWATCH), "worker", "-v", "--concurrency", "4", "--config",
-                                    str(self.folder / "config.yaml")], cwd=self.folder, env=environment(),
-                                   stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        self.running.append((process, time.monotonic()))
+        path = self.logs / f"worker-{self.started:03d}.log"
+        with path.open("wb") as log:
+            process = subprocess.Popen([str(MENTIONWATCH), "worker", "-v", "--concurrency", "4", "--config",
+                                        str(self.folder / "config.yaml")], cwd=self.folder, env=environment(),
+                                       stdout=log, stderr=subprocess.STDOUT)
+        self.running.append((process, path))
+
+    def working(self) -> list[subprocess.Popen[bytes]]:
+        """The workers that have begun taking jobs (start-up takes seconds on a busy machine: a
+        kill then would test little), noting when each began."""
+        for process, path in self.running:
+            if process.pid not in self.ready_at and b"procrastinate.worker" in path.read_bytes():
+                self.ready_at[process.pid] = time.monotonic()
+        return [process for process, _ in self.running if process.pid in self.ready_at]
 
     def replace_the_dead(self) -> None:
         """A worker that ended by itself (its database went away, a bug) is counted and replaced."""
@@ -101,10 +111,11 @@ class Workers:
                 self.exits[f"exited by itself with {code}"] += 1
                 self.start()
 
-    def kill(self, rng: random.Random) -> bool:
-        """SIGKILL a random worker (if it is still running) and start another; whether one died."""
-        process, _ = entry = rng.choice(self.running)
-        self.running.remove(entry)
+    def kill(self, process: subprocess.Popen[bytes]) -> bool:
+        """SIGKILL `process` (if it is still running) and start another; whether one died."""
+        if all(entry[0] is not process for entry in self.running):
+            return False  # it ended by itself meanwhile, and was replaced
+        self.running = [entry for entry in self.running if entry[0] is not process]
         alive = process.poll() is None
         if alive:
             process.send_signal(signal.SIGKILL)
@@ -115,6 +126,7 @@ class Workers:
         return alive
 
     def stop(self) -> None:
+        """SIGTERM every worker, and wait for them (SIGKILL after a minute)."""
         for process, _ in self.running:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -204,7 +216,7 @@ def main() -> int:
 
             # Kills spread over the campaign's time so that the restarts fall among them.
             budget = args.max_minutes * 60 * 0.8
-            kill_every = min(6.0, budget / max(args.kills + args.restarts, 1))
+            kill_every = min(4.0, budget / max(args.kills + args.restarts, 1))
             restart_at = sorted(rng.uniform(0.05, 0.9) * kill_every * args.kills for _ in range(args.restarts))
             print(f"seed {args.seed}: {args.workers} workers, {SITES} sites; a kill every ~{kill_every:.1f} s, "
                   f"restarts at {', '.join(f'{t:.0f}' for t in restart_at)} s", flush=True)
@@ -212,29 +224,38 @@ def main() -> int:
             for _ in range(args.workers):
                 workers.start()
             campaign = time.monotonic()
+            doomed: tuple[subprocess.Popen[bytes], float] | None = None  # (worker, when it dies)
             next_kill = campaign + rng.uniform(0.5, 2) * kill_every
             next_growth = next_due = campaign
-            while (faults["worker SIGKILL"] < args.kills or faults["PostgreSQL restarted"] < args.restarts) \
-                    and time.monotonic() - started < args.max_minutes * 60:
-                now = time.monotonic()
-                workers.replace_the_dead()
-                if now >= next_growth:
-                    rng.choice(feeds).grow(rng.randint(1, 2))
-                    next_growth = now + rng.uniform(0.5, 2)
-                if now >= next_due:  # the sources' intervals pass in seconds here
-                    sql(url, "UPDATE sources SET next_check_at = now()")
-                    next_due = now + 2
-                if restart_at and now - campaign >= restart_at[0]:
-                    restart_at.pop(0)
-                    restart_postgres(pg)
-                    faults["PostgreSQL restarted"] += 1
-                if now >= next_kill and faults["worker SIGKILL"] < args.kills:
-                    if workers.kill(rng):
-                        faults["worker SIGKILL"] += 1
-                    next_kill = now + rng.uniform(0.4, 1.6) * kill_every
-                time.sleep(0.1)
-            injecting = time.monotonic() - campaign
-            workers.stop()
+            try:
+                while (faults["worker SIGKILL"] < args.kills or faults["PostgreSQL restarted"] < args.restarts) \
+                        and time.monotonic() - started < args.max_minutes * 60:
+                    now = time.monotonic()
+                    workers.replace_the_dead()
+                    if now >= next_growth:
+                        rng.choice(feeds).grow(rng.randint(1, 2))
+                        next_growth = now + rng.uniform(0.5, 2)
+                    if now >= next_due:  # the sources' intervals pass in seconds here
+                        sql(url, "UPDATE sources SET next_check_at = now()")
+                        next_due = now + 2
+                    if restart_at and now - campaign >= restart_at[0]:
+                        restart_at.pop(0)
+                        restart_postgres(pg)
+                        faults["PostgreSQL restarted"] += 1
+                    if doomed is None and now >= next_kill and faults["worker SIGKILL"] < args.kills:
+                        working = workers.working()
+                        if working:  # a random worker, at a random moment of its work
+                            victim = rng.choice(working)
+                            doomed = victim, max(now, workers.ready_at[victim.pid]) + rng.uniform(0, kill_every)
+                    if doomed is not None and now >= doomed[1]:
+                        if workers.kill(doomed[0]):
+                            faults["worker SIGKILL"] += 1
+                        doomed = None
+                        next_kill = now + rng.uniform(0.2, 0.8) * kill_every
+                    time.sleep(0.1)
+                injecting = time.monotonic() - campaign
+            finally:
+                workers.stop()
             for round_ in range(2):  # what the dead left: handed back and finished, then delivered
                 burst(work, logs, f"final-{round_}")
 

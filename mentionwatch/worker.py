@@ -83,7 +83,7 @@ def build_app(context: WorkerContext, periodic: bool = True) -> Any:
     async def crawl_source(source_id: int) -> dict[str, Any]:
         """Crawl one source; plan what it found into the outbox; ask for a delivery."""
         outcome = await context.workshop.crawl_source(source_id)
-        await _politeness_pause(context)
+        await _politeness_pause(context, outcome.api_interval)
         if outcome.new_mentions or outcome.baseline:
             await asyncio.to_thread(_plan, context, [source_id] if outcome.baseline else [], outcome.run_started)
             await defer_once(app, DELIVER_TASK, "deliver", lock="deliver")
@@ -255,11 +255,13 @@ def _deliver(context: WorkerContext) -> Any:
     return result
 
 
-async def _politeness_pause(context: WorkerContext) -> None:
+async def _politeness_pause(context: WorkerContext, api_interval: float) -> None:
     """Hold the site's lock for the configured delay after the last request, so the next job for
-    the same site (on any worker) keeps the pause a single crawl would keep."""
+    the same site (on any worker) keeps the pause a single crawl would keep; for an API, the
+    spacing it asks for (Reddit's 9 a minute without OAuth: all of a run's requests to it share
+    one pace, and a worker's jobs must too)."""
     workshop = context.workshop
-    delay = max(workshop.scrapy_settings.getfloat("DOWNLOAD_DELAY"),
+    delay = max(api_interval, workshop.scrapy_settings.getfloat("DOWNLOAD_DELAY"),
                 workshop.scrapy_settings.getfloat("AUTOTHROTTLE_START_DELAY")
                 if workshop.scrapy_settings.getbool("AUTOTHROTTLE_ENABLED") else 0.0)
     if delay > 0 and not workshop.stopping:

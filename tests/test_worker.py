@@ -303,3 +303,35 @@ def test_a_dead_workers_crawl_queued_again_since_does_not_hold_up_the_queue(cycl
     code, _, err = finish(cycle.worker("--burst"))
     assert code == 0, err[-3000:]
     assert len(cycle.mentions()) == 12  # the slow feed too, now that it answers at once
+
+
+def test_a_workers_jobs_read_robots_txt_once_per_site_and_keep_an_apis_pace(workspace, database):
+    # Each job is a crawl of its own: before, each one asked the site for robots.txt again, and
+    # the jobs of one API's sources were spaced only by the site's delay, not the API's pace.
+    site, api = LocalHTTPServer().start(), LocalHTTPServer().start()
+    try:
+        for number in range(3):
+            site.add(f"/feed{number}.xml", feed("Joe's Donuts", number, [(1, PRAISE)]),
+                     content_type="application/rss+xml")
+        listing = json.dumps({"kind": "Listing", "data": {"children": [], "after": None, "before": None}})
+        api.add("/search.json", listing, content_type="application/json")
+        per_minute = 20  # one request every 3 s
+        sources = [{"type": "feed", "url": f"{site.url}/feed{n}.xml"} for n in range(3)] + [
+            {"type": "reddit", "query": f"Joe's Donuts {n}", "requests_per_minute": per_minute,
+             "url": f"{api.url}/search.json?q=joes{n}&sort=new"} for n in range(2)]
+        workspace.write_config(database=database, crawler={"autothrottle": False},
+                               businesses=[business(sources=sources)])
+        assert workspace.cli("run", "--queue").stdout == "queued 5 sources for the workers\n"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+        worker = subprocess.Popen([str(MENTIONWATCH), "worker", "--burst", "--config", str(workspace.config)],
+                                  cwd=workspace.folder, env=environment, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        code, _, err = finish(worker)
+        assert code == 0, err[-3000:]
+        assert sorted(r.path for r in site.requests) == ["/feed0.xml", "/feed1.xml", "/feed2.xml", "/robots.txt"]
+        searches = sorted(r.time for r in api.requests if r.path.startswith("/search.json"))
+        assert len(searches) == 2
+        assert searches[1] - searches[0] >= 60 / per_minute * 0.95
+    finally:
+        site.stop()
+        api.stop()
