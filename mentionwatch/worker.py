@@ -204,11 +204,16 @@ async def hand_back(app: Any, job_id: int) -> None:
     from procrastinate.jobs import Status
 
     try:
-        await app.job_manager.retry_job_by_id_async(job_id=job_id, retry_at=utcnow())
-        log.warning("job %s of a worker taken for dead goes back on the queue", job_id)
-    except exceptions.UniqueViolation:
-        await app.job_manager.finish_job_by_id_async(job_id=job_id, status=Status.ABORTED, delete_job=False)
-        log.warning("job %s of a worker taken for dead is dropped: the same job waits on the queue", job_id)
+        try:
+            await app.job_manager.retry_job_by_id_async(job_id=job_id, retry_at=utcnow())
+            log.warning("job %s of a worker taken for dead goes back on the queue", job_id)
+        except exceptions.UniqueViolation:
+            await app.job_manager.finish_job_by_id_async(job_id=job_id, status=Status.ABORTED, delete_job=False)
+            log.warning("job %s of a worker taken for dead is dropped: the same job waits on the queue", job_id)
+    except exceptions.ConnectorException as exc:
+        # Another worker handed it back first (it is no longer running), or the database is
+        # away: the others are still handed back, and the next check tries again.
+        log.info("job %s not handed back: %s", job_id, str(exc.__cause__ or exc).splitlines()[0])
 
 
 def _read(engine: Engine, work: Any) -> Any:

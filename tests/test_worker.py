@@ -335,3 +335,45 @@ def test_a_workers_jobs_read_robots_txt_once_per_site_and_keep_an_apis_pace(work
     finally:
         site.stop()
         api.stop()
+
+
+def test_two_workers_handing_back_the_same_dead_workers_jobs_both_finish_the_hand_back(database):
+    # Found by bench/worker_faults.py: every worker checks for stalled jobs; when another worker
+    # handed a job back between this one's listing and its own hand-back, the check failed
+    # ("invalid status to retry") and left the rest of the dead worker's jobs running for ever.
+    import asyncio
+
+    import procrastinate
+
+    from mentionwatch.worker import ensure_queue_schema, queue_conninfo, retry_stalled_jobs
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=queue_conninfo(database)))
+
+    @app.task(name="work")
+    def work(n: int) -> None:
+        """A job a worker took and then died with."""
+
+    async def scenario() -> list[str]:
+        async with app.open_async():
+            await ensure_queue_schema(app)
+            for n in range(3):
+                await work.defer_async(n=n)
+            dead = await app.job_manager.register_worker()
+            taken = [await app.job_manager.fetch_job(queues=None, worker_id=dead) for _ in range(3)]
+            assert all(job is not None for job in taken)
+            async with app.connector.pool.connection() as connection:
+                await connection.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'")
+            listing = app.job_manager.get_stalled_jobs
+
+            async def listed_then_one_handed_back_elsewhere(**options: object) -> list:
+                stalled = list(await listing(**options))
+                await app.job_manager.retry_job(stalled[0])  # the other worker was quicker
+                return stalled
+
+            app.job_manager.get_stalled_jobs = listed_then_one_handed_back_elsewhere  # type: ignore[method-assign]
+            await retry_stalled_jobs(app, stalled_after=60)
+            async with app.connector.pool.connection() as connection:
+                cursor = await connection.execute("SELECT status FROM procrastinate_jobs ORDER BY id")
+                return [row[0] for row in await cursor.fetchall()]
+
+    assert asyncio.run(scenario()) == ["todo", "todo", "todo"]
