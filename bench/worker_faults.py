@@ -200,7 +200,9 @@ def main() -> int:
                 "database": url,
                 "slack": {"token": "xoxb-faults", "api_url": slack.api_url, "channel": "#reviews",
                           "post_interval": 0, "request_timeout": 2},
-                "alerts": {"max_per_run": 50, "urgent_reraise_hours": 0},
+                # Every negative gets a message of its own, so that each is counted in Slack's
+                # messages by its token (beyond the cap, a digest names only the first few).
+                "alerts": {"max_per_run": 100000, "urgent_reraise_hours": 0},
                 "crawler": {"retries": 0, "download_timeout": 5, "autothrottle": False},
                 "worker": {"heartbeat_seconds": 0.5, "stalled_after_seconds": 3, "fanout_seconds": 2},
                 "businesses": [{"name": "Joe's Donuts", "keywords": ["Joe's Donuts"],
