@@ -84,6 +84,8 @@ class Workers:
         """pid -> when it began taking jobs (its log says so), for the workers that have."""
         self.started = 0
         self.exits: Counter[str] = Counter()
+        self.killed_with: Counter[str] = Counter()
+        """How many jobs (crawls, deliveries, periodic tasks) each killed worker was running."""
 
     def start(self) -> None:
         self.started += 1
@@ -115,6 +117,9 @@ class Workers:
         """SIGKILL `process` (if it is still running) and start another; whether one died."""
         if all(entry[0] is not process for entry in self.running):
             return False  # it ended by itself meanwhile, and was replaced
+        log = next(path for running, path in self.running if running is process).read_bytes()
+        in_flight = log.count(b"Starting job") - log.count(b"ended with status")
+        self.killed_with[f"{in_flight} job{'' if in_flight == 1 else 's'} running"] += 1
         self.running = [entry for entry in self.running if entry[0] is not process]
         alive = process.poll() is None
         if alive:
@@ -278,6 +283,7 @@ def main() -> int:
           f"{workers.started} workers started, {crawls} crawls recorded:")
     for name, count in sorted(faults.items()):
         print(f"  {name:<30} {count}")
+    print("  killed while running:", ", ".join(f"{k} x{v}" for k, v in sorted(workers.killed_with.items())))
     for name, count in sorted(workers.exits.items()):
         print(f"  workers {name:<22} {count}")
     print(f"negative mentions: {len(tokens)}")
