@@ -69,6 +69,50 @@ class WorkerContext:
     """Source id -> its crawlers.target.CrawlTarget, as config.yaml says when this process started."""
     workshop: Any = None  # crawlers.jobs.CrawlWorkshop, loaded by a worker (not by `run --queue`)
     console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    planner: PlanBatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.planner = PlanBatcher(self)
+
+
+class PlanBatcher:
+    """Plans what crawls stored, many crawls at a time.
+
+    Planning reads every business's owed mentions and trends, and only one planner runs at a
+    time across the workers (an advisory lock): planned once per crawl, 2,000 first crawls
+    waited in line for it, each holding a job slot. A crawl job still returns only once what
+    it stored is planned (a worker killed before then has its job run again), but the crawls
+    that finish while a plan runs are planned together by the next one.
+    """
+
+    def __init__(self, context: WorkerContext):
+        self.context = context
+        self._waiting: list[tuple[list[int], datetime, asyncio.Future[None]]] = []
+        self._draining: asyncio.Future[None] | None = None
+
+    async def plan(self, baseline_sources: list[int], run_started: datetime) -> None:
+        """Return once what a crawl started at `run_started` stored is planned into the outbox."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((baseline_sources, run_started, done))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.ensure_future(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            sources = [source for each, _, _ in batch for source in each]
+            since = min(started for _, started, _ in batch)  # a baseline summary covers each crawl
+            try:
+                await asyncio.to_thread(_plan, self.context, sources, since)
+            except Exception as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
 
 def build_app(context: WorkerContext, periodic: bool = True) -> Any:
@@ -85,7 +129,7 @@ def build_app(context: WorkerContext, periodic: bool = True) -> Any:
         outcome = await context.workshop.crawl_source(source_id)
         await _politeness_pause(context, outcome.api_interval)
         if outcome.new_mentions or outcome.baseline:
-            await asyncio.to_thread(_plan, context, [source_id] if outcome.baseline else [], outcome.run_started)
+            await context.planner.plan([source_id] if outcome.baseline else [], outcome.run_started)
             await defer_once(app, DELIVER_TASK, "deliver", lock="deliver")
         return {"ok": outcome.ok, "new": outcome.new_mentions, "error": outcome.error}
 
