@@ -82,9 +82,12 @@ def settings_for_many_crawls(settings: ScrapySettings) -> None:
     - its check of every callback's source for a `return value` in a generator (a developer's
       warning, about a third of an unchanged source's CPU) caches its answer per bound method,
       so per spider, so never hits; `mentionwatch run` and the tests keep the check;
-    - robots.txt is read once an hour per site by the worker, not once per job (robots_cache).
+    - robots.txt is read once an hour per site by the worker, not once per job (robots_cache);
+    - the dump of Scrapy's stats at the end of each crawl (formatted even when not logged):
+      each job's outcome is in the store's history (runs, source_runs).
     """
     settings.set("WARN_ON_GENERATOR_RETURN_VALUE", False, priority="cmdline")
+    settings.set("STATS_DUMP", False, priority="cmdline")
     share_robots_txt(settings)
 
 
