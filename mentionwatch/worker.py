@@ -289,8 +289,10 @@ def _plan(context: WorkerContext, baseline_sources: list[int], run_started: date
     from alerts.cycle import after_crawl
 
     with planning_lock(context.engine):
+        # Trends (a read of every business's history, most of a plan's time with 500
+        # businesses) are checked by the delivery each such plan asks for.
         after_crawl(context.settings, context.engine, context.console, baseline_sources=baseline_sources,
-                    run_started=run_started, plan_only=True)
+                    run_started=run_started, plan_only=True, check_trends=False)
 
 
 def _deliver(context: WorkerContext) -> Any:
