@@ -263,6 +263,11 @@ def main() -> int:
                 injecting = time.monotonic() - campaign
             finally:
                 workers.stop()
+            # The entries published since each feed's last crawl: one more cycle reads them.
+            sql(url, "UPDATE sources SET next_check_at = now()")
+            with (logs / "queue-final.log").open("wb") as log:
+                wait(subprocess.Popen([str(MENTIONWATCH), "run", "--queue", "--config", str(work / "config.yaml")],
+                                      cwd=work, env=environment(), stdout=log, stderr=subprocess.STDOUT))
             for round_ in range(2):  # what the dead left: handed back and finished, then delivered
                 burst(work, logs, f"final-{round_}")
 
