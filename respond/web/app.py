@@ -534,15 +534,16 @@ ACTIONS: dict[str, Callable[..., actions.Outcome]] = {
 
 def _refresh_alert(session: Session, settings: RespondConfig, mention_id: int) -> None:
     """Re-render the mention's Slack alert now, when Slack is configured and the alerts room can."""
-    if settings.slack.token is None:
-        return
     try:
         from alerts.status import refresh_due_alerts  # type: ignore[import-not-found]
     except ImportError:  # the next run re-renders it
         return
-    from alerts.slack import make_client
+    from alerts.slack import make_clients
 
+    clients = make_clients(settings)  # the top-level workspace's, and each agency client's own
+    if not clients:
+        return
     try:
-        refresh_due_alerts(session, make_client(settings.slack), settings, mention_ids=[mention_id])
+        refresh_due_alerts(session, clients, settings, mention_ids=[mention_id])
     except Exception as exc:  # the flag stays set; the next run or click retries
         log.warning("could not update the Slack alert of mention %s: %s", mention_id, type(exc).__name__)
