@@ -328,6 +328,11 @@ class AlertsConfig(CrawlConfig):
             return None
         return next(c for c in self.clients if c.name == configured.client)
 
+    def workspace_of(self, business: str) -> str | None:
+        """The key of the Slack workspace a business's messages go to (see `workspaces`)."""
+        client = self.client_of(business)
+        return client.workspace if client is not None else None
+
     def slack_for(self, client: AlertedClient | None) -> SlackSettings:
         """The Slack settings a client's messages use (the top-level ones for no client)."""
         return self.slack if client is None else client.slack_settings(self.slack)

@@ -16,7 +16,7 @@ from alerts import mail
 from alerts.config import AlertedClient, AlertsConfig
 from alerts.outbox import send_once
 from alerts.report.chart import chart_alt_text, daily_chart
-from alerts.report.data import BusinessReport, Period, build_reports
+from alerts.report.data import BusinessReport, Period, build_reports, client_report_slug
 from alerts.report.render import period_text, render_html, render_text
 from alerts.report.summary import summary_message
 from alerts.slack import ConsolePoster, Posted, Poster, make_poster
@@ -53,7 +53,7 @@ def make_report(
 ) -> ReportOutcome:
     """Write the HTML report and its charts into `out_dir`; with `send`, post and e-mail it.
 
-    An agency's clients each get their own file (report-DATE-CLIENT.html), posted to their own
+    An agency's clients each get their own file (report-DATE-client-NAME.html), posted to their own
     Slack and e-mailed to their own recipients; the businesses of no client share the usual one."""
     if business is not None and business not in {b.name for b in settings.businesses}:
         names = ", ".join(b.name for b in settings.businesses)
@@ -73,7 +73,7 @@ def make_report(
         if business is not None:
             suffix = f"-{group[0].slug}" if group else ""
         else:
-            suffix = f"-{client.name}" if client is not None else ""
+            suffix = f"-{client_report_slug(client.name)}" if client is not None else ""
         html_path = out_dir / f"report-{stamp}{suffix}.html"
         html_path.write_text(render_html(group, period, lambda r: r.chart.name if r.chart else None, generated),
                              encoding="utf-8")
