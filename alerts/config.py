@@ -356,6 +356,12 @@ class AlertsConfig(CrawlConfig):
         """Why Slack, which the file asks for, cannot be used: a token key or a channel is written
         but no token or webhook came through (an unset variable, easy to miss in cron); else None."""
         slack = self.slack
+        for client in self.clients:
+            # A client's own token written but empty: its alerts would go to the agency's workspace.
+            if {"token", "webhook_url"} & client.slack.model_fields_set and not client.slack.own_workspace:
+                return (f"the Slack of client {client.name} is configured (clients[].slack.token) but no token is "
+                        "set: is its variable exported where mentionwatch runs? Until then its alerts go to the "
+                        "top-level slack:")
         if slack.token is not None or slack.webhook_url is not None:
             return None
         named = sorted({"token", "webhook_url", "channel", "urgent_channel"} & slack.model_fields_set)

@@ -133,6 +133,13 @@ def checks_json(settings: Settings, fetch: bool = False) -> tuple[dict[str, Any]
              "detail": [line for line in said.file.getvalue().splitlines() if line]}  # type: ignore[attr-defined]
     sources = sources_json(settings, states)
     healthy = database["status"] == "ok" and slack_ok and all(s["status"] != "failing" for s in sources)
+    clients: dict[str, Any] = {}
+    if settings.clients:
+        said = Console(file=io.StringIO(), width=10_000, highlight=False)
+        clients_ok = check_clients(settings, said)
+        clients = {"status": "ok" if clients_ok else "failing",
+                   "detail": [line for line in said.file.getvalue().splitlines() if line]}  # type: ignore[attr-defined]
+        healthy &= clients_ok
     if fetch:
         outcomes: dict[tuple[str, str], str | None] = {}
         fetch_sources(settings, Console(file=io.StringIO()), outcomes)
@@ -141,7 +148,8 @@ def checks_json(settings: Settings, fetch: bool = False) -> tuple[dict[str, Any]
             error = outcomes.get(key)
             row["fetch"] = {"status": "failing" if error else "ok", "error": error}
             healthy &= error is None
-    return {"database": database, "slack": slack, "sources": sources, "notes": notes}, healthy
+    found = {"database": database, "slack": slack, "sources": sources, "notes": notes}
+    return ({**found, "clients": clients} if clients else found), healthy
 
 
 def _relevance_notes(settings: Settings, console: Console) -> None:

@@ -27,6 +27,10 @@ def check_clients(settings: Settings, console: Console) -> bool:
         label = f"client {client.name}: slack"
         if client.slack.token is not None:
             healthy &= check_workspace(slack, label, console)
+        elif {"token", "webhook_url"} & client.slack.model_fields_set:
+            console.print(f"{BAD} {escape(label)}: its token is written but empty (is its variable exported where "
+                          "mentionwatch runs?): until then its alerts go to the agency's workspace")
+            healthy = False
         elif client.slack.webhook_url is not None:
             console.print(f"{INFO} {escape(label)}: its own incoming webhook (posting only, to the webhook's channel)")
         else:

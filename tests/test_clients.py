@@ -227,3 +227,14 @@ def test_user_add_refuses_a_client_that_is_not_configured(workspace):
                      str(workspace.config), input="a long password\n", cwd=workspace.folder)
     assert result.returncode == 2
     assert f"'acme-corp' is not one of the clients in {workspace.config} (acme)" in result.stderr
+
+
+def test_a_client_s_slack_token_written_but_unset_fails_check(web, slack, acme_slack, workspace):
+    agency_config(workspace, web, slack, acme_slack)
+    text = workspace.config.read_text(encoding="utf-8").replace("${ACME_SLACK_TOKEN}", "${ACME_SLACK_TOKEN:-}")
+    workspace.config.write_text(text, encoding="utf-8")
+    result = workspace.cli("check", env={"AGENCY_SLACK_TOKEN": "xoxb-agency"})
+    assert result.returncode == 1
+    assert ("FAILED client acme: slack: its token is written but empty (is its variable exported where "
+            "mentionwatch runs?): until then its alerts go to the agency's workspace") in result.stdout
+
