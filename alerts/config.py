@@ -3,6 +3,7 @@ where each client's alerts go (`clients:`: its own Slack workspace, notify: and 
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from datetime import time
@@ -173,8 +174,6 @@ def client_problem(clients: list[AlertedClient], businesses: list[AlertedBusines
         return f"clients: {twice[0]!r} is listed twice"
     for business in businesses:
         if business.client is not None and business.client not in names:
-            import difflib
-
             close = difflib.get_close_matches(business.client, names, n=1)
             hint = f"; did you mean `{close[0]}`?" if close else ""
             known = ", ".join(names) if names else "none: add it under clients:"

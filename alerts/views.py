@@ -65,8 +65,7 @@ class Routes:
         """The urgent channel, when there is one and it is not the business's channel already."""
         workspace = self.workspace(business)
         can_route = self.can_route if workspace is None else self.can_route_in.get(workspace, True)
-        urgent = self.urgent_by_business.get(business, self.urgent) if business in self.urgent_by_business \
-            else self.urgent
+        urgent = self.urgent_by_business.get(business, self.urgent)
         if not can_route or not urgent or _same(urgent, self.channel(business)):
             return None
         return urgent
