@@ -135,7 +135,12 @@ def test_another_client_s_mention_is_not_found_and_cannot_be_acted_on(agency):
     engine = agency.engine()
     with Session(engine) as session:
         assert session.get(Mention, ids["bolt-neg"]).handled_at is None
+        bolt_source = session.get(Mention, ids["bolt-neg"]).source_id
     engine.dispose()
+    # Nor can a client's user fetch another client's source.
+    _, sources = get(ann, url + "/sources")
+    status, _ = post(ann, f"{url}/sources/{bolt_source}/fetch", {"csrf_token": token(sources)})
+    assert status == 404
 
 
 def test_a_client_s_api_token_reads_only_that_client_s_mentions(agency):
