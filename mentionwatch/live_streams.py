@@ -236,7 +236,10 @@ class LiveStreams:
         while True:
             await asyncio.sleep(DELIVERY_RETRY_SECONDS if self._owed else 0.2)
             if self._owed:
-                self._owed = not await asyncio.to_thread(self._deliver)
+                # Cleared first: a post stored while this delivery runs is owed again, not lost.
+                self._owed = False
+                if not await asyncio.to_thread(self._deliver):
+                    self._owed = True
 
     def _deliver(self) -> bool:
         """Plan and send what the stored posts owe; False when a run holds the lock (try again)."""
