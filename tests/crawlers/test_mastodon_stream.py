@@ -81,6 +81,7 @@ def test_statuses_arrive_and_a_drop_and_a_restart_are_filled_from_the_timeline()
 
         second = asyncio.run(scenario())
         assert second.connections == 2 and server.connections[1].dropped
+        assert server.connections[0].closed_by_client  # stopping ends the connection from our side
         assert sum(1 for r in server.requests if r.startswith("/api/v1/timelines/public?min_id=")) >= 2
 
     assert seen.items == [
