@@ -209,7 +209,20 @@ class LiveStreams:
             if reader.refused is None and reader.cursor is not None:
                 self._save("mastodon", {host: {"id": str(reader.cursor)}})
 
-        return self._read(reader.run, save_last)
+        async def run(stop: asyncio.Event) -> None:
+            forget = asyncio.ensure_future(self._forget_refusal(reader, host)) if old.get("refused") else None
+            try:
+                await reader.run(stop)
+            finally:
+                if forget is not None:
+                    forget.cancel()
+
+        return self._read(run, save_last)
+
+    async def _forget_refusal(self, reader: MastodonStreamReader, host: str) -> None:
+        """An instance that refused before and streams now: `check` no longer says it refuses."""
+        await reader.connected.wait()
+        self._save("mastodon", {host: {"id": str(reader.cursor) if reader.cursor is not None else None}})
 
     def _on_post(self, network: str, items: list[MentionItem], cursor: dict[str, Any]) -> None:
         if items:

@@ -79,9 +79,17 @@ def test_an_instance_that_refuses_streaming_is_said_once_and_polled(workspace: W
         checked = workspace.cli("check")
         ran = workspace.cli("run")
         streams = [r for r in mastodon.requests if r.startswith("/api/v1/streaming/public")]
+        # The instance opens its stream: the next listener streams it and `check` stops saying it refuses.
+        mastodon.closed = False
+        reopened = Listener(workspace, "--http", "0", env={"SLACK_SIGNING_SECRET": SECRET})
+        try:
+            eventually(lambda: mastodon.connections, 30, "the stream connection")
+            eventually(lambda: "refuses streaming" not in workspace.cli("check").stdout, 30, "check without the refusal")
+        finally:
+            assert reopened.stop() == 0
 
     host = mastodon.url.removeprefix("http://")
-    refusals = [line for line in listener.lines if "refuses" in line]
+    refusals = [line for line in listener.lines if "refuses streaming" in line]
     assert len(refusals) == 1 and "401 Missing access token" in refusals[0]
     assert len(streams) == 1  # asked once, not in a loop
     assert f"Mastodon {host} refuses streaming (streaming: 401 Missing access token); its sources are polled" \
