@@ -45,6 +45,8 @@ def test_a_status_is_alerted_as_it_happens_and_a_restart_reads_what_was_missed_o
             eventually(lambda: alerts_naming(slack, "charged me twice"), 60, "the alert in Slack")
         finally:
             assert listener.stop() == 0
+        # SIGTERM ended the stream from the listener's side (not a connection left to time out).
+        eventually(lambda: mastodon.connections[0].closed_by_client, 10, "the stream's close")
         # Posted while no listener runs: read from the timeline when it starts again.
         mastodon.post("Acme Bakery sold me stale bread and refused a refund, awful.")
         listener = Listener(workspace, "--http", "0", env=env)
