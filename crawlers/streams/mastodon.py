@@ -148,8 +148,9 @@ class MastodonStreamReader:
                 return
             for status in sorted(statuses, key=lambda s: status_number(s) or 0):
                 self.handle_status(status)
-            prev = links.get("prev")
-            url = str(prev["url"]) if prev else \
+            prev = str(links["prev"]["url"]) if links.get("prev") else ""
+            # The Link header's newer page, unless it leads elsewhere (the token stays with the instance).
+            url = prev if _origin(prev) == _origin(self.base) else \
                 f"{self.base}/api/v1/timelines/public?min_id={self.cursor}&limit={PAGE_SIZE}"
         # Still more: what lies between the cursor and now was not read.
         if self.on_gap is not None and self._last_seen_at is not None:
@@ -235,3 +236,8 @@ async def _check(response: aiohttp.ClientResponse, what: str) -> None:
             reason = f"redirects to {response.headers.get('Location', '?')}"
         raise StreamRefused(f"{what}: {response.status}{f' {reason}' if reason else ''}")
     response.raise_for_status()
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
