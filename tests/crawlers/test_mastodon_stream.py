@@ -106,3 +106,13 @@ def test_an_instance_that_refuses_its_stream_is_reported_once_and_left(closed, t
     assert seen.refusals == ["streaming: 401 Missing access token"]
     assert len(streams) == 1  # no reconnect loop against a closed door
     assert made.refused == "streaming: 401 Missing access token"
+
+
+def test_streamed_instances_are_host_names():
+    from pydantic import ValidationError
+
+    from crawlers.config import MastodonStream
+
+    assert MastodonStream(instances=["https://Mastodon.social/", "fosstodon.org"]).instances
+    with pytest.raises(ValidationError, match="expected an instance's host name"):
+        MastodonStream(instances=["mastodon.social/@someone"])
