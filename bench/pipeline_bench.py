@@ -307,6 +307,11 @@ def bench(entries: int, per_feed: int, keep: Path | None, short: bool = False,
         print(f"  ratio run / floor: {ratio:.2f}, goal {GOAL_RATIO}: {'met' if ratio <= GOAL_RATIO else 'NOT met'}   "
               f"(against a floor with feedparser called as the feed spider calls it, {lean_s:.1f} s: "
               f"{run_s / lean_s:.2f})")
+        busiest = max((c for _, c in processes.values()), default=0.0)
+        total = sum(c for _, c in processes.values())
+        print(f"  CPU: the run's busier process {busiest:.1f} s, all of it {total:.1f} s, against the floor's "
+              f"{floor['cpu']:.1f} s: {busiest / floor['cpu']:.2f} and {total / floor['cpu']:.2f} "
+              "(the first is the wall-time ratio two free cores would give, were the processes never waiting on each other)")
         print(f"  peak memory of the run: {memory} MiB (per process)")
         failed = re.search(r"(\d+) failed", summary)
         if hogs or timeout:
