@@ -37,7 +37,8 @@ class LoopClock:
 
     A stall is the time a tick came late (the loop was busy with other work, or the process
     was not scheduled); `now()` also leaves out a stall still in progress, so a timer that
-    fires late right after a long parse does not count that parse.
+    fires late right after a long parse does not count that parse. It ticks only while a
+    download holds it (`hold` / `release`): an idle worker process is not woken for nothing.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, tick: float = TICK):
@@ -45,7 +46,22 @@ class LoopClock:
         self._tick = tick
         self._stalled = 0.0
         self._last = monotonic()
-        self._handle: asyncio.TimerHandle | None = loop.call_later(tick, self._on_tick)
+        self._holders = 0
+        self._handle: asyncio.TimerHandle | None = None
+
+    def hold(self) -> None:
+        """A download starts: tick while it lasts."""
+        self._holders += 1
+        if self._handle is None:
+            self._last = monotonic()
+            self._handle = self._loop.call_later(self._tick, self._on_tick)
+
+    def release(self) -> None:
+        """A download ended; the last one stops the ticking."""
+        self._holders -= 1
+        if self._holders <= 0:
+            self._holders = 0
+            self.stop()
 
     def _on_tick(self) -> None:
         now = monotonic()
@@ -54,12 +70,13 @@ class LoopClock:
         self._handle = self._loop.call_later(self._tick, self._on_tick)
 
     def now(self) -> float:
-        """A monotonic reading that advances only while the loop runs on time."""
+        """A monotonic reading that advances only while the loop runs on time (read it while
+        holding the clock)."""
         wall = monotonic()
         return wall - self._stalled - max(0.0, wall - self._last - self._tick)
 
     def stop(self) -> None:
-        """Stop ticking (the crawl is over)."""
+        """Stop ticking."""
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
@@ -82,6 +99,7 @@ class NetworkTimeoutHandler(HTTP11DownloadHandler):
         # Scrapy's own timer, far out: the bound for a process that never gets the CPU.
         wide = request.replace(meta={**request.meta, "download_timeout": wall_clock_limit(timeout)})
         download = asyncio.ensure_future(super().download_request(wide))
+        clock.hold()
         began = clock.now()
         expired = False
 
@@ -103,6 +121,7 @@ class NetworkTimeoutHandler(HTTP11DownloadHandler):
             raise
         finally:
             watchdog.cancel()
+            clock.release()
 
     async def close(self) -> None:
         if self._clock is not None:
