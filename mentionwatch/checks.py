@@ -191,7 +191,7 @@ class SourceState:
 def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceState], list[str]]:
     """Each stored source's state, and notes on sources that look renamed in config.yaml."""
     from crawlers.state import rename_suspects
-    from crawlers.streams.state import recent_gaps
+    from crawlers.streams.state import recent_gaps, refused_streams
     from pipeline.models import Business, Source, SourceRun
     from pipeline.store import open_engine
 
@@ -210,6 +210,7 @@ def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceStat
         # A shared stream that moved faster than it was read left items unread: never a silent hole.
         week_ago = datetime.now(timezone.utc) - timedelta(days=GAPS_SHOWN_DAYS)
         renames += [f"stream gap: {gap.line()}" for gap in recent_gaps(session, week_ago)]
+        renames += refused_streams(session)
     engine.dispose()
     return states, renames
 

@@ -32,15 +32,16 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         own, logs one line per action on stderr, and stops cleanly on SIGTERM or Ctrl-C (exit 0).
         With --http PORT it answers Slack's request URL at /slack/events instead, verifying each
         request's signature with SLACK_SIGNING_SECRET (a bad or old one gets 401). Exits 1 when a
-        token or the secret is missing or refused. With `streams: bluesky:` in the config it also
-        holds Bluesky's Jetstream and alerts a post that names a business within seconds.
+        token or the secret is missing or refused. With `streams: bluesky:` or `streams:
+        mastodon:` in the config it also holds Bluesky's Jetstream and the Mastodon instances'
+        streams, and alerts a post that names a business within seconds.
 
         \b
         Examples:
           SLACK_APP_TOKEN=xapp-... mentionwatch listen
           SLACK_SIGNING_SECRET=... mentionwatch listen --http 3000
         """
-        from mentionwatch.jetstream import JetstreamHolder
+        from mentionwatch.live_streams import LiveStreams
         from respond.slack.app import build_app, session_factory
 
         # One line per action is the point of this command: at least INFO, whatever -v says.
@@ -58,15 +59,15 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             raise MentionwatchError("SLACK_APP_TOKEN is not an app-level token (it starts with xapp-)")
         sessions = session_factory(settings)
         app = build_app(settings, sessions)
-        bluesky = JetstreamHolder(settings) if JetstreamHolder.wanted(settings) else None
-        if bluesky is not None:
-            bluesky.start()
-            click.echo("reading Bluesky's Jetstream as it happens", err=True)
+        live = LiveStreams(settings) if LiveStreams.wanted(settings) else None
+        if live is not None:
+            live.start()
+            click.echo(f"reading {LiveStreams.description(settings)} as it happens", err=True)
         try:
             _serve_actions(app, settings, sessions, port, host)
         finally:
-            if bluesky is not None:
-                bluesky.stop()
+            if live is not None:
+                live.stop()
         click.echo("stopped", err=True)
 
     @cli.command(name="slack-manifest")

@@ -80,7 +80,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         `mentionwatch user add`; with no user at all it serves 127.0.0.1 only, to whoever is on
         this machine. With a Slack bot token and signing secret it also answers Slack's request
         URL at /slack/events, as `mentionwatch listen --http` does. With --schedule and
-        `streams: bluesky:` in the config it also holds Bluesky's Jetstream, as `listen` does.
+        `streams: bluesky:` or `streams: mastodon:` in the config it also holds Bluesky's
+        Jetstream and the Mastodon instances' streams, as `listen` does.
         Stop it with Ctrl-C.
 
         \b
@@ -93,7 +94,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from sqlalchemy.orm import Session
 
         from mentionwatch.background import Schedule, fetch_now, parse_interval
-        from mentionwatch.jetstream import JetstreamHolder
+        from mentionwatch.live_streams import LiveStreams
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users
@@ -133,11 +134,11 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             runs = Schedule(settings.path, interval)
             runs.start()
             click.echo(f"Crawling every {interval // 60} min in this process.", err=True)
-        bluesky = None
-        if interval is not None and JetstreamHolder.wanted(settings):
-            bluesky = JetstreamHolder(settings)
-            bluesky.start()
-            click.echo("Reading Bluesky's Jetstream as it happens.", err=True)
+        live = None
+        if interval is not None and LiveStreams.wanted(settings):
+            live = LiveStreams(settings)
+            live.start()
+            click.echo(f"Reading {LiveStreams.description(settings)} as it happens.", err=True)
         try:
             # Forwarded headers (X-Forwarded-For, -Proto) are believed only from the configured proxy
             # in trusted-header mode; otherwise the connection's own address and scheme stand, so a
@@ -147,8 +148,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                                                    log_level="warning", server_header=False))
             server.run(sockets=[listening])
         finally:
-            if bluesky is not None:
-                bluesky.stop()
+            if live is not None:
+                live.stop()
             if runs is not None:
                 runs.stop()
             engine.dispose()
