@@ -315,7 +315,7 @@ def bench(entries: int, per_feed: int, keep: Path | None, short: bool = False,
         print(f"  peak memory of the run: {memory} MiB (per process)")
         failed = re.search(r"(\d+) failed", summary)
         if hogs or timeout:
-            print(f"  under load ({hogs} busy process{"es" if hogs != 1 else ""} beside the run, download_timeout "
+            print(f"  under load ({hogs} busy process{'es' if hogs != 1 else ''} beside the run, download_timeout "
                   f"{timeout or 'default'} s): failed feeds {failed.group(1) if failed else '?'} of {len(names)}, goal 0")
         sys.stdout.flush()
     finally:
