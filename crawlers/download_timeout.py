@@ -122,6 +122,10 @@ class NetworkTimeoutHandler(HTTP11DownloadHandler):
         finally:
             watchdog.cancel()
             clock.release()
+            # What the handler notes on the request it was given (the latency AutoThrottle
+            # reads) belongs on the crawl's own request.
+            for key in wide.meta.keys() - request.meta.keys():
+                request.meta[key] = wide.meta[key]
 
     async def close(self) -> None:
         if self._clock is not None:

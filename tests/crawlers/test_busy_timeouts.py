@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from mentionwatch.sandbox.web import Response
 from tests.conftest import business
 from tests.crawlers.helpers import ALERTS, failures, run, stored, summary
 
+REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 0.3
 """crawler.download_timeout of these runs: far shorter than the parse of one big feed."""
 
@@ -56,3 +61,31 @@ def test_feeds_answered_promptly_are_not_failed_while_the_crawl_is_busy_parsing(
     assert summary(result).startswith(f"{len(names) - 1} sources ok, 1 failed; {3 * 2500 + 6} items fetched")
     assert sorted(row["url"].rsplit("/", 2)[1] for row in stored(workspace, "feed")) == sorted(
         f"padded{n}{m}" for n in range(3) for m in range(2))
+
+
+def test_autothrottle_still_reads_the_latency_of_each_download(web, tmp_path):
+    # AutoThrottle paces each site by the latency the download handler notes on the request.
+    web.add("/a.xml", big_feed("a", 1), content_type="application/rss+xml")
+    script = tmp_path / "probe.py"
+    script.write_text(
+        "import scrapy\n"
+        "from scrapy.crawler import CrawlerProcess\n"
+        "from crawlers.config import CrawlerSettings\n"
+        "from crawlers.process import crawler_settings\n"
+        "seen = []\n"
+        "class Probe(scrapy.Spider):\n"
+        "    name = 'probe'\n"
+        "    async def start(self):\n"
+        f"        yield scrapy.Request({web.url + '/a.xml'!r})\n"
+        "    def parse(self, response):\n"
+        "        seen.append(response.meta.get('download_latency'))\n"
+        "process = CrawlerProcess(crawler_settings(CrawlerSettings(autothrottle=True)))\n"
+        "process.crawl(Probe)\n"
+        "process.start()\n"
+        "print(repr(seen))\n", encoding="utf-8")
+
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=REPO)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    latencies = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    assert len(latencies) == 1 and isinstance(latencies[0], float)
