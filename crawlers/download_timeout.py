@@ -92,7 +92,10 @@ class NetworkTimeoutHandler(HTTP11DownloadHandler):
 
     async def download_request(self, request: Request) -> Response:
         timeout = float(request.meta.get("download_timeout") or self._default_timeout)
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a reactor other than asyncio's (not mentionwatch's): Scrapy's own timer
+            return await super().download_request(request)
         if self._clock is None:
             self._clock = LoopClock(loop)
         clock = self._clock
