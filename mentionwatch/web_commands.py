@@ -170,11 +170,16 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
     @click.argument("name")
     @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input "
                   "(for scripts) instead of prompting twice.")
-    def add(settings: Settings, name: str, password_stdin: bool) -> None:
+    @click.option("--client", "client", metavar="CLIENT", default=None,
+                  help="An agency's client (a name under clients: in config.yaml): the user sees only its "
+                       "businesses, everywhere in the web inbox and the API. Without it: every business.")
+    def add(settings: Settings, name: str, password_stdin: bool, client: str | None) -> None:
         """Add a user who may sign in to the web inbox, or set a new password for one.
 
         The password is asked twice (at least 10 characters) and stored as an argon2id hash;
-        a new password signs the user out of every browser.
+        a new password signs the user out of every browser. With --client the user belongs to
+        one of an agency's clients and sees only that client's businesses (run it again without
+        --client to let them see everything).
 
         \b
         Examples:
@@ -186,6 +191,11 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from pipeline.store import open_engine
         from respond.web.auth import add_user
 
+        clients = [c.name for c in settings.clients]
+        if client is not None and client not in clients:
+            raise click.BadParameter(f"{client!r} is not one of the clients in {settings.path} "
+                                     f"({', '.join(clients) or 'there are none: add clients: first'})",
+                                     param_hint="--client")
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
@@ -193,9 +203,10 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         engine = open_engine(settings.database_url())
         try:
             with Session(engine) as session:
-                user = add_user(session, name, password)
+                user = add_user(session, name, password, client)
                 session.commit()
-                click.echo(f"user {user.name} can sign in to the web inbox")
+                seen = f" and sees the businesses of client {client}" if client else ""
+                click.echo(f"user {user.name} can sign in to the web inbox{seen}")
         finally:
             engine.dispose()
 
@@ -224,7 +235,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             engine.dispose()
         for found in users:
             last = local_time(found.last_login_at, zone) if found.last_login_at else "never"
-            click.echo(f"{found.name}\tadded {local_time(found.created_at, zone)}\tlast signed in {last}")
+            client = f"\tclient {found.client}" if found.client else ""
+            click.echo(f"{found.name}\tadded {local_time(found.created_at, zone)}\tlast signed in {last}{client}")
         if not users:
             click.echo("No users: `mentionwatch serve` serves 127.0.0.1 only. Add one with "
                        "`mentionwatch user add NAME`.", err=True)
