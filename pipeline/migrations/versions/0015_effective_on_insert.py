@@ -5,8 +5,8 @@ indexes) to set effective_at; the writer now sends it with the row, and the trig
 when it is missing or wrong (a row written by anything else). PostgreSQL's BEFORE trigger sets the
 value in the row being inserted and costs no second write: it is unchanged.
 
-Revision ID: 0014_effective_on_insert
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-04
 
 """
@@ -15,8 +15,8 @@ from typing import Sequence, Union
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0014_effective_on_insert'
-down_revision: Union[str, Sequence[str], None] = '0013'
+revision: str = '0015'
+down_revision: Union[str, Sequence[str], None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
