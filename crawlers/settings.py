@@ -25,6 +25,12 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30
+# The timeout counts the time the network takes, not the time our own busy process (a big feed's
+# parse, a machine under load) kept the event loop from reading it (crawlers/download_timeout.py).
+DOWNLOAD_HANDLERS = {
+    "http": "crawlers.download_timeout.NetworkTimeoutHandler",
+    "https": "crawlers.download_timeout.NetworkTimeoutHandler",
+}
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 

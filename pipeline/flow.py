@@ -81,6 +81,13 @@ class MentionFlow:
             return True
         return names_business(self.matchers[record.business], record.title, record.text)
 
+    def score_ahead(self, record: MentionRecord) -> None:
+        """Judge a normalized, kept record now, before its batch is triaged: what the crawl
+        process does with time it would otherwise spend waiting for the worker. A record that
+        triage then finds unchanged was judged for nothing, which costs only that idle time."""
+        if record.score is None:
+            record.score = judge(self.scorer, record)
+
     def flush(self) -> None:
         """Dedup the pending batch against the store, score what is new or edited, write it."""
         batch, self._batch = self._batch, []
@@ -89,7 +96,8 @@ class MentionFlow:
         triages = self.writer.triage(batch)
         for triage in triages:
             for record in triage.to_score():
-                record.score = judge(self.scorer, record)
+                if record.score is None:  # else judged already, by the crawl process (`score_ahead`)
+                    record.score = judge(self.scorer, record)
         self.writer.write(triages)
 
     def finish(self) -> WriteCounts:

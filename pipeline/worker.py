@@ -49,6 +49,9 @@ Scrapy parses every response it holds (up to the download concurrency) before th
 so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
 while the next feeds are parsed."""
 
+SCORED_AHEAD_PER_CALL = 16
+"""Records the crawl process judges per look at a full queue (some 5 ms of work on short texts)."""
+
 
 class Pipeline(Protocol):
     """Where the crawl hands its items; `finish` returns the run's counts.
@@ -114,6 +117,7 @@ class WorkerPipeline:
         self._buffer: list[MentionRecord] = []
         self._waiting: list[MentionRecord] | None = None  # a full batch the queue had no room for
         self._error: str | None = None  # the first failure on this side, which fails the run
+        self._judged = 0  # records at the head of waiting + buffer judged here (see _score_ahead)
 
     def submit(self, item: MentionItem) -> None:
         if self._error is not None:
@@ -145,10 +149,36 @@ class WorkerPipeline:
                 self._batches.put_nowait(self._waiting)
             except queue.Full:
                 if self._process.is_alive():
+                    self._score_ahead()
                     return False
                 # The worker is gone and will take nothing more; finish() says why.
+            self._judged = max(0, self._judged - len(self._waiting))
             self._waiting = None
         return True
+
+    def _score_ahead(self) -> None:
+        """Judge a few of the records waiting for the worker: while it is a full queue behind
+        (short texts cost it more than their parse costs the crawl), this process would only
+        wait, and the worker skips what arrives judged. A few at a time, so that the crawl's
+        event loop, which calls this while its items wait, keeps reading its sockets."""
+        if self._error is not None:
+            return
+        waiting = self._waiting or []
+        for _ in range(SCORED_AHEAD_PER_CALL):
+            # Waiting and buffered records in the order they go, of which the first `_judged` are done.
+            index = self._judged
+            if index < len(waiting):
+                record = waiting[index]
+            elif index - len(waiting) < len(self._buffer):
+                record = self._buffer[index - len(waiting)]
+            else:
+                return
+            try:
+                self._flow.score_ahead(record)
+            except Exception as exc:  # noqa: BLE001 - Scrapy would only log it; finish() fails the run
+                self._error = _describe(exc)
+                return
+            self._judged += 1
 
     def _put(self, batch: list[MentionRecord] | None) -> None:
         # The queue is full only while the worker is behind; a worker that died never empties
