@@ -7,6 +7,11 @@ Starts `--sites` local review sites (one loopback address each, two pages of rev
 second run's CPU time (user + system, every process of the run) and the peak memory of its
 largest process against the goals of 1 s and 120 MiB; then the CPU time of `mentionwatch --help`
 against 0.3 s. CPU time, not wall time: it is what the run costs a shared machine.
+
+Last, the crawl's per-response waste (issue 23, item 3): Scrapy checks every response's callback
+for a generator that returns a value by reading the callback's source, and caches the answer per
+callback object. It prints the time of that check over 160 responses with the spiders' shared
+callback against a fresh closure per request (what the spiders did before), in the same run.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import yaml
@@ -41,6 +47,32 @@ def measure(*command: str) -> tuple[float, float, str]:
     if figures[2] != "0":
         sys.exit(f"{' '.join(command)} failed: {said}")
     return float(figures[0]), int(figures[1]) / 1024, said
+
+
+def callback_check_seconds(responses: int = 160) -> tuple[float, float]:
+    """CPU seconds of Scrapy's generator check over `responses` responses of a spider: with the
+    shared callback (cached after the first), and with the cache missing every time (a fresh
+    callback object per request, as before)."""
+    import scrapy.utils.misc
+    from scrapy.settings import Settings
+
+    from crawlers.spiders.hackernews import HackerNewsSpider
+
+    spider = HackerNewsSpider(business="Bench Bakery", query="Bench Bakery")
+    spider.settings = Settings()
+    target = spider.targets[0]
+    callbacks = [spider.page_request(target, f"https://hn.algolia.com/api/v1/search_by_date?page={n}", n).callback
+                 for n in range(responses)]
+    timings = []
+    for missing in (False, True):
+        scrapy.utils.misc._generator_callbacks_cache.clear()
+        started = time.process_time()
+        for callback in callbacks:  # what Scrapy's scraper does with each response
+            if missing:
+                scrapy.utils.misc._generator_callbacks_cache.clear()
+            scrapy.utils.misc.warn_on_generator_with_return_value(spider, callback)
+        timings.append(time.process_time() - started)
+    return timings[0], timings[1]
 
 
 def main() -> None:
@@ -70,6 +102,10 @@ def main() -> None:
           f"peak {memory:.0f} MiB (goal <= {RUN_MEMORY_GOAL_MIB} MiB: "
           f"{'ok' if memory <= RUN_MEMORY_GOAL_MIB else 'OVER'}); {said}")
     print(f"--help: CPU {helped[0]:.2f} s (goal <= {HELP_CPU_GOAL:g} s: {'ok' if helped[0] <= HELP_CPU_GOAL else 'OVER'})")
+    shared, fresh = callback_check_seconds()
+    print(f"Scrapy's generator check over 160 responses: {shared:.3f} s with the spiders' shared callback, "
+          f"{fresh:.3f} s when each response misses Scrapy's cache (a fresh callback per request, as before; "
+          f"{fresh / max(shared, 1e-6):.0f}x)")
 
 
 if __name__ == "__main__":
