@@ -11,7 +11,8 @@ against 0.3 s. CPU time, not wall time: it is what the run costs a shared machin
 Last, the crawl's per-response waste (issue 23, item 3): Scrapy checks every response's callback
 for a generator that returns a value by reading the callback's source, and caches the answer per
 callback object. It prints the time of that check over 160 responses with the spiders' shared
-callback against a fresh closure per request (what the spiders did before), in the same run.
+callback against the same check missing the cache every time (what a fresh callback per request
+cost before), in the same run.
 """
 
 from __future__ import annotations
