@@ -87,3 +87,15 @@ def test_hacker_news_counts_the_requests_made_today_against_algolia_s_allowance(
     (line,) = budget_lines(workspace.cli("check").stdout)
     assert first >= 1 and total > first
     assert line == f"{total} requests made today (UTC); Algolia allows about 10,000 an hour"
+
+
+def test_mastodon_s_window_from_its_headers(web, workspace):
+    reset = (datetime.now(timezone.utc) + timedelta(minutes=5)).replace(second=0, microsecond=0)
+    web.add("/api/v1/timelines/tag/JoesDonuts", "[]", content_type="application/json",
+            headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299",
+                     "X-RateLimit-Reset": reset.isoformat().replace("+00:00", ".000Z")})
+    workspace.write_config(alerts=ALERTS, businesses=[business(timezone=CHICAGO, sources=[
+        {"type": "mastodon", "instance": web.url, "tag": "#JoesDonuts"}])])
+    run(workspace)
+    (line,) = budget_lines(workspace.cli("check").stdout)
+    assert line.startswith(f"299 of 300 left until {chicago(reset)} (at ")
