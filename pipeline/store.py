@@ -75,7 +75,7 @@ def open_engine(url: str, *, writable: bool = False) -> Engine:
 
 
 def upgrade(connection: Connection) -> None:
-    """Bring the schema to the newest migration; a store already there costs one query.
+    """Bring the schema to the newest migration; a store already there costs two small queries.
 
     Alembic's machinery (its script directory, every migration module, Mako) is loaded only when
     there is something to migrate: most commands open a store that is up to date.

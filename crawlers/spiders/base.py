@@ -171,7 +171,8 @@ class MentionSpider(Spider):
         target.responses += 1
         failing = [target, *response.meta.get("shared_by", ())]
         if target.source.type in API_TYPES:  # type: ignore[attr-defined]
-            target.api_budget = read_budget(response_header(response.headers), datetime.now(timezone.utc)) or target.api_budget
+            said = read_budget(response_header(response.headers), datetime.now(timezone.utc))
+            target.api_budget = said or target.api_budget  # what the API said last (crawlers.budget)
         if response.status == 304:
             target.not_modified += 1
             yield from self.not_modified(response, target, **kwargs)
