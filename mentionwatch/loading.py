@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import inspect
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -31,5 +32,23 @@ def collector_paused() -> Iterator[None]:
 
 def import_modules(modules: Sequence[str]) -> None:
     """Import `modules` now (inside `collector_paused`, where loading is cheapest)."""
-    for name in modules:
-        importlib.import_module(name)
+    with _frames_without_source():
+        for name in modules:
+            importlib.import_module(name)
+
+
+@contextmanager
+def _frames_without_source() -> Iterator[None]:
+    """`inspect.stack()` without each frame's lines of source while modules load.
+
+    Scrapy's TLS modules name their deprecated classes' module with `inspect.stack()[1]` at import,
+    which reads the source of every frame of the stack and, for each frame of the import system,
+    searches every loaded module: three calls cost some 30 ms of a run's start. Only the frames
+    are needed, so the stack is taken without source lines (`context=0`) while preloading.
+    """
+    full_stack = inspect.stack
+    inspect.stack = lambda context=1: full_stack(0)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        inspect.stack = full_stack  # type: ignore[assignment]
