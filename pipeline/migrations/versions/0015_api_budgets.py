@@ -1,7 +1,7 @@
 """api budgets: each platform API's rate-limit state at its last answer, and requests made today
 
-Revision ID: 0014_api_budgets
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-04
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0014_api_budgets'
-down_revision: Union[str, Sequence[str], None] = '0013'
+revision: str = '0015'
+down_revision: Union[str, Sequence[str], None] = '0014'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
