@@ -4,8 +4,9 @@ Scrapy parses in one thread, and judging a mention (HTML to text, URLs, fingerpr
 the store) costs about as much again. The work is split so that both cores stay busy: the crawl
 process turns each item into plain text and matches it as it is handed over
 (``MentionFlow.normalize``; items not about the business never cross); a child forked just
-before the crawl inherits the flow ready-built (matchers compiled, VADER's lexicon loaded),
-receives the kept records in batches through a queue, dedups, scores and stores them
+before the crawl inherits the flow ready-built (matchers compiled; the scorer is built by the
+first text to score, so a run that finds nothing new never loads it), receives the kept records
+in batches through a queue, dedups, scores and stores them
 (``MentionFlow.take``), and sends back the run's counts at the end. The dedup keys (canonical
 URL, fingerprint, content hash) go to whichever side has time: the crawl process computes them
 while the worker is more than half a queue behind.
