@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pipeline.items import MentionItem
 from pipeline.match import BusinessMatcher
 from pipeline.record import MentionRecord, add_dedup_keys, record_from_item
+from pipeline.registers import register_of
 from pipeline.sentiment import SentimentScorer
 from pipeline.writer import BATCH_SIZE, MentionWriter, WriteCounts
 
@@ -73,7 +74,8 @@ class MentionFlow:
         score = self.scorer.score
         for triage in triages:
             for record in triage.to_score():
-                record.score = score(record.text, title=record.title, rating=record.rating)
+                record.score = score(record.text, title=record.title, rating=record.rating,
+                                     register=register_of(record.source_type))
         self.writer.write(triages)
 
     def finish(self) -> WriteCounts:

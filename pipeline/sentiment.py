@@ -62,6 +62,7 @@ from pipeline.fast_vader import FastVader
 from pipeline.features import dense_features, hashed, tokens
 from pipeline.language import LanguageDetector, readable
 from pipeline.learned import LearnedModel, load_model
+from pipeline.registers import DEFAULT_REGISTER
 from pipeline.sentence_split import split_sentences
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -643,10 +644,15 @@ class SentimentScorer:
                                self._domain_negative, lexical)
         return indices, value, dense
 
-    def score(self, text: str, title: str | None = None, rating: float | None = None) -> Score:
+    def score(
+        self, text: str, title: str | None = None, rating: float | None = None, register: str | None = None
+    ) -> Score:
         """Score one mention's plain ``text`` (and ``title``), letting a 1..5 ``rating`` decide.
 
-        Raises ``ValueError`` when ``rating`` is not a number from 1 to 5.
+        ``register`` is the kind of writing (``pipeline.registers``: "social", "news", "review";
+        ``register_of(source_type)`` tells it from the source), whose calibration the model
+        uses; None reads the text as a review. Raises ``ValueError`` when ``rating`` is not a
+        number from 1 to 5.
         """
         full = f"{title}\n{text}" if title else text
         language = self._languages.detect(full)
@@ -666,7 +672,8 @@ class SentimentScorer:
         else:
             # The model reads the whole text, as it was trained to; VADER's reading of each
             # sentence is among its inputs.
-            probabilities = self._model.probabilities(*self.features(text, title, reading))
+            probabilities = self._model.probabilities(*self.features(text, title, reading),
+                                                      register or DEFAULT_REGISTER)
             sentiment = model_score(probabilities)
             if len(sentences) > 1 and compound <= self.strong_negative and compound < sentiment:
                 # VADER reads a clear complaint in one of the sentences: it is never averaged away.

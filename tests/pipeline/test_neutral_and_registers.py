@@ -1,0 +1,162 @@
+"""Alert quality II: statements of fact stay neutral, social posts read at least as VADER reads them,
+the register comes from the source type, and the threshold trades precision for recall."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.evaluate import evaluate_file, threshold_curve
+from pipeline.learned import MODEL_PATH, load_model
+from pipeline.registers import register_of
+from pipeline.sentiment import SentimentScorer, plain_vader_label
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return SentimentScorer()
+
+
+# What a monitor of a small business reads every day and must not alert on.
+STATEMENTS = [
+    "Harbor Lane Bakery has a new seasonal menu this month.",
+    "The city council approved the new bike lane on Main Street.",
+    "We are open from 7 am to 3 pm, Tuesday through Sunday.",
+    "The shop is closed on Mondays.",
+    "Harbor Lane Bakery is at 214 Harbor Lane, next to the post office.",
+    "The lunch menu lists soups, salads and three sandwiches.",
+    "The planning board will review the building permit application on Thursday.",
+    "The restaurant received a permit to add outdoor seating.",
+    "Parking is available behind the building.",
+    "The bakery moved to a new location on Elm Street last spring.",
+    "Holiday hours will be posted on the website next week.",
+    "The cafe accepts cash and cards.",
+    "A new location is scheduled to open in March.",
+    "The owner said the kitchen will be renovated in January.",
+]
+
+
+@pytest.mark.xfail(strict=True, reason="known gap of issue 22: the neutral head, trained on tweets and laptop "
+                   "sentences, still reads most of these statements as positive or negative (see docs/scoring.md)")
+@pytest.mark.parametrize("register", ["review", "news"])
+def test_statements_of_fact_are_neutral(scorer, register):
+    labels = {text: scorer.score(text, register=register).label for text in STATEMENTS}
+    assert [t for t, label in labels.items() if label != "neutral"] == []
+
+
+def test_news_reads_more_statements_as_neutral_than_reviews(scorer):
+    """The news register's wider neutral band: fewer facts from feeds turn into alerts or praise."""
+    def neutral(register):
+        return sum(scorer.score(text, register=register).label == "neutral" for text in STATEMENTS)
+    assert neutral("news") > neutral("review")
+
+
+COMPLAINTS = [
+    "The food was cold and the waiter was rude.",
+    "Terrible. Never again.",
+    "We waited 40 minutes and the coffee was cold when it finally came.",
+    "Save your money.",
+    "The screen cracked the first day.",
+    "Would not buy again.",
+    "Customer service hung up on me twice.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news"])
+@pytest.mark.parametrize("text", COMPLAINTS)
+def test_complaints_stay_negative_in_reviews_and_news(scorer, text, register):
+    assert scorer.score(text, register=register).label == "negative"
+
+
+# Short social posts: emoji, emoticons, slang, capitals, elongation, "but". Plain VADER reads
+# each of them right; the scorer must too.
+SOCIAL = [
+    ("worst. service. EVER. 😡", "negative"),
+    ("this place is sooo bad :(", "negative"),
+    ("ugh, cold fries AGAIN", "negative"),
+    ("the coffee is good but the staff is rude af", "negative"),
+    ("not impressed at all tbh", "negative"),
+    ("😭😭 my order never came", "negative"),
+    ("Loved the brunch!!! 😍", "positive"),
+    ("best tacos in town :)", "positive"),
+    ("sooo good, will be back!", "positive"),
+    ("LOVE this place ❤️", "positive"),
+    ("lol the new menu is awesome", "positive"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SOCIAL)
+def test_social_posts_read_as_well_as_plain_vader(scorer, text, expected):
+    assert plain_vader_label(text) == expected  # VADER's own ground: the scorer must not lose it
+    assert scorer.score(text, register="social").label == expected
+
+
+def test_the_register_comes_from_the_source_type():
+    assert {register_of(t) for t in ("reddit", "hackernews", "mastodon", "bluesky")} == {"social"}
+    assert register_of("feed") == "news"
+    assert {register_of(t) for t in ("reviews", "yelp", "google_business", "trustpilot", "appstore",
+                                     "google_play", "appstore_connect")} == {"review"}
+    assert register_of("something new") == register_of(None) == "review"
+
+
+def test_each_register_has_its_own_calibration():
+    model = load_model()
+    assert set(model.calibration) == {"review", "social", "news"}
+    assert len(set(model.calibration.values())) > 1
+
+
+def test_the_shipped_model_stays_under_five_megabytes():
+    assert MODEL_PATH.stat().st_size < 5_000_000
+    meta = json.loads(MODEL_PATH.with_suffix(".json").read_text(encoding="utf-8"))
+    assert "semeval2014_laptops.tsv" in meta["trained_on"]
+
+
+def test_a_lower_threshold_alerts_less_and_more_surely():
+    gold = ["negative", "negative", "neutral", "negative", "positive", "neutral"]
+    scores = [-0.9, -0.6, -0.2, -0.1, 0.5, 0.0]
+    curve = {p["threshold"]: p for p in threshold_curve(gold, scores, [-0.05, -0.5])}
+    assert (curve[-0.05]["precision"], curve[-0.05]["recall"]) == (0.75, 1.0)
+    assert (curve[-0.5]["precision"], curve[-0.5]["recall"]) == (1.0, round(2 / 3, 4))
+
+
+def _labeled(tmp_path):
+    path = tmp_path / "labeled.tsv"
+    path.write_text(
+        "text\tlabel\tregister\n"
+        "The food was cold and the waiter was rude.\tnegative\tyelp\n"
+        "The shop is closed on Mondays.\tneutral\treview\n"
+        "worst. service. EVER. 😡\tnegative\treddit\n"
+        "The city council approved the new bike lane on Main Street.\tneutral\tfeed\n"
+        "Loved the brunch!!! 😍\tpositive\tsocial\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_eval_reports_neutral_recall_and_each_register(tmp_path, scorer):
+    path = _labeled(tmp_path)
+    result = evaluate_file(path, scorer)
+    labels = [scorer.score(t, register=r).label for t, r in (
+        ("The shop is closed on Mondays.", "review"),
+        ("The city council approved the new bike lane on Main Street.", "news"))]
+    assert result["neutral_recall"] == labels.count("neutral") / 2
+    assert set(result["per_register"]) == {"review", "social", "news"}
+    assert {r: v["count"] for r, v in result["per_register"].items()} == {"review": 2, "social": 2, "news": 1}
+    assert result["per_register"]["news"]["neutral_recall"] == float(labels[1] == "neutral")
+    assert result["per_register"]["social"]["negative_precision"] == 1.0  # the shouted complaint
+    assert "per_register" not in evaluate_file(path.write_text(
+        "text\tlabel\nThe shop is closed on Mondays.\tneutral\n", encoding="utf-8") and path, scorer)
+
+
+def test_eval_curve_prints_precision_and_recall_at_each_threshold(tmp_path):
+    result = run_cli("eval", "--curve", str(_labeled(tmp_path)), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    thresholds = [point["threshold"] for point in metrics["curve"]]
+    assert thresholds == sorted(thresholds, reverse=True) and -0.05 in thresholds
+    assert all({"precision", "recall", "alerts"} <= set(point) for point in metrics["curve"])
+    alerts = [point["alerts"] for point in metrics["curve"]]
+    assert alerts == sorted(alerts, reverse=True)  # a lower threshold never alerts more
+    assert "per_register" in metrics and "neutral_recall" in metrics
