@@ -192,11 +192,11 @@ _SHOUTED = re.compile(r"\b[A-Z][A-Z']+\b")
 def _social_marks(text: str, lexical: Sequence[str]) -> list[float]:
     """Shouted (ALL CAPS) words while the rest is not, elongated words, and emoticons, each 0..1."""
     shouted = 0
-    if any(c.isupper() for c in text):
+    if not text.islower():  # C speed: most texts have a capital only where a sentence starts
         caps = _SHOUTED.findall(text)
         # A text in capitals throughout is a style, not emphasis (VADER reads it so too).
-        if caps and len(caps) < len(_TOKEN.findall(text.lower())):
+        if caps and len(caps) < text.count(" ") + 1:
             shouted = len(caps)
     elongated = "<elongated>" in lexical
-    faces = sum(1 for feature in lexical if feature[0] == ":")
+    faces = sum(1 for feature in lexical if feature[0] == ":") if not _EMOTICON_MARKS.isdisjoint(text) else 0
     return [min(shouted, 3) / 3, float(elongated), min(faces, 3) / 3]
