@@ -195,7 +195,7 @@ def _social_marks(text: str, lexical: Sequence[str]) -> list[float]:
     if not text.islower():  # C speed: most texts have a capital only where a sentence starts
         caps = _SHOUTED.findall(text)
         # A text in capitals throughout is a style, not emphasis (VADER reads it so too).
-        if caps and len(caps) < text.count(" ") + 1:
+        if caps and len(caps) < len(_TOKEN.findall(text.lower())):
             shouted = len(caps)
     elongated = "<elongated>" in lexical
     faces = sum(1 for feature in lexical if feature[0] == ":") if not _EMOTICON_MARKS.isdisjoint(text) else 0
