@@ -160,3 +160,44 @@ def test_eval_curve_prints_precision_and_recall_at_each_threshold(tmp_path):
     alerts = [point["alerts"] for point in metrics["curve"]]
     assert alerts == sorted(alerts, reverse=True)  # a lower threshold never alerts more
     assert "per_register" in metrics and "neutral_recall" in metrics
+
+
+def test_the_pipeline_reads_each_mention_in_its_source_s_register(tmp_path, scorer):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from pipeline.flow import MentionFlow
+    from pipeline.items import MentionItem
+    from pipeline.match import BusinessMatcher
+    from pipeline.models import Business, Mention, Source
+    from pipeline.store import open_engine
+    from pipeline.writer import AlertPolicy, MentionWriter
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with Session(engine) as session, session.begin():
+        session.add(Business(id=1, name="Joe's Donuts"))
+        for source_id, kind in ((1, "feed"), (2, "reddit"), (3, "yelp")):
+            session.add(Source(id=source_id, business_id=1, type=kind, identity=f"{kind}:x",
+                               http_validators={}, cursor={}))
+    flow = MentionFlow(needs_match={1: True, 2: True, 3: True},
+                       matchers={"Joe's Donuts": BusinessMatcher(["Joe's Donuts"])}, scorer=scorer,
+                       writer=MentionWriter(engine, {"Joe's Donuts": 1}, AlertPolicy(max_age_days=36500)))
+    texts = {"feed": "Joe's Donuts raised its prices again and the lines are long.",
+             "reddit": "Joe's Donuts coffee was sooo cold today :(",
+             "yelp": "Joe's Donuts has the best maple bars, friendly staff too."}
+    flow.process(MentionItem(business="Joe's Donuts", source_type=kind, url=f"https://{kind}.example.com/1",
+                             text=texts[kind], published_at=datetime(2026, 11, 1, tzinfo=UTC), source_id=source_id)
+                 for source_id, kind in ((1, "feed"), (2, "reddit"), (3, "yelp")))
+    flow.finish()
+    with Session(engine) as session:
+        stored = dict(session.execute(select(Mention.url, Mention.sentiment)).all())
+    engine.dispose()
+    registers = {"feed": "news", "reddit": "social", "yelp": "review"}
+    expected = {f"https://{kind}.example.com/1": scorer.score(texts[kind], register=registers[kind]).sentiment
+                for kind in texts}
+    assert stored == pytest.approx(expected)
+    # Read as a review instead, at least one would have scored otherwise: the register counted.
+    assert any(scorer.score(texts[kind]).sentiment != expected[f"https://{kind}.example.com/1"]
+               for kind in ("feed", "reddit"))
