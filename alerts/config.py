@@ -106,7 +106,28 @@ def check_apprise_urls(urls: list[SecretStr] | None) -> list[SecretStr] | None:
     return urls
 
 
+class TrendSettings(Strict):
+    """`alerts.trends`: spike and rating-drop alerts (alerts/trends/)."""
+
+    spikes: bool = True
+    """A day with far more mentions (or negative ones) than the business's usual raises one alert."""
+    rating_drops: bool = True
+    """A review page's overall rating falling, or a burst of 1-2 star reviews, raises one alert."""
+    min_mentions: int = Field(default=5, ge=1)
+    """A spike needs at least this many mentions (or negative mentions) in the day."""
+    min_low_stars: int = Field(default=3, ge=1)
+    """A burst needs at least this many 1-2 star reviews in the day."""
+    min_ratio: float = Field(default=1.5, ge=1)
+    """...and at least this many times the usual count."""
+    p_value: float = Field(default=0.0001, gt=0, lt=0.5)
+    """How unlikely the day's count must be under the usual (a negative binomial's upper tail):
+    smaller means fewer, larger spikes (bench/trends_bench.py measures both)."""
+    rating_fall: float = Field(default=0.2, gt=0, le=4)
+    """Stars the overall rating of a review page must fall within a week to raise an alert."""
+
+
 class AlertSettings(Strict):
+    trends: TrendSettings = TrendSettings()
     notify: list[SecretStr] = []
     """Apprise URLs (mailto://, msteams://, discord://, tgram://, json://, ...) that get every alert too."""
     digest: Literal["off", "daily"] = "off"
@@ -199,3 +220,18 @@ class AlertsConfig(CrawlConfig):
     alerts: AlertSettings = AlertSettings()
     report: ReportSettings = ReportSettings()
     businesses: list[AlertedBusiness] = Field(min_length=1)
+
+    def slack_missing(self) -> str | None:
+        """Why Slack, which the file asks for, cannot be used: a token key or a channel is written
+        but no token or webhook came through (an unset variable, easy to miss in cron); else None."""
+        slack = self.slack
+        if slack.token is not None or slack.webhook_url is not None:
+            return None
+        named = sorted({"token", "webhook_url", "channel", "urgent_channel"} & slack.model_fields_set)
+        named += [f"the channel of {b.name}" for b in self.businesses if b.channel]
+        if not named:
+            return None
+        variable = "SLACK_WEBHOOK_URL" if "webhook_url" in named else "SLACK_BOT_TOKEN"
+        return (f"Slack is configured ({', '.join(f'slack.{n}' if n.isidentifier() else n for n in named)}) but no "
+                f"token is set: is {variable} exported where mentionwatch runs (cron has its own environment)? "
+                "Until then alerts print to the console")

@@ -64,17 +64,20 @@ def after_crawl(
     poster: Poster | None = None,
     plan_only: bool = False,
     read_reactions: ReactionReader | None = None,
+    inbox_url: str | None = None,
 ) -> DeliveryResult:
     """Reactions first (a handled alert needs no reminder), then alert updates, then plan, then deliver.
 
     `plan_only` (a run stopped by a signal) only plans into the outbox, which needs no network:
     the next run sends what was planned. Without `read_reactions`, reactions are not read.
+    `inbox_url` is the web inbox's public address (web.url), linked from trend alerts.
     """
     poster = poster or make_poster(settings.slack, console)
     result = DeliveryResult()
     with Session(engine, expire_on_commit=False) as session:
         if plan_only:
-            planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread)
+            planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread,
+                              inbox_url)
             result.planned = planner.plan_all(session, baseline_sources, run_started)
             session.commit()
             result.pending = pending_count(session)
@@ -85,7 +88,8 @@ def after_crawl(
         if poster.client is not None:
             # Alerts whose mentions were acted on (a reaction just now, a command, a button) show it.
             result.problems += refresh_due_alerts(session, poster.client, settings, clock()).problems
-        planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread)
+        planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread,
+                              inbox_url)
         session.commit()
         # Planned messages and the state that says they are owed no more, in one transaction.
         result.planned = planner.plan_all(session, baseline_sources, run_started)

@@ -89,11 +89,22 @@ def headline(view: AlertView) -> str:
     return truncate(one_line(view.title) or one_line(view.text) or view.url, HEADLINE_LIMIT)
 
 
+def alert_headline(view: AlertView) -> str:
+    """An alert's first line: the title; for an untitled mention (a review, a comment) who wrote it
+    and where, since its words follow as the excerpt and must not be read twice."""
+    if one_line(view.title):
+        return headline(view)
+    kind = "Review" if view.rating is not None else "Mention"
+    by = f" by {one_line(view.author)}" if view.author and one_line(view.author) else ""
+    return truncate(f"{kind}{by} on {_host(view.url) or SOURCE_NAMES.get(view.source_type, view.source_type)}",
+                    HEADLINE_LIMIT)
+
+
 def alert_message(view: AlertView, now: datetime, highlight: Highlighter = _no_highlight) -> tuple[str, Blocks]:
     """The notification text and the Block Kit blocks for one mention."""
     title = f":rotating_light: Urgent: {view.business}" if view.urgent else f"{view.label or 'New'} mention: {view.business}"
     blocks: Blocks = [header(title[:1].upper() + title[1:])]
-    blocks.append(section(f"*{link(view.url, headline(view), HEADLINE_LIMIT)}*"))
+    blocks.append(section(f"*{link(view.url, alert_headline(view), HEADLINE_LIMIT)}*"))
     if view.urgent and view.urgent_phrases:
         phrases = ", ".join(f"“{mrkdwn(p.strip())}”" for p in view.urgent_phrases.split(","))
         blocks.append(section(fit_mrkdwn(f":rotating_light: *Urgent*: mentions {phrases}")))

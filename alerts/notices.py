@@ -53,7 +53,8 @@ def baseline_message(
     blocks.append(section(
         f"The first crawl found *{total}* {'mention' if total == 1 else 'mentions'} of *{mrkdwn(business)}*"
         + (f": {split}." if total else ".")
-        + " They are stored, not alerted one by one; from now on each new negative mention is."
+        + " They are stored, not alerted one by one (but a recent urgent one is); from now on each new"
+          " negative mention is."
     ))
     lines = []
     for source in sources:
@@ -63,7 +64,9 @@ def baseline_message(
         lines.append(f"• {emoji} {fit(source.label, 200)}: {state}")
     blocks.extend(sections_of(lines))
     if negatives:
-        blocks.append(section("*Most recent negative mentions*"))
+        title = "*Urgent and most recent negative mentions*" if any(v.urgent for v in negatives) else (
+            "*Most recent negative mentions*")
+        blocks.append(section(title))
         blocks.extend(sections_of([digest_line(v, EXCERPT) for v in negatives[:BASELINE_NEGATIVES]]))
     blocks.append(context(
         f"Mentions published more than {max_age_days} days ago are never alerted. "

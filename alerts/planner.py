@@ -8,7 +8,8 @@ says they are owed no more, so a message is planned exactly once:
   the rest one digest; during quiet hours only urgent ones go, the others wait in the store;
 - reminders: an urgent alert nobody marked handled is raised again once, and so is a snoozed
   mention when its snooze is over;
-- source notices: a source failing `alerts.source_failure_runs` runs in a row, and its recovery.
+- source notices: a source failing `alerts.source_failure_runs` runs in a row, and its recovery;
+- trends: a day's spike of mentions, a rating drop (alerts.trends), at most one of each a day.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.blocks import section
@@ -35,6 +36,8 @@ from alerts.notices import (
 from alerts.notify import Destination, daily_digest_message, destinations_for
 from alerts.outbox import queued_in_outbox
 from alerts.quiet import quiet_hours_of, quiet_until
+from alerts.trends.ratings import find_rating_drops
+from alerts.trends.spikes import find_spikes
 from alerts.views import Catalog, Routes
 from pipeline.models import (
     AlertDelivery,
@@ -59,10 +62,15 @@ class Planned:
     held: int = 0
     """Owed alerts kept back by quiet hours."""
     daily_digests: int = 0
+    trends: int = 0
+    """Spike and rating-drop alerts."""
 
 
 class Planner:
-    def __init__(self, settings: AlertsConfig, routes: Routes, now: datetime, can_thread: bool = True):
+    def __init__(self, settings: AlertsConfig, routes: Routes, now: datetime, can_thread: bool = True,
+                 inbox_url: str | None = None):
+        """`inbox_url`: the web inbox's public address (web.url), for links in trend alerts."""
+        self.inbox_url = inbox_url
         self.settings = settings
         self.catalog = Catalog(settings)
         self.routes = routes
@@ -116,8 +124,24 @@ class Planner:
         self.plan_reminders(session)
         self.plan_snooze_ends(session)
         self.plan_source_notices(session)
+        self.plan_trends(session)
         self.plan_daily_digests(session)
         return self.planned
+
+    def plan_trends(self, session: Session) -> None:
+        """Spikes and rating drops (alerts.trends): like a notice, each is one summary message,
+        held by quiet hours; the trend checks themselves keep it to one per spike."""
+        trends = self.settings.alerts.trends
+        found = []
+        if trends.spikes:
+            found += find_spikes(session, self.settings, self.catalog, self.now, self.inbox_url)
+        if trends.rating_drops:
+            found += find_rating_drops(session, self.settings, self.catalog, self.now, self.inbox_url)
+        for alert in found:
+            self._queue(session, kind=alert.kind, business_id=alert.business_id,
+                        channel=self.routes.channel(alert.business), message=alert.message,
+                        mention_ids=alert.mention_ids, not_before=self.quiet_until(alert.business))
+            self.planned.trends += 1
 
     def plan_daily_digests(self, session: Session) -> None:
         """`alerts.digest: daily`: once a day at `alerts.digest_time` (each business's zone), the
@@ -174,6 +198,8 @@ class Planner:
             counts.setdefault(source_id, {})[label or "neutral"] = count
         by_business: dict[int, tuple[Business, list[tuple[Source, BaselineSource]]]] = {}
         for source, business in rows:
+            if business.competitor:
+                continue  # a competitor is watched to compare with, never alerted
             found = counts.get(source.id, {})
             ok = source.first_crawled_at is not None
             if not ok and not found:
@@ -184,10 +210,12 @@ class Planner:
             by_business.setdefault(business.id, (business, []))[1].append((source, item))
         for business_id, (business, items) in by_business.items():
             ids = [source.id for source, _ in items]
+            # Urgent ones first, whatever the scorer's label (a health inspection is news, not a mood).
             negatives = session.execute(
                 select(Mention).where(Mention.source_id.in_(ids), Mention.first_seen_at >= since,
-                                      Mention.label == "negative")
-                .order_by(func.coalesce(Mention.published_at, Mention.first_seen_at).desc(), Mention.id.desc())
+                                      or_(Mention.label == "negative", Mention.urgent))
+                .order_by(Mention.urgent.desc(), func.coalesce(Mention.published_at, Mention.first_seen_at).desc(),
+                          Mention.id.desc())
                 .limit(5)
             ).scalars().all()
             views = [self.catalog.view(m, business.name) for m in negatives]

@@ -41,13 +41,6 @@ class Routes:
         return self.urgent
 
 
-def _readable(identity: str) -> str:
-    """'feed:https://example.com/news.xml' -> 'feed example.com/news.xml': shorter, still unambiguous."""
-    kind, _, rest = identity.partition(":")
-    rest = rest.replace("https://", "").replace("http://", "").strip(":")
-    return f"{kind} {rest}" if rest else kind
-
-
 def _same(a: str, b: str) -> bool:
     return a.strip().lstrip("#").lower() == b.strip().lstrip("#").lower()
 
@@ -64,7 +57,7 @@ class Catalog:
         for business in settings.businesses:
             for source in business.sources:
                 key = (business.name, source.identity())
-                self.source_labels[key] = source.name or _readable(source.identity())
+                self.source_labels[key] = source.label
                 if source.name:
                     self.source_names[key] = source.name
 

@@ -27,6 +27,13 @@ def absolute(when: datetime, zone: str = "UTC") -> str:
     return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
 
 
+def local_time(when: datetime, zone: str = "UTC") -> str:
+    """'2026-12-04 00:00 CST': a compact date and time in `zone` with its abbreviation, for tables,
+    `check` and the web inbox (a stored time is UTC; a person reads the business's clock)."""
+    local = when.astimezone(ZoneInfo(zone))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
 def slack_date(when: datetime, now: datetime, zone: str = "UTC") -> str:
     """Slack's date formatting: each reader sees the time in their own zone, and how long ago
     it was as of when they read it; the fallback (for clients without it) is computed now."""

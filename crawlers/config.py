@@ -11,6 +11,11 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pipeline.config import BaseBusiness, StoreConfig, Strict, http_url, is_host_name
 
 
+def short_url(url: str) -> str:
+    """'https://www.example.com/news.xml' -> 'example.com/news.xml'."""
+    return re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+
+
 class SourceBase(Strict):
     url: str | None = None
     """Replaces the source type's default endpoint, used as given (query parameters included)."""
@@ -45,7 +50,11 @@ class SourceBase(Strict):
 
     @property
     def label(self) -> str:
-        return self.name or self.identity()
+        """How people read it: its `name:`, else what it watches in words (not its identity key)."""
+        return self.name or self.readable()
+
+    def readable(self) -> str:
+        return short_url(self.url) if self.url else self.type  # type: ignore[attr-defined]
 
 
 class FeedSource(SourceBase):
@@ -63,6 +72,10 @@ class FeedSource(SourceBase):
 
     def identity(self) -> str:
         return f"feed:{self.url}" if self.url else f"feed:{self.engine}:{self.query}"
+
+    def readable(self) -> str:
+        engine = {"google": "Google News", "bing": "Bing News"}[self.engine]
+        return short_url(self.url) if self.url else f"{engine} search: {self.query}"
 
 
 class ReviewsSource(SourceBase):
@@ -91,6 +104,9 @@ class HtmlSource(SourceBase):
 class RedditSource(SourceBase):
     type: Literal["reddit"]
     query: str
+    history: Literal["stream", "search"] = "stream"
+    """With `streams: reddit:`: a new source takes what the stream holds; `search` also reads its
+    older posts once by this search (a few sources a cycle, at the search's pace)."""
     subreddit: str | None = None
     comments: bool = True
     """With a subreddit: also read its newest comments (search itself finds only posts)."""
@@ -100,13 +116,22 @@ class RedditSource(SourceBase):
     def identity(self) -> str:
         return f"reddit:{self.subreddit or ''}:{self.query}:{self.url or ''}"
 
+    def readable(self) -> str:
+        where = f" in r/{self.subreddit}" if self.subreddit else ""
+        return f"Reddit search{where}: {self.query}"
+
 
 class HackerNewsSource(SourceBase):
     type: Literal["hackernews"]
     query: str
+    history: Literal["stream", "search"] = "stream"
+    """As for reddit: with `streams: hackernews:`, `search` also reads older items once by search."""
 
     def identity(self) -> str:
         return f"hackernews:{self.query}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Hacker News search: {self.query}"
 
 
 class MastodonSource(SourceBase):
@@ -132,6 +157,10 @@ class MastodonSource(SourceBase):
     def identity(self) -> str:
         return f"mastodon:{self.instance}:{self.tag or ''}:{self.query or ''}:{self.url or ''}"
 
+    def readable(self) -> str:
+        what = f"#{self.tag.lstrip('#')}" if self.tag else f"search: {self.query}"
+        return f"Mastodon {what} on {short_url(self.instance)}"
+
 
 class AppStoreSource(SourceBase):
     type: Literal["appstore"]
@@ -142,6 +171,9 @@ class AppStoreSource(SourceBase):
 
     def identity(self) -> str:
         return f"appstore:{self.country}:{self.app_id}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"App Store reviews of app {self.app_id} ({self.country})"
 
 
 class BlueskySource(SourceBase):
@@ -156,6 +188,9 @@ class BlueskySource(SourceBase):
 
     def identity(self) -> str:
         return f"bluesky:{self.query}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Bluesky search: {self.query}"
 
 
 class GoogleBusinessSource(SourceBase):
@@ -177,6 +212,9 @@ class GoogleBusinessSource(SourceBase):
     def identity(self) -> str:
         return f"google_business:{self.location}:{self.url or ''}"
 
+    def readable(self) -> str:
+        return f"Google reviews of {self.location}"
+
 
 class YelpSource(SourceBase):
     """Yelp Fusion's review excerpts of one business (at most three, the newest): needs YELP_API_KEY."""
@@ -193,6 +231,9 @@ class YelpSource(SourceBase):
 
     def identity(self) -> str:
         return f"yelp:{self.business_id}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Yelp reviews of {self.business_id}"
 
 
 class AppStoreConnectSource(SourceBase):
@@ -212,6 +253,9 @@ class AppStoreConnectSource(SourceBase):
 
     def identity(self) -> str:
         return f"appstore_connect:{self.app_id}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"App Store Connect reviews of app {self.app_id}"
 
 
 class GooglePlaySource(SourceBase):
@@ -236,6 +280,9 @@ class GooglePlaySource(SourceBase):
 
     def identity(self) -> str:
         return f"google_play:{self.package}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Google Play reviews of {self.package}"
 
 
 class TrustpilotSource(SourceBase):
@@ -265,6 +312,9 @@ class TrustpilotSource(SourceBase):
 
     def identity(self) -> str:
         return f"trustpilot:{self.domain}:{self.url or ''}"
+
+    def readable(self) -> str:
+        return f"Trustpilot reviews of {self.domain}"
 
 
 Source = Annotated[
@@ -337,10 +387,88 @@ class Credentials(Strict):
         return values
 
 
+class RedditStream(Strict):
+    """Reddit's newest posts and comments site-wide, read once a cycle for every business."""
+
+    api_url: str | None = None
+    """Reddit's address for every request, the per-business searches included; default
+    https://www.reddit.com, or https://oauth.reddit.com with OAuth credentials."""
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    """Pace of the stream's requests; default 9 a minute without OAuth (the limit is 10), 60 with."""
+    max_pages: int = Field(default=10, ge=1, le=10)
+    """Pages of 100 read back per listing a cycle (Reddit keeps 1,000 items); beyond: a gap."""
+
+    @field_validator("api_url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        return http_url(value).rstrip("/") if value else None
+
+
+class HackerNewsStream(Strict):
+    """Hacker News' new stories and comments (Algolia's search_by_date), read once a cycle."""
+
+    api_url: str = "https://hn.algolia.com/api/v1"
+    """Algolia's HN API, for the stream and the per-business searches."""
+    max_pages: int = Field(default=10, ge=1, le=50)
+    """Pages of 1,000 items read a cycle; what is older than the last one read is a gap."""
+
+    @field_validator("api_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        return http_url(value).rstrip("/")
+
+
+class BlueskyStream(Strict):
+    """Bluesky's Jetstream: every public post as it is written, held open by long-running processes."""
+
+    jetstream: str = "wss://jetstream2.us-east.bsky.network/subscribe"
+
+    @field_validator("jetstream")
+    @classmethod
+    def _websocket(cls, value: str) -> str:
+        if not re.match(r"^wss?://[^/\s]+", value.strip()):
+            raise ValueError("expected a WebSocket address (wss://host/subscribe)")
+        return value.strip()
+
+
+class StreamsConfig(Strict):
+    """`streams:`: networks read once per cycle for all businesses instead of one search each."""
+
+    reddit: RedditStream | None = None
+    hackernews: HackerNewsStream | None = None
+    bluesky: BlueskyStream | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_defaults(cls, values: Any) -> Any:
+        # `reddit:` with nothing under it (YAML's null) means: that network, with its defaults.
+        if isinstance(values, dict):
+            return {k: ({} if v is None else v) for k, v in values.items()}
+        return values
+
+    def networks(self) -> list[str]:
+        """The source types read as streams."""
+        return [name for name in ("reddit", "hackernews", "bluesky") if getattr(self, name) is not None]
+
+class Competitor(BaseBusiness):
+    """A competitor of a business (`competitors:`): crawled and stored to compare with, never alerted."""
+
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keywords_default_to_the_name(cls, values: Any) -> Any:
+        if isinstance(values, dict) and not values.get("keywords") and values.get("name"):
+            values = {**values, "keywords": [values["name"]]}
+        return values
+
+
 class CrawledBusiness(BaseBusiness):
     """A business and the sources it is crawled from."""
 
     sources: list[Source] = Field(min_length=1)
+    competitors: list[Competitor] = []
+    """Businesses to compare with in the report and the trends page (share of voice, rating)."""
 
     @model_validator(mode="after")
     def _distinct_sources(self) -> CrawledBusiness:
@@ -359,3 +487,27 @@ class CrawlConfig(StoreConfig):
     # A factory, so secrets are read from the environment when the file is loaded, not at import.
     credentials: Credentials = Field(default_factory=Credentials)
     businesses: list[CrawledBusiness] = Field(min_length=1)
+    streams: StreamsConfig = StreamsConfig()
+    """Networks read once per cycle for all businesses (see docs/sources.md, "Shared streams")."""
+
+    @model_validator(mode="after")
+    def _competitors_are_not_businesses(self) -> CrawlConfig:
+        names = {b.name.casefold() for b in self.businesses}
+        for business in self.businesses:
+            for competitor in business.competitors:
+                if competitor.name.casefold() in names:
+                    raise ValueError(f"{competitor.name!r} is both a business and a competitor of "
+                                     f"{business.name!r}: a competitor is never alerted, so list it once")
+        return self
+
+    def watched(self) -> list[CrawledBusiness | Competitor]:
+        """Every business that is crawled: the configured ones, then their competitors (each once)."""
+        found: dict[str, CrawledBusiness | Competitor] = {b.name: b for b in self.businesses}
+        for business in self.businesses:
+            for competitor in business.competitors:
+                found.setdefault(competitor.name, competitor)
+        return list(found.values())
+
+    def competitor_names(self) -> set[str]:
+        """The names of the competitors: their mentions are stored, never alerted."""
+        return {c.name for b in self.businesses for c in b.competitors}

@@ -32,6 +32,9 @@ from crawlers.spiders.reddit import RedditSpider
 from crawlers.spiders.reviews import ReviewsSpider
 from crawlers.spiders.trustpilot import TrustpilotSpider
 from crawlers.spiders.yelp import YelpSpider
+from crawlers.streams.hackernews import HackerNewsStreamSpider
+from crawlers.streams.reddit import RedditStreamSpider
+from crawlers.streams.state import StreamState
 from crawlers.target import CrawlTarget
 from pipeline.items import MentionItem
 from pipeline.version import __version__
@@ -41,6 +44,14 @@ SPIDERS: dict[str, type[MentionSpider]] = {
     for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
                    AppStoreSpider, BlueskySpider, GoogleBusinessSpider, YelpSpider,
                    AppStoreConnectSpider, GooglePlaySpider, TrustpilotSpider)
+}
+
+
+# Networks whose shared stream is read by `run` once a cycle (Bluesky's Jetstream is held open by
+# the long-running processes instead).
+STREAM_SPIDERS: dict[str, type[MentionSpider]] = {
+    "reddit": RedditStreamSpider,
+    "hackernews": HackerNewsStreamSpider,
 }
 
 
@@ -85,8 +96,13 @@ def crawl(
     credentials: Credentials | None = None,
     on_item: Callable[[MentionItem], None] | None = None,
     interruption: Interruption | None = None,
+    streams: list[StreamState] | None = None,
+    api_urls: dict[str, str] | None = None,
 ) -> None:
     """Crawl every target, blocking until done. Outcomes are written into the targets.
+
+    Each of `streams` is read once for all its targets (which are not in `targets`); `api_urls`
+    replace a network's address (by source type) for its per-business spiders.
 
     `credentials` go to the spiders that log in (reddit, mastodon, bluesky); `on_item` sees every
     item that passed the item pipelines (all of them when none are configured). When
@@ -102,8 +118,16 @@ def crawl(
         if on_item is not None:
             crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
         crawler.signals.connect(_mark_finished, signal=signals.spider_closed, weak=False)
-        process.crawl(crawler, targets=group, credentials=credentials or Credentials())
-    if not by_type or (interruption is not None and interruption.requested):
+        options = {"api_url": api_urls[source_type]} if api_urls and api_urls.get(source_type) else {}
+        process.crawl(crawler, targets=group, credentials=credentials or Credentials(), **options)
+    for stream in streams or ():
+        crawler = process.create_crawler(STREAM_SPIDERS[stream.network])
+        if on_item is not None:
+            crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
+        crawler.signals.connect(_mark_finished, signal=signals.spider_closed, weak=False)
+        process.crawl(crawler, targets=stream.targets, stream=stream, index=stream.index,
+                      credentials=credentials or Credentials(), **stream.options)
+    if not (by_type or streams) or (interruption is not None and interruption.requested):
         return
     if interruption is None:
         process.start()

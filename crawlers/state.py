@@ -29,14 +29,17 @@ def sync_config(session: Session, settings: CrawlConfig) -> tuple[dict[str, int]
     sources.update({(s.business_id, s.config_id): s for s in stored_sources if s.config_id is not None})
     business_ids: dict[str, int] = {}
     targets: list[CrawlTarget] = []
-    for configured in settings.businesses:
+    competitors = settings.competitor_names()
+    for configured in settings.watched():
         business = businesses.get(configured.id or configured.name)
+        competitor = configured.name in competitors
         if business is None:
-            business = Business(name=configured.name, config_id=configured.id)
+            business = Business(name=configured.name, config_id=configured.id, competitor=competitor)
             session.add(business)
             session.flush()
-        elif business.name != configured.name or business.config_id != configured.id:
-            business.name, business.config_id = configured.name, configured.id
+        elif (business.name != configured.name or business.config_id != configured.id
+              or business.competitor != competitor):
+            business.name, business.config_id, business.competitor = configured.name, configured.id, competitor
             session.flush()
         business_ids[configured.name] = business.id
         for source_config in configured.sources:
@@ -115,7 +118,7 @@ def rename_suspects(session: Session, settings: CrawlConfig) -> list[str]:
     stored_sources: dict[int, list[Source]] = {}
     for source in session.scalars(select(Source)):
         stored_sources.setdefault(source.business_id, []).append(source)
-    configured_keys = {b.id or b.name for b in settings.businesses}
+    configured_keys = {b.id or b.name for b in settings.watched()}
     orphans = [b for b in stored.values() if b.name not in configured_keys and b.config_id not in configured_keys]
     advice = []
     for configured in settings.businesses:

@@ -47,7 +47,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
     @click.option("--out", "out_dir", type=click.Path(file_okay=False),
                   help="Folder for the HTML file and charts (default: report.out_dir from the config).")
     @click.option("--no-send", is_flag=True, help="Only write the files: post nothing to Slack, e-mail nobody.")
-    @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+    @click.option("--quiet", "-q", is_flag=True,
+                  help="Print nothing on success (without Slack or e-mail the report itself is still printed).")
     def report(settings: Settings, since: str | None, until: str | None, business: str | None,
                out_dir: str | None, no_send: bool, quiet: bool) -> None:
         """Write the weekly report, post it to Slack and e-mail it.
@@ -57,7 +58,9 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         and the sources that failed. The HTML file and its PNG charts go to --out; the summary
         and the chart go to each business's Slack channel; the HTML is e-mailed when
         report.email is configured. Exits 1 when posting or e-mailing failed (the file is still
-        written). A report that finds another one in progress exits 0 and says it skipped.
+        written). With neither Slack nor e-mail configured, the report's text is printed on
+        stdout, --quiet or not, so cron mails it. A report that finds another one in progress
+        exits 0 and says it skipped.
 
         \b
         Examples:
@@ -88,6 +91,16 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             if not quiet:
                 click.echo(f"skipped: {exc}")
             return
+        # An owner without Slack or e-mail reads the report where cron mails it: on stdout.
+        nowhere = settings.slack.token is None and settings.slack.webhook_url is None and settings.report.email is None
+        if nowhere and not no_send:
+            from alerts.report.render import render_text
+
+            click.echo(render_text(outcome.reports, Period(start, end)))
+            click.echo(f"The full report with its charts: {outcome.html}")
+            for problem in outcome.problems:
+                click.echo(f"failed: {problem}", err=True)
+            sys.exit(1 if outcome.problems else 0)
         done = [f"report written to {outcome.html}"]
         if outcome.posted:
             done.append(f"posted to Slack for {outcome.posted} business{'es' if outcome.posted != 1 else ''}"
@@ -109,12 +122,14 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                   help="Minutes between runs (a divisor of an hour or of a day).")
     @click.option("--report-day", type=click.Choice(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
                   default="mon", show_default=True, help="Day of the weekly report.")
-    @click.option("--report-time", default="08:00", show_default=True, help="Time of the weekly report (HH:MM).")
+    @click.option("--report-time", default="08:00", show_default=True, help="Time of the weekly report (HH:MM), in the businesses' time zone when they share one.")
     def cron(settings: Settings, every: int, report_day: str, report_time: str) -> None:
         """Print crontab lines for regular runs and the weekly report.
 
         The lines use absolute paths to this mentionwatch and to the config, and --quiet, so
-        cron mails only when something went wrong. Paste them into `crontab -e`.
+        cron mails only when something went wrong. Paste them into `crontab -e`. The report's
+        day and time are the businesses' (when they share a time zone), written for this
+        machine's clock, which cron reads; a comment says both.
 
         \b
         Example:
@@ -128,7 +143,9 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             raise click.BadParameter(f"{report_time!r} is not a time; use HH:MM", param_hint="--report-time") from None
         assert settings.path is not None
         try:
-            lines = crontab_lines(settings.path, every, report_day, (at.hour, at.minute))
+            zones = {b.timezone for b in settings.businesses}
+            lines = crontab_lines(settings.path, every, report_day, (at.hour, at.minute),
+                                  zones.pop() if len(zones) == 1 else None)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--every") from None
         click.echo("\n".join(lines))

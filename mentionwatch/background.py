@@ -70,7 +70,8 @@ def _run_once(config_path: str) -> str:
     except AlreadyRunning as exc:
         return f"skipped: {exc}"
     # As `mentionwatch run` prints it for cron: the summary, then what failed.
-    lines = [summary.line(), *(f"failed: {label}: {reason}" for label, reason in summary.failures)]
+    lines = [summary.line(), *(f"failed: {label}: {reason}" for label, reason in summary.failures),
+             *(f"gap: {gap.line()}" for gap in summary.gaps)]
     if summary.alert_error:
         lines.append(f"alerts: {summary.alert_error}")
     return "\n".join(lines)

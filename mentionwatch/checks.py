@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rich.console import Console
@@ -13,6 +13,7 @@ from rich.markup import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerts.when import local_time
 from mentionwatch.config import Settings
 from mentionwatch.platform_checks import (
     check_platform_credentials,
@@ -20,13 +21,18 @@ from mentionwatch.platform_checks import (
 )
 from pipeline.errors import MentionwatchError
 
+GAPS_SHOWN_DAYS = 7
+"""`check` lists the gaps of the shared streams recorded in this many days."""
 OK, BAD, INFO = "[green]ok[/]", "[red]FAILED[/]", "[yellow]note[/]"
 
 
 def run_checks(settings: Settings, console: Console) -> bool:
     """Print one line per check; return False when something must be fixed."""
     healthy = True
-    console.print(f"{OK} config {escape(str(settings.path))}: {len(settings.businesses)} businesses")
+    console.print(f"{OK} config {escape(str(settings.path))}: {len(settings.businesses)} business{'' if len(settings.businesses) == 1 else 'es'}")
+    contact = contact_note(settings)
+    if contact:
+        console.print(f"{INFO} {escape(contact)}")
     states = {}
     try:
         states, renames = _source_states(settings)
@@ -47,11 +53,24 @@ def run_checks(settings: Settings, console: Console) -> bool:
         )
         for source in business.sources:
             state = states.get((business.name, source.identity()))
-            console.print(f"  {source.type:<10} {escape(source.label)}  {_describe_state(state)}")
+            console.print(f"  {source.type:<10} {escape(source.label)}  {_describe_state(state, business.timezone)}")
             healthy &= source_status(state) != "failing"
     if states:
         _relevance_notes(settings, console)
     return healthy
+
+
+def contact_note(settings: Settings) -> str | None:
+    """What to say when crawler.contact is missing, or still mentionwatch's own address (the
+    default): the sites crawled then have no way to reach the one crawling them."""
+    crawler = settings.crawler
+    contact = crawler.contact.strip()
+    if "contact" not in crawler.model_fields_set or not contact:
+        return "crawler.contact is not set: sites you crawl cannot reach you; set it to your website or e-mail"
+    if contact == type(crawler).model_fields["contact"].default:
+        return (f"crawler.contact is mentionwatch's own address ({contact}), not yours: sites you crawl cannot "
+                "reach you; set it to your website or e-mail")
+    return None
 
 
 def source_status(state: SourceState | None) -> str:
@@ -144,7 +163,7 @@ def _relevance_notes(settings: Settings, console: Console) -> None:
         engine.dispose()
 
 
-def _describe_state(state: SourceState | None) -> str:
+def _describe_state(state: SourceState | None, zone: str) -> str:
     status = source_status(state)
     if state is None or status == "new":
         return "never crawled"
@@ -152,7 +171,7 @@ def _describe_state(state: SourceState | None) -> str:
     if status == "failing":
         runs = "run" if source.consecutive_failures == 1 else "runs"
         return f"[red]failing for {source.consecutive_failures} {runs}[/]: {escape(source.last_error or '')}"
-    said = f"last ok {source.last_success_at:%Y-%m-%d %H:%M} UTC"
+    said = f"last ok {local_time(source.last_success_at, zone)}"
     return said + (f"; [yellow]warning: {escape(state.warning)}[/]" if state.warning else "")
 
 
@@ -167,6 +186,7 @@ class SourceState:
 def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceState], list[str]]:
     """Each stored source's state, and notes on sources that look renamed in config.yaml."""
     from crawlers.state import rename_suspects
+    from crawlers.streams.state import recent_gaps
     from pipeline.models import Business, Source, SourceRun
     from pipeline.store import open_engine
 
@@ -182,6 +202,9 @@ def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceStat
             if ok and error and source_id in by_id:
                 by_id[source_id].warning = error
         renames = list(rename_suspects(session, settings))
+        # A shared stream that moved faster than it was read left items unread: never a silent hole.
+        week_ago = datetime.now(timezone.utc) - timedelta(days=GAPS_SHOWN_DAYS)
+        renames += [f"stream gap: {gap.line()}" for gap in recent_gaps(session, week_ago)]
     engine.dispose()
     return states, renames
 
@@ -190,6 +213,14 @@ def _safe_url(settings: Settings) -> str:
     from pipeline.dburl import safe_url
 
     return safe_url(settings.database_url())
+
+
+def network_reason(exc: BaseException) -> str:
+    """'Connection refused', 'timed out', 'Name or service not known': what went wrong, not the class name."""
+    reason: object = getattr(exc, "reason", None) or exc  # urllib's URLError wraps the socket's error
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or type(exc).__name__
 
 
 def _check_slack(settings: Settings, console: Console) -> bool:
@@ -203,6 +234,9 @@ def _check_slack(settings: Settings, console: Console) -> bool:
                 "the HTML file); a post whose answer is lost (5xx, timeout) cannot be looked up, so it is not "
                 "posted again (at most once: it may be missing, never doubled). A bot token does all of this."
             )
+        elif settings.slack_missing():
+            console.print(f"{BAD} slack: {escape(settings.slack_missing() or '')}")
+            return False
         else:
             console.print(f"{INFO} slack: no token set; alerts print to the console")
         return True
@@ -216,7 +250,7 @@ def _check_slack(settings: Settings, console: Console) -> bool:
         console.print(f"{BAD} slack: auth.test says {escape(str(exc.response.get('error')))} (check the token)")
         return False
     except (SlackClientError, OSError) as exc:
-        console.print(f"{BAD} slack: cannot reach {escape(slack.api_url)}: {escape(type(exc).__name__)}")
+        console.print(f"{BAD} slack: cannot reach {escape(slack.api_url)}: {escape(network_reason(exc))}")
         return False
     console.print(
         f"{OK} slack: token works for team {escape(str(response.get('team')))} "
@@ -310,6 +344,7 @@ def fetch_sources(settings: Settings, console: Console,
           on_item=collect)
 
     matchers = {b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses}
+    zones = {b.name: b.timezone for b in settings.businesses}
     healthy = True
     if outcomes is not None:
         outcomes.update({(t.business, t.source.identity()): t.error for t in targets})
@@ -329,7 +364,8 @@ def fetch_sources(settings: Settings, console: Console,
             line += f", {len(kept)} name the business"
         newest = _newest(kept)
         if newest is not None:
-            when = f"{newest.published_at:%Y-%m-%d %H:%M} UTC" if newest.published_at else "undated"
+            zone = zones[target.business]
+            when = local_time(newest.published_at, zone) if newest.published_at else "undated"
             summary = html_to_text(newest.title or "") or html_to_text(newest.text)
             line += f"; newest {when}: {escape(summary[:80])} <{escape(newest.url)}>"
         if target.warning:

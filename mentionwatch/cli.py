@@ -5,7 +5,6 @@ Exit codes: 0 success, 1 failure or invalid config, 2 usage error.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import signal
@@ -105,13 +104,14 @@ def cli() -> None:
 
 @cli.command(short_help="Crawl every source, store new mentions, alert the negative.")
 @config_option
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success, not even the summary line.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success, not even the summary line (a Slack configured without a token is still said).")
 def run(settings: Settings, quiet: bool) -> None:
     """Crawl every source, store new mentions, and alert about the negative ones.
 
     Ends with one summary line. Sources that failed, and alerts Slack did not accept, are
     printed on stderr (so cron mails them), recorded, and retried on the next run; the run
-    still exits 0. A run that finds another one in progress exits 0 and says it skipped.
+    still exits 0. A Slack channel or token key configured while no token came through (an
+    unset SLACK_BOT_TOKEN) is said on stderr every run: alerts print to the console until then. A run that finds another one in progress exits 0 and says it skipped.
     Ctrl-C (SIGINT) or SIGTERM stops the run within seconds: what was already scored is
     kept, unfinished sources are crawled again next time, and it exits 130 (SIGINT) or 143.
 
@@ -136,10 +136,15 @@ def run(settings: Settings, quiet: bool) -> None:
     if summary.interrupted_by:
         click.echo(summary.interrupted_line(), err=True)
         sys.exit(interruption.exit_code)
+    missing = settings.slack_missing()
+    if missing:  # said every run, --quiet or not: an alert that never reaches Slack is a silent miss
+        click.echo(f"warning: {missing}", err=True)
     if not quiet or not summary.ok:
         click.echo(summary.line())
     for label, reason in summary.failures:
         click.echo(f"failed: {label}: {reason}", err=True)
+    for gap in summary.gaps:
+        click.echo(f"gap: {gap.line()}", err=True)
     if summary.alert_error:
         pending = f" ({summary.alerts_pending} pending for the next run)" if summary.alerts_pending else ""
         click.echo(f"alerts: {summary.alert_error}{pending}", err=True)
@@ -147,21 +152,6 @@ def run(settings: Settings, quiet: bool) -> None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
-
-
-MENTION_FIELDS = (
-    "id", "business", "source_type", "url", "title", "text", "author", "published_at", "first_seen_at",
-    "rating", "sentiment", "label", "urgent", "alerted_at", "handled_at", "handled_by", "assignee",
-    "dismissed_at", "snoozed_until", "probability", "language", "aspects",
-)
-
-
-def mention_record(mention: Any, business: str) -> dict[str, Any]:
-    record = {name: getattr(mention, name, None) for name in MENTION_FIELDS}
-    record["business"] = business
-    for name in ("published_at", "first_seen_at", "alerted_at", "handled_at", "dismissed_at", "snoozed_until"):
-        record[name] = _iso(record[name])
-    return record
 
 
 @cli.command()
@@ -204,6 +194,7 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
         resolve_sources,
     )
     from pipeline.store import open_engine
+    from respond.web.export import csv_chunks, mention_record
 
     zones = {b.name: b.timezone for b in settings.businesses}
     parse_moment(since, "UTC", "--since")  # a bad value is refused before the database is opened
@@ -234,11 +225,11 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
                     record["reply"] = {"text": reply.text, "at": _iso(reply.sent_at), "by": reply.author} if reply else None
                     click.echo(json.dumps(record, ensure_ascii=False))
         elif fmt == "csv":
-            writer = csv.DictWriter(sys.stdout, fieldnames=MENTION_FIELDS)
-            writer.writeheader()
-            writer.writerows({**r, "aspects": "; ".join(r["aspects"] or ())} for r in rows)
+            # Text cells that start like a formula get a leading ' (a review's "=..." stays text).
+            for chunk in csv_chunks(rows):
+                sys.stdout.write(chunk)
         else:
-            _print_table(list(rows))
+            _print_table(list(rows), {b.name: b.timezone for b in settings.businesses})
 
 
 def _chunks(rows: Any, size: int) -> Any:
@@ -253,7 +244,10 @@ def _chunks(rows: Any, size: int) -> Any:
         yield chunk
 
 
-def _print_table(records: list[dict[str, Any]]) -> None:
+def _print_table(records: list[dict[str, Any]], zones: dict[str, str]) -> None:
+    """The mentions as a table; times on each business's clock (JSON and CSV keep UTC ISO 8601)."""
+    from alerts.when import local_time
+
     table = Table("id", "business", "source", "label", "score", "published", box=None)
     table.add_column("title or text", no_wrap=True, overflow="ellipsis", max_width=80)
     for r in records:
@@ -261,7 +255,8 @@ def _print_table(records: list[dict[str, Any]]) -> None:
         # Web text: nothing invisible or reordering (escape.one_line), and no Rich markup.
         summary = Text(one_line(r["title"] or r["text"] or "")[:80])
         table.add_row(str(r["id"]), r["business"], r["source_type"], r["label"] or "", score,
-                      (r["published_at"] or "")[:16], summary)
+                      local_time(datetime.fromisoformat(r["published_at"]), zones.get(r["business"], "UTC"))
+                      if r["published_at"] else "", summary)
     Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
     if not records:
         click.echo("No mentions stored yet. Run `mentionwatch run` first.", err=True)

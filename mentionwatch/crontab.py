@@ -6,7 +6,9 @@ import re
 import shlex
 import shutil
 import sys
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 DAY_NAMES = {"sun": "Sunday", "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
@@ -57,14 +59,40 @@ def _command(words: list[str]) -> str:
     return " ".join(shlex.quote(w) for w in words).replace("%", "\\%")
 
 
-def crontab_lines(config: Path, every_minutes: int, report_day: str, report_time: tuple[int, int]) -> list[str]:
-    """Comment lines, then the run line and the weekly report line."""
+def machine_time(report_day: str, report_time: tuple[int, int], zone: str,
+                 now: datetime | None = None) -> tuple[str, tuple[int, int]]:
+    """The day and time on this machine's clock of the next `report_day` at `report_time` in `zone`.
+
+    Cron reads its schedule in the machine's zone; the owner thinks in the business's. The two
+    can disagree by a day near midnight, and by an hour for the weeks their summer times differ.
+    """
+    now = now or datetime.now(UTC)
+    local_now = now.astimezone(ZoneInfo(zone))
+    ahead = (DAYS.index(report_day) - (local_now.isoweekday() % 7)) % 7
+    day = local_now.date() + timedelta(days=ahead)
+    wanted = datetime.combine(day, time(*report_time), ZoneInfo(zone)).astimezone()
+    return DAYS[wanted.isoweekday() % 7], (wanted.hour, wanted.minute)
+
+
+def crontab_lines(config: Path, every_minutes: int, report_day: str, report_time: tuple[int, int],
+                  zone: str | None = None) -> list[str]:
+    """Comment lines, then the run line and the weekly report line.
+
+    With `zone` (the businesses' time zone) the report's day and time are meant there, and the
+    line is written for the machine's clock; without it they are the machine's own.
+    """
     command = executable()
     config = config.absolute()
     hour, minute = report_time
+    machine_zone = datetime.now().astimezone().tzname()
+    when = f"{DAY_NAMES[report_day]}s at {hour:02d}:{minute:02d} (this machine's time zone, {machine_zone})"
+    if zone is not None:
+        cron_day, (cron_hour, cron_minute) = machine_time(report_day, report_time, zone)
+        when = (f"{DAY_NAMES[report_day]}s at {hour:02d}:{minute:02d} {zone}: {DAY_NAMES[cron_day]} "
+                f"{cron_hour:02d}:{cron_minute:02d} on this machine's clock ({machine_zone})")
+        report_day, hour, minute = cron_day, cron_hour, cron_minute
     lines = [
-        f"# mentionwatch: crawl every {every_minutes} minutes; the weekly report on {DAY_NAMES[report_day]}s "
-        f"at {hour:02d}:{minute:02d} (this machine's time zone).",
+        f"# mentionwatch: crawl every {every_minutes} minutes; the weekly report on {when}.",
         "# Cron mails what a command prints: with --quiet a run prints only when something went wrong.",
     ]
     names = environment_names(config)

@@ -31,7 +31,8 @@ class RedactSecrets(logging.Filter):
 
 # Libraries whose own log lines are for debugging: without -v their warnings and tracebacks would
 # only repeat, in their terms, a failure that `run` reports once in plain words.
-LIBRARY_LOGGERS = ("scrapy", "twisted", "sqlalchemy", "alembic", "py.warnings", "asyncio", "filelock")
+LIBRARY_LOGGERS = ("scrapy", "twisted", "sqlalchemy", "alembic", "py.warnings", "asyncio", "filelock",
+                   "slack_sdk", "slack_bolt", "urllib3", "google", "requests_oauthlib")
 
 
 class QuietLibraries(logging.Filter):

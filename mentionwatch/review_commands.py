@@ -73,25 +73,21 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from respond import actions
 
         with _session(settings) as session:
-            try:
-                if draft:
-                    suggestion = actions.draft_reply(session, settings, mention_id)
-                    if not suggestion.text:
-                        raise actions.ActionError(suggestion.reason)
-                    click.echo(suggestion.text)
-                    if not suggestion.can_send:
-                        click.echo(f"Note: {suggestion.reason}", err=True)
-                    return
-                # The editor starts from the draft when a template fits.
-                suggestion_text = None
-                if text is None and file is None:
-                    suggestion_text = actions.draft_reply(session, settings, mention_id).text
-                body = _reply_text(text, file, suggestion_text)
-                outcome = actions.reply(session, settings, mention_id, body, by or getpass.getuser(), via="cli",
-                                        replace=replace)
-            except actions.NoReplyApi as exc:
-                click.echo(f"Answer by hand: {exc.link}")
-                raise
+            if draft:
+                suggestion = actions.draft_reply(session, settings, mention_id)
+                if not suggestion.text:
+                    raise actions.ActionError(suggestion.reason)
+                click.echo(suggestion.text)
+                if not suggestion.can_send:
+                    click.echo(f"Note: {suggestion.reason}", err=True)
+                return
+            # The editor starts from the draft when a template fits.
+            suggestion_text = None
+            if text is None and file is None:
+                suggestion_text = actions.draft_reply(session, settings, mention_id).text
+            body = _reply_text(text, file, suggestion_text)
+            outcome = actions.reply(session, settings, mention_id, body, by or getpass.getuser(), via="cli",
+                                    replace=replace)
             click.echo(f"mention {mention_id}: {outcome.summary[0].lower()}{outcome.summary[1:]}")
 
     @cli.group()

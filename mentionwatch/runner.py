@@ -19,6 +19,8 @@ from crawlers.interrupt import Interruption
 from crawlers.platforms.vault import SecretKeyError, with_stored_credentials
 from crawlers.process import crawl, crawler_settings
 from crawlers.state import record_outcomes, sync_config
+from crawlers.streams.plan import api_urls, plan_cycle
+from crawlers.streams.state import Gap, load_cursors, save_stream
 from crawlers.target import CrawlTarget
 from mentionwatch.config import Settings
 from pipeline.adapters import ITEM_PIPELINES, PipelineContext
@@ -48,6 +50,8 @@ class RunSummary:
     alerts_pending: int = 0
     alerts_held: int = 0
     alert_error: str | None = None
+    gaps: list[Gap] = field(default_factory=list)
+    """Stretches of a shared stream this run could not read (the stream moved faster)."""
     interrupted_by: str | None = None
     """The signal that stopped this run (SIGINT, SIGTERM), or None when it ran to its end."""
     sources_interrupted: int = 0
@@ -128,19 +132,28 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         baseline = set(session.scalars(select(Source.id).where(
             Source.id.in_([t.source_id for t in targets]), Source.first_crawled_at.is_(None))))
         credentials = platform_credentials(session, settings, targets)
+        cursors = load_cursors(session)
+    # Competitors are crawled and matched like the businesses (and never alerted).
+    matchers = {b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.watched()}
+    plan = plan_cycle(settings, targets, cursors, matchers)
+    streamed = {t.source_id for stream in plan.streams for t in stream.targets}
     flow = MentionFlow(
-        needs_match={t.source_id: t.source.needs_match for t in targets},  # type: ignore[misc]
-        matchers={b.name: BusinessMatcher(b.keywords, b.exclude, b.require_any) for b in settings.businesses},
+        # A stream holds everything said on its network: its items must name the business.
+        needs_match={t.source_id: t.source.needs_match or t.source_id in streamed for t in targets},  # type: ignore[misc]
+        matchers=matchers,
         scorer=make_scorer(settings),
         writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days,
                                                                baseline_sources=baseline,
-                                                               alert_unscored=settings.alerts.unscored == "alert")),
+                                                               alert_unscored=settings.alerts.unscored == "alert",
+                                                               never_alerted=settings.competitor_names())),
     )
     with running_pipeline(flow) as pipeline:
-        crawl(targets, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
-                                                           "MENTIONWATCH_CONTEXT": PipelineContext(pipeline)}),
-              credentials=credentials, interruption=interruption)
+        crawl(plan.searched, crawler_settings(settings.crawler, {"ITEM_PIPELINES": ITEM_PIPELINES,
+                                                                "MENTIONWATCH_CONTEXT": PipelineContext(pipeline)}),
+              credentials=credentials, interruption=interruption, streams=plan.streams,
+              api_urls=api_urls(settings))
         counts = pipeline.finish()
+    plan.settle_history()
 
     summary = RunSummary(run_id=run_id)
     if interruption.requested:
@@ -155,11 +168,16 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     summary.negative = sum(counts.negative.values())
     with Session(engine) as session, session.begin():
         record_outcomes(session, run_id, targets, dict(counts.new), utcnow())
+        for stream in plan.streams:
+            save_stream(session, stream, utcnow())
+            if stream.ok:
+                summary.gaps.extend(stream.gaps)
 
     # A run stopped by a signal plans what it stored into the outbox (no network, so at once) and
     # leaves sending to the next run; the outbox sends each message once.
     delivery = after_crawl(settings, engine, console, baseline_sources=baseline, run_started=started_at,
-                           plan_only=interruption.requested, read_reactions=read_reactions)
+                           plan_only=interruption.requested, read_reactions=read_reactions,
+                           inbox_url=settings.web.url)
     summary.alerts_sent, summary.alerts_pending = delivery.alerts_sent, delivery.pending
     summary.baselines_sent = delivery.baselines_sent
     summary.alert_error, summary.alerts_held = delivery.error, delivery.held

@@ -30,15 +30,16 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         own, logs one line per action on stderr, and stops cleanly on SIGTERM or Ctrl-C (exit 0).
         With --http PORT it answers Slack's request URL at /slack/events instead, verifying each
         request's signature with SLACK_SIGNING_SECRET (a bad or old one gets 401). Exits 1 when a
-        token or the secret is missing or refused.
+        token or the secret is missing or refused. With `streams: bluesky:` in the config it also
+        holds Bluesky's Jetstream and alerts a post that names a business within seconds.
 
         \b
         Examples:
           SLACK_APP_TOKEN=xapp-... mentionwatch listen
           SLACK_SIGNING_SECRET=... mentionwatch listen --http 3000
         """
+        from mentionwatch.jetstream import JetstreamHolder
         from respond.slack.app import build_app, session_factory
-        from respond.slack.listen import http, socket_mode, wait_for_stop
 
         # One line per action is the point of this command: at least INFO, whatever -v says.
         for handler in logging.getLogger().handlers:
@@ -55,16 +56,15 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             raise MentionwatchError("SLACK_APP_TOKEN is not an app-level token (it starts with xapp-)")
         sessions = session_factory(settings)
         app = build_app(settings, sessions)
-        if port is None:
-            with socket_mode(app, settings):
-                click.echo("listening for Slack actions over Socket Mode; stop with Ctrl-C or SIGTERM", err=True)
-                wait_for_stop(app, settings, sessions)
-        else:
-            with http(app, host, port) as server:
-                bound_host, bound_port = server.server_address[:2]
-                click.echo(f"listening for Slack actions on http://{bound_host}:{bound_port}/slack/events; "
-                           "stop with Ctrl-C or SIGTERM", err=True)
-                wait_for_stop(app, settings, sessions)
+        bluesky = JetstreamHolder(settings) if JetstreamHolder.wanted(settings) else None
+        if bluesky is not None:
+            bluesky.start()
+            click.echo("reading Bluesky's Jetstream as it happens", err=True)
+        try:
+            _serve_actions(app, settings, sessions, port, host)
+        finally:
+            if bluesky is not None:
+                bluesky.stop()
         click.echo("stopped", err=True)
 
     @cli.command(name="slack-manifest")
@@ -93,3 +93,19 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         if request_url is not None and not request_url.startswith("https://"):
             raise click.BadParameter("Slack sends requests only to https:// URLs", param_hint="--request-url")
         click.echo(manifest_yaml(settings, name, request_url), nl=False)
+
+
+def _serve_actions(app: Any, settings: Settings, sessions: Any, port: int | None, host: str) -> None:
+    """Socket Mode, or HTTP on `port`, until SIGTERM or Ctrl-C."""
+    from respond.slack.listen import http, socket_mode, wait_for_stop
+
+    if port is None:
+        with socket_mode(app, settings):
+            click.echo("listening for Slack actions over Socket Mode; stop with Ctrl-C or SIGTERM", err=True)
+            wait_for_stop(app, settings, sessions)
+    else:
+        with http(app, host, port) as server:
+            bound_host, bound_port = server.server_address[:2]
+            click.echo(f"listening for Slack actions on http://{bound_host}:{bound_port}/slack/events; "
+                       "stop with Ctrl-C or SIGTERM", err=True)
+            wait_for_stop(app, settings, sessions)

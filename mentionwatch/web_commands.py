@@ -1,9 +1,10 @@
-"""The web inbox's commands: `serve` and `user add`, registered on the main group by cli.py."""
+"""The web inbox's commands: `serve` and `user` (add, list, remove, token), registered on the main group by cli.py."""
 
 from __future__ import annotations
 
 import getpass
 import ipaddress
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,21 @@ def serve_refusal(host: str, has_users: bool, trusted_header: str | None) -> str
     return None
 
 
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port (IPv6 when the host is), as uvicorn would open it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
 def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
     """Add `serve` and `user` to `cli`; `config_option` is cli.py's decorator that loads the settings."""
 
@@ -61,7 +77,9 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         (with "fetch now") and the weekly reports. People sign in with the users made by
         `mentionwatch user add`; with no user at all it serves 127.0.0.1 only, to whoever is on
         this machine. With a Slack bot token and signing secret it also answers Slack's request
-        URL at /slack/events, as `mentionwatch listen --http` does. Stop it with Ctrl-C.
+        URL at /slack/events, as `mentionwatch listen --http` does. With --schedule and
+        `streams: bluesky:` in the config it also holds Bluesky's Jetstream, as `listen` does.
+        Stop it with Ctrl-C.
 
         \b
         Examples:
@@ -73,6 +91,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from sqlalchemy.orm import Session
 
         from mentionwatch.background import Schedule, fetch_now, parse_interval
+        from mentionwatch.jetstream import JetstreamHolder
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users
@@ -94,6 +113,14 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                              secure_cookies=settings.web.secure_cookies, fetch_now=fetch_now)
         app = build_web_app(settings, engine, options, extra_routes=slack_routes(settings, engine))
         shown = f"[{host}]" if ":" in host else host
+        try:
+            # Bound here, before "Serving ..." is said: a busy port is one plain error, exit 1.
+            listening = bind(host, port)
+        except OSError as exc:
+            engine.dispose()
+            raise MentionwatchError(f"cannot listen on {shown}:{port}: {exc.strerror or exc} (is another "
+                                    "`mentionwatch serve` running? choose another port with --port or web.port)"
+                                    ) from None
         how = (f"people named by the proxy in {trusted_header}" if trusted_header
                else "signed-in users" if users else f"anyone on this machine, as {local_user} (no user configured)")
         click.echo(f"Serving the web inbox on http://{shown}:{port}/ for {how}.", err=True)
@@ -103,12 +130,20 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             runs = Schedule(settings.path, interval)
             runs.start()
             click.echo(f"Crawling every {interval // 60} min in this process.", err=True)
+        bluesky = None
+        if interval is not None and JetstreamHolder.wanted(settings):
+            bluesky = JetstreamHolder(settings)
+            bluesky.start()
+            click.echo("Reading Bluesky's Jetstream as it happens.", err=True)
         try:
             # Behind a proxy on this machine, X-Forwarded-Proto tells the app a request was https
             # (so cookies are marked Secure); uvicorn trusts it only from 127.0.0.1.
-            uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
-                        log_level="warning", server_header=False)
+            server = uvicorn.Server(uvicorn.Config(app, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+                                                   log_level="warning", server_header=False))
+            server.run(sockets=[listening])
         finally:
+            if bluesky is not None:
+                bluesky.stop()
             if runs is not None:
                 runs.stop()
             engine.dispose()
@@ -118,8 +153,10 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         """Manage who may sign in to the web inbox (`mentionwatch serve`).
 
         \b
-        Example:
+        Examples:
           mentionwatch user add dana
+          mentionwatch user list
+          mentionwatch user token dana
         """
 
     @user.command(name="add")
@@ -155,3 +192,84 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                 click.echo(f"user {user.name} can sign in to the web inbox")
         finally:
             engine.dispose()
+
+    @user.command(name="list")
+    @config_option
+    def list_(settings: Settings) -> None:
+        """List who may sign in to the web inbox, with when each last signed in.
+
+        \b
+        Example:
+          mentionwatch user list
+        """
+        from sqlalchemy.orm import Session
+
+        from alerts.when import local_time
+        from pipeline.store import open_engine
+        from respond.web.auth import list_users
+
+        zones = {b.timezone for b in settings.businesses}
+        zone = zones.pop() if len(zones) == 1 else "UTC"
+        engine = open_engine(settings.database_url())
+        try:
+            with Session(engine) as session:
+                users = list_users(session)
+        finally:
+            engine.dispose()
+        for found in users:
+            last = local_time(found.last_login_at, zone) if found.last_login_at else "never"
+            click.echo(f"{found.name}\tadded {local_time(found.created_at, zone)}\tlast signed in {last}")
+        if not users:
+            click.echo("No users: `mentionwatch serve` serves 127.0.0.1 only. Add one with "
+                       "`mentionwatch user add NAME`.", err=True)
+
+    @user.command(name="remove")
+    @config_option
+    @click.argument("name")
+    def remove(settings: Settings, name: str) -> None:
+        """Remove a user: they can no longer sign in, and their browsers are signed out.
+
+        \b
+        Example:
+          mentionwatch user remove dana
+        """
+        from sqlalchemy.orm import Session
+
+        from pipeline.store import open_engine
+        from respond.web.auth import remove_user
+
+        engine = open_engine(settings.database_url())
+        try:
+            with Session(engine) as session:
+                remove_user(session, name)
+                session.commit()
+        finally:
+            engine.dispose()
+        click.echo(f"user {name} removed; they are signed out everywhere")
+
+    @user.command(name="token")
+    @config_option
+    @click.argument("name")
+    def token(settings: Settings, name: str) -> None:
+        """Make a new token for the read-only JSON API (/api/mentions) for user NAME, and print it.
+
+        The token is shown once and stored only as its SHA-256; a new one replaces the old,
+        which stops working at once. Send it as `Authorization: Bearer TOKEN`.
+
+        \b
+        Example:
+          mentionwatch user token dana
+        """
+        from sqlalchemy.orm import Session
+
+        from pipeline.store import open_engine
+        from respond.web.auth import new_api_token
+
+        engine = open_engine(settings.database_url())
+        try:
+            with Session(engine) as session:
+                made = new_api_token(session, name)
+                session.commit()
+        finally:
+            engine.dispose()
+        click.echo(made)

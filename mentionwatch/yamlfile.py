@@ -10,6 +10,7 @@ key given twice in one mapping (YAML would silently keep the last one).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,6 +172,10 @@ def explain(exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark | None, str]:
         return spot, "a tab character: YAML indents with spaces only (replace the tab with spaces)"
     if "quoted scalar" in context and "end of stream" in problem:
         return exc.context_mark, "a quote opened here is never closed: add the closing quote at the end of the value"
+    unclosed = _unclosed_quote_before(spot)
+    if unclosed is not None:
+        # A later quote closed it, lines further down, and PyYAML complains about what followed.
+        return unclosed, "a quote opened here is not closed on its line: add the closing quote at the end of the value"
     if "found unknown escape character" in problem:
         return spot, ("a backslash in double quotes starts an escape such as \\n; put the value in single "
                       "quotes, or write \\\\ for a backslash")
@@ -192,6 +197,24 @@ def explain(exc: yaml.MarkedYAMLError) -> tuple[yaml.Mark | None, str]:
                       "section (and the items of one list) start in the same column, indented with spaces")
     # Anything else: PyYAML's words, still with the line and the caret.
     return spot or exc.context_mark, f"not valid YAML: {problem or context}"
+
+
+_QUOTED_VALUE = re.compile(r"""^(\s*(?:-\s+)?[^\s#'"][^#'"]*:\s+|\s*-\s+)(["'])""")
+
+
+def _unclosed_quote_before(spot: yaml.Mark | None) -> yaml.Mark | None:
+    """The first value above the error that opens a quote and does not close it on its own line."""
+    if spot is None or not spot.buffer:
+        return None
+    for number, line in enumerate(spot.buffer.splitlines()[: spot.line]):
+        found = _QUOTED_VALUE.match(line)
+        if found is None:
+            continue
+        quote, rest = found.group(2), line[found.end():]
+        closed = rest.replace("\\" + quote, "").count(quote) if quote == '"' else rest.replace("''", "").count("'")
+        if not closed:
+            return yaml.Mark(spot.name, 0, number, found.end() - 1, spot.buffer, None)
+    return None
 
 
 def _misplaced_colon(spot: yaml.Mark) -> tuple[yaml.Mark, str]:

@@ -12,20 +12,39 @@ a batch is written and forgotten; what was seen before is the store's to remembe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.items import MentionItem
+from pipeline.keyword_index import mention_text
 from pipeline.match import BusinessMatcher
 from pipeline.record import MentionRecord, add_dedup_keys, record_from_item
 from pipeline.registers import register_of
-from pipeline.sentiment import SentimentScorer
+from pipeline.sentiment import NEGATIVE, Score, SentimentScorer
 from pipeline.writer import BATCH_SIZE, MentionWriter, WriteCounts
 
 
 def names_business(matcher: BusinessMatcher, title: str | None, text: str) -> bool:
     """Whether a mention's title and text, read together, are about the matcher's business."""
-    # " | " ends a name, so a keyword cannot straddle the title and the text.
-    return matcher.matches(f"{title or ''} | {text}")
+    return matcher.matches(mention_text(title, text))
+
+
+def judge(scorer: SentimentScorer, record: MentionRecord) -> Score:
+    """The verdict on a mention, read with its title; a headline never softens a complaint in the body.
+
+    A calm headline over an angry body ("Bakery closes for inspection" over "customers got sick")
+    reads milder together than the body does alone: then the body's verdict stands, with every
+    urgent phrase either reading found. A rating decides the label by itself, so it needs no second read.
+    """
+    # The source type tells the register (social, news, review) the text is read in.
+    register = register_of(record.source_type)
+    verdict = scorer.score(record.text, title=record.title, rating=record.rating, register=register)
+    if not record.title or record.rating is not None or verdict.label == NEGATIVE:
+        return verdict
+    body = scorer.score(record.text, register=register)
+    if body.label != NEGATIVE:
+        return verdict
+    phrases = tuple(dict.fromkeys(verdict.urgent_phrases + body.urgent_phrases))
+    return replace(body, urgent=bool(phrases) or verdict.urgent, urgent_phrases=phrases)
 
 
 @dataclass
@@ -71,11 +90,9 @@ class MentionFlow:
         if not batch:
             return
         triages = self.writer.triage(batch)
-        score = self.scorer.score
         for triage in triages:
             for record in triage.to_score():
-                record.score = score(record.text, title=record.title, rating=record.rating,
-                                     register=register_of(record.source_type))
+                record.score = judge(self.scorer, record)
         self.writer.write(triages)
 
     def finish(self) -> WriteCounts:

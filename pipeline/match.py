@@ -172,6 +172,21 @@ def _compile(terms: Sequence[str], what: str) -> _Terms | None:
     )
 
 
+def _anchors(terms: Sequence[str]) -> tuple[str, ...]:
+    """For each term, its longest run of letters and digits once folded.
+
+    Every part of a term's pattern other than whitespace, dashes, an optional apostrophe or an
+    optional period is a literal character, so a text the pattern matches holds each such run
+    verbatim (after `fold`): a substring search for it finds every candidate text, and the
+    term's own pattern then decides.
+    """
+    anchors = []
+    for term in terms:
+        runs = re.findall(r"\w+", fold(term))
+        anchors.append(max(runs, key=len))
+    return tuple(anchors)
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """One keyword occurrence; ``text[start:end]`` is the occurrence as written."""
@@ -193,6 +208,8 @@ class BusinessMatcher:
         if keyword_terms is None:
             raise ValueError("a business needs at least one keyword")
         self._keywords = keyword_terms
+        self.anchors = _anchors(keywords)
+        """Per keyword, a literal every text it matches contains once folded (see `_anchors`)."""
         exclude_terms = _compile(exclude, "exclude")
         require_terms = _compile(require_any, "require_any")
         self._exclude = exclude_terms.any if exclude_terms else None
@@ -220,7 +237,11 @@ class BusinessMatcher:
         """True when *text* has a keyword, no exclude term, and (if any are set) a require_any term."""
         if not text:
             return False
-        folded = fold(text)
+        return self.matches_folded(fold(text))
+
+    def matches_folded(self, folded: str) -> bool:
+        """`matches` for a text already folded with `fold` (a caller matching many businesses
+        against one text folds it once)."""
         if self._keywords.any.search(folded) is None:
             return False
         if self._exclude is not None and self._exclude.search(folded) is not None:

@@ -63,6 +63,8 @@ class Business(Base):
     config_id: Mapped[str | None] = mapped_column(String(200))
     """config.yaml's `id:` for it, once set: a renamed business is found by it."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    competitor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    """A competitor of a configured business (`competitors:`): its mentions are stored, never alerted."""
 
     sources: Mapped[list[Source]] = relationship(back_populates="business")
 
@@ -373,6 +375,7 @@ class WebUser(Base):
     """A person who may sign in to the web inbox (`mentionwatch user add`)."""
 
     __tablename__ = "web_users"
+    __table_args__ = (Index("ix_web_users_api_token", "api_token_hash", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -380,6 +383,8 @@ class WebUser(Base):
     password_hash: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The read-only JSON API's token (`mentionwatch user token NAME`): only its SHA-256 is kept.
+    api_token_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class WebSession(Base):
@@ -391,3 +396,30 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("web_users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+class StreamCursor(Base):
+    """Where the last read of a shared stream (reddit, hackernews, bluesky) stopped."""
+
+    __tablename__ = "stream_cursors"
+
+    network: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Per listing of the network: the newest item read ({"id": ..., "at": ...}); Jetstream: time_us.
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StreamGap(Base):
+    """A stretch of a stream that moved faster than it was read: items in it were never seen."""
+
+    __tablename__ = "stream_gaps"
+    __table_args__ = (Index("ix_stream_gaps_recorded_at", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(String(20))
+    listing: Mapped[str] = mapped_column(String(40))
+    unread_from: Mapped[datetime]
+    """The newest item read before the gap (the cursor)."""
+    unread_to: Mapped[datetime]
+    """The oldest item read after it."""
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

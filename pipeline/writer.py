@@ -44,15 +44,21 @@ class AlertPolicy:
     baseline_sources: set[int] = field(default_factory=set)
     # Whether a mention the scorer cannot read (label 'unscored') is alerted (alerts.unscored).
     alert_unscored: bool = False
+    # Businesses whose mentions are only stored (competitors, kept for comparison).
+    never_alerted: set[str] = field(default_factory=set)
 
     def owed(self, record: MentionRecord, now: datetime) -> bool:
+        if record.business in self.never_alerted:
+            return False
         score = record.score
         if score is None:
             return False
         alarming = score.label == "negative" or (score.label == "unscored" and self.alert_unscored)
         if not alarming and not score.urgent:
             return False
-        if record.source_id in self.baseline_sources:
+        # A first crawl's finds are summarised, not alerted one by one; but an urgent one that is
+        # recent (a dated story within max_age_days) cannot wait in a summary: it is alerted too.
+        if record.source_id in self.baseline_sources and not (score.urgent and record.published_at is not None):
             return False
         if record.published_at is not None and record.published_at < now - timedelta(days=self.max_age_days):
             return False

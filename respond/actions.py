@@ -347,7 +347,7 @@ def draft_reply(session: Session, settings: Any, mention_id: int) -> Draft:
         return Draft(text, can_send, mention.url, reason)
     if configured is None or not configured.replies:
         why = (f"no reply templates for {business.name if business else 'this business'}: add `replies:` to the "
-               "business in config.yaml (see the README's Review platforms)")
+               "business in config.yaml (see docs/platforms.md)")
     else:
         why = (f"no reply template fits mention {mention_id} (label {mention.label or 'none'}): add a template "
                "without `label` and `aspect` as the fallback")

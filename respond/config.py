@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from alerts.config import AlertedBusiness, AlertsConfig
-from pipeline.config import Strict
+from pipeline.config import Strict, http_url
 
 REPLY_PLACEHOLDERS = ("first_name", "business")
 
@@ -52,6 +52,13 @@ class WebSettings(Strict):
     """Behind a reverse proxy that signs people in: the header naming the user (e.g. X-Forwarded-User)."""
     secure_cookies: bool = False
     """Mark cookies Secure even when the request does not look like https (a proxy that hides it)."""
+    url: str | None = None
+    """The inbox's address as people reach it (https://mentions.example.com): alerts link to it."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return http_url(value).rstrip("/") if value else None
 
 
 class RespondConfig(AlertsConfig):

@@ -12,16 +12,14 @@ assume) and a web inbox user. `init` examples run in an empty folder, as on day 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -223,14 +221,18 @@ def test_every_documented_example_runs_as_written(installed, servers, env, tmp_p
                    if not k.startswith(("MENTIONWATCH_", "SLACK_", "REDDIT_", "MASTODON_", "BLUESKY_", "GOOGLE_"))}
     environment.update(env)
     environment["PATH"] = f"{MENTIONWATCH.parent}{os.pathsep}{environment.get('PATH', '')}"
+    if command in LONG_RUNNING:
+        # Servers listen on free ports, not their documented ones (8787, 8080, ...): an owner's own
+        # `serve` on this machine, or another test worker, may hold those.
+        example = on_free_ports(example, folder / "config.yaml")
+
     def start() -> subprocess.Popen[str]:
         return subprocess.Popen(["bash", "-c", example], cwd=folder, env=environment, text=True,
                                 start_new_session=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
 
     if command in LONG_RUNNING:
-        with documented_ports():
-            run_until_stopped(start(), example, answers)
+        run_until_stopped(start(), example, answers)
         return
     process = start()
     try:
@@ -243,16 +245,20 @@ def test_every_documented_example_runs_as_written(installed, servers, env, tmp_p
     assert "Traceback" not in err
 
 
-@contextmanager
-def documented_ports() -> Iterator[None]:
-    """One server example at a time across the test workers: they listen on their documented
-    ports (serve on 8787)."""
-    with open(Path(tempfile.gettempdir()) / "mentionwatch-documented-ports.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def on_free_ports(example: str, config: Path) -> str:
+    """The example with each port it names (--port N, --http N) replaced by a free one, and the
+    config's web.port (what a plain `serve` binds) set to a free one too."""
+    if config.exists():
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        data.setdefault("web", {})["port"] = free_port()
+        config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return re.sub(r"(--port|--http)(\s+|=)\d+", lambda m: f"{m.group(1)}{m.group(2)}{free_port()}", example)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run_until_stopped(process: subprocess.Popen[str], example: str, answers: str | None) -> None:

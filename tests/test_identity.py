@@ -55,7 +55,7 @@ def test_check_says_how_to_keep_the_history_of_a_renamed_business_or_moved_sourc
 
     workspace.write_config(alerts=ALERTS, businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/moved.xml"}])])
     checked = workspace.cli("check")
-    assert (f"note Joe's Donuts / feed:{web.url}/moved.xml looks like feed:{web.url}/news.xml moved: add "
+    assert (f"note Joe's Donuts / {web.url.removeprefix('http://')}/moved.xml looks like feed:{web.url}/news.xml moved: add "
             f"`id: \"feed:{web.url}/news.xml\"` to the source to keep its history") in checked.stdout
 
 

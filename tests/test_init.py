@@ -4,7 +4,9 @@ against a local web server standing in for the owner's website."""
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import yaml
 
 from mentionwatch.config import load_settings
 from mentionwatch.sandbox.web import LocalHTTPServer
-from tests.conftest import feed_fixture, run_cli
+from tests.conftest import MENTIONWATCH, feed_fixture, run_cli
 
 REVIEWS_JSONLD = {
     "@context": "https://schema.org",
@@ -65,8 +67,10 @@ def sources_of(config: dict) -> list[dict]:
     return config["businesses"][0]["sources"]
 
 
-def init(folder: Path, *args: str, input: str | None = None):  # noqa: A002
-    return run_cli("init", *args, cwd=folder, input=input, timeout=60)
+def init(folder: Path, *args: str, input: str | None = None, path: str | None = None):  # noqa: A002
+    """`mentionwatch init ARGS` in `folder`, with the tool on PATH as in an activated venv (or `path`)."""
+    search = path if path is not None else f"{MENTIONWATCH.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return run_cli("init", *args, cwd=folder, input=input, timeout=60, env={"PATH": search})
 
 
 def assert_check_accepts(folder: Path, name: str = "config.yaml") -> None:
@@ -86,19 +90,18 @@ def test_flags_and_a_website_with_feed_links_and_reviews(site, tmp_path):
     business = config["businesses"][0]
     assert business["name"] == "Joe's Donuts" and business["keywords"] == ["Joe's Donuts", "Joes Donuts"]
     assert business["timezone"] == "America/Chicago"
+    # One news search for both spellings; the site's comments, not its own posts.
     assert sources_of(config) == [
-        {"type": "feed", "query": "Joe's Donuts"},
-        {"type": "feed", "query": "Joe's Donuts", "engine": "bing"},
-        {"type": "feed", "query": "Joes Donuts"},
-        {"type": "feed", "query": "Joes Donuts", "engine": "bing"},
+        {"type": "feed", "query": '"Joe\'s Donuts" OR "Joes Donuts"'},
         {"type": "reddit", "query": '"Joe\'s Donuts" OR "Joes Donuts"'},
         {"type": "hackernews", "query": "Joe's Donuts"},
-        {"type": "feed", "url": f"{site.url}/feed/", "match": False},
         {"type": "feed", "url": f"{site.url}/comments.atom", "match": False},
         {"type": "reviews", "url": f"{site.url}/reviews"},
     ]
     text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
-    assert "# Joe's Donuts » Feed (your website's feed)" in text
+    assert "# Comments (your website's comments)" in text
+    assert "# engine: bing" in text
+    assert "skipped Joe's Donuts » Feed: your own posts are not mentions" in result.stdout
     assert "schema.org reviews on your website (2 on the page" in text
     assert "# require_any: [Springfield]" in text  # the town, offered for a common name
     assert f"contact: {site.url}/" in text
@@ -123,7 +126,7 @@ def test_a_site_with_neither_feeds_nor_reviews(site, tmp_path):
     site.add("/", PLAIN_HOME, content_type="text/html")
     result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
     assert result.returncode == 0, result.stderr
-    assert [s["type"] for s in sources_of(written(tmp_path))] == ["feed", "feed", "reddit", "hackernews"]
+    assert [s["type"] for s in sources_of(written(tmp_path))] == ["feed", "reddit", "hackernews"]
     assert f"On {site.url}: 0 feeds, no schema.org reviews." in result.stdout
 
 
@@ -135,7 +138,7 @@ def test_a_site_that_is_down_still_gives_a_working_config(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (f"Could not read http://127.0.0.1:{port}: connection refused (is the site down?). No feeds or reviews "
             "were proposed from it") in result.stdout
-    assert len(sources_of(written(tmp_path))) == 4
+    assert len(sources_of(written(tmp_path))) == 3  # one news search, Reddit, Hacker News
     assert_check_accepts(tmp_path)
 
 
@@ -158,9 +161,12 @@ def test_typed_answers_with_defaults_and_a_retyped_mistake(site, tmp_path, monke
         "!!!",                    # names people use: refused, asked again
         "",                       # ... the default: the name and its "and" spelling
         site.url,                 # website
+        "",                       # contact: the default, the website
         "Springfield",            # town
         "Mars/Olympus",           # an unknown time zone: asked again
         "Europe/Paris",
+        "yelp, myspace",          # platforms: an unknown one refused, asked again
+        "Trustpilot, yelp",
         "slack-token",            # alerts
         "#smith",                 # channel
     ]) + "\n"
@@ -168,6 +174,7 @@ def test_typed_answers_with_defaults_and_a_retyped_mistake(site, tmp_path, monke
     assert result.returncode == 0, result.stderr
     assert "'!!!' needs a letter or a digit" in result.stdout + result.stderr
     assert "unknown time zone 'Mars/Olympus'" in result.stdout + result.stderr
+    assert "unknown platform 'myspace'" in result.stdout + result.stderr
     config = written(tmp_path)
     business = config["businesses"][0]
     assert business["keywords"] == ["Smith & Sons Bakery", "Smith and Sons Bakery"]
@@ -177,7 +184,13 @@ def test_typed_answers_with_defaults_and_a_retyped_mistake(site, tmp_path, monke
     assert "token: ${SLACK_BOT_TOKEN:-}" in (tmp_path / "config.yaml").read_text(encoding="utf-8")
     assert "# subreddit: springfield" in (tmp_path / "config.yaml").read_text(encoding="utf-8")
     assert "export SLACK_BOT_TOKEN=xoxb-..." in result.stdout
-    assert_check_accepts(tmp_path)
+    assert config["crawler"] == {"contact": site.url}
+    text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    assert "# - type: trustpilot\n      #   domain: 127.0.0.1" in text and "# - type: yelp" in text
+    assert "google_business" not in text and "connect google" not in result.stdout
+    # Slack chosen and its token not set: check says so (and exits 1) instead of passing quietly.
+    checked = run_cli("check", "--config", str(tmp_path / "config.yaml"), cwd=tmp_path)
+    assert checked.returncode == 1 and "but no token is set: is SLACK_BOT_TOKEN exported" in checked.stdout
 
 
 def test_the_webhook_choice_reads_the_url_from_the_environment(tmp_path):
@@ -227,6 +240,21 @@ def test_it_ends_with_the_next_three_commands_for_the_file_it_wrote(tmp_path):
     assert cron.returncode == 0 and "mentionwatch run --quiet" in cron.stdout
 
 
+def test_the_next_commands_work_as_printed_when_the_tool_is_not_on_path(tmp_path):
+    # Installed in .venv and not activated: the commands name .venv/bin/mentionwatch, as typed from here.
+    here = MENTIONWATCH.parents[2]
+    result = run_cli("init", "--business", "Joe's Donuts", "--no-input", "--config", str(tmp_path / "joes.yaml"),
+                     cwd=here, env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    assert result.returncode == 0, result.stderr
+    typed = MENTIONWATCH.relative_to(here)
+    line = next(line for line in result.stdout.splitlines() if "check --fetch" in line)
+    assert line.startswith(f"  {typed} check --fetch --config ")
+    command = line.split("#")[0].split()
+    checked = subprocess.run(command + ["--help"], cwd=here, capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "PATH": "/usr/bin:/bin"})
+    assert checked.returncode == 0 and "Usage: mentionwatch check" in checked.stdout
+
+
 def test_the_written_file_is_commented_and_keeps_secrets_out(tmp_path):
     result = init(tmp_path, "--business", "Joe's Donuts", "--alerts", "slack-token", "--no-input")
     assert result.returncode == 0
@@ -239,13 +267,13 @@ def test_the_written_file_is_commented_and_keeps_secrets_out(tmp_path):
 def test_text_from_the_website_cannot_add_lines_to_the_config_or_colour_the_terminal(site, tmp_path):
     title = "Blog&#10;      - type: feed&#10;        url: http://evil.example/x.xml \x1b[31mred\u202e"
     site.add("/", f'<html><head><link rel="alternate" type="application/rss+xml" title="{title}" '
-                  'href="/feed.xml"></head><body></body></html>', content_type="text/html")
+                  'href="/comments/feed.xml"></head><body></body></html>', content_type="text/html")
     result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url, "--no-input")
     assert result.returncode == 0, result.stderr
-    assert [s.get("url") for s in sources_of(written(tmp_path))][-1] == f"{site.url}/feed.xml"
+    assert [s.get("url") for s in sources_of(written(tmp_path))][-1] == f"{site.url}/comments/feed.xml"
     assert "evil.example" not in str(sources_of(written(tmp_path)))
     assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
-    assert "# Blog - type: feed url: http://evil.example/x.xml [31mred (your website's feed)" in \
+    assert "# Blog - type: feed url: http://evil.example/x.xml [31mred (your website's comments)" in \
         (tmp_path / "config.yaml").read_text(encoding="utf-8")
 
 
@@ -277,12 +305,12 @@ def test_the_sources_found_on_the_website_work_with_the_crawlers(site, tmp_path)
     assert result.returncode == 0, result.stderr
     config = written(tmp_path)
     config["businesses"][0]["sources"] = [s for s in sources_of(config) if s.get("url", "").startswith(site.url)]
-    assert len(sources_of(config)) == 3
+    assert len(sources_of(config)) == 2  # the comments feed and the reviews page, not the site's own posts
     (tmp_path / "local.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     fetched = run_cli("check", "--fetch", "--config", str(tmp_path / "local.yaml"), cwd=tmp_path)
     assert fetched.returncode == 0, fetched.stdout + fetched.stderr
-    assert f"ok fetch reviews Joe's Donuts / reviews:{site.url}/reviews: 2 items" in fetched.stdout
-    assert fetched.stdout.count("ok fetch feed") == 2
+    assert f"ok fetch reviews Joe's Donuts / {site.url.removeprefix('http://')}/reviews: 2 items" in fetched.stdout
+    assert fetched.stdout.count("ok fetch feed") == 1
 
 
 def test_the_prompts_in_a_terminal(tmp_path):
@@ -314,8 +342,11 @@ def test_the_prompts_in_a_terminal(tmp_path):
         answer("Business name (as customers write it):", "Cafe Lola")
         answer("Names people use for it, comma-separated [Cafe Lola]:", "Cafe Lola, Café Lola")
         answer("Its website (Enter for none):", "")
+        answer("Your website or e-mail, for the owners of the sites mentionwatch reads (Enter for none):", "")
         answer("Its town or city (Enter to skip):", "")
         answer("Its time zone [", "Europe/Paris")
+        answer("Where do customers review it? google, yelp, trustpilot, appstore, googleplay; "
+               "comma-separated (Enter for none):", "")
         answer("How should alerts reach you?", "")
         assert process.wait(timeout=60) == 0
         while True:
@@ -331,6 +362,79 @@ def test_the_prompts_in_a_terminal(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert b"Wrote config.yaml for Cafe Lola: 6 sources." in transcript
+    assert b"Wrote config.yaml for Cafe Lola: 3 sources." in transcript
     business = written(tmp_path)["businesses"][0]
     assert business["keywords"] == ["Cafe Lola", "Café Lola"] and business["timezone"] == "Europe/Paris"
+
+
+def test_the_contact_is_asked_for_and_check_says_when_it_is_missing_or_the_projects(tmp_path):
+    # No website and no --contact: no contact is made up, and check says so.
+    result = init(tmp_path, "--business", "Joe's Donuts", "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert "crawler" not in written(tmp_path) and "github.com" not in (tmp_path / "config.yaml").read_text()
+    missing = "note crawler.contact is not set: sites you crawl cannot reach you; set it to your website or e-mail"
+    checked = run_cli("check", cwd=tmp_path)
+    assert checked.returncode == 0 and missing in checked.stdout, checked.stdout
+    # --contact: an e-mail (or a website) is written, and check is content.
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", "http://127.0.0.1:9",
+                  "--contact", "owner@joesdonuts.example", "--no-input", "--force")
+    assert result.returncode == 0, result.stderr
+    assert written(tmp_path)["crawler"] == {"contact": "owner@joesdonuts.example"}
+    checked = run_cli("check", cwd=tmp_path)
+    assert checked.returncode == 0 and "crawler.contact" not in checked.stdout, checked.stdout
+    result = init(tmp_path, "--business", "Joe's Donuts", "--contact", "nobody at all", "--no-input", "--force")
+    assert result.returncode == 2 and "'https://nobody at all'" in result.stderr
+    result = init(tmp_path, "--business", "Joe's Donuts", "--contact", "bad@", "--no-input", "--force")
+    assert result.returncode == 2 and "neither a website nor an e-mail address" in result.stderr
+    # The project's own address, as every config init wrote before: check says it is not yours.
+    config = tmp_path / "config.yaml"
+    config.write_text(config.read_text().replace("owner@joesdonuts.example",
+                                                 "https://github.com/mentionwatch/mentionwatch"))
+    checked = run_cli("check", cwd=tmp_path)
+    assert "note crawler.contact is mentionwatch's own address (https://github.com/mentionwatch/mentionwatch), " \
+           "not yours: sites you crawl cannot reach you" in checked.stdout, checked.stdout
+
+
+def test_chosen_review_platforms_get_commented_source_blocks_that_load_once_filled_in(tmp_path):
+    result = init(tmp_path, "--business", "Joe's Donuts", "--contact", "owner@joesdonuts.example",
+                  *[arg for p in ("google", "yelp", "trustpilot", "appstore", "googleplay") for arg in ("--platform", p)],
+                  "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert_check_accepts(tmp_path)  # commented out: the file loads as it is
+    text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    for block in ("# - type: google_business\n      #   location: accounts/", "# - type: yelp\n      #   business_id: ",
+                  "# - type: trustpilot\n      #   domain: ", "# - type: appstore\n      #   app_id: ",
+                  "# - type: google_play\n      #   package: "):
+        assert block in text
+    # Uncommented, each block is a source config.yaml accepts, with every field it needs.
+    uncommented = "\n".join(line.replace("      # - ", "      - ").replace("      #   ", "        ")
+                            for line in text.splitlines())
+    (tmp_path / "filled.yaml").write_text(uncommented, encoding="utf-8")
+    types = [source.type for source in load_settings(tmp_path / "filled.yaml").businesses[0].sources]
+    assert [t for t in types if t not in ("feed", "reddit", "hackernews")] == [
+        "google_business", "yelp", "trustpilot", "appstore", "google_play"]
+    assert "  mentionwatch connect google  # sign in to Google once" in result.stdout
+    assert result.stdout.splitlines().index("Next:") == result.stdout.splitlines().index(
+        "  mentionwatch connect google  # sign in to Google once; then `connect google --list` prints the location "
+        "to put in config.yaml") - 1
+    # --no-input without --platform: none.
+    result = init(tmp_path, "--business", "Joe's Donuts", "--no-input", "--force")
+    assert "# - type: yelp" not in (tmp_path / "config.yaml").read_text() and "connect google" not in result.stdout
+
+
+def test_a_town_names_its_time_zone_and_a_city_is_taken_for_its_zone(tmp_path):
+    result = init(tmp_path, "--business", "Harbor Lane Bakery", "--town", "Chicago", "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert written(tmp_path)["businesses"][0]["timezone"] == "America/Chicago"
+    result = init(tmp_path, "--business", "Harbor Lane Bakery", "--timezone", "Chicago", "--no-input", "--force")
+    assert result.returncode == 0 and written(tmp_path)["businesses"][0]["timezone"] == "America/Chicago"
+    refused = init(tmp_path, "--business", "Harbor Lane Bakery", "--timezone", "Chicgo", "--no-input", "--force")
+    assert refused.returncode == 2 and "did you mean America/Chicago?" in refused.stderr
+
+
+def test_three_spellings_make_one_news_search(tmp_path):
+    result = init(tmp_path, "--business", "Harbor Lane Bakery", "--keyword", "Harbor Lane Bakery", "--keyword",
+                  "Harbor Lane", "--keyword", "HLB Bakery", "--no-input")
+    assert result.returncode == 0, result.stderr
+    news = [s for s in sources_of(written(tmp_path)) if s["type"] == "feed"]
+    assert news == [{"type": "feed", "query": '"Harbor Lane Bakery" OR "Harbor Lane" OR "HLB Bakery"'}]

@@ -145,12 +145,11 @@ def test_slow_answer_times_the_client_out_but_the_post_lands(slack):
 
 def test_stop_cuts_a_delayed_answer_short():
     server = LocalSlackServer().start()
-    server.fail_next("auth.test", delay=30)
+    # Held back for ten minutes: a stop() that waited for it would run into the test's timeout.
+    server.fail_next("auth.test", delay=600)
     with pytest.raises(TimeoutError):
         client(server, timeout=0.2).auth_test()
-    started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 5
     assert server.requests[0].status == 0
 
 

@@ -21,7 +21,9 @@ from alerts.escape import one_line, truncate
 from alerts.excerpt import window
 from alerts.report.aspects import aspect_counts
 from alerts.report.platforms import PlatformFigures, platform_figures
+from alerts.report.voice import Voice, share_of_voice
 from alerts.views import Catalog
+from crawlers.streams.state import recent_gaps
 from pipeline.models import (
     AggregateRating,
     AlertMessage,
@@ -152,6 +154,10 @@ class BusinessReport:
     """What the mentions dismissed as not about the business suggest for its terms (pipeline.relevance)."""
     aspects: list[tuple[str, int, int]] = field(default_factory=list)
     """(aspect, complaints now, complaints the period before): see alerts.report.aspects."""
+    stream_gaps: list[str] = field(default_factory=list)
+    """Stretches of a shared stream (of a network the business is watched on) never read."""
+    voices: list[Voice] = field(default_factory=list)
+    """Share of voice against its competitors (alerts.report.voice.Voice), the business first."""
 
     @property
     def slug(self) -> str:
@@ -170,6 +176,7 @@ def build_reports(session: Session, settings: AlertsConfig, period: Period, only
         report = _report(session, catalog, configured.name, business_id, period)
         advice = advise(session, configured)
         report.relevance = advice_line(advice) if advice else None
+        report.voices = share_of_voice(session, configured, period.since, period.until)
         reports.append(report)
     return reports
 
@@ -216,9 +223,10 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
 
     baseline_ids = _in_baseline(session, [m.id for m, _, _ in current])
     lines = [_line(catalog, name, m, identity, w, m.id in baseline_ids) for m, identity, w in current]
-    negatives = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "negative"),
+    # Urgent mentions lead the complaints whatever their label; they are never anyone's praise.
+    negatives = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "negative" or m.urgent),
                        key=lambda line: (not line.urgent, line.sentiment if line.sentiment is not None else 0))
-    praise = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "positive"),
+    praise = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "positive" and not m.urgent),
                     key=lambda line: (-(line.sentiment or 0), -(line.rating or 0)))
     alerted = [line for line in lines if line.alerted_at is not None]
     handled = [line for line in alerted if line.handled_at is not None]
@@ -246,7 +254,16 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         new_since=new_since,
         aspects=aspect_counts((m for m, _, _ in current), (m for m, _, _ in before)),
         platforms=platform_figures(session, business_id, period.since, period.until),
+        stream_gaps=_stream_gaps(session, business_id, period),
     )
+
+
+def _stream_gaps(session: Session, business_id: int | None, period: Period) -> list[str]:
+    """'Reddit posts: 12 minutes unread at ...' for the streams of this business's networks."""
+    if business_id is None:
+        return []
+    networks = set(session.scalars(select(Source.type).where(Source.business_id == business_id)))
+    return [gap.line() for gap in recent_gaps(session, period.since, period.until) if gap.network in networks]
 
 
 def _line(catalog: Catalog, business: str, m: Mention, identity: str, when: datetime,

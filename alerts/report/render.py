@@ -137,6 +137,9 @@ def render_text(reports: Sequence[BusinessReport], period: Period) -> str:
         if r.failures:
             lines.append("Sources that failed:")
             lines += [f"  - {f.source}: {f.failed_runs} of {f.runs} runs; last: {f.last_error}" for f in r.failures]
+        if r.stream_gaps:
+            lines.append("Stream gaps (items never read):")
+            lines += [f"  - {gap}" for gap in r.stream_gaps]
         if r.relevance:
             lines.append(f"Relevance: {r.relevance}")
         lines.append("")

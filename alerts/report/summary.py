@@ -72,6 +72,9 @@ def summary_message(report: BusinessReport, period_text: str, html_name: str) ->
             f"• {fit(f.source, 120)}: {f.failed_runs} of {f.runs} runs"
             f"{' (still failing)' if f.still_failing else ' (working again)'}: {fit(f.last_error, 200)}"
             for f in report.failures[:10])))
+    if report.stream_gaps:
+        blocks.append(section(":hole: *Stream gaps* (items never read)\n" + "\n".join(
+            f"• {fit(gap, 200)}" for gap in report.stream_gaps[:10])))
     if report.relevance:
         blocks.append(context(f":bulb: {mrkdwn(report.relevance)}"))
     blocks.append(context(f"Full report with the daily chart: `{mrkdwn(html_name)}`"))

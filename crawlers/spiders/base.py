@@ -122,6 +122,10 @@ class MentionSpider(Spider):
             **kwargs,
         )
 
+    def owner(self, item: MentionItem, target: CrawlTarget) -> CrawlTarget:
+        """The target an item counts for: the request's own (a shared stream's items differ)."""
+        return target
+
     def item(self, target: CrawlTarget, **fields: Any) -> MentionItem:
         """A MentionItem of this spider's type for `target`."""
         return MentionItem(business=target.business, source_id=target.source_id,
@@ -163,7 +167,7 @@ class MentionSpider(Spider):
                         except MalformedItem as exc:
                             self.drop(target, response, str(exc))
                             continue
-                        target.fetched += 1
+                        self.owner(result, target).fetched += 1
                     if result is not None:
                         yield result
             except Exception as exc:  # one broken page must not stop the other sources

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,9 @@ from crawlers.spiders.base import MentionSpider
 from crawlers.target import CrawlTarget
 from pipeline.items import MentionItem
 from pipeline.normalize import to_utc, unwrap_redirect
+
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,19}):")
 
 
 def feed_url(source: FeedSource) -> str:
@@ -64,7 +68,14 @@ class FeedSpider(MentionSpider):
         if not parsed.get("version"):
             # Neither RSS nor Atom: a login page, an error page, a moved site's home page.
             raise ValueError(f"not a feed: the server sent {body_kind(response)}")
-        items = list(self._items(response, target, parsed.entries))
+        no_address: list[str] = []
+        items = list(self._items(response, target, parsed.entries, no_address))
+        notes: list[str] = []
+        if no_address:
+            # Left out, but said: a feed whose links all are tag: ids would otherwise look empty.
+            schemes = ", ".join(dict.fromkeys(f"{s}:" if s else "no link" for s in no_address))
+            notes.append(f"{len(no_address)} {'entry' if len(no_address) == 1 else 'entries'} skipped: "
+                         f"{'its link is' if len(no_address) == 1 else 'their link is'} not a web address ({schemes})")
         if parsed.bozo:
             exception = parsed.get("bozo_exception")
             problem = xml_problem(exception)
@@ -73,15 +84,22 @@ class FeedSpider(MentionSpider):
             if not items and isinstance(exception, SAXException):
                 raise ValueError(f"feed cut off or broken before its first complete entry ({problem})")
             # What it yielded is good, and worth keeping; what is wrong is shown beside it.
-            target.warn(f"feed has errors, {len(items)} {'entry' if len(items) == 1 else 'entries'} read ({problem})")
+            notes.insert(0, f"feed has errors, {len(items)} {'entry' if len(items) == 1 else 'entries'} read ({problem})")
+        if notes:
+            target.warn("; ".join(notes))
         yield from items
 
-    def _items(self, response: Response, target: CrawlTarget, entries: list[Any]) -> Iterator[MentionItem]:
+    def _items(self, response: Response, target: CrawlTarget, entries: list[Any],
+               no_address: list[str]) -> Iterator[MentionItem]:
+        """The entries' mentions; the scheme of each link that is no web address goes to `no_address`."""
         for entry in entries:
             link = entry.get("link") or entry.get("id")
             url = unwrap_redirect(response.urljoin(link)) if isinstance(link, str) else ""
             if not url.startswith(("http://", "https://")):
-                continue  # no address a person could open (a tag: id, a javascript: link)
+                # No address a person could open (a tag: id, a javascript: link): left out, counted.
+                scheme = _SCHEME.match(url)
+                no_address.append(scheme.group(1).lower() if scheme else "")
+                continue
             yield self.item(
                 target,
                 url=url,

@@ -17,14 +17,16 @@ from crawlers.target import CrawlTarget
 from pipeline.items import MalformedItem, plain_text_body
 from pipeline.normalize import to_utc
 
-API = "https://hn.algolia.com/api/v1/search_by_date"
+API = "https://hn.algolia.com/api/v1"
 ITEM = "https://news.ycombinator.com/item?id="
 MAX_PAGES = 5
 PAGE_SIZE = 100
 
 
-def search_url(source: HackerNewsSource) -> str:
-    return source.url or f"{API}?query={quote(source.query)}&tags=(story,comment)&hitsPerPage={PAGE_SIZE}"
+def search_url(source: HackerNewsSource, api: str | None = None) -> str:
+    """The source's search: its `url:`, else Algolia's search_by_date at `api` (default Algolia's)."""
+    return source.url or (f"{api or API}/search_by_date?query={quote(source.query)}"
+                          f"&tags=(story,comment)&hitsPerPage={PAGE_SIZE}")
 
 
 class HackerNewsSpider(MentionSpider):
@@ -37,9 +39,11 @@ class HackerNewsSpider(MentionSpider):
     name = "hackernews"
     source_type = "hackernews"
     obeys_robots_txt = False
+    api_url: str | None = None
+    """`streams: hackernews: api_url:`, replacing Algolia's address (set by the runner)."""
 
     def first_requests(self, target: CrawlTarget) -> Iterable[Request]:
-        url = search_url(target.source)  # type: ignore[arg-type]
+        url = search_url(target.source, self.api_url)  # type: ignore[arg-type]
         since = Watermark(target, "created_at_i").since
         if since is not None:
             # >= rather than >: items of that very second not seen yet are told apart by id.
@@ -77,15 +81,17 @@ class HackerNewsSpider(MentionSpider):
             if not watermark.is_new(created, object_id):
                 return None
             watermark.see(created, object_id)
-        return self._mention(target, hit, published)
+        return self.item(target, **hit_fields(hit, published))
 
-    def _mention(self, target: CrawlTarget, hit: dict[str, Any], published: Any) -> Any:
-        tags = hit.get("_tags") or []
-        if "comment" in tags or hit.get("comment_text"):
-            story = hit.get("story_title")
-            return self.item(target, url=ITEM + str(hit["objectID"]), title=f"Re: {story}" if story else None,
-                             text=hit.get("comment_text") or "", author=hit.get("author"), published_at=published)
-        # A link story has only its title (and the link); an Ask HN has text.
-        text = hit.get("story_text") or plain_text_body(hit.get("url"))
-        return self.item(target, url=ITEM + str(hit["objectID"]), title=hit.get("title"), text=text,
-                         author=hit.get("author"), published_at=published)
+
+def hit_fields(hit: dict[str, Any], published: Any) -> dict[str, Any]:
+    """An Algolia hit's (story or comment) mention fields, linked on news.ycombinator.com."""
+    tags = hit.get("_tags") or []
+    if "comment" in tags or hit.get("comment_text"):
+        story = hit.get("story_title")
+        return dict(url=ITEM + str(hit["objectID"]), title=f"Re: {story}" if story else None,
+                    text=hit.get("comment_text") or "", author=hit.get("author"), published_at=published)
+    # A link story has only its title (and the link); an Ask HN has text.
+    text = hit.get("story_text") or plain_text_body(hit.get("url"))
+    return dict(url=ITEM + str(hit["objectID"]), title=hit.get("title"), text=text,
+                author=hit.get("author"), published_at=published)

@@ -30,7 +30,7 @@ def listing_urls(source: RedditSource, api: str) -> dict[str, str]:
     """The listings to read, by cursor key: the search, and a subreddit's newest comments."""
     if source.url:
         return {"search": source.url}
-    suffix = ".json" if api == WEB else ""  # oauth.reddit.com answers JSON without it
+    suffix = json_suffix(api)
     query = quote(source.query)
     if source.subreddit:
         sub = quote(source.subreddit.removeprefix("r/"))
@@ -41,6 +41,11 @@ def listing_urls(source: RedditSource, api: str) -> dict[str, str]:
             urls["comments"] = f"{api}/r/{sub}/comments{suffix}?limit={PAGE_SIZE}&raw_json=1"
         return urls
     return {"search": f"{api}/search{suffix}?q={query}&sort=new&limit={PAGE_SIZE}&raw_json=1"}
+
+
+def json_suffix(api: str) -> str:
+    """".json" for Reddit's public pages; oauth.reddit.com answers JSON without it."""
+    return "" if urlsplit(api).hostname == "oauth.reddit.com" else ".json"
 
 
 def token_url(api_url: str) -> str:
@@ -62,17 +67,19 @@ class RedditSpider(MentionSpider):
     name = "reddit"
     source_type = "reddit"
     obeys_robots_txt = False
+    api_url: str | None = None
+    """`streams: reddit: api_url:`, replacing Reddit's address (set by the runner)."""
 
     def start_requests_for(self, targets: list[CrawlTarget]) -> Iterable[Request]:
         client_id = self.credentials.reddit_client_id
         secret = self.credentials.reddit_client_secret
         if not (client_id and secret):
             for target in targets:
-                yield from self.search_requests(target, WEB, token=None)
+                yield from self.search_requests(target, self.api_url or WEB, token=None)
             return
         # One token for every reddit source of the run, from the token endpoint of the first.
         first = targets[0]
-        api = _api_base(first.source) or OAUTH_API  # type: ignore[arg-type]
+        api = _api_base(first.source) or self.api_url or OAUTH_API  # type: ignore[arg-type]
         basic = base64.b64encode(f"{client_id.get_secret_value()}:{secret.get_secret_value()}".encode()).decode()
         yield self.request(
             first, token_url(api), self.parse_token, conditional=False, step="reddit login", shared_by=targets,
@@ -88,7 +95,7 @@ class RedditSpider(MentionSpider):
             raise ValueError(f"no access_token in the answer ({str(answer.get('error', 'no error given'))[:80]})"
                              if isinstance(answer, dict) else "no access_token in the answer")
         for each in targets:
-            yield from self.search_requests(each, _api_base(each.source) or OAUTH_API, token=token)  # type: ignore[arg-type]
+            yield from self.search_requests(each, _api_base(each.source) or self.api_url or OAUTH_API, token=token)  # type: ignore[arg-type]
 
     def search_requests(self, target: CrawlTarget, api: str, token: str | None) -> Iterable[Request]:
         source: RedditSource = target.source  # type: ignore[assignment]
@@ -148,31 +155,32 @@ class RedditSpider(MentionSpider):
         source: RedditSource = target.source  # type: ignore[assignment]
         if kind == "t1" and not source.comments:
             return None
-        return self._mention(target, kind, post, published)
+        return self.item(target, **child_fields(kind, post, published))
 
-    def _mention(self, target: CrawlTarget, kind: str, post: dict[str, Any], published: Any) -> Any:
-        author = post.get("author")
-        author = None if author in (None, "[deleted]") else f"u/{author}"
-        permalink = post.get("permalink")
-        if not (isinstance(permalink, str) and permalink.startswith("/")):
-            # Only a path on reddit.com: "@elsewhere.example/..." would make a link to another host.
-            permalink = None
-        permalink = permalink or (
-            f"/comments/{post.get('id')}" if kind == "t3"
-            else f"/comments/{str(post.get('link_id', '')).removeprefix('t3_')}/_/{post.get('id')}"
-        )
-        if kind == "t3":
-            # The HTML rendering when the listing has it; the Markdown source is plain text.
-            text = post.get("selftext_html") or plain_text_body(post.get("selftext"))
-            if not text and post.get("url") and not post.get("is_self"):
-                text = plain_text_body(post["url"])  # a link post: what it links to is all there is
-            return self.item(target, url=WEB + permalink, title=post.get("title"),
-                             text=text, author=author, published_at=published)
-        title = post.get("link_title")
-        return self.item(target, url=WEB + permalink,
-                         title=f"Re: {title}" if title else None,
-                         text=post.get("body_html") or plain_text_body(post.get("body")),
-                         author=author, published_at=published)
+
+def child_fields(kind: str, post: dict[str, Any], published: Any) -> dict[str, Any]:
+    """A listing child's (t3 post, t1 comment) mention fields, links on www.reddit.com."""
+    author = post.get("author")
+    author = None if author in (None, "[deleted]") else f"u/{author}"
+    permalink = post.get("permalink")
+    if not (isinstance(permalink, str) and permalink.startswith("/")):
+        # Only a path on reddit.com: "@elsewhere.example/..." would make a link to another host.
+        permalink = None
+    permalink = permalink or (
+        f"/comments/{post.get('id')}" if kind == "t3"
+        else f"/comments/{str(post.get('link_id', '')).removeprefix('t3_')}/_/{post.get('id')}"
+    )
+    if kind == "t3":
+        # The HTML rendering when the listing has it; the Markdown source is plain text.
+        text = post.get("selftext_html") or plain_text_body(post.get("selftext"))
+        if not text and post.get("url") and not post.get("is_self"):
+            text = plain_text_body(post["url"])  # a link post: what it links to is all there is
+        return dict(url=WEB + permalink, title=post.get("title"), text=text, author=author,
+                    published_at=published)
+    title = post.get("link_title")
+    return dict(url=WEB + permalink, title=f"Re: {title}" if title else None,
+                text=post.get("body_html") or plain_text_body(post.get("body")),
+                author=author, published_at=published)
 
 
 def _api_base(source: RedditSource) -> str | None:

@@ -23,16 +23,17 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from alerts.escape import safe_url
+from alerts.escape import safe_url, truncate
 from alerts.views import Catalog
+from alerts.when import local_time
 from respond import actions
 from respond.config import RespondConfig
-from respond.web import auth, charts, csrf, details, listing
+from respond.web import api, auth, charts, csrf, details, listing
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -96,7 +97,7 @@ class SecurityHeaders:
 def make_templates() -> Environment:
     env = Environment(loader=PackageLoader("respond.web", "templates"), autoescape=select_autoescape(default=True))
     env.filters.update(safe_url=lambda url: safe_url(url) or "", age=age, when=when, score=score,
-                       stars=stars)
+                       stars=stars, cut=truncate)
     env.globals.update(urlencode=urlencode)
     return env
 
@@ -113,8 +114,9 @@ def age(value: datetime | None) -> str:
     return f"{int(seconds // 86400)} d"
 
 
-def when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value else ""
+def when(value: datetime | None, zone: str = "UTC") -> str:
+    """'2026-12-04 00:00 CST': the date and time in `zone`, with its abbreviation (one clock everywhere)."""
+    return local_time(value, zone) if value is not None else ""
 
 
 def score(value: float | None) -> str:
@@ -129,7 +131,14 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
                   ) -> Starlette:
     """The ASGI app for `settings`, reading and writing through `engine`."""
     templates = make_templates()
-    templates.globals["source_label"] = Catalog(settings).source_label
+    catalog = Catalog(settings)
+    templates.globals["source_label"] = catalog.source_label
+    # Times read in the business's zone; a page about no one business (reports) uses the zone all
+    # businesses share, else UTC.
+    zones = {b.timezone for b in settings.businesses}
+    shared_zone = zones.pop() if len(zones) == 1 else "UTC"
+    templates.filters["when"] = lambda value, business=None: when(
+        value, catalog.zone(business) if business else shared_zone)
     limiter = auth.LoginLimiter()
     report_dir = settings.resolve(settings.report.out_dir)
 
@@ -303,6 +312,40 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
                       labels=listing.LABELS,
                       here=request.url.path + "?" + request.url.query)
 
+    async def token_user(request: Request) -> str | None:
+        """The user whose API token the request carries (Authorization: Bearer ...), or None."""
+        token = api.bearer_token(request.headers.get("authorization"))
+        return await db(lambda s: auth.api_user(s, token)) if token else None
+
+    async def mentions_csv(request: Request) -> Response:
+        # A signed-in browser, or a script with an API token.
+        user = await token_user(request) if "authorization" in request.headers else await signed_in(request)
+        if user is None:
+            return JSONResponse({"error": "missing or wrong API token"}, status_code=401,
+                                headers={"www-authenticate": "Bearer"})
+        if isinstance(user, Response):
+            return user
+        filters = listing.Filters.from_query(request.query_params)
+        try:
+            chunks = await run_in_threadpool(api.csv_export, engine, filters)
+        except listing.FilterError as exc:
+            return render(request, user, "error.html", status=400, title="Export", message=str(exc))
+        return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
+                                 headers={"content-disposition": 'attachment; filename="mentions.csv"'})
+
+    async def api_mentions(request: Request) -> Response:
+        user = await token_user(request)
+        if user is None:
+            return JSONResponse({"error": "missing or wrong API token: send Authorization: Bearer TOKEN "
+                                          "(`mentionwatch user token NAME` makes one)"},
+                                status_code=401, headers={"www-authenticate": "Bearer"})
+        filters = listing.Filters.from_query(request.query_params)
+        try:
+            found = await db(lambda s: api.api_page(s, filters, request.query_params.get("limit"), request.url.path))
+        except listing.FilterError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(found, headers={"cache-control": "no-store"})
+
     async def mention(request: Request) -> Response:
         user = await signed_in(request)
         if isinstance(user, Response):
@@ -416,6 +459,8 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/mentions", mentions),
+        Route("/mentions.csv", mentions_csv),
+        Route("/api/mentions", api_mentions),
         Route("/mentions/{mention_id:int}", mention),
         Route("/mentions/{mention_id:int}/{action:str}", act, methods=["POST"]),
         Route("/trends", trends),

@@ -51,6 +51,21 @@ def add_user(session: Session, name: str, password: str) -> WebUser:
     return user
 
 
+def list_users(session: Session) -> list[WebUser]:
+    """Everyone who may sign in, by name."""
+    return list(session.scalars(select(WebUser).order_by(WebUser.name)))
+
+
+def remove_user(session: Session, name: str) -> None:
+    """Remove a user; their browsers are signed out with them (sessions cascade). The caller commits."""
+    user = session.scalar(select(WebUser).where(WebUser.name == name.strip()))
+    if user is None:
+        known = ", ".join(u.name for u in list_users(session)) or "none"
+        raise UserError(f"no user named {name!r} (users: {known})")
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.delete(user)
+
+
 def has_users(session: Session) -> bool:
     """Whether anyone can sign in (without users the server serves 127.0.0.1 only)."""
     return bool(session.scalar(select(func.count()).select_from(WebUser)))
@@ -139,3 +154,25 @@ class LoginLimiter:
 def describe_wait(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+API_TOKEN_PREFIX = "mwt_"
+
+
+def new_api_token(session: Session, name: str) -> str:
+    """A new token for the JSON API for user `name` (replacing the old one); returns it once,
+    the store keeps only its SHA-256. The caller commits."""
+    user = session.scalar(select(WebUser).where(WebUser.name == name.strip()))
+    if user is None:
+        raise UserError(f"no user named {name.strip()!r}: add one with `mentionwatch user add {name.strip() or 'NAME'}`")
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    user.api_token_hash = token_hash(token)
+    session.flush()
+    return token
+
+
+def api_user(session: Session, token: str | None) -> str | None:
+    """The name of the user whose API token this is, or None (missing, wrong or revoked)."""
+    if not token or not token.startswith(API_TOKEN_PREFIX) or len(token) > 200:
+        return None
+    return session.scalar(select(WebUser.name).where(WebUser.api_token_hash == token_hash(token)))

@@ -13,6 +13,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 36, 24, 10
+LABEL_HALF_WIDTH = 22  # half a date label ("Dec 05") at font-size 11, with room to spare
 COLOURS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
 LINE_COLOURS = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f")
 
@@ -29,7 +30,11 @@ def _frame(title: str, top_value: float, days: Sequence[date], body: list[str], 
     if days:
         for index in sorted({0, len(days) // 2, len(days) - 1}):
             x = LEFT + (index + 0.5) * (WIDTH - LEFT) / len(days)
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle" font-size="11" fill="#555">'
+            # Centred under its day, unless that runs past the right edge ("Dec 0"): then it ends there.
+            anchor = "middle"
+            if x + LABEL_HALF_WIDTH > WIDTH:
+                x, anchor = WIDTH - 1, "end"
+            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}" font-size="11" fill="#555">'
                          f'{days[index]:%b %d}</text>')
     parts.extend(body)
     parts.append("</svg>")

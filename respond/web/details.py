@@ -116,7 +116,7 @@ class SourceHealth:
 def sources(session: Session, settings: RespondConfig) -> list[SourceHealth]:
     """Each source's health, as the last runs left it."""
     catalog = Catalog(settings)
-    configured = {(b.name, s.identity()) for b in settings.businesses for s in b.sources}
+    configured = {(b.name, s.identity()) for b in settings.watched() for s in b.sources}
     found = []
     for source, business in session.execute(
             select(Source, Business.name).join(Business, Business.id == Source.business_id)

@@ -85,10 +85,10 @@ def _cursor(value: str, parts: int) -> list[int] | None:
     return numbers
 
 
-def _rows(session: Session, query: Any) -> list[Row]:
+def _rows(session: Session, query: Any, size: int = PAGE) -> list[Row]:
     """The page's mentions with their business and source, read apart: joined, the planner would
     start from the small tables and sort every mention of the business."""
-    mentions = list(session.scalars(query.limit(PAGE + 1)))
+    mentions = list(session.scalars(query.limit(size + 1)))
     businesses = dict(session.execute(select(Business.id, Business.name).where(
         Business.id.in_({m.business_id for m in mentions}))).all()) if mentions else {}
     sources = dict(session.execute(select(Source.id, Source.identity).where(
@@ -96,8 +96,9 @@ def _rows(session: Session, query: Any) -> list[Row]:
     return [Row(m, businesses[m.business_id], sources[m.source_id]) for m in mentions]
 
 
-def mentions_page(session: Session, filters: Filters) -> Page:
-    """One page of the mentions page: filtered, searched, newest found first."""
+def mentions_page(session: Session, filters: Filters, size: int = PAGE) -> Page:
+    """One page of the mentions page: filtered, searched, newest found first (`size` of them;
+    the exports read larger pages)."""
     query = select(Mention)
     conditions = []
     if filters.business:
@@ -145,9 +146,9 @@ def mentions_page(session: Session, filters: Filters) -> Page:
     cursor = _cursor(filters.before, 1)
     if cursor:
         query = query.where(order < cursor[0])
-    rows = _rows(session, query.order_by(order.desc()))
-    more = len(rows) > PAGE
-    rows = rows[:PAGE]
+    rows = _rows(session, query.order_by(order.desc()), size)
+    more = len(rows) > size
+    rows = rows[:size]
     return Page(rows, str(rows[-1].mention.id) if more else None)
 
 
@@ -173,6 +174,10 @@ def inbox_page(session: Session, before: str = "") -> Page:
     now = utcnow()
     conditions: list[Any] = [text(INBOX_CONDITION),
                              or_(Mention.snoozed_until.is_(None), Mention.snoozed_until <= now)]
+    # Competitors' complaints are theirs to answer: watched for comparison, not for the inbox.
+    competitors = list(session.scalars(select(Business.id).where(Business.competitor)))
+    if competitors:
+        conditions.append(Mention.business_id.not_in(competitors))
     cursor = _cursor(before, 2)
     if cursor:
         urgent, last_id = bool(cursor[0]), cursor[1]

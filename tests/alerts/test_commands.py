@@ -97,3 +97,40 @@ def test_quiet_hours_hold_a_run_s_alerts_and_the_next_run_after_them_sends_them(
     assert sent.stdout.strip().endswith("1 alert sent, 0 pending")
     assert [m["text"].split(":")[0] for m in slack.posted] == [
         "Now watching 1 new source for Joe's Donuts", "negative mention of Joe's Donuts on daily.example.com"]
+
+
+def test_cron_writes_the_report_time_of_the_business_zone_for_the_machine_clock(workspace):
+    workspace.write_config(businesses=[joes(timezone="America/Chicago")])
+    result = workspace.cli("cron", "--report-day", "mon", "--report-time", "08:00", env={"TZ": "UTC"})
+    assert result.returncode == 0, result.stderr
+    # 08:00 in Chicago on the coming Monday, on a machine that keeps UTC.
+    today = datetime.now(ZoneInfo("America/Chicago")).date()
+    monday = today + timedelta(days=(7 - today.weekday()) % 7)
+    utc = datetime(monday.year, monday.month, monday.day, 8, 0, tzinfo=ZoneInfo("America/Chicago")).astimezone(
+        ZoneInfo("UTC"))
+    lines = result.stdout.splitlines()
+    assert lines[-1].startswith(f"0 {utc.hour} * * {utc.isoweekday() % 7} ")
+    assert f"Mondays at 08:00 America/Chicago: Monday {utc.hour:02d}:00 on this machine's clock (UTC)" in lines[0]
+
+
+def test_without_slack_or_email_the_report_is_printed_for_cron_to_mail(workspace):
+    workspace.write_config(businesses=[joes()])
+    for args in (("report",), ("report", "--quiet")):
+        result = workspace.cli(*args)
+        assert result.returncode == 0, result.stderr
+        assert "== Joe's Donuts ==" in result.stdout and "Mentions:" in result.stdout
+        assert "The full report with its charts: " in result.stdout and ".html" in result.stdout
+
+
+def test_check_says_why_slack_cannot_be_reached_without_library_log_lines(workspace):
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    workspace.write_config(slack={"token": "${SLACK_BOT_TOKEN}", "api_url": f"http://127.0.0.1:{port}/api/"},
+                           businesses=[joes()])
+    result = workspace.cli("check", env={"SLACK_BOT_TOKEN": "xoxb-test-token"})
+    assert result.returncode == 1
+    assert f"slack: cannot reach http://127.0.0.1:{port}/api/: Connection refused" in result.stdout
+    assert "slack_sdk" not in result.stdout + result.stderr and "ERROR" not in result.stderr

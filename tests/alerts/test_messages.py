@@ -175,3 +175,10 @@ def test_a_baseline_summary_counts_by_label_and_shows_recent_negatives():
     assert "Most recent negative mentions" in body and "id 42" in body and "id 43" in body
     assert text == "Now watching 2 new sources for Joe's Donuts: 10 mentions, 2 negative"
     assert_within_slack_limits(blocks)
+
+
+def test_an_untitled_review_is_read_once_its_headline_says_who_and_where():
+    _, blocks = alert_message(view(title=None), NOW)
+    shown = json.dumps(blocks)
+    assert shown.count("The coffee was cold") == 1
+    assert "Review by Sam P. on reviews.example.com" in shown

@@ -30,12 +30,12 @@ def test_check_fetch_shows_what_each_source_holds_and_changes_nothing(web, works
     assert result.returncode == 1, result.stderr
     fetched = [line for line in result.stdout.splitlines() if " fetch " in line]
     assert fetched == [
-        f"ok fetch feed Joe's Donuts / feed:{web.url}/news.xml: 4 items, 2 name the business; newest "
+        f"ok fetch feed Joe's Donuts / {web.url.removeprefix('http://')}/news.xml: 4 items, 2 name the business; newest "
         "2026-11-23 09:30 UTC: Customers furious after Joe's Donuts charged them twice - Springfield Daily "
         "<https://daily.example.com/news/joes-donuts-double-charge>",
-        f"ok fetch reviews Joe's Donuts / reviews:{web.url}/reviews: 1 item; newest 2026-10-30 00:00 UTC: "
+        f"ok fetch reviews Joe's Donuts / {web.url.removeprefix('http://')}/reviews: 1 item; newest 2026-10-30 00:00 UTC: "
         f"Found a hair in my donut. The manager shrugged. <{web.url}/reviews?mw_item=" + fetched[1].split("mw_item=")[1],
-        f"FAILED fetch feed Joe's Donuts / feed:{web.url}/missing.xml: HTTP 404 Not Found",
+        f"FAILED fetch feed Joe's Donuts / {web.url.removeprefix('http://')}/missing.xml: HTTP 404 Not Found",
     ]
     with sqlite3.connect(workspace.database) as db:
         assert db.execute("select count(*) from mentions").fetchone() == (0,)

@@ -57,3 +57,24 @@ def test_a_query_without_url_builds_a_google_news_or_bing_news_search_feed():
 
     given = "https://www.google.com/alerts/feeds/0123/4567"
     assert feed_url(FeedSource(type="feed", url=given, query="ignored when a url is given")) == given
+
+
+def test_entries_whose_link_is_no_web_address_are_counted_in_the_sources_warning(web, workspace):
+    entry = ("<entry><title>Joe's Donuts {n}</title><id>{id}</id>{link}<updated>2026-11-21T10:00:00Z</updated>"
+             "<summary>Joe's Donuts on Main Street.</summary></entry>")
+    entries = [
+        entry.format(n=1, id="tag:news.example,2026:1", link='<link href="https://news.example/1"/>'),
+        entry.format(n=2, id="tag:news.example,2026:2", link='<link href="javascript:alert(1)"/>'),
+        entry.format(n=3, id="tag:news.example,2026:3", link=""),  # its id is its only link
+        entry.format(n=4, id="tag:news.example,2026:4", link='<link href="JavaScript:void(0)"/>'),
+    ]
+    web.add("/atom.xml", '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>News</title>'
+            + "".join(entries) + "</feed>", content_type="application/atom+xml")
+    workspace.write_config(alerts=ALERTS, businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/atom.xml"}])])
+
+    result = run(workspace)
+
+    assert summary(result).startswith("1 source ok, 0 failed; 1 item fetched"), result.stdout
+    check = workspace.cli("check")
+    assert "warning: 3 entries skipped: their link is not a web address (javascript:, tag:)" in check.stdout, \
+        check.stdout

@@ -92,9 +92,9 @@ def test_malformed_items_are_dropped_with_a_warning_and_the_rest_is_stored(web, 
     assert dirty["text"] == "Joe's Donuts was rude to me \ufffd today"
     # One warning per dropped item, naming its business and source.
     dropped = [line for line in result.stderr.splitlines() if "dropped" in line]
-    assert len([d for d in dropped if "Joe's Donuts / hackernews" in d]) == 5, result.stderr
-    assert len([d for d in dropped if "Joe's Donuts / reddit" in d]) == 4, result.stderr
-    assert len([d for d in dropped if "Joe's Donuts / mastodon" in d]) == 3, result.stderr
+    assert len([d for d in dropped if "Joe's Donuts / Hacker News search" in d]) == 5, result.stderr
+    assert len([d for d in dropped if "Joe's Donuts / Reddit search" in d]) == 4, result.stderr
+    assert len([d for d in dropped if "Joe's Donuts / Mastodon" in d]) == 3, result.stderr
     assert any("author is a list, not text" in d for d in dropped), dropped
     assert "Traceback" not in result.stderr
 

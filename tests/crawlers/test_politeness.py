@@ -46,7 +46,8 @@ def test_robots_retries_rate_limits_walls_and_limits_each_affect_only_their_sour
     result = run(workspace)
 
     assert summary(result).startswith("4 sources ok, 5 failed; 2 items fetched, 2 new mentions")
-    reasons = {f.split(" / feed:")[1].split(": ", 1)[0].removeprefix(web.url): f.split(": ", 1)[1]
+    host = web.url.removeprefix("http://")
+    reasons = {f.split(" / ")[1].split(": ", 1)[0].removeprefix(host): f.split(": ", 1)[1]
                for f in failures(result)}
     assert reasons == {
         "/private/feed.xml": "forbidden by robots.txt",

@@ -52,7 +52,7 @@ def test_loopback_flow_stores_the_refresh_token_encrypted_and_runs_use_it(google
     assert summary(ran).startswith("1 source ok, 0 failed; 1 item fetched, 1 new mention")
     fetched = workspace.cli("check", "--fetch", env={**google_env(google), "MENTIONWATCH_SECRET_KEY": KEY})
     assert fetched.returncode == 0, fetched.stdout
-    assert f"ok fetch google_business Joe's Donuts / google_business:{LOCATION}:" in fetched.stdout
+    assert f"ok fetch google_business Joe's Donuts / Google reviews of {LOCATION}:" in fetched.stdout
     # Without the key the source fails with what to do; the run itself goes on.
     keyless = run(workspace, env=google_env(google))
     assert "MENTIONWATCH_SECRET_KEY is not set" in keyless.stderr

@@ -218,16 +218,52 @@ def test_login_attempts_are_rate_limited(server):
     assert post(server.url + "/login", {"csrf_token": token, "name": "dana", "password": PASSWORD}, opener_jar) == 429
 
 
-@pytest.mark.parametrize("path", ["/", "/mentions", "/mentions/{sick}", "/trends", "/sources"])
+# Words whose letters sit on more than one line: a word broken inside, as "Bus ines s" was.
+BROKEN_WORDS = """
+const broken = [];
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const re = /[A-Za-z]{3,}/g;
+  let m;
+  while ((m = re.exec(node.data)) !== null) {
+    const range = document.createRange();
+    range.setStart(node, m.index);
+    range.setEnd(node, m.index + m[0].length);
+    const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+    if (tops.size > 1) broken.push(m[0]);
+  }
+}
+return broken;
+"""
+
+
+def fits_a_phone(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.execute_script("return window.innerWidth") == 390
+    assert page.execute_script("return document.documentElement.scrollWidth") <= 390
+    assert page.execute_script(BROKEN_WORDS) == []
+
+
+@pytest.mark.parametrize("path", ["/", "/mentions", "/mentions/{sick}", "/trends", "/sources", "/reports"])
 def test_pages_fit_a_390_pixel_wide_phone(page, server, path, tmp_path):
     sign_in(page, server)
     page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                          {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
     page.get(server.url + path.format(sick=server.ids["sick"]))
-    assert page.execute_script("return window.innerWidth") == 390
-    assert page.execute_script("return document.documentElement.scrollWidth") <= 390
+    fits_a_phone(page)
     shot = tmp_path / "phone.png"
     assert page.save_screenshot(str(shot)) and shot.stat().st_size > 1000
+
+
+def test_the_weekly_report_fits_a_phone(page, server):
+    written = server.workspace.cli("report", "--no-send", "--quiet")
+    assert written.returncode == 0, written.stderr
+    sign_in(page, server, path="/reports")
+    page.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                         {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    page.get(server.url + "/reports")
+    submit(page, page.find_elements(By.CSS_SELECTOR, "main a")[0])
+    assert "Joe's Donuts" in page.find_element(By.TAG_NAME, "body").text
+    fits_a_phone(page)
 
 
 def test_sources_show_health_and_reports_are_listed_and_served_safely(page, server):
@@ -348,3 +384,27 @@ def test_a_form_on_another_site_cannot_act_for_the_signed_in_user(page, server, 
         assert mention.handled_at is None and mention.dismissed_at is None
         assert session.scalars(select(MentionAction)).all() == []
     engine.dispose()
+
+
+def test_an_untitled_mention_is_headed_by_its_first_words_cut_at_a_word(page, server):
+    words = "The croissants were stale again and the espresso machine was broken for the third week running, " * 4
+    engine = server.engine()
+    try:
+        with Session(engine) as session:
+            seeded = session.get(Mention, server.ids["sick"])
+            long = Mention(business_id=seeded.business_id, source_id=seeded.source_id, source_type="feed",
+                           url="https://news.example/stale", canonical_url="https://news.example/stale", title=None,
+                           text=words.strip(), label="negative", sentiment=-0.6, urgent=False,
+                           first_seen_at=seeded.first_seen_at)
+            session.add(long)
+            session.commit()
+            long_id = long.id
+    finally:
+        engine.dispose()
+    sign_in(page, server, path="/mentions")
+    heading = page.find_element(By.CSS_SELECTOR, f"#m{long_id} h3").text
+    excerpt = page.find_element(By.CSS_SELECTOR, f"#m{long_id} .excerpt").text
+    for shown, limit in ((heading, 120), (excerpt, 300)):
+        assert shown.endswith("…") and len(shown) <= limit
+        kept = shown.removesuffix("…").rstrip()
+        assert words.startswith(kept) and words[len(kept)] in " ,."  # a whole word, never half of one

@@ -210,3 +210,29 @@ def test_handled_on_the_web_updates_the_slack_alert_at_once(workspace, web, slac
     finally:
         stop_server(process)
     assert alert.get("edited") and "Handled by" in json.dumps(alert["blocks"])
+
+
+def test_users_are_listed_and_removed(workspace):
+    workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": "http://127.0.0.1:9/a.xml"}])])
+    assert user_add(workspace, "dana", "correct horse battery\n", "--password-stdin").returncode == 0
+    listed = workspace.cli("user", "list")
+    assert listed.returncode == 0 and listed.stdout.startswith("dana\tadded ") and "last signed in never" in listed.stdout
+    unknown = workspace.cli("user", "remove", "mallory")
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "Error: no user named 'mallory' (users: dana)"
+    removed = workspace.cli("user", "remove", "dana")
+    assert removed.returncode == 0, removed.stderr
+    assert workspace.cli("user", "list").stdout == ""
+
+
+def test_a_busy_port_is_one_error_before_anything_says_serving(workspace):
+    import socket
+
+    workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": "http://127.0.0.1:9/a.xml"}])])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = workspace.cli("serve", "--port", str(port), timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: cannot listen on 127.0.0.1:{port}: Address already in use")
+    assert "Serving" not in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,91 @@
+"""A shared stream's state for one cycle: where the last read stopped, what this read found.
+
+The runner loads it from the store (`load_streams`) before the crawl and saves it afterwards
+(`save_stream`); the readers never touch the database. The cursor moves on only when the whole
+read succeeded, so a failed or interrupted read is read again from the same place: nothing is
+lost, and the store's dedup keeps what is read twice from being stored twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawlers.target import CrawlTarget
+from pipeline.keyword_index import KeywordIndex
+from pipeline.models import StreamCursor, StreamGap
+
+NETWORK_NAMES = {"reddit": "Reddit", "hackernews": "Hacker News", "bluesky": "Bluesky"}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Items of `listing` between `unread_from` and `unread_to` were never read."""
+
+    network: str
+    listing: str
+    unread_from: datetime
+    unread_to: datetime
+
+    def line(self) -> str:
+        """'Reddit comments: 12 minutes unread at 14:05' (UTC)."""
+        minutes = max(1, round((self.unread_to - self.unread_from).total_seconds() / 60))
+        name = NETWORK_NAMES.get(self.network, self.network)
+        return (f"{name} {self.listing}: {minutes} minute{'s' if minutes != 1 else ''} unread at "
+                f"{self.unread_from:%Y-%m-%d %H:%M} UTC")
+
+
+@dataclass
+class StreamState:
+    """One network's stream in this cycle."""
+
+    network: str
+    api_url: str
+    targets: list[CrawlTarget]
+    """Every business source of this network's type: what the stream is matched for."""
+    index: KeywordIndex
+    """The keywords of the businesses of `targets`, compiled once."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The reader's settings from `streams:` (max_pages, requests_per_minute)."""
+    cursor: dict[str, Any] = field(default_factory=dict)
+    new_cursor: dict[str, Any] = field(default_factory=dict)
+    gaps: list[Gap] = field(default_factory=list)
+    items_read: int = 0
+    """Items the stream held that were new (before matching)."""
+
+    @property
+    def ok(self) -> bool:
+        return all(t.ok for t in self.targets) and all(t.finished for t in self.targets)
+
+
+def load_cursors(session: Session) -> dict[str, dict[str, Any]]:
+    """Every network's stored cursor."""
+    return {row.network: dict(row.cursor or {}) for row in session.scalars(select(StreamCursor))}
+
+
+def save_stream(session: Session, stream: StreamState, now: datetime) -> None:
+    """Keep the new cursor and the gaps of a read that succeeded; leave all as it was otherwise."""
+    if not stream.ok:
+        return
+    row = session.get(StreamCursor, stream.network)
+    if row is None:
+        row = StreamCursor(network=stream.network, cursor={})
+        session.add(row)
+    row.cursor = {**(row.cursor or {}), **stream.new_cursor}
+    row.updated_at = now
+    for gap in stream.gaps:
+        session.add(StreamGap(network=gap.network, listing=gap.listing, unread_from=gap.unread_from,
+                              unread_to=gap.unread_to, recorded_at=now))
+
+
+def recent_gaps(session: Session, since: datetime, until: datetime | None = None) -> list[Gap]:
+    """The gaps recorded since `since` (and before `until`), oldest first."""
+    query = select(StreamGap).where(StreamGap.recorded_at >= since)
+    if until is not None:
+        query = query.where(StreamGap.recorded_at < until)
+    return [Gap(g.network, g.listing, g.unread_from, g.unread_to)
+            for g in session.scalars(query.order_by(StreamGap.unread_from))]

@@ -1,0 +1,53 @@
+"""`mentionwatch listen` with `streams: bluesky:` holds Jetstream: a post naming a business is
+alerted in Slack while the listener runs, and SIGTERM closes the WebSocket and keeps the cursor."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from mentionwatch.sandbox.jetstream import LocalJetstream
+from mentionwatch.sandbox.slack import LocalSlackServer
+from tests.conftest import Workspace
+from tests.respond.test_slack_buttons import eventually
+from tests.respond.test_slack_listen import SECRET, Listener
+
+
+@pytest.fixture
+def jetstream():
+    with LocalJetstream() as server:
+        yield server
+
+
+def test_a_bluesky_post_is_alerted_as_it_happens_and_sigterm_closes_the_stream(workspace: Workspace, slack: LocalSlackServer,
+                                                                              jetstream: LocalJetstream):
+    workspace.write_config(
+        slack={"token": "xoxb-test-token", "api_url": slack.api_url, "channel": "#reviews"},
+        businesses=[{"name": "Joe's Donuts", "keywords": ["Joe's Donuts"],
+                     "sources": [{"type": "bluesky", "query": "Joe's Donuts"}]},
+                    {"name": "Acme Bakery", "keywords": ["Acme Bakery"],
+                     "sources": [{"type": "bluesky", "query": "Acme Bakery"}]}],
+        streams={"bluesky": {"jetstream": jetstream.url}},
+    )
+    listener = Listener(workspace, "--http", "0", env={"SLACK_SIGNING_SECRET": SECRET})
+    try:
+        listener.wait_line("reading Bluesky's Jetstream as it happens")
+        eventually(lambda: jetstream.connections, 30, "the Jetstream connection")
+        jetstream.post("Nothing about any shop today")
+        last = jetstream.post("Joe's Donuts charged me twice and the manager was rude. Never again.")
+
+        alert = eventually(lambda: next((p for p in slack.posted if "charged me twice" in json.dumps(p)), None),
+                           60, "the alert in Slack")
+    finally:
+        code = listener.stop()
+
+    assert code == 0
+    assert "Acme Bakery" not in json.dumps(alert)
+    assert eventually(lambda: jetstream.connections[0].close_code, 10, "the close") == 1000
+    with sqlite3.connect(workspace.database) as db:
+        (cursor,) = db.execute("select cursor from stream_cursors where network = 'bluesky'").fetchone()
+        names = db.execute("select b.name from mentions m join businesses b on b.id = m.business_id").fetchall()
+    assert json.loads(cursor) == {"time_us": last}
+    assert names == [("Joe's Donuts",)]
