@@ -15,7 +15,7 @@ DEFAULT_REGISTER = REVIEW
 
 # Source types (crawlers.config.SOURCE_TYPES) by register. A type not listed reads as a review:
 # the monitor's commonest text, and the register the model knows best.
-_BY_SOURCE_TYPE = {
+BY_SOURCE_TYPE = {
     "reddit": SOCIAL, "hackernews": SOCIAL, "mastodon": SOCIAL, "bluesky": SOCIAL,
     "feed": NEWS, "html": NEWS,
     "reviews": REVIEW, "appstore": REVIEW, "google_business": REVIEW, "yelp": REVIEW,
@@ -25,4 +25,4 @@ _BY_SOURCE_TYPE = {
 
 def register_of(source_type: str | None) -> str:
     """The register of a source type ("reddit" -> "social"); a review for unknown or no type."""
-    return _BY_SOURCE_TYPE.get(source_type or "", DEFAULT_REGISTER)
+    return BY_SOURCE_TYPE.get(source_type or "", DEFAULT_REGISTER)

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.evaluate import evaluate_file, threshold_curve
 from pipeline.learned import MODEL_PATH, load_model
-from pipeline.registers import register_of
+from pipeline.registers import BY_SOURCE_TYPE, register_of
 from pipeline.sentiment import SentimentScorer, plain_vader_label
 from tests.conftest import run_cli
 
@@ -99,6 +99,9 @@ def test_the_register_comes_from_the_source_type():
     assert {register_of(t) for t in ("reviews", "yelp", "google_business", "trustpilot", "appstore",
                                      "google_play", "appstore_connect")} == {"review"}
     assert register_of("something new") == register_of(None) == "review"
+    from crawlers.config import SOURCE_TYPES
+
+    assert set(SOURCE_TYPES) <= set(BY_SOURCE_TYPE)  # a new source type is given a register on purpose
 
 
 def test_each_register_has_its_own_calibration():
