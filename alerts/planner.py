@@ -36,6 +36,7 @@ from alerts.notices import (
 from alerts.notify import Destination, daily_digest_message, destinations_for
 from alerts.outbox import queued_in_outbox
 from alerts.quiet import quiet_hours_of, quiet_until
+from alerts.trends.day import TREND_KINDS
 from alerts.trends.ratings import find_rating_drops
 from alerts.trends.spikes import find_spikes
 from alerts.views import Catalog, Routes
@@ -130,7 +131,8 @@ class Planner:
 
     def plan_trends(self, session: Session) -> None:
         """Spikes and rating drops (alerts.trends): like a notice, each is one summary message,
-        held by quiet hours; the trend checks themselves keep it to one per spike."""
+        held by quiet hours; the trend checks themselves keep it to one per spike. With
+        `alerts.digest: daily` the notify: destinations get their mentions in the daily digest."""
         trends = self.settings.alerts.trends
         found = []
         if trends.spikes:
@@ -140,7 +142,8 @@ class Planner:
         for alert in found:
             self._queue(session, kind=alert.kind, business_id=alert.business_id,
                         channel=self.routes.channel(alert.business), message=alert.message,
-                        mention_ids=alert.mention_ids, not_before=self.quiet_until(alert.business))
+                        mention_ids=alert.mention_ids, not_before=self.quiet_until(alert.business),
+                        notify=not self._daily(False))
             self.planned.trends += 1
 
     def plan_daily_digests(self, session: Session) -> None:
@@ -168,8 +171,10 @@ class Planner:
                 select(Mention, Source.identity).join(Source, Source.id == Mention.source_id)
                 .join(AlertMessageMention, AlertMessageMention.mention_id == Mention.id)
                 .join(AlertMessage, AlertMessage.id == AlertMessageMention.message_id)
-                .where(AlertMessage.business_id == business.id, AlertMessage.marks_alerted,
-                       AlertMessage.kind.in_(("alert", "digest")), ~Mention.urgent,
+                .where(AlertMessage.business_id == business.id, ~Mention.urgent,
+                       # Alerts and digests of mentions, and the mentions a trend alert names.
+                       or_(AlertMessage.marks_alerted & AlertMessage.kind.in_(("alert", "digest")),
+                           AlertMessage.kind.in_(TREND_KINDS)),
                        # Alerts planned before the digest's time, in no digest yet (a week back at most).
                        AlertMessage.created_at <= due, AlertMessage.created_at > due - timedelta(days=7),
                        Mention.id.not_in(digested))

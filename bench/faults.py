@@ -1,6 +1,8 @@
 """A randomized fault campaign: does every negative mention reach Slack exactly once?
 
 Usage: python bench/faults.py [--faults 200] [--seed 1] [--max-minutes 10]
+       python bench/faults.py --workers [--kills 50] [--restarts 5]   (workers on PostgreSQL)
+       python bench/faults.py --campaign hostile [--max-pages 20]   (bench/hostile_platforms.py)
 
 A local feed (LocalHTTPServer) gains new negative entries before each round, and
 `mentionwatch run` (the installed CLI, as cron runs it) is run against it and against the local
@@ -111,14 +113,27 @@ def stored_tokens(folder: Path) -> set[str]:
 
 
 def main() -> int:
+    if "--workers" in sys.argv[1:]:  # the campaign for workers on PostgreSQL (bench/worker_faults.py)
+        sys.argv.remove("--workers")
+        from bench.worker_faults import main as workers_campaign
+
+        return workers_campaign()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--faults", type=int, default=200, help="faults to inject in all (default 200)")
     parser.add_argument("--seed", type=int, default=1, help="random seed, to replay a campaign")
     parser.add_argument("--max-minutes", type=float, default=10, help="stop injecting after this long")
+    parser.add_argument("--campaign", choices=("delivery", "hostile"), default="delivery",
+                        help="delivery: faults against exactly-once alerts (default); hostile: platforms whose "
+                        "answers never end or send credentials elsewhere")
+    parser.add_argument("--max-pages", type=int, default=20, help="hostile: the page cap of the endless platform")
     args = parser.parse_args()
     if not MENTIONWATCH.exists():
         print(f"{MENTIONWATCH} is missing: pip install -e . first", file=sys.stderr)
         return 2
+    if args.campaign == "hostile":
+        from bench.hostile_platforms import campaign
+
+        return campaign(args.max_pages)
     rng = random.Random(args.seed)
     faults: Counter[str] = Counter()
     kill_phase: Counter[str] = Counter()

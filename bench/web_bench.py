@@ -1,13 +1,16 @@
-"""The web inbox at 1,000,000 mentions: how long the inbox and a search take to answer.
+"""The web inbox and the weekly report at 1,000,000 mentions: how long every page and the report take.
 
 Usage: python bench/web_bench.py [--mentions 1000000] [--requests 20] [--keep FOLDER] [--database URL]
 
 Fills an SQLite file (or, with `--database`, an empty PostgreSQL database) with `--mentions`
-mentions in bulk (the full-text index kept by its triggers, as in production), starts
-`mentionwatch serve` on it as a subprocess, and times whole
-HTTP requests (query, template, transfer) for: the inbox's first page, the next one, filters,
-searches for a common word, a rare word, two words within filters, and prefixes. Prints the median and the
-slowest of `--requests` tries of each against the goal of 100 ms.
+mentions in bulk over the 700 days up to today (the full-text index kept by its triggers, as in
+production), starts `mentionwatch serve` on it as a subprocess, and times whole HTTP requests
+(query, template, transfer) for: the inbox's first page, the next one, filters, searches for a
+common word, a rare word, two words within filters, and prefixes, trends over 7, 30, 90 and 365
+days, the sources and reports pages and a mention's page. Prints the median and the slowest of
+`--requests` tries of each against the goal of 100 ms. Then builds the weekly report (the figures,
+in-process, as `mentionwatch report` does before rendering) for the newest week and for the
+oldest one, against the goal of a second whatever the history before the week.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.store import open_engine  # noqa: E402
 
 GOAL_MS = 100
-START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+REPORT_GOAL_MS = 1000
+# The data ends today, so that trends and the report's week find the newest mentions.
+START = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=700)
 COMMON = ["coffee", "donut", "service", "staff", "order", "shop", "price", "taste", "fresh", "wait"]
 WORDS = (COMMON + ["great", "terrible", "friendly", "rude", "slow", "cold", "warm", "sweet", "line", "morning",
                    "visit", "again", "never", "always", "best", "worst", "town", "street", "parking", "card"])
@@ -75,10 +80,10 @@ def fill(database_url: str, count: int) -> float:
 def _fill_sqlite(path: Path, count: int) -> None:
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=OFF")
-    db.execute("INSERT INTO businesses (id, name, created_at) VALUES (1, 'Joe''s Donuts', '2024-01-01 00:00:00.000000')")
+    db.execute("INSERT INTO businesses (id, name, created_at) VALUES (1, 'Joe''s Donuts', '2020-01-01 00:00:00.000000')")
     db.execute("INSERT INTO sources (id, business_id, type, identity, created_at, consecutive_failures, "
                "http_validators, cursor) VALUES (1, 1, 'feed', 'feed:https://news.example/feed.xml', "
-               "'2024-01-01 00:00:00.000000', 0, '{}', '{}')")
+               "'2020-01-01 00:00:00.000000', 0, '{}', '{}')")
     sql = f"INSERT INTO mentions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
     batch = []
     for row in mention_rows(count):
@@ -97,10 +102,10 @@ def _fill_postgresql(database_url: str, count: int) -> None:
     import psycopg
 
     with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as db:
-        db.execute("INSERT INTO businesses (id, name, created_at) VALUES (1, 'Joe''s Donuts', '2024-01-01')")
+        db.execute("INSERT INTO businesses (id, name, created_at) VALUES (1, 'Joe''s Donuts', '2020-01-01')")
         db.execute("INSERT INTO sources (id, business_id, type, identity, created_at, consecutive_failures, "
                    "http_validators, cursor) VALUES (1, 1, 'feed', 'feed:https://news.example/feed.xml', "
-                   "'2024-01-01', 0, '{}', '{}')")
+                   "'2020-01-01', 0, '{}', '{}')")
         with db.cursor().copy(f"COPY mentions ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in mention_rows(count):
                 copy.write_row(row)
@@ -151,6 +156,33 @@ def timed(url: str, tries: int) -> tuple[float, float, int]:
     return statistics.median(times), max(times), body.count(b'<article class="mention')
 
 
+def report_figures(config: Path, tries: int) -> None:
+    """Time building the weekly report's figures for the newest and the oldest week of the data."""
+    from alerts.report.data import Period, build_reports
+    from mentionwatch.config import load_settings
+    from pipeline.store import session_factory
+
+    settings = load_settings(config)
+    engine = open_engine(settings.database_url())
+    sessions = session_factory(engine)
+    now = datetime.now(timezone.utc)
+    weeks = [("report, newest week (700 days before it)", Period(now - timedelta(days=7), now)),
+             ("report, oldest week (none before it)", Period(START + timedelta(days=7), START + timedelta(days=14)))]
+    print(f"{'report figures':<44} {'median':>8} {'slowest':>8} {'found':>6}  goal < {REPORT_GOAL_MS} ms")
+    for name, period in weeks:
+        times = []
+        for _ in range(tries + 1):
+            with sessions() as session:
+                started = time.perf_counter()
+                reports = build_reports(session, settings, period)
+                times.append((time.perf_counter() - started) * 1000)
+        median = statistics.median(times[1:])
+        found = reports[0].total.current if reports else 0
+        print(f"{name:<44} {median:7.1f}  {max(times[1:]):7.1f}  {found:6}  "
+              f"{'ok' if median < REPORT_GOAL_MS else 'SLOW'}")
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mentions", type=int, default=1_000_000)
@@ -170,21 +202,26 @@ def main() -> None:
         with urllib.request.urlopen(url + "/", timeout=60) as response:
             html = response.read().decode()
         deep = html.split('href="/?before=', 1)[1].split('"', 1)[0] if 'href="/?before=' in html else ""
+        day = lambda n: f"{START + timedelta(days=n):%Y-%m-%d}"  # noqa: E731
         cases = [
             ("inbox, first page", "/"),
             ("inbox, next page", f"/?before={urllib.parse.unquote(deep)}"),
             ("mentions, newest page", "/mentions"),
             ("filter: negative, open", "/mentions?label=negative&handled=no"),
             ("filter: a source type found in none", "/mentions?source=reddit"),
-            ("filter: two days found", "/mentions?since=2024-06-01&until=2024-06-02"),
-            ("filter: everything before a date", "/mentions?until=2024-03-01"),
-            ("filter: before a recent date", "/mentions?until=2025-11-01"),
-            ("filter: before the middle date", "/mentions?until=2024-12-01"),  # the worst case
+            ("filter: two days found", f"/mentions?since={day(152)}&until={day(153)}"),
+            ("filter: everything before a date", f"/mentions?until={day(60)}"),
+            ("filter: before a recent date", f"/mentions?until={day(670)}"),
+            ("filter: before the middle date", f"/mentions?until={day(350)}"),  # the worst case
             ("search a common word (coffee)", "/mentions?q=coffee"),
             ("search a rare word (refund)", "/mentions?q=refund"),
             ("search two words, negative, open", "/mentions?q=rude+staff&label=negative&handled=no"),
             ("search a prefix (refu*)", "/mentions?q=refu*"),
             ("search a common prefix (coff*)", "/mentions?q=coff*"),
+            *((f"trends, {days} days", f"/trends?days={days}") for days in (7, 30, 90, 365)),
+            ("sources", "/sources"),
+            ("reports", "/reports"),
+            ("a mention's page", "/mentions/12345"),
         ]
         print(f"{'request':<36} {'median':>8} {'slowest':>8} {'rows':>5}  goal < {GOAL_MS} ms")
         worst = 0.0
@@ -193,6 +230,7 @@ def main() -> None:
             worst = max(worst, median)
             print(f"{name:<36} {median:7.1f}  {slowest:7.1f}  {rows:5}  {'ok' if median < GOAL_MS else 'SLOW'}")
         print(f"slowest median {worst:.1f} ms: {'within' if worst < GOAL_MS else 'over'} the {GOAL_MS} ms goal")
+        report_figures(folder / "config.yaml", max(3, args.requests // 4))
     finally:
         process.terminate()
         process.wait(timeout=15)

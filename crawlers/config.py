@@ -11,6 +11,20 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pipeline.config import BaseBusiness, StoreConfig, Strict, http_url, is_host_name
 
 
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|minutes?|h|hours?)?\s*$", re.I)
+
+
+def interval_minutes(value: int | str) -> float:
+    """`interval:` in minutes: a number of minutes, or `15m`, `90 min`, `2h`; at least one minute."""
+    match = _INTERVAL.match(str(value))
+    if match is None:
+        raise ValueError("expected minutes (15) or a duration such as 15m or 2h")
+    minutes = float(match.group(1)) * (60 if (match.group(2) or "m").lower().startswith("h") else 1)
+    if minutes < 1:
+        raise ValueError("an interval shorter than a minute would hammer the site: at least 1m")
+    return minutes
+
+
 def short_url(url: str) -> str:
     """'https://www.example.com/news.xml' -> 'example.com/news.xml'."""
     return re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
@@ -25,9 +39,25 @@ class SourceBase(Strict):
     """A label for this source in summaries; defaults to the type and its target."""
     id: str | None = Field(default=None, min_length=1, max_length=1000)
     """A stable key for its history: changing the URL keeps it. Defaults to `identity()`."""
+    interval: int | str | None = None
+    """Workers only: how often it is checked, in minutes or as `15m`, `2h`; default by type."""
 
     # Search-type sources find text that may not be about the business; others are about it.
     matches_by_default: ClassVar[bool] = True
+    # Feeds and social searches change by the minute; review pages and platforms by the hour.
+    default_interval_minutes: ClassVar[int] = 60
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: int | str | None) -> int | str | None:
+        if value is not None:
+            interval_minutes(value)  # raises ValueError with the accepted forms
+        return value
+
+    @property
+    def interval_minutes(self) -> float:
+        """Minutes between two checks by the workers: `interval:`, else the type's default."""
+        return self.default_interval_minutes if self.interval is None else interval_minutes(self.interval)
 
     @field_validator("url")
     @classmethod
@@ -59,6 +89,7 @@ class SourceBase(Strict):
 
 class FeedSource(SourceBase):
     type: Literal["feed"]
+    default_interval_minutes: ClassVar[int] = 15
     query: str | None = None
     engine: Literal["google", "bing"] = "google"
     language: str = "en-US"
@@ -75,7 +106,7 @@ class FeedSource(SourceBase):
 
     def readable(self) -> str:
         engine = {"google": "Google News", "bing": "Bing News"}[self.engine]
-        return short_url(self.url) if self.url else f"{engine} search: {self.query}"
+        return short_url(self.url) if self.url else f"{engine} search for {self.query}"
 
 
 class ReviewsSource(SourceBase):
@@ -103,6 +134,7 @@ class HtmlSource(SourceBase):
 
 class RedditSource(SourceBase):
     type: Literal["reddit"]
+    default_interval_minutes: ClassVar[int] = 15
     query: str
     history: Literal["stream", "search"] = "stream"
     """With `streams: reddit:`: a new source takes what the stream holds; `search` also reads its
@@ -118,11 +150,12 @@ class RedditSource(SourceBase):
 
     def readable(self) -> str:
         where = f" in r/{self.subreddit}" if self.subreddit else ""
-        return f"Reddit search{where}: {self.query}"
+        return f"Reddit search{where} for {self.query}"
 
 
 class HackerNewsSource(SourceBase):
     type: Literal["hackernews"]
+    default_interval_minutes: ClassVar[int] = 15
     query: str
     history: Literal["stream", "search"] = "stream"
     """As for reddit: with `streams: hackernews:`, `search` also reads older items once by search."""
@@ -131,11 +164,12 @@ class HackerNewsSource(SourceBase):
         return f"hackernews:{self.query}:{self.url or ''}"
 
     def readable(self) -> str:
-        return f"Hacker News search: {self.query}"
+        return f"Hacker News search for {self.query}"
 
 
 class MastodonSource(SourceBase):
     type: Literal["mastodon"]
+    default_interval_minutes: ClassVar[int] = 15
     instance: str
     tag: str | None = None
     query: str | None = None
@@ -158,7 +192,7 @@ class MastodonSource(SourceBase):
         return f"mastodon:{self.instance}:{self.tag or ''}:{self.query or ''}:{self.url or ''}"
 
     def readable(self) -> str:
-        what = f"#{self.tag.lstrip('#')}" if self.tag else f"search: {self.query}"
+        what = f"#{self.tag.lstrip('#')}" if self.tag else f"search for {self.query}"
         return f"Mastodon {what} on {short_url(self.instance)}"
 
 
@@ -178,6 +212,7 @@ class AppStoreSource(SourceBase):
 
 class BlueskySource(SourceBase):
     type: Literal["bluesky"]
+    default_interval_minutes: ClassVar[int] = 15
     query: str
     service: str = "https://bsky.social"
 
@@ -190,7 +225,7 @@ class BlueskySource(SourceBase):
         return f"bluesky:{self.query}:{self.url or ''}"
 
     def readable(self) -> str:
-        return f"Bluesky search: {self.query}"
+        return f"Bluesky search for {self.query}"
 
 
 class GoogleBusinessSource(SourceBase):
@@ -201,6 +236,8 @@ class GoogleBusinessSource(SourceBase):
     """accounts/{account id}/locations/{location id}, as `mentionwatch connect google --list` prints it."""
     token_url: str = "https://oauth2.googleapis.com/token"
     """Where the refresh token is exchanged for an access token."""
+    max_pages: int = Field(default=200, ge=1, le=1000)
+    """At most this many pages of 50 reviews a run (a safety cap: 10,000 reviews by default)."""
     matches_by_default: ClassVar[bool] = False
 
     @property

@@ -6,6 +6,7 @@ businesses that watch the same site.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections import defaultdict
 from collections.abc import Callable
@@ -17,21 +18,8 @@ from scrapy.settings import Settings as ScrapySettings
 
 from crawlers.config import CrawlerSettings, Credentials
 from crawlers.interrupt import Interruption
-from crawlers.redirects import PUBLIC_TEST_HOSTS_SETTING
-from crawlers.spiders.appstore import AppStoreSpider
-from crawlers.spiders.appstore_connect import AppStoreConnectSpider
+from crawlers.redirects import PUBLIC_TEST_HOSTS_SETTING, public_test_hosts
 from crawlers.spiders.base import MentionSpider
-from crawlers.spiders.bluesky import BlueskySpider
-from crawlers.spiders.feed import FeedSpider
-from crawlers.spiders.google_business import GoogleBusinessSpider
-from crawlers.spiders.google_play import GooglePlaySpider
-from crawlers.spiders.hackernews import HackerNewsSpider
-from crawlers.spiders.html import HtmlSpider
-from crawlers.spiders.mastodon import MastodonSpider
-from crawlers.spiders.reddit import RedditSpider
-from crawlers.spiders.reviews import ReviewsSpider
-from crawlers.spiders.trustpilot import TrustpilotSpider
-from crawlers.spiders.yelp import YelpSpider
 from crawlers.streams.hackernews import HackerNewsStreamSpider
 from crawlers.streams.reddit import RedditStreamSpider
 from crawlers.streams.state import StreamState
@@ -39,12 +27,29 @@ from crawlers.target import CrawlTarget
 from pipeline.items import MentionItem
 from pipeline.version import __version__
 
-SPIDERS: dict[str, type[MentionSpider]] = {
-    spider.source_type: spider
-    for spider in (FeedSpider, ReviewsSpider, HtmlSpider, RedditSpider, HackerNewsSpider, MastodonSpider,
-                   AppStoreSpider, BlueskySpider, GoogleBusinessSpider, YelpSpider,
-                   AppStoreConnectSpider, GooglePlaySpider, TrustpilotSpider)
+# Source type -> "module:class" of its spider, imported only when a run has such a source (the
+# platforms' spiders bring JWT, crypto and OAuth clients a run over feeds never needs).
+SPIDERS: dict[str, str] = {
+    "feed": "crawlers.spiders.feed:FeedSpider",
+    "reviews": "crawlers.spiders.reviews:ReviewsSpider",
+    "html": "crawlers.spiders.html:HtmlSpider",
+    "reddit": "crawlers.spiders.reddit:RedditSpider",
+    "hackernews": "crawlers.spiders.hackernews:HackerNewsSpider",
+    "mastodon": "crawlers.spiders.mastodon:MastodonSpider",
+    "appstore": "crawlers.spiders.appstore:AppStoreSpider",
+    "bluesky": "crawlers.spiders.bluesky:BlueskySpider",
+    "google_business": "crawlers.spiders.google_business:GoogleBusinessSpider",
+    "yelp": "crawlers.spiders.yelp:YelpSpider",
+    "appstore_connect": "crawlers.spiders.appstore_connect:AppStoreConnectSpider",
+    "google_play": "crawlers.spiders.google_play:GooglePlaySpider",
+    "trustpilot": "crawlers.spiders.trustpilot:TrustpilotSpider",
 }
+
+
+def spider_class(source_type: str) -> type[MentionSpider]:
+    """The spider of `source_type`, imported now."""
+    module, name = SPIDERS[source_type].split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 # Networks whose shared stream is read by `run` once a cycle (Bluesky's Jetstream is held open by
@@ -85,8 +90,7 @@ def _public_test_hosts() -> dict[str, Any]:
     """Tests only: MENTIONWATCH_PUBLIC_TEST_HOSTS="name=127.0.0.1,..." makes `name` a public host
     at that address (crawlers/redirects.py), so the refusal of a redirect from a public site into
     a private address is tested without leaving the machine."""
-    value = os.environ.get("MENTIONWATCH_PUBLIC_TEST_HOSTS", "")
-    pairs = dict(p.split("=", 1) for p in value.split(",") if "=" in p)
+    pairs = public_test_hosts()
     return {PUBLIC_TEST_HOSTS_SETTING: pairs} if pairs else {}
 
 
@@ -114,7 +118,7 @@ def crawl(
         by_type[target.source.type].append(target)  # type: ignore[attr-defined]
     process = CrawlerProcess(settings)
     for source_type, group in by_type.items():
-        crawler = process.create_crawler(SPIDERS[source_type])
+        crawler = process.create_crawler(spider_class(source_type))
         if on_item is not None:
             crawler.signals.connect(lambda item, **_: on_item(item), signal=signals.item_scraped, weak=False)
         crawler.signals.connect(_mark_finished, signal=signals.spider_closed, weak=False)

@@ -30,6 +30,41 @@ PUBLIC_TEST_HOSTS_SETTING = "MENTIONWATCH_PUBLIC_TEST_HOSTS"
 stage "a public site redirects to 127.0.0.1" without leaving the machine."""
 
 
+def public_test_hosts() -> dict[str, str]:
+    """Tests only: MENTIONWATCH_PUBLIC_TEST_HOSTS="name=127.0.0.1,..." makes `name` a public host
+    at that address, so the refusal of a redirect from a public site into a private address is
+    tested without leaving the machine."""
+    import os
+
+    value = os.environ.get("MENTIONWATCH_PUBLIC_TEST_HOSTS", "")
+    return dict(p.split("=", 1) for p in value.split(",") if "=" in p)
+
+
+def refused_redirect(origin_url: str, target_url: str, resolve: Any) -> str | None:
+    """Why a redirect from the source at `origin_url` to `target_url` may not be followed, or None.
+
+    The crawler's rules, for callers outside Scrapy (`init`'s look at the website): http(s) only,
+    and never from a public address into a loopback, private or link-local one. `resolve(host)`
+    gives a host's address (None when it has none) and whether it counts as public.
+    """
+    from urllib.parse import urlsplit
+
+    scheme = target_url.split(":", 1)[0].lower() if ":" in target_url else ""
+    if scheme not in ("http", "https"):
+        return (f"redirect to a {scheme or 'non-web'} address refused (only http and https are followed): "
+                f"{target_url[:100]}")
+    origin_host = urlsplit(origin_url).hostname or ""
+    origin = resolve(origin_host)
+    if origin is None or not origin[1]:
+        return None  # the owner's own site on a private address: so may its redirects be
+    host = urlsplit(target_url).hostname or ""
+    target = resolve(host)
+    if target is not None and not target[1]:
+        where = host if host == target[0] else f"{host} ({target[0]})"
+        return f"redirect from {origin_host} to a private address refused: {where} is loopback, private or link-local"
+    return None
+
+
 def is_public(address: str) -> bool:
     """Whether an IP address is on the public internet (not loopback, private, link-local, ...)."""
     try:

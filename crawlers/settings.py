@@ -40,6 +40,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.redirects.SafeRedirectMiddleware": 600,
     # Before RobotsTxtMiddleware (100): not even a refused address's robots.txt is asked for.
     "crawlers.redirects.PrivateRedirectGuard": 90,
+    # API keys and tokens only to the origin they were issued for, redirects included.
+    "crawlers.credential_guard.CredentialOriginGuard": 95,
 }
 RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry without Retry-After; doubles each time
 RETRY_BACKOFF_MAX = 60.0
@@ -59,4 +61,19 @@ EXTENSIONS = {
     # summary counts what matters.
     "scrapy.extensions.corestats.CoreStats": None,
     "scrapy.extensions.logstats.LogStats": None,
+}
+# Scrapy's own list less RemoteControl: it is off (REMOTE_CONTROL_ENABLED), but Scrapy imports
+# every listed extension, even one set to None, and that one imports aiohttp: a second of CPU
+# on a busy machine that every run paid for nothing.
+EXTENSIONS_BASE = {
+    "scrapy.extensions.corestats.CoreStats": 0,
+    "scrapy.extensions.logcount.LogCount": 0,
+    "scrapy.extensions.telnet.TelnetConsole": 0,
+    "scrapy.extensions.memusage.MemoryUsage": 0,
+    "scrapy.extensions.memdebug.MemoryDebugger": 0,
+    "scrapy.extensions.closespider.CloseSpider": 0,
+    "scrapy.extensions.feedexport.FeedExporter": 0,
+    "scrapy.extensions.logstats.LogStats": 0,
+    "scrapy.extensions.spiderstate.SpiderState": 0,
+    "scrapy.extensions.throttle.AutoThrottle": 0,
 }

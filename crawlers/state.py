@@ -144,8 +144,15 @@ def rename_suspects(session: Session, settings: CrawlConfig) -> list[str]:
             if any(s.identity == source.key() or s.config_id == source.key() for s in stored_sources.get(row.id, [])):
                 continue
             for old in lost:
-                if old.type == source.type:
+                # A feed at a new address has moved; a search put in place of a feed has not (the
+                # kept demo's news search replaces its local sample feeds).
+                if old.type == source.type and _by_address(old.identity) == _by_address(source.identity()):
                     advice.append(f"{configured.name} / {source.label} looks like {old.identity} moved: add "
                                   f"`id: {json.dumps(old.config_id or old.identity, ensure_ascii=False)}` to the "
                                   "source to keep its history")
     return advice
+
+
+def _by_address(identity: str) -> bool:
+    """Whether a source's identity names an address (feed:https://...) rather than a search."""
+    return identity.split(":", 1)[1].startswith(("http:", "https:"))

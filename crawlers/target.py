@@ -48,6 +48,8 @@ class CrawlTarget:
     """Item URL -> (the business's reply as the platform shows it, when it was last changed)."""
     deleted_urls: list[str] = field(default_factory=list)
     """Items a full listing no longer holds: removed by their author or the platform."""
+    pages_followed: dict[str, set[str]] = field(default_factory=dict)
+    """Per listing of this run: the next-page tokens (or URLs) already followed (a loop check)."""
 
     @property
     def label(self) -> str:
@@ -63,6 +65,7 @@ class CrawlTarget:
         done = self.finished or (self.requests_made > 0 and self.requests_open == 0)
         if not done and self.error is None:
             self.interrupted = True
+
     def warn(self, reason: str) -> None:
         """Note a problem that did not stop the source; the first one is kept."""
         if self.warning is None:

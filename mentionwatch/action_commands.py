@@ -7,12 +7,14 @@ call), so the history of a mention is the same whoever acted and wherever.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mentionwatch.config import Settings
 from pipeline.errors import MentionwatchError
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 
 def apply_to_each(settings: Settings, ids: tuple[int, ...], act: Callable[..., Any]) -> None:
@@ -52,9 +54,18 @@ def _update_alerts(settings: Settings, session: Any, ids: list[int]) -> None:
         click.echo(f"note: {problem} (the next run updates the alert)", err=True)
 
 
+class _Actions:
+    """respond.actions, imported when a command first acts (not when the CLI starts)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from respond import actions
+
+        return getattr(actions, name)
+
+
 def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
     """Add the commands to `cli`; `config_option` is cli.py's decorator that loads the settings."""
-    from respond import actions
+    actions = _Actions()
 
     ids_argument = click.argument("ids", nargs=-1, type=int, required=True)
     by_option = click.option("--by", default="cli", show_default=True,

@@ -6,14 +6,16 @@ import sys
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
 from rich.console import Console
 
-from mentionwatch.config import Settings
 from pipeline.errors import AlreadyRunning
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 
 def parse_moment(value: str | None, zone: str, option: str, end: bool = False) -> datetime | None:

@@ -41,8 +41,55 @@ def _fetch_one(config_path: str, business: str, identity: str) -> tuple[bool, st
     return healthy, out.getvalue().strip()
 
 
+class FetchGuard:
+    """Which "Fetch now"s may start: one per source at a time, and at most `cap` in all.
+
+    Each fetch is a child process holding a crawler (about 130 MB, seconds to start): twelve
+    clicks at once must not start twelve. A click that finds its source being fetched, or the
+    cap reached, is refused at once with the reason, rather than queued behind the others.
+    """
+
+    def __init__(self, cap: int = 2):
+        self.cap = cap
+        self._lock = threading.Lock()
+        self._running: set[tuple[str, str, str]] = set()
+
+    def admit(self, key: tuple[str, str, str]) -> str | None:
+        """Take a place for `key`; None when admitted, else why not (release() when done)."""
+        with self._lock:
+            if key in self._running:
+                return "this source is being fetched already (another click started it): its result shows there"
+            if len(self._running) >= self.cap:
+                return (f"{len(self._running)} fetches are running already, the most at once: try again when one "
+                        "has finished")
+            self._running.add(key)
+            return None
+
+    def release(self, key: tuple[str, str, str]) -> None:
+        with self._lock:
+            self._running.discard(key)
+
+
+FETCH_GUARD = FetchGuard()
+"""The server's guard: `fetch_now` is called from the web app's worker threads, all in one process."""
+
+
 def fetch_now(config_path: Path, business: str, identity: str) -> tuple[bool, str]:
-    """Fetch one source as `mentionwatch check --fetch` does, in a child process; nothing is stored."""
+    """Fetch one source as `mentionwatch check --fetch` does, in a child process; nothing is stored.
+
+    At most one fetch per source and FETCH_GUARD.cap in all run at once; a click beyond that is
+    answered (False, why) at once."""
+    key = (str(config_path), business, identity)
+    refused = FETCH_GUARD.admit(key)
+    if refused is not None:
+        return False, f"Not started: {refused}."
+    try:
+        return _fetch_in_child(config_path, business, identity)
+    finally:
+        FETCH_GUARD.release(key)
+
+
+def _fetch_in_child(config_path: Path, business: str, identity: str) -> tuple[bool, str]:
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         try:
             return pool.submit(_fetch_one, str(config_path), business, identity).result(timeout=FETCH_TIMEOUT)

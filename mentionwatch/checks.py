@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.when import local_time
+from crawlers.pacing import api_pace
 from mentionwatch.config import Settings
 from mentionwatch.platform_checks import (
     check_platform_credentials,
@@ -54,6 +55,9 @@ def run_checks(settings: Settings, console: Console) -> bool:
         for source in business.sources:
             state = states.get((business.name, source.identity()))
             console.print(f"  {source.type:<10} {escape(source.label)}  {_describe_state(state, business.timezone)}")
+            pace = api_pace(source, settings.credentials)
+            if pace:
+                console.print(f"  {'':<10} pace: {escape(pace)}")
             healthy &= source_status(state) != "failing"
     if states:
         _relevance_notes(settings, console)
@@ -96,6 +100,7 @@ def sources_json(settings: Settings, states: dict[tuple[str, str], SourceState])
                 "warning": state.warning if state is not None and status == "ok" else None,
                 "last_success_at": _iso(row.last_success_at if row is not None else None),
                 "failures_in_a_row": row.consecutive_failures if row is not None else 0,
+                "pace": api_pace(source, settings.credentials),
             })
     return rows
 

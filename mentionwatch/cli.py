@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -22,10 +22,16 @@ from rich.text import Text
 
 from alerts.escape import one_line
 from mentionwatch import __version__
-from mentionwatch.config import CONFIG_ENV, Settings, load_settings
+from mentionwatch.config_file import CONFIG_ENV
 from mentionwatch.logs import redact_with, setup_logging
 from mentionwatch.stop import stopped
 from pipeline.errors import AlreadyRunning, MentionwatchError
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
+
+# Every import that only a command needs is made inside it: `--help` and a command's start stay
+# cheap (no SQLAlchemy, Scrapy or scoring model for a command that does not use them).
 
 LABELS = ("negative", "neutral", "positive", "unscored")
 
@@ -40,6 +46,8 @@ def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debugging).")
     @wraps(command)
     def wrapper(config_path: str | None, verbose: int, **kwargs: Any) -> Any:
+        from mentionwatch.config import load_settings
+
         handler = setup_logging(verbose)
         settings = load_settings(config_path)
         redact_with(handler, settings)
@@ -105,7 +113,9 @@ def cli() -> None:
 @cli.command(short_help="Crawl every source, store new mentions, alert the negative.")
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success, not even the summary line (a Slack configured without a token is still said).")
-def run(settings: Settings, quiet: bool) -> None:
+@click.option("--queue", is_flag=True, help="PostgreSQL with workers: put every source that is due on the queue "
+              "for `mentionwatch worker` and return at once.")
+def run(settings: Settings, quiet: bool, queue: bool) -> None:
     """Crawl every source, store new mentions, and alert about the negative ones.
 
     Ends with one summary line. Sources that failed, and alerts Slack did not accept, are
@@ -116,9 +126,23 @@ def run(settings: Settings, quiet: bool) -> None:
     kept, unfinished sources are crawled again next time, and it exits 130 (SIGINT) or 143.
 
     \b
+    With --queue (PostgreSQL only), nothing is crawled here: every source whose next check
+    has come is put on the queue that `mentionwatch worker` processes, and it prints how many.
+
+    \b
     Example:
       mentionwatch run --config config.yaml
     """
+    if queue:
+        import asyncio
+
+        from mentionwatch.worker import queue_conninfo, queue_now
+
+        queue_conninfo(settings.database_url())
+        queued = asyncio.run(queue_now(settings))
+        if not quiet:
+            click.echo(f"queued {queued} source{'' if queued == 1 else 's'} for the workers")
+        return
     from crawlers.interrupt import interruptible
     from mentionwatch.runner import run_once
     from pipeline.lock import run_lock
@@ -143,6 +167,10 @@ def run(settings: Settings, quiet: bool) -> None:
         click.echo(summary.line())
     for label, reason in summary.failures:
         click.echo(f"failed: {label}: {reason}", err=True)
+    # Warnings (a feed read despite its errors, a page cap reached) recur run after run: `status`
+    # and `check` show them; cron's --quiet mail stays for what failed.
+    for label, reason in summary.warnings if not quiet else ():
+        click.echo(f"warning: {label}: {reason}", err=True)
     for gap in summary.gaps:
         click.echo(f"gap: {gap.line()}", err=True)
     if summary.alert_error:
@@ -313,6 +341,7 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(command)
     def wrapper(config_path: str | None, verbose: int, **kwargs: Any) -> Any:
         from mentionwatch.config import config_path as resolve_config
+        from mentionwatch.config import load_settings
         from mentionwatch.runner import make_scorer
 
         setup_logging(verbose)
@@ -451,6 +480,9 @@ _register_init(cli)
 from mentionwatch.web_commands import register as _register_web_commands  # noqa: E402
 
 _register_web_commands(cli, config_option)
+from mentionwatch.worker_commands import register as _register_worker_commands  # noqa: E402
+
+_register_worker_commands(cli, config_option)
 
 
 def main() -> None:

@@ -12,27 +12,51 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from crawlers.config import SOURCE_TYPES
 from mentionwatch.confighints import suggest_key
 from mentionwatch.yamlfile import Document, read_yaml
+from pipeline.config import Strict
 from pipeline.errors import ConfigError
+from mentionwatch.config_file import CONFIG_ENV, DEFAULT_CONFIG, config_path
 from respond.config import RespondConfig
 
-CONFIG_ENV = "MENTIONWATCH_CONFIG"
+__all__ = ["CONFIG_ENV", "DEFAULT_CONFIG", "Settings", "config_path", "load_settings"]
 # Values of these keys are never echoed back in error messages.
 SECRET_KEYS = {"token", "webhook_url", "app_token", "signing_secret", "password", "reddit_client_secret",
                "mastodon_token", "bluesky_app_password", "google_client_secret", "google_refresh_token",
                "yelp_api_key", "trustpilot_api_key", "trustpilot_api_secret", "trustpilot_password"}
-DEFAULT_CONFIG = "config.yaml"
+
+
+class WorkerSettings(Strict):
+    """`worker:` for `mentionwatch worker` on PostgreSQL (the crawl jobs, the queue's timing)."""
+
+    fanout_seconds: int = Field(default=60, ge=1, le=3600)
+    """How often the workers look for sources whose next check has come (and queue them)."""
+    heartbeat_seconds: float = Field(default=10, gt=0)
+    """How often each worker tells the database it is alive."""
+    stalled_after_seconds: float = Field(default=60, gt=0)
+    """A worker silent this long is taken for dead: its running jobs go back on the queue."""
+    stop_within_seconds: float = Field(default=5, gt=0)
+    """On SIGTERM, jobs still running after this long are handed back to the queue."""
+
+    @model_validator(mode="after")
+    def _heartbeat_before_stall(self) -> WorkerSettings:
+        if self.heartbeat_seconds >= self.stalled_after_seconds:
+            raise ValueError("stalled_after_seconds must be longer than heartbeat_seconds, "
+                             "or living workers would be taken for dead")
+        return self
 
 
 class Settings(RespondConfig):
     """The whole of config.yaml: every room's sections."""
+
+    worker: WorkerSettings = WorkerSettings()
 
 
 # --------------------------------------------------------------------------- loading
@@ -71,11 +95,6 @@ def _join(where: str, key: Any) -> str:
     return f"{where}.{key}" if where else str(key)
 
 
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config, else $MENTIONWATCH_CONFIG, else ./config.yaml."""
-    return Path(explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-
-
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Read, expand and validate config.yaml; raise ConfigError with a readable message."""
     file = config_path(path)
@@ -91,6 +110,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     raw = document.data
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of settings (database, slack, businesses, ...)")
+    included = _include(file, raw)
     try:
         data = expand_env(raw)
     except ConfigError as exc:
@@ -98,8 +118,65 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{file}: " + "; ".join(_describe(e, data, document) for e in exc.errors())) from None
+        raise ConfigError("; ".join(_describe_in(e, file, data, document, included) for e in exc.errors())) from None
     return settings.model_copy(update={"path": file.resolve()})
+
+
+@dataclass
+class IncludedFile:
+    """A file of businesses named by `include:`, and where its businesses start in the whole list."""
+
+    path: Path
+    document: Document
+    start: int
+    count: int
+    key: tuple[str, ...]
+    """Where its list is in the file: () for a bare list, ("businesses",) for a mapping."""
+
+
+def _include(file: Path, raw: dict[str, Any]) -> list[IncludedFile]:
+    """Append the businesses of the files `include:` names (globs relative to config.yaml's folder,
+    sorted) to `raw`'s own: an agency keeps one file per client or business."""
+    patterns = raw.pop("include", None)
+    if patterns is None:
+        return []
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ConfigError(f"{file}: include: expected a file pattern or a list of them (businesses.d/*.yaml)")
+    businesses = raw.setdefault("businesses", [])
+    if not isinstance(businesses, list):
+        return []  # validation says what is wrong with `businesses:`
+    included = []
+    for pattern in patterns:
+        matched = sorted(file.parent.glob(pattern))
+        if not matched:
+            raise ConfigError(f"{file}: include: {pattern!r} matches no file in {file.parent}")
+        for path in matched:
+            try:
+                document = read_yaml(path.read_text(encoding="utf-8"), str(path))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{path}: cannot read: {exc}") from None
+            data, key = document.data, ()
+            if isinstance(data, dict) and set(data) == {"businesses"}:
+                data, key = data["businesses"], ("businesses",)
+            if not isinstance(data, list):
+                raise ConfigError(f"{path}: expected a list of businesses (or `businesses:` and the list)")
+            included.append(IncludedFile(path, document, len(businesses), len(data), key))
+            businesses.extend(data)
+    return included
+
+
+def _describe_in(error: Any, file: Path, data: Any, document: Document, included: list[IncludedFile]) -> str:
+    """One validation error, named in the file it comes from (config.yaml or an included one)."""
+    loc = error["loc"]
+    if len(loc) >= 2 and loc[0] == "businesses" and isinstance(loc[1], int):
+        for part in included:
+            if part.start <= loc[1] < part.start + part.count:
+                local = [p for p in (*part.key, loc[1] - part.start, *loc[2:]) if p not in SOURCE_TYPES]
+                line = part.document.line_of(tuple(local))
+                return f"{part.path}: " + _explain_error(error, local) + (f" (line {line})" if line else "")
+    return f"{file}: " + _describe(error, data, document)
 
 
 def _describe(error: Any, data: Any, document: Document | None = None) -> str:

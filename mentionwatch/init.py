@@ -21,8 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from mentionwatch.config import DEFAULT_CONFIG, config_path, load_settings
-from pipeline.config import http_url
+from mentionwatch.config_file import DEFAULT_CONFIG, config_path
 from pipeline.errors import ConfigError, MentionwatchError
 
 ALERT_CHOICES = ("console", "slack-token", "slack-webhook")
@@ -91,6 +90,8 @@ def check_website(value: str) -> str | None:
     if "://" not in value:
         value = "https://" + value
     try:
+        from pipeline.config import http_url
+
         return http_url(value)
     except ValueError as exc:
         raise click.BadParameter(f"{value!r}: {exc}") from None
@@ -387,6 +388,8 @@ def write_config(target: Path, text: str, force: bool) -> None:
     scratch = target.with_name(f".{target.name}.init-{os.getpid()}")
     scratch.write_text(text, encoding="utf-8")
     try:
+        from mentionwatch.config import load_settings
+
         load_settings(scratch)
         os.replace(scratch, target)
     except ConfigError as exc:

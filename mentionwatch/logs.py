@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from rich.logging import RichHandler
 
-from mentionwatch.config import Settings
 from pipeline.dburl import url_passwords
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 REDACTED = "[redacted]"
 

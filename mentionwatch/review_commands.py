@@ -9,12 +9,14 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mentionwatch.config import Settings
 from pipeline.errors import MentionwatchError
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 
 def _session(settings: Settings) -> Any:
@@ -58,10 +60,13 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         """Post a public reply to a review through its platform's API, exactly once.
 
         The reply text is TEXT, or --file's contents, or what you write in $EDITOR when neither
-        is given (it starts from the draft when templates fit). The reply is recorded before it
-        is sent and checked against the platform first, so an interrupted or repeated command
-        never posts twice. A review that already has a reply is shown and left alone unless
-        --replace is given (exit 1). Marks the mention handled and updates its Slack alert.
+        is given (it starts from the draft when templates fit). The reply is claimed in the store
+        before it is sent (one per review and text, whoever sends it: the CLI, Slack or the web)
+        and checked against the platform first, so an interrupted or repeated command never posts
+        twice. An upload whose answer was lost is read back before anything else is sent to that
+        review, and the command says what it found. A review that already has a reply is shown
+        and left alone unless --replace is given (exit 1). Marks the mention handled and updates
+        its Slack alert.
         Platforms without a reply API (review pages, Yelp) print the link to answer by hand (exit 1).
 
         \b

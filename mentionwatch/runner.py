@@ -42,6 +42,8 @@ class RunSummary:
     run_id: int
     sources_ok: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    """Sources that worked with something the owner should know (a page cap reached, a link refused)."""
     items_fetched: int = 0
     new_mentions: int = 0
     negative: int = 0
@@ -163,6 +165,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         summary.sources_interrupted = sum(1 for t in targets if t.interrupted)
     summary.sources_ok = sum(1 for t in targets if t.ok)
     summary.failures = [(t.label, t.error) for t in targets if t.error]
+    summary.warnings = [(t.label, t.warning) for t in targets if t.warning and not t.error]
     summary.items_fetched = sum(t.fetched for t in targets)
     summary.new_mentions = sum(counts.new.values())
     summary.negative = sum(counts.negative.values())

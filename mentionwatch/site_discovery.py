@@ -7,6 +7,7 @@ Used by `mentionwatch init`. One polite look: the home page (robots.txt permitti
 from __future__ import annotations
 
 import http.client
+import socket
 import unicodedata
 import urllib.error
 import urllib.request
@@ -14,6 +15,7 @@ import urllib.robotparser
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from crawlers.redirects import is_public, public_test_hosts, refused_redirect
 from crawlers.settings import USER_AGENT
 
 FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml"}
@@ -45,11 +47,66 @@ class FetchError(Exception):
     """A page could not be read; the message is the reason in plain words."""
 
 
+def _resolve(host: str) -> tuple[str, bool] | None:
+    """A host's address as the connection will use it, and whether it is public (None: no address)."""
+    test_hosts = public_test_hosts()
+    if host in test_hosts:
+        return test_hosts[host], True
+    try:
+        address = socket.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM)[0][4][0]
+    except (OSError, UnicodeError, IndexError):
+        return None
+    return str(address), is_public(str(address))
+
+
+class _ResolvedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address `_resolve` checked (so a second DNS answer cannot differ from it)."""
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._create_connection = _connect_resolved
+
+
+class _ResolvedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self._create_connection = _connect_resolved
+
+
+def _connect_resolved(address, *args, **kwargs):  # type: ignore[no-untyped-def]
+    host, port = address
+    resolved = _resolve(host)
+    return socket.create_connection((resolved[0] if resolved else host, port), *args, **kwargs)
+
+
+class _Handlers(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    def http_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(_ResolvedHTTPConnection, req)
+
+    def https_open(self, req):  # type: ignore[no-untyped-def]
+        return self.do_open(_ResolvedHTTPSConnection, req, context=self._context)
+
+
+class _SafeRedirects(urllib.request.HTTPRedirectHandler):
+    """The crawler's redirect rules (crawlers/redirects.py): http(s) only, never from a public
+    address into a private one, checked before the redirected address is asked anything."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        reason = refused_redirect(req.full_url, newurl, _resolve)
+        if reason:
+            raise FetchError(reason)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_Handlers(), _SafeRedirects())
+
+
 def fetch(url: str, timeout: float) -> tuple[str, bytes, str]:
     """GET `url`: (final URL, body, content type). Raises FetchError with a readable reason."""
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked
+        with _opener().open(request, timeout=timeout) as response:  # http(s) only, redirects checked
             body = response.read(MAX_BYTES + 1)
             if len(body) > MAX_BYTES:
                 raise FetchError(f"the page is larger than {MAX_BYTES // 1024 // 1024} MB")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mentionwatch.config import Settings
 from pipeline.errors import MentionwatchError
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 
 def register(cli: click.Group, config_option: Callable[..., Any]) -> None:

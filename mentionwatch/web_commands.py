@@ -7,12 +7,14 @@ import ipaddress
 import socket
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from mentionwatch.config import Settings
 from pipeline.errors import MentionwatchError
+
+if TYPE_CHECKING:
+    from mentionwatch.config import Settings
 
 
 def is_loopback(host: str) -> bool:
@@ -110,7 +112,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             raise MentionwatchError(refusal)
         local_user = None if users or trusted_header else (getpass.getuser() or "local")
         options = WebOptions(trusted_header=trusted_header, local_user=local_user,
-                             secure_cookies=settings.web.secure_cookies, fetch_now=fetch_now)
+                             secure_cookies=settings.web.secure_cookies, public_url=settings.web.url,
+                             fetch_now=fetch_now)
         app = build_web_app(settings, engine, options, extra_routes=slack_routes(settings, engine))
         shown = f"[{host}]" if ":" in host else host
         try:
@@ -136,9 +139,11 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             bluesky.start()
             click.echo("Reading Bluesky's Jetstream as it happens.", err=True)
         try:
-            # Behind a proxy on this machine, X-Forwarded-Proto tells the app a request was https
-            # (so cookies are marked Secure); uvicorn trusts it only from 127.0.0.1.
-            server = uvicorn.Server(uvicorn.Config(app, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+            # Forwarded headers (X-Forwarded-For, -Proto) are believed only from the configured proxy
+            # in trusted-header mode; otherwise the connection's own address and scheme stand, so a
+            # client cannot pick the address the sign-in limit counts it by.
+            server = uvicorn.Server(uvicorn.Config(app, proxy_headers=bool(trusted_header),
+                                                   forwarded_allow_ips=settings.web.proxy if trusted_header else "",
                                                    log_level="warning", server_header=False))
             server.run(sockets=[listening])
         finally:

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy.engine import make_url
 
 
 class Strict(BaseModel):
@@ -147,6 +146,8 @@ class StoreConfig(Strict):
     @classmethod
     def _valid_url(cls, value: str) -> str:
         try:
+            from sqlalchemy.engine import make_url  # here: SQLAlchemy costs a command's start
+
             make_url(value)
         except Exception:
             raise ValueError("expected an SQLAlchemy URL such as sqlite:///mentionwatch.db") from None
@@ -170,6 +171,8 @@ class StoreConfig(Strict):
 
     def database_url(self) -> str:
         """The database URL with a relative SQLite path resolved against the config's folder."""
+        from sqlalchemy.engine import make_url
+
         url = make_url(self.database)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             db_path = Path(url.database)

@@ -7,7 +7,10 @@ masked in messages, and both are redacted from the log.
 
 from __future__ import annotations
 
-from sqlalchemy.engine import URL, make_url
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 MASK = "***"
 # Query keys that carry a password (libpq's `password`; some drivers also read `passwd`).
@@ -17,6 +20,8 @@ PASSWORD_KEYS = ("password", "passwd", "pwd")
 def safe_url(url: str | URL) -> str:
     """The URL without its passwords, for messages; a URL that cannot be parsed is not shown."""
     try:
+        from sqlalchemy.engine import make_url  # here: SQLAlchemy costs a command's start
+
         parsed = make_url(url)
     except Exception:
         return "(unparseable URL)"
@@ -28,6 +33,8 @@ def safe_url(url: str | URL) -> str:
 def url_passwords(url: str | URL) -> list[str]:
     """Every password the URL carries, for the log's redaction."""
     try:
+        from sqlalchemy.engine import make_url  # here: SQLAlchemy costs a command's start
+
         parsed = make_url(url)
     except Exception:
         return []

@@ -235,3 +235,24 @@ def search_words(query: str) -> list[str]:
     import re
 
     return re.findall(r"\w+\*?", query.lower())[:10]
+
+
+# --------------------------------------------------------------------------- time buckets
+
+HOUR, MINUTE = "hour", "minute"
+_BUCKET_FORMATS = {HOUR: ("YYYY-MM-DD HH24", 13), MINUTE: ("YYYY-MM-DD HH24:MI", 16)}
+
+
+def utc_bucket(dialect_name: str, column: Any, unit: str = HOUR) -> Any:
+    """The UTC hour (or minute) a stored time falls in, as text 'YYYY-MM-DD HH' ('... HH:MM').
+
+    Counts grouped by it are folded into a business's own calendar days in Python (a time zone is
+    config, not data). SQLite stores times as UTC text, so a prefix is the bucket; PostgreSQL's
+    timestamptz is formatted in UTC whatever the session's zone.
+    """
+    from sqlalchemy import func
+
+    pattern, length = _BUCKET_FORMATS[unit]
+    if dialect_name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), pattern)
+    return func.substr(column, 1, length)

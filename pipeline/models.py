@@ -15,6 +15,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     TypeDecorator,
@@ -73,7 +74,8 @@ class Source(Base):
     """A configured place to crawl, and its crawl state."""
 
     __tablename__ = "sources"
-    __table_args__ = (UniqueConstraint("business_id", "identity", name="uq_sources_business_identity"),)
+    __table_args__ = (UniqueConstraint("business_id", "identity", name="uq_sources_business_identity"),
+                      Index("ix_sources_next_check", "next_check_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id", ondelete="CASCADE"))
@@ -94,6 +96,9 @@ class Source(Base):
     http_validators: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # API sources: what the newest item seen was (a timestamp or id), to ask only for newer.
     cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Workers on PostgreSQL (`mentionwatch worker`): when the source is next due to be queued;
+    # None = at once. Moved on as the source is queued, by its interval (crawlers.schedule).
+    next_check_at: Mapped[datetime | None]
 
     business: Mapped[Business] = relationship(back_populates="sources")
 
@@ -101,6 +106,7 @@ class Source(Base):
 # Open mentions worth a person's attention; the inbox query uses this very text, so that both
 # databases see that the partial index ix_mentions_inbox covers it.
 INBOX_CONDITION = "handled_at IS NULL AND dismissed_at IS NULL AND (label = 'negative' OR urgent)"
+
 
 
 class Mention(Base):
@@ -120,6 +126,12 @@ class Mention(Base):
         Index("ix_mentions_source_type_id", "source_type", "id"),
         # With the id: a period's newest mention is read from this index alone (web date filters).
         Index("ix_mentions_first_seen", "first_seen_at", "id"),
+        # A business's period, with what its counts need, read from the index alone (trends, report).
+        Index("ix_mentions_business_effective", "business_id", "effective_at", "label", "source_id", "dismissed_at"),
+        # Dismissed mentions of a business (the report's relevance advice). Partial: it must not lure
+        # a period's query ("dismissed_at IS NULL") away from the period index.
+        Index("ix_mentions_business_dismissed", "business_id", "dismissed_at",
+              sqlite_where=text("dismissed_at IS NOT NULL"), postgresql_where=text("dismissed_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +147,11 @@ class Mention(Base):
     author: Mapped[str | None] = mapped_column(String(500))
     published_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    effective_at: Mapped[datetime | None]
+    """When it happened, as every period (trends, the report, `mentions --since`) counts it: its
+    publication, else when it was first seen. Set by the database's triggers on every insert and
+    update (migration 0012), so every writer, bulk loads included, keeps it right; never written
+    by the code."""
     updated_at: Mapped[datetime | None]
     rating: Mapped[float | None] = mapped_column(Float)
     sentiment: Mapped[float | None] = mapped_column(Float)
@@ -169,6 +186,34 @@ class Mention(Base):
     alert_refresh_due: Mapped[bool] = mapped_column(Boolean, default=False)
     # When the platform stopped listing the review (removed by its author or the platform).
     deleted_at: Mapped[datetime | None]
+
+
+class MentionHour(Base):
+    """Mentions of a business per UTC hour ('YYYY-MM-DD HH') and label, dismissed ones left out.
+
+    Kept by the database's triggers on every insert, update and delete of a mention (migration
+    0012), so a year of trends reads some 9,000 rows instead of every mention. An unlabelled
+    mention counts as neutral, as the report counts it.
+    """
+
+    __tablename__ = "mention_hours"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    label: Mapped[str] = mapped_column(String(10), primary_key=True)
+    mentions: Mapped[int]
+
+
+class MentionAspectHour(Base):
+    """Complaints (negative mentions, not dismissed) naming each aspect, per business and UTC hour;
+    kept by the database's triggers like MentionHour (migration 0012)."""
+
+    __tablename__ = "mention_aspect_hours"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)
+    aspect: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mentions: Mapped[int]
 
 
 class Sighting(Base):
@@ -340,14 +385,30 @@ class Reply(Base):
     """An owner's public answer to a mention, recorded before it is sent so it is sent once."""
 
     __tablename__ = "replies"
+    __table_args__ = (
+        # One live row per review and text: whoever sends it, however often, it is claimed once.
+        UniqueConstraint("mention_id", "claim", name="uq_replies_mention_claim"),
+        # At most one reply per review on its way (pending or unknown): `--replace`s take turns.
+        UniqueConstraint("in_flight", name="uq_replies_in_flight"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(200))
     via: Mapped[str] = mapped_column(String(20))
-    # pending (intent recorded, outcome not known yet), sent, failed.
+    # pending (being sent now), unknown (sent, but the answer was lost: read back before any
+    # new upload), sent, failed.
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    claim: Mapped[str | None] = mapped_column(String(64))
+    """The text's digest while this row is the review's reply or on its way; NULL once it failed or
+    was replaced (so the same text may be sent again then)."""
+    in_flight: Mapped[int | None] = mapped_column(Integer)
+    """The mention's id while pending or unknown, else NULL: one reply per review on its way."""
+    attempt_at: Mapped[datetime | None]
+    """When the upload was last started (how long an unknown outcome is waited for)."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped by each change of status, so two doors settling one row cannot both win."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     platform_reply_id: Mapped[str | None] = mapped_column(String(500))

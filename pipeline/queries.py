@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
-from datetime import datetime
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from pipeline.dialect import HOUR, MINUTE, utc_bucket
 from pipeline.errors import MentionwatchError
-from pipeline.models import Business, Mention, Reply, Source
+from pipeline.models import Business, Mention, MentionAspectHour, MentionHour, Reply, Source
 
 
 def list_mentions(
@@ -40,7 +44,7 @@ def list_mentions(
         query = query.where(Mention.handled_at.is_(None), Mention.dismissed_at.is_(None))
     if urgent:
         query = query.where(Mention.urgent.is_(True))
-    when = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    when = Mention.effective_at
     if since:
         query = query.where(when >= since)
     if periods is not None:
@@ -93,3 +97,120 @@ def latest_replies(session: Session, mention_ids: list[int]) -> dict[int, Reply]
     for reply in session.scalars(query):
         found[reply.mention_id] = reply  # later rows replace earlier ones
     return found
+
+
+# --------------------------------------------------------------------------- a period's counts
+#
+# Every summary of a period (trends, the weekly report, spike detection) counts a business's
+# mentions by `effective_at` (publication, else first seen), leaving out those dismissed as not
+# about it. These helpers read only the period, from ix_mentions_business_effective.
+
+
+def in_period(business_id: int, since: datetime, until: datetime) -> Any:
+    """The condition: `business_id`'s mentions of [since, until), dismissed ones left out."""
+    return and_(Mention.business_id == business_id, Mention.effective_at >= since, Mention.effective_at < until,
+                Mention.dismissed_at.is_(None))
+
+
+def bucket_unit(zone: str, days: Collection[date]) -> str:
+    """HOUR when every UTC hour falls within one local day of `zone` over `days`, else MINUTE
+    (India, Nepal, Newfoundland: offsets of half and quarter hours)."""
+    tz = ZoneInfo(zone)
+    for day in days:
+        offset = datetime(day.year, day.month, day.day, 12, tzinfo=tz).utcoffset() or timedelta(0)
+        if offset.total_seconds() % 3600:
+            return MINUTE
+    return HOUR
+
+
+def daily_label_counts(session: Session, business_id: int, since: datetime, until: datetime,
+                       zone: str) -> dict[date, dict[str, int]]:
+    """{local day: {label: mentions}} of [since, until) in `zone` (an unlabelled mention counts as
+    neutral), dismissed ones left out."""
+    return _daily_counts(session, business_id, since, until, zone, MentionHour, MentionHour.label, bucket_counts)
+
+
+def daily_aspect_counts(session: Session, business_id: int, since: datetime, until: datetime,
+                        zone: str) -> dict[date, dict[str, int]]:
+    """{local day: {aspect: complaints}} of [since, until) in `zone`: negative mentions naming each
+    aspect, dismissed ones left out."""
+    return _daily_counts(session, business_id, since, until, zone, MentionAspectHour, MentionAspectHour.aspect,
+                         aspect_bucket_counts)
+
+
+def _daily_counts(session: Session, business_id: int, since: datetime, until: datetime, zone: str,
+                  table: Any, key: Any, from_mentions: Callable[..., list[tuple[datetime, str | None, int]]],
+                  ) -> dict[date, dict[str, int]]:
+    """Whole UTC hours are read from `table` (kept by triggers), the part-hours at the ends from
+    the mentions themselves (`from_mentions`); a zone whose days do not start on a UTC hour is
+    counted from the mentions by the minute."""
+    tz = ZoneInfo(zone)
+    first, last = since.astimezone(tz).date(), (until - timedelta(microseconds=1)).astimezone(tz).date()
+    unit = bucket_unit(zone, [first + timedelta(days=i) for i in range((last - first).days + 1)])
+    found: dict[date, dict[str, int]] = {}
+    days_of: dict[datetime, date] = {}  # a year is 8,760 hours, each read once per label
+
+    def add(bucket: datetime, name: str | None, count: int) -> None:
+        day = days_of.get(bucket)
+        if day is None:
+            day = days_of[bucket] = bucket.astimezone(tz).date()
+        per_key = found.setdefault(day, {})
+        per_key[name or "neutral"] = per_key.get(name or "neutral", 0) + count
+
+    whole_from = since.replace(minute=0, second=0, microsecond=0)
+    whole_from += timedelta(hours=1) if whole_from < since else timedelta(0)
+    whole_until = until.replace(minute=0, second=0, microsecond=0)
+    if unit != HOUR or whole_from >= whole_until:
+        edges = [(since, until)]
+    else:
+        edges = [(since, whole_from), (whole_until, until)]
+        day_of_hour: dict[str, date] = {}
+        # Core rows, not the ORM's: a year is some 26,000 rows, and this loop is most of a page.
+        for hour, name, count in session.connection().execute(
+                select(table.hour, key, table.mentions)
+                .where(table.business_id == business_id, table.hour >= _hour_text(whole_from),
+                       table.hour < _hour_text(whole_until), table.mentions != 0)):
+            day = day_of_hour.get(hour)
+            if day is None:
+                day = day_of_hour[hour] = _hour_time(hour).astimezone(tz).date()
+            per_key = found.setdefault(day, {})
+            per_key[name] = per_key.get(name, 0) + count
+    for start, end in edges:
+        if start < end:
+            for bucket, name, count in from_mentions(session, business_id, start, end, unit):
+                add(bucket, name, count)
+    return found
+
+
+def aspect_bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,
+                         unit: str = HOUR) -> list[tuple[datetime, str | None, int]]:
+    """(UTC hour or minute, aspect, complaints) of [since, until), read from the mentions."""
+    counts: Counter[tuple[datetime, str]] = Counter()
+    rows = session.execute(select(Mention.aspects, Mention.effective_at)
+                           .where(in_period(business_id, since, until), Mention.label == "negative"))
+    for aspects, when in rows:
+        bucket = when.replace(minute=when.minute if unit == MINUTE else 0, second=0, microsecond=0)
+        for aspect in set(aspects) if isinstance(aspects, list) else ():
+            counts[bucket, aspect] += 1
+    return [(bucket, aspect, count) for (bucket, aspect), count in counts.items()]
+
+
+def bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,
+                  unit: str = HOUR) -> list[tuple[datetime, str | None, int]]:
+    """(UTC hour or minute, label, mentions) of [since, until), counted from the mentions by the
+    database over the period index: for short spans (a spike's hour, a period's ends)."""
+    bucket = utc_bucket(session.get_bind().dialect.name, Mention.effective_at, unit)
+    pattern = "%Y-%m-%d %H" if unit == HOUR else "%Y-%m-%d %H:%M"
+    rows = session.execute(select(bucket, Mention.label, func.count()).where(in_period(business_id, since, until))
+                           .group_by(bucket, Mention.label))
+    return [(datetime.strptime(text, pattern).replace(tzinfo=timezone.utc), label, count)
+            for text, label, count in rows]
+
+
+def _hour_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H")
+
+
+def _hour_time(text: str) -> datetime:
+    # Sliced rather than strptime'd: a year of hours is parsed on every trends page.
+    return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=timezone.utc)

@@ -47,6 +47,7 @@ def open_engine(url: str, *, writable: bool = False) -> Engine:
     read-only file or a locked database is then an error here, before any work, not halfway.
     """
     _check_location(url, writable)
+    _create_private(url)
     try:
         engine = create_engine(url)
     except (SQLAlchemyError, ImportError) as exc:
@@ -72,6 +73,24 @@ def _sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database).expanduser().absolute()
+
+
+def _create_private(url: str) -> None:
+    """Create a missing SQLite file readable by its owner only (0600), before SQLite would create it
+    world-readable: it holds password and session hashes and the encrypted refresh token. SQLite
+    gives its -wal and -shm files the database file's permissions."""
+    try:
+        path = _sqlite_file(url)
+    except Exception:  # noqa: BLE001 - create_engine reports an unparseable URL
+        return
+    if path is None or path.exists() or not path.parent.is_dir():
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:  # another process created it meanwhile
+        pass
+    except OSError:  # a folder we cannot write to: SQLite says so in its own words
+        pass
 
 
 def _check_location(url: str, writable: bool) -> None:

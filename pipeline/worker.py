@@ -194,12 +194,9 @@ def _serve(batches: multiprocessing.Queue, result: Connection, flow: MentionFlow
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = os.getppid()
     _plain_logging()
+    # The language model is not loaded here but by the first text that needs it: most runs find
+    # nothing new, and most texts are told English without it (pipeline.language).
     error: str | None = None
-    try:
-        # The crawl's first items are a download and a parse away: load what scoring needs now.
-        flow.scorer.prepare()
-    except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the run
-        error = _describe(exc)
     while (batch := _next_batch(batches, parent)) is not None:
         if error is None:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -53,12 +54,21 @@ class WebSettings(Strict):
     secure_cookies: bool = False
     """Mark cookies Secure even when the request does not look like https (a proxy that hides it)."""
     url: str | None = None
-    """The inbox's address as people reach it (https://mentions.example.com): alerts link to it."""
+    """The inbox's address as people reach it (https://mentions.example.com): alerts link to it. In
+    trusted-header mode only requests naming its host (or this machine) are answered."""
+    proxy: str = "127.0.0.1"
+    """The reverse proxy's address in trusted-header mode: its X-Forwarded-For and -Proto are
+    believed, from it only. Without a trusted header no forwarded header is believed."""
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return http_url(value).rstrip("/") if value else None
+
+    @property
+    def public_host(self) -> str | None:
+        """The host name of `url` (without its port), or None."""
+        return urlsplit(self.url).hostname if self.url else None
 
 
 class RespondConfig(AlertsConfig):

@@ -47,3 +47,20 @@ def postgres_server(folder: Path) -> Iterator[str]:
         yield f"postgresql+psycopg://postgres:{PASSWORD}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True)
+
+
+@contextmanager
+def fresh_database(server_url: str, name: str) -> Iterator[str]:
+    """A database of the caller's own on the session's server (`server_url`), dropped afterwards."""
+    from sqlalchemy import create_engine, make_url
+
+    server = make_url(server_url)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()

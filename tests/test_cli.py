@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -129,6 +130,8 @@ def test_demo_keep_leaves_a_config_check_accepts_and_points_at_init(tmp_path):
     assert "127.0.0.1:" not in config.split("database:")[1]  # the demo's servers are gone; none is named
     check = run_cli("check", "--config", str(kept / "config.yaml"), cwd=tmp_path)
     assert check.returncode == 0, check.stdout + check.stderr
+    # The news search is no new address of the demo's local feeds: no `id:` with a port long gone.
+    assert "looks like" not in check.stdout and "127.0.0.1" not in check.stdout
     mentions = run_cli("mentions", "--format", "json", "--config", str(kept / "config.yaml"), cwd=tmp_path)
     assert len(mentions.stdout.splitlines()) >= 4
     # The sample feeds it keeps can be served again over HTTP, as its comment says, and fetched.
@@ -168,3 +171,15 @@ def test_two_runs_started_at_once_never_double_post(slack, workspace):
     assert [p.returncode for p in runs] == [0, 0]
     assert sum(out.startswith("skipped: another mentionwatch run holds") for out in outputs) == 1
     assert len(slack.posted) == 1
+
+
+def test_check_shows_the_pace_kept_with_each_api_and_what_the_api_allows(workspace):
+    workspace.write_config(businesses=[business(sources=[
+        {"type": "hackernews", "query": "Joe's Donuts"},
+        {"type": "feed", "url": "https://news.example/feed.xml"},
+    ])])
+    text = workspace.cli("check").stdout
+    assert "pace: at most 9,000 requests an hour (one every 0.4 s); Algolia allows about 10,000 an hour" in text
+    assert text.count("pace:") == 1  # a feed is paced per site, not by an API's budget
+    rows = json.loads(workspace.cli("check", "--format", "json").stdout)["sources"]
+    assert [row["pace"] is not None for row in rows] == [True, False]

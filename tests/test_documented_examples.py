@@ -114,7 +114,11 @@ def documented_examples() -> list[tuple[str, str]]:
 # Examples whose whole job is to ask a service beyond this machine: tests/platforms runs them
 # against the local Google with their address options.
 NEEDS_THE_INTERNET = {"mentionwatch connect google --list": "asks Google's Account Management API"}
-EXAMPLES = [(c, e) for c, e in help_examples() + documented_examples() if e not in NEEDS_THE_INTERNET]
+# Examples for workers on PostgreSQL (this workspace is SQLite): tests/test_worker.py runs them
+# against a throwaway PostgreSQL.
+NEEDS_POSTGRESQL = {"mentionwatch worker --concurrency 4", "mentionwatch run --queue", "mentionwatch worker --burst"}
+EXAMPLES = [(c, e) for c, e in help_examples() + documented_examples()
+            if e not in NEEDS_THE_INTERNET and e not in NEEDS_POSTGRESQL]
 
 
 def feed_with(count: int) -> str:

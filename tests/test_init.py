@@ -438,3 +438,19 @@ def test_three_spellings_make_one_news_search(tmp_path):
     assert result.returncode == 0, result.stderr
     news = [s for s in sources_of(written(tmp_path)) if s["type"] == "feed"]
     assert news == [{"type": "feed", "query": '"Harbor Lane Bakery" OR "Harbor Lane" OR "HLB Bakery"'}]
+
+
+def test_a_public_website_redirecting_into_a_private_address_is_not_followed(site, tmp_path):
+    """`public.test` stands for a site on the internet (MENTIONWATCH_PUBLIC_TEST_HOSTS, tests only)."""
+    port = site.url.rsplit(":", 1)[1]
+    site.add("/", "", status=302, headers={"Location": f"{site.url}/admin"})
+    site.add("/admin", HOME_WITH_FEEDS, content_type="text/html; charset=utf-8")
+    website = f"http://public.test:{port}/"
+    result = run_cli("init", "--business", "Joe's Donuts", "--website", website, "--no-input", cwd=tmp_path,
+                     timeout=60, env={"MENTIONWATCH_PUBLIC_TEST_HOSTS": "public.test=127.0.0.1"})
+    assert result.returncode == 0, result.stderr
+    assert (f"Could not read {website}: redirect from public.test to a private address refused: 127.0.0.1 is "
+            "loopback, private or link-local.") in result.stdout
+    assert not site.requests_for("/admin")  # nothing was asked of the private address
+    assert "127.0.0.1" not in (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    assert [r.path for r in site.requests] == ["/robots.txt", "/"]

@@ -53,4 +53,4 @@ def test_mentions_filters_by_business_source_handled_and_urgent(web, workspace):
     no_source = workspace.cli("mentions", "--source", "bluesky")
     assert no_source.returncode == 1
     assert no_source.stderr.strip() == (
-        f"Error: no source named 'bluesky'; known: Yelp page, feed, feed:{web.url}/news.xml, reviews")
+        f"Error: no source named 'bluesky'; known: {web.url.removeprefix('http://')}/news.xml, Yelp page, feed, reviews")

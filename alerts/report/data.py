@@ -33,6 +33,7 @@ from pipeline.models import (
     Source,
     SourceRun,
 )
+from pipeline.queries import daily_label_counts, in_period
 from pipeline.relevance import advice_line, advise
 
 LABELS = ("positive", "neutral", "negative")
@@ -181,19 +182,58 @@ def build_reports(session: Session, settings: AlertsConfig, period: Period, only
     return reports
 
 
+@dataclass
+class PeriodCounts:
+    """A business's mentions of a period by label and day, and its review sites' ratings: what the
+    trends page charts. Counted by the database from the index, not read mention by mention."""
+
+    name: str
+    zone: str
+    period: Period
+    total: Change
+    by_label: dict[str, Change]
+    daily: list[tuple[date, int, int, int]]
+    """(day, positive, neutral, negative), every day of the period."""
+    ratings: list[RatingSeries]
+    voices: list[Voice] = field(default_factory=list)
+    """Share of voice against its competitors, as in the report."""
+
+
+def period_counts(session: Session, settings: AlertsConfig, period: Period) -> list[PeriodCounts]:
+    """PeriodCounts of each configured business, in config order (the same figures as its report)."""
+    catalog = Catalog(settings)
+    ids = dict(session.execute(select(Business.name, Business.id)).all())
+    found = []
+    for configured in settings.businesses:
+        name, business_id = configured.name, ids.get(configured.name)
+        zone = catalog.zone(name)
+        per_day = (daily_label_counts(session, business_id, period.since, period.until, zone)
+                   if business_id is not None else {})
+        daily = [(day, *(per_day.get(day, {}).get(label, 0) for label in LABELS)) for day in period.days(zone)]
+        by_label = {label: sum(c.get(label, 0) for c in per_day.values()) for label in LABELS}
+        found.append(PeriodCounts(
+            name=name, zone=zone, period=period, total=Change(sum(by_label.values()), None),
+            by_label={label: Change(count, None) for label, count in by_label.items()},
+            daily=daily, ratings=_rating_series(session, catalog, name, business_id, period, ZoneInfo(zone)),
+            voices=share_of_voice(session, configured, period.since, period.until)))
+    return found
+
+
 def _report(session: Session, catalog: Catalog, name: str, business_id: int | None, period: Period) -> BusinessReport:
     zone = catalog.zone(name)
     previous = period.previous
-    when = func.coalesce(Mention.published_at, Mention.first_seen_at)
+    # The two periods' mentions, read through ix_mentions_business_effective (dismissed ones, not
+    # about the business, are not part of its picture): only the columns the figures need, so a
+    # week costs the same after ten years of history as after one.
     rows = session.execute(
-        select(Mention, Source.identity, when.label("when"))
+        select(Mention.id, Mention.label, Mention.rating, Mention.sentiment, Mention.urgent, Mention.alerted_at,
+               Mention.handled_at, Mention.source_type, Mention.aspects, Source.identity,
+               Mention.effective_at.label("when"))
         .join(Source, Source.id == Mention.source_id)
-        # Mentions dismissed as not about the business are not part of its picture.
-        .where(Mention.business_id == business_id, when >= previous.since, when < period.until,
-               Mention.dismissed_at.is_(None))
+        .where(in_period(business_id, previous.since, period.until))
     ).all() if business_id is not None else []
-    current = [(m, identity, w) for m, identity, w in rows if w >= period.since]
-    before = [(m, identity, w) for m, identity, w in rows if w < period.since]
+    current = [row for row in rows if row.when >= period.since]
+    before = [row for row in rows if row.when < period.since]
     # Watched since its first crawl (or since it was added, if never crawled). A business watched
     # for only part of the previous period has nothing fair to compare with.
     added = (session.scalar(select(func.min(Source.first_crawled_at)).where(Source.business_id == business_id))
@@ -201,11 +241,11 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     new_since = added if added is not None and added > previous.since else None
     compare = new_since is None
 
-    labels_now = Counter(m.label or "neutral" for m, _, _ in current)
-    labels_before = Counter(m.label or "neutral" for m, _, _ in before)
-    sources_now = Counter(catalog.source_label(name, identity) for _, identity, _ in current)
-    sources_before = Counter(catalog.source_label(name, identity) for _, identity, _ in before)
-    types = {catalog.source_label(name, identity): m.source_type for m, identity, _ in rows}
+    labels_now = Counter(m.label or "neutral" for m in current)
+    labels_before = Counter(m.label or "neutral" for m in before)
+    sources_now = Counter(catalog.source_label(name, m.identity) for m in current)
+    sources_before = Counter(catalog.source_label(name, m.identity) for m in before)
+    types = {catalog.source_label(name, m.identity): m.source_type for m in rows}
     by_source = sorted(
         ((label, types[label], Change(sources_now[label], sources_before[label]))
          for label in set(sources_now) | set(sources_before)),
@@ -214,23 +254,26 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
 
     tz = ZoneInfo(zone)
     per_day: dict[date, Counter[str]] = {day: Counter() for day in period.days(zone)}
-    for m, _, w in current:
-        per_day.setdefault(w.astimezone(tz).date(), Counter())[m.label or "neutral"] += 1
+    for m in current:
+        per_day.setdefault(m.when.astimezone(tz).date(), Counter())[m.label or "neutral"] += 1
     daily = [(day, c["positive"], c["neutral"], c["negative"]) for day, c in sorted(per_day.items())]
 
-    ratings_now = [m.rating for m, _, _ in current if m.rating is not None]
-    ratings_before = [m.rating for m, _, _ in before if m.rating is not None]
+    ratings_now = [m.rating for m in current if m.rating is not None]
+    ratings_before = [m.rating for m in before if m.rating is not None]
 
-    baseline_ids = _in_baseline(session, [m.id for m, _, _ in current])
-    lines = [_line(catalog, name, m, identity, w, m.id in baseline_ids) for m, identity, w in current]
+    # Only the listed mentions are read whole (their text makes the excerpt).
     # Urgent mentions lead the complaints whatever their label; they are never anyone's praise.
-    negatives = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "negative" or m.urgent),
-                       key=lambda line: (not line.urgent, line.sentiment if line.sentiment is not None else 0))
-    praise = sorted((line for line, (m, _, _) in zip(lines, current) if m.label == "positive" and not m.urgent),
-                    key=lambda line: (-(line.sentiment or 0), -(line.rating or 0)))
-    alerted = [line for line in lines if line.alerted_at is not None]
-    handled = [line for line in alerted if line.handled_at is not None]
-    times = [line.time_to_handle for line in handled if line.time_to_handle is not None]
+    worst = sorted((m for m in current if m.label == "negative" or m.urgent),
+                   key=lambda m: (not m.urgent, m.sentiment if m.sentiment is not None else 0))[:TOP]
+    best = sorted((m for m in current if m.label == "positive" and not m.urgent),
+                  key=lambda m: (-(m.sentiment or 0), -(m.rating or 0)))[:TOP]
+    listed = {m.id: m for m in worst + best}
+    whole = {m.id: m for m in session.scalars(select(Mention).where(Mention.id.in_(listed)))} if listed else {}
+    baseline_ids = _in_baseline(session, list(listed))
+    lines = {i: _line(catalog, name, whole[i], listed[i].identity, listed[i].when, i in baseline_ids) for i in listed}
+    alerted = [m for m in current if m.alerted_at is not None]
+    handled = [m for m in alerted if m.handled_at is not None]
+    times = [max(timedelta(0), m.handled_at - m.alerted_at) for m in handled]
 
     def change(now: float | None, then: float | None) -> Change:
         return Change(now, then if compare else None)
@@ -245,14 +288,14 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
         average_rating=change(_mean(ratings_now), _mean(ratings_before)),
         rated=len(ratings_now),
         ratings=_rating_series(session, catalog, name, business_id, period, tz),
-        negatives=negatives[:TOP],
-        praise=praise[:TOP],
+        negatives=[lines[m.id] for m in worst],
+        praise=[lines[m.id] for m in best],
         alerted=len(alerted),
         handled=len(handled),
         median_time_to_handle=timedelta(seconds=statistics.median(t.total_seconds() for t in times)) if times else None,
         failures=_failures(session, catalog, name, business_id, period),
         new_since=new_since,
-        aspects=aspect_counts((m for m, _, _ in current), (m for m, _, _ in before)),
+        aspects=aspect_counts(current, before),
         platforms=platform_figures(session, business_id, period.since, period.until),
         stream_gaps=_stream_gaps(session, business_id, period),
     )

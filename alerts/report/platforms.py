@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.models import AggregateRating, Mention, Reply, Source
+from pipeline.queries import in_period
 
 # Source types whose mentions are reviews of the business on a platform.
 REVIEW_PLATFORMS = {
@@ -51,11 +52,10 @@ def platform_figures(session: Session, business_id: int | None, since: datetime,
     """One entry per review platform with reviews or rating readings in [since, until)."""
     if business_id is None:
         return []
-    when = func.coalesce(Mention.published_at, Mention.first_seen_at)
     reviews = session.execute(
-        select(Mention.id, Mention.source_type, Mention.rating, when)
-        .where(Mention.business_id == business_id, Mention.source_type.in_(REVIEW_PLATFORMS),
-               Mention.deleted_at.is_(None), Mention.dismissed_at.is_(None), when >= since, when < until)
+        select(Mention.id, Mention.source_type, Mention.rating, Mention.effective_at)
+        .where(in_period(business_id, since, until), Mention.source_type.in_(REVIEW_PLATFORMS),
+               Mention.deleted_at.is_(None))
     ).all()
     first_reply = dict(session.execute(
         select(Reply.mention_id, func.min(func.coalesce(Reply.sent_at, Reply.created_at)))

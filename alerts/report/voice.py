@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crawlers.config import CrawledBusiness
 from pipeline.models import AggregateRating, Business, Mention, Source
+from pipeline.queries import in_period
 
 
 @dataclass(frozen=True)
@@ -42,18 +43,15 @@ def share_of_voice(session: Session, business: CrawledBusiness, since: datetime,
         return []
     names = [business.name] + [c.name for c in business.competitors]
     ids = dict(session.execute(select(Business.name, Business.id).where(Business.name.in_(names))).all())
-    when = func.coalesce(Mention.published_at, Mention.first_seen_at)
     figures = {}
     for name in names:
         business_id = ids.get(name)
         if business_id is None:
             figures[name] = (0, 0, None, None)
             continue
-        in_period = (Mention.business_id == business_id, when >= since, when < until,
-                     Mention.dismissed_at.is_(None))
         mentions, negative, stars = session.execute(select(
             func.count(), func.count().filter(Mention.label == "negative"), func.avg(Mention.rating)
-        ).where(*in_period)).one()
+        ).where(in_period(business_id, since, until))).one()
         latest = select(AggregateRating.source_id, func.max(AggregateRating.recorded_at).label("at")).join(
             Source, Source.id == AggregateRating.source_id).where(
             Source.business_id == business_id, AggregateRating.recorded_at < until).group_by(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,10 +15,14 @@ from sqlalchemy.orm import Session
 
 from alerts.trends.counts import effective_at
 from alerts.trends.tail import DAYS
-from pipeline.models import AlertMessage, Mention
+from pipeline.models import AlertMessage, Business, Mention
 
 MIN_HISTORY_DAYS = 14
 """A business whose mentions go back less than this has no usual to compare with yet."""
+
+
+TREND_KINDS = ("spike", "rating_drop")
+"""The outbox kinds (AlertMessage.kind) of trend alerts."""
 
 
 @dataclass
@@ -66,6 +71,18 @@ def has_history(session: Session, business_id: int, day: LocalDay) -> bool:
     old_enough = day.start() - timedelta(days=MIN_HISTORY_DAYS)
     return session.scalar(select(Mention.id).where(Mention.business_id == business_id,
                                                    effective_at() <= old_enough).limit(1)) is not None
+
+
+def due_today(session: Session, zones: dict[str, str], now: datetime, kind: str,
+              watched: set[str] | None = None) -> Iterator[tuple[Business, LocalDay]]:
+    """The watched businesses (by default those in `zones`, name -> time zone) with no `kind`
+    alert planned yet on their local day, and that day."""
+    for business in session.scalars(select(Business).order_by(Business.id)):
+        if business.name not in (watched if watched is not None else zones):
+            continue
+        day = LocalDay.of(now, zones.get(business.name, "UTC"))
+        if not planned_since(session, kind, business.id, day.start()):
+            yield business, day
 
 
 def planned_since(session: Session, kind: str, business_id: int, since: datetime) -> bool:

@@ -22,7 +22,14 @@ from alerts.config import AlertsConfig
 from alerts.escape import fit, mrkdwn
 from alerts.messages import digest_line
 from alerts.trends.counts import LOW_STARS, day_counts, effective_at
-from alerts.trends.day import LocalDay, TrendAlert, has_history, inbox_link, planned_since
+from alerts.trends.day import (
+    LocalDay,
+    TrendAlert,
+    due_today,
+    has_history,
+    inbox_link,
+    planned_since,
+)
 from alerts.trends.tail import Verdict, judge
 from alerts.views import Catalog
 from pipeline.models import AggregateRating, Business, Mention, Source
@@ -47,12 +54,8 @@ def find_rating_drops(session: Session, settings: AlertsConfig, catalog: Catalog
     """One alert per business whose rating fell or whose low-star reviews burst, not yet alerted."""
     trends = settings.alerts.trends
     found: list[TrendAlert] = []
-    for business in session.scalars(select(Business).order_by(Business.id)):
-        if business.name not in (watched if watched is not None else catalog.businesses):
-            continue
-        day = LocalDay.of(now, catalog.zone(business.name))
-        if planned_since(session, "rating_drop", business.id, day.start()):
-            continue
+    zones = {name: configured.timezone for name, configured in catalog.businesses.items()}
+    for business, day in due_today(session, zones, now, "rating_drop", watched):
         falls = [f for f in overall_falls(session, catalog, business, now, trends.rating_fall)
                  if not planned_since(session, "rating_drop", business.id, f.since)]
         burst = None

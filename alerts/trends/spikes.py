@@ -19,7 +19,7 @@ from alerts.config import AlertsConfig, TrendSettings
 from alerts.escape import mrkdwn
 from alerts.messages import digest_line
 from alerts.trends.counts import Series, day_counts, effective_at
-from alerts.trends.day import LocalDay, TrendAlert, has_history, inbox_link, planned_since
+from alerts.trends.day import LocalDay, TrendAlert, due_today, has_history, inbox_link
 from alerts.trends.tail import Verdict, judge
 from alerts.views import Catalog
 from pipeline.models import Business, Mention, Source
@@ -33,11 +33,9 @@ def find_spikes(session: Session, settings: AlertsConfig, catalog: Catalog, now:
     """One alert per business whose day so far is a spike, unless one was planned today already."""
     trends = settings.alerts.trends
     found: list[TrendAlert] = []
-    for business in session.scalars(select(Business).order_by(Business.id)):
-        if business.name not in (watched if watched is not None else catalog.businesses):
-            continue
-        day = LocalDay.of(now, catalog.zone(business.name))
-        if planned_since(session, "spike", business.id, day.start()) or not has_history(session, business.id, day):
+    zones = {name: configured.timezone for name, configured in catalog.businesses.items()}
+    for business, day in due_today(session, zones, now, "spike", watched):
+        if not has_history(session, business.id, day):
             continue
         verdicts = {series: check(session, business.id, day, series, trends) for series in ("mentions", "negative")}
         if any(v.spike for v in verdicts.values()):

@@ -15,8 +15,8 @@ import jwt
 import requests
 
 from crawlers.config import AppStoreConnectSource, Credentials
+from crawlers.platforms.errors import PlatformError
 from crawlers.platforms.google import PlatformReply
-from pipeline.errors import MentionwatchError
 
 AUDIENCE = "appstoreconnect-v1"
 TOKEN_LIFETIME = 20 * 60
@@ -25,7 +25,7 @@ KEYS_URL = "https://appstoreconnect.apple.com/access/integrations/api"
 MIN_INTERVAL = 1.0
 
 
-class AppStoreConnectError(MentionwatchError):
+class AppStoreConnectError(PlatformError):
     """Apple refused a request, or the API key is missing; the message says what to do."""
 
 
@@ -94,7 +94,7 @@ class AppStoreConnectClient:
             raise AppStoreConnectError(f"cannot reach App Store Connect ({url}): {type(exc).__name__}") from exc
         if response.status_code >= 400:
             raise AppStoreConnectError(describe_error(response.status_code, response.content,
-                                                      response.headers.get("X-Rate-Limit")))
+                                                      response.headers.get("X-Rate-Limit")), response.status_code)
         return response.json() if response.content else {}
 
     def stored_reply(self, review_id: str) -> PlatformReply | None:

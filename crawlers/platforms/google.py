@@ -16,7 +16,7 @@ import google.oauth2.credentials
 import requests
 
 from crawlers.config import Credentials, GoogleBusinessSource
-from pipeline.errors import MentionwatchError
+from crawlers.platforms.errors import PlatformError
 
 SCOPE = "https://www.googleapis.com/auth/business.manage"
 APPROVAL_URL = "https://developers.google.com/my-business/content/prereqs#request-access"
@@ -26,9 +26,11 @@ STARS = {"ONE": 1, "TWO": 2, "THREE": 3, "FOUR": 4, "FIVE": 5}
 # Google's default quota for the Business Profile APIs is 300 requests a minute per project;
 # a fifth of a second between requests stays below it however many locations are read.
 MIN_INTERVAL = 0.2
+# Accounts and locations, 100 a page: 10,000 of either is more than any owner manages.
+MAX_LISTING_PAGES = 100
 
 
-class GoogleError(MentionwatchError):
+class GoogleError(PlatformError):
     """Google refused a request; the message says what the owner must do."""
 
 
@@ -153,7 +155,7 @@ class GoogleClient:
             raise GoogleError(f"cannot reach Google ({url}): {type(exc).__name__}") from exc
         if response.status_code >= 400:
             raise GoogleError(describe_api_error(response.status_code, response.content,
-                                                 response.headers.get("Retry-After")))
+                                                 response.headers.get("Retry-After")), response.status_code)
         return response.json() if response.content else {}
 
     def stored_reply(self, source: GoogleBusinessSource, review_id: str) -> PlatformReply | None:
@@ -182,10 +184,15 @@ class GoogleClient:
     def _all(self, url: str, key: str, params: dict[str, str]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         token = None
-        for _ in range(100):
+        followed: set[str] = set()
+        for _ in range(MAX_LISTING_PAGES):
             answer = self.call("GET", url, params={**params, "pageSize": "100", **({"pageToken": token} if token else {})})
-            found.extend(answer.get(key) or [])
+            found.extend(entry for entry in answer.get(key) or [] if isinstance(entry, dict))
             token = answer.get("nextPageToken")
-            if not token:
-                break
-        return found
+            if not token or not isinstance(token, str):
+                return found
+            if token in followed:
+                raise GoogleError(f"Google's {key} listing sent a page already read (the same nextPageToken): "
+                                  "stopped reading a listing that would never end")
+            followed.add(token)
+        raise GoogleError(f"Google's {key} listing goes on past {MAX_LISTING_PAGES} pages of 100: stopped there")

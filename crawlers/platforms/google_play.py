@@ -112,7 +112,7 @@ class GooglePlayClient:
         except requests.RequestException as exc:
             raise GoogleError(f"cannot reach Google Play ({url}): {type(exc).__name__}") from exc
         if response.status_code >= 400:
-            raise GoogleError(describe_error(response.status_code, response.content))
+            raise GoogleError(describe_error(response.status_code, response.content), response.status_code)
         return response.json() if response.content else {}
 
     def stored_reply(self, review_id: str) -> PlatformReply | None:

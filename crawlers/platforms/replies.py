@@ -25,6 +25,18 @@ from crawlers.platforms.trustpilot import TrustpilotClient
 from pipeline.errors import MentionwatchError
 
 
+# How long after an upload each platform's read-back is trusted to show the reply (seconds).
+# Google answers reviews.get from the stored review at once; App Store Connect lists a response
+# (PENDING_PUBLISH) as soon as it is created; Trustpilot's and Play's read APIs are cached and may
+# lag by minutes. Until then, an upload whose answer was lost counts as still on its way.
+SHOWS_REPLY_WITHIN: dict[str, float] = {
+    "google_business": 60,
+    "appstore_connect": 120,
+    "google_play": 300,
+    "trustpilot": 300,
+}
+
+
 class ReplyError(MentionwatchError):
     """A reply that cannot be sent (no API, a text the platform refuses, an unknown review)."""
 
@@ -33,6 +45,11 @@ class Replier(Protocol):
     """A platform's reply calls for one source; `review_url` is the stored mention's URL."""
 
     max_length: int | None
+    platform: str
+    """The platform's name, as people know it."""
+    shows_reply_within: float
+    """Seconds after an upload by which the platform's read-back shows the reply: an upload whose
+    answer was lost and that is not shown by then did not arrive (docs/platforms.md lists them)."""
 
     def stored_reply(self, review_url: str) -> PlatformReply | None: ...
 
@@ -45,6 +62,8 @@ class GoogleBusinessReplier:
     """reviews.updateReply (PUT {url}{location}/reviews/{id}/reply) and reviews.get."""
 
     max_length = 4096  # Google's documented limit for a reply's comment
+    platform = "Google Business Profile"
+    shows_reply_within = SHOWS_REPLY_WITHIN["google_business"]
 
     def __init__(self, source: GoogleBusinessSource, credentials: Credentials, timeout: float):
         self.source = source
@@ -65,9 +84,10 @@ class ClientReplier:
     (App Store Connect, Google Play and Trustpilot share this shape)."""
 
     def __init__(self, client: AppStoreConnectClient | GooglePlayClient | TrustpilotClient,
-                 id_of: Callable[[str], str]):
+                 id_of: Callable[[str], str], platform: str, source_type: str):
         self.client, self._id_of = client, id_of
         self.max_length: int | None = client.max_length
+        self.platform, self.shows_reply_within = platform, SHOWS_REPLY_WITHIN[source_type]
 
     def stored_reply(self, review_url: str) -> PlatformReply | None:
         return self.client.stored_reply(self._id_of(review_url))
@@ -122,9 +142,11 @@ def replier_for(source: SourceBase, credentials: Credentials, timeout: float = 3
     if not has_reply_api(source, credentials):
         return None
     if isinstance(source, GooglePlaySource):
-        return ClientReplier(GooglePlayClient(source, credentials, timeout), review_id)
+        return ClientReplier(GooglePlayClient(source, credentials, timeout), review_id, "Google Play", "google_play")
     if isinstance(source, AppStoreConnectSource):
-        return ClientReplier(AppStoreConnectClient(source, credentials, timeout), review_id)
+        return ClientReplier(AppStoreConnectClient(source, credentials, timeout), review_id, "App Store Connect",
+                             "appstore_connect")
     if isinstance(source, TrustpilotSource):
-        return ClientReplier(TrustpilotClient(source, credentials, timeout), trustpilot_review_id)
+        return ClientReplier(TrustpilotClient(source, credentials, timeout), trustpilot_review_id, "Trustpilot",
+                             "trustpilot")
     return None

@@ -12,11 +12,11 @@ import requests
 from requests.auth import HTTPBasicAuth
 
 from crawlers.config import Credentials, TrustpilotSource
+from crawlers.platforms.errors import PlatformError
 from crawlers.platforms.google import PlatformReply
-from pipeline.errors import MentionwatchError
 
 
-class TrustpilotError(MentionwatchError):
+class TrustpilotError(PlatformError):
     """Trustpilot refused a reply or its login; the message says what to do."""
 
 
@@ -74,7 +74,7 @@ class TrustpilotClient:
         except requests.RequestException as exc:
             raise TrustpilotError(f"cannot reach Trustpilot ({url}): {type(exc).__name__}") from exc
         if response.status_code >= 400:
-            raise TrustpilotError(describe_error(response.status_code, response.content))
+            raise TrustpilotError(describe_error(response.status_code, response.content), response.status_code)
         return response
 
     def stored_reply(self, review_id: str) -> PlatformReply | None:

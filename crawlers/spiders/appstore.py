@@ -11,6 +11,7 @@ from scrapy.http import Response
 
 from crawlers.config import AppStoreSource
 from crawlers.incremental import Watermark
+from crawlers.pagination import may_follow
 from crawlers.links import item_url
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
@@ -91,7 +92,10 @@ class AppStoreSpider(MentionSpider):
                 rating=_stars(rating),
             )
         next_url = page_url(source, page + 1)
-        if reviews and not reached_known and next_url and page < source.max_pages:
+        # The configured window of the newest pages is read every run: reaching it says nothing.
+        if (reviews and not reached_known and next_url
+                and may_follow(target, "reviews", page=page, max_pages=source.max_pages, token=next_url,
+                               gap_at_cap=False)):
             yield self.page_request(target, next_url, page + 1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
+from functools import cached_property
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -12,7 +13,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.config import Credentials, Source
+from crawlers.credential_guard import CREDENTIAL_HEADERS, CREDENTIAL_ORIGIN
 from crawlers.failures import body_kind, bot_wall, describe_failure
+from crawlers.pagination import origin_text, same_origin
 from crawlers.target import CrawlTarget
 from pipeline.items import MalformedItem, MentionItem, check_item
 from pipeline.normalize import to_utc
@@ -83,21 +86,34 @@ class MentionSpider(Spider):
         conditional: bool = True,
         step: str | None = None,
         shared_by: list[CrawlTarget] | None = None,
+        credentials: dict[str, str] | None = None,
+        credential_origin: str | None = None,
         **kwargs: Any,
     ) -> Request:
         """A request for `target` that revalidates with the validators of the last fetch.
 
         `step` names what the request is for when that is not obvious ("login"); a failure then
         reads "login: HTTP 401 Unauthorized". `shared_by` lists further targets that fail with
-        this request (a login shared by several sources).
+        this request (a login shared by several sources). `credentials`: headers that carry an API
+        key or token, sent only to `credential_origin` (default: `url`'s own), redirects included
+        (crawlers/credential_guard.py); a request elsewhere goes without them.
         """
         headers = dict(kwargs.pop("headers", {}) or {})
+        meta = dict(kwargs.pop("meta", {}) or {})
+        if credentials:
+            home = credential_origin or url
+            meta[CREDENTIAL_ORIGIN] = home
+            meta[CREDENTIAL_HEADERS] = sorted(credentials)
+            if same_origin(url, home):
+                headers.update(credentials)
+            else:
+                self.logger.info("%s: credentials for %s not sent to %s", target.label,
+                                 origin_text(home), origin_text(url))
         known = target.validators.get(url, {}) if conditional else {}
         if known.get("etag"):
             headers["If-None-Match"] = known["etag"]
         if known.get("last_modified"):
             headers["If-Modified-Since"] = known["last_modified"]
-        meta = dict(kwargs.pop("meta", {}) or {})
         meta["handle_httpstatus_list"] = [304]
         if not self.obeys_robots_txt:
             meta["dont_obey_robotstxt"] = True
@@ -112,11 +128,14 @@ class MentionSpider(Spider):
             t.requests_open += 1
         return Request(
             url,
-            callback=self._guarded(callback),
+            # One callback object for every request: Scrapy checks each callback's source for a
+            # `return value` in a generator, and caches the answer per callback object. A fresh
+            # closure per request made it re-read the source on every response.
+            callback=self._guard,
             errback=self._on_error,
             headers=headers,
             meta=meta,
-            cb_kwargs={"target": target, **kwargs.pop("cb_kwargs", {})},
+            cb_kwargs={"target": target, "parse": callback, **kwargs.pop("cb_kwargs", {})},
             # The same URL may be asked for by two businesses: each is its own request.
             dont_filter=True,
             **kwargs,
@@ -137,56 +156,57 @@ class MentionSpider(Spider):
         """Called instead of the callback for a 304; may yield requests (the next known page)."""
         return ()
 
-    def _guarded(self, callback: Callable[..., Any]) -> Callable[..., Any]:
-        """Wrap a parse callback: 304s are skipped, parse errors fail only their source."""
+    @cached_property
+    def _guard(self) -> Callable[..., Iterable[Any]]:
+        """The bound `_guarded` method, made once: every request's callback (see `request`)."""
+        return self._guarded
 
-        def guarded(response: Response, target: CrawlTarget, **kwargs: Any) -> Iterable[Any]:
-            target.responses += 1
-            failing = [target, *response.meta.get("shared_by", ())]
-            if response.status == 304:
-                target.not_modified += 1
-                yield from self.not_modified(response, target, **kwargs)
-                _handled(failing)
-                return
-            wall = bot_wall(response)
-            if wall:
-                for t in failing:
-                    t.fail(wall)
-                return
-            if not response.body.strip():
-                # Nothing usable is never "nothing new": a 304 says that, an empty 200 does not.
-                step = response.meta.get("step")
-                for t in failing:
-                    t.fail(f"{step + ': ' if step else ''}empty response: the server sent nothing ({response.url})"[:300])
-                return
-            try:
-                for result in callback(response, target, **kwargs) or ():
-                    if isinstance(result, MentionItem):
-                        try:
-                            check_item(result)
-                        except MalformedItem as exc:
-                            self.drop(target, response, str(exc))
-                            continue
-                        self.owner(result, target).fetched += 1
-                    if result is not None:
-                        yield result
-            except Exception as exc:  # one broken page must not stop the other sources
-                # INFO: `run` prints each failed source once, in plain words; -v shows this detail too.
-                self.logger.info("%s: cannot parse %s: %r", target.label, response.url, exc)
-                step = response.meta.get("step")
-                reason = f"{step}: " if step else ""
-                # Our own ValueErrors carry a readable reason; anything else is named by its type.
-                detail = str(exc) if type(exc) is ValueError and str(exc) else f"{type(exc).__name__}: {exc}"
-                reason += f"cannot parse {response.url}: {detail}"
-                for t in failing:
-                    t.fail(reason[:300])
-                return
-            self.remember_validators(target, response)
-            # Not in a `finally`: a generator abandoned by a stopped crawl must stay open.
+    def _guarded(self, response: Response, target: CrawlTarget, parse: Callable[..., Any],
+                 **kwargs: Any) -> Iterable[Any]:
+        """Around a parse callback: 304s are skipped, parse errors fail only their source."""
+        target.responses += 1
+        failing = [target, *response.meta.get("shared_by", ())]
+        if response.status == 304:
+            target.not_modified += 1
+            yield from self.not_modified(response, target, **kwargs)
             _handled(failing)
-
-        guarded.__name__ = getattr(callback, "__name__", "parse")
-        return guarded
+            return
+        wall = bot_wall(response)
+        if wall:
+            for t in failing:
+                t.fail(wall)
+            return
+        if not response.body.strip():
+            # Nothing usable is never "nothing new": a 304 says that, an empty 200 does not.
+            step = response.meta.get("step")
+            for t in failing:
+                t.fail(f"{step + ': ' if step else ''}empty response: the server sent nothing ({response.url})"[:300])
+            return
+        try:
+            for result in parse(response, target, **kwargs) or ():
+                if isinstance(result, MentionItem):
+                    try:
+                        check_item(result)
+                    except MalformedItem as exc:
+                        self.drop(target, response, str(exc))
+                        continue
+                    self.owner(result, target).fetched += 1
+                if result is not None:
+                    yield result
+        except Exception as exc:  # one broken page must not stop the other sources
+            # INFO: `run` prints each failed source once, in plain words; -v shows this detail too.
+            self.logger.info("%s: cannot parse %s: %r", target.label, response.url, exc)
+            step = response.meta.get("step")
+            reason = f"{step}: " if step else ""
+            # Our own ValueErrors carry a readable reason; anything else is named by its type.
+            detail = str(exc) if type(exc) is ValueError and str(exc) else f"{type(exc).__name__}: {exc}"
+            reason += f"cannot parse {response.url}: {detail}"
+            for t in failing:
+                t.fail(reason[:300])
+            return
+        self.remember_validators(target, response)
+        # Not in a `finally`: a generator abandoned by a stopped crawl must stay open.
+        _handled(failing)
 
     def entry(self, target: CrawlTarget, response: Response, make: Callable[..., Any], *args: Any) -> Any:
         """`make(*args)`: one item (or None) from one entry of an answer. An entry that cannot

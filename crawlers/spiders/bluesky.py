@@ -15,6 +15,7 @@ from w3lib.url import add_or_replace_parameter
 
 from crawlers.config import BlueskySource
 from crawlers.incremental import Watermark
+from crawlers.pagination import may_follow
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
 from pipeline.items import plain_text_body
@@ -92,7 +93,7 @@ class BlueskySpider(MentionSpider):
 
     def page_request(self, target: CrawlTarget, url: str, token: str, page: int) -> Request:
         return self.request(target, url, self.parse_posts, conditional=False,
-                            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                            headers={"Accept": "application/json"}, credentials={"Authorization": f"Bearer {token}"},
                             cb_kwargs={"token": token, "page": page})
 
     def parse_posts(self, response: Response, target: CrawlTarget, token: str, page: int) -> Iterable[Any]:
@@ -122,6 +123,7 @@ class BlueskySpider(MentionSpider):
                             author=f"@{author['handle']}" if author.get("handle") else None,
                             published_at=created or indexed)
         cursor = answer.get("cursor")
-        if cursor and not reached_known and not watermark.first_run and page < MAX_PAGES:
+        if (cursor and not reached_known and not watermark.first_run
+                and may_follow(target, "search", page=page, max_pages=MAX_PAGES, token=str(cursor))):
             next_url = add_or_replace_parameter(response.request.url, "cursor", str(cursor))  # type: ignore[union-attr]
             yield self.page_request(target, next_url, token, page + 1)

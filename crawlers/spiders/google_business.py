@@ -26,6 +26,7 @@ from twisted.internet import threads
 from crawlers.config import GoogleBusinessSource
 from crawlers.incremental import Watermark
 from crawlers.links import item_url
+from crawlers.pagination import may_follow
 from crawlers.platforms.google import (
     MIN_INTERVAL,
     STARS,
@@ -34,9 +35,9 @@ from crawlers.platforms.google import (
     describe_api_error,
     oauth_credentials,
 )
-from crawlers.spiders.base import MentionSpider, json_body
+from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
-from pipeline.items import plain_text_body
+from pipeline.items import MalformedItem, plain_text_body
 from pipeline.normalize import to_utc
 
 ERROR_STATUSES = [304, 401, 403, 404, 429]
@@ -95,7 +96,8 @@ class GoogleBusinessSpider(MentionSpider):
         source: GoogleBusinessSource = target.source  # type: ignore[assignment]
         request = self.request(
             target, listing_url(source, page_token), self.parse_page, conditional=False,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={"Accept": "application/json"}, credentials={"Authorization": f"Bearer {token}"},
+            credential_origin=source.api_base,
             meta={"pace_key": "google_business", "min_interval": MIN_INTERVAL},
             cb_kwargs={"page_token": page_token, "state": state, "refreshed": refreshed},
         )
@@ -129,26 +131,29 @@ class GoogleBusinessSpider(MentionSpider):
         known: list[str] = list(target.cursor.get("known") or [])
         watermark = Watermark(target, "updated")
         reached_known = False
-        for review in answer.get("reviews") or []:
-            review_id = review.get("reviewId") if isinstance(review, dict) else None
-            if not isinstance(review_id, str) or not review_id:
-                continue
-            state["listed"].append(review_id)
-            updated = to_utc(review.get("updateTime"))
-            position = updated.timestamp() if updated else 0.0
-            if not watermark.is_new(position, review_id):
+        reviews = answer.get("reviews", [])
+        if not isinstance(reviews, list):
+            raise ValueError(f"not a reviews.list answer (reviews is {type(reviews).__name__}, not a list)")
+        for review in reviews:
+            item = self.entry(target, response, self._listed, target, source, review, state, watermark)
+            if item is False:
                 reached_known = True
-                continue
-            watermark.see(position, review_id)
-            state["seen"].append(review_id)
-            yield self._item(target, source, review)
+            elif item is not None:
+                yield item
         next_token = answer.get("nextPageToken")
         if reached_known and not state["full"] and not watermark.first_run:
             alive = set(known) | set(state["seen"])
             total = target.aggregate_rating[1] if target.aggregate_rating else None
             # More reviews known than Google counts: some were removed. Only a full listing says which.
             state["full"] = total is not None and len(alive) > total
+        if not isinstance(next_token, str):
+            next_token = None
+        state["pages"] = state.get("pages", 1)
         if next_token and (not reached_known or state["full"]):
+            if not may_follow(target, "reviews", page=state["pages"], max_pages=source.max_pages, token=next_token):
+                self._finish(target, known, state, complete=False)
+                return
+            state["pages"] += 1
             try:
                 token = self._token(source.token_url)
             except GoogleError as exc:
@@ -169,6 +174,23 @@ class GoogleBusinessSpider(MentionSpider):
         else:
             target.new_cursor["known"] = sorted(set(known) | set(state["seen"]))
 
+    def _listed(self, target: CrawlTarget, source: GoogleBusinessSource, review: Any, state: dict[str, Any],
+                watermark: Watermark) -> Any:
+        """One listed review's mention; False when it is known (the listing reached the last run's
+        news); MalformedItem (via `entry`, a warning) when it is no review."""
+        review_id = review.get("reviewId") if isinstance(review, dict) else None
+        if not isinstance(review_id, str) or not review_id:
+            raise MalformedItem(f"a review without a reviewId: {str(review)[:60]}")
+        state["listed"].append(review_id)
+        updated = to_utc(review.get("updateTime")) if isinstance(review.get("updateTime"), str) else None
+        position = updated.timestamp() if updated else 0.0
+        if not watermark.is_new(position, review_id):
+            return False
+        item = self._item(target, source, review)
+        watermark.see(position, review_id)
+        state["seen"].append(review_id)
+        return item
+
     def _item(self, target: CrawlTarget, source: GoogleBusinessSource, review: dict[str, Any]) -> Any:
         url = review_url(source.location, review["reviewId"])
         reply = review.get("reviewReply")
@@ -177,11 +199,12 @@ class GoogleBusinessSpider(MentionSpider):
         reviewer = review.get("reviewer") if isinstance(review.get("reviewer"), dict) else {}
         author = None if reviewer.get("isAnonymous") else reviewer.get("displayName")
         comment = review.get("comment") if isinstance(review.get("comment"), str) else ""
+        stars = review.get("starRating")
         return self.item(
             target,
             url=url,
             text=plain_text_body(comment),
             author=author or "A Google user",
-            published_at=to_utc(review.get("createTime")),
-            rating=float(STARS[review["starRating"]]) if review.get("starRating") in STARS else None,
+            published_at=api_date(review.get("createTime")),
+            rating=float(STARS[stars]) if isinstance(stars, str) and stars in STARS else None,
         )

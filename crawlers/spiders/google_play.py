@@ -21,6 +21,7 @@ from twisted.internet import threads
 
 from crawlers.config import GooglePlaySource
 from crawlers.incremental import Watermark
+from crawlers.pagination import may_follow
 from crawlers.platforms.google import GoogleError, access_token
 from crawlers.platforms.google_play import (
     MIN_INTERVAL,
@@ -37,7 +38,11 @@ from crawlers.platforms.google_play_public import (
 )
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
-from pipeline.items import plain_text_body
+from pipeline.items import MalformedItem, plain_text_body
+
+
+# Play lists a week of reviews, 100 a page: 5,000 reviews a week is beyond any app this serves.
+MAX_PAGES = 50
 
 
 class GooglePlaySpider(MentionSpider):
@@ -96,12 +101,36 @@ class GooglePlaySpider(MentionSpider):
         if page_token:
             url += f"&token={quote(page_token, safe='')}"
         request = self.request(target, url, self.parse_page, conditional=False,
-                               headers={"Authorization": f"Bearer {self._token(source)}", "Accept": "application/json"},
+                               headers={"Accept": "application/json"},
+                               credentials={"Authorization": f"Bearer {self._token(source)}"},
+                               credential_origin=source.api_base,
                                meta={"pace_key": "google_play", "min_interval": MIN_INTERVAL})
         request.meta["handle_httpstatus_list"] = [304, 401, 403, 404, 429]
         return request
 
-    def parse_page(self, response: Response, target: CrawlTarget) -> Iterable[Any]:
+    def _review(self, target: CrawlTarget, source: GooglePlaySource, review: Any, watermark: Watermark) -> Any:
+        """One review's mention; False when seen before; MalformedItem (a warning) when it is none."""
+        comments = review.get("comments") if isinstance(review, dict) else None
+        user = next((c.get("userComment") for c in comments if isinstance(c, dict)
+                     and isinstance(c.get("userComment"), dict)), None) if isinstance(comments, list) else None
+        review_id = review.get("reviewId") if isinstance(review, dict) else None
+        if user is None or not isinstance(review_id, str) or not review_id:
+            raise MalformedItem(f"a review without a reviewId or user comment: {str(review)[:60]}")
+        position = seconds_of(user.get("lastModified")) or 0.0
+        if not watermark.is_new(position, review_id):
+            return False
+        url = review_url(source.package, review_id)
+        stars = user.get("starRating")
+        item = self.item(target, url=url, text=plain_text_body(user.get("text")), author=review.get("authorName"),
+                         published_at=utc_of(user.get("lastModified")),
+                         rating=float(stars) if isinstance(stars, int) and 1 <= stars <= 5 else None)
+        watermark.see(position, review_id)
+        reply = developer_reply(review)
+        if reply is not None:
+            target.platform_replies[url] = (reply.text, reply.at)
+        return item
+
+    def parse_page(self, response: Response, target: CrawlTarget, page: int = 1) -> Iterable[Any]:
         if response.status >= 400:
             target.fail(describe_error(response.status, response.body))
             return
@@ -111,28 +140,22 @@ class GooglePlaySpider(MentionSpider):
             raise ValueError("not a reviews.list answer (no JSON object)")
         watermark = Watermark(target, "modified")
         reached_known = False
-        for review in answer.get("reviews") or []:
-            user = next((c.get("userComment") for c in review.get("comments") or ()
-                         if isinstance(c, dict) and isinstance(c.get("userComment"), dict)), None)
-            review_id = review.get("reviewId")
-            if user is None or not isinstance(review_id, str):
-                continue
-            position = seconds_of(user.get("lastModified")) or 0.0
-            if not watermark.is_new(position, review_id):
+        reviews = answer.get("reviews", [])
+        if not isinstance(reviews, list):
+            raise ValueError(f"not a reviews.list answer (reviews is {type(reviews).__name__}, not a list)")
+        for review in reviews:
+            item = self.entry(target, response, self._review, target, source, review, watermark)
+            if item is False:
                 reached_known = True
-                continue
-            watermark.see(position, review_id)
-            url = review_url(source.package, review_id)
-            reply = developer_reply(review)
-            if reply is not None:
-                target.platform_replies[url] = (reply.text, reply.at)
-            stars = user.get("starRating")
-            yield self.item(target, url=url, text=plain_text_body(user.get("text")), author=review.get("authorName"),
-                            published_at=utc_of(user.get("lastModified")),
-                            rating=float(stars) if isinstance(stars, int) and 1 <= stars <= 5 else None)
-        next_token = (answer.get("tokenPagination") or {}).get("nextPageToken")
-        if next_token and not reached_known:
+            elif item is not None:
+                yield item
+        pagination = answer.get("tokenPagination")
+        next_token = pagination.get("nextPageToken") if isinstance(pagination, dict) else None
+        if (isinstance(next_token, str) and next_token and not reached_known
+                and may_follow(target, "reviews", page=page, max_pages=MAX_PAGES, token=next_token)):
             try:
-                yield self._page(target, next_token)
+                request = self._page(target, next_token)
+                request.cb_kwargs["page"] = page + 1
+                yield request
             except GoogleError as exc:
                 target.fail(str(exc))

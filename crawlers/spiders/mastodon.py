@@ -12,6 +12,7 @@ from w3lib.url import add_or_replace_parameter
 
 from crawlers.config import MastodonSource
 from crawlers.incremental import Watermark
+from crawlers.pagination import may_follow
 from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
 
@@ -65,11 +66,10 @@ class MastodonSpider(MentionSpider):
         yield self.page_request(target, url, 1)
 
     def page_request(self, target: CrawlTarget, url: str, page: int) -> Request:
-        headers = {"Accept": "application/json"}
         token = self.credentials.mastodon_token
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token.get_secret_value()}"
-        return self.request(target, url, self.parse_statuses, headers=headers, cb_kwargs={"page": page})
+        return self.request(target, url, self.parse_statuses, headers={"Accept": "application/json"},
+                            credentials={"Authorization": f"Bearer {token.get_secret_value()}"} if token else None,
+                            cb_kwargs={"page": page})
 
     def parse_statuses(self, response: Response, target: CrawlTarget, page: int) -> Iterable[Any]:
         answer = json_body(response)
@@ -92,7 +92,8 @@ class MastodonSpider(MentionSpider):
             if item is not None:
                 yield item
         # With min_id the API gives the page just after it; a full page means more are newer.
-        if not watermark.first_run and newest and len(statuses) >= PAGE_SIZE and page < MAX_PAGES:
+        if (not watermark.first_run and newest and len(statuses) >= PAGE_SIZE
+                and may_follow(target, "statuses", page=page, max_pages=MAX_PAGES, token=newest)):
             next_url = add_or_replace_parameter(response.request.url, "min_id", newest)  # type: ignore[union-attr]
             yield self.page_request(target, next_url, page + 1)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag
 
 from scrapy import Request
 from scrapy.http import Response, TextResponse
 
 from crawlers.incremental import known_next_page, remember_next_page
 from crawlers.links import item_key, item_url
+from crawlers.pagination import may_follow, same_origin
 from crawlers.spiders.base import MentionSpider
 from crawlers.target import CrawlTarget
 
@@ -59,8 +60,15 @@ class PagedSpider(MentionSpider):
         yield from self._follow(target, known_next_page(target, _request_url(response)), page, visited)
 
     def _follow(self, target: CrawlTarget, next_url: str | None, page: int, visited: tuple[str, ...]) -> Iterable[Request]:
-        max_pages = target.source.max_pages  # type: ignore[attr-defined]
-        if next_url and page < max_pages and next_url not in visited:
+        if not next_url or (visited and next_url == visited[-1]):
+            return  # the last page's "next" naming itself is common and harmless
+        if next_url in visited:
+            # A chain that leads back is a site's mistake, not a reason to fail what was read.
+            target.warn(f"pages: page {page} links back to a page already read ({next_url[:100]}): stopped there")
+            return
+        # The owner's `max_pages` is a window read every run: reaching it is no gap to report.
+        if may_follow(target, "pages", page=page, max_pages=target.source.max_pages,  # type: ignore[attr-defined]
+                      token=next_url, gap_at_cap=False):
             yield self.page_request(target, next_url, page + 1, visited)
 
     def parse_items(self, response: TextResponse, target: CrawlTarget, page: int) -> Iterable[Any]:
@@ -86,7 +94,7 @@ class PagedSpider(MentionSpider):
         # The page is untrusted: a "next" link elsewhere (another site, another port or scheme of
         # this one, an address inside the network this runs in) is not followed. Pagination
         # stays on the page's own origin: scheme, host and port.
-        if not url.startswith(("http://", "https://")) or origin(url) != origin(response.url):
+        if not same_origin(url, response.url):
             return None
         return url
 
@@ -105,16 +113,6 @@ class PagedSpider(MentionSpider):
             if fragment:
                 return item_url(target.source.url, item_key(fragment))  # type: ignore[attr-defined]
         return item_url(target.source.url, item_key(*identity))  # type: ignore[attr-defined]
-
-
-def origin(url: str) -> tuple[str, str | None, int | None]:
-    """A URL's origin: scheme, host and port (the scheme's default when none is given)."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:  # a port that is no number: an origin no page shares
-        return (parts.scheme, None, -1)
-    return (parts.scheme.lower(), parts.hostname, port or {"http": 80, "https": 443}.get(parts.scheme.lower()))
 
 
 def _request_url(response: Response) -> str:

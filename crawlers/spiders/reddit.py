@@ -13,6 +13,7 @@ from w3lib.url import add_or_replace_parameter
 
 from crawlers.config import RedditSource
 from crawlers.incremental import Watermark
+from crawlers.pagination import may_follow
 from crawlers.spiders.base import MentionSpider, api_date, json_body
 from crawlers.target import CrawlTarget
 from pipeline.items import MalformedItem, plain_text_body
@@ -105,11 +106,9 @@ class RedditSpider(MentionSpider):
     def listing_request(self, target: CrawlTarget, url: str, key: str, token: str | None, page: int) -> Request:
         source: RedditSource = target.source  # type: ignore[assignment]
         per_minute = source.requests_per_minute or (AUTHENTICATED_PER_MINUTE if token else UNAUTHENTICATED_PER_MINUTE)
-        headers = {"Accept": "application/json"}
-        if token:
-            headers["Authorization"] = f"bearer {token}"
         return self.request(
-            target, url, self.parse_listing, headers=headers,
+            target, url, self.parse_listing, headers={"Accept": "application/json"},
+            credentials={"Authorization": f"bearer {token}"} if token else None,
             # All reddit requests of the run share one pace, whichever host they go to.
             meta={"pace_key": "reddit", "min_interval": 60.0 / per_minute},
             cb_kwargs={"key": key, "token": token, "page": page},
@@ -135,7 +134,8 @@ class RedditSpider(MentionSpider):
             elif item is not None:
                 yield item
         after = data.get("after")
-        if after and not reached_known and not watermark.first_run and page < MAX_PAGES:
+        if (isinstance(after, str) and after and not reached_known and not watermark.first_run
+                and may_follow(target, key, page=page, max_pages=MAX_PAGES, token=after)):
             next_url = add_or_replace_parameter(response.request.url, "after", after)  # type: ignore[union-attr]
             yield self.listing_request(target, next_url, key, token, page + 1)
 

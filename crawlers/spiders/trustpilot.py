@@ -18,14 +18,16 @@ from scrapy.http import Response
 
 from crawlers.config import TrustpilotSource
 from crawlers.incremental import Watermark
-from crawlers.spiders.base import json_body
+from crawlers.pagination import may_follow
+from crawlers.spiders.base import api_date, json_body
 from crawlers.spiders.reviews import ReviewsSpider
 from crawlers.target import CrawlTarget
-from pipeline.items import plain_text_body
-from pipeline.normalize import to_utc
+from pipeline.items import MalformedItem, plain_text_body
 
 # Trustpilot's API allows 833 calls in 5 minutes per key: two a second at most stays well under.
 MIN_INTERVAL = 0.5
+# 100 reviews a page: the newest 10,000 on a first run; later runs stop at the first known review.
+API_MAX_PAGES = 100
 
 
 def describe_error(status: int, body: bytes) -> str:
@@ -58,8 +60,9 @@ class TrustpilotSpider(ReviewsSpider):
 
     def _api(self, target: CrawlTarget, url: str, callback: Any) -> Request:
         key = self.credentials.trustpilot_api_key.get_secret_value()  # type: ignore[union-attr]
-        request = self.request(target, url, callback, conditional=False,
-                               headers={"apikey": key, "Accept": "application/json"},
+        source: TrustpilotSource = target.source  # type: ignore[assignment]
+        request = self.request(target, url, callback, conditional=False, headers={"Accept": "application/json"},
+                               credentials={"apikey": key}, credential_origin=source.api_base,
                                meta={"pace_key": "trustpilot", "min_interval": MIN_INTERVAL,
                                      "dont_obey_robotstxt": True})
         request.meta["handle_httpstatus_list"] = [304, 401, 403, 404, 429]
@@ -78,7 +81,29 @@ class TrustpilotSpider(ReviewsSpider):
         yield self._api(target, f"{source.api_base}business-units/{source.business_unit_id}/reviews"
                                 "?perPage=100&orderBy=createdat.desc", self.parse_api_reviews)
 
-    def parse_api_reviews(self, response: Response, target: CrawlTarget) -> Iterable[Any]:
+    def _api_review(self, target: CrawlTarget, review: Any, watermark: Watermark) -> Any:
+        """One review's mention; False when seen before; MalformedItem (a warning) when it is none."""
+        review_id = review.get("id") if isinstance(review, dict) else None
+        if not isinstance(review_id, str) or not review_id:
+            raise MalformedItem(f"a review without an id: {str(review)[:60]}")
+        created = api_date(review.get("createdAt"))
+        position = created.timestamp() if created else 0.0
+        if not watermark.is_new(position, review_id):
+            return False
+        url = f"https://www.trustpilot.com/reviews/{review_id}"
+        stars = review.get("stars")
+        consumer = review.get("consumer") if isinstance(review.get("consumer"), dict) else {}
+        item = self.item(target, url=url, title=plain_text_body(review.get("title")) or None,
+                         text=plain_text_body(review.get("text")), author=consumer.get("displayName"),
+                         published_at=created,
+                         rating=float(stars) if isinstance(stars, int) and 1 <= stars <= 5 else None)
+        watermark.see(position, review_id)
+        reply = review.get("companyReply")
+        if isinstance(reply, dict) and isinstance(reply.get("text"), str) and reply["text"]:
+            target.platform_replies[url] = (reply["text"], reply.get("updatedAt") or reply.get("createdAt"))
+        return item
+
+    def parse_api_reviews(self, response: Response, target: CrawlTarget, page: int = 1) -> Iterable[Any]:
         if response.status >= 400:
             target.fail(describe_error(response.status, response.body))
             return
@@ -88,26 +113,19 @@ class TrustpilotSpider(ReviewsSpider):
         watermark = Watermark(target, "created")
         reached_known = False
         for review in answer["reviews"]:
-            review_id = review.get("id") if isinstance(review, dict) else None
-            if not isinstance(review_id, str):
-                continue
-            created = to_utc(review.get("createdAt"))
-            position = created.timestamp() if created else 0.0
-            if not watermark.is_new(position, review_id):
+            item = self.entry(target, response, self._api_review, target, review, watermark)
+            if item is False:
                 reached_known = True
-                continue
-            watermark.see(position, review_id)
-            url = f"https://www.trustpilot.com/reviews/{review_id}"
-            reply = review.get("companyReply")
-            if isinstance(reply, dict) and reply.get("text"):
-                target.platform_replies[url] = (reply["text"], reply.get("updatedAt") or reply.get("createdAt"))
-            stars = review.get("stars")
-            consumer = review.get("consumer") if isinstance(review.get("consumer"), dict) else {}
-            yield self.item(target, url=url, title=plain_text_body(review.get("title")) or None,
-                            text=plain_text_body(review.get("text")), author=consumer.get("displayName"),
-                            published_at=created,
-                            rating=float(stars) if isinstance(stars, int) and 1 <= stars <= 5 else None)
+            elif item is not None:
+                yield item
         next_page = next((link.get("href") for link in answer.get("links") or ()
                           if isinstance(link, dict) and link.get("rel") == "next-page"), None)
-        if next_page and not reached_known:
-            yield self._api(target, response.urljoin(next_page), self.parse_api_reviews)
+        if not isinstance(next_page, str) or not next_page.strip() or reached_known:
+            return
+        source: TrustpilotSource = target.source  # type: ignore[assignment]
+        next_url = response.urljoin(next_page.strip())
+        if may_follow(target, "reviews", page=page, max_pages=API_MAX_PAGES, token=next_url,
+                      next_url=next_url, home=source.api_base):
+            request = self._api(target, next_url, self.parse_api_reviews)
+            request.cb_kwargs["page"] = page + 1
+            yield request

@@ -21,7 +21,7 @@ from crawlers.incremental import Watermark
 from crawlers.platforms.yelp import MIN_INTERVAL, describe_error
 from crawlers.spiders.base import MentionSpider, json_body
 from crawlers.target import CrawlTarget
-from pipeline.items import plain_text_body
+from pipeline.items import MalformedItem, plain_text_body
 
 # Yelp gives `time_created` as a local time in US Pacific time, without an offset.
 YELP_ZONE = ZoneInfo("America/Los_Angeles")
@@ -41,8 +41,9 @@ class YelpSpider(MentionSpider):
 
     def _get(self, target: CrawlTarget, url: str, callback: Any) -> Request:
         key = self.credentials.yelp_api_key.get_secret_value()  # type: ignore[union-attr]
-        request = self.request(target, url, callback, conditional=False,
-                               headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+        source: YelpSource = target.source  # type: ignore[assignment]
+        request = self.request(target, url, callback, conditional=False, headers={"Accept": "application/json"},
+                               credentials={"Authorization": f"Bearer {key}"}, credential_origin=source.api_base,
                                meta={"pace_key": "yelp", "min_interval": MIN_INTERVAL})
         request.meta["handle_httpstatus_list"] = [304, 400, 401, 403, 404, 429]
         return request
@@ -75,19 +76,26 @@ class YelpSpider(MentionSpider):
             raise ValueError("not a Yelp reviews answer (no reviews list)")
         watermark = Watermark(target, "created")
         for review in answer.get("reviews") or []:
-            review_id, url = review.get("id"), review.get("url")
-            if not isinstance(review_id, str) or not isinstance(url, str):
-                continue
-            created = _pacific(review.get("time_created"))
-            position = created.timestamp() if created else 0.0
-            if not watermark.is_new(position, review_id):
-                continue
-            watermark.see(position, review_id)
-            user = review.get("user") if isinstance(review.get("user"), dict) else {}
-            rating = review.get("rating")
-            yield self.item(target, url=url, text=plain_text_body(review.get("text")), author=user.get("name"),
-                            published_at=created,
-                            rating=float(rating) if isinstance(rating, (int, float)) and 1 <= rating <= 5 else None)
+            item = self.entry(target, response, self._review, target, review, watermark)
+            if item is not None:
+                yield item
+
+    def _review(self, target: CrawlTarget, review: Any, watermark: Watermark) -> Any:
+        """One excerpt's mention; None when seen before; MalformedItem (a warning) when it is none."""
+        review_id, url = (review.get("id"), review.get("url")) if isinstance(review, dict) else (None, None)
+        if not isinstance(review_id, str) or not isinstance(url, str):
+            raise MalformedItem(f"a review without an id or url: {str(review)[:60]}")
+        created = _pacific(review.get("time_created"))
+        position = created.timestamp() if created else 0.0
+        if not watermark.is_new(position, review_id):
+            return None
+        user = review.get("user") if isinstance(review.get("user"), dict) else {}
+        rating = review.get("rating")
+        item = self.item(target, url=url, text=plain_text_body(review.get("text")), author=user.get("name"),
+                         published_at=created,
+                         rating=float(rating) if isinstance(rating, (int, float)) and 1 <= rating <= 5 else None)
+        watermark.see(position, review_id)
+        return item
 
 
 def _pacific(value: object) -> datetime | None:

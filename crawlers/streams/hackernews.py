@@ -19,7 +19,7 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.spiders.base import api_date, json_body
-from crawlers.spiders.hackernews import hit_fields
+from crawlers.spiders.hackernews import MIN_INTERVAL, hit_fields
 from crawlers.streams.base import StreamSpider
 from crawlers.streams.state import Gap
 from crawlers.target import CrawlTarget
@@ -50,8 +50,10 @@ class HackerNewsStreamSpider(StreamSpider):
         yield self.page_request(url, 0)
 
     def page_request(self, url: str, page: int) -> Request:
+        # The same pace as the per-business searches: together they stay under Algolia's limit.
         return self.stream_request(url, self.parse_hits, headers={"Accept": "application/json"},
-                                   cb_kwargs={"page": page})
+                                   cb_kwargs={"page": page},
+                                   meta={"pace_key": "hackernews", "min_interval": MIN_INTERVAL})
 
     def parse_hits(self, response: Response, target: CrawlTarget, page: int) -> Iterable[Any]:
         answer = json_body(response)

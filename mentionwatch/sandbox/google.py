@@ -111,6 +111,10 @@ class LocalGoogleServer(BackgroundServer):
         self._failures: list[_Failure] = []
         self._lose_reply_answers = 0
         self._counter = 0
+        self.listing_trouble: str | None = None
+        """A hostile reviews.list: "same_token" hands back one nextPageToken for ever, "endless"
+        invents a new page of new reviews on every call (see `misbehave`)."""
+        self._invented = 0
 
     # -- URLs
 
@@ -236,6 +240,13 @@ class LocalGoogleServer(BackgroundServer):
         """Answer the next call of `kind` ("list", "get", "reply", "accounts", "any") with Google's error body."""
         with self.lock:
             self._failures.append(_Failure(kind, status, error, dict(headers or {})))
+
+    def misbehave(self, trouble: str | None) -> None:
+        """Make reviews.list hostile ("same_token", "endless") or well-behaved again (None)."""
+        if trouble not in (None, "same_token", "endless"):
+            raise ValueError(f"unknown trouble {trouble!r}")
+        with self.lock:
+            self.listing_trouble = trouble
 
     def lose_reply_answers(self, count: int = 1) -> None:
         """The next `count` replies are stored, then the connection drops before the answer."""
@@ -461,6 +472,8 @@ class LocalGoogleServer(BackgroundServer):
                                                 "status": "INVALID_ARGUMENT"})
         with self.lock:
             reviews = sorted(self.reviews[location].values(), key=lambda r: r["updateTime"], reverse=True)
+        if self.listing_trouble:
+            return 200, json_type, self._hostile_page(reviews, size)
         start = int(base64.urlsafe_b64decode(query["pageToken"]).decode()) if query.get("pageToken") else 0
         page = reviews[start:start + size]
         answer: dict[str, Any] = {"reviews": page} if page else {}
@@ -471,6 +484,23 @@ class LocalGoogleServer(BackgroundServer):
         if start + size < len(reviews):
             answer["nextPageToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
         return 200, json_type, json.dumps(answer, ensure_ascii=False).encode()
+
+    def _hostile_page(self, reviews: list[dict[str, Any]], size: int) -> bytes:
+        """A page that never ends the listing: the same one again, or one more invented page."""
+        answer: dict[str, Any] = {"totalReviewCount": len(reviews), "averageRating": 3.0}
+        if self.listing_trouble == "same_token":
+            answer.update(reviews=reviews[:size], nextPageToken="c2FtZS1wYWdl")
+            return json.dumps(answer, ensure_ascii=False).encode()
+        with self.lock:
+            first = self._invented
+            self._invented += size
+        at = datetime.now(UTC)
+        answer["reviews"] = [{"name": f"invented/{n}", "reviewId": f"invented-{n}", "starRating": "THREE",
+                              "comment": f"Invented review {n}", "reviewer": {"displayName": f"Bot {n}"},
+                              "createTime": rfc3339(at), "updateTime": rfc3339(at)}
+                             for n in range(first, first + size)]
+        answer["nextPageToken"] = base64.urlsafe_b64encode(f"invented-{first + size}".encode()).decode()
+        return json.dumps(answer).encode()
 
     def _listing(self, key: str, items: list[dict[str, Any]], query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         failure = self._take_failure("accounts")

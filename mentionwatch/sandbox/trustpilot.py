@@ -5,7 +5,9 @@ Answers as Trustpilot documents: `business-units/{id}` (score, numberOfReviews),
 an `apikey` header; the business-user token endpoint (OAuth 2 password grant, the client's key
 and secret by HTTP Basic); and `private/reviews/{id}/reply` with that token, answering 201.
 Refusals come in the API gateway's shape {"fault": {"faultstring", "detail": {"errorcode"}}}.
-`lose_reply_answers` stores a reply and drops the answer.
+`lose_reply_answers` stores a reply and drops the connection instead of answering;
+`show_replies_after` keeps a stored reply out of the read API for that many seconds, as a cached
+read-back does.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -37,6 +40,7 @@ class LocalTrustpilot(BackgroundServer):
         self.reviews: dict[str, dict[str, Any]] = {}
         self.tokens: set[str] = set()
         self._lose = 0
+        self._reply_delay = 0.0
 
     @property
     def api_url(self) -> str:
@@ -56,6 +60,28 @@ class LocalTrustpilot(BackgroundServer):
     def lose_reply_answers(self, count: int = 1) -> None:
         with self.lock:
             self._lose += count
+
+    def show_replies_after(self, seconds: float) -> None:
+        """From now on a stored reply appears in `reviews/{id}` only `seconds` after it was posted."""
+        with self.lock:
+            self._reply_delay = seconds
+
+    def catch_up(self) -> None:
+        """The read API shows every stored reply from now on, as when the delay has passed."""
+        with self.lock:
+            for review in self.reviews.values():
+                review.pop("_visible_at", None)
+
+    def shows_reply(self, review_id: str) -> bool:
+        """Whether the read API shows the review's reply now."""
+        with self.lock:
+            return "companyReply" in self._public(self.reviews[review_id])
+
+    @staticmethod
+    def _public(review: dict[str, Any]) -> dict[str, Any]:
+        """The review as the read API shows it: a reply still hidden by the delay is left out."""
+        hidden = review.get("_visible_at", 0) > time.monotonic()
+        return {k: v for k, v in review.items() if not k.startswith("_") and not (hidden and k == "companyReply")}
 
     def calls(self, method: str, contains: str = "") -> list[GoogleRequest]:
         with self.lock:
@@ -96,6 +122,7 @@ class LocalTrustpilot(BackgroundServer):
                 now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
                 review["companyReply"] = {"text": message, "authorBusinessUserId": json.loads(body).get(
                     "authorBusinessUserId"), "createdAt": now, "updatedAt": None}
+                review["_visible_at"] = time.monotonic() + self._reply_delay
                 if self._lose:
                     self._lose -= 1
                     return 201, None
@@ -109,11 +136,11 @@ class LocalTrustpilot(BackgroundServer):
                 return 200, json.dumps({"id": self.unit, "score": {"trustScore": average, "stars": average},
                                         "numberOfReviews": {"total": len(stars)}}).encode()
             if path == f"/v1/business-units/{self.unit}/reviews":
-                ordered = sorted(self.reviews.values(), key=lambda r: r["createdAt"], reverse=True)
+                ordered = sorted(map(self._public, self.reviews.values()), key=lambda r: r["createdAt"], reverse=True)
                 return 200, json.dumps({"reviews": ordered, "links": []}, ensure_ascii=False).encode()
             match = re.fullmatch(r"/v1/reviews/([^/]+)", path)
             if match and match.group(1) in self.reviews:
-                return 200, json.dumps(self.reviews[match.group(1)], ensure_ascii=False).encode()
+                return 200, json.dumps(self._public(self.reviews[match.group(1)]), ensure_ascii=False).encode()
         return 404, json.dumps({"message": "Not found"}).encode()
 
 

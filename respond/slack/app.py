@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,7 @@ from alerts.slack import make_client
 from pipeline.errors import MentionwatchError
 from pipeline.store import open_engine
 from respond.config import RespondConfig
+from respond.slack.gate import SlackGate, gated_asgi, gated_wsgi
 from respond.slack.handlers import SessionFactory, register
 
 SLACK_EVENTS_PATH = "/slack/events"  # bolt's default request URL path
@@ -28,7 +29,7 @@ def session_factory(settings: RespondConfig) -> sessionmaker[Session]:
     return sessionmaker(open_engine(settings.database_url()), expire_on_commit=False)
 
 
-def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token: bool = True) -> App:
+def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token: bool = True) -> GatedApp:
     """The bolt App with mentionwatch's handlers, for Socket Mode or HTTP alike.
 
     Needs the bot token (slack.token); the signing secret (slack.signing_secret) is required for
@@ -44,10 +45,15 @@ def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token
     secret = (settings.slack.signing_secret.get_secret_value() if settings.slack.signing_secret
               else secrets.token_hex(32))
     try:
-        app = App(client=make_client(settings.slack), signing_secret=secret,
-                  token_verification_enabled=verify_token,
-                  request_verification_enabled=True,
-                  logger=logging.getLogger("respond.slack.bolt"))
+        app = GatedApp(client=make_client(settings.slack), signing_secret=secret,
+                       token_verification_enabled=verify_token,
+                       request_verification_enabled=True,
+                       logger=logging.getLogger("respond.slack.bolt"))
+        # The workspace the bot token belongs to: requests signed for any other are refused.
+        team_id = app.client.auth_test().get("team_id") if verify_token else None
+        app.gate = SlackGate(secret, team_id)
+        if team_id:
+            app.middleware(_only_workspace(team_id))
     except BoltError as exc:
         raise ListenerError(f"Slack refused the bot token: {_reason(exc)}") from None
     except (SlackClientError, OSError) as exc:
@@ -56,18 +62,41 @@ def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token
     return app
 
 
-def asgi_handler(app: App, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
-    """An ASGI application answering Slack's requests at `path` (for the web inbox's server to mount)."""
+def _only_workspace(team_id: str):  # type: ignore[no-untyped-def]
+    """Bolt middleware for Socket Mode (HTTP requests are refused earlier, by the gate): an app
+    installed in several workspaces hears them all on one connection; another team's click is
+    acknowledged and ignored, never acted on."""
+
+    def only_workspace(context, next):  # type: ignore[no-untyped-def]  # noqa: A002 - bolt's names
+        if context.team_id and context.team_id != team_id:
+            logging.getLogger("respond.slack").info("slack: ignored a request from another Slack workspace (%s)",
+                                                    str(context.team_id)[:40])
+            return BoltResponse(status=200, body="")
+        return next()
+
+    return only_workspace
+
+
+class GatedApp(App):
+    """bolt's App with the gate its HTTP requests pass first (respond/slack/gate.py)."""
+
+    gate: SlackGate
+
+
+def asgi_handler(app: GatedApp, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
+    """An ASGI application answering Slack's requests at `path` (for the web inbox's server to mount):
+    body capped, signature and workspace checked before bolt parses anything."""
     from slack_bolt.adapter.asgi import SlackRequestHandler
 
-    return SlackRequestHandler(app, path=path)
+    return gated_asgi(app.gate, SlackRequestHandler(app, path=path))
 
 
-def wsgi_handler(app: App, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
-    """A WSGI application answering Slack's requests at `path` (what `listen --http` serves)."""
+def wsgi_handler(app: GatedApp, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]
+    """A WSGI application answering Slack's requests at `path` (what `listen --http` serves), gated
+    as `asgi_handler`."""
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-    return SlackRequestHandler(app, path=path)
+    return gated_wsgi(app.gate, SlackRequestHandler(app, path=path))
 
 
 def _reason(exc: BoltError) -> str:

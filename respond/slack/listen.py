@@ -65,6 +65,9 @@ def socket_mode(app: App, settings: RespondConfig, ping_interval: float = 10) ->
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True  # Slack's requests are short; none keeps the process from stopping
+    # socketserver's default of 5 waiting connections resets some of a burst (Slack retries, a
+    # channel clicking at once); the kernel caps it at its own somaxconn anyway.
+    request_queue_size = 1024
 
 
 class _QuietHandler(WSGIRequestHandler):

@@ -14,21 +14,24 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from alerts.escape import safe_url, truncate
+from alerts.escape import safe_url, truncate, visible
 from alerts.views import Catalog
 from alerts.when import local_time
 from respond import actions
@@ -56,6 +59,7 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
 }
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
+STORE_TRIES = 3  # an action that met a locked store or a just-taken key is done again, reading the first's result
 REPORT_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.(html|png)")
 
 
@@ -68,6 +72,9 @@ class WebOptions:
     local_user: str | None = None
     """Bound to 127.0.0.1 with no users: everyone who can reach the port acts as this name."""
     secure_cookies: bool = False
+    public_url: str | None = None
+    """Where people open the inbox through the proxy (`web.url`): in trusted-header mode, the one
+    host besides this machine's names that requests may be addressed to."""
     fetch_now: Callable[[Path, str, str], tuple[bool, str]] | None = None
     """Fetches one source (config path, business, source identity) -> (healthy, what it printed);
     given by `mentionwatch serve` (mentionwatch.background), which composes the crawler."""
@@ -95,11 +102,20 @@ class SecurityHeaders:
 
 
 def make_templates() -> Environment:
-    env = Environment(loader=PackageLoader("respond.web", "templates"), autoescape=select_autoescape(default=True))
+    env = Environment(loader=PackageLoader("respond.web", "templates"), autoescape=select_autoescape(default=True),
+                      finalize=shown)
     env.filters.update(safe_url=lambda url: safe_url(url) or "", age=age, when=when, score=score,
                        stars=stars, cut=truncate)
     env.globals.update(urlencode=urlencode)
     return env
+
+
+def shown(value: Any) -> Any:
+    """Every value a page prints, as Slack and the terminal show web text: without bidi controls,
+    zero-width and other invisible characters (alerts.escape.visible); escaped afterwards."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible(value)
+    return value
 
 
 def age(value: datetime | None) -> str:
@@ -219,7 +235,9 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         # A reverse proxy on this machine may rewrite Host; it names the original in X-Forwarded-Host.
         if request.client and request.client.host in LOOPBACK_NAMES and "x-forwarded-host" in request.headers:
             host = request.headers["x-forwarded-host"].split(",")[0].strip()
-        if not csrf.same_origin(request.headers.get("origin"), host):
+        public = urlsplit(options.public_url).netloc if options.public_url else None
+        if not (csrf.same_origin(request.headers.get("origin"), host)
+                or (public and csrf.same_origin(request.headers.get("origin"), public))):
             return None
         if not csrf.token_ok(csrf_expected(request, user), str(form.get(csrf.FIELD) or "")):
             return None
@@ -243,9 +261,11 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return refused(request, None)
         name, password = str(form.get("name") or "")[:200], str(form.get("password") or "")[:1000]
         next_page = local_path(form.get("next"), "/")
+        # The connection's own address: uvicorn believes forwarded headers only in trusted-header
+        # mode (no sign-in form there), so a client cannot choose the address it is counted by.
         client = request.client.host if request.client else "unknown"
-        keys = (f"ip:{client}", f"user:{name.strip().lower()}")
-        wait = limiter.wait_seconds(*keys)
+        keys = limiter.keys(name, client)
+        wait = limiter.attempt(*keys)  # counted before the password is checked: bursts cannot race it
         if wait:
             return render(request, None, "login.html", status=429, next=next_page,
                           error=f"Too many failed sign-ins. Try again in {auth.describe_wait(wait)}.")
@@ -259,7 +279,6 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return token
         token = await db(attempt)
         if token is None:
-            limiter.failed(*keys)
             return render(request, None, "login.html", status=401, next=next_page,
                           error="That name and password do not match.")
         limiter.succeeded(*keys)
@@ -308,8 +327,8 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         except listing.FilterError as exc:
             error, page = str(exc), listing.Page([], None)
             choices = await db(listing.choices)
-        return render(request, user, "mentions.html", page=page, filters=filters, choices=choices, error=error,
-                      labels=listing.LABELS,
+        return render(request, user, "mentions.html", status=400 if error else 200, page=page, filters=filters,
+                      choices=choices, error=error, labels=listing.LABELS,
                       here=request.url.path + "?" + request.url.query)
 
     async def token_user(request: Request) -> str | None:
@@ -393,10 +412,22 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             session.commit()
             _refresh_alert(session, settings, mention_id)
             return outcome.summary if outcome.changed else f"Nothing changed: {outcome.summary}"
-        try:
-            message = await db(do)
-        except actions.ActionError as exc:
-            message = f"Not done: {exc}"
+        for attempt in range(1, STORE_TRIES + 1):
+            try:
+                message = await db(do)
+            except actions.NoSuchMention as exc:
+                return render(request, user, "error.html", status=404, title="No such mention", message=str(exc))
+            except actions.ActionError as exc:
+                message = f"Not done: {exc}"
+            except (OperationalError, IntegrityError) as exc:
+                # Another request held the store or took the same key a moment before: the action is
+                # idempotent, so doing it again reads the first's result.
+                log.info("web: mention %s %s: %s (try %s)", mention_id, action, type(exc).__name__, attempt)
+                if attempt < STORE_TRIES:
+                    continue
+                return render(request, user, "error.html", status=503, title="Busy",
+                              message="The store is busy: nothing was changed. Try again in a moment.")
+            break
         return back(request, target, f"#{mention_id}: {message}")
 
     async def trends(request: Request) -> Response:
@@ -422,7 +453,10 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return refused(request, user)
         source_id = request.path_params["source_id"]
         key = await db(lambda s: details.source_key(s, source_id))
-        if key is None or settings.path is None:
+        if key is None:
+            return render(request, user, "error.html", status=404, title="No such source",
+                          message=f"There is no source with id {source_id}.")
+        if settings.path is None:
             healthy, output = False, "no such source"
         elif options.fetch_now is None:
             healthy, output = False, "fetching is not available in this server"
@@ -476,8 +510,21 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         return HTMLResponse("Not found", status_code=404)
 
     app = Starlette(routes=routes, exception_handlers={404: not_found})
+    if options.trusted_header:
+        # The proxy's header names the user, so only requests the proxy sent may carry it: a page
+        # whose domain is made to resolve to 127.0.0.1 (DNS rebinding) sends its own Host, and a
+        # script of that page may set any header. Host is the one the browser writes itself.
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(options.public_url),
+                           www_redirect=False)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def allowed_hosts(public_url: str | None) -> list[str]:
+    """The Host names a trusted-header inbox answers: this machine's, and the public one's."""
+    names = ["127.0.0.1", "localhost", "::1", "[::1]"]
+    public = urlsplit(public_url).hostname if public_url else None
+    return names + ([public] if public else [])
 
 
 ACTIONS: dict[str, Callable[..., actions.Outcome]] = {

@@ -115,16 +115,42 @@ def end_session(session: Session, token: str | None) -> None:
 
 
 class LoginLimiter:
-    """At most `attempts` failed sign-ins per `window` seconds, per client address and per user name.
+    """At most `attempts` sign-ins per `window` seconds that did not succeed, per user name and
+    client address together, and `per_address` from one address whatever the names.
+
+    An attempt is counted before its password is checked (`attempt`), in one step with the check
+    of the limit, so forty guesses sent at once are five guesses, not forty; a success takes its
+    count back. The address is the connection's own (never a forwarded header the client wrote),
+    and a name is limited per address: someone failing as "dana" elsewhere does not lock Dana out.
 
     Kept in memory: it slows password guessing against one server process, which is what the
     login form needs; a restart forgets it, which only costs an attacker's time already spent.
     """
 
-    def __init__(self, attempts: int = 5, window: float = 900, clock=time.monotonic):
-        self.attempts, self.window, self.clock = attempts, window, clock
+    def __init__(self, attempts: int = 5, window: float = 900, clock=time.monotonic, per_address: int = 20):
+        self.attempts, self.window, self.clock, self.per_address = attempts, window, clock, per_address
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def keys(name: str, address: str) -> tuple[str, str]:
+        """The counters a sign-in as `name` from `address` counts against."""
+        return f"user:{name.strip().lower()}|ip:{address}", f"ip:{address}"
+
+    def _limit(self, key: str) -> int:
+        return self.per_address if key.startswith("ip:") else self.attempts
+
+    def attempt(self, *keys: str) -> float:
+        """Count one sign-in attempt now, if the limits allow it: 0 then; else the seconds until
+        one may be tried (and nothing is counted)."""
+        with self._lock:
+            now = self.clock()
+            waits = [self._recent(k)[0] + self.window - now for k in keys if len(self._recent(k)) >= self._limit(k)]
+            if waits:
+                return max(max(waits), 1.0)
+            for key in keys:
+                self._recent(key).append(now)
+        return 0.0
 
     def _recent(self, key: str) -> deque[float]:
         now = self.clock()
@@ -133,22 +159,17 @@ class LoginLimiter:
             failures.popleft()
         return failures
 
-    def wait_seconds(self, *keys: str) -> float:
-        """0 when a sign-in may be tried now, else how long until it may."""
-        with self._lock:
-            waits = [self._recent(k)[0] + self.window - self.clock() for k in keys
-                     if len(self._recent(k)) >= self.attempts]
-        return max(waits, default=0.0)
-
-    def failed(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._recent(key).append(self.clock())
-
     def succeeded(self, *keys: str) -> None:
+        """A counted attempt succeeded: the name's failures from this address are forgotten, and
+        the address's count gives this attempt back."""
         with self._lock:
             for key in keys:
-                self._failures.pop(key, None)
+                if key.startswith("ip:"):
+                    recent = self._recent(key)
+                    if recent:
+                        recent.pop()
+                else:
+                    self._failures.pop(key, None)
 
 
 def describe_wait(seconds: float) -> str:

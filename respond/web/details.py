@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.report.data import BusinessReport, Period, build_reports
+from alerts.report.data import Period, PeriodCounts, period_counts
 from alerts.views import Catalog
 from pipeline.models import (
     AlertMessage,
@@ -24,6 +22,7 @@ from pipeline.models import (
     Source,
     utcnow,
 )
+from pipeline.queries import daily_aspect_counts
 from respond import actions
 from respond.config import RespondConfig
 
@@ -74,7 +73,7 @@ class AspectSeries:
 
 @dataclass
 class Trend:
-    report: BusinessReport
+    report: PeriodCounts
     aspects: AspectSeries
 
 
@@ -82,21 +81,19 @@ def trends(session: Session, settings: RespondConfig, days: int) -> list[Trend]:
     """Per business: the weekly report's daily counts and ratings over `days`, and complaint aspects."""
     now = utcnow()
     period = Period(now - timedelta(days=days), now)
-    return [Trend(report, _aspects(session, report, period)) for report in build_reports(session, settings, period)]
+    return [Trend(counts, _aspects(session, counts, period)) for counts in period_counts(session, settings, period)]
 
 
-def _aspects(session: Session, report: BusinessReport, period: Period) -> AspectSeries:
-    """Negative mentions per aspect per day."""
-    tz = ZoneInfo(report.zone)
+def _aspects(session: Session, report: PeriodCounts, period: Period) -> AspectSeries:
+    """Negative mentions per aspect per day, counted as the report counts them (by when they
+    happened, dismissed ones left out)."""
     days = period.days(report.zone)
-    per_aspect: dict[str, Counter[date]] = {}
-    rows = session.execute(
-        select(Mention.aspects, Mention.first_seen_at).join(Business, Business.id == Mention.business_id)
-        .where(Business.name == report.name, Mention.label == "negative", Mention.first_seen_at >= period.since))
-    for aspects, seen in rows:
-        for aspect in aspects or ():
-            per_aspect.setdefault(aspect, Counter())[seen.astimezone(tz).date()] += 1
-    return AspectSeries(days, {a: [c[d] for d in days] for a, c in sorted(per_aspect.items())})
+    business_id = session.scalar(select(Business.id).where(Business.name == report.name))
+    if business_id is None:
+        return AspectSeries(days, {})
+    per_day = daily_aspect_counts(session, business_id, period.since, period.until, report.zone)
+    aspects = sorted({aspect for counts in per_day.values() for aspect, n in counts.items() if n})
+    return AspectSeries(days, {a: [per_day.get(d, {}).get(a, 0) for d in days] for a in aspects})
 
 
 @dataclass
@@ -137,6 +134,8 @@ def sources(session: Session, settings: RespondConfig) -> list[SourceHealth]:
 
 def source_key(session: Session, source_id: int) -> tuple[str, str] | None:
     """(business name, source identity) of a stored source."""
+    if not 0 < source_id <= actions.MAX_ID:
+        return None
     row = session.execute(select(Business.name, Source.identity).join(Business, Business.id == Source.business_id)
                           .where(Source.id == source_id)).first()
     return (row[0], row[1]) if row else None

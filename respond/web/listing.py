@@ -64,13 +64,21 @@ class Page:
     next_cursor: str | None
 
 
+# Dates a person can mean: a bound outside them (9999-12-31) would overflow a day later.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+MAX_ID = 2**31 - 1
+
+
 def _day(value: str, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise FilterError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise FilterError(f"{name}: {value!r} is out of range (use a date from {FIRST_DAY} to {LAST_DAY})")
+    return day
 
 
 def _cursor(value: str, parts: int) -> list[int] | None:
@@ -80,7 +88,8 @@ def _cursor(value: str, parts: int) -> list[int] | None:
         numbers = [int(p) for p in value.split(".")]
     except ValueError:
         raise FilterError("that page link is not valid; start again from the first page") from None
-    if len(numbers) != parts:
+    # Ids are positive 32-bit numbers: anything else is a made-up link (and must not reach the driver).
+    if len(numbers) != parts or not all(0 <= n <= MAX_ID for n in numbers):
         raise FilterError("that page link is not valid; start again from the first page")
     return numbers
 

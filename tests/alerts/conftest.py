@@ -7,6 +7,7 @@ import pytest
 
 from mentionwatch.config import Settings
 from tests.alerts.helpers import Store, make_store
+from tests.alerts.webhook import LocalWebhook
 
 
 @pytest.fixture
@@ -21,3 +22,10 @@ def store(tmp_path: Path) -> Iterator[Callable[..., Store]]:
     yield make
     for s in made:
         s.engine.dispose()
+
+
+@pytest.fixture
+def webhook() -> Iterator[LocalWebhook]:
+    """A local JSON webhook (an Apprise json:// destination) that records what it receives."""
+    with LocalWebhook() as server:
+        yield server

@@ -98,9 +98,10 @@ class Store:
             return list(session.scalars(select(AlertMessage).order_by(AlertMessage.id)))
 
 
-def make_store(folder: Path, settings: Settings, crawled: bool = True) -> Store:
-    """A store with the settings' businesses and sources; `crawled` marks the sources crawled once."""
-    engine = open_engine(f"sqlite:///{folder / 'store.db'}")
+def make_store(folder: Path, settings: Settings, crawled: bool = True, url: str | None = None) -> Store:
+    """A store with the settings' businesses and sources; `crawled` marks the sources crawled once.
+    In an SQLite file in `folder`, or at `url` (a PostgreSQL database)."""
+    engine = open_engine(url or f"sqlite:///{folder / 'store.db'}")
     with Session(engine) as session, session.begin():
         sync_config(session, settings)
         if crawled:

@@ -190,8 +190,8 @@ def test_a_failing_source_is_reported_once_and_again_when_it_recovers(slack, sto
     assert s.cycle().planned.notices == 1
     assert s.cycle().planned.notices == 0
     texts = [m["text"] for m in slack.posted]
-    assert texts == ["Joe's Donuts: source feed news.example.com/joes.xml has failed 3 runs in a row",
-                     "Joe's Donuts: source feed news.example.com/joes.xml works again"]
+    assert texts == ["Joe's Donuts: source news.example.com/joes.xml has failed 3 runs in a row",
+                     "Joe's Donuts: source news.example.com/joes.xml works again"]
     assert "HTTP 503 Service Unavailable" in json.dumps(slack.posted[0]["blocks"])
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from pipeline.models import AlertDelivery
 from tests.alerts.helpers import T0, joes, settings_for
 from tests.alerts.smtp import LocalSMTPServer
-from tests.alerts.webhook import LocalWebhook
 
 LATER = T0 + timedelta(minutes=15)
 
@@ -23,12 +22,6 @@ def smtp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with LocalSMTPServer(tmp_path) as server:
         # The test CA is trusted the way a user trusts a private CA: certificates stay verified.
         monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate))
-        yield server
-
-
-@pytest.fixture
-def webhook():
-    with LocalWebhook() as server:
         yield server
 
 

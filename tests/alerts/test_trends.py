@@ -128,7 +128,7 @@ def test_a_falling_rating_on_a_review_page_raises_one_rating_drop(slack, store):
     s.cycle(T0)
     drops = trend_posts(slack, "Rating drop: Joe's Donuts")
     assert len(drops) == 1
-    assert "reviews reviews.example.com/joes 4.6★ → 4.2★" in drops[0]["text"]
+    assert "reviews.example.com/joes 4.6★ → 4.2★" in drops[0]["text"]
     shown = " ".join(b["text"]["text"] for b in drops[0]["blocks"] if b["type"] == "section")
     assert "Cold coffee, rude staff" in shown and f"id {cause}" in shown
     # The same fall is not alerted again, the next day either.
@@ -161,3 +161,14 @@ def test_a_few_low_star_reviews_on_an_ordinary_day_are_no_rating_drop(slack, sto
     today(s, 1, rating=1.0, source=page_id)
     s.cycle(T0)
     assert trend_posts(slack, "Rating drop:") == []
+
+
+def test_with_a_daily_digest_the_notify_destinations_get_a_spike_s_mentions_in_it(slack, store, webhook):
+    s = store(settings_for(slack.api_url, alerts={"notify": [webhook.url], "digest": "daily", "digest_time": "08:00",
+                                                  "urgent_reraise_hours": 0}))
+    with_history(s)
+    today(s, 14, aspects=["service"], title="Slow service at Joe's")
+    s.cycle(T0)  # Slack gets the spike at once; the webhook waits for the digest
+    assert len(trend_posts(slack, "Spike:")) == 1 and webhook.received == []
+    s.cycle(T0 + timedelta(hours=20, minutes=5))  # 08:05 the next day (UTC): the digest
+    assert len(webhook.received) == 1 and "Slow service at Joe's" in webhook.received[0]["message"]

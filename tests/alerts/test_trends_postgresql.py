@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from rich.console import Console
-from sqlalchemy import create_engine, make_url, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.report.voice import share_of_voice
@@ -17,21 +17,14 @@ from pipeline.models import Source
 from pipeline.store import open_engine
 from tests.alerts.helpers import T0, Store, joes, settings_for
 from tests.alerts.test_trends import today, trend_posts, with_history
+from tests.postgres import fresh_database
 
 
 @pytest.fixture
 def database(postgres_url: str) -> Iterator[str]:
     """A database of this test's own on the session's server, dropped afterwards."""
-    server = make_url(postgres_url)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql("CREATE DATABASE mentionwatch_trends")
-    try:
-        yield server.set(database="mentionwatch_trends").render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql("DROP DATABASE mentionwatch_trends WITH (FORCE)")
-        admin.dispose()
+    with fresh_database(postgres_url, "mentionwatch_trends") as url:
+        yield url
 
 
 def test_a_spike_and_share_of_voice_on_postgresql(database, slack):

@@ -50,9 +50,9 @@ def test_reviews_with_stars_across_pages_and_a_truncated_feed_fails_only_its_sou
     assert reviews["old_timer"]["text"] == "Fine, but <no> dark mode & small fonts."
     assert [r.path for r in web.requests_for("/us/")] == [FEED.format(n) for n in (1, 2, 3)]
     problems = failures(result)
-    gb = next(p for p in problems if ":gb:999:" in p)
+    gb = next(p for p in problems if "App Store reviews of app 999 (gb)" in p)
     assert gb.endswith("response cut short (the connection closed before the announced length)")
-    de = next(p for p in problems if ":de:999:" in p)
+    de = next(p for p in problems if "App Store reviews of app 999 (de)" in p)
     assert "cannot parse" in de and "not valid JSON (truncated or malformed)" in de
 
 

@@ -47,3 +47,19 @@ def test_stories_and_comments_then_only_items_since_the_newest_seen(web, workspa
     assert [r.path for r in web.requests_for(PATH)][2:] == [f"{PATH}?{QUERY}&{SINCE}", f"{PATH}?{QUERY}&{SINCE}&page=1"]
     assert summary(second).startswith("1 source ok, 0 failed; 2 items fetched, 2 new mentions")
     assert {"calm_dev", "lawyer_dev"} <= set(by_author(stored(workspace)))
+
+
+def test_searches_of_many_businesses_keep_within_algolia_s_hourly_limit(web, workspace):
+    # Algolia allows about 10,000 requests an hour: one every 0.36 s. Six businesses' searches in
+    # one run go out one after another at a shared pace (Algolia answering at once).
+    web.add(PATH, fixture("hackernews", "search_by_date.json"))
+    workspace.write_config(alerts=ALERTS, businesses=[
+        business(name=f"Donut shop {n}", sources=[
+            {"type": "hackernews", "query": "Joe's Donuts", "url": f"{web.url}{PATH}?{QUERY}"}])
+        for n in range(6)])
+
+    assert summary(run(workspace)).startswith("6 sources ok, 0 failed")
+    times = sorted(r.time for r in web.requests_for(PATH))
+    assert len(times) == 6
+    # The rate, over the run (one gap may look short: arrivals jitter on a busy machine).
+    assert (times[-1] - times[0]) / (len(times) - 1) >= 0.36

@@ -34,7 +34,7 @@ def test_hashtag_timeline_then_newer_only_and_search_once_a_token_is_given(web, 
 
     assert summary(first).startswith("1 source ok, 1 failed; 3 items fetched, 3 new mentions")
     assert failures(first) == [
-        f"Joe's Donuts / Mastodon search: Joe's Donuts on {web.url.removeprefix('http://')}: Mastodon search needs an access token: set "
+        f"Joe's Donuts / Mastodon search for Joe's Donuts on {web.url.removeprefix('http://')}: Mastodon search needs an access token: set "
         "MASTODON_TOKEN (or credentials.mastodon_token in config.yaml), or watch a `tag:`"
     ]
     assert [r.path for r in web.requests] == [f"{TAG}?limit=40"]

@@ -88,8 +88,8 @@ def test_oauth_client_credentials_log_in_once_and_a_refused_login_fails_every_re
 
     assert summary(second).startswith("0 sources ok, 2 failed")
     assert failures(second) == [
-        "Joe's Donuts / Reddit search: Joe's Donuts: reddit login: HTTP 401 Unauthorized",
-        "Joe's Bagels / Reddit search: Joe's Bagels: reddit login: HTTP 401 Unauthorized",
+        "Joe's Donuts / Reddit search for Joe's Donuts: reddit login: HTTP 401 Unauthorized",
+        "Joe's Bagels / Reddit search for Joe's Bagels: reddit login: HTTP 401 Unauthorized",
     ]
 
 

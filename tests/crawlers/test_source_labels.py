@@ -7,12 +7,12 @@ from crawlers.config import FeedSource, HackerNewsSource, MastodonSource, Reddit
 
 
 def test_labels_say_what_a_source_watches():
-    assert FeedSource(type="feed", query="Harbor Lane Bakery").label == "Google News search: Harbor Lane Bakery"
-    assert FeedSource(type="feed", query="Harbor Lane", engine="bing").label == "Bing News search: Harbor Lane"
+    assert FeedSource(type="feed", query="Harbor Lane Bakery").label == "Google News search for Harbor Lane Bakery"
+    assert FeedSource(type="feed", query="Harbor Lane", engine="bing").label == "Bing News search for Harbor Lane"
     assert FeedSource(type="feed", url="https://www.harborlane.example/feed/").label == "harborlane.example/feed"
     assert (RedditSource(type="reddit", query='"Harbor Lane Bakery" OR "Harbor Lane"', subreddit="chicago").label
-            == 'Reddit search in r/chicago: "Harbor Lane Bakery" OR "Harbor Lane"')
-    assert HackerNewsSource(type="hackernews", query="Harbor Lane").label == "Hacker News search: Harbor Lane"
+            == 'Reddit search in r/chicago for "Harbor Lane Bakery" OR "Harbor Lane"')
+    assert HackerNewsSource(type="hackernews", query="Harbor Lane").label == "Hacker News search for Harbor Lane"
     assert (MastodonSource(type="mastodon", instance="https://mastodon.social", tag="bakery").label
             == "Mastodon #bakery on mastodon.social")
     assert TrustpilotSource(type="trustpilot", domain="harborlane.example").label == (

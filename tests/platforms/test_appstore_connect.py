@@ -111,6 +111,6 @@ def test_check_tests_the_api_key(apple, workspace, tmp_path):
     bad = workspace.cli("check", env={**env, "APPSTORE_CONNECT_PRIVATE_KEY_FILE": str(other)})
 
     assert good.returncode == 0, good.stdout
-    assert "ok appstore_connect appstore_connect:1234567890:" in good.stdout and "credentials work (1 reviews)" in good.stdout
+    assert "ok appstore_connect App Store Connect reviews of app 1234567890:" in good.stdout and "credentials work (1 reviews)" in good.stdout
     assert bad.returncode == 1
     assert "FAILED appstore_connect" in bad.stdout and "refused the API token (NOT_AUTHORIZED)" in bad.stdout

@@ -164,10 +164,10 @@ def test_check_tests_the_google_credentials_and_says_what_is_wrong(google, works
     revoked = workspace.cli("check", env=google_env(google, token))
 
     assert good.returncode == 0, good.stdout + good.stderr
-    assert (f"ok google_business google_business:{LOCATION}:{google.api_url}: credentials work (1 reviews, 4.0 stars "
+    assert (f"ok google_business Google reviews of {LOCATION}: credentials work (1 reviews, 4.0 stars "
             "on average)") in good.stdout
     assert refused.returncode == 1
-    assert (f"FAILED google_business google_business:{LOCATION}:{google.api_url}: Google Business Profile API access "
+    assert (f"FAILED google_business Google reviews of {LOCATION}: Google Business Profile API access "
             "has not been approved for this project: apply at") in refused.stdout
     assert revoked.returncode == 1 and "invalid_grant" in revoked.stdout
     assert token not in good.stdout + refused.stdout + revoked.stdout

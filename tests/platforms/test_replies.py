@@ -178,10 +178,11 @@ def test_two_replies_at_once_send_one(google, workspace):
     other = workspace.cli("reply", str(mention_id), "Thanks from the CLI", env=env)
     same = workspace.cli("reply", str(mention_id), "Thanks from Slack", env=env)
 
-    for result in (other, same):
+    for result, which in ((other, "another reply"), (same, "this reply")):
         assert result.returncode == 1
-        assert result.stderr == (f"Error: another reply to mention {mention_id} is being sent right now: nothing "
-                                 "was sent; run again in a minute\n")
+        assert result.stderr.startswith(f"Error: {which} to mention {mention_id} is being sent right now by sam via "
+                                        "slack (since ")
+        assert result.stderr.endswith("): nothing was sent; run again in a minute\n")
     assert google.calls("PUT") == []
 
 

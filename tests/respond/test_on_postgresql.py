@@ -7,24 +7,16 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, make_url
 
 from tests.conftest import business, feed_fixture
+from tests.postgres import fresh_database
 
 
 @pytest.fixture
 def database(postgres_url: str) -> Iterator[str]:
     """A database of this test's own on the session's server, dropped afterwards: others expect theirs empty."""
-    server = make_url(postgres_url)
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql("CREATE DATABASE mentionwatch_respond")
-    try:
-        yield server.set(database="mentionwatch_respond").render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql("DROP DATABASE mentionwatch_respond WITH (FORCE)")
-        admin.dispose()
+    with fresh_database(postgres_url, "mentionwatch_respond") as url:
+        yield url
 
 
 def test_acting_on_alerts_runs_on_postgresql(database, web, slack, workspace):

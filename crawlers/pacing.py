@@ -1,0 +1,38 @@
+"""How fast mentionwatch asks each platform's API, against what the API allows: `check` shows it.
+
+Each pace is the spacing the crawl keeps between two requests of one API (all of a run's
+requests to it share one pace, whatever the number of sources): the spiders and platform clients
+own the figures; this module only reads them, so what `check` says is what a run does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawlers.platforms import appstore_connect, google, google_play, yelp
+from crawlers.spiders import hackernews, reddit, trustpilot
+
+# Source type -> (seconds between requests, what the API allows), for a fixed pace.
+FIXED_PACES: dict[str, tuple[float, str]] = {
+    "hackernews": (hackernews.MIN_INTERVAL, "Algolia allows about 10,000 an hour"),
+    "trustpilot": (trustpilot.MIN_INTERVAL, "Trustpilot allows 833 in 5 minutes per key"),
+    "yelp": (yelp.MIN_INTERVAL, "Yelp limits requests per second and per day"),
+    "appstore_connect": (appstore_connect.MIN_INTERVAL, "Apple allows 3,600 an hour per key"),
+    "google_business": (google.MIN_INTERVAL, "Google's default quota is 300 a minute per project"),
+    "google_play": (google_play.MIN_INTERVAL, "Play allows 200 review list calls an hour per app"),
+}
+
+
+def api_pace(source: Any, credentials: Any) -> str | None:
+    """'at most 9,000 requests an hour (one every 0.4 s); Algolia allows about 10,000 an hour'
+    for a source read through a platform's API; None for a web page or feed (paced per site)."""
+    if source.type == "reddit":
+        authenticated = credentials.reddit_client_id is not None
+        per_minute = source.requests_per_minute or (
+            reddit.AUTHENTICATED_PER_MINUTE if authenticated else reddit.UNAUTHENTICATED_PER_MINUTE)
+        allows = "Reddit allows 100 a minute with OAuth" if authenticated else "Reddit allows 10 a minute without OAuth"
+        return f"at most {per_minute:g} requests a minute; {allows}"
+    if source.type not in FIXED_PACES:
+        return None
+    interval, allows = FIXED_PACES[source.type]
+    return f"at most {3600 / interval:,.0f} requests an hour (one every {interval:g} s); {allows}"

@@ -1,0 +1,281 @@
+"""Workers on PostgreSQL (`mentionwatch worker`, `run --queue`): the queue spreads a cycle over
+several processes, a killed worker loses nothing and posts nothing twice, one site is never
+fetched by two workers at once, and `--burst` ends when the queue is empty."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from mentionwatch.sandbox.web import LocalHTTPServer
+from tests.conftest import MENTIONWATCH, Workspace, business
+from tests.postgres import fresh_database
+
+LATENCY = 0.3
+"""Each answer of the local sites takes this long: crawls overlap in time, as real ones do."""
+
+
+@pytest.fixture
+def database(postgres_url) -> Iterator[str]:
+    """A database of its own on the session's PostgreSQL server, for one test."""
+    with fresh_database(postgres_url, f"w_{uuid.uuid4().hex[:12]}") as url:
+        yield url
+
+
+def feed(business_name: str, site: int, entries: list[tuple[int, str]]) -> str:
+    """An RSS feed of `entries` (number, text), each naming the business."""
+    now = datetime.now(timezone.utc)
+    items = "".join(
+        f"<item><title>{business_name} visit {n}</title><link>http://news.example/{site}/{n}</link>"
+        f"<description>{words} at {business_name} (visit {n} to shop {site}).</description>"
+        f"<pubDate>{format_datetime(now - timedelta(minutes=100 - n))}</pubDate></item>" for n, words in entries)
+    return ('<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><link>http://news.example/</link>'
+            f"<description>x</description>{items}</channel></rss>")
+
+
+COMPLAINT = "The coffee was cold and the staff were rude"
+PRAISE = "Lovely glaze and friendly staff"
+
+
+class Cycle:
+    """Sites with feeds about Joe's Donuts, a local Slack, and a config on PostgreSQL."""
+
+    def __init__(self, workspace: Workspace, database: str, slack, sites: int, feeds_per_site: int,
+                 stalled_after: float = 3):
+        self.workspace, self.slack = workspace, slack
+        self.servers = [LocalHTTPServer(latency=LATENCY).start() for _ in range(sites)]
+        self.feeds_per_site = feeds_per_site
+        self.entries: dict[tuple[int, int], list[tuple[int, str]]] = {}
+        for s in range(sites):
+            for f in range(feeds_per_site):
+                self.publish(s, f, [(1, PRAISE), (2, COMPLAINT)])
+        sources = [{"type": "feed", "url": f"{server.url}/feed{f}.xml"}
+                   for server in self.servers for f in range(feeds_per_site)]
+        workspace.write_config(
+            database=database,
+            slack={"token": "xoxb-test", "channel": "#reviews", "api_url": slack.api_url},
+            alerts={"max_age_days": 36500},
+            worker={"fanout_seconds": 1, "heartbeat_seconds": 0.5, "stalled_after_seconds": stalled_after},
+            businesses=[business(sources=sources)],
+        )
+
+    def publish(self, site: int, number: int, entries: list[tuple[int, str]]) -> None:
+        self.entries[site, number] = entries
+        self.servers[site].add(f"/feed{number}.xml", feed("Joe's Donuts", site * 100 + number, entries),
+                               content_type="application/rss+xml")
+
+    def add_complaints(self, numbers: list[int]) -> None:
+        """A new complaint on every feed: each is owed one alert."""
+        for (site, number), entries in list(self.entries.items()):
+            self.publish(site, number, entries + [(n, COMPLAINT) for n in numbers])
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def worker(self, *args: str) -> subprocess.Popen[str]:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+        return subprocess.Popen([str(MENTIONWATCH), "worker", "--config", str(self.workspace.config), "-v", *args],
+                                cwd=self.workspace.folder, env=environment, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def mentions(self) -> list[dict]:
+        listed = self.workspace.cli("mentions", "--format", "json")
+        assert listed.returncode == 0, listed.stderr
+        return [json.loads(line) for line in listed.stdout.splitlines()]
+
+    def alerted_urls(self) -> list[str]:
+        """The mention URL of every alert Slack accepted (one per post)."""
+        urls = []
+        for call in self.slack.calls("chat.postMessage"):
+            if call.error is None:
+                urls += [u for u in _links(call.args) if u.startswith("http://news.example/")]
+        return urls
+
+
+def _links(args: dict) -> list[str]:
+    blocks = args.get("blocks")
+    found = json.dumps(blocks if blocks is not None else args.get("text", ""))
+    import re
+
+    return sorted(set(re.findall(r"http://news\.example/\d+/\d+", found)))
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str, str]:
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"the worker did not end:\n{err[-3000:]}")
+    return process.returncode, out, err
+
+
+@pytest.fixture
+def cycle(workspace, database, slack) -> Iterator[Cycle]:
+    made = Cycle(workspace, database, slack, sites=3, feeds_per_site=2)
+    yield made
+    made.stop()
+
+
+def test_run_queue_and_two_burst_workers_share_a_cycle(cycle):
+    queued = cycle.workspace.cli("run", "--queue")
+    assert queued.returncode == 0, queued.stderr
+    assert queued.stdout == "queued 6 sources for the workers\n"
+    again = cycle.workspace.cli("run", "--queue")  # nothing is due any more: the schedule moved on
+    assert again.stdout == "queued 0 sources for the workers\n"
+    first, second = cycle.worker("--burst"), cycle.worker("--burst")
+    results = [finish(first), finish(second)]
+    for code, _, err in results:
+        assert code == 0, err[-3000:]
+    crawled = [err.count("mentionwatch.crawl_source") for _, _, err in results]
+    assert all(crawled), f"each worker should have crawled part of the cycle: {crawled}"
+    assert len(cycle.mentions()) == 12  # two entries on each of six feeds
+
+
+def due_again(database: str) -> None:
+    """Time passes: every source's interval is over (as if the schedule's minutes had gone by)."""
+    engine = create_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE sources SET next_check_at = now()"))
+    engine.dispose()
+
+
+def test_a_worker_killed_mid_cycle_loses_nothing_and_posts_every_alert_once(cycle, database):
+    assert cycle.workspace.cli("run", "--queue").returncode == 0
+    code, _, err = finish(cycle.worker("--burst"))  # the first crawl: a baseline, summarised
+    assert code == 0, err[-3000:]
+    assert len(cycle.mentions()) == 12
+    cycle.add_complaints([3, 4])
+    due_again(database)
+    arrived = sum(len(server.arrivals) for server in cycle.servers)
+    queued = cycle.workspace.cli("run", "--queue")
+    assert queued.stdout == "queued 6 sources for the workers\n"
+    doomed = cycle.worker("--concurrency", "2")
+    deadline = time.monotonic() + 60
+    while sum(len(server.arrivals) for server in cycle.servers) < arrived + 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    doomed.send_signal(signal.SIGKILL)  # mid-cycle: crawls in flight, alerts planned or not
+    finish(doomed)
+    code, _, err = finish(cycle.worker("--burst"))  # hands the dead worker's jobs back, runs them
+    assert code == 0, err[-3000:]
+    mentions = cycle.mentions()
+    assert len(mentions) == 24
+    complaints = {m["url"] for m in mentions if m["url"].rsplit("/", 1)[1] in ("3", "4")}
+    assert len(complaints) == 12
+    alerted = cycle.alerted_urls()
+    assert sorted(u for u in alerted if u in complaints) == sorted(complaints)  # each one, once
+
+
+def test_one_site_is_never_fetched_by_two_workers_at_once(workspace, database, slack):
+    # No worker dies here: a busy machine's late heartbeat must not pass for a dead worker (whose
+    # running job would then run a second time beside the first).
+    cycle = Cycle(workspace, database, slack, sites=1, feeds_per_site=5, stalled_after=60)
+    try:
+        assert cycle.workspace.cli("run", "--queue").stdout == "queued 5 sources for the workers\n"
+        workers = [cycle.worker("--burst", "--concurrency", "4") for _ in range(2)]
+        for process in workers:
+            code, _, err = finish(process)
+            assert code == 0, err[-3000:]
+        assert len(cycle.mentions()) == 10
+        arrivals = sorted(r.time for r in cycle.servers[0].requests)
+        assert len(arrivals) >= 5
+        # Each answer takes LATENCY: a request arriving sooner after the previous one would
+        # have been in flight with it.
+        gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:])]
+        assert min(gaps) >= LATENCY * 0.9, gaps
+    finally:
+        cycle.stop()
+
+
+def test_workers_schedule_by_themselves_and_sigterm_hands_the_running_crawl_back(cycle):
+    from mentionwatch.sandbox.web import Response
+
+    # One feed answers only after a minute: its crawl is running when the worker is stopped.
+    slow = cycle.servers[0]
+    slow.script("/feed1.xml", Response(body=feed("Joe's Donuts", 1, cycle.entries[0, 1]), delay=60,
+                                       headers={"Content-Type": "application/rss+xml"}))
+    worker = cycle.worker("--concurrency", "4")  # no `run --queue`: the fan-out queues the sources
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not (
+            "/feed1.xml" in slow.arrivals and len(cycle.mentions()) == 10):
+        time.sleep(0.2)
+    assert len(cycle.mentions()) == 10  # five feeds crawled, the slow one still downloading
+    worker.send_signal(signal.SIGTERM)
+    code, _, err = finish(worker, timeout=30)  # long before the slow answer would come
+    assert code == 143, err[-3000:]
+    assert "worker stopped by SIGTERM: running jobs handed back to the queue" in err
+    code, _, err = finish(cycle.worker("--burst"))  # the handed-back crawl runs again
+    assert code == 0, err[-3000:]
+    assert len(cycle.mentions()) == 12
+
+
+def test_a_worker_needs_postgresql_and_sqlite_runs_from_cron_as_before(workspace, web):
+    web.add("/feed.xml", feed("Joe's Donuts", 0, [(1, COMPLAINT)]), content_type="application/rss+xml")
+    workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/feed.xml",
+                                                          "interval": "2h"}])])
+    refused = workspace.cli("worker", "--burst")
+    assert refused.returncode == 1
+    assert refused.stderr == ("Error: workers need a PostgreSQL database (`database: postgresql://...`); "
+                              "on SQLite, run `mentionwatch run` from cron\n")
+    assert workspace.cli("run", "--queue").returncode == 1
+    ran = workspace.cli("run")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines()[-1].startswith("1 source ok, 0 failed; 1 item fetched, 1 new mention")
+
+
+def test_interval_takes_minutes_or_a_duration_and_refuses_less_than_a_minute(workspace):
+    def check(interval: object) -> subprocess.CompletedProcess[str]:
+        workspace.write_config(businesses=[business(sources=[
+            {"type": "feed", "url": "http://127.0.0.1:9/feed.xml", "interval": interval}])])
+        return workspace.cli("check")
+
+    assert check("90s").stderr.startswith("Error: ")
+    assert "expected minutes (15) or a duration such as 15m or 2h" in check("90s").stderr
+    assert "at least 1m" in check("0.5m").stderr
+    from crawlers.config import FeedSource, ReviewsSource
+
+    assert FeedSource(type="feed", url="http://a.example/f.xml").interval_minutes == 15
+    assert ReviewsSource(type="reviews", url="http://a.example/r").interval_minutes == 60
+    assert FeedSource(type="feed", url="http://a.example/f.xml", interval="2h").interval_minutes == 120
+    assert FeedSource(type="feed", url="http://a.example/f.xml", interval=30).interval_minutes == 30
+
+
+def test_the_documented_worker_examples_run_as_written(cycle):
+    """The examples tests/test_documented_examples.py leaves to PostgreSQL, run here as written."""
+    from tests.test_documented_examples import (
+        NEEDS_POSTGRESQL,
+        documented_examples,
+        help_examples,
+    )
+
+    documented = {example for _, example in help_examples() + documented_examples()}
+    assert NEEDS_POSTGRESQL <= documented
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+    environment["MENTIONWATCH_CONFIG"] = str(cycle.workspace.config)
+    environment["PATH"] = f"{MENTIONWATCH.parent}{os.pathsep}{environment.get('PATH', '')}"
+
+    def run(example: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(["bash", "-c", f"exec {example}"], cwd=cycle.workspace.folder, env=environment,
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    for example in ("mentionwatch run --queue", "mentionwatch worker --burst"):
+        code, out, err = finish(run(example))
+        assert code == 0, f"{example}: {err[-3000:]}"
+    assert len(cycle.mentions()) == 12
+    long_running = run("mentionwatch worker --concurrency 4")
+    with pytest.raises(subprocess.TimeoutExpired):
+        long_running.wait(timeout=5)  # it waits for work until stopped
+    long_running.send_signal(signal.SIGTERM)
+    code, _, err = finish(long_running, timeout=30)
+    assert code == 143, err[-3000:]
