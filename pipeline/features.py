@@ -186,6 +186,33 @@ def dense_features(
     ]  # fmt: skip
 
 
+# The evidence of sentiment a text holds, beside the dense features: the neutral gate's own inputs.
+EVIDENCE_NAMES = ("log_words", "personal", "log_lexicon_hits", "no_lexicon_hits")
+# First and second person: a writer speaking of their own experience or to the reader judges more
+# often than one reporting a fact.
+_PERSONAL = frozenset({"i", "i'm", "i've", "i'd", "me", "my", "we", "we're", "our", "us", "you", "you're", "your"})
+
+
+def evidence_features(lexical: Sequence[str], lexicon: dict[str, float]) -> list[float]:
+    """The ``EVIDENCE_NAMES`` values of a text from ``tokens(text)`` and VADER's word valences.
+
+    A lexicon hit is a word (negated or not) that VADER gives a valence; a text without any holds
+    no sentiment evidence of VADER's.
+    """
+    words = hits = 0
+    personal = 0.0
+    for feature in lexical:
+        if " " in feature or feature[0] in ">:<!?":
+            continue
+        words += 1
+        word = feature[1:] if feature[0] == "~" else feature
+        if word in lexicon:
+            hits += 1
+        elif word in _PERSONAL:
+            personal = 1.0
+    return [math.log1p(words) / 4, personal, math.log1p(hits), float(hits == 0)]
+
+
 _SHOUTED = re.compile(r"\b[A-Z][A-Z']+\b")
 
 

@@ -9,18 +9,26 @@ The model has two heads over the features of ``pipeline.features``, trained by
 * the **polarity head** (logistic): negative or positive, given that it judges; trained on the
   polar rows of every set.
 
-P(neutral) = n, P(negative) = (1 - n)(1 - p), P(positive) = (1 - n) p. Each register (social,
-news, review: ``pipeline.registers``) has its own calibration of the two heads, fitted on that
-register's out-of-fold predictions: a scale and shift of the neutral logit, and of the polarity
-logit with a share of VADER's combined compound beside it (VADER's lexicon was built for social
-posts, and the calibration says how far to trust it in each register).
+* the **neutral gate** (logistic over a few numbers, ``GATE_NAMES``): the neutral head's logit
+  beside the evidence of sentiment in the text (VADER's pos / neg shares and lexicon hits, the
+  polarity head's margin, length, first or second person, "?"); trained on the three-class
+  sets' out-of-fold logits. A text without evidence is a statement, whatever its topic.
+
+P(neutral) = n (the gate), P(negative) = (1 - n)(1 - p), P(positive) = (1 - n) p. Each register
+(social, news, review: ``pipeline.registers``) has its own calibration (``CALIBRATION_KEYS``,
+``register_score``): the gate's shift, the polarity logit's scale and shift with a share of
+VADER's combined compound beside it, and the rule that turns the probabilities into the score
+that ``alerts.threshold`` applies to: model-led for reviews and news (a negative verdict needs
+VADER's negative evidence or a sure model), VADER-led for social posts (VADER's compound
+decides; the model vetoes or fills in only when it is sure).
 
 It ships as package data in two files in this module's ``data/`` folder:
 
 * ``scorer_model.npz``: ``hashed`` (2**HASH_BITS x 2 weights, float16), ``dense``
   (len(DENSE_NAMES) x 2, float32), ``bias`` (2, float32); columns in ``HEADS`` order;
 * ``scorer_model.json``: the pinned feature set (version, hash bits, dense feature names), the
-  per-register calibration, the training data and the measured figures.
+  neutral gate (``gate``: names, weights, bias), the per-register calibration, the training data
+  and the measured figures.
 
 Loading checks that both files exist, parse, and match the feature set this code computes; any
 mismatch is a ``ModelError`` naming the file. There is no fallback to plain VADER: a scorer that
@@ -40,39 +48,99 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import MentionwatchError
-from pipeline.features import DENSE_NAMES, FEATURE_VERSION, HASH_BITS
+from pipeline.features import DENSE_NAMES, EVIDENCE_NAMES, FEATURE_VERSION, HASH_BITS
 from pipeline.registers import DEFAULT_REGISTER, REGISTERS
 
 MODEL_DIR = Path(__file__).resolve().parent / "data"
 MODEL_PATH = MODEL_DIR / "scorer_model.npz"
 CLASSES = ("negative", "neutral", "positive")
 HEADS = ("neutral", "positive")
-# Per register: neutral scale and shift, polarity scale, VADER compound weight and shift.
-CALIBRATION_KEYS = ("neutral_scale", "neutral_shift", "polarity_scale", "vader_weight", "polarity_shift")
-_COMBINED = DENSE_NAMES.index("combined")
+# The neutral gate's inputs: the two heads' logits and the evidence of sentiment the text holds.
+GATE_NAMES = (
+    "neutral_logit", "polarity_margin", "polarity_logit", "pos", "neg", "abs_combined", "questions",
+    "exclamations", "domain_negative_words", "negated_positive", "emoticons", *EVIDENCE_NAMES,
+)  # fmt: skip
+# Per register: the gate's shift; the polarity head's scale, VADER's weight beside it and a shift;
+# whether VADER leads (1: social posts) or the model does (0); the VADER compound above which a
+# text holds no negative evidence, the compound below which it holds no positive evidence (weak
+# words such as "approved" or "new" are not praise), and the probability the model needs to call
+# it negative or positive alone; and (VADER-led only) the model's P(positive) that vetoes VADER's negative.
+CALIBRATION_KEYS = ("neutral_shift", "polarity_scale", "vader_weight", "polarity_shift", "vader_led",
+                    "evidence_compound", "positive_evidence", "model_alone", "veto")
+_DENSE = {name: DENSE_NAMES.index(name) for name in (
+    "combined", "pos", "neg", "questions", "exclamations", "domain_negative_words", "negated_positive", "emoticons")}
+_COMBINED = _DENSE["combined"]
+VADER_BAND = 0.05  # VADER's documented neutral band around a compound of 0
 
 
 class ModelError(MentionwatchError):
     """The learned scorer's model file is missing, corrupt or built for other features."""
 
 
+def gate_inputs(neutral: float, polarity: float, dense: Sequence[float], evidence: Sequence[float]) -> list[float]:
+    """The neutral gate's inputs (``GATE_NAMES``) from the heads' logits, dense and evidence features."""
+    d = _DENSE
+    return [neutral, abs(polarity), polarity, dense[d["pos"]], dense[d["neg"]], abs(dense[_COMBINED]),
+            dense[d["questions"]], dense[d["exclamations"]], dense[d["domain_negative_words"]],
+            dense[d["negated_positive"]], dense[d["emoticons"]], *evidence]
+
+
+def register_score(p_negative: float, p_neutral: float, p_positive: float, compound: float,
+                   calibration: Sequence[float]) -> float:
+    """A text's score on the -1..1 scale of ``alerts.threshold`` from its probabilities, as its register reads it.
+
+    Model-led registers (reviews, news): P(positive) - P(negative), 0 when neutral is the most
+    probable; a negative verdict without negative evidence from VADER (compound above
+    ``evidence_compound``) stands only when the model alone is ``model_alone`` sure, so that a
+    plain statement does not become an alert on the strength of a word like "received"; and a
+    positive one without positive evidence (compound below ``positive_evidence``) likewise.
+    VADER-led (social posts, the register VADER was built for): VADER's compound decides where
+    it is outside its documented band (+-0.05), unless the model is ``veto`` sure of the
+    opposite for a negative; where VADER sees nothing, the model's verdict counts when it is
+    ``model_alone`` sure.
+    """
+    _, _, _, _, vader_led, evidence_compound, positive_evidence, model_alone, veto = calibration
+    if vader_led:
+        if compound <= -VADER_BAND:
+            return 0.0 if p_positive >= veto else compound
+        if compound >= VADER_BAND:
+            return compound
+        return round(p_positive - p_negative, 4) if max(p_negative, p_positive) >= model_alone else 0.0
+    if p_neutral >= p_negative and p_neutral >= p_positive:
+        return 0.0
+    score = round(p_positive - p_negative, 4)
+    if score < 0 and compound > evidence_compound and p_negative < model_alone:
+        return 0.0
+    if score > 0 and compound < positive_evidence and p_positive < model_alone:
+        return 0.0
+    return score
+
+
 @dataclass(frozen=True)
 class LearnedModel:
-    """Weights of the two heads and each register's calibration."""
+    """Weights of the two heads, the neutral gate and each register's calibration."""
 
     weights: np.ndarray  # (2**HASH_BITS + len(DENSE_NAMES), 2) float32: hashed rows, then dense rows
     bias: np.ndarray  # (2,) float32
     calibration: dict[str, tuple[float, ...]]  # register -> CALIBRATION_KEYS values
     meta: dict
+    gate: tuple[tuple[float, ...], float] = ((0.0,) * len(GATE_NAMES), 0.0)  # GATE_NAMES weights, bias
 
-    def probabilities(
-        self, indices: Sequence[int], value: float, dense: Sequence[float], register: str = DEFAULT_REGISTER
-    ) -> tuple[float, float, float]:
-        """P(negative), P(neutral), P(positive) of one text's features, read in ``register``."""
+    def judge(self, indices: Sequence[int], value: float, dense: Sequence[float], evidence: Sequence[float],
+              register: str = DEFAULT_REGISTER) -> tuple[tuple[float, float, float], float]:
+        """``(P(negative), P(neutral), P(positive)), score`` of one text's features, read in ``register``."""
+        calibration = self.calibration.get(register, self.calibration[DEFAULT_REGISTER])
+        probabilities = self.probabilities(indices, value, dense, evidence, calibration)
+        return probabilities, register_score(*probabilities, dense[_COMBINED], calibration)
+
+    def probabilities(self, indices: Sequence[int], value: float, dense: Sequence[float],
+                      evidence: Sequence[float], calibration: Sequence[float]) -> tuple[float, float, float]:
+        """P(negative), P(neutral), P(positive) under one register's ``calibration``."""
         neutral, polarity = self.logits(indices, value, dense)
-        n_scale, n_shift, p_scale, vader_weight, p_shift = self.calibration.get(
-            register, self.calibration[DEFAULT_REGISTER])
-        p_neutral = _sigmoid(n_scale * neutral + n_shift)
+        n_shift, p_scale, vader_weight, p_shift = calibration[:4]
+        weights, bias = self.gate
+        gate = bias + sum(map(operator.mul, weights, gate_inputs(neutral, polarity, dense, evidence)))
+        p_neutral = _sigmoid(gate + n_shift)
         p_positive = _sigmoid(p_scale * polarity + vader_weight * dense[_COMBINED] + p_shift)
         judged = 1.0 - p_neutral
         return (judged * (1.0 - p_positive), p_neutral, judged * p_positive)
@@ -177,7 +245,19 @@ def _read_model(path: Path) -> LearnedModel:
     if not all(np.isfinite(a).all() for a in (hashed, dense, bias)):
         raise ModelError(f"the scorer's model file {path} is corrupt: weights that are not numbers")
     calibration = _calibration(meta.get("calibration_by_register"), meta_path)
-    return LearnedModel(np.vstack([hashed, dense]), bias, calibration, meta)
+    return LearnedModel(np.vstack([hashed, dense]), bias, calibration, meta, _gate(meta.get("gate"), meta_path))
+
+
+def _gate(table: object, meta_path: Path) -> tuple[tuple[float, ...], float]:
+    """The neutral gate's weights and bias from the JSON, checked against ``GATE_NAMES``."""
+    if not isinstance(table, dict) or table.get("names") != list(GATE_NAMES):
+        raise ModelError(f"{meta_path}: the neutral gate must be given for the inputs {', '.join(GATE_NAMES)}; "
+                         "rebuild it with pipeline/training/train_scorer.py")
+    numbers = [*(table.get("weights") or []), table.get("bias")]
+    if len(numbers) != len(GATE_NAMES) + 1 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
+        raise ModelError(f"{meta_path}: the neutral gate needs {len(GATE_NAMES)} weights and a bias, all numbers")
+    return tuple(float(v) for v in numbers[:-1]), float(numbers[-1])
 
 
 def _calibration(table: object, meta_path: Path) -> dict[str, tuple[float, ...]]:

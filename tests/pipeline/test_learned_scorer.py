@@ -50,7 +50,7 @@ def test_hashing_is_deterministic_and_in_range():
 
 def test_dense_features_carry_vader_s_reading_per_sentence():
     scorer = SentimentScorer()
-    _, _, dense = scorer.features("Lovely staff. The food was cold and the waiter was rude.")
+    _, _, dense, _ = scorer.features("Lovely staff. The food was cold and the waiter was rude.")
     named = dict(zip(DENSE_NAMES, dense))
     assert len(dense) == len(DENSE_NAMES)
     assert named["min"] < 0 < named["max"]
@@ -125,6 +125,15 @@ def test_a_model_without_a_register_s_calibration_is_refused(tmp_path):
     del meta["calibration_by_register"]["social"]
     path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="calibration_by_register"):
+        load_model(path)
+
+
+def test_a_model_without_its_neutral_gate_is_refused(tmp_path):
+    path = _copy_model(tmp_path)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    meta["gate"]["weights"] = meta["gate"]["weights"][:-1]
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="neutral gate"):
         load_model(path)
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pipeline.evaluate import evaluate_file, threshold_curve
-from pipeline.learned import MODEL_PATH, load_model
+from pipeline.learned import CALIBRATION_KEYS, MODEL_PATH, _read_model, load_model, register_score
 from pipeline.registers import BY_SOURCE_TYPE, register_of
 from pipeline.sentiment import SentimentScorer, plain_vader_label
 from tests.conftest import run_cli
@@ -38,19 +38,18 @@ STATEMENTS = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="known gap of issue 22: the neutral head, trained on tweets and laptop "
-                   "sentences, still reads most of these statements as positive or negative (see docs/scoring.md)")
 @pytest.mark.parametrize("register", ["review", "news"])
 def test_statements_of_fact_are_neutral(scorer, register):
     labels = {text: scorer.score(text, register=register).label for text in STATEMENTS}
     assert [t for t, label in labels.items() if label != "neutral"] == []
 
 
-def test_news_reads_more_statements_as_neutral_than_reviews(scorer):
-    """The news register's wider neutral band: fewer facts from feeds turn into alerts or praise."""
-    def neutral(register):
-        return sum(scorer.score(text, register=register).label == "neutral" for text in STATEMENTS)
-    assert neutral("news") > neutral("review")
+def test_a_statement_holds_no_evidence_but_a_complaint_does(scorer):
+    """The neutral gate reads the evidence of sentiment, not the topic: the same menu, judged, is an alert."""
+    plain = scorer.score("Harbor Lane Bakery has a new seasonal menu this month.")
+    judged = scorer.score("Harbor Lane Bakery has a new seasonal menu this month and it is awful.")
+    assert plain.probabilities[1] > 0.5 and plain.label == "neutral"
+    assert judged.label == "negative"
 
 
 COMPLAINTS = [
@@ -108,10 +107,34 @@ def test_each_register_has_its_own_calibration():
     model = load_model()
     assert set(model.calibration) == {"review", "social", "news"}
     assert len(set(model.calibration.values())) > 1
+    assert model.calibration["social"][CALIBRATION_KEYS.index("vader_led")] == 1.0  # VADER leads on social posts
+    assert model.calibration["review"][CALIBRATION_KEYS.index("vader_led")] == 0.0
 
 
-def test_the_shipped_model_stays_under_five_megabytes():
-    assert MODEL_PATH.stat().st_size < 5_000_000
+def test_the_training_grid_scores_as_the_pipeline_does():
+    """The calibration is chosen with a vectorized copy of the register's rule: it must be the same rule."""
+    np = pytest.importorskip("numpy")
+    from pipeline.training.train_scorer import register_scores
+
+    rng = np.random.default_rng(22)
+    gate, polarity = rng.normal(0, 2, 500), rng.normal(0, 3, 500)
+    compound = np.round(rng.uniform(-1, 1, 500) * rng.integers(0, 2, 500), 4)  # half without VADER evidence
+    for register, values in load_model().calibration.items():
+        calibration = dict(zip(CALIBRATION_KEYS, values))
+        vectorized = register_scores(gate, polarity, compound, calibration)
+        for g, p, c, expected in zip(gate, polarity, compound, vectorized):
+            n = 1 / (1 + np.exp(-(g + calibration["neutral_shift"])))
+            q = 1 / (1 + np.exp(-(calibration["polarity_scale"] * p + calibration["vader_weight"] * c
+                                  + calibration["polarity_shift"])))
+            probabilities = ((1 - n) * (1 - q), n, (1 - n) * q)
+            assert register_score(*probabilities, c, values) == pytest.approx(expected, abs=1e-4), register
+
+
+def test_the_shipped_model_stays_under_five_megabytes_and_loads():
+    assert MODEL_PATH.stat().st_size + MODEL_PATH.with_suffix(".json").stat().st_size < 5_000_000
+    model = _read_model(MODEL_PATH)  # read from disk, not the process's cached copy
+    assert model.hashed.shape[1] == 2 and len(model.gate[0]) > 0 and set(model.calibration) == {
+        "review", "social", "news"}
     meta = json.loads(MODEL_PATH.with_suffix(".json").read_text(encoding="utf-8"))
     assert "semeval2014_laptops.tsv" in meta["trained_on"]
 
