@@ -56,10 +56,10 @@ def test_title_and_plain_text_are_scored_sentence_by_sentence_with_the_configure
     # One complaint in a long friendly post is not averaged away, and it is kept as the reason.
     assert post["label"] == "negative"
     assert post["driver"] == "But the cashier was rude and overcharged me twice last week."
-    # Thresholds from config: mildly negative is neutral at -0.5 (it would be negative at -0.05).
+    # A wish without negative evidence is no complaint in the news register, at any threshold
+    # (news scores are a verdict or 0: the register's calibration, docs/scoring.md).
     bland = stored["Joe's Donuts, reviewed"]
-    assert SentimentScorer().score(bland["text"], title=bland["title"], register="news").label == "negative"
-    assert bland["label"] == "neutral"
+    assert (bland["label"], bland["sentiment"]) == ("neutral", 0.0)
     # The owner's own lexicon and urgent phrases from config.
     assert stored["Joe's Donuts glaze"]["label"] == "negative"
     drill = stored["Joe's Donuts drill"]
