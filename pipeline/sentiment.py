@@ -611,6 +611,10 @@ class SentimentScorer:
         """Load now what is otherwise loaded at first need (the language model), e.g. before timing."""
         self._languages.load()
 
+    def forget_sentences(self) -> None:
+        """Empty the cache of recently read sentences (see `read`): a benchmark times cold reads."""
+        self._sentence_scores.clear()
+
     def read(self, text: str, title: str | None = None) -> VaderReading:
         """VADER's reading of a mention: each sentence's scores and their combination."""
         pieces = split_sentences(text)
