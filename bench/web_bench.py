@@ -77,6 +77,21 @@ def fill(database_url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
+def filled(database_url: str) -> bool:
+    """Whether the store already holds the mentions of an earlier run (kept to save the fill)."""
+    if database_url.startswith("sqlite") and not Path(database_url.removeprefix("sqlite:///")).exists():
+        return False
+    from sqlalchemy import inspect, text
+
+    engine = open_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return (inspect(connection).has_table("mentions")
+                    and connection.execute(text("SELECT count(*) FROM mentions")).scalar() > 0)
+    finally:
+        engine.dispose()
+
+
 def _fill_sqlite(path: Path, count: int) -> None:
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=OFF")
@@ -188,13 +203,13 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="Keep the database in this folder (and reuse it if filled).")
-    parser.add_argument("--database", help="An empty PostgreSQL database to fill and serve from "
+    parser.add_argument("--database", help="A PostgreSQL database to fill (when empty) and serve from "
                         "(postgresql+psycopg://...), instead of an SQLite file.")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="mentionwatch-web-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     database_url = args.database or f"sqlite:///{folder / 'bench.db'}"
-    if args.database or not (folder / "bench.db").exists():
+    if not filled(database_url):
         seconds = fill(database_url, args.mentions)
         print(f"filled {args.mentions:,} mentions in {seconds:.0f} s ({database_url.split(':')[0]})")
     process, url = serve(folder, database_url)

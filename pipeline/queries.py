@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.dialect import HOUR, MINUTE, utc_bucket
@@ -141,14 +141,14 @@ def daily_aspect_counts(session: Session, business_id: int, since: datetime, unt
 def _daily_counts(session: Session, business_id: int, since: datetime, until: datetime, zone: str,
                   table: Any, key: Any, from_mentions: Callable[..., list[tuple[datetime, str | None, int]]],
                   ) -> dict[date, dict[str, int]]:
-    """Whole UTC hours are read from `table` (kept by triggers), the part-hours at the ends from
-    the mentions themselves (`from_mentions`); a zone whose days do not start on a UTC hour is
-    counted from the mentions by the minute."""
+    """Whole UTC hours are read from `table` (kept by triggers), summed into local days by the
+    database; the part-hours at the ends from the mentions themselves (`from_mentions`). A zone
+    whose days do not start on a UTC hour is counted from the mentions by the minute."""
     tz = ZoneInfo(zone)
     first, last = since.astimezone(tz).date(), (until - timedelta(microseconds=1)).astimezone(tz).date()
     unit = bucket_unit(zone, [first + timedelta(days=i) for i in range((last - first).days + 1)])
     found: dict[date, dict[str, int]] = {}
-    days_of: dict[datetime, date] = {}  # a year is 8,760 hours, each read once per label
+    days_of: dict[datetime, date] = {}
 
     def add(bucket: datetime, name: str | None, count: int) -> None:
         day = days_of.get(bucket)
@@ -164,22 +164,64 @@ def _daily_counts(session: Session, business_id: int, since: datetime, until: da
         edges = [(since, until)]
     else:
         edges = [(since, whole_from), (whole_until, until)]
-        day_of_hour: dict[str, date] = {}
-        # Core rows, not the ORM's: a year is some 26,000 rows, and this loop is most of a page.
-        for hour, name, count in session.connection().execute(
-                select(table.hour, key, table.mentions)
-                .where(table.business_id == business_id, table.hour >= _hour_text(whole_from),
-                       table.hour < _hour_text(whole_until), table.mentions != 0)):
-            day = day_of_hour.get(hour)
-            if day is None:
-                day = day_of_hour[hour] = _hour_time(hour).astimezone(tz).date()
-            per_key = found.setdefault(day, {})
-            per_key[name] = per_key.get(name, 0) + count
+        for start, end, offset in _constant_offsets(whole_from, whole_until, tz):
+            for day, name, count in _local_day_sums(session, table, key, business_id, start, end, offset):
+                per_key = found.setdefault(day, {})
+                per_key[name] = per_key.get(name, 0) + count
     for start, end in edges:
         if start < end:
             for bucket, name, count in from_mentions(session, business_id, start, end, unit):
                 add(bucket, name, count)
     return found
+
+
+def _constant_offsets(since: datetime, until: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime, timedelta]]:
+    """[since, until) cut where `tz` changes its UTC offset (daylight saving): (start, end, offset)
+    pieces, each with one offset throughout. Both ends are whole UTC hours, as are the changes of
+    the zones this is used for."""
+    def offset(moment: datetime) -> timedelta:
+        return moment.astimezone(tz).utcoffset() or timedelta(0)
+
+    pieces, start, moment = [], since, since
+    while moment < until:
+        step = min(moment + timedelta(days=1), until)
+        if offset(step - timedelta(hours=1)) != offset(start):
+            # The change is within this day: find its hour.
+            change = moment
+            while offset(change) == offset(start):
+                change += timedelta(hours=1)
+            pieces.append((start, change, offset(start)))
+            start = change
+        moment = step
+    pieces.append((start, until, offset(start)))
+    return pieces
+
+
+def _local_day_sums(session: Session, table: Any, key: Any, business_id: int, since: datetime, until: datetime,
+                    offset: timedelta) -> Iterator[tuple[date, str, int]]:
+    """(local day, key, count) of `table`'s whole hours in [since, until), for a zone `offset` from
+    UTC throughout (a whole number of hours).
+
+    Summed by the database, two rows per UTC day and key: a UTC day's hours before the one at
+    which the local day changes belong to one local day, the rest to the next. A year is then some
+    2,000 rows rather than 26,000.
+    """
+    change = int((-offset.total_seconds() // 3600) % 24)  # the UTC hour at which local days start
+    utc_day = func.substr(table.hour, literal_column("1"), literal_column("10"))
+    later = func.substr(table.hour, literal_column("12"), literal_column("2")) >= literal_column(f"'{change:02d}'")
+    rows = session.connection().execute(
+        select(utc_day, later, key, func.sum(table.mentions))
+        .where(table.business_id == business_id, table.hour >= _hour_text(since), table.hour < _hour_text(until),
+               table.mentions != 0)
+        .group_by(utc_day, later, key))
+    days: dict[tuple[str, bool], date] = {}
+    for text, after, name, count in rows:
+        day = days.get((text, bool(after)))
+        if day is None:
+            first = datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), change if after else 0)
+            day = days[text, bool(after)] = (first + offset).date()
+        if count:
+            yield day, name, int(count)
 
 
 def aspect_bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,
@@ -209,8 +251,3 @@ def bucket_counts(session: Session, business_id: int, since: datetime, until: da
 
 def _hour_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H")
-
-
-def _hour_time(text: str) -> datetime:
-    # Sliced rather than strptime'd: a year of hours is parsed on every trends page.
-    return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=timezone.utc)

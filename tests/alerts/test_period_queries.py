@@ -63,16 +63,25 @@ def fill(url: str) -> list[dict]:
             seen = END - timedelta(minutes=rng.randrange(ago)) - timedelta(days=0 if n >= 3000 else 100)
             # Half are dated by their publication, some of it before they were seen.
             published = seen - timedelta(minutes=rng.randrange(3 * 24 * 60)) if rng.random() < 0.5 else None
-            row = dict(business=business, first_seen_at=seen, published_at=published,
-                       label=rng.choice(["positive", "neutral", "negative", None]),
+            label = rng.choice(["positive", "neutral", "negative", None])
+            urgent = rng.random() < 0.03
+            # Most complaints were alerted (and half of those handled), all through the history,
+            # as in a store that has run for years.
+            alerted = seen + timedelta(minutes=rng.randrange(1, 30)) if (
+                (label == "negative" or urgent) and rng.random() < 0.8) else None
+            handled = alerted + timedelta(minutes=rng.randrange(1, 3000)) if alerted and rng.random() < 0.5 else None
+            row = dict(business=business, first_seen_at=seen, published_at=published, label=label,
                        rating=rng.choice([None, 1.0, 3.0, 5.0]),
                        dismissed_at=seen if rng.random() < 0.1 else None,
-                       aspects=rng.choice([None, [], ["wait time"], ["wait time", "price"], ["staff"]]))
+                       aspects=rng.choice([None, [], ["wait time"], ["wait time", "price"], ["staff"]]),
+                       # A few the same, so that ties are decided as the report says (the earlier first).
+                       sentiment=rng.choice([None, -0.9, 0.9, rng.uniform(-1, 1)]), urgent=urgent,
+                       alerted_at=alerted, handled_at=handled)
             stored.append(row)
             rows.append(dict(
                 business_id=ids[business], source_id=sources[ids[business]], source_type="feed",
                 url=f"https://news.example/{n}", canonical_url=f"https://news.example/{n}",
-                title=f"Story {n}", text=f"Story {n}", sentiment=rng.uniform(-1, 1), rating_conflict=False,
+                title=f"Story {n}", text=f"Story {n}", rating_conflict=False,
                 alert_attempts=0, **{k: v for k, v in row.items() if k != "business"}))
         session.execute(insert(Mention), rows)
     engine.dispose()
@@ -90,6 +99,13 @@ def aspects_by_hand(stored: list[dict], business: str, period: Period) -> Counte
             for aspect in m["aspects"] or ():
                 found[when.astimezone(tz).date(), aspect] += 1
     return found
+
+
+def aspects_of_week_by_hand(stored: list[dict], business: str) -> list[tuple[str, int, int]]:
+    """The report's (aspect, complaints this week, the week before), most complained about first."""
+    now = Counter(a for (_, a), n in aspects_by_hand(stored, business, WEEK).items() for _ in range(n))
+    then = Counter(a for (_, a), n in aspects_by_hand(stored, business, WEEK.previous).items() for _ in range(n))
+    return sorted(((a, now[a], then[a]) for a in set(now) | set(then)), key=lambda i: (-i[1], -i[2], i[0]))
 
 
 def aspects_as_counter(series) -> Counter:
@@ -110,6 +126,34 @@ def by_hand(stored: list[dict], business: str, period: Period) -> tuple[Counter,
         if m["rating"] is not None:
             ratings.append(m["rating"])
     return labels, days, ratings
+
+
+def listed_by_hand(stored: list[dict], business: str, period: Period) -> tuple[list[int], list[int]]:
+    """Ids of the report's worst (urgent first, then the most negative) and best (the most
+    positive, then the most stars, never urgent) mentions of `business` in `period`; ties: earlier."""
+    mine = [(n, m) for n, m in enumerate(stored, start=1) if m["business"] == business and not m["dismissed_at"]
+            and period.since <= (m["published_at"] or m["first_seen_at"]) < period.until]
+
+    def when(item):
+        return item[1]["published_at"] or item[1]["first_seen_at"], item[0]
+
+    worst = sorted((i for i in mine if i[1]["label"] == "negative" or i[1]["urgent"]),
+                   key=lambda i: (not i[1]["urgent"], i[1]["sentiment"] or 0, when(i)))
+    best = sorted((i for i in mine if i[1]["label"] == "positive" and not i[1]["urgent"]),
+                  key=lambda i: (-(i[1]["sentiment"] or 0), -(i[1]["rating"] or 0), when(i)))
+    return [n for n, _ in worst[:5]], [n for n, _ in best[:5]]
+
+
+def handling_by_hand(stored: list[dict], business: str, period: Period) -> tuple[int, int, timedelta | None]:
+    """(alerted, handled, median time from alert to handling) of `business`'s mentions in `period`."""
+    alerted = [m for m in stored if m["business"] == business and not m["dismissed_at"] and m["alerted_at"]
+               and period.since <= (m["published_at"] or m["first_seen_at"]) < period.until]
+    waits = sorted(m["handled_at"] - m["alerted_at"] for m in alerted if m["handled_at"])
+    median = None
+    if waits:
+        middle = len(waits) // 2
+        median = waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
+    return len(alerted), len(waits), median
 
 
 def daily_as_counter(daily: list[tuple[date, int, int, int]]) -> Counter:
@@ -141,6 +185,11 @@ def test_trends_and_the_report_count_what_a_person_would_count(database):
         assert report.rated == len(ratings)
         assert report.average_rating.current == pytest.approx(sum(ratings) / len(ratings))
         assert report.average_rating.previous == pytest.approx(sum(ratings_before) / len(ratings_before))
+        worst, best = listed_by_hand(stored, business, WEEK)
+        assert [line.id for line in report.negatives] == worst and [line.id for line in report.praise] == best
+        assert (report.alerted, report.handled, report.median_time_to_handle) == handling_by_hand(
+            stored, business, WEEK)
+        assert report.aspects == aspects_of_week_by_hand(stored, business)
 
         labels, days, _ = by_hand(stored, business, month)
         counts = trends[business]
