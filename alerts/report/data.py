@@ -34,7 +34,6 @@ from pipeline.models import (
     SourceRun,
 )
 from pipeline.queries import daily_aspect_counts, daily_label_counts, in_period
-from pipeline.relevance import advice_line, advise
 
 LABELS = ("positive", "neutral", "negative")
 TOP = 5
@@ -175,8 +174,7 @@ def build_reports(session: Session, settings: AlertsConfig, period: Period, only
             continue
         business_id = ids.get(configured.name)
         report = _report(session, catalog, configured.name, business_id, period)
-        advice = advise(session, configured)
-        report.relevance = advice_line(advice) if advice else None
+        report.relevance = _dismissed_line(session, configured.name, business_id, period)
         report.voices = share_of_voice(session, configured, period.since, period.until)
         reports.append(report)
     return reports
@@ -365,6 +363,26 @@ def _aspects(session: Session, business_id: int | None, period: Period) -> list[
         return found
 
     return compare_aspects(count(period.since, period.until), count(period.previous.since, period.previous.until))
+
+
+def _dismissed_line(session: Session, name: str, business_id: int | None, period: Period) -> str | None:
+    """How many of the period's mentions were dismissed as not about the business, pointing to
+    `mentionwatch check` for the terms that would filter them; None when none was.
+
+    The terms themselves are not worked out here: checking a term reads every mention the
+    business kept, its whole history (minutes at a million mentions), which `check` may take
+    and a weekly report must not.
+    """
+    if business_id is None:
+        return None
+    dismissed = session.scalar(select(func.count()).where(
+        Mention.business_id == business_id, Mention.effective_at >= period.since, Mention.effective_at < period.until,
+        Mention.dismissed_at.is_not(None)))
+    if not dismissed:
+        return None
+    noun = "mention" if dismissed == 1 else "mentions"
+    return (f"{dismissed} {noun} of this period dismissed as not about {name}; `mentionwatch check` suggests "
+            "exclude: or require_any: terms that would have filtered them.")
 
 
 def _stream_gaps(session: Session, business_id: int | None, period: Period) -> list[str]:
