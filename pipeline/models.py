@@ -216,6 +216,30 @@ class MentionAspectHour(Base):
     mentions: Mapped[int]
 
 
+class MentionDay(Base):
+    """Mentions of a business per UTC day ('YYYY-MM-DD') and label, dismissed ones left out; kept
+    by the database's triggers like MentionHour (migration 0014). Long trends read these, and of
+    the hourly counts only the hours a UTC day shares with the next local day."""
+
+    __tablename__ = "mention_days"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    label: Mapped[str] = mapped_column(String(10), primary_key=True)
+    mentions: Mapped[int]
+
+
+class MentionAspectDay(Base):
+    """Complaints naming each aspect per business and UTC day; kept by triggers (migration 0014)."""
+
+    __tablename__ = "mention_aspect_days"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    aspect: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mentions: Mapped[int]
+
+
 class Sighting(Base):
     """A further place the same mention was seen (syndication, a second feed)."""
 

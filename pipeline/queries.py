@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 
 from pipeline.dialect import HOUR, MINUTE, utc_bucket
 from pipeline.errors import MentionwatchError
-from pipeline.models import Business, Mention, MentionAspectHour, MentionHour, Reply, Source
+from pipeline.models import (
+    Business,
+    Mention,
+    MentionAspectDay,
+    MentionAspectHour,
+    MentionDay,
+    MentionHour,
+    Reply,
+    Source,
+)
 
 
 def list_mentions(
@@ -127,23 +136,24 @@ def daily_label_counts(session: Session, business_id: int, since: datetime, unti
                        zone: str) -> dict[date, dict[str, int]]:
     """{local day: {label: mentions}} of [since, until) in `zone` (an unlabelled mention counts as
     neutral), dismissed ones left out."""
-    return _daily_counts(session, business_id, since, until, zone, MentionHour, MentionHour.label, bucket_counts)
+    return _daily_counts(session, business_id, since, until, zone, (MentionHour, MentionDay), "label", bucket_counts)
 
 
 def daily_aspect_counts(session: Session, business_id: int, since: datetime, until: datetime,
                         zone: str) -> dict[date, dict[str, int]]:
     """{local day: {aspect: complaints}} of [since, until) in `zone`: negative mentions naming each
     aspect, dismissed ones left out."""
-    return _daily_counts(session, business_id, since, until, zone, MentionAspectHour, MentionAspectHour.aspect,
+    return _daily_counts(session, business_id, since, until, zone, (MentionAspectHour, MentionAspectDay), "aspect",
                          aspect_bucket_counts)
 
 
 def _daily_counts(session: Session, business_id: int, since: datetime, until: datetime, zone: str,
-                  table: Any, key: Any, from_mentions: Callable[..., list[tuple[datetime, str | None, int]]],
+                  tables: tuple[Any, Any], key: str,
+                  from_mentions: Callable[..., list[tuple[datetime, str | None, int]]],
                   ) -> dict[date, dict[str, int]]:
-    """Whole UTC hours are read from `table` (kept by triggers), summed into local days by the
-    database; the part-hours at the ends from the mentions themselves (`from_mentions`). A zone
-    whose days do not start on a UTC hour is counted from the mentions by the minute."""
+    """Whole UTC hours are read from `tables` (the hourly and daily counts kept by triggers, see
+    `_local_day_sums`); the part-hours at the ends from the mentions themselves (`from_mentions`).
+    A zone whose days do not start on a UTC hour is counted from the mentions by the minute."""
     tz = ZoneInfo(zone)
     first, last = since.astimezone(tz).date(), (until - timedelta(microseconds=1)).astimezone(tz).date()
     unit = bucket_unit(zone, [first + timedelta(days=i) for i in range((last - first).days + 1)])
@@ -165,7 +175,7 @@ def _daily_counts(session: Session, business_id: int, since: datetime, until: da
     else:
         edges = [(since, whole_from), (whole_until, until)]
         for start, end, offset in _constant_offsets(whole_from, whole_until, tz):
-            for day, name, count in _local_day_sums(session, table, key, business_id, start, end, offset):
+            for day, name, count in _local_day_sums(session, tables, key, business_id, start, end, offset):
                 per_key = found.setdefault(day, {})
                 per_key[name] = per_key.get(name, 0) + count
     for start, end in edges:
@@ -197,31 +207,71 @@ def _constant_offsets(since: datetime, until: datetime, tz: ZoneInfo) -> list[tu
     return pieces
 
 
-def _local_day_sums(session: Session, table: Any, key: Any, business_id: int, since: datetime, until: datetime,
-                    offset: timedelta) -> Iterator[tuple[date, str, int]]:
-    """(local day, key, count) of `table`'s whole hours in [since, until), for a zone `offset` from
-    UTC throughout (a whole number of hours).
+def _local_day_sums(session: Session, tables: tuple[Any, Any], key: str, business_id: int, since: datetime,
+                    until: datetime, offset: timedelta) -> Iterator[tuple[date, str, int]]:
+    """(local day, key, count) of the whole hours [since, until), for a zone `offset` from UTC
+    throughout (a whole number of hours). `tables` are the hourly and the daily counts.
 
-    Summed by the database, two rows per UTC day and key: a UTC day's hours before the one at
-    which the local day changes belong to one local day, the rest to the next. A year is then some
-    2,000 rows rather than 26,000.
+    A UTC day's hours before the one at which the zone's day changes belong to one local day, the
+    rest to the next. Whole UTC days are read from the daily counts, less the hours of the smaller
+    of those two parts (read from the hourly counts and summed by the database); the part-days at
+    the ends from the hourly counts alone. A year is then some 1,100 day rows and a few hours a day.
     """
+    hours, days = tables
     change = int((-offset.total_seconds() // 3600) % 24)  # the UTC hour at which local days start
-    utc_day = func.substr(table.hour, literal_column("1"), literal_column("10"))
-    later = func.substr(table.hour, literal_column("12"), literal_column("2")) >= literal_column(f"'{change:02d}'")
+
+    def local(text: str, after: bool) -> date:
+        return (datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), change if after else 0) + offset).date()
+
+    first = since.astimezone(timezone.utc).replace(hour=0)
+    first += timedelta(days=1) if first < since else timedelta(0)
+    last = until.astimezone(timezone.utc).replace(hour=0)
+    if first >= last:
+        yield from _hour_sums(session, hours, key, business_id, since, until, change, local)
+        return
+    yield from _hour_sums(session, hours, key, business_id, since, first, change, local)
+    yield from _hour_sums(session, hours, key, business_id, last, until, change, local)
+    totals = {(text, name): int(count) for text, name, count in session.connection().execute(
+        select(days.day, getattr(days, key), days.mentions).where(
+            days.business_id == business_id, days.day >= f"{first:%Y-%m-%d}", days.day < f"{last:%Y-%m-%d}",
+            days.mentions != 0))}
+    early = change <= 12  # read the hours before the change, else those from it on
+    part: dict[tuple[str, str], int] = {}
+    if change:
+        hour_of_day = func.substr(hours.hour, literal_column("12"), literal_column("2"))
+        utc_day = func.substr(hours.hour, literal_column("1"), literal_column("10"))
+        side = hour_of_day < literal_column(f"'{change:02d}'") if early else (
+            hour_of_day >= literal_column(f"'{change:02d}'"))
+        part = {(text, name): int(count) for text, name, count in session.connection().execute(
+            select(utc_day, getattr(hours, key), func.sum(hours.mentions))
+            .where(hours.business_id == business_id, hours.hour >= _hour_text(first), hours.hour < _hour_text(last),
+                   hours.mentions != 0, side)
+            .group_by(utc_day, getattr(hours, key)))}
+    for text, name in totals.keys() | part.keys():
+        total, some = totals.get((text, name), 0), part.get((text, name), 0)
+        before = (some if early else total - some) if change else 0
+        if before:
+            yield local(text, False), name, before
+        if total - before:
+            yield local(text, True), name, total - before
+
+
+def _hour_sums(session: Session, hours: Any, key: str, business_id: int, since: datetime, until: datetime,
+               change: int, local: Callable[[str, bool], date]) -> Iterator[tuple[date, str, int]]:
+    """(local day, key, count) of the whole hours [since, until) from the hourly counts, summed by
+    the database into two rows per UTC day and key: before the hour `change` and from it on."""
+    if since >= until:
+        return
+    utc_day = func.substr(hours.hour, literal_column("1"), literal_column("10"))
+    later = func.substr(hours.hour, literal_column("12"), literal_column("2")) >= literal_column(f"'{change:02d}'")
     rows = session.connection().execute(
-        select(utc_day, later, key, func.sum(table.mentions))
-        .where(table.business_id == business_id, table.hour >= _hour_text(since), table.hour < _hour_text(until),
-               table.mentions != 0)
-        .group_by(utc_day, later, key))
-    days: dict[tuple[str, bool], date] = {}
+        select(utc_day, later, getattr(hours, key), func.sum(hours.mentions))
+        .where(hours.business_id == business_id, hours.hour >= _hour_text(since), hours.hour < _hour_text(until),
+               hours.mentions != 0)
+        .group_by(utc_day, later, getattr(hours, key)))
     for text, after, name, count in rows:
-        day = days.get((text, bool(after)))
-        if day is None:
-            first = datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), change if after else 0)
-            day = days[text, bool(after)] = (first + offset).date()
         if count:
-            yield day, name, int(count)
+            yield local(text, bool(after)), name, int(count)
 
 
 def aspect_bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,
