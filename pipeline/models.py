@@ -273,6 +273,8 @@ class AggregateRating(Base):
     """A review page's overall rating at one crawl, for the weekly trend."""
 
     __tablename__ = "aggregate_ratings"
+    # A source's readings of a period (the report's and trends' ratings), not every reading since.
+    __table_args__ = (Index("ix_aggregate_ratings_source_recorded", "source_id", "recorded_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
@@ -305,6 +307,8 @@ class SourceRun(Base):
     """How one source fared in one run (the report lists failures of the period)."""
 
     __tablename__ = "source_runs"
+    # A source's runs of a period (the report's failures), not all its runs since it was added.
+    __table_args__ = (Index("ix_source_runs_source_finished", "source_id", "finished_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)

@@ -18,7 +18,7 @@ from alerts.report.data import Period, build_reports, period_counts
 from alerts.trends.counts import day_counts
 from alerts.trends.day import LocalDay, has_history
 from crawlers.state import sync_config
-from pipeline.models import Business, Mention, Source
+from pipeline.models import AggregateRating, Business, Mention, Run, Source, SourceRun
 from pipeline.store import open_engine
 from respond.web.details import _aspects
 from tests.alerts.helpers import joes, settings_for
@@ -90,6 +90,16 @@ def fill(url: str) -> list[dict]:
                 title=f"Story {n}", text=f"Story {n}", rating_conflict=False,
                 alert_attempts=0, **{k: v for k, v in row.items() if k != "business"}))
         session.execute(insert(Mention), rows)
+        # Two years of runs every six hours, each reading the review page's rating, some failing.
+        for n in range(4 * 730):
+            at = END - timedelta(hours=6 * n)
+            run = Run(started_at=at, finished_at=at, status="finished")
+            session.add(run)
+            session.flush()
+            for source_id in sources.values():
+                session.add(SourceRun(run_id=run.id, source_id=source_id, ok=n % 9 != 0, finished_at=at,
+                                      error=None if n % 9 else "timed out"))
+                session.add(AggregateRating(source_id=source_id, recorded_at=at, value=4 + (n % 5) / 10, count=n))
     engine.dispose()
     return stored
 
@@ -277,7 +287,10 @@ def test_trends_and_report_queries_use_the_period_index(database):
             day_counts(session, 1, day.history_start, day.start(), day.zone, series)
             day_counts(session, 1, day.start(), day.end, day.zone, series, arrived_only=True)
     periodic = [(s, p) for s, p in statements if "effective_at >=" in s or "min(mentions.effective_at)" in s
-                or "_hours.hour >=" in s]
+                or "_hours.hour >=" in s or "_days.day >=" in s or "source_runs.finished_at >=" in s
+                or "aggregate_ratings.recorded_at >=" in s]
+    assert any("mention_days" in s for s, _ in periodic) and any("mention_aspect_days" in s for s, _ in periodic)
+    assert any("source_runs" in s for s, _ in periodic) and any("aggregate_ratings" in s for s, _ in periodic)
     assert any("mention_hours" in s for s, _ in periodic)  # a year of trends in a whole-hour zone
     assert any("mention_aspect_hours" in s for s, _ in periodic)  # and its complaints' aspects
     assert len(periodic) >= 15  # the report's periods, lists, platforms (each business), trends, spikes
@@ -296,9 +309,15 @@ def test_trends_and_report_queries_use_the_period_index(database):
             else:
                 cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
             plan = "\n".join(str(row) for row in cursor.fetchall())
-            assert "Seq Scan on mentions" not in plan and "SCAN mentions" not in plan, f"{statement}\n{plan}"
-            if "_hours.hour >=" in statement:  # the hourly counts, by their primary key
-                assert "_hours_1" in plan or "_hours_pkey" in plan, f"{statement}\n{plan}"
+            assert not any(f"{scan} {table}" in plan for scan in ("Seq Scan on", "SCAN") for table in (
+                "mentions", "source_runs", "aggregate_ratings")), f"{statement}\n{plan}"
+            if "_hours.hour >=" in statement or "_days.day >=" in statement:  # the counts, by their primary key
+                keys = ("_hours_1", "_hours_pkey", "_days_1", "_days_pkey")
+                assert any(key in plan for key in keys), f"{statement}\n{plan}"
+            elif "source_runs.finished_at >=" in statement:
+                assert "ix_source_runs_source_finished" in plan, f"{statement}\n{plan}"
+            elif "aggregate_ratings.recorded_at >=" in statement:
+                assert "ix_aggregate_ratings_source_recorded" in plan, f"{statement}\n{plan}"
             elif "source_type IN" not in statement:  # review platforms: the planner may start from the type
                 assert INDEX in plan, f"{statement}\n{plan}"
     finally:

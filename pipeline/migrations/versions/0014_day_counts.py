@@ -1,6 +1,7 @@
 """day counts: mention_days and mention_aspect_days, mentions (complaints per aspect) per business,
 UTC day and label (aspect), kept by triggers like the hourly tables of 0012, so that a year of
-trends reads some 1,100 day rows and a few hours a day instead of 26,000 hour rows
+trends reads some 1,100 day rows and a few hours a day instead of 26,000 hour rows; and indexes
+on a source's runs and rating readings by time, so that a week's report reads that week
 
 Revision ID: 0014_day_counts
 Revises: 0013
@@ -101,10 +102,17 @@ def upgrade() -> None:
                    f"GROUP BY business_id, substr(hour, 1, 10), {key} HAVING sum(mentions) != 0")
     for statement in POSTGRES_TRIGGERS if postgres else SQLITE_TRIGGERS:
         op.execute(statement)
+    # A run per source every few minutes adds a run row (and a rating reading for review sites):
+    # the report's failures and ratings of a week read that week, not every row of the source.
+    op.create_index('ix_source_runs_source_finished', 'source_runs', ['source_id', 'finished_at'], unique=False)
+    op.create_index('ix_aggregate_ratings_source_recorded', 'aggregate_ratings', ['source_id', 'recorded_at'],
+                    unique=False)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index('ix_aggregate_ratings_source_recorded', table_name='aggregate_ratings')
+    op.drop_index('ix_source_runs_source_finished', table_name='source_runs')
     if op.get_bind().dialect.name == 'postgresql':
         for name in ("mention_days_sync", "mention_aspect_days_sync"):
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON mentions")
