@@ -184,7 +184,9 @@ def daily_as_counter(daily: list[tuple[date, int, int, int]]) -> Counter:
 def test_trends_and_the_report_count_what_a_person_would_count(database):
     stored = fill(database)
     engine = open_engine(database)
-    month = Period(END - timedelta(days=30), END)
+    # Four months: whole UTC days from the daily counts, part-days from the hourly ones, a daylight
+    # saving change in Chicago and Paris, and some of the older history.
+    month = Period(END - timedelta(days=120), END)
     with Session(engine) as session:
         reports = {r.name: r for r in build_reports(session, settings(), WEEK)}
         trends = {c.name: c for c in period_counts(session, settings(), month)}
@@ -240,7 +242,7 @@ def test_trends_stay_true_as_mentions_are_dismissed_relabelled_redated_and_delet
         # A dismissal undone counts again.
         stored[7 * 3 - 1]["dismissed_at"] = None
         session.execute(update(Mention).where(Mention.id == 7 * 3).values(dismissed_at=None))
-    month = Period(END - timedelta(days=30) + timedelta(minutes=30), END - timedelta(minutes=20))  # part-hours
+    month = Period(END - timedelta(days=120) + timedelta(minutes=30), END - timedelta(minutes=20))  # part-hours
     with Session(engine) as session:
         trends = {c.name: c for c in period_counts(session, settings(), month)}
         aspects = {name: _aspects(session, counts, month) for name, counts in trends.items()}
@@ -277,9 +279,9 @@ def test_trends_and_report_queries_use_the_period_index(database):
     with Session(engine) as session:
         build_reports(session, settings(), WEEK)
         for counts in period_counts(session, settings(), year):
-            # Aspects are read from the mentions themselves in a half-hour zone (Kolkata): a month,
+            # Aspects are read from the mentions themselves in a half-hour zone (Kolkata): two months,
             # as a year is a third of this small store, which an index would not serve better.
-            _aspects(session, counts, Period(END - timedelta(days=30), END))
+            _aspects(session, counts, Period(END - timedelta(days=60), END))
         # What the spike and rating-drop checks count: the 28 days before a day, and the day.
         day = LocalDay.of(END, "America/Chicago")
         assert has_history(session, 1, day)
