@@ -174,10 +174,10 @@ def _daily_counts(session: Session, business_id: int, since: datetime, until: da
         edges = [(since, until)]
     else:
         edges = [(since, whole_from), (whole_until, until)]
-        for start, end, offset in _constant_offsets(whole_from, whole_until, tz):
-            for day, name, count in _local_day_sums(session, tables, key, business_id, start, end, offset):
-                per_key = found.setdefault(day, {})
-                per_key[name] = per_key.get(name, 0) + count
+        segments = _constant_offsets(whole_from, whole_until, tz)
+        for day, name, count in _local_day_sums(session, tables, key, business_id, segments, tz):
+            per_key = found.setdefault(day, {})
+            per_key[name] = per_key.get(name, 0) + count
     for start, end in edges:
         if start < end:
             for bucket, name, count in from_mentions(session, business_id, start, end, unit):
@@ -212,57 +212,74 @@ HOURS_ONLY = timedelta(days=35)
 rows, cheaper than the four statements of days, part-days and hours (each a round trip)."""
 
 
-def _local_day_sums(session: Session, tables: tuple[Any, Any], key: str, business_id: int, since: datetime,
-                    until: datetime, offset: timedelta) -> Iterator[tuple[date, str, int]]:
-    """(local day, key, count) of the whole hours [since, until), for a zone `offset` from UTC
-    throughout (a whole number of hours). `tables` are the hourly and the daily counts.
+def _local_day_sums(session: Session, tables: tuple[Any, Any], key: str, business_id: int,
+                    segments: list[tuple[datetime, datetime, timedelta]],
+                    tz: ZoneInfo) -> Iterator[tuple[date, str, int]]:
+    """(local day, key, count) of the whole hours of `segments` ((start, end, offset): spans of
+    whole hours in which the zone is `offset` from UTC throughout, a whole number of hours).
+    `tables` are the hourly and the daily counts.
 
     A UTC day's hours before the one at which the zone's day changes belong to one local day, the
-    rest to the next. Whole UTC days are read from the daily counts, less the hours of the smaller
-    of those two parts (read from the hourly counts and summed by the database); the part-days at
-    the ends from the hourly counts alone. A year is then some 1,100 day rows and a few hours a day.
+    rest to the next. Whole UTC days of long spans are read from the daily counts, less the hours
+    of the smaller of those two parts, read from the hourly counts and summed by the database; the
+    part-days at their ends hour by hour; a short span from the hourly counts, summed by the
+    database into those two parts. At most three statements for the days of a long span, whatever
+    its daylight saving changes: a year is some 1,100 day rows and a few hours a day.
     """
     hours, days = tables
-    change = int((-offset.total_seconds() // 3600) % 24)  # the UTC hour at which local days start
-
-    def local(text: str, after: bool) -> date:
-        return (datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), change if after else 0) + offset).date()
-
-    first = since.astimezone(timezone.utc).replace(hour=0)
-    first += timedelta(days=1) if first < since else timedelta(0)
-    last = until.astimezone(timezone.utc).replace(hour=0)
-    if last - first < HOURS_ONLY:
-        yield from _hour_sums(session, hours, key, business_id, since, until, change, local)
+    edges: list[tuple[datetime, datetime]] = []
+    spans: list[tuple[str, str, int, timedelta]] = []  # whole UTC days [first, last), change, offset
+    for start, end, offset in segments:
+        change = int((-offset.total_seconds() // 3600) % 24)  # the UTC hour at which local days start
+        first = start.astimezone(timezone.utc).replace(hour=0)
+        first += timedelta(days=1) if first < start else timedelta(0)
+        last = end.astimezone(timezone.utc).replace(hour=0)
+        if last - first < HOURS_ONLY:
+            yield from _hour_sums(session, hours, key, business_id, start, end, change, offset)
+            continue
+        edges += [(start, first), (last, end)]
+        spans.append((f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}", change, offset))
+    if not spans:
         return
-    yield from _hour_sums(session, hours, key, business_id, since, first, change, local)
-    yield from _hour_sums(session, hours, key, business_id, last, until, change, local)
+    edges = [(start, end) for start, end in edges if start < end]
+    if edges:  # a few hours at each end of each span, each hour to its own local day
+        ranges = [and_(hours.hour >= _hour_text(start), hours.hour < _hour_text(end)) for start, end in edges]
+        for hour, name, count in session.connection().execute(
+                select(hours.hour, getattr(hours, key), hours.mentions).where(
+                    hours.business_id == business_id, hours.hour >= _hour_text(edges[0][0]),
+                    hours.hour < _hour_text(edges[-1][1]), hours.mentions != 0, or_(*ranges))):
+            moment = datetime(int(hour[:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13]), tzinfo=timezone.utc)
+            yield moment.astimezone(tz).date(), name, int(count)
     totals = {(text, name): int(count) for text, name, count in session.connection().execute(
         select(days.day, getattr(days, key), days.mentions).where(
-            days.business_id == business_id, days.day >= f"{first:%Y-%m-%d}", days.day < f"{last:%Y-%m-%d}",
-            days.mentions != 0))}
-    early = change <= 12  # read the hours before the change, else those from it on
-    part: dict[tuple[str, str], int] = {}
-    if change:
-        hour_of_day = func.substr(hours.hour, literal_column("12"), literal_column("2"))
-        utc_day = func.substr(hours.hour, literal_column("1"), literal_column("10"))
-        side = hour_of_day < literal_column(f"'{change:02d}'") if early else (
-            hour_of_day >= literal_column(f"'{change:02d}'"))
-        part = {(text, name): int(count) for text, name, count in session.connection().execute(
-            select(utc_day, getattr(hours, key), func.sum(hours.mentions))
-            .where(hours.business_id == business_id, hours.hour >= _hour_text(first), hours.hour < _hour_text(last),
-                   hours.mentions != 0, side)
-            .group_by(utc_day, getattr(hours, key)))}
+            days.business_id == business_id, days.day >= spans[0][0], days.day < spans[-1][1], days.mentions != 0,
+            or_(*(and_(days.day >= first, days.day < last) for first, last, _, _ in spans))))}
+    # The smaller part of each UTC day: before the change (up to noon), else from it on.
+    hour_of_day = func.substr(hours.hour, literal_column("12"), literal_column("2"))
+    utc_day = func.substr(hours.hour, literal_column("1"), literal_column("10"))
+    sides = [and_(hours.hour >= f"{first} 00", hours.hour < f"{last} 00",
+                  hour_of_day < literal_column(f"'{change:02d}'") if change <= 12 else
+                  hour_of_day >= literal_column(f"'{change:02d}'"))
+             for first, last, change, _ in spans if change]
+    part = {(text, name): int(count) for text, name, count in session.connection().execute(
+        select(utc_day, getattr(hours, key), func.sum(hours.mentions))
+        # The whole range as well as each span's: an index range, not the table filtered.
+        .where(hours.business_id == business_id, hours.hour >= f"{spans[0][0]} 00", hours.hour < f"{spans[-1][1]} 00",
+               hours.mentions != 0, or_(*sides))
+        .group_by(utc_day, getattr(hours, key)))} if sides else {}
     for text, name in totals.keys() | part.keys():
+        first, _, change, offset = next(span for span in spans if span[0] <= text < span[1])
         total, some = totals.get((text, name), 0), part.get((text, name), 0)
-        before = (some if early else total - some) if change else 0
+        before = (some if change <= 12 else total - some) if change else 0
+        midnight = datetime(int(text[:4]), int(text[5:7]), int(text[8:10]))
         if before:
-            yield local(text, False), name, before
+            yield (midnight + offset).date(), name, before
         if total - before:
-            yield local(text, True), name, total - before
+            yield (midnight + timedelta(hours=change) + offset).date(), name, total - before
 
 
 def _hour_sums(session: Session, hours: Any, key: str, business_id: int, since: datetime, until: datetime,
-               change: int, local: Callable[[str, bool], date]) -> Iterator[tuple[date, str, int]]:
+               change: int, offset: timedelta) -> Iterator[tuple[date, str, int]]:
     """(local day, key, count) of the whole hours [since, until) from the hourly counts, summed by
     the database into two rows per UTC day and key: before the hour `change` and from it on."""
     if since >= until:
@@ -276,7 +293,8 @@ def _hour_sums(session: Session, hours: Any, key: str, business_id: int, since: 
         .group_by(utc_day, later, getattr(hours, key)))
     for text, after, name, count in rows:
         if count:
-            yield local(text, bool(after)), name, int(count)
+            first = datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), change if after else 0)
+            yield (first + offset).date(), name, int(count)
 
 
 def aspect_bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,
