@@ -1,7 +1,9 @@
-"""The alerts' config sections: `slack:`, `alerts:` (with quiet hours and notify:), `report:`."""
+"""The alerts' config sections: `slack:`, `alerts:` (with quiet hours and notify:), `report:`, and
+where each client's alerts go (`clients:`: its own Slack workspace, notify: and report recipients)."""
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 from datetime import time
@@ -23,6 +25,16 @@ class QuietHours(Strict):
         if self.start == self.end:
             raise ValueError(f"quiet hours start when they end ({self.start:%H:%M}): give two different times")
         return self
+
+
+def webhook_url_checked(value: SecretStr | None) -> SecretStr | None:
+    """An incoming webhook's URL must be a URL; the error never repeats it (it is a secret)."""
+    if value is not None:
+        try:
+            http_url(value.get_secret_value())
+        except ValueError:
+            raise ValueError("expected the webhook's https:// URL (https://hooks.slack.com/services/...)") from None
+    return value
 
 
 class SlackSettings(Strict):
@@ -66,15 +78,7 @@ class SlackSettings(Strict):
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if value in ("", None) else value
 
-    @field_validator("webhook_url")
-    @classmethod
-    def _webhook_is_a_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            try:
-                http_url(value.get_secret_value())
-            except ValueError:  # the value is a secret: the message never repeats it
-                raise ValueError("expected the webhook's https:// URL (https://hooks.slack.com/services/...)") from None
-        return value
+    _webhook = field_validator("webhook_url")(classmethod(lambda cls, v: webhook_url_checked(v)))
 
     @field_validator("api_url")
     @classmethod
@@ -162,6 +166,27 @@ class AlertSettings(Strict):
         return self
 
 
+def client_problem(clients: list[AlertedClient], businesses: list[AlertedBusiness]) -> str | None:
+    """One line saying what is wrong between `clients:` and the businesses' `client:`, or None."""
+    names = [c.name for c in clients]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        return f"clients: {twice[0]!r} is listed twice"
+    for business in businesses:
+        if business.client is not None and business.client not in names:
+            close = difflib.get_close_matches(business.client, names, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            known = ", ".join(names) if names else "none: add it under clients:"
+            return (f"business {business.name!r}: client {business.client!r} is not one of clients: "
+                    f"({known}){hint}")
+    used = {b.client for b in businesses}
+    for name in names:
+        if name not in used:
+            return (f"clients: {name!r} has no businesses: give its businesses `client: {name}` "
+                    "(or remove the client)")
+    return None
+
+
 def email_address(value: str) -> str:
     _, address = parseaddr(value)
     local, _, domain = address.rpartition("@")
@@ -200,9 +225,74 @@ class ReportSettings(Strict):
     email: EmailSettings | None = None
 
 
+class ClientSlack(Strict):
+    """`clients[].slack`: a client's own Slack workspace (its bot token or webhook) and channels."""
+
+    token: SecretStr | None = None
+    """The bot token (xoxb-...) of the client's workspace, read from the environment (${ACME_SLACK_TOKEN})."""
+    webhook_url: SecretStr | None = None
+    channel: str | None = None
+    """Default channel of the client's businesses; falls back to slack.channel."""
+    urgent_channel: str | None = None
+    """Urgent mentions also go here; in the client's own workspace only its own urgent_channel is used."""
+    api_url: str | None = None
+    """Slack's API for this workspace; falls back to slack.api_url (GovSlack, or a local server in tests)."""
+
+    _empty_is_unset = field_validator("token", "webhook_url", mode="before")(
+        classmethod(lambda cls, v: None if v in ("", None) else v))
+    _webhook = field_validator("webhook_url")(classmethod(lambda cls, v: webhook_url_checked(v)))
+    _api_url = field_validator("api_url")(classmethod(lambda cls, v: http_url(v) if v else None))
+
+    @property
+    def own_workspace(self) -> bool:
+        """Whether the client posts with its own token or webhook (else through the top-level slack:)."""
+        return self.token is not None or self.webhook_url is not None
+
+
+class AlertedClient(Strict):
+    """`clients:` one of an agency's clients: where its businesses' alerts and reports go. Anything
+    it leaves unset falls back to the top-level settings (slack:, alerts.notify, report.email.to)."""
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """Short name businesses refer to (`client: acme`): letters, digits, dots, dashes, underscores."""
+    slack: ClientSlack = ClientSlack()
+    notify: list[SecretStr] | None = None
+    """Apprise URLs for the client's alerts; unset: alerts.notify; []: none."""
+    report_to: list[str] | None = None
+    """Who gets the client's weekly report by e-mail (through report.email's server); unset: report.email.to."""
+
+    _notify_urls = field_validator("notify")(classmethod(lambda cls, v: check_apprise_urls(v)))
+
+    @field_validator("report_to")
+    @classmethod
+    def _addresses(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else [email_address(value) for value in values]
+
+    @property
+    def workspace(self) -> str | None:
+        """The key of the Slack workspace the client's messages go to: its name, or None (the top-level one)."""
+        return self.name if self.slack.own_workspace else None
+
+    def slack_settings(self, top: SlackSettings) -> SlackSettings:
+        """The top-level slack: settings with this client's token, webhook and channels in place."""
+        if not self.slack.own_workspace:
+            return top.model_copy(update={
+                "channel": self.slack.channel or top.channel,
+                "urgent_channel": self.slack.urgent_channel or top.urgent_channel})
+        # Another workspace: the top-level urgent channel is not in it.
+        api_url = self.slack.api_url or top.api_url
+        return top.model_copy(update={
+            "token": self.slack.token, "webhook_url": self.slack.webhook_url,
+            "api_url": api_url if api_url.endswith("/") else api_url + "/",
+            "channel": self.slack.channel or top.channel, "urgent_channel": self.slack.urgent_channel})
+
+
 class AlertedBusiness(CrawledBusiness):
     """A business and where its alerts go."""
 
+    client: str | None = None
+    """The agency's client it belongs to (a name under `clients:`): its alerts and reports go where
+    that client's go, and only that client's web users see it."""
     channel: str | None = None
     """Slack channel for this business's alerts; falls back to slack.channel."""
     quiet_hours: QuietHours | None = None
@@ -219,12 +309,58 @@ class AlertsConfig(CrawlConfig):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     alerts: AlertSettings = AlertSettings()
     report: ReportSettings = ReportSettings()
+    clients: list[AlertedClient] = []
+    """An agency's clients, each with its own Slack workspace, notify: and report recipients."""
     businesses: list[AlertedBusiness] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _clients_match_businesses(self) -> AlertsConfig:
+        problem = client_problem(self.clients, self.businesses)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def client_of(self, business: str) -> AlertedClient | None:
+        """The client a business (by name) belongs to, or None."""
+        configured = next((b for b in self.businesses if b.name == business), None)
+        if configured is None or configured.client is None:
+            return None
+        return next(c for c in self.clients if c.name == configured.client)
+
+    def workspace_of(self, business: str) -> str | None:
+        """The key of the Slack workspace a business's messages go to (see `workspaces`)."""
+        client = self.client_of(business)
+        return client.workspace if client is not None else None
+
+    def slack_for(self, client: AlertedClient | None) -> SlackSettings:
+        """The Slack settings a client's messages use (the top-level ones for no client)."""
+        return self.slack if client is None else client.slack_settings(self.slack)
+
+    def workspaces(self) -> dict[str | None, SlackSettings]:
+        """Every Slack workspace messages go to, by key: None for the top-level slack:, a
+        client's name for a client with its own token or webhook."""
+        found: dict[str | None, SlackSettings] = {None: self.slack}
+        for client in self.clients:
+            if client.workspace is not None:
+                found[client.workspace] = client.slack_settings(self.slack)
+        return found
+
+    def report_recipients(self, client: AlertedClient | None) -> list[str]:
+        """Who gets the e-mailed report of a client's businesses (report.email.to when it names none)."""
+        if client is not None and client.report_to is not None:
+            return list(client.report_to)
+        return list(self.report.email.to) if self.report.email is not None else []
 
     def slack_missing(self) -> str | None:
         """Why Slack, which the file asks for, cannot be used: a token key or a channel is written
         but no token or webhook came through (an unset variable, easy to miss in cron); else None."""
         slack = self.slack
+        for client in self.clients:
+            # A client's own token written but empty: its alerts would go to the agency's workspace.
+            if {"token", "webhook_url"} & client.slack.model_fields_set and not client.slack.own_workspace:
+                return (f"the Slack of client {client.name} is configured (clients[].slack.token) but no token is "
+                        "set: is its variable exported where mentionwatch runs? Until then its alerts go to the "
+                        "top-level slack:")
         if slack.token is not None or slack.webhook_url is not None:
             return None
         named = sorted({"token", "webhook_url", "channel", "urgent_channel"} & slack.model_fields_set)

@@ -15,7 +15,7 @@ from alerts.config import AlertsConfig
 from alerts.notify import deliver_notifications
 from alerts.outbox import deliver, held_count, pending_count
 from alerts.planner import Planned, Planner
-from alerts.slack import Poster, make_poster
+from alerts.slack import Poster, make_posters
 from alerts.status import refresh_due_alerts
 from alerts.views import Routes
 from pipeline.models import utcnow
@@ -25,9 +25,11 @@ class ReactionReader(Protocol):
     """Marks handled the mentions whose alert carries the reaction (respond.reactions.read_reactions).
 
     Passed in by the caller: acting on a mention is the respond room's work, above this one.
+    Called once per Slack workspace, with that workspace's client and key (None: the top-level one).
     """
 
-    def __call__(self, session: Session, client: Any, reaction: str, now: datetime) -> Any: ...
+    def __call__(self, session: Session, client: Any, reaction: str, now: datetime,
+                 workspace: str | None = None) -> Any: ...
 
 
 @dataclass
@@ -72,29 +74,34 @@ def after_crawl(
     the next run sends what was planned. Without `read_reactions`, reactions are not read.
     `inbox_url` is the web inbox's public address (web.url), linked from trend alerts.
     """
-    poster = poster or make_poster(settings.slack, console)
+    # One poster per Slack workspace: the top-level one (`poster` when given) and each client's own.
+    posters = make_posters(settings, console, poster)
+    routable = {key: p.can_route for key, p in posters.items()}
+    can_thread = posters[None].can_thread
     result = DeliveryResult()
     with Session(engine, expire_on_commit=False) as session:
         if plan_only:
-            planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread,
-                              inbox_url)
+            planner = Planner(settings, Routes.from_settings(settings, routable), clock(), can_thread, inbox_url)
             result.planned = planner.plan_all(session, baseline_sources, run_started)
             session.commit()
             result.pending = pending_count(session)
             return result
-        if read_reactions is not None and poster.can_read_reactions and poster.client is not None:
-            read = read_reactions(session, poster.client, settings.slack.handled_reaction, clock())
-            result.handled, result.problems = read.handled, read.problems
-        if poster.client is not None:
+        for workspace, each in posters.items():
+            if read_reactions is not None and each.can_read_reactions and each.client is not None:
+                read = read_reactions(session, each.client, settings.slack.handled_reaction, clock(),
+                                      workspace=workspace)
+                result.handled += read.handled
+                result.problems += read.problems
+        clients = {key: p.client for key, p in posters.items() if p.client is not None}
+        if clients:
             # Alerts whose mentions were acted on (a reaction just now, a command, a button) show it.
-            result.problems += refresh_due_alerts(session, poster.client, settings, clock()).problems
-        planner = Planner(settings, Routes.from_settings(settings, poster.can_route), clock(), poster.can_thread,
-                              inbox_url)
+            result.problems += refresh_due_alerts(session, clients, settings, clock()).problems
+        planner = Planner(settings, Routes.from_settings(settings, routable), clock(), can_thread, inbox_url)
         session.commit()
         # Planned messages and the state that says they are owed no more, in one transaction.
         result.planned = planner.plan_all(session, baseline_sources, run_started)
         session.commit()
-        delivered = deliver(session, poster, clock)
+        delivered = deliver(session, posters, clock)
         result.sent, result.alerts_sent, result.baselines_sent = delivered.sent, delivered.alerts, delivered.baselines
         result.problems += delivered.problems
         notified = deliver_notifications(session, settings, clock)

@@ -1,7 +1,7 @@
 """Other channels for the same alerts: Apprise URLs (e-mail, Teams, Discord, Telegram, webhooks).
 
 The planner decides once what goes where: each outbox message gets one `AlertDelivery` row per
-destination of its business (`businesses[].notify`, else `alerts.notify`). This module sends
+destination of its business (`businesses[].notify`, else its client's, else `alerts.notify`). This module sends
 those rows, each on its own, so a destination that failed is tried again on the next run
 without sending again to one that succeeded.
 
@@ -73,8 +73,14 @@ def mask(url: str) -> str:
 
 
 def destinations_for(settings: AlertsConfig, business: AlertedBusiness | None) -> list[Destination]:
-    """The business's own notify: URLs if set (even empty), else alerts.notify."""
-    urls = business.notify if business is not None and business.notify is not None else settings.alerts.notify
+    """The business's own notify: URLs if set (even empty), else its client's, else alerts.notify."""
+    client = settings.client_of(business.name) if business is not None else None
+    if business is not None and business.notify is not None:
+        urls = business.notify
+    elif client is not None and client.notify is not None:
+        urls = client.notify
+    else:
+        urls = settings.alerts.notify
     return [destination(url) for url in urls]
 
 
@@ -218,7 +224,8 @@ def deliver_notifications(session: Session, settings: AlertsConfig, clock: Calla
 
 
 def _known_urls(settings: AlertsConfig) -> dict[str, str]:
-    urls = list(settings.alerts.notify) + [u for b in settings.businesses for u in (b.notify or [])]
+    urls = (list(settings.alerts.notify) + [u for b in settings.businesses for u in (b.notify or [])]
+            + [u for c in settings.clients for u in (c.notify or [])])
     return {destination(u).key: u.get_secret_value().strip() for u in urls}
 
 

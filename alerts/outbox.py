@@ -3,8 +3,8 @@
 Messages are sent urgent first, in the order they were planned within each channel, taking
 channels in turn (the poster paces each channel to about one post a second). A message Slack
 refuses for its own reasons (an unknown channel) is skipped and its channel set aside for this
-run; any other failure (Slack down, rate limited past the retries) stops delivery, and whatever
-is left goes out on the next run. Each message is committed on its own, so what was sent stays
+run; any other failure (Slack down, rate limited past the retries) stops delivery to that Slack
+workspace (an agency's clients may each have their own), and whatever is left goes out on the next run. Each message is committed on its own, so what was sent stays
 sent whatever happens next.
 
 Exactly once, even when Slack's answer is lost: before a message is posted, the time of the
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -83,10 +83,10 @@ def interleaved(messages: list[AlertMessage]) -> list[AlertMessage]:
     """
     order: list[AlertMessage] = []
     for urgent in (True, False):
-        queues: dict[str, list[AlertMessage]] = {}
+        queues: dict[tuple[str | None, str], list[AlertMessage]] = {}
         for message in messages:
             if message.urgent == urgent:
-                queues.setdefault(message.channel, []).append(message)
+                queues.setdefault((message.workspace, message.channel), []).append(message)
         while queues:
             for channel in list(queues):
                 order.append(queues[channel].pop(0))
@@ -95,12 +95,26 @@ def interleaved(messages: list[AlertMessage]) -> list[AlertMessage]:
     return order
 
 
-def deliver(session: Session, poster: Poster, clock: Callable[[], datetime]) -> Delivered:
-    """Send what is deliverable now; see the module doc for what happens on failures."""
+def deliver(session: Session, posters: Poster | Mapping[str | None, Poster],
+            clock: Callable[[], datetime]) -> Delivered:
+    """Send what is deliverable now, each message through the poster of its Slack workspace
+    (`posters` by workspace key, or one poster for the top-level workspace); see the module doc
+    for what happens on failures. A workspace that fails is set aside; the others go on."""
+    if not isinstance(posters, Mapping):
+        posters = {None: posters}
     result = Delivered()
-    refused_channels: set[str] = set()
+    refused_channels: set[tuple[str | None, str]] = set()
+    stopped: set[str | None] = set()
     for message in interleaved(deliverable(session, clock())):
-        if message.channel in refused_channels:
+        where = (message.workspace, message.channel)
+        if where in refused_channels or message.workspace in stopped:
+            continue
+        poster = posters.get(message.workspace)
+        if poster is None:
+            # Its client's Slack left config.yaml: kept, never sent to another client's workspace.
+            stopped.add(message.workspace)
+            result.problems.append(f"{message.kind} to {message.channel}: the Slack of client {message.workspace!r} "
+                                   "is not configured any more (kept in the outbox)")
             continue
         try:
             posted = send_once(session, poster, message, clock)
@@ -108,12 +122,14 @@ def deliver(session: Session, poster: Poster, clock: Callable[[], datetime]) -> 
             _failed(session, message, str(exc))
             session.commit()
             if isinstance(exc, MessageRejected):
-                refused_channels.add(message.channel)
+                refused_channels.add(where)
                 result.problems.append(f"{message.kind} to {message.channel} refused: {exc} (kept for the next run)")
                 continue
             result.problems.append(str(exc))
-            log.error("delivery stopped: %s; the rest stays in the outbox for the next run", exc)
-            break
+            log.error("delivery stopped%s: %s; the rest stays in the outbox for the next run",
+                      f" for client {message.workspace}" if message.workspace else "", exc)
+            stopped.add(message.workspace)
+            continue
         if posted is None:
             result.given_up += 1
             result.problems.append(f"{message.kind} to {message.channel}: {message.last_error}")
@@ -173,8 +189,10 @@ def _look_up(session: Session, poster: Poster, message: AlertMessage,
         _give_up(session, message, "an earlier attempt's outcome is unknown (the run may have been stopped "
                  f"while posting); not posted again: {_why_no_look_up(poster)}", message.attempt_started_at)
         return None
+    same_workspace = (AlertMessage.workspace.is_(None) if message.workspace is None
+                      else AlertMessage.workspace == message.workspace)
     hint = session.scalar(select(AlertMessage.slack_channel).where(
-        AlertMessage.channel == message.channel, AlertMessage.slack_channel.is_not(None)).limit(1))
+        AlertMessage.channel == message.channel, same_workspace, AlertMessage.slack_channel.is_not(None)).limit(1))
     assert message.attempt_started_at is not None
     try:
         return poster.find(message.channel, metadata, message.attempt_started_at, hint)  # type: ignore[attr-defined]

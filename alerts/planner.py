@@ -67,6 +67,10 @@ class Planned:
     """Spike and rating-drop alerts."""
 
 
+# `_queue`'s default workspace: the business's (a sentinel, as None is the top-level workspace).
+_ITS_BUSINESS: Any = object()
+
+
 class Planner:
     def __init__(self, settings: AlertsConfig, routes: Routes, now: datetime, can_thread: bool = True,
                  inbox_url: str | None = None):
@@ -91,12 +95,18 @@ class Planner:
     def _queue(self, session: Session, *, kind: str, business_id: int | None, channel: str, message: tuple[str, Any],
                mention_ids: Collection[int] = (), urgent: bool = False, marks_alerted: bool = False,
                not_before: datetime | None = None, thread_ts: str | None = None, to_slack: bool = True,
-               notify: bool = True) -> AlertMessage:
-        """One outbox message, and one delivery row per notify: destination when `notify`."""
+               notify: bool = True, workspace: Any = _ITS_BUSINESS) -> AlertMessage:
+        """One outbox message, and one delivery row per notify: destination when `notify`.
+
+        The Slack workspace is the business's (its client's own, or the top-level one) unless
+        `workspace` names one (a reminder goes where its alert went)."""
         text, blocks = message
+        name = self._name(session, business_id)
+        if workspace is _ITS_BUSINESS:
+            workspace = self.routes.workspace(name)
         row = AlertMessage(kind=kind, business_id=business_id, channel=channel, text=text, blocks=blocks,
                            urgent=urgent, marks_alerted=marks_alerted, created_at=self.now, not_before=not_before,
-                           thread_ts=thread_ts, attempts=0, to_slack=to_slack)
+                           thread_ts=thread_ts, attempts=0, to_slack=to_slack, workspace=workspace)
         session.add(row)
         session.flush()
         if mention_ids:  # one statement: a first crawl's summary can cover tens of thousands
@@ -107,8 +117,12 @@ class Planner:
         return row
 
     def _destinations(self, session: Session, business_id: int | None) -> list[Destination]:
-        name = session.get(Business, business_id).name if business_id is not None else None  # type: ignore[union-attr]
+        name = self._name(session, business_id)
         return destinations_for(self.settings, self.catalog.businesses.get(name) if name else None)
+
+    @staticmethod
+    def _name(session: Session, business_id: int | None) -> str | None:
+        return session.get(Business, business_id).name if business_id is not None else None  # type: ignore[union-attr]
 
     def _daily(self, urgent: bool) -> bool:
         """Whether a notify: destination waits for the daily digest instead of this message."""
@@ -304,7 +318,8 @@ class Planner:
             # A reply must name the channel by the ID Slack gave the original.
             channel = (original.slack_channel or original.channel) if threaded else original.channel
             self._queue(session, kind="reminder", business_id=mention.business_id, channel=channel, message=message,
-                        mention_ids=[mention.id], urgent=True, thread_ts=original.slack_ts if threaded else None)
+                        mention_ids=[mention.id], urgent=True, thread_ts=original.slack_ts if threaded else None,
+                        workspace=original.workspace)
             mention.reraised_at = self.now
             self.planned.reminders += 1
 

@@ -46,7 +46,7 @@ from slack_sdk.http_retry.builtin_interval_calculators import (
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from alerts.config import SlackSettings
+from alerts.config import AlertsConfig, SlackSettings
 from alerts.escape import visible
 from pipeline.errors import DeliveryError
 
@@ -380,6 +380,18 @@ def make_poster(settings: SlackSettings, console: Console) -> WebApiPoster | Web
     if settings.webhook_url is not None:
         return WebhookPoster(settings.webhook_url.get_secret_value(), settings.post_interval, int(settings.request_timeout))
     return ConsolePoster(console)
+
+
+def make_posters(settings: AlertsConfig, console: Console, top: Poster | None = None) -> dict[str | None, Poster]:
+    """A poster per Slack workspace, by key (None: the top-level slack:, or `top` when given; an
+    agency client's name: its own workspace)."""
+    return {key: top if key is None and top is not None else make_poster(slack, console)
+            for key, slack in settings.workspaces().items()}
+
+
+def make_clients(settings: AlertsConfig) -> dict[str | None, WebClient]:
+    """A WebClient per Slack workspace that has a bot token, by key (see make_posters)."""
+    return {key: make_client(slack) for key, slack in settings.workspaces().items() if slack.token is not None}
 
 
 def _api_error(exc: SlackApiError, what: str = "Slack refused the message") -> DeliveryError:

@@ -11,6 +11,7 @@ or too old to edit) is not retried.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,15 +48,20 @@ class Refreshed:
     problems: list[str] = field(default_factory=list)
 
 
-def refresh_due_alerts(session: Session, client: WebClient, settings: AlertsConfig, now: datetime | None = None,
-                       mention_ids: list[int] | None = None) -> Refreshed:
+def refresh_due_alerts(session: Session, client: WebClient | Mapping[str | None, WebClient], settings: AlertsConfig,
+                       now: datetime | None = None, mention_ids: list[int] | None = None) -> Refreshed:
     """Re-render and `chat.update` the alerts of mentions flagged `alert_refresh_due`; commit per mention.
+
+    `client`: one WebClient for the top-level Slack, or one per workspace key (an agency client's
+    name, None for the top-level one). A mention with an alert in a workspace not given keeps
+    its flag for a caller that has that workspace's client.
 
     `mention_ids` limits it to those mentions (the listener refreshes the one it just changed).
     Stops at the first failure that is not about one message (Slack down, rate limited past the
     retries): those mentions keep their flag for the next try.
     """
     now = now or utcnow()
+    clients = client if isinstance(client, Mapping) else {None: client}
     catalog = Catalog(settings)
     query = (
         select(Mention, Business.name, Source.identity)
@@ -69,9 +75,12 @@ def refresh_due_alerts(session: Session, client: WebClient, settings: AlertsConf
     result = Refreshed()
     for mention, business, identity in session.execute(query).all():
         text, blocks = alert_message(catalog.view(mention, business, identity), now, catalog.highlighter(business))
+        messages = sent_alerts(session, mention.id)
+        if any(message.workspace not in clients for message in messages):
+            continue
         try:
-            for message in sent_alerts(session, mention.id):
-                if _update(client, message, text, blocks):
+            for message in messages:
+                if _update(clients[message.workspace], message, text, blocks):
                     message.text, message.blocks = text, blocks
                     result.updated += 1
         except SlackUnavailable as exc:

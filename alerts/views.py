@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from alerts.config import AlertedBusiness, AlertsConfig
@@ -13,32 +13,62 @@ from pipeline.models import Mention
 
 @dataclass
 class Routes:
-    """Which channel each business's messages go to."""
+    """Which Slack workspace and channel each business's messages go to."""
 
     default: str
     urgent: str | None = None
     by_business: dict[str, str] = field(default_factory=dict)
     can_route: bool = True
     """False for a webhook: it posts to its own channel whatever we ask."""
+    workspace_by_business: dict[str, str] = field(default_factory=dict)
+    """An agency client's workspace (the client's name) for the businesses of a client with its own Slack."""
+    urgent_by_business: dict[str, str | None] = field(default_factory=dict)
+    """The urgent channel of a client's businesses (in its workspace), where it differs from `urgent`."""
+    can_route_in: dict[str, bool] = field(default_factory=dict)
+    """`can_route` of each client's own workspace."""
 
     @classmethod
-    def from_settings(cls, settings: AlertsConfig, can_route: bool = True) -> Routes:
+    def from_settings(cls, settings: AlertsConfig, can_route: bool | Mapping[str | None, bool] = True) -> Routes:
+        """`can_route`: of the top-level workspace, or per workspace key (None: top-level)."""
+        routable = dict(can_route) if isinstance(can_route, Mapping) else {None: can_route}
+        clients = {c.name: c for c in settings.clients}
+        by_business, workspaces, urgent = {}, {}, {}
+        for business in settings.businesses:
+            client = clients.get(business.client or "")
+            slack = settings.slack_for(client)
+            channel = business.channel or (slack.channel if client is not None else None)
+            if channel:
+                by_business[business.name] = channel
+            if client is not None:
+                urgent[business.name] = slack.urgent_channel
+                if client.workspace is not None:
+                    workspaces[business.name] = client.workspace
         return cls(
             default=settings.slack.channel,
             urgent=settings.slack.urgent_channel,
-            by_business={b.name: b.channel for b in settings.businesses if b.channel},
-            can_route=can_route,
+            by_business=by_business,
+            can_route=routable.get(None, True),
+            workspace_by_business=workspaces,
+            urgent_by_business=urgent,
+            can_route_in={k: v for k, v in routable.items() if k is not None},
         )
 
     def channel(self, business: str) -> str:
-        """The business's own channel, else the global one."""
+        """The business's own channel, else its client's, else the global one."""
         return self.by_business.get(business, self.default)
+
+    def workspace(self, business: str | None) -> str | None:
+        """The workspace key the business's messages go to (None: the top-level slack:)."""
+        return self.workspace_by_business.get(business) if business else None
 
     def extra_for_urgent(self, business: str) -> str | None:
         """The urgent channel, when there is one and it is not the business's channel already."""
-        if not self.can_route or not self.urgent or _same(self.urgent, self.channel(business)):
+        workspace = self.workspace(business)
+        can_route = self.can_route if workspace is None else self.can_route_in.get(workspace, True)
+        urgent = self.urgent_by_business.get(business, self.urgent)
+        if not can_route or not urgent or _same(urgent, self.channel(business)):
             return None
-        return self.urgent
+        return urgent
 
 
 def _same(a: str, b: str) -> bool:

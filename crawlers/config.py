@@ -468,12 +468,36 @@ class BlueskyStream(Strict):
         return value.strip()
 
 
+def mastodon_host(value: str) -> str:
+    """"https://Mastodon.social/" -> "mastodon.social" (the host an instance is known by)."""
+    return re.sub(r"^https?://", "", value.strip(), flags=re.I).rstrip("/").lower()
+
+
+class MastodonStream(Strict):
+    """Mastodon's streaming API: each instance's public statuses as they are posted, held open by
+    the long-running processes; an instance that refuses it is polled as without `streams:`."""
+
+    instances: list[str] | None = None
+    """The instances to stream (host names); default: every instance a mastodon source names."""
+
+    @field_validator("instances")
+    @classmethod
+    def _host_names(cls, values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return None
+        for value in values:
+            if not is_host_name(mastodon_host(value)):
+                raise ValueError(f"expected an instance's host name, such as mastodon.social, not {value!r}")
+        return values
+
+
 class StreamsConfig(Strict):
     """`streams:`: networks read once per cycle for all businesses instead of one search each."""
 
     reddit: RedditStream | None = None
     hackernews: HackerNewsStream | None = None
     bluesky: BlueskyStream | None = None
+    mastodon: MastodonStream | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -485,7 +509,7 @@ class StreamsConfig(Strict):
 
     def networks(self) -> list[str]:
         """The source types read as streams."""
-        return [name for name in ("reddit", "hackernews", "bluesky") if getattr(self, name) is not None]
+        return [name for name in ("reddit", "hackernews", "bluesky", "mastodon") if getattr(self, name) is not None]
 
 class Competitor(BaseBusiness):
     """A competitor of a business (`competitors:`): crawled and stored to compare with, never alerted."""

@@ -45,12 +45,13 @@ def apply_to_each(settings: Settings, ids: tuple[int, ...], act: Callable[..., A
 
 def _update_alerts(settings: Settings, session: Any, ids: list[int]) -> None:
     """With a bot token, show the change on the mentions' Slack alerts now rather than at the next run."""
-    if settings.slack.token is None:
-        return
-    from alerts.slack import make_client
+    from alerts.slack import make_clients
     from alerts.status import refresh_due_alerts
 
-    for problem in refresh_due_alerts(session, make_client(settings.slack), settings, mention_ids=ids).problems:
+    clients = make_clients(settings)  # the top-level workspace's, and each agency client's own
+    if not clients:
+        return
+    for problem in refresh_due_alerts(session, clients, settings, mention_ids=ids).problems:
         click.echo(f"note: {problem} (the next run updates the alert)", err=True)
 
 

@@ -94,7 +94,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                 click.echo(f"skipped: {exc}")
             return
         # An owner without Slack or e-mail reads the report where cron mails it: on stdout.
-        nowhere = settings.slack.token is None and settings.slack.webhook_url is None and settings.report.email is None
+        nowhere = settings.report.email is None and all(
+            slack.token is None and slack.webhook_url is None for slack in settings.workspaces().values())
         if nowhere and not no_send:
             from alerts.report.render import render_text
 
@@ -103,7 +104,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             for problem in outcome.problems:
                 click.echo(f"failed: {problem}", err=True)
             sys.exit(1 if outcome.problems else 0)
-        done = [f"report written to {outcome.html}"]
+        done = [f"report written to {', '.join(str(p) for p in outcome.htmls)}"]
         if outcome.posted:
             done.append(f"posted to Slack for {outcome.posted} business{'es' if outcome.posted != 1 else ''}"
                         f" ({outcome.uploaded} chart{'s' if outcome.uploaded != 1 else ''} uploaded)")

@@ -14,6 +14,7 @@ import multiprocessing
 import re
 import sys
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -152,6 +153,7 @@ class Schedule:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
                     # One line per run on stderr, as cron would mail it (systemd keeps it in the journal).
@@ -159,4 +161,6 @@ class Schedule:
                           flush=True)
             except Exception as exc:  # one failed run must not end the schedule
                 log.error("scheduled run failed: %s: %s", type(exc).__name__, exc)
-            self._stop.wait(self.interval)
+            # Runs start `interval` apart (not `interval` after the last one ended), so an item is
+            # read at most one interval plus one run after it appeared.
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))

@@ -13,18 +13,20 @@ from rich.markup import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerts.views import Routes
 from alerts.when import local_time
 from crawlers.pacing import api_pace
+from mentionwatch.client_checks import check_clients
 from mentionwatch.config import Settings
 from mentionwatch.platform_checks import (
     check_platform_credentials,
     credentials_with_stored,
 )
+from mentionwatch.slack_checks import BAD, INFO, OK, check_workspace, network_reason
 from pipeline.errors import MentionwatchError
 
 GAPS_SHOWN_DAYS = 7
 """`check` lists the gaps of the shared streams recorded in this many days."""
-OK, BAD, INFO = "[green]ok[/]", "[red]FAILED[/]", "[yellow]note[/]"
 
 
 def run_checks(settings: Settings, console: Console) -> bool:
@@ -45,12 +47,15 @@ def run_checks(settings: Settings, console: Console) -> bool:
         healthy = False
     healthy &= _check_slack(settings, console)
     _check_notify(settings, console)
+    healthy &= check_clients(settings, console)
     healthy &= check_platform_credentials(settings, console)
+    routes = Routes.from_settings(settings)
     for business in settings.businesses:
         console.print(
             f"[bold]{escape(business.name)}[/]: keywords {escape(', '.join(business.keywords))}"
             + (f"; exclude {escape(', '.join(business.exclude))}" if business.exclude else "")
-            + f"; alerts to {escape(business.channel or settings.slack.channel)}"
+            + f"; alerts to {escape(routes.channel(business.name))}"
+            + (f" (client {escape(business.client)})" if business.client else "")
         )
         for source in business.sources:
             state = states.get((business.name, source.identity()))
@@ -128,6 +133,13 @@ def checks_json(settings: Settings, fetch: bool = False) -> tuple[dict[str, Any]
              "detail": [line for line in said.file.getvalue().splitlines() if line]}  # type: ignore[attr-defined]
     sources = sources_json(settings, states)
     healthy = database["status"] == "ok" and slack_ok and all(s["status"] != "failing" for s in sources)
+    clients: dict[str, Any] = {}
+    if settings.clients:
+        said = Console(file=io.StringIO(), width=10_000, highlight=False)
+        clients_ok = check_clients(settings, said)
+        clients = {"status": "ok" if clients_ok else "failing",
+                   "detail": [line for line in said.file.getvalue().splitlines() if line]}  # type: ignore[attr-defined]
+        healthy &= clients_ok
     if fetch:
         outcomes: dict[tuple[str, str], str | None] = {}
         fetch_sources(settings, Console(file=io.StringIO()), outcomes)
@@ -136,7 +148,8 @@ def checks_json(settings: Settings, fetch: bool = False) -> tuple[dict[str, Any]
             error = outcomes.get(key)
             row["fetch"] = {"status": "failing" if error else "ok", "error": error}
             healthy &= error is None
-    return {"database": database, "slack": slack, "sources": sources, "notes": notes}, healthy
+    found = {"database": database, "slack": slack, "sources": sources, "notes": notes}
+    return ({**found, "clients": clients} if clients else found), healthy
 
 
 def _relevance_notes(settings: Settings, console: Console) -> None:
@@ -191,7 +204,7 @@ class SourceState:
 def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceState], list[str]]:
     """Each stored source's state, and notes on sources that look renamed in config.yaml."""
     from crawlers.state import rename_suspects
-    from crawlers.streams.state import recent_gaps
+    from crawlers.streams.state import recent_gaps, refused_streams
     from pipeline.models import Business, Source, SourceRun
     from pipeline.store import open_engine
 
@@ -210,6 +223,7 @@ def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceStat
         # A shared stream that moved faster than it was read left items unread: never a silent hole.
         week_ago = datetime.now(timezone.utc) - timedelta(days=GAPS_SHOWN_DAYS)
         renames += [f"stream gap: {gap.line()}" for gap in recent_gaps(session, week_ago)]
+        renames += refused_streams(session)
     engine.dispose()
     return states, renames
 
@@ -218,14 +232,6 @@ def _safe_url(settings: Settings) -> str:
     from pipeline.dburl import safe_url
 
     return safe_url(settings.database_url())
-
-
-def network_reason(exc: BaseException) -> str:
-    """'Connection refused', 'timed out', 'Name or service not known': what went wrong, not the class name."""
-    reason: object = getattr(exc, "reason", None) or exc  # urllib's URLError wraps the socket's error
-    if isinstance(reason, OSError) and reason.strerror:
-        return reason.strerror
-    return str(reason) or type(exc).__name__
 
 
 def _check_slack(settings: Settings, console: Console) -> bool:
@@ -245,23 +251,8 @@ def _check_slack(settings: Settings, console: Console) -> bool:
         else:
             console.print(f"{INFO} slack: no token set; alerts print to the console")
         return True
-    from slack_sdk.errors import SlackApiError, SlackClientError
-
-    from alerts.slack import make_client
-
-    try:
-        response = make_client(slack, timeout=10).auth_test()
-    except SlackApiError as exc:
-        console.print(f"{BAD} slack: auth.test says {escape(str(exc.response.get('error')))} (check the token)")
+    if not check_workspace(slack, "slack", console):
         return False
-    except (SlackClientError, OSError) as exc:
-        console.print(f"{BAD} slack: cannot reach {escape(slack.api_url)}: {escape(network_reason(exc))}")
-        return False
-    console.print(
-        f"{OK} slack: token works for team {escape(str(response.get('team')))} "
-        f"as {escape(str(response.get('user')))}; alerts go to {escape(slack.channel)}"
-    )
-    _check_scopes(response.headers, console, slack.interactive)
     if slack.interactive and slack.app_token is None and slack.signing_secret is None:
         console.print(f"{INFO} slack: alerts carry buttons; they work while `mentionwatch listen` runs with "
                       "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (--http); without a listener set "
@@ -289,34 +280,6 @@ def _check_notify(settings: Settings, console: Console) -> None:
     if lines:
         console.print(f"{INFO} notify: a notification service cannot be asked what it received: a run stopped "
                       "while sending does not send that one again (at most once); a refused one is retried")
-
-
-# Bot scopes and what is lost without each.
-SCOPES = {
-    "chat:write": "alerts cannot be posted",
-    "reactions:read": "reactions are not read (use `mentionwatch handle ID`)",
-    "files:write": "the report's chart is not uploaded",
-    "channels:history": ("a post whose answer is lost (5xx, timeout, hang-up) cannot be looked up in the channel, "
-                         "so it is not posted again: at most once (it may be missing, never doubled)"),
-    "channels:read": "channel names cannot be turned into IDs to look a lost post up (at most once, as above)",
-    "users:read": "the alert's buttons name who clicked by user id only (`mentionwatch slack-manifest` lists "
-                  "every scope)",
-}
-
-
-def _check_scopes(headers: dict, console: Console, interactive: bool = False) -> None:
-    """Slack lists a token's scopes in the X-OAuth-Scopes header; name the missing ones."""
-    granted = next((v for k, v in headers.items() if k.lower() == "x-oauth-scopes"), None)
-    if granted is None:
-        return
-    if isinstance(granted, list):
-        granted = ",".join(granted)
-    have = {s.strip() for s in granted.split(",")}
-    for scope, loss in SCOPES.items():
-        if scope == "users:read" and not interactive:
-            continue  # only the buttons (slack.interactive) use it
-        if scope not in have:
-            console.print(f"{INFO} slack: the token lacks the {scope} scope: {escape(loss)}")
 
 
 def fetch_sources(settings: Settings, console: Console,

@@ -158,13 +158,34 @@ def _include(file: Path, raw: dict[str, Any]) -> list[IncludedFile]:
             except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"{path}: cannot read: {exc}") from None
             data, key = document.data, ()
-            if isinstance(data, dict) and set(data) == {"businesses"}:
-                data, key = data["businesses"], ("businesses",)
+            client = None
+            if isinstance(data, dict) and set(data) in ({"businesses"}, {"client", "businesses"}):
+                client, data, key = data.get("client"), data["businesses"], ("businesses",)
             if not isinstance(data, list):
-                raise ConfigError(f"{path}: expected a list of businesses (or `businesses:` and the list)")
+                raise ConfigError(f"{path}: expected a list of businesses (or `businesses:` and the list, "
+                                  "with `client:` above it for one client's file)")
+            if client is not None:
+                data = _of_client(path, client, data)
             included.append(IncludedFile(path, document, len(businesses), len(data), key))
             businesses.extend(data)
     return included
+
+
+def _of_client(path: Path, client: Any, businesses: list[Any]) -> list[Any]:
+    """A client's file (`client: acme` above its `businesses:`): each business belongs to it; one
+    naming another client would be in two clients."""
+    if not isinstance(client, str) or not client.strip():
+        raise ConfigError(f"{path}: client: expected the name of one of the clients: (e.g. `client: acme`)")
+    owned = []
+    for business in businesses:
+        if isinstance(business, dict):
+            named = business.get("client", client)
+            if named != client:
+                raise ConfigError(f"{path}: business {business.get('name')!r} is in two clients: "
+                                  f"{client!r} (the file's) and {named!r} (its own client:)")
+            business = {**business, "client": client}
+        owned.append(business)
+    return owned
 
 
 def _describe_in(error: Any, file: Path, data: Any, document: Document, included: list[IncludedFile]) -> str:
@@ -190,6 +211,8 @@ def _describe(error: Any, data: Any, document: Document | None = None) -> str:
 def _explain_error(error: Any, loc: list[Any]) -> str:
     where = _dotted(loc)
     message = error["msg"].removeprefix("Value error, ")
+    if not loc and error["type"] == "value_error":
+        return message  # a check across sections (clients and businesses) says where itself
     if error["type"] == "missing":
         return f"{where}: missing (required)"
     if error["type"] == "extra_forbidden":

@@ -52,6 +52,8 @@ class QuietLibraries(logging.Filter):
 def secrets_of(settings: Settings) -> list[str]:
     values = [settings.slack.token, settings.slack.webhook_url, settings.slack.app_token, settings.slack.signing_secret,
               *settings.credentials.model_dump().values()]
+    # An agency's clients: their own workspaces' tokens and webhooks.
+    values += [v for c in settings.clients for v in (c.slack.token, c.slack.webhook_url)]
     if settings.report.email and settings.report.email.password:
         values.append(settings.report.email.password)
     values.extend(url_passwords(settings.database_url()))  # user-info and ?password= alike

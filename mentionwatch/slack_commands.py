@@ -24,7 +24,10 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                   "(needs SLACK_SIGNING_SECRET; 0 picks a free port).")
     @click.option("--host", default="127.0.0.1", show_default=True,
                   help="With --http: the address to listen on (put a TLS reverse proxy in front).")
-    def listen(settings: Settings, port: int | None, host: str) -> None:
+    @click.option("--client", "client", metavar="CLIENT", default=None,
+                  help="Listen to an agency client's own Slack workspace (clients[].slack.token): act only on "
+                       "its businesses' alerts, refuse every other workspace's requests.")
+    def listen(settings: Settings, port: int | None, host: str, client: str | None) -> None:
         """Act on alerts from Slack: the buttons, the reply form and ✅ reactions, as they happen.
 
         By default over Socket Mode: no public URL needed, only an app-level token (xapp-...,
@@ -32,41 +35,46 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         own, logs one line per action on stderr, and stops cleanly on SIGTERM or Ctrl-C (exit 0).
         With --http PORT it answers Slack's request URL at /slack/events instead, verifying each
         request's signature with SLACK_SIGNING_SECRET (a bad or old one gets 401). Exits 1 when a
-        token or the secret is missing or refused. With `streams: bluesky:` in the config it also
-        holds Bluesky's Jetstream and alerts a post that names a business within seconds.
+        token or the secret is missing or refused. With `streams: bluesky:` or `streams:
+        mastodon:` in the config it also holds Bluesky's Jetstream and the Mastodon instances'
+        streams, and alerts a post that names a business within seconds. An agency whose clients
+        have their own Slack workspaces runs one listener per workspace (--client NAME), each
+        acting only on its client's mentions.
 
         \b
         Examples:
           SLACK_APP_TOKEN=xapp-... mentionwatch listen
           SLACK_SIGNING_SECRET=... mentionwatch listen --http 3000
         """
-        from mentionwatch.jetstream import JetstreamHolder
-        from respond.slack.app import build_app, session_factory
+        from mentionwatch.live_streams import LiveStreams
+        from respond.slack.app import build_app, session_factory, workspace_settings
 
         # One line per action is the point of this command: at least INFO, whatever -v says.
         for handler in logging.getLogger().handlers:
             handler.setLevel(min(handler.level, logging.INFO))
         logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
         logging.getLogger("alembic").setLevel(logging.WARNING)  # the store's schema check is no news
-        if port is not None and settings.slack.signing_secret is None:
+        listening = workspace_settings(settings, client)  # the client's workspace, with the app's credentials
+        if port is not None and listening.slack.signing_secret is None:
             raise MentionwatchError("--http needs the app's signing secret: set SLACK_SIGNING_SECRET "
                                     "(Basic Information → App Credentials)")
-        if port is None and settings.slack.app_token is None:
+        if port is None and listening.slack.app_token is None:
             raise MentionwatchError("Socket Mode needs an app-level token (xapp-...) with connections:write in "
                                     "SLACK_APP_TOKEN; or answer a public request URL with --http PORT")
-        if port is None and not settings.slack.app_token.get_secret_value().startswith("xapp-"):
+        if port is None and not listening.slack.app_token.get_secret_value().startswith("xapp-"):
             raise MentionwatchError("SLACK_APP_TOKEN is not an app-level token (it starts with xapp-)")
         sessions = session_factory(settings)
-        app = build_app(settings, sessions)
-        bluesky = JetstreamHolder(settings) if JetstreamHolder.wanted(settings) else None
-        if bluesky is not None:
-            bluesky.start()
-            click.echo("reading Bluesky's Jetstream as it happens", err=True)
+        app = build_app(settings, sessions, client=client)
+        # The live streams are held once, by the top-level listener.
+        live = LiveStreams(settings) if client is None and LiveStreams.wanted(settings) else None
+        if live is not None:
+            live.start()
+            click.echo(f"reading {LiveStreams.description(settings)} as it happens", err=True)
         try:
-            _serve_actions(app, settings, sessions, port, host)
+            _serve_actions(app, listening, sessions, port, host)
         finally:
-            if bluesky is not None:
-                bluesky.stop()
+            if live is not None:
+                live.stop()
         click.echo("stopped", err=True)
 
     @cli.command(name="slack-manifest")

@@ -80,7 +80,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         `mentionwatch user add`; with no user at all it serves 127.0.0.1 only, to whoever is on
         this machine. With a Slack bot token and signing secret it also answers Slack's request
         URL at /slack/events, as `mentionwatch listen --http` does. With --schedule and
-        `streams: bluesky:` in the config it also holds Bluesky's Jetstream, as `listen` does.
+        `streams: bluesky:` or `streams: mastodon:` in the config it also holds Bluesky's
+        Jetstream and the Mastodon instances' streams, as `listen` does.
         Stop it with Ctrl-C.
 
         \b
@@ -93,7 +94,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from sqlalchemy.orm import Session
 
         from mentionwatch.background import Schedule, fetch_now, parse_interval
-        from mentionwatch.jetstream import JetstreamHolder
+        from mentionwatch.live_streams import LiveStreams
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users
@@ -133,11 +134,11 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             runs = Schedule(settings.path, interval)
             runs.start()
             click.echo(f"Crawling every {interval // 60} min in this process.", err=True)
-        bluesky = None
-        if interval is not None and JetstreamHolder.wanted(settings):
-            bluesky = JetstreamHolder(settings)
-            bluesky.start()
-            click.echo("Reading Bluesky's Jetstream as it happens.", err=True)
+        live = None
+        if interval is not None and LiveStreams.wanted(settings):
+            live = LiveStreams(settings)
+            live.start()
+            click.echo(f"Reading {LiveStreams.description(settings)} as it happens.", err=True)
         try:
             # Forwarded headers (X-Forwarded-For, -Proto) are believed only from the configured proxy
             # in trusted-header mode; otherwise the connection's own address and scheme stand, so a
@@ -147,8 +148,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                                                    log_level="warning", server_header=False))
             server.run(sockets=[listening])
         finally:
-            if bluesky is not None:
-                bluesky.stop()
+            if live is not None:
+                live.stop()
             if runs is not None:
                 runs.stop()
             engine.dispose()
@@ -169,11 +170,16 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
     @click.argument("name")
     @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input "
                   "(for scripts) instead of prompting twice.")
-    def add(settings: Settings, name: str, password_stdin: bool) -> None:
+    @click.option("--client", "client", metavar="CLIENT", default=None,
+                  help="An agency's client (a name under clients: in config.yaml): the user sees only its "
+                       "businesses, everywhere in the web inbox and the API. Without it: every business.")
+    def add(settings: Settings, name: str, password_stdin: bool, client: str | None) -> None:
         """Add a user who may sign in to the web inbox, or set a new password for one.
 
         The password is asked twice (at least 10 characters) and stored as an argon2id hash;
-        a new password signs the user out of every browser.
+        a new password signs the user out of every browser. With --client the user belongs to
+        one of an agency's clients and sees only that client's businesses (run it again without
+        --client to let them see everything).
 
         \b
         Examples:
@@ -185,6 +191,11 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from pipeline.store import open_engine
         from respond.web.auth import add_user
 
+        clients = [c.name for c in settings.clients]
+        if client is not None and client not in clients:
+            raise click.BadParameter(f"{client!r} is not one of the clients in {settings.path} "
+                                     f"({', '.join(clients) or 'there are none: add clients: first'})",
+                                     param_hint="--client")
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
@@ -192,9 +203,10 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         engine = open_engine(settings.database_url())
         try:
             with Session(engine) as session:
-                user = add_user(session, name, password)
+                user = add_user(session, name, password, client)
                 session.commit()
-                click.echo(f"user {user.name} can sign in to the web inbox")
+                seen = f" and sees the businesses of client {client}" if client else ""
+                click.echo(f"user {user.name} can sign in to the web inbox{seen}")
         finally:
             engine.dispose()
 
@@ -223,7 +235,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             engine.dispose()
         for found in users:
             last = local_time(found.last_login_at, zone) if found.last_login_at else "never"
-            click.echo(f"{found.name}\tadded {local_time(found.created_at, zone)}\tlast signed in {last}")
+            client = f"\tclient {found.client}" if found.client else ""
+            click.echo(f"{found.name}\tadded {local_time(found.created_at, zone)}\tlast signed in {last}{client}")
         if not users:
             click.echo("No users: `mentionwatch serve` serves 127.0.0.1 only. Add one with "
                        "`mentionwatch user add NAME`.", err=True)

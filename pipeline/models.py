@@ -357,6 +357,9 @@ class AlertMessage(Base):
     # Given up as "maybe sent": Slack's answer was lost and the channel could not be read to
     # check, so it was not posted again (at most once, never twice).
     outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The Slack workspace it goes to: an agency client's name (its own token), None for the
+    # top-level slack:. Recorded when planned, so a retry goes to the same workspace.
+    workspace: Mapped[str | None] = mapped_column(String(200))
 
 
 class AlertDelivery(Base):
@@ -474,6 +477,8 @@ class WebUser(Base):
     last_login_at: Mapped[datetime | None]
     # The read-only JSON API's token (`mentionwatch user token NAME`): only its SHA-256 is kept.
     api_token_hash: Mapped[str | None] = mapped_column(String(64))
+    # An agency's client (`user add NAME --client C`): the user sees only its businesses. None: all.
+    client: Mapped[str | None] = mapped_column(String(200))
 
 
 class WebSession(Base):

@@ -76,3 +76,11 @@ class RespondConfig(AlertsConfig):
 
     web: WebSettings = WebSettings()
     businesses: list[Business] = Field(min_length=1)
+
+    def visible_businesses(self, client: str | None) -> frozenset[str] | None:
+        """The businesses a web user of `client` may see (every page, export and the API), or None
+        for the agency's own users (no client: everything). A client no longer in config.yaml
+        sees nothing, never everything."""
+        if client is None:
+            return None
+        return frozenset(b.name for b in self.businesses if b.client == client)

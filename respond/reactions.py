@@ -33,8 +33,10 @@ class ReactionsRead:
     problems: list[str] = field(default_factory=list)
 
 
-def read_reactions(session: Session, client: WebClient, reaction: str, now: datetime) -> ReactionsRead:
-    """Mark handled the mentions whose alert carries `reaction`; commit per message."""
+def read_reactions(session: Session, client: WebClient, reaction: str, now: datetime,
+                   workspace: str | None = None) -> ReactionsRead:
+    """Mark handled the mentions whose alert, posted in `workspace` (None: the top-level Slack, else
+    an agency client's own), carries `reaction`; commit per message."""
     result = ReactionsRead()
     unhandled = exists().where(
         AlertMessageMention.message_id == AlertMessage.id,
@@ -45,6 +47,7 @@ def read_reactions(session: Session, client: WebClient, reaction: str, now: date
         select(AlertMessage).where(
             AlertMessage.kind.in_(TRACKED_KINDS), AlertMessage.slack_ts.is_not(None),
             AlertMessage.sent_at >= now - timedelta(days=FOLLOW_UP_DAYS), unhandled,
+            AlertMessage.workspace.is_(None) if workspace is None else AlertMessage.workspace == workspace,
         ).order_by(AlertMessage.id)
     ).all()
     for message in messages:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -161,7 +162,17 @@ class BusinessReport:
 
     @property
     def slug(self) -> str:
-        return "".join(c if c.isalnum() else "-" for c in self.name.lower()).strip("-") or "business"
+        return report_slug(self.name)
+
+
+def report_slug(business: str) -> str:
+    """The business's part of its report files' names (report-DATE-SLUG.png, .html)."""
+    return "".join(c if c.isalnum() else "-" for c in business.lower()).strip("-") or "business"
+
+
+def client_report_slug(client: str) -> str:
+    """An agency client's part of its report's file name (report-DATE-client-NAME.html)."""
+    return f"client-{client}"
 
 
 def build_reports(session: Session, settings: AlertsConfig, period: Period, only: str | None = None) -> list[BusinessReport]:
@@ -197,12 +208,16 @@ class PeriodCounts:
     """Share of voice against its competitors, as in the report."""
 
 
-def period_counts(session: Session, settings: AlertsConfig, period: Period) -> list[PeriodCounts]:
-    """PeriodCounts of each configured business, in config order (the same figures as its report)."""
+def period_counts(session: Session, settings: AlertsConfig, period: Period,
+                  only: Collection[str] | None = None) -> list[PeriodCounts]:
+    """PeriodCounts of each configured business (those named in `only` when given), in config
+    order (the same figures as its report)."""
     catalog = Catalog(settings)
     ids = dict(session.execute(select(Business.name, Business.id)).all())
     found = []
     for configured in settings.businesses:
+        if only is not None and configured.name not in only:
+            continue
         name, business_id = configured.name, ids.get(configured.name)
         zone = catalog.zone(name)
         per_day = (daily_label_counts(session, business_id, period.since, period.until, zone)

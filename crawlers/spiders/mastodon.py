@@ -98,15 +98,18 @@ class MastodonSpider(MentionSpider):
             yield self.page_request(target, next_url, page + 1)
 
     def _mention(self, target: CrawlTarget, status: dict[str, Any]) -> Any:
-        shown = status.get("reblog") if isinstance(status.get("reblog"), dict) else status
-        account = shown.get("account") or {}
-        author = account.get("acct") or account.get("username")
-        warning = shown.get("spoiler_text") or None
-        return self.item(
-            target,
-            url=shown.get("url") or shown.get("uri") or "",
-            title=warning,  # a content warning is the post's own headline
-            text=shown.get("content") or "",
-            author=f"@{author}" if author else None,
-            published_at=api_date(shown.get("created_at")),
-        )
+        return self.item(target, **status_fields(status))
+
+
+def status_fields(status: dict[str, Any]) -> dict[str, Any]:
+    """A Mastodon Status's mention fields (a boost is the boosted status), polled or streamed alike."""
+    shown = status.get("reblog") if isinstance(status.get("reblog"), dict) else status
+    account = shown.get("account") or {}
+    author = account.get("acct") or account.get("username")
+    return {
+        "url": shown.get("url") or shown.get("uri") or "",
+        "title": shown.get("spoiler_text") or None,  # a content warning is the post's own headline
+        "text": shown.get("content") or "",
+        "author": f"@{author}" if author else None,
+        "published_at": api_date(shown.get("created_at")),
+    }

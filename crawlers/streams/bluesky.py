@@ -22,14 +22,13 @@ import websockets
 from websockets.asyncio.client import connect
 
 from crawlers.spiders.bluesky import post_url
-from pipeline.items import MentionItem, MalformedItem, check_item, plain_text_body
+from crawlers.streams.live import BACKOFF_FIRST, BACKOFF_MAX, matched_items, pause
+from pipeline.items import MalformedItem, MentionItem, plain_text_body
 from pipeline.keyword_index import KeywordIndex
 from pipeline.normalize import to_utc
-from pipeline.record import record_from_item
 
 log = logging.getLogger(__name__)
 POSTS = "app.bsky.feed.post"
-BACKOFF_FIRST, BACKOFF_MAX = 1.0, 60.0
 
 
 def subscribe_url(jetstream: str, cursor: int | None) -> str:
@@ -90,10 +89,7 @@ class JetstreamReader:
             self.connected.clear()
             if stop.is_set():
                 return
-            try:
-                await asyncio.wait_for(stop.wait(), backoff)
-            except asyncio.TimeoutError:
-                pass
+            await pause(stop, backoff)
             backoff = min(BACKOFF_MAX, backoff * 2)
 
     async def _read(self, socket: Any, stop: asyncio.Event) -> None:
@@ -134,7 +130,4 @@ class JetstreamReader:
 
     def matched(self, fields: dict[str, Any]) -> list[MentionItem]:
         """The post once per business it names."""
-        candidate = check_item(MentionItem(business="", source_type="bluesky", **fields))
-        record = record_from_item(candidate, 0)
-        return [MentionItem(business=name, source_type="bluesky", source_id=self.sources[name], **fields)
-                for name in self.index.named_in_mention(record.title, record.text) if name in self.sources]
+        return matched_items(self.index, self.sources, "bluesky", fields)

@@ -1,11 +1,18 @@
 """Reddit's site-wide stream: the newest posts (/r/all/new) and comments (/r/all/comments).
 
-Each cycle reads each listing from its newest item back (`after=` the last fullname of a page)
-until it reaches the newest item of the last read (the cursor), so every post and comment made
-in between is read once, whatever the number of businesses. Reddit ids are base-36 numbers given
-out in order, so "reached" is a comparison, not a lookup. When the listing ends, the page budget
-is spent or the rate limit would stall the cycle before the cursor is reached, what lies between
-the cursor and the oldest item read is a gap: recorded, and shown by `check` and the report.
+Each cycle reads each listing from the cursor (the newest item of the last read) towards the
+present with `before=<the cursor item's fullname>`: Reddit answers the items just newer than it,
+and each further page asks `before=` the newest item read so far, so every post and comment made
+in between is read once, oldest pages first, whatever the number of businesses. When the page
+budget or the rate limit ends the read first, the cursor is the newest item read and the next
+cycle goes on from there: late, never lost.
+
+`before` answers nothing when the cursor item is gone from the listing (removed, or pushed past
+the 1,000 items Reddit keeps by a stream faster than the reads). Then the read walks back from the
+top instead (`after=` the last fullname of a page) until it reaches the cursor; Reddit ids are
+base-36 numbers given out in order, so "reached" is a comparison, not a lookup. When that walk
+ends (the listing's end, the page budget, the rate limit) before the cursor is reached, what lies
+between the cursor and the oldest item read is a gap: recorded, and shown by `check` and the report.
 
 The pace is Reddit's: 9 requests a minute without OAuth, 60 with (`requests_per_minute`), and a
 pause whenever `x-ratelimit-remaining` runs out (crawlers/middlewares.py); a reset further off
@@ -19,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from scrapy import Request
 from scrapy.http import Response
@@ -41,6 +49,7 @@ from crawlers.target import CrawlTarget
 from pipeline.items import MalformedItem
 
 LISTINGS = {"posts": "/r/all/new", "comments": "/r/all/comments"}
+KINDS = {"posts": "t3", "comments": "t1"}
 PAGE_SIZE = 100
 RATE_LIMIT_WAIT_MAX = 60.0
 """Seconds a read may wait for Reddit's rate limit to reset; a longer wait ends it (a gap)."""
@@ -56,6 +65,8 @@ class _ListingRead:
     newest: tuple[int, float] | None = None
     oldest: tuple[int, float] | None = None
     reached: bool = False
+    forward: bool = False
+    """Reading towards the present with `before=` (else walking back from the top with `after=`)."""
 
     def see(self, number: int, created: float) -> None:
         if self.newest is None or number > self.newest[0]:
@@ -98,8 +109,10 @@ class RedditStreamSpider(StreamSpider):
     def listing_requests(self, api: str, token: str | None) -> Iterable[Request]:
         for key, path in LISTINGS.items():
             old = self.stream.cursor.get(key) or {}
-            read = _ListingRead(key, old.get("id"), old.get("at"))
+            read = _ListingRead(key, old.get("id"), old.get("at"), forward=old.get("id") is not None)
             url = f"{api}{path}{json_suffix(api)}?limit={PAGE_SIZE}&raw_json=1"
+            if read.forward:
+                url = add_or_replace_parameter(url, "before", fullname(key, read.since_id))  # type: ignore[arg-type]
             yield self.listing_request(url, read, token, page=1)
 
     def listing_request(self, url: str, read: _ListingRead, token: str | None, page: int) -> Request:
@@ -128,15 +141,36 @@ class RedditStreamSpider(StreamSpider):
         if read.newest is not None:
             number, created = read.newest
             self.stream.new_cursor[read.key] = {"id": number, "at": created}
+        stalled = _rate_limit_wait(response) > RATE_LIMIT_WAIT_MAX
+        if read.forward:
+            yield from self._next_forward(response, read, token, page, data, stalled)
+            return
         if read.since_id is None or read.reached:
             return  # the first read takes the newest page as its start; or all that is new is read
         after = data.get("after")
-        stalled = _rate_limit_wait(response) > RATE_LIMIT_WAIT_MAX
         if after and page < self.max_pages and not stalled:
             next_url = add_or_replace_parameter(response.request.url, "after", after)  # type: ignore[union-attr]
             yield self.listing_request(next_url, read, token, page + 1)
         elif read.oldest is not None and read.since_at is not None and read.oldest[1] > read.since_at:
             self.stream.gaps.append(Gap("reddit", read.key, _moment(read.since_at), _moment(read.oldest[1])))
+
+    def _next_forward(self, response: Response, read: _ListingRead, token: str | None, page: int,
+                      data: dict[str, Any], stalled: bool) -> Iterable[Request]:
+        """After a page read with `before=`: the next page towards the present, or the walk back."""
+        url: str = response.request.url  # type: ignore[union-attr]
+        if read.newest is None:
+            if page == 1:
+                # Nothing newer than the cursor item: either nothing new, or that item is gone
+                # from the listing. The walk back from the top tells which (and the gap, if any).
+                read.forward = False
+                yield self.listing_request(_without(url, "before"), read, token, page + 1)
+            return
+        # Reddit's `before` names the page's newest item while newer ones exist (a full page: maybe).
+        newer = bool(data.get("before")) or len(data.get("children") or ()) >= PAGE_SIZE
+        if newer and page < self.max_pages and not stalled:
+            yield self.listing_request(add_or_replace_parameter(url, "before", fullname(read.key, read.newest[0])),
+                                       read, token, page + 1)
+        # Else all that is new is read, or the rest waits for the next cycle (from the new cursor).
 
     def _new_child(self, read: _ListingRead, kind: str, post: Any) -> list[Any]:
         if not isinstance(post, dict):
@@ -154,6 +188,28 @@ class RedditStreamSpider(StreamSpider):
         published = api_date(created)
         read.see(number, float(created))
         return list(self.matched(self.stream_item(**child_fields(kind, post, published))))
+
+
+def base36(number: int) -> str:
+    """A Reddit id from its number (ids are base-36 numbers given out in order)."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
+
+
+def fullname(key: str, number: int) -> str:
+    """The fullname (t3_..., t1_...) of the item numbered `number` in listing `key`."""
+    return f"{KINDS[key]}_{base36(number)}"
+
+
+def _without(url: str, parameter: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != parameter]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _rate_limit_wait(response: Response) -> float:

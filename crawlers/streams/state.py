@@ -19,7 +19,7 @@ from crawlers.target import CrawlTarget
 from pipeline.keyword_index import KeywordIndex
 from pipeline.models import StreamCursor, StreamGap
 
-NETWORK_NAMES = {"reddit": "Reddit", "hackernews": "Hacker News", "bluesky": "Bluesky"}
+NETWORK_NAMES = {"reddit": "Reddit", "hackernews": "Hacker News", "bluesky": "Bluesky", "mastodon": "Mastodon"}
 
 
 @dataclass(frozen=True)
@@ -89,3 +89,12 @@ def recent_gaps(session: Session, since: datetime, until: datetime | None = None
         query = query.where(StreamGap.recorded_at < until)
     return [Gap(g.network, g.listing, g.unread_from, g.unread_to)
             for g in session.scalars(query.order_by(StreamGap.unread_from))]
+
+
+def refused_streams(session: Session) -> list[str]:
+    """A line for each Mastodon instance whose last answer refused its stream (kept by the
+    long-running processes): its sources are polled instead."""
+    row = session.get(StreamCursor, "mastodon")
+    instances = (row.cursor or {}) if row is not None else {}
+    return [f"Mastodon {host} refuses streaming ({state['refused']}); its sources are polled"
+            for host, state in sorted(instances.items()) if isinstance(state, dict) and state.get("refused")]

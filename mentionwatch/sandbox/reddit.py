@@ -19,17 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from crawlers.streams.reddit import base36
 from mentionwatch.sandbox.web import AnsweringHandler, BackgroundServer, redact_headers
-
-
-def base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if number == 0:
-            return out
 
 
 @dataclass
@@ -87,6 +78,12 @@ class LocalReddit(BackgroundServer):
                 "permalink": f"/r/{subreddit}/comments/zzzzzz/slug/{cid}/",
             }})
             return f"t1_{cid}"
+
+    def remove(self, fullname: str) -> None:
+        """Take a post or comment out of the listings (deleted or removed by moderators)."""
+        with self.lock:
+            self.posts = [p for p in self.posts if p["data"]["name"] != fullname]
+            self.comments = [c for c in self.comments if c["data"]["name"] != fullname]
 
     def _tick(self, created: float | None) -> float:
         if created is None:
@@ -148,9 +145,10 @@ class LocalReddit(BackgroundServer):
             page = [] if end is None else newest_first[max(0, end - limit): end]
         else:
             page = newest_first[:limit]
-        older = page and position[page[-1]["data"]["name"]] + 1 < len(newest_first)
+        older = bool(page) and position[page[-1]["data"]["name"]] + 1 < len(newest_first)
         return {"kind": "Listing", "data": {
             "after": page[-1]["data"]["name"] if older else None,
-            "before": page[0]["data"]["name"] if page and query.get("after") else None,
+            # As Reddit: the first item's fullname while newer items exist (none on the newest page).
+            "before": page[0]["data"]["name"] if page and position[page[0]["data"]["name"]] > 0 else None,
             "dist": len(page), "children": page,
         }}

@@ -188,8 +188,10 @@ class LocalSlackServer(BackgroundServer):
         channels: Iterable[str] | None = None,
         webhook_channel: str = "#alerts",
         scopes: Iterable[str] | None = None,
+        team_id: str = TEAM_ID,
     ):
         super().__init__(host, port)
+        self.team_id = team_id  # another workspace (an agency client's) is another server with its own
         self.scopes = tuple(scopes) if scopes is not None else ALL_SCOPES
         self._lost: dict[str, list[_LostAnswer]] = {}
         self.requests: list[SlackRequest] = []
@@ -348,7 +350,7 @@ class LocalSlackServer(BackgroundServer):
             return handler(self, args, token_kind)
 
     def _auth_test(self, args, token_kind):
-        fields = {"url": f"{self.base_url}/", "team": "Local Slack", "team_id": TEAM_ID}
+        fields = {"url": f"{self.base_url}/", "team": "Local Slack", "team_id": self.team_id}
         if token_kind == "bot":
             return _ok(**fields, user="mentionwatch", user_id=BOT_USER_ID, bot_id=BOT_ID)
         return _ok(**fields, user="owner", user_id=HUMAN_USER_ID)
@@ -540,7 +542,7 @@ class LocalSlackServer(BackgroundServer):
     def add_user(self, user_id: str, name: str, real_name: str) -> None:
         """A member of the workspace, as users.info describes them."""
         with self._lock:
-            self.users[user_id] = {"id": user_id, "team_id": TEAM_ID, "name": name, "real_name": real_name,
+            self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name, "real_name": real_name,
                                    "deleted": False, "is_bot": False,
                                    "profile": {"real_name": real_name, "display_name": name}}
 
@@ -560,7 +562,7 @@ class LocalSlackServer(BackgroundServer):
         view_id = f"V{self._next_view:09d}"
         self._next_view += 1
         self.views[view_id] = {**view, "id": view_id, "trigger_id": trigger}
-        return _ok(view={**view, "id": view_id, "team_id": TEAM_ID, "state": {"values": {}}, "hash": f"h{view_id}"})
+        return _ok(view={**view, "id": view_id, "team_id": self.team_id, "state": {"values": {}}, "hash": f"h{view_id}"})
 
     def _views_update(self, args, token_kind):
         view_id = args.get("view_id")
@@ -570,7 +572,7 @@ class LocalSlackServer(BackgroundServer):
         if not isinstance(view, dict):
             return _err("invalid_arguments")
         self.views[view_id] = {**view, "id": view_id, "trigger_id": self.views[view_id]["trigger_id"]}
-        return _ok(view={**view, "id": view_id, "team_id": TEAM_ID, "state": {"values": {}}, "hash": f"h{view_id}"})
+        return _ok(view={**view, "id": view_id, "team_id": self.team_id, "state": {"values": {}}, "hash": f"h{view_id}"})
 
     def _users_info(self, args, token_kind):
         user = self.users.get(args.get("user") or "")

@@ -29,14 +29,35 @@ def session_factory(settings: RespondConfig) -> sessionmaker[Session]:
     return sessionmaker(open_engine(settings.database_url()), expire_on_commit=False)
 
 
-def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token: bool = True) -> GatedApp:
+def workspace_settings(settings: RespondConfig, client: str | None) -> RespondConfig:
+    """The settings as an agency client's listener sees them: its Slack workspace's token (and
+    channels) in place of the top-level slack:, the app's credentials (app token, signing secret)
+    shared, as one Slack app is installed in each client's workspace."""
+    if client is None:
+        return settings
+    found = next((c for c in settings.clients if c.name == client), None)
+    if found is None or found.workspace is None:
+        names = ", ".join(c.name for c in settings.clients if c.workspace is not None) or "none"
+        raise ListenerError(f"client {client!r} has no Slack workspace of its own (clients with one: {names}); "
+                            "its alerts go to the top-level slack:, whose listener acts on them")
+    return settings.model_copy(update={"slack": settings.slack_for(found)})
+
+
+def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token: bool = True,
+              client: str | None = None) -> GatedApp:
     """The bolt App with mentionwatch's handlers, for Socket Mode or HTTP alike.
+
+    `client`: an agency client with its own Slack workspace: the app uses its token, refuses
+    requests from any other workspace, and acts only on that client's mentions (without it: the
+    top-level slack: and the mentions of every business without a workspace of its own).
 
     Needs the bot token (slack.token); the signing secret (slack.signing_secret) is required for
     HTTP requests, whose signatures bolt verifies (a bad or old one gets 401 and changes nothing).
     `verify_token` calls auth.test once, so a wrong token is said at start rather than at a click.
     """
 
+    workspace = client
+    settings = workspace_settings(settings, client)
     if settings.slack.token is None:
         raise ListenerError("slack.token (SLACK_BOT_TOKEN) is not set: the listener needs the bot token "
                             "to update alerts")
@@ -58,7 +79,8 @@ def build_app(settings: RespondConfig, sessions: SessionFactory, *, verify_token
         raise ListenerError(f"Slack refused the bot token: {_reason(exc)}") from None
     except (SlackClientError, OSError) as exc:
         raise ListenerError(f"cannot reach Slack at {settings.slack.api_url}: {type(exc).__name__}") from None
-    register(app, settings, sessions)
+    register(app, settings, sessions, workspace)
+    app.workspace = workspace
     return app
 
 
@@ -81,6 +103,8 @@ class GatedApp(App):
     """bolt's App with the gate its HTTP requests pass first (respond/slack/gate.py)."""
 
     gate: SlackGate
+    workspace: str | None = None
+    """The Slack workspace it listens to: None for the top-level slack:, else an agency client's name."""
 
 
 def asgi_handler(app: GatedApp, path: str = SLACK_EVENTS_PATH):  # type: ignore[no-untyped-def]

@@ -31,7 +31,7 @@ from alerts.messages import (
 )
 from alerts.status import refresh_due_alerts
 from pipeline.errors import MentionwatchError
-from pipeline.models import AlertMessage, AlertMessageMention
+from pipeline.models import AlertMessage, AlertMessageMention, Business, Mention
 from respond import actions
 from respond.config import RespondConfig
 from respond.reactions import TRACKED_KINDS
@@ -56,9 +56,10 @@ SessionFactory = Callable[[], Session]
 """Makes a database session for one request (the listener's or the web server's engine)."""
 
 
-def register(app: App, settings: RespondConfig, sessions: SessionFactory) -> None:
-    """Attach every handler to `app`."""
-    doer = Doer(settings, sessions)
+def register(app: App, settings: RespondConfig, sessions: SessionFactory, workspace: str | None = None) -> None:
+    """Attach every handler to `app`, the listener of one Slack workspace (None: the top-level
+    slack:, else an agency client's own): it acts only on the mentions whose alerts go there."""
+    doer = Doer(settings, sessions, workspace)
     buttons: dict[str, Act] = {
         ACTION_HANDLE: actions.handle,
         ACTION_REOPEN: actions.reopen,
@@ -83,6 +84,8 @@ def register(app: App, settings: RespondConfig, sessions: SessionFactory) -> Non
         ack()
         mention_id = mention_of(action)
         with sessions() as session:
+            if not doer.ours(session, mention_id):
+                return
             try:
                 view = reply_view(session, settings, mention_id)
             except actions.ActionError as exc:
@@ -114,6 +117,9 @@ def register(app: App, settings: RespondConfig, sessions: SessionFactory) -> Non
         ack(response_action="update", view=status_view("Sending your reply…"))
         by = doer.name_of(client, body.get("user") or {})
         with sessions() as session:
+            if not doer.ours(session, mention_id):
+                doer.show(client, view, "Not sent: this mention is not one of this workspace's.")
+                return
             try:
                 summary = send_reply(session, settings, mention_id, text, by)
             except MentionwatchError as exc:  # refused, unreachable, not configured: said in the form
@@ -142,7 +148,8 @@ def register(app: App, settings: RespondConfig, sessions: SessionFactory) -> Non
                 select(AlertMessageMention.mention_id)
                 .join(AlertMessage, AlertMessage.id == AlertMessageMention.message_id)
                 .where(AlertMessage.slack_channel == item.get("channel"), AlertMessage.slack_ts == item.get("ts"),
-                       AlertMessage.kind.in_(TRACKED_KINDS))
+                       AlertMessage.kind.in_(TRACKED_KINDS),
+                       AlertMessage.workspace.is_(None) if workspace is None else AlertMessage.workspace == workspace)
             ).all()
         if not mention_ids:
             return
@@ -177,9 +184,10 @@ def mention_of(action: dict) -> int:
 class Doer:
     """Runs one action in its own transaction, logs it, and updates the alert when it changed."""
 
-    def __init__(self, settings: RespondConfig, sessions: SessionFactory):
+    def __init__(self, settings: RespondConfig, sessions: SessionFactory, workspace: str | None = None):
         self.settings = settings
         self.sessions = sessions
+        self.workspace = workspace
         self._names: dict[str, str] = {}
         self._submitted: set[str] = set()
         self._lock = threading.Lock()
@@ -196,8 +204,21 @@ class Doer:
             self._submitted.add(view_id)
             return True
 
+    def ours(self, session: Session, mention_id: int) -> bool:
+        """Whether this workspace may act on the mention: its business's alerts go to this
+        workspace. A click from an agency client's workspace on another client's mention (a made-up
+        button value) is refused and logged; an unknown id is left to the action to say so."""
+        business = session.scalar(select(Business.name).join(Mention, Mention.business_id == Business.id)
+                                  .where(Mention.id == mention_id))
+        if business is None or self.settings.workspace_of(business) == self.workspace:
+            return True
+        log.warning("slack: mention %s is not one of this Slack workspace's: refused", mention_id)
+        return False
+
     def run(self, client: WebClient, mention_id: int, key: str, act: Callable[..., actions.Outcome]) -> None:
         with self.sessions() as session:
+            if not self.ours(session, mention_id):
+                return
             try:
                 outcome = act(session, key)
                 session.commit()
@@ -224,7 +245,7 @@ class Doer:
             log.info("slack: the reply form could not show the outcome (%s)", type(exc).__name__)
 
     def refresh(self, session: Any, client: WebClient, mention_id: int) -> None:
-        refreshed = refresh_due_alerts(session, client, self.settings, mention_ids=[mention_id])
+        refreshed = refresh_due_alerts(session, {self.workspace: client}, self.settings, mention_ids=[mention_id])
         for problem in refreshed.problems:
             log.warning("slack: mention %s: %s (retried by the next run)", mention_id, problem)
 

@@ -105,7 +105,7 @@ def wait_for_stop(app: App, settings: RespondConfig, sessions: SessionFactory) -
     try:
         while not stop.wait(RETRY_EVERY):
             with sessions() as session:
-                refreshed = refresh_due_alerts(session, app.client, settings)
+                refreshed = refresh_due_alerts(session, {getattr(app, "workspace", None): app.client}, settings)
             for problem in refreshed.problems:
                 log.warning("%s", problem)
     finally:

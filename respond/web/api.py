@@ -28,28 +28,30 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def csv_export(engine: Engine, filters: listing.Filters) -> Iterator[str]:
+def csv_export(engine: Engine, filters: listing.Filters, only: listing.Visible = None) -> Iterator[str]:
     """Every mention the filters select, as CSV text, a page at a time (a blocking iterator:
     Starlette runs it in a worker thread). A bad filter is raised before the first chunk."""
     def records() -> Iterator[dict[str, Any]]:
         before = filters.before
         while True:
             with Session(engine) as session:
-                page = listing.mentions_page(session, _with_before(filters, before), EXPORT_PAGE)
+                page = listing.mentions_page(session, _with_before(filters, before), EXPORT_PAGE, only)
             yield from (mention_record(row.mention, row.business) for row in page.rows)
             if page.next_cursor is None:
                 return
             before = page.next_cursor
 
     with Session(engine) as session:  # a filter that cannot be read fails here, as one error
-        listing.mentions_page(session, filters, 1)
+        listing.mentions_page(session, filters, 1, only)
     return csv_chunks(records())
 
 
-def api_page(session: Session, filters: listing.Filters, limit_value: str | None, path: str) -> dict[str, Any]:
-    """One page of the JSON API: the mentions, and the link to the next (older) page."""
+def api_page(session: Session, filters: listing.Filters, limit_value: str | None, path: str,
+             only: listing.Visible = None) -> dict[str, Any]:
+    """One page of the JSON API: the mentions (of the businesses in `only` when given), and the
+    link to the next (older) page."""
     limit = _limit(limit_value)
-    page = listing.mentions_page(session, filters, limit)
+    page = listing.mentions_page(session, filters, limit, only)
     mentions = []
     for row in page.rows:
         record = mention_record(row.mention, row.business)

@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from alerts.escape import safe_url, truncate, visible
+from alerts.report.data import client_report_slug, report_slug
 from alerts.views import Catalog
 from alerts.when import local_time
 from respond import actions
@@ -61,6 +62,8 @@ SECURITY_HEADERS = {
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 STORE_TRIES = 3  # an action that met a locked store or a just-taken key is done again, reading the first's result
 REPORT_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.(html|png)")
+# A report file named for a business or a client (report-DATE-SLUG): what a client's user may open.
+REPORT_DATED = re.compile(r"report-\d{4}-\d{2}-\d{2}-(.+)")
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,20 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return name
         return await db(look)
 
+    async def visible_to(user: str) -> listing.Visible:
+        """The businesses `user` may see: an agency client's user only its client's, others all."""
+        client = await db(lambda s: auth.user_client(s, user))
+        return settings.visible_businesses(client)
+
+    def report_visible(name: str, only: listing.Visible) -> bool:
+        """A report file a client's user may open: its client's report, its businesses' own."""
+        if only is None:
+            return True
+        dated = REPORT_DATED.fullmatch(name.rsplit(".", 1)[0])
+        client = next((b.client for b in settings.businesses if b.name in only), None)
+        slugs = {report_slug(b) for b in only} | ({client_report_slug(client)} if client else set())
+        return dated is not None and dated.group(1) in slugs
+
     def csrf_expected(request: Request, user: str | None) -> str | None:
         session_token = request.cookies.get(SESSION_COOKIE) if user and not options.trusted_header else None
         return csrf.expected_token(session_token, request.cookies.get(csrf.CSRF_COOKIE))
@@ -308,7 +325,8 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return user
         before = request.query_params.get("before", "")
         try:
-            page = await db(lambda s: listing.inbox_page(s, before))
+            only = await visible_to(user)
+            page = await db(lambda s: listing.inbox_page(s, before, only))
         except listing.FilterError as exc:
             return render(request, user, "error.html", status=400, title="Inbox", message=str(exc))
         return render(request, user, "inbox.html", page=page, here=request.url.path + "?" + request.url.query)
@@ -319,14 +337,15 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return user
         filters = listing.Filters.from_query(request.query_params)
         error = None
+        only = await visible_to(user)
 
         def read(session: Session) -> tuple[listing.Page, dict[str, list[str]]]:
-            return listing.mentions_page(session, filters), listing.choices(session)
+            return listing.mentions_page(session, filters, only=only), listing.choices(session, only)
         try:
             page, choices = await db(read)
         except listing.FilterError as exc:
             error, page = str(exc), listing.Page([], None)
-            choices = await db(listing.choices)
+            choices = await db(lambda s: listing.choices(s, only))
         return render(request, user, "mentions.html", status=400 if error else 200, page=page, filters=filters,
                       choices=choices, error=error, labels=listing.LABELS,
                       here=request.url.path + "?" + request.url.query)
@@ -345,8 +364,9 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         if isinstance(user, Response):
             return user
         filters = listing.Filters.from_query(request.query_params)
+        only = await visible_to(user)
         try:
-            chunks = await run_in_threadpool(api.csv_export, engine, filters)
+            chunks = await run_in_threadpool(api.csv_export, engine, filters, only)
         except listing.FilterError as exc:
             return render(request, user, "error.html", status=400, title="Export", message=str(exc))
         return StreamingResponse(chunks, media_type="text/csv; charset=utf-8",
@@ -359,8 +379,10 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
                                           "(`mentionwatch user token NAME` makes one)"},
                                 status_code=401, headers={"www-authenticate": "Bearer"})
         filters = listing.Filters.from_query(request.query_params)
+        only = await visible_to(user)
         try:
-            found = await db(lambda s: api.api_page(s, filters, request.query_params.get("limit"), request.url.path))
+            found = await db(lambda s: api.api_page(s, filters, request.query_params.get("limit"), request.url.path,
+                                                    only))
         except listing.FilterError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(found, headers={"cache-control": "no-store"})
@@ -370,9 +392,12 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         if isinstance(user, Response):
             return user
         mention_id = request.path_params["mention_id"]
+        only = await visible_to(user)
+
         def read(session: Session) -> tuple[details.MentionDetail, actions.Draft]:
             # The reply form starts from the business's templates, where one fits.
-            return details.mention_detail(session, settings, mention_id), actions.draft_reply(session, settings, mention_id)
+            return (details.mention_detail(session, settings, mention_id, only),
+                    actions.draft_reply(session, settings, mention_id))
         try:
             detail, draft = await db(read)
         except actions.NoSuchMention as exc:
@@ -391,8 +416,10 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             return render(request, user, "error.html", status=404, title="No such action",
                           message=f"There is no action called {action!r}.")
         target = local_path(form.get("next"), f"/mentions/{mention_id}")
+        only = await visible_to(user)
 
         def do(session: Session) -> str:
+            details.visible_mention(session, mention_id, only)  # another client's mention: 404
             if action == "assign":
                 outcome = actions.assign(session, mention_id, str(form.get("assignee") or ""), by=user, via="web")
             elif action == "snooze":
@@ -435,14 +462,16 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         if isinstance(user, Response):
             return user
         days = 30 if request.query_params.get("days") not in ("7", "30", "90", "365") else int(request.query_params["days"])
-        found = await db(lambda s: details.trends(s, settings, days))
+        only = await visible_to(user)
+        found = await db(lambda s: details.trends(s, settings, days, only))
         return render(request, user, "trends.html", trends=found, days=days, charts=charts)
 
     async def sources(request: Request) -> Response:
         user = await signed_in(request)
         if isinstance(user, Response):
             return user
-        found = await db(lambda s: details.sources(s, settings))
+        only = await visible_to(user)
+        found = await db(lambda s: details.sources(s, settings, only))
         return render(request, user, "sources.html", sources=found, fetched=None)
 
     async def fetch_source(request: Request) -> Response:
@@ -452,8 +481,9 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         if await checked_form(request, user) is None:
             return refused(request, user)
         source_id = request.path_params["source_id"]
+        only = await visible_to(user)
         key = await db(lambda s: details.source_key(s, source_id))
-        if key is None:
+        if key is None or (only is not None and key[0] not in only):
             return render(request, user, "error.html", status=404, title="No such source",
                           message=f"There is no source with id {source_id}.")
         if settings.path is None:
@@ -462,7 +492,7 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
             healthy, output = False, "fetching is not available in this server"
         else:
             healthy, output = await run_in_threadpool(options.fetch_now, settings.path, *key)
-        found = await db(lambda s: details.sources(s, settings))
+        found = await db(lambda s: details.sources(s, settings, only))
         return render(request, user, "sources.html", sources=found,
                       fetched={"id": source_id, "ok": healthy, "output": output})
 
@@ -470,7 +500,9 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         user = await signed_in(request)
         if isinstance(user, Response):
             return user
-        files = sorted((p for p in report_dir.glob("*.html") if p.is_file() and REPORT_FILE.fullmatch(p.name)),
+        only = await visible_to(user)
+        files = sorted((p for p in report_dir.glob("*.html") if p.is_file() and REPORT_FILE.fullmatch(p.name)
+                        and report_visible(p.name, only)),
                        key=lambda p: p.stat().st_mtime, reverse=True) if report_dir.is_dir() else []
         listed = [{"name": p.name, "written": datetime.fromtimestamp(p.stat().st_mtime, timezone.utc),
                    "size": p.stat().st_size} for p in files]
@@ -483,7 +515,9 @@ def build_web_app(settings: RespondConfig, engine: Engine, options: WebOptions, 
         name = request.path_params["name"]
         path = report_dir / name
         # Only plain file names of the report folder itself: no paths, no dot files, no links out.
-        if not REPORT_FILE.fullmatch(name) or not path.is_file() or path.resolve().parent != report_dir.resolve():
+        only = await visible_to(user)
+        if (not REPORT_FILE.fullmatch(name) or not report_visible(name, only) or not path.is_file()
+                or path.resolve().parent != report_dir.resolve()):
             return render(request, user, "error.html", status=404, title="No such report",
                           message="There is no report of that name.")
         return FileResponse(path, headers={"content-security-policy": REPORT_CSP})
@@ -534,15 +568,16 @@ ACTIONS: dict[str, Callable[..., actions.Outcome]] = {
 
 def _refresh_alert(session: Session, settings: RespondConfig, mention_id: int) -> None:
     """Re-render the mention's Slack alert now, when Slack is configured and the alerts room can."""
-    if settings.slack.token is None:
-        return
     try:
         from alerts.status import refresh_due_alerts  # type: ignore[import-not-found]
     except ImportError:  # the next run re-renders it
         return
-    from alerts.slack import make_client
+    from alerts.slack import make_clients
 
+    clients = make_clients(settings)  # the top-level workspace's, and each agency client's own
+    if not clients:
+        return
     try:
-        refresh_due_alerts(session, make_client(settings.slack), settings, mention_ids=[mention_id])
+        refresh_due_alerts(session, clients, settings, mention_ids=[mention_id])
     except Exception as exc:  # the flag stays set; the next run or click retries
         log.warning("could not update the Slack alert of mention %s: %s", mention_id, type(exc).__name__)

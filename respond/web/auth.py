@@ -32,8 +32,10 @@ class UserError(MentionwatchError):
     """A user cannot be added (a bad name, a short password, a taken name)."""
 
 
-def add_user(session: Session, name: str, password: str) -> WebUser:
-    """Create a user, or set a new password for an existing one. The caller commits."""
+def add_user(session: Session, name: str, password: str, client: str | None = None) -> WebUser:
+    """Create a user, or set a new password (and client) for an existing one. The caller commits.
+
+    A user of an agency's `client` sees only that client's businesses."""
     name = name.strip()
     if not name or len(name) > 200 or any(c.isspace() for c in name):
         raise UserError(f"{name!r} is not a user name: use 1 to 200 characters without spaces")
@@ -41,14 +43,20 @@ def add_user(session: Session, name: str, password: str) -> WebUser:
         raise UserError("the password is too short: use at least 10 characters")
     user = session.scalar(select(WebUser).where(WebUser.name == name))
     if user is None:
-        user = WebUser(name=name, password_hash=_hasher.hash(password))
+        user = WebUser(name=name, password_hash=_hasher.hash(password), client=client)
         session.add(user)
     else:
         user.password_hash = _hasher.hash(password)
+        user.client = client
         # A new password signs the user out everywhere.
         session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.flush()
     return user
+
+
+def user_client(session: Session, name: str) -> str | None:
+    """The agency client a user belongs to (`user add NAME --client C`), or None (sees everything)."""
+    return session.scalar(select(WebUser.client).where(WebUser.name == name.strip()))
 
 
 def list_users(session: Session) -> list[WebUser]:

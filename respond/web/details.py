@@ -25,6 +25,7 @@ from pipeline.models import (
 from pipeline.queries import daily_aspect_counts
 from respond import actions
 from respond.config import RespondConfig
+from respond.web.listing import Visible
 
 
 @dataclass
@@ -39,9 +40,20 @@ class MentionDetail:
     replies: list[Reply]
 
 
-def mention_detail(session: Session, settings: RespondConfig, mention_id: int) -> MentionDetail:
-    """Everything known about one mention (NoSuchMention when there is none)."""
+def visible_mention(session: Session, mention_id: int, only: Visible = None) -> Mention:
+    """The mention, when the user may see it: NoSuchMention when there is none or it belongs to
+    another client's business (the same answer, so ids of other clients' mentions tell nothing)."""
     mention = actions.get_mention(session, mention_id)
+    if only is not None:
+        business = session.scalar(select(Business.name).where(Business.id == mention.business_id))
+        if business not in only:
+            raise actions.NoSuchMention(f"no mention with id {mention_id}")
+    return mention
+
+
+def mention_detail(session: Session, settings: RespondConfig, mention_id: int, only: Visible = None) -> MentionDetail:
+    """Everything known about one mention (NoSuchMention when there is none, or it is not the user's to see)."""
+    mention = visible_mention(session, mention_id, only)
     business, identity = session.execute(
         select(Business.name, Source.identity).join(Source, Source.business_id == Business.id)
         .where(Source.id == mention.source_id)).one()
@@ -77,11 +89,12 @@ class Trend:
     aspects: AspectSeries
 
 
-def trends(session: Session, settings: RespondConfig, days: int) -> list[Trend]:
-    """Per business: the weekly report's daily counts and ratings over `days`, and complaint aspects."""
+def trends(session: Session, settings: RespondConfig, days: int, only: Visible = None) -> list[Trend]:
+    """Per business (those in `only` when given): the weekly report's daily counts and ratings over
+    `days`, and complaint aspects."""
     now = utcnow()
     period = Period(now - timedelta(days=days), now)
-    return [Trend(counts, _aspects(session, counts, period)) for counts in period_counts(session, settings, period)]
+    return [Trend(counts, _aspects(session, counts, period)) for counts in period_counts(session, settings, period, only)]
 
 
 def _aspects(session: Session, report: PeriodCounts, period: Period) -> AspectSeries:
@@ -110,14 +123,16 @@ class SourceHealth:
     configured: bool
 
 
-def sources(session: Session, settings: RespondConfig) -> list[SourceHealth]:
-    """Each source's health, as the last runs left it."""
+def sources(session: Session, settings: RespondConfig, only: Visible = None) -> list[SourceHealth]:
+    """Each source's health (of the businesses in `only` when given), as the last runs left it."""
     catalog = Catalog(settings)
     configured = {(b.name, s.identity()) for b in settings.watched() for s in b.sources}
     found = []
     for source, business in session.execute(
             select(Source, Business.name).join(Business, Business.id == Source.business_id)
             .order_by(Business.name, Source.type, Source.id)):
+        if only is not None and business not in only:
+            continue
         if source.consecutive_failures:
             status = "failing"
         elif source.last_success_at is not None:

@@ -105,11 +105,22 @@ def _rows(session: Session, query: Any, size: int = PAGE) -> list[Row]:
     return [Row(m, businesses[m.business_id], sources[m.source_id]) for m in mentions]
 
 
-def mentions_page(session: Session, filters: Filters, size: int = PAGE) -> Page:
+Visible = frozenset[str] | None
+"""The businesses a web user may see (an agency client's user), or None for all of them."""
+
+
+def visible_only(only: Visible) -> list[Any]:
+    """The SQL condition keeping a client's user to its own businesses' mentions (none for None)."""
+    if only is None:
+        return []
+    return [Mention.business_id.in_(select(Business.id).where(Business.name.in_(sorted(only))))]
+
+
+def mentions_page(session: Session, filters: Filters, size: int = PAGE, only: Visible = None) -> Page:
     """One page of the mentions page: filtered, searched, newest found first (`size` of them;
-    the exports read larger pages)."""
+    the exports read larger pages); only the businesses in `only` when given."""
     query = select(Mention)
-    conditions = []
+    conditions = visible_only(only)
     if filters.business:
         business_id = session.scalar(select(Business.id).where(Business.name == filters.business))
         conditions.append(Mention.business_id == business_id if business_id is not None else false())
@@ -178,11 +189,12 @@ def _recent(session: Session, moment: datetime) -> bool:
     return (last - moment) * _WALK_COST < moment - first
 
 
-def inbox_page(session: Session, before: str = "") -> Page:
-    """Open negative or urgent mentions (not handled, dismissed or snoozed): urgent first, newest first."""
+def inbox_page(session: Session, before: str = "", only: Visible = None) -> Page:
+    """Open negative or urgent mentions (not handled, dismissed or snoozed): urgent first, newest
+    first; only the businesses in `only` when given."""
     now = utcnow()
     conditions: list[Any] = [text(INBOX_CONDITION),
-                             or_(Mention.snoozed_until.is_(None), Mention.snoozed_until <= now)]
+                             or_(Mention.snoozed_until.is_(None), Mention.snoozed_until <= now), *visible_only(only)]
     # Competitors' complaints are theirs to answer: watched for comparison, not for the inbox.
     competitors = list(session.scalars(select(Business.id).where(Business.competitor)))
     if competitors:
@@ -203,9 +215,11 @@ def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def choices(session: Session) -> dict[str, list[str]]:
-    """The values the filter menus offer."""
-    return {
-        "business": list(session.scalars(select(Business.name).order_by(Business.name))),
-        "source": sorted(set(session.scalars(select(Source.type).distinct()))),
-    }
+def choices(session: Session, only: Visible = None) -> dict[str, list[str]]:
+    """The values the filter menus offer (a client's user is offered its own businesses only)."""
+    businesses = select(Business.name).order_by(Business.name)
+    types = select(Source.type).distinct()
+    if only is not None:
+        businesses = businesses.where(Business.name.in_(sorted(only)))
+        types = types.join(Business, Business.id == Source.business_id).where(Business.name.in_(sorted(only)))
+    return {"business": list(session.scalars(businesses)), "source": sorted(set(session.scalars(types)))}

@@ -97,16 +97,53 @@ def test_requests_per_cycle_do_not_grow_with_the_number_of_businesses(reddit, tm
     assert cycle_requests(small, reddit, 3) == cycle_requests(large, reddit, 58) == 4
 
 
+def test_a_stream_faster_than_the_page_budget_is_read_late_from_the_cursor_not_lost(reddit, workspace):
+    reddit.post("first", "nothing yet")
+    reddit_config(workspace, reddit, max_pages=2)
+    run(workspace)
+    cursor = reddit.posts[-1]["data"]["name"]
+    for n in range(250):
+        reddit.post(f"post {n}", "Acme Bakery opens" if n == 0 else "Acme Bakery closes" if n == 249 else "filler")
+
+    second = run(workspace)
+    third = run(workspace)
+
+    # Oldest pages first with `before=`: two pages this cycle, the other 50 the next; no gap.
+    posts = [r.query for r in reddit.listing_requests() if r.path == "/r/all/new"]
+    assert [q.get("before") for q in posts[1:3]] == [cursor, reddit.posts[100]["data"]["name"]]
+    assert posts[3]["before"] == reddit.posts[200]["data"]["name"] and "after" not in posts[3]
+    assert not [line for line in second.stderr.splitlines() + third.stderr.splitlines() if line.startswith("gap: ")]
+    assert stored_for(workspace)["Acme Bakery"] == {"Acme Bakery opens", "Acme Bakery closes"}
+
+
+def test_a_removed_cursor_item_falls_back_to_the_walk_from_the_top(reddit, workspace):
+    reddit.post("older", "nothing yet")
+    reddit.post("start", "nothing yet")
+    reddit_config(workspace, reddit)
+    run(workspace)
+    reddit.remove(reddit.posts[-1]["data"]["name"])  # the cursor item is gone: `before` answers nothing
+    reddit.post("later", "Joe's Donuts opened a second shop")
+
+    second = run(workspace)
+
+    posts = [r.query for r in reddit.listing_requests() if r.path == "/r/all/new"][1:]
+    assert [("before" in q, "after" in q) for q in posts] == [(True, False), (False, False)]
+    assert failures(second) == [] and not [line for line in second.stderr.splitlines() if line.startswith("gap: ")]
+    assert stored_for(workspace)["Joe's Donuts"] == {"Joe's Donuts opened a second shop"}
+
+
 def test_a_stream_faster_than_the_reads_is_a_gap_shown_by_run_and_check(reddit, workspace):
     reddit.post("first", "Acme Bakery opens")
     reddit_config(workspace, reddit, max_pages=2)
     run(workspace)
+    reddit.keep = 200  # the listing holds the newest 200: the cursor item falls out of it
     for n in range(250):
         reddit.post(f"post {n}", "Acme Bakery again" if n == 0 else "filler")
 
     second = run(workspace)
 
-    # Two pages of 100 read back; the 50 posts before them were never read: said, not hidden.
+    # `before` finds no cursor; two pages of 100 read back from the top; the 50 posts before them
+    # were never read: said, not hidden.
     gaps = [line for line in second.stderr.splitlines() if line.startswith("gap: ")]
     assert len(gaps) == 1 and gaps[0].startswith("gap: Reddit posts: ") and "unread at" in gaps[0]
     assert "Acme Bakery again" not in stored_for(workspace)["Acme Bakery"]
