@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from alerts.report.data import Period, build_reports, period_counts
@@ -325,3 +325,39 @@ def test_trends_and_report_queries_use_the_period_index(database):
     finally:
         raw.close()
     engine.dispose()
+
+
+def test_upgrading_a_store_fills_the_day_counts_from_what_it_holds(database):
+    """A store made before the day counts (migration 0015) gets them filled by the upgrade, from
+    the hourly counts: every UTC day's mentions by label, and its complaints by aspect."""
+    from alembic import command
+
+    from pipeline.models import MentionAspectDay, MentionDay
+    from pipeline.store import alembic_config
+
+    stored = fill(database)
+    engine = open_engine(database)
+    with engine.begin() as connection:  # back to the store as 0014 left it: no day counts
+        command.downgrade(alembic_config(connection), "0014")
+        assert not inspect(connection).has_table("mention_days")
+    engine.dispose()
+    engine = open_engine(database)  # upgrades it
+    with Session(engine) as session:
+        ids = dict(session.execute(select(Business.name, Business.id)).all())
+        labels = Counter({(b, d, k): n for b, d, k, n in session.execute(
+            select(MentionDay.business_id, MentionDay.day, MentionDay.label, MentionDay.mentions)) if n})
+        aspects = Counter({(b, d, k): n for b, d, k, n in session.execute(
+            select(MentionAspectDay.business_id, MentionAspectDay.day, MentionAspectDay.aspect,
+                   MentionAspectDay.mentions)) if n})
+    engine.dispose()
+    expected_labels, expected_aspects = Counter(), Counter()
+    for m in stored:
+        if m["dismissed_at"]:
+            continue
+        day = f"{(m['published_at'] or m['first_seen_at']).astimezone(timezone.utc):%Y-%m-%d}"
+        expected_labels[ids[m["business"]], day, m["label"] or "neutral"] += 1
+        if m["label"] == "negative":
+            for aspect in set(m["aspects"] or ()):
+                expected_aspects[ids[m["business"]], day, aspect] += 1
+    assert labels == expected_labels
+    assert aspects == expected_aspects
