@@ -1,6 +1,9 @@
 """Throughput and memory of `mentionwatch run` on a large local feed set, against its floor.
 
 Usage: python bench/pipeline_bench.py [--entries 25000 100000] [--per-feed 1000] [--keep DIR]
+       python bench/pipeline_bench.py --short            # 20,000 review snippets
+       python bench/pipeline_bench.py --texts long short --entries 20000
+       python bench/pipeline_bench.py --short --hogs 2 --timeout 2   # a backfill under CPU load
 
 For each entry count it writes a feed set (feeds of ``--per-feed`` entries each), serves it with
 ``mentionwatch.sandbox.web.LocalHTTPServer`` and runs ``mentionwatch run`` on it as a user would:
@@ -19,16 +22,23 @@ first-crawl summary) is printed, so alert delivery is not what is measured. All 
 local host, so the crawler's per-site politeness is set aside (``autothrottle: false``, 8
 requests at a time) as it would be for that many distinct real sites.
 
-Texts are built from review and news sentences (one to eight of them, half as HTML paragraphs):
+Texts are built from review and news sentences (one to eight of them, half as HTML paragraphs;
+with ``--short`` one or two, as review snippets are, where the per-entry cost of the run weighs
+most against the floor):
 about four in five name the business (a few of those also an excluded word), the others are near
 misses ("Joe's Donutshop") or about something else; about a fifth of the kept ones read negative,
 and some carry an urgent phrase. Every entry is distinct (names, numbers), so dedup does not
 shrink the work.
+
+``--hogs N`` runs N busy-looping processes beside the run (not beside the floor), and
+``--timeout S`` sets ``crawler.download_timeout``: the run must lose no feed to a timeout caused
+by its own busy process (the count of failed feeds is printed; goal 0).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import re
@@ -111,13 +121,14 @@ def _fill(template: str, rng: random.Random) -> str:
     )
 
 
-def _entry(rng: random.Random, index: int) -> tuple[str, str]:
-    """A title and a body (plain or HTML) for one feed entry."""
+def _entry(rng: random.Random, index: int, short: bool = False) -> tuple[str, str]:
+    """A title and a body (plain or HTML) for one feed entry; `short`: one or two sentences."""
     roll = rng.random()
     mood = rng.random()
     pool = NEGATIVE if mood < 0.25 else NEUTRAL if mood < 0.5 else POSITIVE
+    lengths = (1, 2) if short else (1, 2, 3, 3, 4, 4, 5, 6, 8)
     sentences = [_fill(rng.choice(pool if rng.random() < 0.7 else POSITIVE + NEUTRAL), rng)
-                 for _ in range(rng.choice((1, 2, 3, 3, 4, 4, 5, 6, 8)))]
+                 for _ in range(rng.choice(lengths))]
     if mood < 0.03:
         sentences.insert(rng.randrange(len(sentences) + 1), _fill(rng.choice(URGENT), rng))
     if roll < 0.70:  # about the business, by name in the title or the text
@@ -138,7 +149,7 @@ def _entry(rng: random.Random, index: int) -> tuple[str, str]:
     return title, body
 
 
-def write_feeds(folder: Path, feeds: int, per_feed: int, seed: int = 2024) -> list[str]:
+def write_feeds(folder: Path, feeds: int, per_feed: int, seed: int = 2024, short: bool = False) -> list[str]:
     """Write `feeds` RSS files of `per_feed` entries into `folder`; return their names."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -147,7 +158,7 @@ def write_feeds(folder: Path, feeds: int, per_feed: int, seed: int = 2024) -> li
         items = []
         for i in range(per_feed):
             index = f * per_feed + i
-            title, body = _entry(rng, index)
+            title, body = _entry(rng, index, short)
             published = now - timedelta(days=rng.uniform(10, 400))
             items.append(
                 f"<item><title>{escape(title)}</title>"
@@ -196,7 +207,14 @@ def _sample(pid: int) -> tuple[int, float] | None:
     return (int(high_water.group(1)) if high_water else 0), cpu
 
 
-def run_mentionwatch(folder: Path, base_url: str, names: list[str]) -> tuple[float, dict[int, tuple[int, float]], str]:
+def _hog() -> None:
+    """Busy-loop until killed: CPU load beside the run."""
+    while True:
+        pass
+
+
+def run_mentionwatch(folder: Path, base_url: str, names: list[str],
+                     timeout: float | None = None) -> tuple[float, dict[int, tuple[int, float]], str]:
     """Run `mentionwatch run` on the served feeds: seconds, {pid: (peak RSS KiB, CPU s)}, summary.
 
     Every process of the run (it starts a worker) is sampled from /proc every 20 ms while it
@@ -205,7 +223,8 @@ def run_mentionwatch(folder: Path, base_url: str, names: list[str]) -> tuple[flo
     config = folder / "config.yaml"
     config.write_text(yaml.safe_dump({
         "database": "sqlite:///bench.db",
-        "crawler": {"autothrottle": False, "concurrency_per_domain": 8, "retries": 0},
+        "crawler": {"autothrottle": False, "concurrency_per_domain": 8, "retries": 0,
+                    **({"download_timeout": timeout} if timeout else {})},
         "businesses": [{**BUSINESS, "sources": [{"type": "feed", "url": f"{base_url}/{n}"} for n in names]}],
     }), encoding="utf-8")
     seen: dict[int, tuple[int, float]] = {}
@@ -254,23 +273,33 @@ def measure_floor(folder: Path, names: list[str]) -> dict[str, float]:
     return took
 
 
-def bench(entries: int, per_feed: int, keep: Path | None) -> None:
+def bench(entries: int, per_feed: int, keep: Path | None, short: bool = False,
+          hogs: int = 0, timeout: float | None = None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="mentionwatch-bench-"))
     try:
         feeds_dir = folder / "feeds"
         feeds_dir.mkdir()
-        names = write_feeds(feeds_dir, max(1, entries // per_feed), per_feed)
+        names = write_feeds(feeds_dir, max(1, entries // per_feed), per_feed, short=short)
         size_mb = sum((feeds_dir / n).stat().st_size for n in names) / 1e6
         load = os.getloadavg()[0]
-        with LocalHTTPServer(feeds_dir) as server:
-            run_s, processes, summary = run_mentionwatch(folder, server.url, names)
+        hog_processes = [multiprocessing.Process(target=_hog, daemon=True) for _ in range(hogs)]
+        for hog in hog_processes:
+            hog.start()
+        try:
+            with LocalHTTPServer(feeds_dir) as server:
+                run_s, processes, summary = run_mentionwatch(folder, server.url, names, timeout)
+        finally:
+            for hog in hog_processes:
+                hog.kill()
+                hog.join()
         floor = measure_floor(feeds_dir, names)
         floor_s = floor["parse"] + floor["vader"]
         lean_s = floor["parse as the spider"] + floor["vader"]
         processes = {pid: seen for pid, seen in processes.items() if seen[1] >= 0.1}  # not a passing helper
         cpu = " + ".join(f"{c:.1f}" for _, c in processes.values())
         memory = " + ".join(f"{kib / 1024:.0f}" for kib, _ in processes.values())
-        print(f"{entries} entries in {len(names)} feeds ({size_mb:.0f} MB); load average before: {load:.1f}")
+        kind = "short (1-2 sentence)" if short else "long (1-8 sentence)"
+        print(f"{entries} {kind} entries in {len(names)} feeds ({size_mb:.0f} MB); load average before: {load:.1f}")
         print(f"  run:    {run_s:7.1f} s   CPU {cpu} s (per process)   {summary}")
         print(f"  floor:  {floor_s:7.1f} s   CPU {floor['cpu']:.1f} s   "
               f"(feedparser {floor['parse']:.1f} s + bare VADER {floor['vader']:.1f} s)")
@@ -278,7 +307,16 @@ def bench(entries: int, per_feed: int, keep: Path | None) -> None:
         print(f"  ratio run / floor: {ratio:.2f}, goal {GOAL_RATIO}: {'met' if ratio <= GOAL_RATIO else 'NOT met'}   "
               f"(against a floor with feedparser called as the feed spider calls it, {lean_s:.1f} s: "
               f"{run_s / lean_s:.2f})")
+        busiest = max((c for _, c in processes.values()), default=0.0)
+        total = sum(c for _, c in processes.values())
+        print(f"  CPU: the run's busier process {busiest:.1f} s, all of it {total:.1f} s, against the floor's "
+              f"{floor['cpu']:.1f} s: {busiest / floor['cpu']:.2f} and {total / floor['cpu']:.2f} "
+              "(the first is the wall-time ratio two free cores would give, were the processes never waiting on each other)")
         print(f"  peak memory of the run: {memory} MiB (per process)")
+        failed = re.search(r"(\d+) failed", summary)
+        if hogs or timeout:
+            print(f"  under load ({hogs} busy process{'es' if hogs != 1 else ''} beside the run, download_timeout "
+                  f"{timeout or 'default'} s): failed feeds {failed.group(1) if failed else '?'} of {len(names)}, goal 0")
         sys.stdout.flush()
     finally:
         if keep:
@@ -288,12 +326,21 @@ def bench(entries: int, per_feed: int, keep: Path | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--entries", type=int, nargs="+", default=[25_000, 100_000])
+    parser.add_argument("--entries", type=int, nargs="+",
+                        help="entry counts (default 25000 100000; 20000 with --short)")
     parser.add_argument("--per-feed", type=int, default=1000)
+    parser.add_argument("--texts", nargs="+", choices=("long", "short"), default=["long"],
+                        help="long: 1-8 sentences per entry; short: 1-2, review snippets")
+    parser.add_argument("--short", action="store_true", help="the same as --texts short")
+    parser.add_argument("--hogs", type=int, default=0, help="busy processes beside the run")
+    parser.add_argument("--timeout", type=float, help="crawler.download_timeout of the run")
     parser.add_argument("--keep", type=Path, help="copy the feeds and the database here")
     args = parser.parse_args()
-    for entries in args.entries:
-        bench(entries, args.per_feed, args.keep)
+    texts = ["short"] if args.short else args.texts
+    for kind in texts:
+        counts = args.entries or ([20_000] if kind == "short" else [25_000, 100_000])
+        for entries in counts:
+            bench(entries, args.per_feed, args.keep, short=kind == "short", hogs=args.hogs, timeout=args.timeout)
 
 
 if __name__ == "__main__":

@@ -381,6 +381,8 @@ class CrawlerSettings(Strict):
     """A URL or e-mail address site owners can reach you at; part of the User-Agent."""
     concurrency_per_domain: int = Field(default=2, ge=1, le=16)
     download_timeout: float = Field(default=30, gt=0)
+    """Seconds a server may take to answer; time our own busy process kept it waiting is not
+    counted (crawlers/download_timeout.py)."""
     max_response_mb: float = Field(default=10, gt=0)
     retries: int = Field(default=3, ge=0, le=10)
     autothrottle: bool = True

@@ -33,6 +33,7 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
+from crawlers.budget import parse_rate_limit_reset
 from crawlers.failures import bot_wall
 
 logger = logging.getLogger(__name__)
@@ -58,32 +59,6 @@ def parse_retry_after(value: bytes | str | None, now: float | None = None) -> fl
     if moment.tzinfo is None:  # an HTTP date is GMT even when it fails to say so
         return None
     return max(0.0, moment.timestamp() - (time.time() if now is None else now))
-
-
-def parse_rate_limit_reset(value: bytes | str | None, now: float | None = None) -> float | None:
-    """Seconds until a rate-limit window resets, from the forms APIs use.
-
-    Reddit sends seconds to go ("412"), Bluesky a Unix time ("1732372800"), Mastodon an ISO 8601
-    time ("2024-11-23T15:00:00.000Z").
-    """
-    if not value:
-        return None
-    text = value.decode("latin-1") if isinstance(value, bytes) else value
-    current = time.time() if now is None else now
-    try:
-        number = float(text)
-    except ValueError:
-        from datetime import datetime
-
-        try:
-            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if moment.tzinfo is None:
-            return None
-        return max(0.0, moment.timestamp() - current)
-    # Anything that large is a point in time, not a duration.
-    return max(0.0, number - current) if number > 1e9 else max(0.0, number)
 
 
 def _is_robots_txt(request: Request) -> bool:

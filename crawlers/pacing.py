@@ -7,8 +7,11 @@ own the figures; this module only reads them, so what `check` says is what a run
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from crawlers.budget import API_TYPES
 from crawlers.platforms import appstore_connect, google, google_play, yelp
 from crawlers.spiders import hackernews, reddit, trustpilot
 
@@ -36,3 +39,28 @@ def api_pace(source: Any, credentials: Any) -> str | None:
         return None
     interval, allows = FIXED_PACES[source.type]
     return f"at most {3600 / interval:,.0f} requests an hour (one every {interval:g} s); {allows}"
+
+
+def api_budget(source_type: str, budget: Any, now: datetime, clock: Callable[[datetime], str]) -> str | None:
+    """'87 of 100 left until 14:05 CST (at 13:58 CST)': what is left of an API's allowance, from
+    its `api_budgets` row (None for a web page or feed). `clock` writes a time for the reader.
+
+    Told by the API's own headers where it gives them (crawlers.budget); otherwise the requests
+    made today (UTC) beside the allowance its documentation gives.
+    """
+    if source_type not in API_TYPES:
+        return None
+    if budget is None:
+        return "not known yet: no run has asked this API"
+    if budget.remaining is not None and budget.seen_at is not None:
+        left = f"{budget.remaining:,} of {budget.limit:,}" if budget.limit is not None else f"{budget.remaining:,}"
+        seen = f"at {clock(budget.seen_at)}"
+        if budget.resets_at is not None and budget.resets_at <= now:
+            return f"{left} left {seen}; the window has reset since ({clock(budget.resets_at)})"
+        if budget.resets_at is not None:
+            return f"{left} left until {clock(budget.resets_at)} ({seen})"
+        window = {"rolling hour": " in the rolling hour", "day": " today"}.get(budget.window or "", "")
+        return f"{left} left{window} ({seen})"
+    made = budget.requests_today if budget.day == now.date().isoformat() else 0
+    allows = FIXED_PACES[source_type][1] if source_type in FIXED_PACES else "no documented quota"
+    return f"{made:,} request{'' if made == 1 else 's'} made today (UTC); {allows}"

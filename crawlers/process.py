@@ -78,6 +78,13 @@ def crawler_settings(config: CrawlerSettings, extra: dict[str, Any] | None = Non
             "AUTOTHROTTLE_ENABLED": config.autothrottle,
             # mentionwatch configures logging itself (stderr, redacted, -v levels).
             "LOG_INSTALL_ROOT_HANDLER": False,
+            # Each crawl is handed its spider class (spider_class): Scrapy's spider loader would
+            # otherwise import every spider module, and with them the platforms' OAuth, JWT and
+            # HTTP clients, in every run.
+            "SPIDER_MODULES": [],
+            # Sources are http(s) only (crawlers.config): Scrapy imports every listed handler
+            # when a crawl starts, and the S3 and FTP ones bring code no run uses.
+            "DOWNLOAD_HANDLERS": {"data": None, "file": None, "s3": None, "ftp": None},
             **_public_test_hosts(),
             **(extra or {}),
         },

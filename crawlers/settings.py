@@ -25,6 +25,12 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30
+# The timeout counts the time the network takes, not the time our own busy process (a big feed's
+# parse, a machine under load) kept the event loop from reading it (crawlers/download_timeout.py).
+DOWNLOAD_HANDLERS = {
+    "http": "crawlers.download_timeout.NetworkTimeoutHandler",
+    "https": "crawlers.download_timeout.NetworkTimeoutHandler",
+}
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 
@@ -49,6 +55,24 @@ RETRY_BACKOFF_MAX = 60.0
 RETRY_AFTER_MAX = 120.0
 
 COOKIES_ENABLED = False
+# Scrapy's own list less the cookie middleware: it is off (COOKIES_ENABLED), but Scrapy imports
+# every listed middleware, even one set to None, and that one imports tldextract and requests,
+# a tenth of the CPU of a run over unchanged sources.
+DOWNLOADER_MIDDLEWARES_BASE = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": 50,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": 300,
+    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": 850,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": 900,
+}
 # No listening ports: a cron job needs neither the telnet console nor remote control.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
@@ -62,13 +86,12 @@ EXTENSIONS = {
     "scrapy.extensions.corestats.CoreStats": None,
     "scrapy.extensions.logstats.LogStats": None,
 }
-# Scrapy's own list less RemoteControl: it is off (REMOTE_CONTROL_ENABLED), but Scrapy imports
-# every listed extension, even one set to None, and that one imports aiohttp: a second of CPU
-# on a busy machine that every run paid for nothing.
+# Scrapy's own list less RemoteControl and TelnetConsole: they are off (REMOTE_CONTROL_ENABLED,
+# TELNETCONSOLE_ENABLED), but Scrapy imports every listed extension, even one set to None, and
+# RemoteControl imports aiohttp: a second of CPU on a busy machine that every run paid for nothing.
 EXTENSIONS_BASE = {
     "scrapy.extensions.corestats.CoreStats": 0,
     "scrapy.extensions.logcount.LogCount": 0,
-    "scrapy.extensions.telnet.TelnetConsole": 0,
     "scrapy.extensions.memusage.MemoryUsage": 0,
     "scrapy.extensions.memdebug.MemoryDebugger": 0,
     "scrapy.extensions.closespider.CloseSpider": 0,

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawlers.api_budgets import record_budgets
 from crawlers.config import CrawlConfig
 from crawlers.platform_state import record_platform_state
 from crawlers.target import CrawlTarget
@@ -103,6 +104,7 @@ def record_outcomes(
             )
         )
     record_platform_state(session, targets, now)
+    record_budgets(session, targets, now)
 
 
 def rename_suspects(session: Session, settings: CrawlConfig) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawlers.budget import Budget
 from crawlers.config import SourceBase
 
 
@@ -37,6 +38,10 @@ class CrawlTarget:
     interrupted: bool = False
     """A signal stopped the run before this source finished: neither ok nor failed."""
     requests_made: int = 0
+    api_requests: int = 0
+    """Requests this source's own crawl made to its platform's API (crawlers.budget counts them)."""
+    api_budget: Budget | None = None
+    """The API's allowance as its last answer for this source announced it."""
     requests_open: int = 0
     """Requests made for this source whose answer was not yet fully handled."""
     dropped: int = 0

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts.views import Routes
 from alerts.when import local_time
-from crawlers.pacing import api_pace
+from crawlers.pacing import api_budget, api_pace
 from mentionwatch.client_checks import check_clients
 from mentionwatch.config import Settings
 from mentionwatch.platform_checks import (
@@ -63,6 +63,9 @@ def run_checks(settings: Settings, console: Console) -> bool:
             pace = api_pace(source, settings.credentials)
             if pace:
                 console.print(f"  {'':<10} pace: {escape(pace)}")
+            budget = _budget(source, state, business.timezone)
+            if budget:
+                console.print(f"  {'':<10} budget: {escape(budget)}")
             healthy &= source_status(state) != "failing"
     if states:
         _relevance_notes(settings, console)
@@ -106,6 +109,7 @@ def sources_json(settings: Settings, states: dict[tuple[str, str], SourceState])
                 "last_success_at": _iso(row.last_success_at if row is not None else None),
                 "failures_in_a_row": row.consecutive_failures if row is not None else 0,
                 "pace": api_pace(source, settings.credentials),
+                "budget": _budget(source, state, "UTC"),
             })
     return rows
 
@@ -199,13 +203,21 @@ class SourceState:
 
     source: Any
     warning: str | None = None
+    budget: Any = None
+    """The `api_budgets` row of the source's API (its allowance as the last answers left it)."""
+
+
+def _budget(source: Any, state: SourceState | None, zone: str) -> str | None:
+    """What is left of the allowance of the API `source` is read through, for `check`."""
+    return api_budget(source.type, state.budget if state else None, datetime.now(timezone.utc),
+                      lambda moment: local_time(moment, zone))
 
 
 def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceState], list[str]]:
     """Each stored source's state, and notes on sources that look renamed in config.yaml."""
     from crawlers.state import rename_suspects
     from crawlers.streams.state import recent_gaps, refused_streams
-    from pipeline.models import Business, Source, SourceRun
+    from pipeline.models import ApiBudget, Business, Source, SourceRun
     from pipeline.store import open_engine
 
     engine = open_engine(settings.database_url(), writable=True)  # a run must be able to write
@@ -219,6 +231,9 @@ def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceStat
                 select(SourceRun.source_id, SourceRun.ok, SourceRun.error).where(SourceRun.id.in_(latest))):
             if ok and error and source_id in by_id:
                 by_id[source_id].warning = error
+        budgets = {row.api: row for row in session.scalars(select(ApiBudget))}
+        for state in states.values():
+            state.budget = budgets.get(state.source.type)
         renames = list(rename_suspects(session, settings))
         # A shared stream that moved faster than it was read left items unread: never a silent hole.
         week_ago = datetime.now(timezone.utc) - timedelta(days=GAPS_SHOWN_DAYS)

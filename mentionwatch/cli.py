@@ -36,8 +36,16 @@ if TYPE_CHECKING:
 LABELS = ("negative", "neutral", "positive", "unscored")
 
 
-def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--config and -v on every command; hands the command loaded, validated settings."""
+def config_option(
+    command: Callable[..., Any] | None = None, *, preload: tuple[str, ...] = ()
+) -> Callable[..., Any]:
+    """--config and -v on every command; hands the command loaded, validated settings.
+
+    `preload` names modules the command needs at once, imported with the settings while the
+    garbage collector waits (mentionwatch.loading): what a cron command costs is mostly loading.
+    """
+    if command is None:
+        return lambda decorated: config_option(decorated, preload=preload)
 
     @click.option(
         "--config", "config_path", type=click.Path(dir_okay=False), default=None,
@@ -46,11 +54,15 @@ def config_option(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debugging).")
     @wraps(command)
     def wrapper(config_path: str | None, verbose: int, **kwargs: Any) -> Any:
-        from mentionwatch.config import load_settings
+        from mentionwatch.loading import collector_paused, import_modules
 
-        handler = setup_logging(verbose)
-        settings = load_settings(config_path)
-        redact_with(handler, settings)
+        with collector_paused():
+            from mentionwatch.config import load_settings
+
+            handler = setup_logging(verbose)
+            settings = load_settings(config_path)
+            redact_with(handler, settings)
+            import_modules(preload)
         return command(settings, **kwargs)
 
     return wrapper
@@ -111,7 +123,7 @@ def cli() -> None:
 
 
 @cli.command(short_help="Crawl every source, store new mentions, alert the negative.")
-@config_option
+@config_option(preload=("mentionwatch.runner", "scrapy.core.downloader.handlers.http11"))
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success, not even the summary line (a Slack configured without a token is still said).")
 @click.option("--queue", is_flag=True, help="PostgreSQL with workers: put every source that is due on the queue "
               "for `mentionwatch worker` and return at once.")

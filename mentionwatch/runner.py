@@ -6,8 +6,10 @@ beyond the order of the steps.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from sqlalchemy import select
@@ -28,11 +30,13 @@ from pipeline.flow import MentionFlow
 from pipeline.match import BusinessMatcher
 from pipeline.models import Run, Source, utcnow
 from pipeline.retention import prune
-from pipeline.sentiment import SentimentScorer
 from pipeline.store import open_engine
 from pipeline.worker import running_pipeline
 from pipeline.writer import AlertPolicy, MentionWriter
 from respond.reactions import read_reactions
+
+if TYPE_CHECKING:
+    from pipeline.sentiment import SentimentScorer
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,8 @@ def plural(count: int, noun: str) -> str:
 
 def make_scorer(settings: Settings | None) -> SentimentScorer:
     """The scorer the pipeline uses: config's thresholds and lexicon, or the defaults."""
+    from pipeline.sentiment import SentimentScorer  # its model and numpy: only where texts are scored
+
     if settings is None:
         return SentimentScorer()
     return SentimentScorer(
@@ -143,7 +149,8 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         # A stream holds everything said on its network: its items must name the business.
         needs_match={t.source_id: t.source.needs_match or t.source_id in streamed for t in targets},  # type: ignore[misc]
         matchers=matchers,
-        scorer=make_scorer(settings),
+        # Built by the first text to score: an unchanged run never loads the model and numpy.
+        scorer=functools.partial(make_scorer, settings),
         writer=MentionWriter(engine, business_ids, AlertPolicy(max_age_days=settings.alerts.max_age_days,
                                                                baseline_sources=baseline,
                                                                alert_unscored=settings.alerts.unscored == "alert",

@@ -11,15 +11,18 @@ a batch is written and forgotten; what was seen before is the store's to remembe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from pipeline.items import MentionItem
 from pipeline.keyword_index import mention_text
 from pipeline.match import BusinessMatcher
 from pipeline.record import MentionRecord, add_dedup_keys, record_from_item
-from pipeline.sentiment import NEGATIVE, Score, SentimentScorer
 from pipeline.writer import BATCH_SIZE, MentionWriter, WriteCounts
+
+if TYPE_CHECKING:  # the scorer (its model, numpy, the language model) loads with the first text to score
+    from pipeline.sentiment import Score, SentimentScorer
 
 
 def names_business(matcher: BusinessMatcher, title: str | None, text: str) -> bool:
@@ -34,6 +37,8 @@ def judge(scorer: SentimentScorer, record: MentionRecord) -> Score:
     reads milder together than the body does alone: then the body's verdict stands, with every
     urgent phrase either reading found. A rating decides the label by itself, so it needs no second read.
     """
+    from pipeline.sentiment import NEGATIVE  # loaded with the scorer already; not before it
+
     verdict = scorer.score(record.text, title=record.title, rating=record.rating)
     if not record.title or record.rating is not None or verdict.label == NEGATIVE:
         return verdict
@@ -51,7 +56,9 @@ class MentionFlow:
     needs_match: dict[int, bool]
     """Per source id: whether its items must name the business (``SourceBase.needs_match``)."""
     matchers: dict[str, BusinessMatcher]
-    scorer: SentimentScorer
+    scorer: SentimentScorer | Callable[[], SentimentScorer]
+    """The scorer, or a function that builds it when the first new or edited text needs scoring:
+    a run that finds nothing new never loads the model, numpy or the language model."""
     writer: MentionWriter
     batch_size: int = BATCH_SIZE
     _batch: list[MentionRecord] = field(default_factory=list)
@@ -81,6 +88,13 @@ class MentionFlow:
             return True
         return names_business(self.matchers[record.business], record.title, record.text)
 
+    def score_ahead(self, record: MentionRecord) -> None:
+        """Judge a normalized, kept record now, before its batch is triaged: what the crawl
+        process does with time it would otherwise spend waiting for the worker. A record that
+        triage then finds unchanged was judged for nothing, which costs only that idle time."""
+        if record.score is None:
+            record.score = judge(self.ready_scorer(), record)
+
     def flush(self) -> None:
         """Dedup the pending batch against the store, score what is new or edited, write it."""
         batch, self._batch = self._batch, []
@@ -89,8 +103,15 @@ class MentionFlow:
         triages = self.writer.triage(batch)
         for triage in triages:
             for record in triage.to_score():
-                record.score = judge(self.scorer, record)
+                if record.score is None:  # else judged already, by the crawl process (`score_ahead`)
+                    record.score = judge(self.ready_scorer(), record)
         self.writer.write(triages)
+
+    def ready_scorer(self) -> SentimentScorer:
+        """The scorer, built now if it was given as a function (SentimentScorer is not callable)."""
+        if callable(self.scorer):
+            self.scorer = self.scorer()
+        return self.scorer
 
     def finish(self) -> WriteCounts:
         """Write what is pending; the counts of the whole run."""

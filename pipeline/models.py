@@ -517,3 +517,28 @@ class StreamGap(Base):
     unread_to: Mapped[datetime]
     """The oldest item read after it."""
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiBudget(Base):
+    """What a platform's API said of its rate limit at its last answer, and the requests made today.
+
+    One row per API (the source type: reddit, yelp, appstore_connect, ...): its limit is the
+    client's or key's, shared by every source of the type. Written after each crawl
+    (crawlers.budget); `check` shows it beside the pace.
+    """
+
+    __tablename__ = "api_budgets"
+
+    api: Mapped[str] = mapped_column(String(40), primary_key=True)
+    limit: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Requests the window allows (e.g. Yelp's RateLimit-DailyLimit), when the API says."""
+    remaining: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Requests left in the window at the last answer, when the API says."""
+    window: Mapped[str | None] = mapped_column(String(20), default=None)
+    """What the limit counts: 'minute', 'hour', 'rolling hour', 'day' (None when not known)."""
+    resets_at: Mapped[datetime | None] = mapped_column(default=None)
+    seen_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the API last gave its rate-limit headers."""
+    day: Mapped[str] = mapped_column(String(10))
+    """The UTC day (YYYY-MM-DD) `requests_today` counts."""
+    requests_today: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-import dateparser
 import html_text
 import lxml.etree
 import lxml.html
@@ -386,6 +385,9 @@ def _parse_string(text: str, now: datetime, languages: Sequence[str] | None, zon
 
 
 def _dateparse(text: str, languages: Sequence[str] | None, settings: dict) -> datetime | None:
+    # Imported at the first free-text date (a tenth of a second): feeds and APIs give formal ones.
+    import dateparser
+
     try:
         return dateparser.parse(text, languages=list(languages) if languages else None, settings=settings)
     except Exception:  # noqa: BLE001 - a third-party parser on untrusted text must not kill the item

@@ -82,6 +82,8 @@ CONFLICT_MARGIN = 0.5
 # Ratings at or below / at or above these decide negative / positive (1..5 stars).
 RATING_NEGATIVE_MAX = 2.0
 RATING_POSITIVE_MIN = 4.0
+# Sentences whose VADER scores a scorer keeps (see SentimentScorer.read): a few MB at most.
+SENTENCE_CACHE_SIZE = 10_000
 # Opening words that make a sentence contrast with the one before it (VADER's "but" rule).
 _CONTRAST_OPENERS = frozenset({"but", "however"})
 # VADER weighs the clause before "but" by half; the same factor across a sentence boundary.
@@ -594,6 +596,7 @@ class SentimentScorer:
         words = {k: v for k, v in entries.items() if " " not in k}
         phrases = {k: v for k, v in entries.items() if " " in k}
         self._analyzer = _DomainAnalyzer(words, _PhraseRules(phrases), intensifiers)
+        self._sentence_scores: dict[str, dict[str, float]] = {}  # see `read`; never modified
         self._domain_negative = frozenset(w for w, v in words.items() if v < 0)
         if isinstance(urgent_phrases, str) or isinstance(extra_urgent_phrases, str):
             raise ValueError("urgent phrases must be a sequence of phrases, not one string")
@@ -627,8 +630,18 @@ class SentimentScorer:
             pieces = split_sentences(title) + pieces
         polarity = self._analyzer.polarity_scores
         # Inlined score_sentence: this loop runs for every mention, and the floor it is
-        # measured against is one bare polarity_scores call.
-        scores = [polarity(p if p.isascii() else p.translate(_TYPOGRAPHIC)) for p in pieces]
+        # measured against is one bare polarity_scores call. A sentence read lately is not read
+        # again: `judge` reads a body twice (with and without its title), and feeds repeat
+        # boilerplate. The scores are VADER's for the sentence alone, so the cache changes nothing.
+        known = self._sentence_scores
+        if len(known) > SENTENCE_CACHE_SIZE:
+            known.clear()
+        scores = []
+        for piece in pieces:
+            found = known.get(piece)
+            if found is None:
+                found = known[piece] = polarity(piece if piece.isascii() else piece.translate(_TYPOGRAPHIC))
+            scores.append(found)
         sentences = tuple([SentenceScore(p, s["compound"]) for p, s in zip(pieces, scores)])
         compound, driver = combine_sentences(sentences, self.strong_negative)
         return VaderReading(sentences, scores, compound, driver)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, false, update
+from sqlalchemy import Connection, Engine, create_engine, false, inspect, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,9 @@ from pipeline.dialect import (
 from pipeline.errors import StoreError
 from pipeline.models import Run
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,6 +34,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 def alembic_config(engine_connection: object | None = None) -> AlembicConfig:
     """Alembic's configuration for this package's migrations (no alembic.ini needed)."""
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = engine_connection
@@ -56,7 +62,7 @@ def open_engine(url: str, *, writable: bool = False) -> Engine:
     _opened[:] = [url]
     try:
         with engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "head")
+            upgrade(connection)
             ensure_fulltext(connection)
         if writable:
             with engine.begin() as connection:
@@ -66,6 +72,45 @@ def open_engine(url: str, *, writable: bool = False) -> Engine:
         engine.dispose()
         raise StoreError(describe_database_error(exc, url)) from None
     return engine
+
+
+def upgrade(connection: Connection) -> None:
+    """Bring the schema to the newest migration; a store already there costs two small queries.
+
+    Alembic's machinery (its script directory, every migration module, Mako) is loaded only when
+    there is something to migrate: most commands open a store that is up to date.
+    """
+    if stored_revisions(connection) == migration_heads():
+        return
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "head")
+
+
+def stored_revisions(connection: Connection) -> frozenset[str]:
+    """The revisions the store says it is at (Alembic's version table); none for a new store."""
+    if not inspect(connection).has_table("alembic_version"):
+        return frozenset()
+    return frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+
+_REVISION_LINE = re.compile(r"^(down_)?revision\b[^=\n]*=(.*)$", re.MULTILINE)
+
+
+@cache
+def migration_heads() -> frozenset[str]:
+    """The newest revisions of the shipped migrations, read from their files without Alembic.
+
+    A revision no other migration names as its `down_revision` is a head. Reading the files can
+    only make the store look out of date, never up to date when it is not: any doubt sends the
+    store through Alembic's own upgrade, which decides.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            (parents if down else revisions).update(re.findall(r"""['"]([^'"]+)['"]""", value))
+    return frozenset(revisions - parents)
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -4,8 +4,9 @@ Scrapy parses in one thread, and judging a mention (HTML to text, URLs, fingerpr
 the store) costs about as much again. The work is split so that both cores stay busy: the crawl
 process turns each item into plain text and matches it as it is handed over
 (``MentionFlow.normalize``; items not about the business never cross); a child forked just
-before the crawl inherits the flow ready-built (matchers compiled, VADER's lexicon loaded),
-receives the kept records in batches through a queue, dedups, scores and stores them
+before the crawl inherits the flow ready-built (matchers compiled; the scorer is built by the
+first text to score, so a run that finds nothing new never loads it), receives the kept records
+in batches through a queue, dedups, scores and stores them
 (``MentionFlow.take``), and sends back the run's counts at the end. The dedup keys (canonical
 URL, fingerprint, content hash) go to whichever side has time: the crawl process computes them
 while the worker is more than half a queue behind.
@@ -48,6 +49,9 @@ QUEUED_BATCHES = 50
 Scrapy parses every response it holds (up to the download concurrency) before their items flow,
 so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
 while the next feeds are parsed."""
+
+SCORED_AHEAD_PER_CALL = 16
+"""Records the crawl process judges per look at a full queue (some 5 ms of work on short texts)."""
 
 
 class Pipeline(Protocol):
@@ -114,6 +118,7 @@ class WorkerPipeline:
         self._buffer: list[MentionRecord] = []
         self._waiting: list[MentionRecord] | None = None  # a full batch the queue had no room for
         self._error: str | None = None  # the first failure on this side, which fails the run
+        self._judged = 0  # records at the head of waiting + buffer judged here (see _score_ahead)
 
     def submit(self, item: MentionItem) -> None:
         if self._error is not None:
@@ -145,10 +150,36 @@ class WorkerPipeline:
                 self._batches.put_nowait(self._waiting)
             except queue.Full:
                 if self._process.is_alive():
+                    self._score_ahead()
                     return False
                 # The worker is gone and will take nothing more; finish() says why.
+            self._judged = max(0, self._judged - len(self._waiting))
             self._waiting = None
         return True
+
+    def _score_ahead(self) -> None:
+        """Judge a few of the records waiting for the worker: while it is a full queue behind
+        (short texts cost it more than their parse costs the crawl), this process would only
+        wait, and the worker skips what arrives judged. A few at a time, so that the crawl's
+        event loop, which calls this while its items wait, keeps reading its sockets."""
+        if self._error is not None:
+            return
+        waiting = self._waiting or []
+        for _ in range(SCORED_AHEAD_PER_CALL):
+            # Waiting and buffered records in the order they go, of which the first `_judged` are done.
+            index = self._judged
+            if index < len(waiting):
+                record = waiting[index]
+            elif index - len(waiting) < len(self._buffer):
+                record = self._buffer[index - len(waiting)]
+            else:
+                return
+            try:
+                self._flow.score_ahead(record)
+            except Exception as exc:  # noqa: BLE001 - Scrapy would only log it; finish() fails the run
+                self._error = _describe(exc)
+                return
+            self._judged += 1
 
     def _put(self, batch: list[MentionRecord] | None) -> None:
         # The queue is full only while the worker is behind; a worker that died never empties

@@ -225,6 +225,9 @@ class MentionWriter:
             "author": record.author,
             "published_at": record.published_at,
             "first_seen_at": now,
+            # What the database's trigger would set (migration 0012), sent with the row so that
+            # SQLite need not write the row a second time (migration 0015).
+            "effective_at": record.published_at or now,
             "rating": record.rating,
             "sentiment": score.sentiment if score else None,
             "probability": _probability(score),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -12,7 +13,7 @@ from sqlalchemy import create_engine, inspect
 
 from pipeline.dialect import include_name
 from pipeline.models import Base
-from pipeline.store import alembic_config, open_engine
+from pipeline.store import alembic_config, migration_heads, open_engine
 from tests.conftest import business, feed_fixture
 
 # As the migrations' env.py compares: the full-text index is the dialect's, not the models'.
@@ -63,4 +64,25 @@ def test_the_whole_cycle_runs_on_postgresql(postgres_url, web, slack, workspace)
         differences = compare_metadata(MigrationContext.configure(connection, opts=COMPARE),
                                        Base.metadata)
     engine.dispose()
+    assert differences == []
+
+
+def test_the_cheap_version_check_knows_the_same_newest_migration_as_alembic():
+    assert migration_heads() == set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def test_a_store_one_migration_behind_is_still_upgraded(tmp_path):
+    # A store at head opens without Alembic (pipeline.store.upgrade); one behind must still be migrated.
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = open_engine(url)
+    script = ScriptDirectory.from_config(alembic_config())
+    previous = script.get_revision(head_revision()).down_revision
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), previous)
+        assert connection.exec_driver_sql("select version_num from alembic_version").scalar() == previous
+    engine.dispose()
+    engine = open_engine(url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("select version_num from alembic_version").scalar() == head_revision()
+        differences = compare_metadata(MigrationContext.configure(connection, opts=COMPARE), Base.metadata)
     assert differences == []

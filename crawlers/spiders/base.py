@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -12,6 +13,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawlers.budget import API_TYPES, read_budget, response_header
 from crawlers.config import Credentials, Source
 from crawlers.credential_guard import CREDENTIAL_HEADERS, CREDENTIAL_ORIGIN
 from crawlers.failures import body_kind, bot_wall, describe_failure
@@ -126,6 +128,8 @@ class MentionSpider(Spider):
         for t in (target, *meta.get("shared_by", ())):
             t.requests_made += 1
             t.requests_open += 1
+        if target.source.type in API_TYPES:  # type: ignore[attr-defined]
+            target.api_requests += 1  # once per request, however many sources share it
         return Request(
             url,
             # One callback object for every request: Scrapy checks each callback's source for a
@@ -166,6 +170,9 @@ class MentionSpider(Spider):
         """Around a parse callback: 304s are skipped, parse errors fail only their source."""
         target.responses += 1
         failing = [target, *response.meta.get("shared_by", ())]
+        if target.source.type in API_TYPES:  # type: ignore[attr-defined]
+            said = read_budget(response_header(response.headers), datetime.now(timezone.utc))
+            target.api_budget = said or target.api_budget  # what the API said last (crawlers.budget)
         if response.status == 304:
             target.not_modified += 1
             yield from self.not_modified(response, target, **kwargs)

@@ -32,7 +32,7 @@ from scrapy import Request
 from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
-from crawlers.middlewares import parse_rate_limit_reset
+from crawlers.budget import parse_rate_limit_reset
 from crawlers.spiders.base import api_date, json_body
 from crawlers.spiders.reddit import (
     AUTHENTICATED_PER_MINUTE,

@@ -10,7 +10,8 @@ from scrapy.http import HtmlResponse, Request
 from twisted.python.failure import Failure
 
 from crawlers.failures import bot_wall, describe_failure
-from crawlers.middlewares import parse_rate_limit_reset, parse_retry_after
+from crawlers.budget import parse_rate_limit_reset
+from crawlers.middlewares import parse_retry_after
 
 NOW = 1_800_000_000.0
 

@@ -90,6 +90,33 @@ def test_the_worker_stores_what_the_inline_pipeline_stores(flow, tmp_path):
 
 
 @needs_fork
+def test_records_judged_by_the_crawl_while_the_worker_is_behind_are_stored_as_the_worker_judges(flow, monkeypatch):
+    # A queue of one small batch is full at once: the crawl's side then judges waiting records
+    # itself rather than wait, and the worker stores those verdicts as they came.
+    monkeypatch.setattr("pipeline.worker.QUEUED_BATCHES", 1)
+    monkeypatch.setattr("pipeline.worker.HANDOFF_SIZE", 5)
+    judged_ahead = []
+    monkeypatch.setattr(flow, "score_ahead", lambda record: (judged_ahead.append(record.url),
+                                                            MentionFlow.score_ahead(flow, record)))
+    worker = WorkerPipeline(flow)
+    try:
+        feed(worker, [*items(450), items(1)[0]])
+        counts = worker.finish()
+    finally:
+        worker.close()
+    from_worker = stored(flow)
+    assert judged_ahead and sum(counts.new.values()) == len(from_worker) == 300
+
+    with Session(flow.writer.engine) as session, session.begin():
+        session.query(Mention).delete()
+    inline = InlinePipeline(MentionFlow(flow.needs_match, flow.matchers, SentimentScorer(),
+                                        MentionWriter(flow.writer.engine, {"Joe's Donuts": 1}, flow.writer.policy)))
+    feed(inline, [*items(450), items(1)[0]])
+    assert sum(inline.finish().new.values()) == 300
+    assert stored(flow) == from_worker
+
+
+@needs_fork
 def test_a_failure_in_the_worker_fails_the_run_with_its_reason(flow):
     def broken_store(records):
         raise RuntimeError("disk full")
