@@ -218,7 +218,7 @@ class MentionAspectHour(Base):
 
 class MentionDay(Base):
     """Mentions of a business per UTC day ('YYYY-MM-DD') and label, dismissed ones left out; kept
-    by the database's triggers like MentionHour (migration 0015). Long trends read these, and of
+    by the database's triggers like MentionHour (migration 0017). Long trends read these, and of
     the hourly counts only the hours a UTC day shares with the next local day."""
 
     __tablename__ = "mention_days"
@@ -230,7 +230,7 @@ class MentionDay(Base):
 
 
 class MentionAspectDay(Base):
-    """Complaints naming each aspect per business and UTC day; kept by triggers (migration 0015)."""
+    """Complaints naming each aspect per business and UTC day; kept by triggers (migration 0017)."""
 
     __tablename__ = "mention_aspect_days"
 

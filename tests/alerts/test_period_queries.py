@@ -328,7 +328,7 @@ def test_trends_and_report_queries_use_the_period_index(database):
 
 
 def test_upgrading_a_store_fills_the_day_counts_from_what_it_holds(database):
-    """A store made before the day counts (migration 0015) gets them filled by the upgrade, from
+    """A store made before the day counts (migration 0017) gets them filled by the upgrade, from
     the hourly counts: every UTC day's mentions by label, and its complaints by aspect."""
     from alembic import command
 
@@ -337,8 +337,8 @@ def test_upgrading_a_store_fills_the_day_counts_from_what_it_holds(database):
 
     stored = fill(database)
     engine = open_engine(database)
-    with engine.begin() as connection:  # back to the store as 0014 left it: no day counts
-        command.downgrade(alembic_config(connection), "0014")
+    with engine.begin() as connection:  # back to the store as 0016 left it: no day counts
+        command.downgrade(alembic_config(connection), "0016")
         assert not inspect(connection).has_table("mention_days")
     engine.dispose()
     engine = open_engine(database)  # upgrades it

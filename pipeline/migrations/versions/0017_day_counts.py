@@ -3,8 +3,8 @@ UTC day and label (aspect), kept by triggers like the hourly tables of 0012, so 
 trends reads some 1,100 day rows and a few hours a day instead of 26,000 hour rows; and indexes
 on a source's runs and rating readings by time, so that a week's report reads that week
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-04
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision: str = '0015'
-down_revision: Union[str, Sequence[str], None] = '0014'
+revision: str = '0017'
+down_revision: Union[str, Sequence[str], None] = '0016'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
