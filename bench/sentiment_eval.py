@@ -1,13 +1,25 @@
-"""Compare plain VADER with mentionwatch's scorer (VADER read by the learned model) on the dev sets.
+"""Compare plain VADER, the shipped scorer and this checkout's scorer side by side.
 
-Usage: python bench/sentiment_eval.py [DATA_DIR]
+Usage: python bench/sentiment_eval.py [--shipped CHECKOUT] [--train DIR] [DATA_DIR]
 
 DATA_DIR defaults to shared/data/sentiment-dev beside the repository and must hold movie.tsv
-and nyt.tsv (columns text, label). Prints, per set, the negative-class F1, macro F1 and speed of
-plain VADER (compound on the whole text, -0.05 / +0.05) and of the scorer, and the time ratio
-scorer / bare ``polarity_scores``, and the scorer's speed against the goal of 5,000 texts a second
-on one core (``SPEED_FLOOR``: what ``mentionwatch eval`` must keep up); then a check of the sentence combination rule on posts built
-from the sets' sentences.
+and nyt.tsv (columns text, label); --train (default shared/data/sentiment-train) must hold the
+laptop sentences and the tweets. --shipped names a checkout of the scorer to compare against
+(e.g. /work/main): it is run there, in a child process with that checkout first on sys.path.
+
+Prints, for dev movie (read as reviews), dev nyt (read as news), the SemEval laptop sentences
+and the SemEval tweets (read as social posts), negative F1, negative precision and neutral
+recall of plain VADER (compound on the whole text, -0.05 / +0.05), of the shipped scorer and
+of this scorer. On the training sets this scorer's figures are its 5-fold cross-validation
+figures, as recorded in its model file by the training script; the shipped scorer's are its own
+recorded cross-validation figures where it trained on the set (the tweets: negative F1 only),
+else it is run on the set (it never saw the laptop sentences). Then the speed of each scorer
+against the floor of 5,000 texts a second (``SPEED_FLOOR``) with its time ratio to bare
+``polarity_scores`` timed in the same process; the model file's size and load time against
+their goals (5 MB, 0.5 s); the decision rule of issue 22 (better than both on neutral recall and
+negative precision on dev and laptops, not worse than VADER on the tweets' negative F1, dev
+negative F1 not more than ``F1_MATERIAL`` below the shipped scorer's, the speed floor); and a
+check of the sentence combination rule on posts built from the dev sets' sentences.
 """
 
 from __future__ import annotations
@@ -29,20 +41,29 @@ from pipeline.sentence_split import split_sentences  # noqa: E402
 from pipeline.sentiment import SentimentScorer, plain_vader_label  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-dev"
+DEFAULT_TRAIN_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-train"
 SETS = ("movie.tsv", "nyt.tsv")
+LAPTOPS, TWEETS = "semeval2014_laptops.tsv", "semeval2017_task4a_tweets.tsv"
+F1_MATERIAL = 0.02  # a drop of negative F1 on dev beyond this is material
+REGISTERS = {"movie.tsv": "review", "nyt.tsv": "news"}  # the kind of writing each set is
+MODEL_SIZE_GOAL = 5_000_000  # bytes
+MODEL_LOAD_GOAL = 0.5  # seconds
 SPEED_FLOOR = 5000  # texts a second on one core, the learned scorer's budget
 CHUNK = 250  # texts per timing chunk; chunks alternate between the two, so load drift cancels
 ROUNDS = 3  # each chunk is timed this many times and the fastest time kept
 
 
-def interleaved_seconds(texts: Sequence[str], first: Callable, second: Callable) -> tuple[float, float]:
-    """Total seconds of ``first`` and ``second`` over ``texts``, timed chunk by chunk in turn."""
+def interleaved_seconds(texts: Sequence[str], first: Callable, second: Callable,
+                        reset: Callable[[], None] = lambda: None) -> tuple[float, float]:
+    """Total seconds of ``first`` and ``second`` over ``texts``, timed chunk by chunk in turn;
+    ``reset`` runs before each timing (a scorer's sentence cache would make later rounds cheap)."""
     totals = [0.0, 0.0]
     for start in range(0, len(texts), CHUNK):
         chunk = texts[start : start + CHUNK]
         best = [float("inf"), float("inf")]
         for _ in range(ROUNDS):
             for slot, func in enumerate((first, second)):
+                reset()
                 began = time.perf_counter()
                 for text in chunk:
                     func(text)
@@ -52,24 +73,132 @@ def interleaved_seconds(texts: Sequence[str], first: Callable, second: Callable)
     return totals[0], totals[1]
 
 
-def compare_set(path: Path, scorer: SentimentScorer, analyzer: SentimentIntensityAnalyzer) -> None:
-    """Print plain VADER vs the scorer on one labeled file."""
-    rows = read_labeled(path)
-    texts = [text for text, _ in rows]
-    gold = [label for _, label in rows]
-    plain = classification_metrics(gold, [plain_vader_label(t) for t in texts])
-    ours = classification_metrics(gold, [scorer.score(t).label for t in texts])
-    vader_s, ours_s = interleaved_seconds(texts, analyzer.polarity_scores, scorer.score)
-    print(f"{path.name} ({len(texts)} texts)")
-    print(f"  {'':14}{'negative F1':>12}{'macro F1':>10}{'texts/s':>10}")
-    print(f"  {'plain VADER':14}{plain['f1']['negative']:>12.3f}{plain['macro_f1']:>10.3f}"
-          f"{len(texts) / vader_s:>10.0f}")
-    print(f"  {'scorer':14}{ours['f1']['negative']:>12.3f}{ours['macro_f1']:>10.3f}"
-          f"{len(texts) / ours_s:>10.0f}")
-    print(f"  time ratio scorer / bare polarity_scores: {ours_s / vader_s:.2f}x")
-    speed = len(texts) / ours_s
-    print(f"  scorer speed {speed:.0f} texts/s against the floor of {SPEED_FLOOR}: "
-          f"{'met' if speed >= SPEED_FLOOR else 'NOT met'}")
+# Run in a child process inside the shipped checkout: labels of the texts on stdin (JSON: texts,
+# register), and the seconds spent by its scorer and by bare polarity_scores, timed in turn.
+_SHIPPED_CHILD = r"""
+import json, sys, time
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from pipeline.sentiment import SentimentScorer
+texts = json.load(sys.stdin)
+scorer, analyzer = SentimentScorer(), SentimentIntensityAnalyzer()
+scorer.prepare() if hasattr(scorer, "prepare") else None
+labels = [scorer.score(t).label for t in texts]
+seconds = [0.0, 0.0]
+for start in range(0, len(texts), 250):
+    chunk = texts[start:start + 250]
+    for slot, func in enumerate((scorer.score, analyzer.polarity_scores)):
+        getattr(scorer, "forget_sentences", lambda: None)()  # time cold reads, not the cache
+        began = time.perf_counter()
+        for text in chunk:
+            func(text)
+        seconds[slot] += time.perf_counter() - began
+json.dump({"labels": labels, "seconds": seconds[0], "vader_seconds": seconds[1]}, sys.stdout)
+"""
+
+
+def shipped_run(checkout: Path, texts: Sequence[str]) -> dict:
+    """Labels and timings of the scorer of another checkout, run in a child process there."""
+    import json
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run([sys.executable, "-c", _SHIPPED_CHILD], input=json.dumps(list(texts)), text=True,
+                          capture_output=True, cwd=checkout, env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"Error: the shipped scorer in {checkout} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return json.loads(done.stdout)
+
+
+def figures(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, float]:
+    """Negative F1, negative precision and neutral recall."""
+    m = classification_metrics(gold, predicted)
+    return {"negative_f1": m["f1"]["negative"], "negative_precision": m["precision"]["negative"],
+            "neutral_recall": m["recall"]["neutral"] if "neutral" in gold else None}
+
+
+def _cell(f: dict | None) -> str:
+    if f is None:
+        return f"{'(not run)':>22}"
+    parts = [f"{f[k]:.3f}" if f.get(k) is not None else "  -  " for k in
+             ("negative_f1", "negative_precision", "neutral_recall")]
+    return f"{' / '.join(parts):>22}"
+
+
+def compare_sets(dev_dir: Path, train_dir: Path, shipped: Path | None, scorer: SentimentScorer,
+                 analyzer: SentimentIntensityAnalyzer) -> tuple[dict, dict]:
+    """Print the side-by-side table; return the figures and the speeds."""
+    from pipeline.learned import load_model
+
+    model_cv = load_model().meta.get("cross_validation", {})
+    table: dict[str, dict[str, dict | None]] = {}
+    speeds: dict[str, dict[str, float]] = {}
+    for name in SETS:
+        rows = read_labeled(dev_dir / name)
+        texts, gold = [t for t, _ in rows], [g for _, g in rows]
+        register = REGISTERS[name]
+        ours = figures(gold, [scorer.score(t, register=register).label for t in texts])
+        vader_s, ours_s = interleaved_seconds(texts, analyzer.polarity_scores,
+                                              lambda t: scorer.score(t, register=register),
+                                              reset=scorer.forget_sentences)
+        speeds[name] = {"ours": len(texts) / ours_s, "ours_ratio": ours_s / vader_s}
+        shipped_f = None
+        if shipped:
+            run = shipped_run(shipped, texts)
+            shipped_f = figures(gold, run["labels"])
+            speeds[name].update(shipped=len(texts) / run["seconds"], shipped_ratio=run["seconds"] / run["vader_seconds"])
+        table[f"dev {name} ({register})"] = {"vader": figures(gold, [plain_vader_label(t) for t in texts]),
+                                             "shipped": shipped_f, "ours": ours}
+    for name, register in ((LAPTOPS, "review"), (TWEETS, "social")):
+        rows = read_labeled(train_dir / name)
+        texts, gold = [t for t, _ in rows], [g for _, g in rows]
+        shipped_f = None
+        if shipped and name == LAPTOPS:  # never trained on by the shipped scorer: run it
+            shipped_f = figures(gold, shipped_run(shipped, texts)["labels"])
+        elif shipped:  # trained on by both: the shipped model file's own cross-validation figure
+            import json
+
+            recorded = json.loads((shipped / "pipeline/data/scorer_model.json").read_text(encoding="utf-8"))
+            f1 = recorded.get("cross_validation", {}).get(name, {}).get("negative_f1")
+            shipped_f = {"negative_f1": f1, "negative_precision": None, "neutral_recall": None}
+        ours = model_cv.get(name, {}).get("ours")
+        table[f"{name} CV ({register})"] = {"vader": figures(gold, [plain_vader_label(t) for t in texts]),
+                                            "shipped": shipped_f, "ours": ours}
+    print("negative F1 / negative precision / neutral recall at the default threshold")
+    print(f"  {'':44}{'plain VADER':>22}{'shipped':>22}{'this scorer':>22}")
+    for row, cells in table.items():
+        print(f"  {row:44}{_cell(cells['vader'])}{_cell(cells['shipped'])}{_cell(cells['ours'])}")
+    print("speed (texts/s, and time ratio to bare polarity_scores in the same process)")
+    for name, speed in speeds.items():
+        line = f"  {name:10} this scorer {speed['ours']:>6.0f} ({speed['ours_ratio']:.2f}x)"
+        if "shipped" in speed:
+            line += f"   shipped {speed['shipped']:>6.0f} ({speed['shipped_ratio']:.2f}x)"
+        print(line + f"   floor {SPEED_FLOOR}: {'met' if speed['ours'] >= SPEED_FLOOR else 'NOT met'}")
+    return table, speeds
+
+
+def decision(table: dict, speeds: dict) -> None:
+    """Print each condition of the decision rule and whether this scorer meets it."""
+    checks = []
+    for row, cells in table.items():
+        if "tweets" in row:
+            ours, vader = cells["ours"]["negative_f1"], cells["vader"]["negative_f1"]
+            checks.append((f"{row}: negative F1 not below plain VADER's", ours >= vader))
+            continue
+        for key in ("neutral_recall", "negative_precision"):
+            rivals = [cells["vader"][key]] + ([cells["shipped"][key]] if cells["shipped"] else [])
+            checks.append((f"{row}: {key.replace('_', ' ')} above plain VADER and shipped",
+                           cells["ours"][key] > max(rivals)))
+        if row.startswith("dev") and cells["shipped"]:
+            drop = cells["shipped"]["negative_f1"] - cells["ours"]["negative_f1"]
+            checks.append((f"{row}: negative F1 not more than {F1_MATERIAL} below shipped ({drop:+.3f})",
+                           drop <= F1_MATERIAL))
+    checks += [(f"{name}: speed floor {SPEED_FLOOR}", s["ours"] >= SPEED_FLOOR) for name, s in speeds.items()]
+    print("decision rule (issue 22)")
+    for text, ok in checks:
+        print(f"  {'met    ' if ok else 'NOT met'} {text}")
+    print(f"  => {'met' if all(ok for _, ok in checks) else 'NOT met'}"
+          f"{'' if any('shipped' in t for t, _ in checks) else ' (without --shipped: the shipped scorer not compared)'}")
 
 
 def combination_check(paths: Sequence[Path], scorer: SentimentScorer, posts: int = 2000) -> None:
@@ -99,20 +228,42 @@ def combination_check(paths: Sequence[Path], scorer: SentimentScorer, posts: int
         print(f"  {name:14}{shares[0]:>16.3f}{shares[1]:>14.3f}")
 
 
+def model_report() -> None:
+    """Print the model file's size and the time to read it from disk, against their goals."""
+    from pipeline.learned import MODEL_PATH, _read_model
+
+    size = MODEL_PATH.stat().st_size + MODEL_PATH.with_suffix(".json").stat().st_size
+    began = time.perf_counter()
+    _read_model(MODEL_PATH)  # not load_model: its cache would make a second load free
+    seconds = time.perf_counter() - began
+    print(f"model file {size / 1e6:.2f} MB (goal < {MODEL_SIZE_GOAL / 1e6:.0f} MB: "
+          f"{'met' if size < MODEL_SIZE_GOAL else 'NOT met'}); loads in {seconds:.3f} s "
+          f"(goal < {MODEL_LOAD_GOAL} s: {'met' if seconds < MODEL_LOAD_GOAL else 'NOT met'})")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the comparison on DATA_DIR (first argument) or the default development sets."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    data_dir = Path(args[0]) if args else DEFAULT_DATA_DIR
-    paths = [data_dir / name for name in SETS]
+    """Run the comparison (see the module's docstring for the arguments)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--train", type=Path, default=DEFAULT_TRAIN_DIR)
+    parser.add_argument("--shipped", type=Path, help="a checkout of the scorer to compare against")
+    args = parser.parse_args(argv)
+    paths = [args.data_dir / name for name in SETS] + [args.train / LAPTOPS, args.train / TWEETS]
     missing = [str(p) for p in paths if not p.is_file()]
+    if args.shipped and not (args.shipped / "pipeline/sentiment.py").is_file():
+        missing.append(f"{args.shipped}/pipeline/sentiment.py")
     if missing:
         print(f"Error: missing {', '.join(missing)}", file=sys.stderr)
         return 1
+    model_report()
     scorer = SentimentScorer()
+    scorer.prepare()
     analyzer = SentimentIntensityAnalyzer()
-    for path in paths:
-        compare_set(path, scorer, analyzer)
-    combination_check(paths, scorer)
+    table, speeds = compare_sets(args.data_dir, args.train, args.shipped, scorer, analyzer)
+    decision(table, speeds)
+    combination_check(paths[:2], scorer)
     return 0
 
 

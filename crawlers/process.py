@@ -82,9 +82,6 @@ def crawler_settings(config: CrawlerSettings, extra: dict[str, Any] | None = Non
             # otherwise import every spider module, and with them the platforms' OAuth, JWT and
             # HTTP clients, in every run.
             "SPIDER_MODULES": [],
-            # Sources are http(s) only (crawlers.config): Scrapy imports every listed handler
-            # when a crawl starts, and the S3 and FTP ones bring code no run uses.
-            "DOWNLOAD_HANDLERS": {"data": None, "file": None, "s3": None, "ftp": None},
             **_public_test_hosts(),
             **(extra or {}),
         },

@@ -27,9 +27,15 @@ DOWNLOAD_DELAY = 0
 DOWNLOAD_TIMEOUT = 30
 # The timeout counts the time the network takes, not the time our own busy process (a big feed's
 # parse, a machine under load) kept the event loop from reading it (crawlers/download_timeout.py).
+# Sources are http(s) only (crawlers.config): Scrapy imports every listed handler when a crawl
+# starts, and the S3 and FTP ones bring code no run uses.
 DOWNLOAD_HANDLERS = {
     "http": "crawlers.download_timeout.NetworkTimeoutHandler",
     "https": "crawlers.download_timeout.NetworkTimeoutHandler",
+    "data": None,
+    "file": None,
+    "s3": None,
+    "ftp": None,
 }
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0

@@ -369,14 +369,18 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.argument("text")
 @click.option("--title", help="A title, scored with the text as the pipeline does.")
 @click.option("--rating", type=click.FloatRange(1, 5), help="Star rating on a 1..5 scale; it decides the label.")
-def score(scorer: Any, text: str, title: str | None, rating: float | None) -> None:
+@click.option("--register", type=click.Choice(["review", "social", "news"]), default="review", show_default=True,
+              help="The kind of writing, as the pipeline tells it from the source type (reddit, hackernews, "
+              "mastodon, bluesky: social; feed, html: news; review sites and platforms: review).")
+def score(scorer: Any, text: str, title: str | None, rating: float | None, register: str) -> None:
     """Score TEXT as the pipeline would: label, score, and the per-sentence breakdown.
 
     \b
-    Example:
+    Examples:
       mentionwatch score "Great coffee, but the cashier was rude and my order was cold."
+      mentionwatch score --register social "sooo done with this place 😡"
     """
-    result = scorer.score(text, title=title, rating=rating)
+    result = scorer.score(text, title=title, rating=rating, register=register)
     click.echo(f"label: {result.label}")
     if result.text_label == "unscored":
         click.echo("score: none (the scorer reads English only; a rating or an urgent phrase still counts)")
@@ -408,21 +412,29 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None) -> No
 @click.option("--baseline", type=click.Choice(["vader"]),
               help="Also measure plain VADER (compound of the whole text, -0.05 / +0.05) on the same file; "
               "printed under the key 'baseline'.")
-def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None) -> None:
+@click.option("--curve", is_flag=True,
+              help="Also print, under 'curve', the negative class's precision and recall at each alerts.threshold "
+              "from -0.05 to -0.9.")
+def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, curve: bool) -> None:
     """Measure the scorer on a labeled file; print one JSON object.
 
     FILE is tab-separated with a header row and the columns `text` and `label` (negative,
-    neutral or positive; other columns are ignored). Prints count, negative_f1, macro_f1,
-    per-class precision / recall / f1, and texts_per_second. --sample uses the 30 labeled
-    sentences shipped with mentionwatch (pipeline/data/sample_labeled.tsv), a model for your own file.
-    With --baseline vader, the same figures of plain VADER under "baseline". A text the scorer
-    cannot read (`unscored`) counts as a wrong answer.
+    neutral or positive; other columns are ignored), and optionally `register` (social, news,
+    review, or a source type such as reddit or yelp), the kind of writing each text is scored
+    as. Prints count, negative_f1, negative_precision, neutral_recall, macro_f1, per-class
+    precision / recall / f1, texts_per_second, and per_register when the file has a register
+    column. --sample uses the labeled sentences shipped with mentionwatch
+    (pipeline/data/sample_labeled.tsv), a model for your own file. With --baseline vader, the
+    same figures of plain VADER under "baseline". With --curve, what each threshold would alert:
+    a lower alerts.threshold alerts less often and more surely. A text the scorer cannot read
+    (`unscored`) counts as a wrong answer.
 
     \b
     Examples:
       mentionwatch eval --sample
       mentionwatch eval --sample --config config.yaml
       mentionwatch eval --sample --baseline vader
+      mentionwatch eval --sample --curve
     """
     from pipeline.evaluate import SAMPLE_FILE, evaluate_file, evaluate_labels
     from pipeline.sentiment import plain_vader_label
@@ -431,7 +443,7 @@ def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None) 
         raise click.UsageError("give a labeled FILE or --sample (not both)")
     try:
         path = SAMPLE_FILE if sample else file
-        result = evaluate_file(path, scorer)
+        result = evaluate_file(path, scorer, curve=curve)
         if baseline == "vader":
             result["baseline"] = {"name": "plain VADER", **evaluate_labels(path, plain_vader_label)}
     except ValueError as exc:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline.registers import REGISTERS, register_of
+
 LABELS = ("negative", "neutral", "positive")
 # A small labeled file shipped with the package: `mentionwatch eval --sample`, and a model for the owner's own.
 SAMPLE_FILE = Path(__file__).with_name("data") / "sample_labeled.tsv"
@@ -25,8 +27,18 @@ def read_labeled(path: str | Path) -> list[tuple[str, str]]:
     Raises ``ValueError`` naming the problem when the header lacks ``text`` or ``label`` or a
     row's label is not one of ``LABELS``.
     """
+    return [(text, label) for text, label, _ in read_labeled_rows(path)]
+
+
+def read_labeled_rows(path: str | Path) -> list[tuple[str, str, str | None]]:
+    """Return ``(text, label, register)`` rows; ``register`` is None without a ``register`` column.
+
+    A ``register`` column holds "social", "news" or "review" (``pipeline.registers``), or a
+    source type ("reddit", "feed", "yelp", ...), which stands for its register; an empty cell
+    reads as a review. Raises ``ValueError`` as ``read_labeled`` does.
+    """
     path = Path(path)
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, str | None]] = []
     with path.open(encoding="utf-8", newline="") as handle:
         # QUOTE_NONE: texts contain quotes of their own ('' and "), which are not CSV quoting.
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -36,6 +48,7 @@ def read_labeled(path: str | Path) -> list[tuple[str, str]]:
                 f"{path}: header must have columns 'text' and 'label'; missing {', '.join(missing)} "
                 f"(found {reader.fieldnames or 'no header'})"
             )
+        has_register = "register" in (reader.fieldnames or ())
         for row in reader:
             label = (row["label"] or "").strip().lower()
             if label not in LABELS:
@@ -43,7 +56,11 @@ def read_labeled(path: str | Path) -> list[tuple[str, str]]:
                     f"{path}, line {reader.line_num}: unknown label {row['label']!r} "
                     f"(expected one of {', '.join(LABELS)})"
                 )
-            rows.append((row["text"] or "", label))
+            register = None
+            if has_register:
+                given = (row["register"] or "").strip().lower()
+                register = given if given in REGISTERS else register_of(given)
+            rows.append((row["text"] or "", label, register))
     return rows
 
 
@@ -73,37 +90,101 @@ def classification_metrics(gold: Sequence[str], predicted: Sequence[str]) -> dic
     }
 
 
+# The thresholds `mentionwatch eval --curve` measures at: alerts.threshold's useful range.
+CURVE_THRESHOLDS = (-0.05, -0.1, -0.2, -0.3, -0.4, -0.5, -0.6, -0.7, -0.8, -0.9)
+
+
+def threshold_curve(
+    gold: Sequence[str], scores: Sequence[float], thresholds: Sequence[float] | None = None
+) -> list[dict[str, float]]:
+    """Precision and recall of the negative class if a score at or below each threshold alerted.
+
+    ``scores`` are the scorer's ``sentiment`` (-1..1) of the texts whose labels are ``gold``.
+    """
+    wanted = sum(1 for g in gold if g == "negative")
+    points = []
+    for threshold in thresholds or CURVE_THRESHOLDS:
+        flagged = [g for g, s in zip(gold, scores) if s <= threshold]
+        hits = sum(1 for g in flagged if g == "negative")
+        precision = hits / len(flagged) if flagged else 0.0
+        recall = hits / wanted if wanted else 0.0
+        points.append({
+            "threshold": threshold, "precision": round(precision, 4), "recall": round(recall, 4),
+            "f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0,
+            "alerts": len(flagged),
+        })
+    return points
+
+
 def evaluate_labels(
     path: str | Path, label_of: Callable[[str], str]
 ) -> dict[str, Any]:
     """Evaluate any ``text -> label`` function on a labeled file (see ``evaluate_file``)."""
-    rows = read_labeled(path)
-    texts = [text for text, _ in rows]
-    started = time.perf_counter()
-    predicted = [label_of(text) for text in texts]
-    elapsed = time.perf_counter() - started
-    metrics = classification_metrics([label for _, label in rows], predicted)
-    return {
-        "count": len(rows),
-        "negative_f1": round(metrics["f1"]["negative"], 4),
-        "macro_f1": round(metrics["macro_f1"], 4),
-        "precision": {c: round(v, 4) for c, v in metrics["precision"].items()},
-        "recall": {c: round(v, 4) for c, v in metrics["recall"].items()},
-        "f1": {c: round(v, 4) for c, v in metrics["f1"].items()},
-        "texts_per_second": round(len(rows) / elapsed, 1) if elapsed > 0 else float("inf"),
-    }
+    rows = read_labeled_rows(path)
+    return _measure(rows, lambda text, _register: label_of(text))[0]
 
 
-def evaluate_file(path: str | Path, scorer: Any) -> dict[str, Any]:
+def evaluate_file(path: str | Path, scorer: Any, curve: bool = False) -> dict[str, Any]:
     """Score every text of a labeled TSV file with ``scorer.score(text)`` and measure it.
 
-    Returns ``count``, ``negative_f1``, ``macro_f1``, per-class ``precision``, ``recall`` and
-    ``f1`` (dicts keyed by label) and ``texts_per_second`` (scoring time only).
+    Returns ``count``, ``negative_f1``, ``negative_precision``, ``neutral_recall``,
+    ``macro_f1``, per-class ``precision``, ``recall`` and ``f1`` (dicts keyed by label) and
+    ``texts_per_second`` (scoring time only). When the file has a ``register`` column, each text
+    is scored in its register and ``per_register`` holds the figures of each register's rows.
+    With ``curve``, ``curve`` lists the negative class's precision and recall at each threshold
+    of ``CURVE_THRESHOLDS`` (``threshold_curve``).
     """
     prepare = getattr(scorer, "prepare", None)
     if prepare is not None:
         prepare()  # one-time loads (the language model) are not the scorer's pace
-    return evaluate_labels(path, lambda text: scorer.score(text).label)
+    rows = read_labeled_rows(path)
+    sentiments: list[float] = []
+
+    def label_of(text: str, register: str | None) -> str:
+        verdict = scorer.score(text) if register is None else scorer.score(text, register=register)
+        if curve:
+            sentiments.append(verdict.sentiment)  # 0 for a text the scorer cannot read
+        return verdict.label
+
+    result, predicted = _measure(rows, label_of)
+    if any(register is not None for _, _, register in rows):
+        by_register: dict[str, dict[str, Any]] = {}
+        for register in sorted({r for _, _, r in rows if r is not None}):
+            inside = [i for i, row in enumerate(rows) if row[2] == register]
+            gold = [rows[i][1] for i in inside]
+            metrics = classification_metrics(gold, [predicted[i] for i in inside])
+            by_register[register] = {"count": len(inside), **_headline(metrics)}
+        result["per_register"] = by_register
+    if curve:
+        result["curve"] = threshold_curve([label for _, label, _ in rows], sentiments)
+    return result
+
+
+def _measure(
+    rows: list[tuple[str, str, str | None]], label_of: Callable[[str, str | None], str]
+) -> tuple[dict[str, Any], list[str]]:
+    started = time.perf_counter()
+    predicted = [label_of(text, register) for text, _, register in rows]
+    elapsed = time.perf_counter() - started
+    metrics = classification_metrics([label for _, label, _ in rows], predicted)
+    return {
+        "count": len(rows),
+        **_headline(metrics),
+        "precision": {c: round(v, 4) for c, v in metrics["precision"].items()},
+        "recall": {c: round(v, 4) for c, v in metrics["recall"].items()},
+        "f1": {c: round(v, 4) for c, v in metrics["f1"].items()},
+        "texts_per_second": round(len(rows) / elapsed, 1) if elapsed > 0 else float("inf"),
+    }, predicted
+
+
+def _headline(metrics: dict[str, Any]) -> dict[str, float]:
+    """The figures alerts depend on: complaints found, false alarms, facts left alone."""
+    return {
+        "negative_f1": round(metrics["f1"]["negative"], 4),
+        "negative_precision": round(metrics["precision"]["negative"], 4),
+        "neutral_recall": round(metrics["recall"]["neutral"], 4),
+        "macro_f1": round(metrics["macro_f1"], 4),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,7 +29,7 @@ from zlib import crc32
 
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 HASH_BITS = 18
 HASH_SIZE = 1 << HASH_BITS
 _HASH_MASK = HASH_SIZE - 1
@@ -40,10 +40,16 @@ DENSE_NAMES = (
     "combined<=-0.5", "combined<=-0.05", "combined>=0.05", "combined>=0.5",
     "domain_negative_words", "negated_positive", "negated_negative", "intensifiers",
     "exclamations", "questions", "log_sentences",
+    "shouted_words", "elongated_words", "emoticons",
 )  # fmt: skip
 
 # Words, emoji and the two marks that carry tone. Apostrophes stay inside words ("don't").
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]|[\u2600-\u27bf\U0001f300-\U0001faff]")
+# Emoticons, read before punctuation splits them apart: eyes, an optional nose, a mouth; and hearts.
+_EMOTICON = re.compile(r"(?<![\w:;=])(?:[:;=8][-o*']?[()\[\]dpb/\\|3*]|<3|</3)(?![\w)(])", re.IGNORECASE)
+_EMOTICON_MARKS = frozenset(":;=<")
+# A letter written three or more times in a row ("sooo", "nooo"): social writing's emphasis.
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
 # Punctuation that ends a negation's or a contrast's scope.
 _SCOPE_END = re.compile(r"[.,;:!?()\n]")
 _NEGATORS = frozenset(w for w in NEGATE if "'" not in w) | frozenset(
@@ -66,6 +72,15 @@ def tokens(text: str) -> list[str]:
     lowered = text.lower()
     if not lowered.isascii():  # isascii is O(1); translate is not
         lowered = lowered.translate(_TYPOGRAPHIC)
+    if not _EMOTICON_MARKS.isdisjoint(lowered):
+        faces = _EMOTICON.findall(lowered)
+        if faces:
+            marked += [":" + face for face in faces]  # ":" marks them apart from words
+            lowered = _EMOTICON.sub(" ", lowered)
+    if _ELONGATED.search(lowered):
+        # "sooo good" and "soo good" are one feature, and the elongation one of its own.
+        marked.append("<elongated>")
+        lowered = _ELONGATED.sub(r"\1\1", lowered)
     for clause in _SCOPE_END.split(lowered):
         words = _TOKEN.findall(clause)
         if not words:
@@ -137,7 +152,7 @@ def dense_features(
     """
     negated_positive = negated_negative = domain_hits = boosts = 0
     for feature in lexical:
-        if " " in feature or feature[0] == ">":
+        if " " in feature or feature[0] in ">:<":
             continue
         if feature[0] == "~":
             valence = lexicon.get(feature[1:], 0.0)
@@ -152,7 +167,7 @@ def dense_features(
     counts = [
         min(domain_hits, 5) / 5, min(negated_positive, 5) / 5, min(negated_negative, 5) / 5,
         min(boosts, 5) / 5, min(text.count("!"), 5) / 5, min(text.count("?"), 5) / 5,
-        math.log1p(len(sentence_scores)) / 3,
+        math.log1p(len(sentence_scores)) / 3, *_social_marks(text, lexical),
     ]
     bins = [float(combined <= -0.5), float(combined <= -0.05), float(combined >= 0.05), float(combined >= 0.5)]
     if len(sentence_scores) == 1:  # the pipeline's case: the model reads one sentence at a time
@@ -169,3 +184,46 @@ def dense_features(
         sum(s["neu"] for s in sentence_scores) / count if sentence_scores else 1.0,
         *bins, *counts,
     ]  # fmt: skip
+
+
+# The evidence of sentiment a text holds, beside the dense features: the neutral gate's own inputs.
+EVIDENCE_NAMES = ("log_words", "personal", "log_lexicon_hits", "no_lexicon_hits")
+# First and second person: a writer speaking of their own experience or to the reader judges more
+# often than one reporting a fact.
+_PERSONAL = frozenset({"i", "i'm", "i've", "i'd", "me", "my", "we", "we're", "our", "us", "you", "you're", "your"})
+
+
+def evidence_features(lexical: Sequence[str], lexicon: dict[str, float]) -> list[float]:
+    """The ``EVIDENCE_NAMES`` values of a text from ``tokens(text)`` and VADER's word valences.
+
+    A lexicon hit is a word (negated or not) that VADER gives a valence; a text without any holds
+    no sentiment evidence of VADER's.
+    """
+    words = hits = 0
+    personal = 0.0
+    for feature in lexical:
+        if " " in feature or feature[0] in ">:<!?":
+            continue
+        words += 1
+        word = feature[1:] if feature[0] == "~" else feature
+        if word in lexicon:
+            hits += 1
+        elif word in _PERSONAL:
+            personal = 1.0
+    return [math.log1p(words) / 4, personal, math.log1p(hits), float(hits == 0)]
+
+
+_SHOUTED = re.compile(r"\b[A-Z][A-Z']+\b")
+
+
+def _social_marks(text: str, lexical: Sequence[str]) -> list[float]:
+    """Shouted (ALL CAPS) words while the rest is not, elongated words, and emoticons, each 0..1."""
+    shouted = 0
+    if not text.islower():  # C speed: most texts have a capital only where a sentence starts
+        caps = _SHOUTED.findall(text)
+        # A text in capitals throughout is a style, not emphasis (VADER reads it so too).
+        if caps and len(caps) < len(_TOKEN.findall(text.lower())):
+            shouted = len(caps)
+    elongated = "<elongated>" in lexical
+    faces = sum(1 for feature in lexical if feature[0] == ":") if not _EMOTICON_MARKS.isdisjoint(text) else 0
+    return [min(shouted, 3) / 3, float(elongated), min(faces, 3) / 3]

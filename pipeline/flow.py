@@ -19,6 +19,7 @@ from pipeline.items import MentionItem
 from pipeline.keyword_index import mention_text
 from pipeline.match import BusinessMatcher
 from pipeline.record import MentionRecord, add_dedup_keys, record_from_item
+from pipeline.registers import register_of
 from pipeline.writer import BATCH_SIZE, MentionWriter, WriteCounts
 
 if TYPE_CHECKING:  # the scorer (its model, numpy, the language model) loads with the first text to score
@@ -39,10 +40,12 @@ def judge(scorer: SentimentScorer, record: MentionRecord) -> Score:
     """
     from pipeline.sentiment import NEGATIVE  # loaded with the scorer already; not before it
 
-    verdict = scorer.score(record.text, title=record.title, rating=record.rating)
+    # The source type tells the register (social, news, review) the text is read in.
+    register = register_of(record.source_type)
+    verdict = scorer.score(record.text, title=record.title, rating=record.rating, register=register)
     if not record.title or record.rating is not None or verdict.label == NEGATIVE:
         return verdict
-    body = scorer.score(record.text)
+    body = scorer.score(record.text, register=register)
     if body.label != NEGATIVE:
         return verdict
     phrases = tuple(dict.fromkeys(verdict.urgent_phrases + body.urgent_phrases))

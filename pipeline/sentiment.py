@@ -24,8 +24,8 @@ stays the scorer; this module wraps it with general rules, each statable in one 
 * Intensifiers: a word such as "pretty" or "super" directly before another sentiment word acts
   as a booster like VADER's "very", not as praise ("pretty bad" is bad).
 * Learned model (``pipeline.learned``, features in ``pipeline.features``): VADER's per-sentence
-  scores and the text's words are read by a softmax model; the label is judged on
-  ``model_score`` (P(positive) - P(negative), -1..1) against the same thresholds as before.
+  scores and the text's words are read by two heads and a neutral gate; the label is judged on
+  the register's score (``pipeline.learned.register_score``, -1..1) against the same thresholds.
   When VADER reads a clear complaint in one sentence of several (``STRONG_NEGATIVE``), the text
   is at least that negative. ``learned=False`` keeps VADER's combination alone (for training).
 * Language (``pipeline.language``): text in a language VADER cannot read is ``unscored``, not
@@ -59,9 +59,10 @@ from vaderSentiment.vaderSentiment import (
 
 from pipeline.aspects import AspectFinder
 from pipeline.fast_vader import FastVader
-from pipeline.features import dense_features, hashed, tokens
+from pipeline.features import dense_features, evidence_features, hashed, tokens
 from pipeline.language import LanguageDetector, readable
 from pipeline.learned import LearnedModel, load_model
+from pipeline.registers import DEFAULT_REGISTER
 from pipeline.sentence_split import split_sentences
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -529,19 +530,6 @@ def _label(compound: float, negative_threshold: float, positive_threshold: float
     return NEUTRAL
 
 
-def model_score(probabilities: Sequence[float]) -> float:
-    """The learned model's verdict on the -1..1 scale that ``alerts.threshold`` applies to.
-
-    P(positive) - P(negative), the expected polarity; 0 when neutral is the most probable class,
-    so that a text the model finds plain (a menu, opening hours) is neutral at any thresholds
-    that keep 0 between them.
-    """
-    p_negative, p_neutral, p_positive = probabilities
-    if p_neutral >= p_negative and p_neutral >= p_positive:
-        return 0.0
-    return round(p_positive - p_negative, 4)
-
-
 @functools.cache
 def _plain_analyzer() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
@@ -623,6 +611,10 @@ class SentimentScorer:
         """Load now what is otherwise loaded at first need (the language model), e.g. before timing."""
         self._languages.load()
 
+    def forget_sentences(self) -> None:
+        """Empty the cache of recently read sentences (see `read`): a benchmark times cold reads."""
+        self._sentence_scores.clear()
+
     def read(self, text: str, title: str | None = None) -> VaderReading:
         """VADER's reading of a mention: each sentence's scores and their combination."""
         pieces = split_sentences(text)
@@ -647,19 +639,24 @@ class SentimentScorer:
         return VaderReading(sentences, scores, compound, driver)
 
     def features(self, text: str, title: str | None = None, reading: VaderReading | None = None):
-        """The learned model's features of a mention: ``(hashed indices, their value, dense)``."""
+        """The learned model's features of a mention: ``(hashed indices, their value, dense, evidence)``."""
         reading = reading or self.read(text, title)
         full = f"{title}\n{text}" if title else text
         lexical = tokens(full)
         indices, value = hashed(lexical)
-        dense = dense_features(full, reading.scores, reading.compound, self._analyzer.lexicon,
-                               self._domain_negative, lexical)
-        return indices, value, dense
+        lexicon = self._analyzer.lexicon
+        dense = dense_features(full, reading.scores, reading.compound, lexicon, self._domain_negative, lexical)
+        return indices, value, dense, evidence_features(lexical, lexicon)
 
-    def score(self, text: str, title: str | None = None, rating: float | None = None) -> Score:
+    def score(
+        self, text: str, title: str | None = None, rating: float | None = None, register: str | None = None
+    ) -> Score:
         """Score one mention's plain ``text`` (and ``title``), letting a 1..5 ``rating`` decide.
 
-        Raises ``ValueError`` when ``rating`` is not a number from 1 to 5.
+        ``register`` is the kind of writing (``pipeline.registers``: "social", "news", "review";
+        ``register_of(source_type)`` tells it from the source), whose calibration the model
+        uses; None reads the text as a review. Raises ``ValueError`` when ``rating`` is not a
+        number from 1 to 5.
         """
         full = f"{title}\n{text}" if title else text
         language = self._languages.detect(full)
@@ -679,8 +676,8 @@ class SentimentScorer:
         else:
             # The model reads the whole text, as it was trained to; VADER's reading of each
             # sentence is among its inputs.
-            probabilities = self._model.probabilities(*self.features(text, title, reading))
-            sentiment = model_score(probabilities)
+            probabilities, sentiment = self._model.judge(*self.features(text, title, reading),
+                                                         register or DEFAULT_REGISTER)
             if len(sentences) > 1 and compound <= self.strong_negative and compound < sentiment:
                 # VADER reads a clear complaint in one of the sentences: it is never averaged away.
                 sentiment = compound

@@ -50,7 +50,7 @@ def test_hashing_is_deterministic_and_in_range():
 
 def test_dense_features_carry_vader_s_reading_per_sentence():
     scorer = SentimentScorer()
-    _, _, dense = scorer.features("Lovely staff. The food was cold and the waiter was rude.")
+    _, _, dense, _ = scorer.features("Lovely staff. The food was cold and the waiter was rude.")
     named = dict(zip(DENSE_NAMES, dense))
     assert len(dense) == len(DENSE_NAMES)
     assert named["min"] < 0 < named["max"]
@@ -66,9 +66,10 @@ def test_the_shipped_model_is_small_and_says_what_it_was_trained_on():
     assert MODEL_PATH.stat().st_size < 5_000_000
     meta = json.loads(MODEL_PATH.with_suffix(".json").read_text(encoding="utf-8"))
     assert set(meta["trained_on"]) == {"blitzer_mds_amazon.tsv", "kotzias_amazon_cells.tsv",
-                                       "kotzias_imdb.tsv", "semeval2017_task4a_tweets.tsv"}
-    assert meta["temperature"] > 0
-    assert load_model().hashed.shape == (HASH_SIZE, 3)
+                                       "kotzias_imdb.tsv", "semeval2017_task4a_tweets.tsv",
+                                       "semeval2014_laptops.tsv"}
+    assert set(meta["calibration_by_register"]) == {"review", "social", "news"}
+    assert load_model().hashed.shape == (HASH_SIZE, 2)  # the neutral head and the polarity head
 
 
 def _copy_model(tmp_path):
@@ -115,6 +116,24 @@ def test_a_model_built_for_other_features_is_refused(tmp_path):
     with path.open("wb") as handle:
         np.savez(handle, **weights)
     with pytest.raises(ModelError, match="dense has shape"):
+        load_model(path)
+
+
+def test_a_model_without_a_register_s_calibration_is_refused(tmp_path):
+    path = _copy_model(tmp_path)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    del meta["calibration_by_register"]["social"]
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="calibration_by_register"):
+        load_model(path)
+
+
+def test_a_model_without_its_neutral_gate_is_refused(tmp_path):
+    path = _copy_model(tmp_path)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    meta["gate"]["weights"] = meta["gate"]["weights"][:-1]
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="neutral gate"):
         load_model(path)
 
 

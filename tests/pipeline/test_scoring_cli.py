@@ -40,8 +40,8 @@ def test_score_uses_the_lexicon_from_config(tmp_path):
     )
     elsewhere = tmp_path / "no-config-here"
     elsewhere.mkdir()
-    plain = run_cli("score", "The room was glorpy.", cwd=elsewhere)
-    custom = run_cli("score", "The room was glorpy.", "--config", str(config))
+    plain = run_cli("score", "Our room was glorpy.", cwd=elsewhere)
+    custom = run_cli("score", "Our room was glorpy.", "--config", str(config))
     assert plain.stdout.splitlines()[0] == "label: neutral"
     assert custom.stdout.splitlines()[0] == "label: negative"
 

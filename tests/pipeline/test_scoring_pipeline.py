@@ -31,7 +31,7 @@ LONG_FRIENDLY_POST = (
 def test_title_and_plain_text_are_scored_sentence_by_sentence_with_the_configured_thresholds(web, workspace):
     web.add("/news.xml", rss(
         entry("A family tradition", "https://blog.example.com/tradition", LONG_FRIENDLY_POST),
-        entry("Joe's Donuts, reviewed", "https://blog.example.com/bland", "The coffee could be hotter."),
+        entry("Joe's Donuts, reviewed", "https://blog.example.com/bland", "Could use more seating."),
         entry("Joe's Donuts glaze", "https://blog.example.com/gluey", "The donuts were gluey today."),
         entry("Joe's Donuts drill", "https://blog.example.com/drill",
               "A gas leak drill this morning; the staff handled it calmly and handed out free coffee."),
@@ -51,14 +51,15 @@ def test_title_and_plain_text_are_scored_sentence_by_sentence_with_the_configure
     # the title and the text together.
     assert "<p>" not in post["text"] and "Joe's Donuts is our Saturday ritual." in post["text"]
     scorer = SentimentScorer(negative_threshold=-0.5, positive_threshold=0.3)
-    assert post["sentiment"] == scorer.score(post["text"], title=post["title"]).sentiment
+    # A feed is news: its mentions are read in the news register.
+    assert post["sentiment"] == scorer.score(post["text"], title=post["title"], register="news").sentiment
     # One complaint in a long friendly post is not averaged away, and it is kept as the reason.
     assert post["label"] == "negative"
     assert post["driver"] == "But the cashier was rude and overcharged me twice last week."
-    # Thresholds from config: mildly negative is neutral at -0.5 (it would be negative at -0.05).
+    # A wish without negative evidence is no complaint in the news register, at any threshold
+    # (news scores are a verdict or 0: the register's calibration, docs/scoring.md).
     bland = stored["Joe's Donuts, reviewed"]
-    assert SentimentScorer().score(bland["text"], title=bland["title"]).label == "negative"
-    assert bland["label"] == "neutral"
+    assert (bland["label"], bland["sentiment"]) == ("neutral", 0.0)
     # The owner's own lexicon and urgent phrases from config.
     assert stored["Joe's Donuts glaze"]["label"] == "negative"
     drill = stored["Joe's Donuts drill"]

@@ -1,0 +1,28 @@
+"""Registers: the kinds of writing a mention comes in, told by the type of source it came from.
+
+A Reddit comment, a news item and a review are written differently: social posts carry emoji,
+slang, capitals and "sooo"; news states facts; reviews judge. The learned scorer keeps one
+calibration per register (``pipeline.learned``), chosen here from the item's source type.
+"""
+
+from __future__ import annotations
+
+SOCIAL = "social"
+NEWS = "news"
+REVIEW = "review"
+REGISTERS = (REVIEW, SOCIAL, NEWS)
+DEFAULT_REGISTER = REVIEW
+
+# Source types (crawlers.config.SOURCE_TYPES) by register. A type not listed reads as a review:
+# the monitor's commonest text, and the register the model knows best.
+BY_SOURCE_TYPE = {
+    "reddit": SOCIAL, "hackernews": SOCIAL, "mastodon": SOCIAL, "bluesky": SOCIAL,
+    "feed": NEWS, "html": NEWS,
+    "reviews": REVIEW, "appstore": REVIEW, "google_business": REVIEW, "yelp": REVIEW,
+    "appstore_connect": REVIEW, "google_play": REVIEW, "trustpilot": REVIEW,
+}  # fmt: skip
+
+
+def register_of(source_type: str | None) -> str:
+    """The register of a source type ("reddit" -> "social"); a review for unknown or no type."""
+    return BY_SOURCE_TYPE.get(source_type or "", DEFAULT_REGISTER)

@@ -1,0 +1,240 @@
+"""Alert quality II: statements of fact stay neutral, social posts read at least as VADER reads them,
+the register comes from the source type, and the threshold trades precision for recall."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline.evaluate import evaluate_file, threshold_curve
+from pipeline.learned import CALIBRATION_KEYS, MODEL_PATH, _read_model, load_model, register_score
+from pipeline.registers import BY_SOURCE_TYPE, register_of
+from pipeline.sentiment import SentimentScorer, plain_vader_label
+from tests.conftest import run_cli
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return SentimentScorer()
+
+
+# What a monitor of a small business reads every day and must not alert on.
+STATEMENTS = [
+    "Harbor Lane Bakery has a new seasonal menu this month.",
+    "The city council approved the new bike lane on Main Street.",
+    "We are open from 7 am to 3 pm, Tuesday through Sunday.",
+    "The shop is closed on Mondays.",
+    "Harbor Lane Bakery is at 214 Harbor Lane, next to the post office.",
+    "The lunch menu lists soups, salads and three sandwiches.",
+    "The planning board will review the building permit application on Thursday.",
+    "The restaurant received a permit to add outdoor seating.",
+    "Parking is available behind the building.",
+    "The bakery moved to a new location on Elm Street last spring.",
+    "Holiday hours will be posted on the website next week.",
+    "The cafe accepts cash and cards.",
+    "A new location is scheduled to open in March.",
+    "The owner said the kitchen will be renovated in January.",
+]
+
+
+# The review sets teach that "received" opens a complaint ("I received it broken"), and the model
+# is surer of it than the review register's evidence rule asks (0.88 against 0.8).
+KNOWN_REVIEW_MISS = "The restaurant received a permit to add outdoor seating."
+
+
+@pytest.mark.parametrize("register", ["review", "news"])
+def test_statements_of_fact_are_neutral(scorer, register):
+    labels = {text: scorer.score(text, register=register).label for text in STATEMENTS}
+    assert [t for t, label in labels.items() if label != "neutral"] == (
+        [KNOWN_REVIEW_MISS] if register == "review" else [])
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: a fact with a word the review sets read as a complaint")
+def test_a_permit_received_is_neutral_in_a_review_too(scorer):
+    assert scorer.score(KNOWN_REVIEW_MISS, register="review").label == "neutral"
+
+
+def test_a_statement_holds_no_evidence_but_a_complaint_does(scorer):
+    """Neutral is the absence of evidence, not a topic: the same menu, judged, is an alert."""
+    plain = scorer.score("Harbor Lane Bakery has a new seasonal menu this month.")
+    judged = scorer.score("Harbor Lane Bakery has a new seasonal menu this month and it is awful.")
+    assert (plain.label, plain.sentiment) == ("neutral", 0.0)
+    assert judged.label == "negative"
+
+
+COMPLAINTS = [
+    "The food was cold and the waiter was rude.",
+    "Terrible. Never again.",
+    "We waited 40 minutes and the coffee was cold when it finally came.",
+    "Save your money.",
+    "The screen cracked the first day.",
+    "Would not buy again.",
+    "Customer service hung up on me twice.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news"])
+@pytest.mark.parametrize("text", COMPLAINTS)
+def test_complaints_stay_negative_in_reviews_and_news(scorer, text, register):
+    assert scorer.score(text, register=register).label == "negative"
+
+
+# Short social posts: emoji, emoticons, slang, capitals, elongation, "but". Plain VADER reads
+# each of them right; the scorer must too.
+SOCIAL = [
+    ("worst. service. EVER. 😡", "negative"),
+    ("this place is sooo bad :(", "negative"),
+    ("ugh, cold fries AGAIN", "negative"),
+    ("the coffee is good but the staff is rude af", "negative"),
+    ("not impressed at all tbh", "negative"),
+    ("😭😭 my order never came", "negative"),
+    ("Loved the brunch!!! 😍", "positive"),
+    ("best tacos in town :)", "positive"),
+    ("sooo good, will be back!", "positive"),
+    ("LOVE this place ❤️", "positive"),
+    ("lol the new menu is awesome", "positive"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SOCIAL)
+def test_social_posts_read_as_well_as_plain_vader(scorer, text, expected):
+    assert plain_vader_label(text) == expected  # VADER's own ground: the scorer must not lose it
+    assert scorer.score(text, register="social").label == expected
+
+
+def test_the_register_comes_from_the_source_type():
+    assert {register_of(t) for t in ("reddit", "hackernews", "mastodon", "bluesky")} == {"social"}
+    assert register_of("feed") == "news"
+    assert {register_of(t) for t in ("reviews", "yelp", "google_business", "trustpilot", "appstore",
+                                     "google_play", "appstore_connect")} == {"review"}
+    assert register_of("something new") == register_of(None) == "review"
+    from crawlers.config import SOURCE_TYPES
+
+    assert set(SOURCE_TYPES) <= set(BY_SOURCE_TYPE)  # a new source type is given a register on purpose
+
+
+def test_each_register_has_its_own_calibration():
+    model = load_model()
+    assert set(model.calibration) == {"review", "social", "news"}
+    assert len(set(model.calibration.values())) > 1
+    assert model.calibration["social"][CALIBRATION_KEYS.index("vader_led")] == 1.0  # VADER leads on social posts
+    assert model.calibration["review"][CALIBRATION_KEYS.index("vader_led")] == 0.0
+
+
+def test_the_training_grid_scores_as_the_pipeline_does():
+    """The calibration is chosen with a vectorized copy of the register's rule: it must be the same rule."""
+    np = pytest.importorskip("numpy")
+    from pipeline.training.train_scorer import register_scores
+
+    rng = np.random.default_rng(22)
+    gate, polarity = rng.normal(0, 2, 500), rng.normal(0, 3, 500)
+    compound = np.round(rng.uniform(-1, 1, 500) * rng.integers(0, 2, 500), 4)  # half without VADER evidence
+    for register, values in load_model().calibration.items():
+        calibration = dict(zip(CALIBRATION_KEYS, values))
+        vectorized = register_scores(gate, polarity, compound, calibration)
+        for g, p, c, expected in zip(gate, polarity, compound, vectorized):
+            n = 1 / (1 + np.exp(-(g + calibration["neutral_shift"])))
+            q = 1 / (1 + np.exp(-(calibration["polarity_scale"] * p + calibration["vader_weight"] * c
+                                  + calibration["polarity_shift"])))
+            probabilities = ((1 - n) * (1 - q), n, (1 - n) * q)
+            assert register_score(*probabilities, c, values) == pytest.approx(expected, abs=1e-4), register
+
+
+def test_the_shipped_model_stays_under_five_megabytes_and_loads():
+    assert MODEL_PATH.stat().st_size + MODEL_PATH.with_suffix(".json").stat().st_size < 5_000_000
+    model = _read_model(MODEL_PATH)  # read from disk, not the process's cached copy
+    assert model.hashed.shape[1] == 2 and len(model.gate[0]) > 0 and set(model.calibration) == {
+        "review", "social", "news"}
+    meta = json.loads(MODEL_PATH.with_suffix(".json").read_text(encoding="utf-8"))
+    assert "semeval2014_laptops.tsv" in meta["trained_on"]
+
+
+def test_a_lower_threshold_alerts_less_and_more_surely():
+    gold = ["negative", "negative", "neutral", "negative", "positive", "neutral"]
+    scores = [-0.9, -0.6, -0.2, -0.1, 0.5, 0.0]
+    curve = {p["threshold"]: p for p in threshold_curve(gold, scores, [-0.05, -0.5])}
+    assert (curve[-0.05]["precision"], curve[-0.05]["recall"]) == (0.75, 1.0)
+    assert (curve[-0.5]["precision"], curve[-0.5]["recall"]) == (1.0, round(2 / 3, 4))
+
+
+def _labeled(tmp_path):
+    path = tmp_path / "labeled.tsv"
+    path.write_text(
+        "text\tlabel\tregister\n"
+        "The food was cold and the waiter was rude.\tnegative\tyelp\n"
+        "The shop is closed on Mondays.\tneutral\treview\n"
+        "worst. service. EVER. 😡\tnegative\treddit\n"
+        "The city council approved the new bike lane on Main Street.\tneutral\tfeed\n"
+        "Loved the brunch!!! 😍\tpositive\tsocial\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_eval_reports_neutral_recall_and_each_register(tmp_path, scorer):
+    path = _labeled(tmp_path)
+    result = evaluate_file(path, scorer)
+    labels = [scorer.score(t, register=r).label for t, r in (
+        ("The shop is closed on Mondays.", "review"),
+        ("The city council approved the new bike lane on Main Street.", "news"))]
+    assert result["neutral_recall"] == labels.count("neutral") / 2
+    assert set(result["per_register"]) == {"review", "social", "news"}
+    assert {r: v["count"] for r, v in result["per_register"].items()} == {"review": 2, "social": 2, "news": 1}
+    assert result["per_register"]["news"]["neutral_recall"] == float(labels[1] == "neutral")
+    assert result["per_register"]["social"]["negative_precision"] == 1.0  # the shouted complaint
+    assert "per_register" not in evaluate_file(path.write_text(
+        "text\tlabel\nThe shop is closed on Mondays.\tneutral\n", encoding="utf-8") and path, scorer)
+
+
+def test_eval_curve_prints_precision_and_recall_at_each_threshold(tmp_path):
+    result = run_cli("eval", "--curve", str(_labeled(tmp_path)), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    thresholds = [point["threshold"] for point in metrics["curve"]]
+    assert thresholds == sorted(thresholds, reverse=True) and -0.05 in thresholds
+    assert all({"precision", "recall", "alerts"} <= set(point) for point in metrics["curve"])
+    alerts = [point["alerts"] for point in metrics["curve"]]
+    assert alerts == sorted(alerts, reverse=True)  # a lower threshold never alerts more
+    assert "per_register" in metrics and "neutral_recall" in metrics
+
+
+def test_the_pipeline_reads_each_mention_in_its_source_s_register(tmp_path, scorer):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from pipeline.flow import MentionFlow
+    from pipeline.items import MentionItem
+    from pipeline.match import BusinessMatcher
+    from pipeline.models import Business, Mention, Source
+    from pipeline.store import open_engine
+    from pipeline.writer import AlertPolicy, MentionWriter
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with Session(engine) as session, session.begin():
+        session.add(Business(id=1, name="Joe's Donuts"))
+        for source_id, kind in ((1, "feed"), (2, "reddit"), (3, "yelp")):
+            session.add(Source(id=source_id, business_id=1, type=kind, identity=f"{kind}:x",
+                               http_validators={}, cursor={}))
+    flow = MentionFlow(needs_match={1: True, 2: True, 3: True},
+                       matchers={"Joe's Donuts": BusinessMatcher(["Joe's Donuts"])}, scorer=scorer,
+                       writer=MentionWriter(engine, {"Joe's Donuts": 1}, AlertPolicy(max_age_days=36500)))
+    texts = {"feed": "Joe's Donuts raised its prices again and the lines are long.",
+             "reddit": "Joe's Donuts coffee was sooo cold today :(",
+             "yelp": "Joe's Donuts has the best maple bars, friendly staff too."}
+    flow.process(MentionItem(business="Joe's Donuts", source_type=kind, url=f"https://{kind}.example.com/1",
+                             text=texts[kind], published_at=datetime(2026, 11, 1, tzinfo=UTC), source_id=source_id)
+                 for source_id, kind in ((1, "feed"), (2, "reddit"), (3, "yelp")))
+    flow.finish()
+    with Session(engine) as session:
+        stored = dict(session.execute(select(Mention.url, Mention.sentiment)).all())
+    engine.dispose()
+    registers = {"feed": "news", "reddit": "social", "yelp": "review"}
+    expected = {f"https://{kind}.example.com/1": scorer.score(texts[kind], register=registers[kind]).sentiment
+                for kind in texts}
+    assert stored == pytest.approx(expected)
+    # Read as a review instead, at least one would have scored otherwise: the register counted.
+    assert any(scorer.score(texts[kind]).sentiment != expected[f"https://{kind}.example.com/1"]
+               for kind in ("feed", "reddit"))
