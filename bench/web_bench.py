@@ -1,6 +1,7 @@
 """The web inbox and the weekly report at 1,000,000 mentions: how long every page and the report take.
 
 Usage: python bench/web_bench.py [--mentions 1000000] [--requests 20] [--keep FOLDER] [--database URL]
+       [--zone America/Chicago]
 
 Fills an SQLite file (or, with `--database`, an empty PostgreSQL database) with `--mentions`
 mentions in bulk over the 700 days up to today (the full-text index kept by its triggers, as in
@@ -8,14 +9,19 @@ production), starts `mentionwatch serve` on it as a subprocess, and times whole 
 (query, template, transfer) for: the inbox's first page, the next one, filters, searches for a
 common word, a rare word, two words within filters, and prefixes, trends over 7, 30, 90 and 365
 days, the sources and reports pages and a mention's page. Prints the median and the slowest of
-`--requests` tries of each against the goal of 100 ms. Then builds the weekly report (the figures,
-in-process, as `mentionwatch report` does before rendering) for the newest week and for the
-oldest one, against the goal of a second whatever the history before the week.
+`--requests` tries of each against the goal of 100 ms. The trends pages are then split into their
+queries (timed in-process, as the server runs them) and the rest (the page's SVG and template,
+the transfer). Then builds the weekly report (the figures, in-process, as `mentionwatch report`
+does before rendering) for the newest week and for the oldest one, and runs the whole command
+`mentionwatch report --no-send` for each (a new process: imports, figures, HTML and PNG chart),
+against the goal of a second whatever the history before the week. The machine's load is printed
+with the figures: on a busy host compare the rows of one run with each other.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import socket
 import sqlite3
@@ -77,6 +83,21 @@ def fill(database_url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
+def filled(database_url: str) -> bool:
+    """Whether the store already holds the mentions of an earlier run (kept to save the fill)."""
+    if database_url.startswith("sqlite") and not Path(database_url.removeprefix("sqlite:///")).exists():
+        return False
+    from sqlalchemy import inspect, text
+
+    engine = open_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return (inspect(connection).has_table("mentions")
+                    and connection.execute(text("SELECT count(*) FROM mentions")).scalar() > 0)
+    finally:
+        engine.dispose()
+
+
 def _fill_sqlite(path: Path, count: int) -> None:
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=OFF")
@@ -123,9 +144,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(folder: Path, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+def serve(folder: Path, database_url: str, zone: str) -> tuple[subprocess.Popen[bytes], str]:
     (folder / "config.yaml").write_text(
         f"database: '{database_url}'\nbusinesses:\n  - name: Joe's Donuts\n    keywords: [Joe's Donuts]\n"
+        f"    timezone: {zone}\n"
         "    sources:\n      - type: feed\n        url: https://news.example/feed.xml\n", encoding="utf-8")
     port = free_port()
     mentionwatch = Path(sys.executable).with_name("mentionwatch")
@@ -154,6 +176,50 @@ def timed(url: str, tries: int) -> tuple[float, float, int]:
         get()
         times.append((time.perf_counter() - started) * 1000)
     return statistics.median(times), max(times), body.count(b'<article class="mention')
+
+
+def trends_split(config: Path, url: str, tries: int) -> None:
+    """The trends pages' queries alone (in-process, as the server runs them) against the whole
+    request, timed alternately so that the host's load weighs on both alike."""
+    from mentionwatch.config import load_settings
+    from pipeline.store import session_factory
+    from respond.web.details import trends
+
+    settings = load_settings(config)
+    engine = open_engine(settings.database_url())
+    sessions = session_factory(engine)
+    print(f"{'trends: query vs the rest of the page':<36} {'query':>8} {'page':>8} {'rest':>8}")
+    for days in (7, 30, 90, 365):
+        queries, pages = [], []
+        for _ in range(tries + 1):
+            with sessions() as session:
+                started = time.perf_counter()
+                trends(session, settings, days)
+                queries.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            urllib.request.urlopen(f"{url}/trends?days={days}", timeout=60).read()
+            pages.append((time.perf_counter() - started) * 1000)
+        query, page = statistics.median(queries[1:]), statistics.median(pages[1:])
+        print(f"{f'trends, {days} days':<36} {query:7.1f}  {page:7.1f}  {page - query:7.1f}")
+    engine.dispose()
+
+
+def report_command(config: Path, folder: Path, tries: int) -> None:
+    """Time `mentionwatch report --no-send` (a whole process) for the newest and the oldest week."""
+    mentionwatch = Path(sys.executable).with_name("mentionwatch")
+    weeks = [("report --no-send, newest week", []),
+             ("report --no-send, oldest week", ["--since", f"{START + timedelta(days=7):%Y-%m-%dT%H:%M:%S+00:00}",
+                                                "--until", f"{START + timedelta(days=14):%Y-%m-%dT%H:%M:%S+00:00}"])]
+    print(f"{'report command (a new process)':<44} {'median':>8} {'slowest':>8}         goal < {REPORT_GOAL_MS} ms")
+    for name, period in weeks:
+        times = []
+        for _ in range(tries):
+            started = time.perf_counter()
+            subprocess.run([str(mentionwatch), "report", "--config", str(config), "--no-send", "--quiet",
+                            "--out", str(folder / "reports"), *period], check=True, stdout=subprocess.DEVNULL)
+            times.append((time.perf_counter() - started) * 1000)
+        median = statistics.median(times)
+        print(f"{name:<44} {median:7.1f}  {max(times):7.1f}          {'ok' if median < REPORT_GOAL_MS else 'SLOW'}")
 
 
 def report_figures(config: Path, tries: int) -> None:
@@ -188,16 +254,18 @@ def main() -> None:
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="Keep the database in this folder (and reuse it if filled).")
-    parser.add_argument("--database", help="An empty PostgreSQL database to fill and serve from "
+    parser.add_argument("--database", help="A PostgreSQL database to fill (when empty) and serve from "
                         "(postgresql+psycopg://...), instead of an SQLite file.")
+    parser.add_argument("--zone", default="America/Chicago", help="The business's time zone (its days, with "
+                        "daylight saving; default America/Chicago).")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="mentionwatch-web-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     database_url = args.database or f"sqlite:///{folder / 'bench.db'}"
-    if args.database or not (folder / "bench.db").exists():
+    if not filled(database_url):
         seconds = fill(database_url, args.mentions)
         print(f"filled {args.mentions:,} mentions in {seconds:.0f} s ({database_url.split(':')[0]})")
-    process, url = serve(folder, database_url)
+    process, url = serve(folder, database_url, args.zone)
     try:
         with urllib.request.urlopen(url + "/", timeout=60) as response:
             html = response.read().decode()
@@ -223,6 +291,7 @@ def main() -> None:
             ("reports", "/reports"),
             ("a mention's page", "/mentions/12345"),
         ]
+        print(f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} on {os.cpu_count()} cores")
         print(f"{'request':<36} {'median':>8} {'slowest':>8} {'rows':>5}  goal < {GOAL_MS} ms")
         worst = 0.0
         for name, path in cases:
@@ -230,7 +299,10 @@ def main() -> None:
             worst = max(worst, median)
             print(f"{name:<36} {median:7.1f}  {slowest:7.1f}  {rows:5}  {'ok' if median < GOAL_MS else 'SLOW'}")
         print(f"slowest median {worst:.1f} ms: {'within' if worst < GOAL_MS else 'over'} the {GOAL_MS} ms goal")
+        trends_split(folder / "config.yaml", url, args.requests)
         report_figures(folder / "config.yaml", max(3, args.requests // 4))
+        report_command(folder / "config.yaml", folder, max(3, args.requests // 4))
+        print(f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} at the end")
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -216,6 +216,30 @@ class MentionAspectHour(Base):
     mentions: Mapped[int]
 
 
+class MentionDay(Base):
+    """Mentions of a business per UTC day ('YYYY-MM-DD') and label, dismissed ones left out; kept
+    by the database's triggers like MentionHour (migration 0017). Long trends read these, and of
+    the hourly counts only the hours a UTC day shares with the next local day."""
+
+    __tablename__ = "mention_days"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    label: Mapped[str] = mapped_column(String(10), primary_key=True)
+    mentions: Mapped[int]
+
+
+class MentionAspectDay(Base):
+    """Complaints naming each aspect per business and UTC day; kept by triggers (migration 0017)."""
+
+    __tablename__ = "mention_aspect_days"
+
+    business_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    aspect: Mapped[str] = mapped_column(String(100), primary_key=True)
+    mentions: Mapped[int]
+
+
 class Sighting(Base):
     """A further place the same mention was seen (syndication, a second feed)."""
 
@@ -249,6 +273,8 @@ class AggregateRating(Base):
     """A review page's overall rating at one crawl, for the weekly trend."""
 
     __tablename__ = "aggregate_ratings"
+    # A source's readings of a period (the report's and trends' ratings), not every reading since.
+    __table_args__ = (Index("ix_aggregate_ratings_source_recorded", "source_id", "recorded_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
@@ -281,6 +307,8 @@ class SourceRun(Base):
     """How one source fared in one run (the report lists failures of the period)."""
 
     __tablename__ = "source_runs"
+    # A source's runs of a period (the report's failures), not all its runs since it was added.
+    __table_args__ = (Index("ix_source_runs_source_finished", "source_id", "finished_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)

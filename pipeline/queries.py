@@ -8,12 +8,21 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.dialect import HOUR, MINUTE, utc_bucket
 from pipeline.errors import MentionwatchError
-from pipeline.models import Business, Mention, MentionAspectHour, MentionHour, Reply, Source
+from pipeline.models import (
+    Business,
+    Mention,
+    MentionAspectDay,
+    MentionAspectHour,
+    MentionDay,
+    MentionHour,
+    Reply,
+    Source,
+)
 
 
 def list_mentions(
@@ -127,28 +136,29 @@ def daily_label_counts(session: Session, business_id: int, since: datetime, unti
                        zone: str) -> dict[date, dict[str, int]]:
     """{local day: {label: mentions}} of [since, until) in `zone` (an unlabelled mention counts as
     neutral), dismissed ones left out."""
-    return _daily_counts(session, business_id, since, until, zone, MentionHour, MentionHour.label, bucket_counts)
+    return _daily_counts(session, business_id, since, until, zone, (MentionHour, MentionDay), "label", bucket_counts)
 
 
 def daily_aspect_counts(session: Session, business_id: int, since: datetime, until: datetime,
                         zone: str) -> dict[date, dict[str, int]]:
     """{local day: {aspect: complaints}} of [since, until) in `zone`: negative mentions naming each
     aspect, dismissed ones left out."""
-    return _daily_counts(session, business_id, since, until, zone, MentionAspectHour, MentionAspectHour.aspect,
+    return _daily_counts(session, business_id, since, until, zone, (MentionAspectHour, MentionAspectDay), "aspect",
                          aspect_bucket_counts)
 
 
 def _daily_counts(session: Session, business_id: int, since: datetime, until: datetime, zone: str,
-                  table: Any, key: Any, from_mentions: Callable[..., list[tuple[datetime, str | None, int]]],
+                  tables: tuple[Any, Any], key: str,
+                  from_mentions: Callable[..., list[tuple[datetime, str | None, int]]],
                   ) -> dict[date, dict[str, int]]:
-    """Whole UTC hours are read from `table` (kept by triggers), the part-hours at the ends from
-    the mentions themselves (`from_mentions`); a zone whose days do not start on a UTC hour is
-    counted from the mentions by the minute."""
+    """Whole UTC hours are read from `tables` (the hourly and daily counts kept by triggers, see
+    `_local_day_sums`); the part-hours at the ends from the mentions themselves (`from_mentions`).
+    A zone whose days do not start on a UTC hour is counted from the mentions by the minute."""
     tz = ZoneInfo(zone)
     first, last = since.astimezone(tz).date(), (until - timedelta(microseconds=1)).astimezone(tz).date()
     unit = bucket_unit(zone, [first + timedelta(days=i) for i in range((last - first).days + 1)])
     found: dict[date, dict[str, int]] = {}
-    days_of: dict[datetime, date] = {}  # a year is 8,760 hours, each read once per label
+    days_of: dict[datetime, date] = {}
 
     def add(bucket: datetime, name: str | None, count: int) -> None:
         day = days_of.get(bucket)
@@ -164,15 +174,8 @@ def _daily_counts(session: Session, business_id: int, since: datetime, until: da
         edges = [(since, until)]
     else:
         edges = [(since, whole_from), (whole_until, until)]
-        day_of_hour: dict[str, date] = {}
-        # Core rows, not the ORM's: a year is some 26,000 rows, and this loop is most of a page.
-        for hour, name, count in session.connection().execute(
-                select(table.hour, key, table.mentions)
-                .where(table.business_id == business_id, table.hour >= _hour_text(whole_from),
-                       table.hour < _hour_text(whole_until), table.mentions != 0)):
-            day = day_of_hour.get(hour)
-            if day is None:
-                day = day_of_hour[hour] = _hour_time(hour).astimezone(tz).date()
+        segments = _constant_offsets(whole_from, whole_until, tz)
+        for day, name, count in _local_day_sums(session, tables, key, business_id, segments, tz):
             per_key = found.setdefault(day, {})
             per_key[name] = per_key.get(name, 0) + count
     for start, end in edges:
@@ -180,6 +183,118 @@ def _daily_counts(session: Session, business_id: int, since: datetime, until: da
             for bucket, name, count in from_mentions(session, business_id, start, end, unit):
                 add(bucket, name, count)
     return found
+
+
+def _constant_offsets(since: datetime, until: datetime, tz: ZoneInfo) -> list[tuple[datetime, datetime, timedelta]]:
+    """[since, until) cut where `tz` changes its UTC offset (daylight saving): (start, end, offset)
+    pieces, each with one offset throughout. Both ends are whole UTC hours, as are the changes of
+    the zones this is used for."""
+    def offset(moment: datetime) -> timedelta:
+        return moment.astimezone(tz).utcoffset() or timedelta(0)
+
+    pieces, start, moment = [], since, since
+    while moment < until:
+        step = min(moment + timedelta(days=1), until)
+        if offset(step - timedelta(hours=1)) != offset(start):
+            # The change is within this day: find its hour.
+            change = moment
+            while offset(change) == offset(start):
+                change += timedelta(hours=1)
+            pieces.append((start, change, offset(start)))
+            start = change
+        moment = step
+    pieces.append((start, until, offset(start)))
+    return pieces
+
+
+HOURS_ONLY = timedelta(days=35)
+"""Spans shorter than this are summed from the hourly counts alone: one statement, a few thousand
+rows, cheaper than the four statements of days, part-days and hours (each a round trip)."""
+
+
+def _local_day_sums(session: Session, tables: tuple[Any, Any], key: str, business_id: int,
+                    segments: list[tuple[datetime, datetime, timedelta]],
+                    tz: ZoneInfo) -> Iterator[tuple[date, str, int]]:
+    """(local day, key, count) of the whole hours of `segments` ((start, end, offset): spans of
+    whole hours in which the zone is `offset` from UTC throughout, a whole number of hours).
+    `tables` are the hourly and the daily counts.
+
+    A UTC day's hours before the one at which the zone's day changes belong to one local day, the
+    rest to the next. Whole UTC days of long spans are read from the daily counts, less the hours
+    of the smaller of those two parts, read from the hourly counts and summed by the database; the
+    part-days at their ends hour by hour; a short span from the hourly counts, summed by the
+    database into those two parts. At most three statements for the days of a long span, whatever
+    its daylight saving changes: a year is some 1,100 day rows and a few hours a day.
+    """
+    hours, days = tables
+    edges: list[tuple[datetime, datetime]] = []
+    spans: list[tuple[str, str, int, timedelta]] = []  # whole UTC days [first, last), change, offset
+    for start, end, offset in segments:
+        change = int((-offset.total_seconds() // 3600) % 24)  # the UTC hour at which local days start
+        first = start.astimezone(timezone.utc).replace(hour=0)
+        first += timedelta(days=1) if first < start else timedelta(0)
+        last = end.astimezone(timezone.utc).replace(hour=0)
+        if last - first < HOURS_ONLY:
+            yield from _hour_sums(session, hours, key, business_id, start, end, change, offset)
+            continue
+        edges += [(start, first), (last, end)]
+        spans.append((f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}", change, offset))
+    if not spans:
+        return
+    edges = [(start, end) for start, end in edges if start < end]
+    if edges:  # a few hours at each end of each span, each hour to its own local day
+        ranges = [and_(hours.hour >= _hour_text(start), hours.hour < _hour_text(end)) for start, end in edges]
+        for hour, name, count in session.connection().execute(
+                select(hours.hour, getattr(hours, key), hours.mentions).where(
+                    hours.business_id == business_id, hours.hour >= _hour_text(edges[0][0]),
+                    hours.hour < _hour_text(edges[-1][1]), hours.mentions != 0, or_(*ranges))):
+            moment = datetime(int(hour[:4]), int(hour[5:7]), int(hour[8:10]), int(hour[11:13]), tzinfo=timezone.utc)
+            yield moment.astimezone(tz).date(), name, int(count)
+    totals = {(text, name): int(count) for text, name, count in session.connection().execute(
+        select(days.day, getattr(days, key), days.mentions).where(
+            days.business_id == business_id, days.day >= spans[0][0], days.day < spans[-1][1], days.mentions != 0,
+            or_(*(and_(days.day >= first, days.day < last) for first, last, _, _ in spans))))}
+    # The smaller part of each UTC day: before the change (up to noon), else from it on.
+    hour_of_day = func.substr(hours.hour, literal_column("12"), literal_column("2"))
+    utc_day = func.substr(hours.hour, literal_column("1"), literal_column("10"))
+    sides = [and_(hours.hour >= f"{first} 00", hours.hour < f"{last} 00",
+                  hour_of_day < literal_column(f"'{change:02d}'") if change <= 12 else
+                  hour_of_day >= literal_column(f"'{change:02d}'"))
+             for first, last, change, _ in spans if change]
+    part = {(text, name): int(count) for text, name, count in session.connection().execute(
+        select(utc_day, getattr(hours, key), func.sum(hours.mentions))
+        # The whole range as well as each span's: an index range, not the table filtered.
+        .where(hours.business_id == business_id, hours.hour >= f"{spans[0][0]} 00", hours.hour < f"{spans[-1][1]} 00",
+               hours.mentions != 0, or_(*sides))
+        .group_by(utc_day, getattr(hours, key)))} if sides else {}
+    for text, name in totals.keys() | part.keys():
+        first, _, change, offset = next(span for span in spans if span[0] <= text < span[1])
+        total, some = totals.get((text, name), 0), part.get((text, name), 0)
+        before = (some if change <= 12 else total - some) if change else 0
+        midnight = datetime(int(text[:4]), int(text[5:7]), int(text[8:10]))
+        if before:
+            yield (midnight + offset).date(), name, before
+        if total - before:
+            yield (midnight + timedelta(hours=change) + offset).date(), name, total - before
+
+
+def _hour_sums(session: Session, hours: Any, key: str, business_id: int, since: datetime, until: datetime,
+               change: int, offset: timedelta) -> Iterator[tuple[date, str, int]]:
+    """(local day, key, count) of the whole hours [since, until) from the hourly counts, summed by
+    the database into two rows per UTC day and key: before the hour `change` and from it on."""
+    if since >= until:
+        return
+    utc_day = func.substr(hours.hour, literal_column("1"), literal_column("10"))
+    later = func.substr(hours.hour, literal_column("12"), literal_column("2")) >= literal_column(f"'{change:02d}'")
+    rows = session.connection().execute(
+        select(utc_day, later, getattr(hours, key), func.sum(hours.mentions))
+        .where(hours.business_id == business_id, hours.hour >= _hour_text(since), hours.hour < _hour_text(until),
+               hours.mentions != 0)
+        .group_by(utc_day, later, getattr(hours, key)))
+    for text, after, name, count in rows:
+        if count:
+            first = datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), change if after else 0)
+            yield (first + offset).date(), name, int(count)
 
 
 def aspect_bucket_counts(session: Session, business_id: int, since: datetime, until: datetime,
@@ -209,8 +324,3 @@ def bucket_counts(session: Session, business_id: int, since: datetime, until: da
 
 def _hour_text(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H")
-
-
-def _hour_time(text: str) -> datetime:
-    # Sliced rather than strptime'd: a year of hours is parsed on every trends page.
-    return datetime(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), tzinfo=timezone.utc)

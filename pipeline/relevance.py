@@ -167,14 +167,3 @@ def _might_contain(texts: list[str], term: str) -> list[str]:
     """
     first = term.split()[0].replace("'", "")
     return [t for t in texts if first in fold(t).replace("'", "")]
-
-
-def advice_line(advice: RelevanceAdvice) -> str:
-    """One plain sentence for the weekly report."""
-    noun = "mention" if advice.dismissed == 1 else "mentions"
-    said = f"{advice.dismissed} {noun} dismissed as not about {advice.business}"
-    if not advice.suggestions:
-        return f"{said}; no exclude: or require_any: term would have filtered them without losing a kept mention."
-    terms = ", ".join(f"{s.key}: {s.term}" for s in advice.suggestions)
-    return (f"{said}: adding {terms} would have filtered {advice.filtered} of them and kept all {advice.kept} "
-            f"others (details: mentionwatch check).")

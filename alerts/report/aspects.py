@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from alerts.escape import mrkdwn
@@ -22,8 +22,14 @@ def aspect_counts(current: Iterable[Any], before: Iterable[Any]) -> list[tuple[s
     def count(mentions: Iterable[Any]) -> Counter[str]:
         return Counter(a for m in mentions if m.label == "negative" for a in (m.aspects or ()))
 
-    now, then = count(current), count(before)
-    return sorted(((a, now[a], then[a]) for a in set(now) | set(then)), key=lambda item: (-item[1], -item[2], item[0]))
+    return compare_aspects(count(current), count(before))
+
+
+def compare_aspects(now: Mapping[str, int], then: Mapping[str, int]) -> list[tuple[str, int, int]]:
+    """(aspect, complaints now, complaints before) from the two periods' complaints per aspect,
+    most complained about first (the report reads them from the database's hourly counts)."""
+    named = {a for a, n in now.items() if n} | {a for a, n in then.items() if n}
+    return sorted(((a, now.get(a, 0), then.get(a, 0)) for a in named), key=lambda item: (-item[1], -item[2], item[0]))
 
 
 def aspect_phrase(aspect: str, now: int, before: int) -> str:

@@ -14,13 +14,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.config import AlertsConfig
 from alerts.escape import one_line, truncate
 from alerts.excerpt import window
-from alerts.report.aspects import aspect_counts
+from alerts.report.aspects import compare_aspects
 from alerts.report.platforms import PlatformFigures, platform_figures
 from alerts.report.voice import Voice, share_of_voice
 from alerts.views import Catalog
@@ -34,8 +34,7 @@ from pipeline.models import (
     Source,
     SourceRun,
 )
-from pipeline.queries import daily_label_counts, in_period
-from pipeline.relevance import advice_line, advise
+from pipeline.queries import daily_aspect_counts, daily_label_counts, in_period
 
 LABELS = ("positive", "neutral", "negative")
 TOP = 5
@@ -186,8 +185,7 @@ def build_reports(session: Session, settings: AlertsConfig, period: Period, only
             continue
         business_id = ids.get(configured.name)
         report = _report(session, catalog, configured.name, business_id, period)
-        advice = advise(session, configured)
-        report.relevance = advice_line(advice) if advice else None
+        report.relevance = _dismissed_line(session, configured.name, business_id, period)
         report.voices = share_of_voice(session, configured, period.since, period.until)
         reports.append(report)
     return reports
@@ -236,19 +234,8 @@ def period_counts(session: Session, settings: AlertsConfig, period: Period,
 
 def _report(session: Session, catalog: Catalog, name: str, business_id: int | None, period: Period) -> BusinessReport:
     zone = catalog.zone(name)
+    tz = ZoneInfo(zone)
     previous = period.previous
-    # The two periods' mentions, read through ix_mentions_business_effective (dismissed ones, not
-    # about the business, are not part of its picture): only the columns the figures need, so a
-    # week costs the same after ten years of history as after one.
-    rows = session.execute(
-        select(Mention.id, Mention.label, Mention.rating, Mention.sentiment, Mention.urgent, Mention.alerted_at,
-               Mention.handled_at, Mention.source_type, Mention.aspects, Source.identity,
-               Mention.effective_at.label("when"))
-        .join(Source, Source.id == Mention.source_id)
-        .where(in_period(business_id, previous.since, period.until))
-    ).all() if business_id is not None else []
-    current = [row for row in rows if row.when >= period.since]
-    before = [row for row in rows if row.when < period.since]
     # Watched since its first crawl (or since it was added, if never crawled). A business watched
     # for only part of the previous period has nothing fair to compare with.
     added = (session.scalar(select(func.min(Source.first_crawled_at)).where(Source.business_id == business_id))
@@ -256,64 +243,161 @@ def _report(session: Session, catalog: Catalog, name: str, business_id: int | No
     new_since = added if added is not None and added > previous.since else None
     compare = new_since is None
 
-    labels_now = Counter(m.label or "neutral" for m in current)
-    labels_before = Counter(m.label or "neutral" for m in before)
-    sources_now = Counter(catalog.source_label(name, m.identity) for m in current)
-    sources_before = Counter(catalog.source_label(name, m.identity) for m in before)
-    types = {catalog.source_label(name, m.identity): m.source_type for m in rows}
+    # Every figure is counted by the database over the two periods alone (the period index, the
+    # hourly counts), and only the listed mentions are read whole: a week costs the same after ten
+    # years of history as after one.
+    now, then = (_tally(session, business_id, period.since, period.until),
+                 _tally(session, business_id, previous.since, previous.until))
+    labels = {identity: catalog.source_label(name, identity) for identity, _ in (*now.sources, *then.sources)}
+    sources_now, sources_before = Counter(), Counter()
+    types: dict[str, str] = {}
+    for tally, counter in ((now, sources_now), (then, sources_before)):
+        for (identity, source_type), count in tally.sources.items():
+            counter[labels[identity]] += count
+            types[labels[identity]] = source_type
     by_source = sorted(
         ((label, types[label], Change(sources_now[label], sources_before[label]))
          for label in set(sources_now) | set(sources_before)),
         key=lambda item: (-(item[2].current or 0), item[0]),
     )
+    per_day = (daily_label_counts(session, business_id, period.since, period.until, zone)
+               if business_id is not None else {})
+    daily = [(day, *(per_day.get(day, {}).get(label, 0) for label in LABELS)) for day in period.days(zone)]
 
-    tz = ZoneInfo(zone)
-    per_day: dict[date, Counter[str]] = {day: Counter() for day in period.days(zone)}
-    for m in current:
-        per_day.setdefault(m.when.astimezone(tz).date(), Counter())[m.label or "neutral"] += 1
-    daily = [(day, c["positive"], c["neutral"], c["negative"]) for day, c in sorted(per_day.items())]
+    worst, best = _listed(session, catalog, name, business_id, period)
+    handling = session.execute(
+        select(Mention.alerted_at, Mention.handled_at)
+        .where(in_period(business_id, period.since, period.until), Mention.alerted_at.is_not(None))
+    ).all() if business_id is not None else []
+    times = [max(timedelta(0), handled - alerted) for alerted, handled in handling if handled is not None]
 
-    ratings_now = [m.rating for m in current if m.rating is not None]
-    ratings_before = [m.rating for m in before if m.rating is not None]
-
-    # Only the listed mentions are read whole (their text makes the excerpt).
-    # Urgent mentions lead the complaints whatever their label; they are never anyone's praise.
-    worst = sorted((m for m in current if m.label == "negative" or m.urgent),
-                   key=lambda m: (not m.urgent, m.sentiment if m.sentiment is not None else 0))[:TOP]
-    best = sorted((m for m in current if m.label == "positive" and not m.urgent),
-                  key=lambda m: (-(m.sentiment or 0), -(m.rating or 0)))[:TOP]
-    listed = {m.id: m for m in worst + best}
-    whole = {m.id: m for m in session.scalars(select(Mention).where(Mention.id.in_(listed)))} if listed else {}
-    baseline_ids = _in_baseline(session, list(listed))
-    lines = {i: _line(catalog, name, whole[i], listed[i].identity, listed[i].when, i in baseline_ids) for i in listed}
-    alerted = [m for m in current if m.alerted_at is not None]
-    handled = [m for m in alerted if m.handled_at is not None]
-    times = [max(timedelta(0), m.handled_at - m.alerted_at) for m in handled]
-
-    def change(now: float | None, then: float | None) -> Change:
-        return Change(now, then if compare else None)
+    def change(current: float | None, before: float | None) -> Change:
+        return Change(current, before if compare else None)
 
     by_source = [(label, kind, change(c.current, c.previous)) for label, kind, c in by_source]
     return BusinessReport(
         name=name, zone=zone, period=period,
-        total=change(len(current), len(before)),
-        by_label={label: change(labels_now[label], labels_before[label]) for label in LABELS},
+        total=change(now.total, then.total),
+        by_label={label: change(now.labels[label], then.labels[label]) for label in LABELS},
         by_source=by_source,
         daily=daily,
-        average_rating=change(_mean(ratings_now), _mean(ratings_before)),
-        rated=len(ratings_now),
+        average_rating=change(now.average_rating, then.average_rating),
+        rated=now.rated,
         ratings=_rating_series(session, catalog, name, business_id, period, tz),
-        negatives=[lines[m.id] for m in worst],
-        praise=[lines[m.id] for m in best],
-        alerted=len(alerted),
-        handled=len(handled),
+        negatives=worst,
+        praise=best,
+        alerted=len(handling),
+        handled=len(times),
         median_time_to_handle=timedelta(seconds=statistics.median(t.total_seconds() for t in times)) if times else None,
         failures=_failures(session, catalog, name, business_id, period),
         new_since=new_since,
-        aspects=aspect_counts(current, before),
+        aspects=_aspects(session, business_id, period),
         platforms=platform_figures(session, business_id, period.since, period.until),
         stream_gaps=_stream_gaps(session, business_id, period),
     )
+
+
+@dataclass
+class _Tally:
+    """A period's mentions of a business, counted by the database."""
+
+    labels: Counter[str] = field(default_factory=Counter)
+    """Mentions by label (unlabelled ones count as neutral)."""
+    sources: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """Mentions by (source identity, source type)."""
+    rated: int = 0
+    rating_sum: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.labels.values())
+
+    @property
+    def average_rating(self) -> float | None:
+        return self.rating_sum / self.rated if self.rated else None
+
+
+def _tally(session: Session, business_id: int | None, since: datetime, until: datetime) -> _Tally:
+    """Mentions of [since, until) by label and source, and their stars, summed by the database."""
+    tally = _Tally()
+    if business_id is None:
+        return tally
+    rows = session.execute(
+        select(Mention.label, Source.identity, Mention.source_type, func.count(), func.count(Mention.rating),
+               func.sum(Mention.rating))
+        .join(Source, Source.id == Mention.source_id)
+        .where(in_period(business_id, since, until))
+        .group_by(Mention.label, Source.identity, Mention.source_type))
+    for label, identity, source_type, count, rated, stars in rows:
+        tally.labels[label or "neutral"] += count
+        tally.sources[identity, source_type] += count
+        tally.rated += rated
+        tally.rating_sum += float(stars or 0)
+    return tally
+
+
+def _listed(session: Session, catalog: Catalog, name: str, business_id: int | None,
+            period: Period) -> tuple[list[MentionLine], list[MentionLine]]:
+    """The period's worst mentions (urgent ones first, whatever their label; then the most negative)
+    and its best (the most positive, then the most stars; never an urgent one), TOP of each, picked
+    by the database; ties go to the earlier mention."""
+    if business_id is None:
+        return [], []
+    sentiment = func.coalesce(Mention.sentiment, 0)
+    chosen = select(Mention.id).where(in_period(business_id, period.since, period.until))
+    worst = list(session.scalars(
+        chosen.where(or_(Mention.label == "negative", Mention.urgent))
+        .order_by(Mention.urgent.desc(), sentiment, Mention.effective_at, Mention.id).limit(TOP)))
+    best = list(session.scalars(
+        chosen.where(Mention.label == "positive", not_(Mention.urgent))
+        .order_by(sentiment.desc(), func.coalesce(Mention.rating, 0).desc(), Mention.effective_at, Mention.id)
+        .limit(TOP)))
+    if not worst and not best:
+        return [], []
+    whole = {m.id: (m, identity) for m, identity in session.execute(
+        select(Mention, Source.identity).join(Source, Source.id == Mention.source_id)
+        .where(Mention.id.in_(worst + best)))}
+    baseline_ids = _in_baseline(session, worst + best)
+
+    def line(mention_id: int) -> MentionLine:
+        mention, identity = whole[mention_id]
+        return _line(catalog, name, mention, identity, mention.effective_at, mention_id in baseline_ids)
+
+    return [line(i) for i in worst], [line(i) for i in best]
+
+
+def _aspects(session: Session, business_id: int | None, period: Period) -> list[tuple[str, int, int]]:
+    """(aspect, complaints now, complaints the period before), from the hourly complaint counts."""
+    if business_id is None:
+        return []
+
+    def count(since: datetime, until: datetime) -> Counter[str]:
+        found: Counter[str] = Counter()
+        for per_aspect in daily_aspect_counts(session, business_id, since, until, "UTC").values():
+            found.update(per_aspect)
+        return found
+
+    return compare_aspects(count(period.since, period.until), count(period.previous.since, period.previous.until))
+
+
+def _dismissed_line(session: Session, name: str, business_id: int | None, period: Period) -> str | None:
+    """How many of the period's mentions were dismissed as not about the business, pointing to
+    `mentionwatch check` for the terms that would filter them; None when none was.
+
+    The terms themselves are not worked out here: checking a term reads every mention the
+    business kept, its whole history (minutes at a million mentions), which `check` may take
+    and a weekly report must not.
+    """
+    if business_id is None:
+        return None
+    dismissed = session.scalar(select(func.count()).where(
+        Mention.business_id == business_id, Mention.effective_at >= period.since, Mention.effective_at < period.until,
+        Mention.dismissed_at.is_not(None)))
+    if not dismissed:
+        return None
+    noun = "mention" if dismissed == 1 else "mentions"
+    return (f"{dismissed} {noun} of this period dismissed as not about {name}; `mentionwatch check` suggests "
+            "exclude: or require_any: terms that would have filtered them.")
 
 
 def _stream_gaps(session: Session, business_id: int | None, period: Period) -> list[str]:

@@ -1,7 +1,8 @@
 """Daily counts of a business's mentions, the one query the trend tests read.
 
-Kept in one function so that a faster form (an indexed `effective_at` column, per-day counts
-kept by the store) can replace it without touching the tests that use it.
+Every count reads only its period: the hourly counts the database keeps (`mention_hours`) for
+the mentions and negative series, the period index (`ix_mentions_business_effective`) for the
+rest; never the business's whole history.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.models import Mention, Source
+from pipeline.queries import daily_label_counts
 
 Series = Literal["mentions", "negative", "low_stars"]
 LOW_STARS = 2.0
@@ -22,8 +24,9 @@ LOW_STARS = 2.0
 
 
 def effective_at():  # type: ignore[no-untyped-def]
-    """When a mention happened: published, or first seen when undated."""
-    return func.coalesce(Mention.published_at, Mention.first_seen_at)
+    """When a mention happened: published, or first seen when undated (the stored, indexed
+    column the database keeps equal to that)."""
+    return Mention.effective_at
 
 
 def day_counts(session: Session, business_id: int, start: datetime, end: datetime, zone: ZoneInfo,
@@ -33,6 +36,10 @@ def day_counts(session: Session, business_id: int, start: datetime, end: datetim
     Dismissed mentions ("not about us") do not count. `arrived_only` leaves out what a source's
     first crawl found (its history: found before the crawl was recorded as its first).
     """
+    if series != "low_stars" and not arrived_only:
+        per_day = daily_label_counts(session, business_id, start, end, zone.key)
+        return Counter({day: sum(counts.values()) if series == "mentions" else counts.get("negative", 0)
+                        for day, counts in per_day.items()})
     when = effective_at()
     query = (select(when).where(Mention.business_id == business_id, when >= start, when < end,
                                 Mention.dismissed_at.is_(None)))

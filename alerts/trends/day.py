@@ -66,11 +66,15 @@ class LocalDay:
 
 
 def has_history(session: Session, business_id: int, day: LocalDay) -> bool:
-    """Whether the business's mentions go back far enough to know its usual (one mention old
-    enough will do: the query stops at the first)."""
-    old_enough = day.start() - timedelta(days=MIN_HISTORY_DAYS)
-    return session.scalar(select(Mention.id).where(Mention.business_id == business_id,
-                                                   effective_at() <= old_enough).limit(1)) is not None
+    """Whether the business's mentions go back far enough to know its usual: its oldest mention,
+    the first entry of the period index."""
+    oldest = session.scalar(select(func.min(effective_at())).where(Mention.business_id == business_id))
+    if oldest is None:
+        return False
+    if isinstance(oldest, str):  # min() loses the column's type on SQLite: its stored text
+        oldest = datetime.fromisoformat(oldest)
+    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=ZoneInfo("UTC"))
+    return oldest <= day.start() - timedelta(days=MIN_HISTORY_DAYS)
 
 
 def due_today(session: Session, zones: dict[str, str], now: datetime, kind: str,

@@ -11,12 +11,14 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, event, insert, select, update
+from sqlalchemy import delete, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from alerts.report.data import Period, build_reports, period_counts
+from alerts.trends.counts import day_counts
+from alerts.trends.day import LocalDay, has_history
 from crawlers.state import sync_config
-from pipeline.models import Business, Mention, Source
+from pipeline.models import AggregateRating, Business, Mention, Run, Source, SourceRun
 from pipeline.store import open_engine
 from respond.web.details import _aspects
 from tests.alerts.helpers import joes, settings_for
@@ -25,7 +27,9 @@ from tests.postgres import fresh_database
 END = datetime(2026, 11, 23, 6, tzinfo=timezone.utc)
 WEEK = Period(END - timedelta(days=7), END)
 INDEX = "ix_mentions_business_effective"
-BUSINESSES = {"Joe's Donuts": "America/Chicago", "Chai Corner": "Asia/Kolkata"}  # Kolkata: UTC+5:30
+# Chicago's days change at UTC 05:00 or 06:00 (the hours before it are read), Paris's at 22:00 or
+# 23:00 (the hours from it on), Kolkata's at 18:30 (by the minute, from the mentions).
+BUSINESSES = {"Joe's Donuts": "America/Chicago", "Chai Corner": "Asia/Kolkata", "Café Lumière": "Europe/Paris"}
 
 
 def settings():
@@ -33,6 +37,8 @@ def settings():
         joes(timezone="America/Chicago"),
         {"name": "Chai Corner", "keywords": ["Chai Corner"], "timezone": "Asia/Kolkata",
          "sources": [{"type": "feed", "url": "https://chai.example/feed.xml"}]},
+        {"name": "Café Lumière", "keywords": ["Café Lumière"], "timezone": "Europe/Paris",
+         "sources": [{"type": "feed", "url": "https://lumiere.example/feed.xml"}]},
     ])
 
 
@@ -63,18 +69,37 @@ def fill(url: str) -> list[dict]:
             seen = END - timedelta(minutes=rng.randrange(ago)) - timedelta(days=0 if n >= 3000 else 100)
             # Half are dated by their publication, some of it before they were seen.
             published = seen - timedelta(minutes=rng.randrange(3 * 24 * 60)) if rng.random() < 0.5 else None
-            row = dict(business=business, first_seen_at=seen, published_at=published,
-                       label=rng.choice(["positive", "neutral", "negative", None]),
+            label = rng.choice(["positive", "neutral", "negative", None])
+            urgent = rng.random() < 0.03
+            # Most complaints were alerted (and half of those handled), all through the history,
+            # as in a store that has run for years.
+            alerted = seen + timedelta(minutes=rng.randrange(1, 30)) if (
+                (label == "negative" or urgent) and rng.random() < 0.8) else None
+            handled = alerted + timedelta(minutes=rng.randrange(1, 3000)) if alerted and rng.random() < 0.5 else None
+            row = dict(business=business, first_seen_at=seen, published_at=published, label=label,
                        rating=rng.choice([None, 1.0, 3.0, 5.0]),
                        dismissed_at=seen if rng.random() < 0.1 else None,
-                       aspects=rng.choice([None, [], ["wait time"], ["wait time", "price"], ["staff"]]))
+                       aspects=rng.choice([None, [], ["wait time"], ["wait time", "price"], ["staff"]]),
+                       # A few the same, so that ties are decided as the report says (the earlier first).
+                       sentiment=rng.choice([None, -0.9, 0.9, rng.uniform(-1, 1)]), urgent=urgent,
+                       alerted_at=alerted, handled_at=handled)
             stored.append(row)
             rows.append(dict(
                 business_id=ids[business], source_id=sources[ids[business]], source_type="feed",
                 url=f"https://news.example/{n}", canonical_url=f"https://news.example/{n}",
-                title=f"Story {n}", text=f"Story {n}", sentiment=rng.uniform(-1, 1), rating_conflict=False,
+                title=f"Story {n}", text=f"Story {n}", rating_conflict=False,
                 alert_attempts=0, **{k: v for k, v in row.items() if k != "business"}))
         session.execute(insert(Mention), rows)
+        # Two years of runs every six hours, each reading the review page's rating, some failing.
+        for n in range(4 * 730):
+            at = END - timedelta(hours=6 * n)
+            run = Run(started_at=at, finished_at=at, status="finished")
+            session.add(run)
+            session.flush()
+            for source_id in sources.values():
+                session.add(SourceRun(run_id=run.id, source_id=source_id, ok=n % 9 != 0, finished_at=at,
+                                      error=None if n % 9 else "timed out"))
+                session.add(AggregateRating(source_id=source_id, recorded_at=at, value=4 + (n % 5) / 10, count=n))
     engine.dispose()
     return stored
 
@@ -90,6 +115,13 @@ def aspects_by_hand(stored: list[dict], business: str, period: Period) -> Counte
             for aspect in m["aspects"] or ():
                 found[when.astimezone(tz).date(), aspect] += 1
     return found
+
+
+def aspects_of_week_by_hand(stored: list[dict], business: str) -> list[tuple[str, int, int]]:
+    """The report's (aspect, complaints this week, the week before), most complained about first."""
+    now = Counter(a for (_, a), n in aspects_by_hand(stored, business, WEEK).items() for _ in range(n))
+    then = Counter(a for (_, a), n in aspects_by_hand(stored, business, WEEK.previous).items() for _ in range(n))
+    return sorted(((a, now[a], then[a]) for a in set(now) | set(then)), key=lambda i: (-i[1], -i[2], i[0]))
 
 
 def aspects_as_counter(series) -> Counter:
@@ -112,6 +144,34 @@ def by_hand(stored: list[dict], business: str, period: Period) -> tuple[Counter,
     return labels, days, ratings
 
 
+def listed_by_hand(stored: list[dict], business: str, period: Period) -> tuple[list[int], list[int]]:
+    """Ids of the report's worst (urgent first, then the most negative) and best (the most
+    positive, then the most stars, never urgent) mentions of `business` in `period`; ties: earlier."""
+    mine = [(n, m) for n, m in enumerate(stored, start=1) if m["business"] == business and not m["dismissed_at"]
+            and period.since <= (m["published_at"] or m["first_seen_at"]) < period.until]
+
+    def when(item):
+        return item[1]["published_at"] or item[1]["first_seen_at"], item[0]
+
+    worst = sorted((i for i in mine if i[1]["label"] == "negative" or i[1]["urgent"]),
+                   key=lambda i: (not i[1]["urgent"], i[1]["sentiment"] or 0, when(i)))
+    best = sorted((i for i in mine if i[1]["label"] == "positive" and not i[1]["urgent"]),
+                  key=lambda i: (-(i[1]["sentiment"] or 0), -(i[1]["rating"] or 0), when(i)))
+    return [n for n, _ in worst[:5]], [n for n, _ in best[:5]]
+
+
+def handling_by_hand(stored: list[dict], business: str, period: Period) -> tuple[int, int, timedelta | None]:
+    """(alerted, handled, median time from alert to handling) of `business`'s mentions in `period`."""
+    alerted = [m for m in stored if m["business"] == business and not m["dismissed_at"] and m["alerted_at"]
+               and period.since <= (m["published_at"] or m["first_seen_at"]) < period.until]
+    waits = sorted(m["handled_at"] - m["alerted_at"] for m in alerted if m["handled_at"])
+    median = None
+    if waits:
+        middle = len(waits) // 2
+        median = waits[middle] if len(waits) % 2 else (waits[middle - 1] + waits[middle]) / 2
+    return len(alerted), len(waits), median
+
+
 def daily_as_counter(daily: list[tuple[date, int, int, int]]) -> Counter:
     found = Counter()
     for day, positive, neutral, negative in daily:
@@ -124,7 +184,9 @@ def daily_as_counter(daily: list[tuple[date, int, int, int]]) -> Counter:
 def test_trends_and_the_report_count_what_a_person_would_count(database):
     stored = fill(database)
     engine = open_engine(database)
-    month = Period(END - timedelta(days=30), END)
+    # Four months: whole UTC days from the daily counts, part-days from the hourly ones, a daylight
+    # saving change in Chicago and Paris, and some of the older history.
+    month = Period(END - timedelta(days=120), END)
     with Session(engine) as session:
         reports = {r.name: r for r in build_reports(session, settings(), WEEK)}
         trends = {c.name: c for c in period_counts(session, settings(), month)}
@@ -141,6 +203,11 @@ def test_trends_and_the_report_count_what_a_person_would_count(database):
         assert report.rated == len(ratings)
         assert report.average_rating.current == pytest.approx(sum(ratings) / len(ratings))
         assert report.average_rating.previous == pytest.approx(sum(ratings_before) / len(ratings_before))
+        worst, best = listed_by_hand(stored, business, WEEK)
+        assert [line.id for line in report.negatives] == worst and [line.id for line in report.praise] == best
+        assert (report.alerted, report.handled, report.median_time_to_handle) == handling_by_hand(
+            stored, business, WEEK)
+        assert report.aspects == aspects_of_week_by_hand(stored, business)
 
         labels, days, _ = by_hand(stored, business, month)
         counts = trends[business]
@@ -175,7 +242,7 @@ def test_trends_stay_true_as_mentions_are_dismissed_relabelled_redated_and_delet
         # A dismissal undone counts again.
         stored[7 * 3 - 1]["dismissed_at"] = None
         session.execute(update(Mention).where(Mention.id == 7 * 3).values(dismissed_at=None))
-    month = Period(END - timedelta(days=30) + timedelta(minutes=30), END - timedelta(minutes=20))  # part-hours
+    month = Period(END - timedelta(days=120) + timedelta(minutes=30), END - timedelta(minutes=20))  # part-hours
     with Session(engine) as session:
         trends = {c.name: c for c in period_counts(session, settings(), month)}
         aspects = {name: _aspects(session, counts, month) for name, counts in trends.items()}
@@ -208,12 +275,27 @@ def test_trends_and_report_queries_use_the_period_index(database):
     def remember(conn, cursor, statement, parameters, context, executemany):
         statements.append((statement, parameters))
 
+    year = Period(END - timedelta(days=365), END)
     with Session(engine) as session:
         build_reports(session, settings(), WEEK)
-        period_counts(session, settings(), Period(END - timedelta(days=365), END))
-    periodic = [(s, p) for s, p in statements if "effective_at >=" in s or "mention_hours.hour >=" in s]
+        for counts in period_counts(session, settings(), year):
+            # Aspects are read from the mentions themselves in a half-hour zone (Kolkata): two months,
+            # as a year is a third of this small store, which an index would not serve better.
+            _aspects(session, counts, Period(END - timedelta(days=60), END))
+        # What the spike and rating-drop checks count: the 28 days before a day, and the day.
+        day = LocalDay.of(END, "America/Chicago")
+        assert has_history(session, 1, day)
+        for series in ("mentions", "negative", "low_stars"):
+            day_counts(session, 1, day.history_start, day.start(), day.zone, series)
+            day_counts(session, 1, day.start(), day.end, day.zone, series, arrived_only=True)
+    periodic = [(s, p) for s, p in statements if "effective_at >=" in s or "min(mentions.effective_at)" in s
+                or "_hours.hour >=" in s or "_days.day >=" in s or "source_runs.finished_at >=" in s
+                or "aggregate_ratings.recorded_at >=" in s]
+    assert any("mention_days" in s for s, _ in periodic) and any("mention_aspect_days" in s for s, _ in periodic)
+    assert any("source_runs" in s for s, _ in periodic) and any("aggregate_ratings" in s for s, _ in periodic)
     assert any("mention_hours" in s for s, _ in periodic)  # a year of trends in a whole-hour zone
-    assert len(periodic) >= 5  # the report's periods and platforms (each business), trends' days
+    assert any("mention_aspect_hours" in s for s, _ in periodic)  # and its complaints' aspects
+    assert len(periodic) >= 15  # the report's periods, lists, platforms (each business), trends, spikes
     event.remove(engine, "before_cursor_execute", remember)
 
     raw = engine.raw_connection()
@@ -229,11 +311,53 @@ def test_trends_and_report_queries_use_the_period_index(database):
             else:
                 cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
             plan = "\n".join(str(row) for row in cursor.fetchall())
-            assert "Seq Scan on mentions" not in plan and "SCAN mentions" not in plan, f"{statement}\n{plan}"
-            if "mention_hours" in statement:
-                assert "autoindex_mention_hours" in plan or "mention_hours_pkey" in plan, f"{statement}\n{plan}"
+            assert not any(f"{scan} {table}" in plan for scan in ("Seq Scan on", "SCAN") for table in (
+                "mentions", "source_runs", "aggregate_ratings")), f"{statement}\n{plan}"
+            if "_hours.hour >=" in statement or "_days.day >=" in statement:  # the counts, by their primary key
+                keys = ("_hours_1", "_hours_pkey", "_days_1", "_days_pkey")
+                assert any(key in plan for key in keys), f"{statement}\n{plan}"
+            elif "source_runs.finished_at >=" in statement:
+                assert "ix_source_runs_source_finished" in plan, f"{statement}\n{plan}"
+            elif "aggregate_ratings.recorded_at >=" in statement:
+                assert "ix_aggregate_ratings_source_recorded" in plan, f"{statement}\n{plan}"
             elif "source_type IN" not in statement:  # review platforms: the planner may start from the type
                 assert INDEX in plan, f"{statement}\n{plan}"
     finally:
         raw.close()
     engine.dispose()
+
+
+def test_upgrading_a_store_fills_the_day_counts_from_what_it_holds(database):
+    """A store made before the day counts (migration 0017) gets them filled by the upgrade, from
+    the hourly counts: every UTC day's mentions by label, and its complaints by aspect."""
+    from alembic import command
+
+    from pipeline.models import MentionAspectDay, MentionDay
+    from pipeline.store import alembic_config
+
+    stored = fill(database)
+    engine = open_engine(database)
+    with engine.begin() as connection:  # back to the store as 0016 left it: no day counts
+        command.downgrade(alembic_config(connection), "0016")
+        assert not inspect(connection).has_table("mention_days")
+    engine.dispose()
+    engine = open_engine(database)  # upgrades it
+    with Session(engine) as session:
+        ids = dict(session.execute(select(Business.name, Business.id)).all())
+        labels = Counter({(b, d, k): n for b, d, k, n in session.execute(
+            select(MentionDay.business_id, MentionDay.day, MentionDay.label, MentionDay.mentions)) if n})
+        aspects = Counter({(b, d, k): n for b, d, k, n in session.execute(
+            select(MentionAspectDay.business_id, MentionAspectDay.day, MentionAspectDay.aspect,
+                   MentionAspectDay.mentions)) if n})
+    engine.dispose()
+    expected_labels, expected_aspects = Counter(), Counter()
+    for m in stored:
+        if m["dismissed_at"]:
+            continue
+        day = f"{(m['published_at'] or m['first_seen_at']).astimezone(timezone.utc):%Y-%m-%d}"
+        expected_labels[ids[m["business"]], day, m["label"] or "neutral"] += 1
+        if m["label"] == "negative":
+            for aspect in set(m["aspects"] or ()):
+                expected_aspects[ids[m["business"]], day, aspect] += 1
+    assert labels == expected_labels
+    assert aspects == expected_aspects

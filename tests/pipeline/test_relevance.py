@@ -107,16 +107,16 @@ def test_check_prints_the_suggestions_after_dismissals_from_the_cli(store, works
                                     '    exclude: "shelbyville"  (2 dismissed mentions)']
 
 
-def test_the_report_leaves_dismissed_mentions_out_and_carries_the_suggestion(store):
+def test_the_report_leaves_dismissed_mentions_out_and_points_to_the_suggestion(store):
     s = store(settings_for())
     stored(s, KEPT, dismissed=False)
     stored(s, RECIPES + ELSEWHERE, dismissed=True)
     with Session(s.engine) as session:
         [report] = build_reports(session, s.settings, Period(NOW - timedelta(days=7), NOW + timedelta(days=1)))
     assert report.total.current == 4  # the four kept, not the four dismissed
-    assert report.relevance == ("4 mentions dismissed as not about Joe's Donuts: adding exclude: recipe, "
-                                "exclude: shelbyville would have filtered 4 of them and kept all 4 others "
-                                "(details: mentionwatch check).")
+    # The terms are `check`'s work (they read the whole history); the report counts and points there.
+    assert report.relevance == ("4 mentions of this period dismissed as not about Joe's Donuts; `mentionwatch "
+                                "check` suggests exclude: or require_any: terms that would have filtered them.")
     _, blocks = summary_message(report, "this week", "report.html")
-    assert any(":bulb: 4 mentions dismissed" in e["text"] for b in blocks if b["type"] == "context"
+    assert any(":bulb: 4 mentions of this period dismissed" in e["text"] for b in blocks if b["type"] == "context"
                for e in b["elements"])
