@@ -67,12 +67,15 @@ def after_crawl(
     plan_only: bool = False,
     read_reactions: ReactionReader | None = None,
     inbox_url: str | None = None,
+    check_trends: bool = True,
 ) -> DeliveryResult:
     """Reactions first (a handled alert needs no reminder), then alert updates, then plan, then deliver.
 
     `plan_only` (a run stopped by a signal) only plans into the outbox, which needs no network:
     the next run sends what was planned. Without `read_reactions`, reactions are not read.
     `inbox_url` is the web inbox's public address (web.url), linked from trend alerts.
+    `check_trends=False` leaves spikes and rating drops (a read of every business's history) to
+    the next call: a worker plans after each crawl and checks trends with its deliveries.
     """
     # One poster per Slack workspace: the top-level one (`poster` when given) and each client's own.
     posters = make_posters(settings, console, poster)
@@ -82,7 +85,7 @@ def after_crawl(
     with Session(engine, expire_on_commit=False) as session:
         if plan_only:
             planner = Planner(settings, Routes.from_settings(settings, routable), clock(), can_thread, inbox_url)
-            result.planned = planner.plan_all(session, baseline_sources, run_started)
+            result.planned = planner.plan_all(session, baseline_sources, run_started, check_trends)
             session.commit()
             result.pending = pending_count(session)
             return result
@@ -99,7 +102,7 @@ def after_crawl(
         planner = Planner(settings, Routes.from_settings(settings, routable), clock(), can_thread, inbox_url)
         session.commit()
         # Planned messages and the state that says they are owed no more, in one transaction.
-        result.planned = planner.plan_all(session, baseline_sources, run_started)
+        result.planned = planner.plan_all(session, baseline_sources, run_started, check_trends)
         session.commit()
         delivered = deliver(session, posters, clock)
         result.sent, result.alerts_sent, result.baselines_sent = delivered.sent, delivered.alerts, delivered.baselines

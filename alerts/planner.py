@@ -131,15 +131,17 @@ class Planner:
     # -- the steps, in the order a run takes them
 
     def plan_all(self, session: Session, baseline_sources: Collection[int] = (),
-                 run_started: datetime | None = None) -> Planned:
-        """Every step, in order; `baseline_sources` are the sources this run crawled for the first time."""
+                 run_started: datetime | None = None, check_trends: bool = True) -> Planned:
+        """Every step, in order; `baseline_sources` are the sources this run crawled for the first time.
+        Without `check_trends`, spikes and rating drops wait for the next plan that checks them."""
         if baseline_sources:
             self.plan_baselines(session, baseline_sources, run_started or self.now)
         self.plan_alerts(session)
         self.plan_reminders(session)
         self.plan_snooze_ends(session)
         self.plan_source_notices(session)
-        self.plan_trends(session)
+        if check_trends:
+            self.plan_trends(session)
         self.plan_daily_digests(session)
         return self.planned
 

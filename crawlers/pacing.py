@@ -26,13 +26,25 @@ FIXED_PACES: dict[str, tuple[float, str]] = {
 }
 
 
+def api_interval(source: Any, credentials: Any) -> float:
+    """The seconds a source's API asks between two requests; 0 for a web page or feed (paced per site)."""
+    if source.type == "reddit":
+        return 60.0 / _reddit_per_minute(source, credentials)
+    return FIXED_PACES[source.type][0] if source.type in FIXED_PACES else 0.0
+
+
+def _reddit_per_minute(source: Any, credentials: Any) -> float:
+    authenticated = credentials.reddit_client_id is not None
+    return source.requests_per_minute or (
+        reddit.AUTHENTICATED_PER_MINUTE if authenticated else reddit.UNAUTHENTICATED_PER_MINUTE)
+
+
 def api_pace(source: Any, credentials: Any) -> str | None:
     """'at most 9,000 requests an hour (one every 0.4 s); Algolia allows about 10,000 an hour'
     for a source read through a platform's API; None for a web page or feed (paced per site)."""
     if source.type == "reddit":
         authenticated = credentials.reddit_client_id is not None
-        per_minute = source.requests_per_minute or (
-            reddit.AUTHENTICATED_PER_MINUTE if authenticated else reddit.UNAUTHENTICATED_PER_MINUTE)
+        per_minute = _reddit_per_minute(source, credentials)
         allows = "Reddit allows 100 a minute with OAuth" if authenticated else "Reddit allows 10 a minute without OAuth"
         return f"at most {per_minute:g} requests a minute; {allows}"
     if source.type not in FIXED_PACES:

@@ -69,6 +69,50 @@ class WorkerContext:
     """Source id -> its crawlers.target.CrawlTarget, as config.yaml says when this process started."""
     workshop: Any = None  # crawlers.jobs.CrawlWorkshop, loaded by a worker (not by `run --queue`)
     console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    planner: PlanBatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.planner = PlanBatcher(self)
+
+
+class PlanBatcher:
+    """Plans what crawls stored, many crawls at a time.
+
+    Planning reads every business's owed mentions and trends, and only one planner runs at a
+    time across the workers (an advisory lock): planned once per crawl, 2,000 first crawls
+    waited in line for it, each holding a job slot. A crawl job still returns only once what
+    it stored is planned (a worker killed before then has its job run again), but the crawls
+    that finish while a plan runs are planned together by the next one.
+    """
+
+    def __init__(self, context: WorkerContext):
+        self.context = context
+        self._waiting: list[tuple[list[int], datetime, asyncio.Future[None]]] = []
+        self._draining: asyncio.Future[None] | None = None
+
+    async def plan(self, baseline_sources: list[int], run_started: datetime) -> None:
+        """Return once what a crawl started at `run_started` stored is planned into the outbox."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((baseline_sources, run_started, done))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.ensure_future(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            sources = [source for each, _, _ in batch for source in each]
+            since = min(started for _, started, _ in batch)  # a baseline summary covers each crawl
+            try:
+                await asyncio.to_thread(_plan, self.context, sources, since)
+            except Exception as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
 
 def build_app(context: WorkerContext, periodic: bool = True) -> Any:
@@ -83,9 +127,9 @@ def build_app(context: WorkerContext, periodic: bool = True) -> Any:
     async def crawl_source(source_id: int) -> dict[str, Any]:
         """Crawl one source; plan what it found into the outbox; ask for a delivery."""
         outcome = await context.workshop.crawl_source(source_id)
-        await _politeness_pause(context)
+        await _politeness_pause(context, outcome.api_interval)
         if outcome.new_mentions or outcome.baseline:
-            await asyncio.to_thread(_plan, context, [source_id] if outcome.baseline else [], outcome.run_started)
+            await context.planner.plan([source_id] if outcome.baseline else [], outcome.run_started)
             await defer_once(app, DELIVER_TASK, "deliver", lock="deliver")
         return {"ok": outcome.ok, "new": outcome.new_mentions, "error": outcome.error}
 
@@ -179,21 +223,41 @@ async def queue_due_sources(app: Any, context: WorkerContext, now: datetime | No
 
 async def retry_stalled_jobs(app: Any, stalled_after: float) -> int:
     """Put back on the queue the running jobs of workers silent for `stalled_after` seconds."""
-    stalled = list(await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after))
-    for job in stalled:
-        log.warning("job %s (%s) of a silent worker goes back on the queue", job.id, job.call_string)
-        await app.job_manager.retry_job(job)
+    stalled = [job.id for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)]
     # A starting worker prunes the rows of silent workers, which leaves their running jobs
     # without a worker: procrastinate's stalled-job query (by heartbeat) no longer finds them,
     # and a job holding a lock would hold it for ever.
     async with app.connector.pool.connection() as connection:
         cursor = await connection.execute(
             "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id IS NULL")
-        orphans = [row[0] for row in await cursor.fetchall()]
-    for job_id in orphans:
-        log.warning("job %s of a worker taken for dead goes back on the queue", job_id)
-        await app.job_manager.retry_job_by_id_async(job_id=job_id, retry_at=utcnow())
-    return len(stalled) + len(orphans)
+        stalled += [row[0] for row in await cursor.fetchall()]
+    for job_id in stalled:
+        await hand_back(app, job_id)
+    return len(stalled)
+
+
+async def hand_back(app: Any, job_id: int) -> None:
+    """Put a dead worker's running job back on the queue, or drop it when the same work waits.
+
+    A job that waits on the queue holds its queueing lock (one waiting crawl per source, one
+    waiting delivery): a dead worker's crawl of a source that was queued again since cannot go
+    back beside it, and need not, since the waiting job does the same work. It is closed as
+    aborted, which also frees the site's lock it held.
+    """
+    from procrastinate import exceptions
+    from procrastinate.jobs import Status
+
+    try:
+        try:
+            await app.job_manager.retry_job_by_id_async(job_id=job_id, retry_at=utcnow())
+            log.warning("job %s of a worker taken for dead goes back on the queue", job_id)
+        except exceptions.UniqueViolation:
+            await app.job_manager.finish_job_by_id_async(job_id=job_id, status=Status.ABORTED, delete_job=False)
+            log.warning("job %s of a worker taken for dead is dropped: the same job waits on the queue", job_id)
+    except exceptions.ConnectorException as exc:
+        # Another worker handed it back first (it is no longer running), or the database is
+        # away: the others are still handed back, and the next check tries again.
+        log.info("job %s not handed back: %s", job_id, str(exc.__cause__ or exc).splitlines()[0])
 
 
 def _read(engine: Engine, work: Any) -> Any:
@@ -225,8 +289,10 @@ def _plan(context: WorkerContext, baseline_sources: list[int], run_started: date
     from alerts.cycle import after_crawl
 
     with planning_lock(context.engine):
+        # Trends (a read of every business's history, most of a plan's time with 500
+        # businesses) are checked by the delivery each such plan asks for.
         after_crawl(context.settings, context.engine, context.console, baseline_sources=baseline_sources,
-                    run_started=run_started, plan_only=True)
+                    run_started=run_started, plan_only=True, check_trends=False)
 
 
 def _deliver(context: WorkerContext) -> Any:
@@ -240,11 +306,13 @@ def _deliver(context: WorkerContext) -> Any:
     return result
 
 
-async def _politeness_pause(context: WorkerContext) -> None:
+async def _politeness_pause(context: WorkerContext, api_interval: float) -> None:
     """Hold the site's lock for the configured delay after the last request, so the next job for
-    the same site (on any worker) keeps the pause a single crawl would keep."""
+    the same site (on any worker) keeps the pause a single crawl would keep; for an API, the
+    spacing it asks for (Reddit's 9 a minute without OAuth: all of a run's requests to it share
+    one pace, and a worker's jobs must too)."""
     workshop = context.workshop
-    delay = max(workshop.scrapy_settings.getfloat("DOWNLOAD_DELAY"),
+    delay = max(api_interval, workshop.scrapy_settings.getfloat("DOWNLOAD_DELAY"),
                 workshop.scrapy_settings.getfloat("AUTOTHROTTLE_START_DELAY")
                 if workshop.scrapy_settings.getbool("AUTOTHROTTLE_ENABLED") else 0.0)
     if delay > 0 and not workshop.stopping:
@@ -381,11 +449,16 @@ async def _until_queue_empty(app: Any, worker: asyncio.Future[Any], stalled_afte
     empty_checks, delivered = 0, False
     while not worker.done():
         await asyncio.sleep(0.5)
-        await retry_stalled_jobs(app, stalled_after)
-        async with app.connector.pool.connection() as connection:
-            cursor = await connection.execute(
-                "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
-            row = await cursor.fetchone()
+        try:
+            await retry_stalled_jobs(app, stalled_after)
+            async with app.connector.pool.connection() as connection:
+                cursor = await connection.execute(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
+                row = await cursor.fetchone()
+        except Exception as exc:  # the database restarting: ask again, never stop watching
+            log.warning("burst: cannot read the queue (%s); trying again", exc)
+            empty_checks = 0
+            continue
         empty_checks = empty_checks + 1 if row is not None and row[0] == 0 else 0
         if empty_checks >= 2 and not delivered:
             delivered = True

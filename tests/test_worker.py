@@ -279,3 +279,101 @@ def test_the_documented_worker_examples_run_as_written(cycle):
     long_running.send_signal(signal.SIGTERM)
     code, _, err = finish(long_running, timeout=30)
     assert code == 143, err[-3000:]
+
+
+def test_a_dead_workers_crawl_queued_again_since_does_not_hold_up_the_queue(cycle, database):
+    # Found by bench/worker_faults.py: a killed worker's crawl could not go back on the queue
+    # while the same source waited there again (one waiting job per source), the hand-back
+    # failed, the job kept its site's lock for ever and `--burst` never ended.
+    from mentionwatch.sandbox.web import Response
+
+    slow = cycle.servers[0]
+    slow.script("/feed1.xml", Response(body=feed("Joe's Donuts", 1, cycle.entries[0, 1]), delay=60,
+                                       headers={"Content-Type": "application/rss+xml"}))
+    assert cycle.workspace.cli("run", "--queue").returncode == 0
+    doomed = cycle.worker("--concurrency", "4")
+    deadline = time.monotonic() + 90
+    while "/feed1.xml" not in slow.arrivals and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "/feed1.xml" in slow.arrivals
+    doomed.send_signal(signal.SIGKILL)  # its crawl of the slow feed stays "doing"
+    finish(doomed)
+    due_again(database)
+    assert cycle.workspace.cli("run", "--queue").returncode == 0  # the slow feed is queued again
+    code, _, err = finish(cycle.worker("--burst"))
+    assert code == 0, err[-3000:]
+    assert len(cycle.mentions()) == 12  # the slow feed too, now that it answers at once
+
+
+def test_a_workers_jobs_read_robots_txt_once_per_site_and_keep_an_apis_pace(workspace, database):
+    # Each job is a crawl of its own: before, each one asked the site for robots.txt again, and
+    # the jobs of one API's sources were spaced only by the site's delay, not the API's pace.
+    site, api = LocalHTTPServer().start(), LocalHTTPServer().start()
+    try:
+        for number in range(3):
+            site.add(f"/feed{number}.xml", feed("Joe's Donuts", number, [(1, PRAISE)]),
+                     content_type="application/rss+xml")
+        listing = json.dumps({"kind": "Listing", "data": {"children": [], "after": None, "before": None}})
+        api.add("/search.json", listing, content_type="application/json")
+        per_minute = 20  # one request every 3 s
+        sources = [{"type": "feed", "url": f"{site.url}/feed{n}.xml"} for n in range(3)] + [
+            {"type": "reddit", "query": f"Joe's Donuts {n}", "requests_per_minute": per_minute,
+             "url": f"{api.url}/search.json?q=joes{n}&sort=new"} for n in range(2)]
+        workspace.write_config(database=database, crawler={"autothrottle": False},
+                               businesses=[business(sources=sources)])
+        assert workspace.cli("run", "--queue").stdout == "queued 5 sources for the workers\n"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+        worker = subprocess.Popen([str(MENTIONWATCH), "worker", "--burst", "--config", str(workspace.config)],
+                                  cwd=workspace.folder, env=environment, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        code, _, err = finish(worker)
+        assert code == 0, err[-3000:]
+        assert sorted(r.path for r in site.requests) == ["/feed0.xml", "/feed1.xml", "/feed2.xml", "/robots.txt"]
+        searches = sorted(r.time for r in api.requests if r.path.startswith("/search.json"))
+        assert len(searches) == 2
+        assert searches[1] - searches[0] >= 60 / per_minute * 0.95
+    finally:
+        site.stop()
+        api.stop()
+
+
+def test_two_workers_handing_back_the_same_dead_workers_jobs_both_finish_the_hand_back(database):
+    # Found by bench/worker_faults.py: every worker checks for stalled jobs; when another worker
+    # handed a job back between this one's listing and its own hand-back, the check failed
+    # ("invalid status to retry") and left the rest of the dead worker's jobs running for ever.
+    import asyncio
+
+    import procrastinate
+
+    from mentionwatch.worker import ensure_queue_schema, queue_conninfo, retry_stalled_jobs
+
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=queue_conninfo(database)))
+
+    @app.task(name="work")
+    def work(n: int) -> None:
+        """A job a worker took and then died with."""
+
+    async def scenario() -> list[str]:
+        async with app.open_async():
+            await ensure_queue_schema(app)
+            for n in range(3):
+                await work.defer_async(n=n)
+            dead = await app.job_manager.register_worker()
+            taken = [await app.job_manager.fetch_job(queues=None, worker_id=dead) for _ in range(3)]
+            assert all(job is not None for job in taken)
+            async with app.connector.pool.connection() as connection:
+                await connection.execute("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'")
+            listing = app.job_manager.get_stalled_jobs
+
+            async def listed_then_one_handed_back_elsewhere(**options: object) -> list:
+                stalled = list(await listing(**options))
+                await app.job_manager.retry_job(stalled[0])  # the other worker was quicker
+                return stalled
+
+            app.job_manager.get_stalled_jobs = listed_then_one_handed_back_elsewhere  # type: ignore[method-assign]
+            await retry_stalled_jobs(app, stalled_after=60)
+            async with app.connector.pool.connection() as connection:
+                cursor = await connection.execute("SELECT status FROM procrastinate_jobs ORDER BY id")
+                return [row[0] for row in await cursor.fetchall()]
+
+    assert asyncio.run(scenario()) == ["todo", "todo", "todo"]
