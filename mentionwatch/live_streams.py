@@ -65,8 +65,12 @@ def mastodon_instances(settings: Settings) -> list[str]:
 class LiveStreams:
     """The live subscriptions (Jetstream, Mastodon instances) for every business, in one thread."""
 
-    def __init__(self, settings: Settings, console: Console | None = None):
+    def __init__(self, settings: Settings, console: Console | None = None,
+                 request_delivery: Callable[[], bool] | None = None):
+        """`request_delivery`, when given, is asked to have what the stored posts owe delivered
+        (a worker queues its delivery job) instead of planning and sending here."""
         self.settings = settings
+        self.request_delivery = request_delivery
         self.console = console or Console(stderr=True, highlight=False)
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
@@ -256,6 +260,8 @@ class LiveStreams:
 
     def _deliver(self) -> bool:
         """Plan and send what the stored posts owe; False when a run holds the lock (try again)."""
+        if self.request_delivery is not None:
+            return self.request_delivery()
         started: datetime = utcnow()
         try:
             with run_lock(self.settings.database_url()):

@@ -386,7 +386,9 @@ def run_worker(settings: Any, concurrency: int, burst: bool) -> WorkerOutcome:
 async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOutcome) -> None:
     from crawlers.jobs import CrawlWorkshop, QuickCopySettings
     from crawlers.process import crawler_settings
+    from mentionwatch.live_streams import LiveStreams
     from mentionwatch.runner import make_scorer, platform_credentials
+    from mentionwatch.stream_lease import StreamLease
     from pipeline.store import open_engine
 
     engine = open_engine(settings.database_url(), writable=True)
@@ -401,9 +403,25 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
     app = build_app(context, periodic=not burst)
     options = settings.worker
     loop = asyncio.get_running_loop()
+    # A long-running worker holds the live streams when it wins their lease (one worker of all).
+    lease = None
+    if not burst and LiveStreams.wanted(settings):
+        def request_delivery() -> bool:
+            """From the streams' thread: queue the delivery job; False (asked again) on failure."""
+            try:
+                asyncio.run_coroutine_threadsafe(defer_once(app, DELIVER_TASK, "deliver", lock="deliver"),
+                                                 loop).result(timeout=30)
+            except Exception as exc:  # the database restarting, the worker stopping
+                log.warning("live streams: cannot queue a delivery (%s); trying again", exc)
+                return False
+            return True
+
+        lease = StreamLease(settings, request_delivery)
     try:
         async with app.open_async():
             await ensure_queue_schema(app)
+            if lease is not None:
+                lease.start()
             worker = asyncio.ensure_future(app.run_worker_async(
                 concurrency=concurrency, wait=True, install_signal_handlers=False,
                 update_heartbeat_interval=options.heartbeat_seconds,
@@ -435,6 +453,8 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
                     watcher.cancel()
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(signum)
+                if lease is not None:  # while the queue is open: a last post's delivery is queued
+                    await asyncio.to_thread(lease.stop)
     finally:
         engine.dispose()
 

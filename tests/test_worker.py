@@ -377,3 +377,63 @@ def test_two_workers_handing_back_the_same_dead_workers_jobs_both_finish_the_han
                 return [row[0] for row in await cursor.fetchall()]
 
     assert asyncio.run(scenario()) == ["todo", "todo", "todo"]
+
+
+def test_one_worker_holds_the_live_streams_and_another_takes_over_when_it_is_killed(workspace, database, slack, web):
+    from mentionwatch.sandbox.jetstream import LocalJetstream
+
+    # The per-business Bluesky search goes to a local service that finds nothing (no login).
+    web.add("/xrpc/app.bsky.feed.searchPosts", '{"posts": []}', content_type="application/json")
+    with LocalJetstream() as jetstream:
+        workspace.write_config(
+            database=database,
+            slack={"token": "xoxb-test", "channel": "#reviews", "api_url": slack.api_url},
+            worker={"fanout_seconds": 1, "heartbeat_seconds": 0.5, "stalled_after_seconds": 5},
+            streams={"bluesky": {"jetstream": jetstream.url}},
+            businesses=[business(sources=[{"type": "bluesky", "query": "Joe's Donuts", "service": web.url}])],
+        )
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("MENTIONWATCH_", "SLACK_"))}
+
+        def worker() -> subprocess.Popen[str]:
+            return subprocess.Popen([str(MENTIONWATCH), "worker", "--config", str(workspace.config), "-v"],
+                                    cwd=workspace.folder, env=environment, text=True,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def alerts_about(words: str) -> int:  # alerts only: the source's first-crawl summary may quote it too
+            return sum(words in json.dumps(call.args) for call in slack.calls("chat.postMessage")
+                       if call.error is None and "negative mention of" in call.args.get("text", ""))
+
+        def wait_for(check, what: str, timeout: float = 90) -> None:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and not check():
+                time.sleep(0.2)
+            assert check(), f"timed out waiting for {what}"
+
+        first = worker()
+        wait_for(lambda: len(jetstream.connections) == 1, "the first worker's Jetstream connection")
+        second = worker()
+        try:
+            jetstream.post("Joe's Donuts charged me twice and the manager was rude. Never again.")
+            wait_for(lambda: alerts_about("charged me twice") >= 1, "the first post's alert")
+            time.sleep(3)  # a second worker holding the stream too would store and alert it again by now
+            assert len(jetstream.connections) == 1  # the second worker waits for the lease
+
+            first.kill()  # SIGKILL: its session, and with it the lease, ends
+            first.communicate(timeout=30)
+            jetstream.post("Joe's Donuts served me a moldy croissant and refused a refund.")
+            wait_for(lambda: alerts_about("moldy croissant") >= 1, "the second worker to take over and alert")
+            time.sleep(3)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            code, _, err = finish(second, timeout=60)
+            if first.poll() is None:
+                first.kill()
+                first.communicate()
+
+    assert code == 143, err[-3000:]
+    # Each post stored once and alerted once; the second holder resumed from the first one's cursor.
+    assert (alerts_about("charged me twice"), alerts_about("moldy croissant")) == (1, 1)
+    listed = workspace.cli("mentions", "--format", "json")
+    texts = sorted(json.loads(line)["text"] for line in listed.stdout.splitlines())
+    assert [("charged me twice" in t, "moldy croissant" in t) for t in texts] == [(True, False), (False, True)]
+    assert len(jetstream.connections) == 2 and jetstream.connections[1].close_code == 1000
