@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
 
 import pytest
@@ -211,3 +211,23 @@ def test_an_unknown_business_is_an_error(week, workspace):
     result = workspace.cli("report", "--business", "Nobody", "--no-send")
     assert result.returncode == 1
     assert result.stderr == "Error: no business named 'Nobody' in the config (there are: Joe's Donuts)\n"
+
+
+def test_the_chart_draws_each_label_in_its_colour_with_ticks_that_reach_the_busiest_day(tmp_path):
+    from types import SimpleNamespace
+
+    from PIL import Image
+
+    from alerts.report.chart import COLORS, daily_chart, integer_ticks
+
+    days = [date(2026, 11, 16) + timedelta(days=i) for i in range(7)]
+    report = SimpleNamespace(name="Joe's Donuts", daily=[(day, 3, 0, 2 if i == 3 else 0) for i, day in enumerate(days)])
+    with Image.open(daily_chart(report, tmp_path / "chart.png")) as image:
+        pixels = {"#%02x%02x%02x" % rgb: count for count, rgb in image.convert("RGB").getcolors(maxcolors=1 << 20)}
+    # Bars of positive and negative mentions; neutral, with none, only in the legend's swatch.
+    assert pixels[COLORS["positive"]] > 5000 and pixels[COLORS["negative"]] > 1000
+    assert 0 < pixels.get(COLORS["neutral"], 0) < 200
+    for busiest in (0, 1, 5, 6, 11, 49, 51, 999, 4321):
+        ticks = integer_ticks(busiest)
+        assert ticks[0] == 0 and ticks[-1] >= busiest and len(ticks) <= 6
+        assert len({b - a for a, b in zip(ticks, ticks[1:])}) == 1  # evenly spaced
