@@ -157,6 +157,7 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
         return
     from crawlers.interrupt import interruptible
     from mentionwatch.runner import run_once
+    from mentionwatch.stop import raise_if_stopped
     from pipeline.lock import run_lock
 
     console = Console(highlight=False)
@@ -164,6 +165,7 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
     progress = Console(stderr=True).status("Crawling and scoring ...") if sys.stderr.isatty() else nullcontext()
     try:
         with interruptible() as interruption, run_lock(settings.database_url()), progress:
+            raise_if_stopped()  # a stop while loading that Python dropped: the run must not start
             summary = run_once(settings, console, interruption)
     except AlreadyRunning as exc:
         if not quiet:

@@ -19,8 +19,23 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
+pending: int | None = None
+"""The stop signal received before a command took signals over. It is raised as `Stopped` at
+once, but Python drops an exception raised where it cannot propagate (in the import system's
+clean-up callbacks: "Exception ignored in ..."), so it is kept here too, for the command to
+honour when it takes signals over (`raise_if_stopped`)."""
+
+
 def raise_stopped(signum: int, _frame: object) -> None:
+    global pending
+    pending = signum
     raise Stopped(signum)
+
+
+def raise_if_stopped() -> None:
+    """Raise `Stopped` for a signal that came before this point, even one Python dropped."""
+    if pending is not None:
+        raise Stopped(pending)
 
 
 def stopped(signum: int) -> None:

@@ -11,6 +11,7 @@ import json
 import signal
 import sqlite3
 import subprocess
+import sys
 import time
 
 import pytest
@@ -170,3 +171,28 @@ def test_a_signal_while_the_tool_is_still_starting_is_one_line_and_the_shell_s_c
             tables = {name for (name,) in db.execute("select name from sqlite_master where type = 'table'")}
             if "runs" in tables:
                 assert db.execute("select count(*) from runs where status = 'running'").fetchone() == (0,)
+
+
+def test_a_signal_python_dropped_while_loading_still_stops_the_run(slow_setup, workspace):
+    # Python drops an exception raised inside the import system's clean-up callbacks ("Exception
+    # ignored in ..."); a stop that lands there must not be lost, or the run waits on slow.xml.
+    # Here the signal comes inside a weakref callback, where Python drops the exception the same way.
+    script = (
+        "import os, signal, sys, weakref\n"
+        "from mentionwatch.stop import raise_stopped\n"
+        "signal.signal(signal.SIGTERM, raise_stopped)\n"
+        "class Loaded: pass\n"
+        "thing = Loaded()\n"
+        "ref = weakref.ref(thing, lambda _: os.kill(os.getpid(), signal.SIGTERM))\n"
+        "del thing\n"
+        "from mentionwatch.entry import main\n"
+        f"sys.argv = ['mentionwatch', 'run', '--config', {str(workspace.config)!r}]\n"
+        "main()\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=workspace.folder, env=slow_setup,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = process.communicate(timeout=60)
+
+    assert "Exception ignored in" in err  # the signal's exception was dropped, as in the import system
+    assert process.returncode == 143, err
+    assert err.strip().splitlines()[-1].startswith("stopped by SIGTERM: nothing half-written"), err
