@@ -110,6 +110,10 @@ class LiveStreams:
     def start(self) -> None:
         self._thread.start()
 
+    def running(self) -> bool:
+        """Whether the streams' thread still runs (it ends on stop, or when reading failed)."""
+        return self._thread.is_alive()
+
     def stop(self) -> None:
         """Close every connection cleanly and keep the cursors; returns when the thread has ended."""
         if self._stop is not None and self._thread.is_alive():

@@ -63,8 +63,10 @@ class StreamLease:
                         live = LiveStreams(self.settings, request_delivery=self.request_delivery)
                         live.start()
                         log.info("this worker reads %s as it happens", LiveStreams.description(self.settings))
-                        # Hold while the connection (and so the lock) lives.
-                        while not self._stopping.wait(self.retry_seconds):
+                        # Hold while the connection (and so the lock) lives and the streams are
+                        # read; if their thread ended (the database was down when it started), the
+                        # lease is given back and taken again, which starts them anew.
+                        while not self._stopping.wait(self.retry_seconds) and live.running():
                             connection.execute(text("SELECT 1")).scalar()
                             connection.commit()
                 except SQLAlchemyError as exc:
