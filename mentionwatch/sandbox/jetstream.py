@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
 
+from mentionwatch.sandbox.loop_server import LoopServer
+
 
 @dataclass
 class Connection:
@@ -28,33 +30,20 @@ class Connection:
     dropped: bool = False
 
 
-class LocalJetstream:
+class LocalJetstream(LoopServer):
     def __init__(self, host: str = "127.0.0.1"):
-        self.host, self.port = host, 0
+        super().__init__(host)
         self.events: list[dict[str, Any]] = []
         self.connections: list[Connection] = []
         self._drop_after: int | None = None
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
         self._changed: asyncio.Condition | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, name="LocalJetstream", daemon=True)
         self._server: Any = None
         self._time_us = int(time.time() * 1_000_000)
 
     @property
     def url(self) -> str:
         return f"ws://{self.host}:{self.port}/subscribe"
-
-    def __enter__(self) -> LocalJetstream:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
     async def _start(self) -> None:
         self._changed = asyncio.Condition()

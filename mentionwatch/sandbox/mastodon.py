@@ -26,6 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
+from mentionwatch.sandbox.loop_server import LoopServer
+
 
 @dataclass
 class StreamConnection:
@@ -35,10 +37,10 @@ class StreamConnection:
     sent: list[str] = field(default_factory=list)
 
 
-class LocalMastodon:
+class LocalMastodon(LoopServer):
     def __init__(self, host: str = "127.0.0.1", closed: bool = False, token: str | None = None,
                  heartbeat: float = 1.0):
-        self.host, self.port = host, 0
+        super().__init__(host)
         self.closed, self.token, self.heartbeat = closed, token, heartbeat
         self.statuses: list[dict[str, Any]] = []
         self.connections: list[StreamConnection] = []
@@ -46,25 +48,12 @@ class LocalMastodon:
         self._drop_after: int | None = None
         self._lock = threading.Lock()
         self._next_id = 113_500_000_000_000_000
-        self._loop = asyncio.new_event_loop()
         self._changed: asyncio.Condition | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, name="LocalMastodon", daemon=True)
         self._runner: web.AppRunner | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-    def __enter__(self) -> LocalMastodon:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
     async def _stop(self) -> None:
         assert self._runner is not None
