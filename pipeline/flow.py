@@ -110,6 +110,11 @@ class MentionFlow:
                     record.score = judge(self.ready_scorer(), record)
         self.writer.write(triages)
 
+    @property
+    def scorer_ready(self) -> bool:
+        """Whether the scorer is built (judging costs no loading any more)."""
+        return not callable(self.scorer)
+
     def ready_scorer(self) -> SentimentScorer:
         """The scorer, built now if it was given as a function (SentimentScorer is not callable)."""
         if callable(self.scorer):

@@ -50,8 +50,14 @@ Scrapy parses every response it holds (up to the download concurrency) before th
 so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
 while the next feeds are parsed."""
 
-SCORED_AHEAD_PER_CALL = 16
-"""Records the crawl process judges per look at a full queue (some 5 ms of work on short texts)."""
+BEHIND_BATCHES = QUEUED_BATCHES // 2
+"""Hand-offs the worker may have queued before the crawl process takes its share of the work.
+
+Past that, each record the crawl hands over it also keys and judges itself (`submit`), which
+the worker then skips: the two processes share the work that way, and the worker's backlog stays
+a few hand-offs long, so the crawl never sits idle at its end while the worker catches up.
+Judging ahead is wasted only on a record the store turns out to know already; a worker that
+has fallen behind is storing new records, not skipping known ones."""
 
 
 class Pipeline(Protocol):
@@ -118,15 +124,18 @@ class WorkerPipeline:
         self._buffer: list[MentionRecord] = []
         self._waiting: list[MentionRecord] | None = None  # a full batch the queue had no room for
         self._error: str | None = None  # the first failure on this side, which fails the run
-        self._judged = 0  # records at the head of waiting + buffer judged here (see _score_ahead)
 
     def submit(self, item: MentionItem) -> None:
         if self._error is not None:
             return
         try:
             record = self._flow.normalize(item)
-            if record is not None and self._worker_behind():
-                add_dedup_keys(record)  # work the worker would do: this process has the time
+            if record is not None:
+                # The dedup keys are the worker's work that costs no model to do: done here,
+                # they even out the two processes' shares of a backfill (see the module docstring).
+                add_dedup_keys(record)
+                if self._worker_behind():
+                    self._flow.score_ahead(record)
         except Exception as exc:  # noqa: BLE001 - Scrapy would only log it; finish() fails the run
             self._error = _describe(exc)
             return
@@ -137,10 +146,10 @@ class WorkerPipeline:
             self._waiting, self._buffer = self._buffer, []
             self.ready()
 
-    def _worker_behind(self) -> bool:
-        """Whether the worker has more than half a queue to do (the crawl is outpacing it)."""
+    def _worker_behind(self, batches: int = BEHIND_BATCHES) -> bool:
+        """Whether the worker has more than `batches` hand-offs still to do."""
         try:
-            return self._batches.qsize() > QUEUED_BATCHES // 2
+            return self._batches.qsize() > batches
         except NotImplementedError:  # macOS has no sem_getvalue
             return False
 
@@ -150,36 +159,25 @@ class WorkerPipeline:
                 self._batches.put_nowait(self._waiting)
             except queue.Full:
                 if self._process.is_alive():
-                    self._score_ahead()
                     return False
                 # The worker is gone and will take nothing more; finish() says why.
-            self._judged = max(0, self._judged - len(self._waiting))
             self._waiting = None
         return True
 
-    def _score_ahead(self) -> None:
-        """Judge a few of the records waiting for the worker: while it is a full queue behind
-        (short texts cost it more than their parse costs the crawl), this process would only
-        wait, and the worker skips what arrives judged. A few at a time, so that the crawl's
-        event loop, which calls this while its items wait, keeps reading its sockets."""
-        if self._error is not None:
-            return
-        waiting = self._waiting or []
-        for _ in range(SCORED_AHEAD_PER_CALL):
-            # Waiting and buffered records in the order they go, of which the first `_judged` are done.
-            index = self._judged
-            if index < len(waiting):
-                record = waiting[index]
-            elif index - len(waiting) < len(self._buffer):
-                record = self._buffer[index - len(waiting)]
-            else:
+    def _judge_while_worker_busy(self, batch: list[MentionRecord]) -> None:
+        """Key and judge the last records here while the worker still has hand-offs to do:
+        this process has nothing else left to do but wait for it."""
+        if self._error is not None or not self._flow.scorer_ready:
+            return  # loading the scorer here would cost more than it saves
+        for record in batch:
+            if not self._worker_behind(0):
                 return
             try:
+                add_dedup_keys(record)
                 self._flow.score_ahead(record)
-            except Exception as exc:  # noqa: BLE001 - Scrapy would only log it; finish() fails the run
+            except Exception as exc:  # noqa: BLE001 - fails the run in finish()
                 self._error = _describe(exc)
                 return
-            self._judged += 1
 
     def _put(self, batch: list[MentionRecord] | None) -> None:
         # The queue is full only while the worker is behind; a worker that died never empties
@@ -194,6 +192,7 @@ class WorkerPipeline:
     def finish(self) -> WriteCounts:
         for batch in (self._waiting, self._buffer):
             if batch:
+                self._judge_while_worker_busy(batch)
                 self._put(batch)
         self._waiting, self._buffer = None, []
         self._put(None)
