@@ -7,9 +7,13 @@ process turns each item into plain text and matches it as it is handed over
 before the crawl inherits the flow ready-built (matchers compiled; the scorer is built by the
 first text to score, so a run that finds nothing new never loads it), receives the kept records
 in batches through a queue, dedups, scores and stores them
-(``MentionFlow.take``), and sends back the run's counts at the end. The dedup keys (canonical
-URL, fingerprint, content hash) go to whichever side has time: the crawl process computes them
-while the worker is more than half a queue behind.
+(``MentionFlow.take``), and sends back the run's counts at the end.
+
+On a backfill the worker's share (dedup, scoring, storing) outweighs the crawl's (parsing), so
+the crawl process takes what it can of the worker's: the dedup keys (canonical URL,
+fingerprint, content hash) of every record it hands over; the verdicts too while the worker is
+more than half a queue behind; and, at the end of the crawl, the verdicts of its last records
+while the worker still works through its queue. The worker skips what arrives done.
 
 The queue is bounded, which is the backpressure: when the worker falls behind, the crawl waits
 before handing over more (and Scrapy, its items waiting, pauses its downloads), so neither
@@ -49,15 +53,6 @@ QUEUED_BATCHES = 50
 Scrapy parses every response it holds (up to the download concurrency) before their items flow,
 so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
 while the next feeds are parsed."""
-
-BEHIND_BATCHES = QUEUED_BATCHES // 2
-"""Hand-offs the worker may have queued before the crawl process takes its share of the work.
-
-Past that, each record the crawl hands over it also keys and judges itself (`submit`), which
-the worker then skips: the two processes share the work that way, and the worker's backlog stays
-a few hand-offs long, so the crawl never sits idle at its end while the worker catches up.
-Judging ahead is wasted only on a record the store turns out to know already; a worker that
-has fallen behind is storing new records, not skipping known ones."""
 
 
 class Pipeline(Protocol):
@@ -146,10 +141,16 @@ class WorkerPipeline:
             self._waiting, self._buffer = self._buffer, []
             self.ready()
 
-    def _worker_behind(self, batches: int = BEHIND_BATCHES) -> bool:
-        """Whether the worker has more than `batches` hand-offs still to do."""
+    def _worker_behind(self, batches: int | None = None) -> bool:
+        """Whether the worker has more than `batches` hand-offs still to do (default: half a queue).
+
+        Past half a queue, each record the crawl hands over it also judges itself (`submit`),
+        which the worker then skips. Not sooner: the crawl process would first load a scorer and
+        a language model of its own (some 0.7 s of CPU), which pays only when the worker is far
+        behind. Judging ahead is wasted only on a record the store turns out to know already; a
+        worker that has fallen behind is storing new records, not skipping known ones."""
         try:
-            return self._batches.qsize() > batches
+            return self._batches.qsize() > (QUEUED_BATCHES // 2 if batches is None else batches)
         except NotImplementedError:  # macOS has no sem_getvalue
             return False
 
