@@ -111,6 +111,16 @@ class MentionFlow:
         self.writer.write(triages)
 
     @property
+    def expects_new(self) -> bool:
+        """Whether this run is a first crawl of some source (a backfill): its finds are new, so
+        texts will need scoring."""
+        return bool(self.writer.policy.baseline_sources)
+
+    def prepare_scorer(self) -> None:
+        """Build the scorer and load its language model now, e.g. while waiting for the first records."""
+        self.ready_scorer().prepare()
+
+    @property
     def scorer_ready(self) -> bool:
         """Whether the scorer is built (judging costs no loading any more)."""
         return not callable(self.scorer)

@@ -25,6 +25,7 @@ Where ``fork`` is unavailable, or there is one core only, the flow runs in-proce
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -225,9 +226,18 @@ def _serve(batches: multiprocessing.Queue, result: Connection, flow: MentionFlow
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = os.getppid()
     _plain_logging()
-    # The language model is not loaded here but by the first text that needs it: most runs find
-    # nothing new, and most texts are told English without it (pipeline.language).
+    # What the worker inherited (modules, the flow) lives until it exits: the collector need not
+    # walk it again and again while the records churn.
+    gc.freeze()
+    # The scorer and its language model are loaded by the first text that needs them: most runs
+    # find nothing new. A first crawl's finds are new, though: then they are loaded now, while
+    # the crawl fetches and parses its first pages, rather than after, in the way of the first records.
     error: str | None = None
+    if flow.expects_new:
+        try:
+            flow.prepare_scorer()
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the run
+            error = _describe(exc)
     while (batch := _next_batch(batches, parent)) is not None:
         if error is None:
             try:
