@@ -55,17 +55,6 @@ Scrapy parses every response it holds (up to the download concurrency) before th
 so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
 while the next feeds are parsed."""
 
-JUDGE_AHEAD_PAST = 3
-"""Hand-offs the worker may have waiting before the crawl process judges the records it hands over.
-
-Past that, each record the crawl hands over it also judges itself (`submit`), which the worker
-then skips: the worker's backlog stays a few hand-offs long, so at the end of the crawl it has
-little left to do, and the crawl process, which would otherwise wait for it, judges its last
-records itself meanwhile (`finish`). It costs the crawl process a scorer and a language model
-of its own (some 0.7 s of CPU to load). Judging ahead is wasted only on a record the store turns
-out to know already; a worker that has fallen behind is storing new records, not skipping known
-ones."""
-
 
 class Pipeline(Protocol):
     """Where the crawl hands its items; `finish` returns the run's counts.
@@ -154,9 +143,15 @@ class WorkerPipeline:
             self.ready()
 
     def _worker_behind(self, batches: int | None = None) -> bool:
-        """Whether the worker has more than `batches` hand-offs still to do (default: `JUDGE_AHEAD_PAST`)."""
+        """Whether the worker has more than `batches` hand-offs still to do (default: half a queue).
+
+        Past half a queue, each record the crawl hands over it also judges itself (`submit`),
+        which the worker then skips. Not sooner: the crawl process would first load a scorer and
+        a language model of its own (some 0.7 s of CPU), which pays only when the worker is far
+        behind. Judging ahead is wasted only on a record the store turns out to know already; a
+        worker that has fallen behind is storing new records, not skipping known ones."""
         try:
-            return self._batches.qsize() > (min(JUDGE_AHEAD_PAST, QUEUED_BATCHES // 2) if batches is None else batches)
+            return self._batches.qsize() > (QUEUED_BATCHES // 2 if batches is None else batches)
         except NotImplementedError:  # macOS has no sem_getvalue
             return False
 
