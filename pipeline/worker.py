@@ -11,8 +11,8 @@ in batches through a queue, dedups, scores and stores them
 
 On a backfill the worker's share (dedup, scoring, storing) outweighs the crawl's (parsing), so
 the crawl process takes what it can of the worker's: the dedup keys (canonical URL,
-fingerprint, content hash) of every record it hands over; the verdicts too while the worker is
-more than half a queue behind; and, at the end of the crawl, the verdicts of its last records
+fingerprint, content hash) of the records it hands over while the worker is busy; the verdicts
+too while the worker is more than half a queue behind; and, at the end of the crawl, the verdicts of its last records
 while the worker still works through its queue. The worker skips what arrives done.
 
 The queue is bounded, which is the backpressure: when the worker falls behind, the crawl waits
@@ -54,6 +54,11 @@ QUEUED_BATCHES = 50
 Scrapy parses every response it holds (up to the download concurrency) before their items flow,
 so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
 while the next feeds are parsed."""
+
+KEYED_PAST = 1
+"""Hand-offs the worker may have waiting before the crawl process computes the dedup keys of the
+records it hands over. With the worker idle, the crawl is the slower of the two: then the keys
+are left to the worker."""
 
 
 class Pipeline(Protocol):
@@ -126,9 +131,9 @@ class WorkerPipeline:
             return
         try:
             record = self._flow.normalize(item)
-            if record is not None:
-                # The dedup keys are the worker's work that costs no model to do: done here,
-                # they even out the two processes' shares of a backfill (see the module docstring).
+            if record is not None and self._worker_behind(KEYED_PAST):
+                # The dedup keys are the worker's work that costs no model to do: done here while
+                # the worker is busy, they even out the two processes' shares of a backfill.
                 add_dedup_keys(record)
                 if self._worker_behind():
                     self._flow.score_ahead(record)
