@@ -131,9 +131,10 @@ class WorkerPipeline:
             return
         try:
             record = self._flow.normalize(item)
-            if record is not None and self._worker_behind(KEYED_PAST):
+            if record is not None and self._worker_behind(min(KEYED_PAST, QUEUED_BATCHES - 1)):
                 # The dedup keys are the worker's work that costs no model to do: done here while
                 # the worker is busy, they even out the two processes' shares of a backfill.
+                # (A worker half a queue behind, when this process judges too, is busy a fortiori.)
                 add_dedup_keys(record)
                 if self._worker_behind():
                     self._flow.score_ahead(record)
