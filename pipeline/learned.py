@@ -147,23 +147,22 @@ class LearnedModel:
 
     def logits(self, indices: Sequence[int], value: float, dense: Sequence[float]) -> tuple[float, float]:
         """The two heads' raw logits (neutral, positive), before any register's calibration."""
-        # Plain Python over memoryviews of the weight columns: a text has a few dozen features,
-        # and a numpy call costs more than the arithmetic (this runs once per mention).
-        neutral_column, positive_column = self._columns
+        # One numpy gather for the few dozen hashed rows of a text (a row per bucket, both heads
+        # side by side); the 23 dense features in plain Python, where a numpy call would cost
+        # more than the arithmetic (this runs once per mention).
+        neutral_hashed, positive_hashed = self._rows.take(indices, axis=0).sum(axis=0).tolist()
         neutral_dense, positive_dense = self._dense_columns
         neutral_bias, positive_bias = self._bias
         return (
-            neutral_bias + sum(map(neutral_column.__getitem__, indices)) * value
-            + sum(map(operator.mul, dense, neutral_dense)),
-            positive_bias + sum(map(positive_column.__getitem__, indices)) * value
-            + sum(map(operator.mul, dense, positive_dense)),
+            neutral_bias + neutral_hashed * value + sum(map(operator.mul, dense, neutral_dense)),
+            positive_bias + positive_hashed * value + sum(map(operator.mul, dense, positive_dense)),
         )
 
     def __post_init__(self) -> None:
-        columns = [np.ascontiguousarray(self.weights[:, k], dtype=np.float32) for k in range(len(HEADS))]
-        object.__setattr__(self, "_columns", [memoryview(c) for c in columns])
-        object.__setattr__(self, "_dense_columns", [c[self._hash_size :].tolist() for c in columns])
-        object.__setattr__(self, "_bias", self.bias.tolist())
+        # Float64, as training computes the logits (a sparse product in float64).
+        object.__setattr__(self, "_rows", np.ascontiguousarray(self.weights[: self._hash_size], dtype=np.float64))
+        object.__setattr__(self, "_dense_columns", self.weights[self._hash_size :].T.astype(np.float64).tolist())
+        object.__setattr__(self, "_bias", self.bias.astype(np.float64).tolist())
 
     @property
     def hashed(self) -> np.ndarray:
