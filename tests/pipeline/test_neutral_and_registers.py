@@ -136,6 +136,20 @@ def test_the_training_grid_scores_as_the_pipeline_does():
             assert register_score(*probabilities, c, values) == pytest.approx(expected, abs=1e-4), register
 
 
+def test_a_review_complaint_without_vader_s_words_counts_when_the_polarity_head_is_sure():
+    """"The plot goes nowhere": no word VADER knows, but the polarity head is sure it judges negatively."""
+    calibration = dict(zip(CALIBRATION_KEYS, load_model().calibration["review"]))
+    assert calibration["polarity_alone"] < 1  # the shipped review register uses the rule (above 1: never)
+    calibration.update(model_alone=0.9, polarity_alone=0.85, evidence_compound=-0.05, positive_evidence=0.5)
+    values = tuple(calibration[key] for key in CALIBRATION_KEYS)
+    # P(negative) 0.6 alone is not sure enough, but 0.6 of the 0.65 that judges is (0.92 >= 0.85).
+    assert register_score(0.6, 0.35, 0.05, 0.0, values) == pytest.approx(-0.55)
+    # Torn between the two (0.6 of 0.95: 0.63), it stays neutral without VADER's evidence...
+    assert register_score(0.6, 0.05, 0.35, 0.0, values) == 0.0
+    # ...and VADER's evidence alone still makes it a complaint.
+    assert register_score(0.6, 0.05, 0.35, -0.3, values) == pytest.approx(-0.25)
+
+
 def test_the_shipped_model_stays_under_five_megabytes_and_loads():
     assert MODEL_PATH.stat().st_size + MODEL_PATH.with_suffix(".json").stat().st_size < 5_000_000
     model = _read_model(MODEL_PATH)  # read from disk, not the process's cached copy
