@@ -119,11 +119,12 @@ def hashed(features: Sequence[str]) -> tuple[list[int], float]:
     """Bucket indices of ``features`` (each once) and the value each takes (1/sqrt(count))."""
     known = _BUCKETS
     # One C-speed pass over the remembered buckets; only features never seen are hashed here.
-    buckets = set(map(known.get, features))
+    found = list(map(known.get, features))
+    buckets = set(found)
     if None in buckets:
         buckets.discard(None)
-        for feature in features:
-            if feature not in known:
+        for feature, bucket in zip(features, found):
+            if bucket is None:
                 bucket = crc32(feature.encode("utf-8")) & _HASH_MASK
                 if len(known) < _BUCKET_CACHE_LIMIT:
                     known[feature] = bucket
