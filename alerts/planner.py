@@ -206,14 +206,20 @@ class Planner:
             self.planned.daily_digests += 1
 
     def plan_baselines(self, session: Session, source_ids: Collection[int], since: datetime) -> None:
-        """One summary per business of what the first crawl of its new sources found."""
+        """One summary per business of what the first crawl of its new sources found.
+
+        A first crawl's negative finds are never owed alerts of their own (only recent urgent
+        ones are, and the summary lists those too). A mention that is owed one and not urgent
+        came another way, a live stream storing a post while the crawl ran: it is alerted on its
+        own, so the summary neither counts nor quotes it."""
+        found_by_crawl = (Mention.first_seen_at >= since, or_(~Mention.alert_due, Mention.urgent))
         rows = session.execute(
             select(Source, Business).join(Business, Business.id == Source.business_id).where(Source.id.in_(source_ids))
         ).all()
         counts: dict[int, dict[str, int]] = {}
         for source_id, label, count in session.execute(
             select(Mention.source_id, Mention.label, func.count())
-            .where(Mention.source_id.in_(source_ids), Mention.first_seen_at >= since)
+            .where(Mention.source_id.in_(source_ids), *found_by_crawl)
             .group_by(Mention.source_id, Mention.label)
         ):
             counts.setdefault(source_id, {})[label or "neutral"] = count
@@ -233,7 +239,7 @@ class Planner:
             ids = [source.id for source, _ in items]
             # Urgent ones first, whatever the scorer's label (a health inspection is news, not a mood).
             negatives = session.execute(
-                select(Mention).where(Mention.source_id.in_(ids), Mention.first_seen_at >= since,
+                select(Mention).where(Mention.source_id.in_(ids), *found_by_crawl,
                                       or_(Mention.label == "negative", Mention.urgent))
                 .order_by(Mention.urgent.desc(), func.coalesce(Mention.published_at, Mention.first_seen_at).desc(),
                           Mention.id.desc())
@@ -244,8 +250,7 @@ class Planner:
                                        self.settings.alerts.max_age_days)
             # The summary names the mentions it covers (without marking them alerted), so the
             # report can say they went out in it.
-            covered = session.scalars(select(Mention.id).where(Mention.source_id.in_(ids),
-                                                               Mention.first_seen_at >= since)).all()
+            covered = session.scalars(select(Mention.id).where(Mention.source_id.in_(ids), *found_by_crawl)).all()
             self._queue(session, kind="baseline", business_id=business_id, channel=self.routes.channel(business.name),
                         message=message, not_before=self.quiet_until(business.name), mention_ids=covered)
             self.planned.baselines += 1

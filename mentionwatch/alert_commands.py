@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
-from rich.console import Console
 
 from pipeline.errors import AlreadyRunning
 
@@ -86,7 +85,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                 engine = open_engine(settings.database_url())
                 try:
                     outcome = make_report(settings, engine, Period(start, end), folder, business=business,
-                                          send=not no_send, console=Console(stderr=True))
+                                          send=not no_send)
                 finally:
                     engine.dispose()
         except AlreadyRunning as exc:

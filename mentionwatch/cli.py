@@ -16,9 +16,6 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from alerts.escape import one_line
 from mentionwatch import __version__
@@ -155,6 +152,9 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
         if not quiet:
             click.echo(f"queued {queued} source{'' if queued == 1 else 's'} for the workers")
         return
+    # rich is imported by the commands that print with it: a report or --help need not load it.
+    from rich.console import Console
+
     from crawlers.interrupt import interruptible
     from mentionwatch.runner import run_once
     from mentionwatch.stop import raise_if_stopped
@@ -288,6 +288,10 @@ def _chunks(rows: Any, size: int) -> Any:
 
 def _print_table(records: list[dict[str, Any]], zones: dict[str, str]) -> None:
     """The mentions as a table; times on each business's clock (JSON and CSV keep UTC ISO 8601)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     from alerts.when import local_time
 
     table = Table("id", "business", "source", "label", "score", "published", box=None)
@@ -335,6 +339,8 @@ def check(settings: Settings, fetch: bool, fmt: str) -> None:
         if not healthy:
             sys.exit(1)
         return
+    from rich.console import Console
+
     console = Console(highlight=False, soft_wrap=True)
     healthy = run_checks(settings, console)
     if fetch:
@@ -470,6 +476,8 @@ def demo(verbose: int, keep: str | None) -> None:
       mentionwatch demo
       mentionwatch demo --keep demo
     """
+    from rich.console import Console
+
     from mentionwatch.demo import run_demo
 
     setup_logging(verbose)

@@ -12,13 +12,11 @@ from __future__ import annotations
 # Only what is loaded already: the handlers go in before anything slow is imported.
 import signal
 
-from mentionwatch.stop import raise_stopped, stopped
+from mentionwatch.stop import stopped, take_stop_signals
 
 
 def main() -> None:
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, a script's background job: still ignored
-            signal.signal(signum, raise_stopped)
+    take_stop_signals()
     try:
         from mentionwatch.cli import main as cli_main
 

@@ -6,8 +6,6 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
-from rich.logging import RichHandler
-
 from pipeline.dburl import url_passwords
 
 if TYPE_CHECKING:
@@ -64,6 +62,8 @@ def setup_logging(verbosity: int) -> logging.Handler:
     """Warnings and errors by default (cron stays quiet); -v for progress, -vv for debugging."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     if sys.stderr.isatty():
+        from rich.logging import RichHandler  # only for a person at a terminal: cron need not load rich
+
         handler: logging.Handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
     else:
         handler = logging.StreamHandler(sys.stderr)

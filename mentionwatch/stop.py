@@ -32,6 +32,22 @@ def raise_stopped(signum: int, _frame: object) -> None:
     raise Stopped(signum)
 
 
+def take_stop_signals() -> None:
+    """Make SIGINT and SIGTERM raise `Stopped` from here on (unless ignored, as under nohup).
+
+    Where Python drops the raised exception it would print "Exception ignored in ..." and a
+    traceback; the stop is kept in `pending` instead, so that report is left out."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup, a script's background job: still ignored
+            signal.signal(signum, raise_stopped)
+    sys.unraisablehook = _keep_dropped_stops_quiet
+
+
+def _keep_dropped_stops_quiet(unraisable: sys.UnraisableHookArgs) -> None:
+    if not isinstance(unraisable.exc_value, Stopped):
+        sys.__unraisablehook__(unraisable)
+
+
 def raise_if_stopped() -> None:
     """Raise `Stopped` for a signal that came before this point, even one Python dropped."""
     if pending is not None:

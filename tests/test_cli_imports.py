@@ -92,3 +92,22 @@ def test_a_changed_source_loads_the_scorer_when_a_new_text_needs_it(web, workspa
     assert result.returncode == 0, result.stderr[-2000:]
     assert "1 new mention (1 negative)" in result.stdout
     assert {"numpy", "pipeline.sentiment"} <= loaded(result.stderr)
+
+
+def test_a_report_that_sends_nothing_loads_no_slack_outbox_crawler_or_scorer(web, workspace):
+    web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    workspace.write_config(alerts=ALERTS, businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])])
+    assert workspace.cli("run").returncode == 0
+
+    written = workspace.cli("report", "--no-send", "--out", "reports", env=IMPORT_LOG)
+    assert written.returncode == 0, written.stderr[-2000:]
+    assert list((workspace.folder / "reports").glob("report-*.html")), written.stdout
+    quiet_loaded = loaded(written.stderr)
+    assert "alerts.report.data" in quiet_loaded  # the probe sees the report's own modules
+    heavy = {"slack_sdk", "alerts.outbox", "alerts.report.send", "rich", "scrapy", "twisted", "numpy",
+             "pipeline.sentiment", "alembic"}
+    assert sorted(heavy & quiet_loaded) == []
+
+    sent = workspace.cli("report", "--out", "reports", env=IMPORT_LOG)
+    assert sent.returncode == 0, sent.stderr[-2000:]
+    assert "alerts.report.send" in loaded(sent.stderr)  # sending loads what it needs

@@ -3,41 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from alerts import mail
 from alerts.config import AlertedClient, AlertsConfig
-from alerts.outbox import send_once
-from alerts.report.chart import chart_alt_text, daily_chart
+from alerts.report.chart import daily_chart
 from alerts.report.data import BusinessReport, Period, build_reports, client_report_slug
-from alerts.report.render import period_text, render_html, render_text
-from alerts.report.summary import summary_message
-from alerts.slack import ConsolePoster, Posted, Poster, make_poster
-from alerts.views import Routes
-from pipeline.errors import ConfigError, DeliveryError
-from pipeline.models import AlertMessage, utcnow
+from alerts.report.outcome import ReportOutcome
+from alerts.report.render import render_html
+from pipeline.errors import ConfigError
+from pipeline.models import utcnow
 
-
-@dataclass
-class ReportOutcome:
-    html: Path
-    """The report's HTML file (the first one written, when an agency's clients each get theirs)."""
-    charts: list[Path]
-    reports: list[BusinessReport]
-    posted: int = 0
-    uploaded: int = 0
-    emailed: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    htmls: list[Path] = field(default_factory=list)
-    """Every HTML file written: one for the businesses of no client, one per client."""
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def make_report(
@@ -81,9 +64,12 @@ def make_report(
             outcome = ReportOutcome(html=html_path, charts=charts, reports=reports)
         outcome.htmls.append(html_path)
         if send:
-            _to_slack(settings, client, engine, group, period, html_path, outcome, console or Console(stderr=True))
+            # Imported here: Slack's SDK, the outbox and e-mail cost a `--no-send` report 30 ms to load.
+            from alerts.report.send import to_email, to_slack
+
+            to_slack(settings, client, engine, group, period, html_path, outcome, console)
             if settings.report.email is not None:
-                _to_email(settings, client, group, period, generated, outcome)
+                to_email(settings, client, group, period, generated, outcome)
     assert outcome is not None
     return outcome
 
@@ -103,78 +89,3 @@ def _by_client(settings: AlertsConfig, reports: list[BusinessReport], business: 
     found = [(clients[name] if name else None, group) for name, group in groups.items()
              if group or (name is None and not settings.clients)]
     return found or [(None, [])]
-
-
-def _to_slack(settings: AlertsConfig, client: AlertedClient | None, engine: Engine, reports: list[BusinessReport],
-              period: Period, html_path: Path, outcome: ReportOutcome, console: Console) -> None:
-    poster = make_poster(settings.slack_for(client), console)
-    if isinstance(poster, ConsolePoster):
-        if "no Slack token or webhook configured: not posted" not in outcome.notes:
-            outcome.notes.append("no Slack token or webhook configured: not posted")
-        return
-    routes = Routes.from_settings(settings, poster.can_route)
-    workspace = client.workspace if client is not None else None
-    for report in reports:
-        text, blocks = summary_message(report, period_text(period, report.zone), html_path.name)
-        try:
-            # Through the outbox, for its exactly-once bookkeeping: a lost answer is looked up,
-            # and a report killed mid-post is reconciled by the next run instead of posted twice.
-            posted = _post_once(engine, poster, routes.channel(report.name), text, blocks, workspace)
-            if posted is None:
-                outcome.problems.append(f"slack: {report.name}: Slack's answer was lost and could not be checked; "
-                                        "not posted again")
-                continue
-            outcome.posted += 1
-            if report.chart is None:
-                continue
-            if not poster.can_upload:
-                outcome.notes.append("chart not uploaded: an incoming webhook cannot upload files "
-                                     "(it is in the HTML file)")
-                continue
-            poster.upload(posted.channel, report.chart, title=f"{report.name}: mentions per day",  # type: ignore[attr-defined]
-                          alt_text=chart_alt_text(report))
-            outcome.uploaded += 1
-        except DeliveryError as exc:
-            outcome.problems.append(f"slack: {report.name}: {exc}")
-            break
-
-
-def _post_once(engine: Engine, poster: Poster, channel: str, text: str, blocks: list,
-               workspace: str | None = None) -> Posted | None:
-    """Queue the report's message in the outbox and send it at once (see alerts.outbox.send_once)."""
-    with Session(engine, expire_on_commit=False) as session:
-        message = AlertMessage(kind="report", business_id=None, channel=channel, text=text, blocks=blocks,
-                               urgent=False, marks_alerted=False, created_at=utcnow(), attempts=0,
-                               workspace=workspace)
-        session.add(message)
-        session.commit()
-        try:
-            return send_once(session, poster, message, utcnow)
-        except DeliveryError as exc:
-            # Not left owed: a later `run` must not post an old report. Slack did not take it.
-            message.sent_at, message.last_error = utcnow(), f"not sent: {exc}"
-            message.outcome_unknown = message.attempt_started_at is not None
-            session.commit()
-            raise
-
-
-def _to_email(settings: AlertsConfig, client: AlertedClient | None, reports: list[BusinessReport], period: Period,
-              generated: datetime, outcome: ReportOutcome) -> None:
-    assert settings.report.email is not None
-    recipients = settings.report_recipients(client)
-    if not recipients:
-        return  # the client asked for no e-mail (report_to: [])
-    email = settings.report.email.model_copy(update={"to": recipients})
-    images = {r.name: mail.InlineImage(mail.new_cid(i), r.chart) for i, r in enumerate(reports) if r.chart}
-    html = render_html(reports, period, lambda r: f"cid:{images[r.name].cid}" if r.name in images else None,
-                       generated)
-    names = ", ".join(r.name for r in reports)
-    subject = f"mentionwatch report: {names}, {period.since:%d %b} – {period.until:%d %b %Y}"
-    message = mail.build_message(email, subject, render_text(reports, period), html, list(images.values()))
-    ca_file = settings.resolve(email.ca_file) if email.ca_file else None
-    try:
-        mail.send(email, message, ca_file)
-    except DeliveryError as exc:
-        outcome.problems.append(str(exc))
-        return
-    outcome.emailed += [a for a in email.to if a not in outcome.emailed]

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined
+from jinja2.bccache import Bucket
 
 from alerts.escape import safe_url
 from alerts.report.aspects import aspect_phrase
@@ -14,12 +15,33 @@ from alerts.report.data import BusinessReport, Change, MentionLine, Period
 from alerts.report.platforms import platform_text_lines
 from alerts.when import absolute, duration
 
+
+class _SpeedUpOnly(FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in a folder of the user's own (0700, in the temp
+    folder), keyed by the templates' source. Compiling them costs each `mentionwatch report`
+    process about 50 ms; a cache that cannot be written only means compiling as before."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _compiled_templates() -> FileSystemBytecodeCache | None:
+    try:
+        return _SpeedUpOnly()
+    except (OSError, RuntimeError):  # no temp folder of our own (read-only, or another user's)
+        return None
+
+
 _ENV = Environment(
     loader=PackageLoader("alerts", "templates"),
     autoescape=True,  # every value is escaped unless marked safe; nothing here is
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    bytecode_cache=_compiled_templates(),
 )
 
 

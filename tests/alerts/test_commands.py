@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -120,6 +121,26 @@ def test_without_slack_or_email_the_report_is_printed_for_cron_to_mail(workspace
         assert result.returncode == 0, result.stderr
         assert "== Joe's Donuts ==" in result.stdout and "Mentions:" in result.stdout
         assert "The full report with its charts: " in result.stdout and ".html" in result.stdout
+
+
+def test_a_report_is_written_the_same_with_or_without_a_template_cache_of_our_own(workspace, tmp_path):
+    # The compiled templates are kept in the temp folder's _jinja2-cache-UID; when that name is
+    # taken by something not ours, the report compiles them as before and is written all the same.
+    import os
+
+    workspace.write_config(businesses=[joes()])
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / f"_jinja2-cache-{os.getuid()}").write_text("not a folder of ours")
+    pages = []
+    for env in ({"TMPDIR": str(taken)}, {}, {}):
+        out = workspace.folder / f"out{len(pages)}"
+        result = workspace.cli("report", "--no-send", "--out", str(out), "--until", "2026-11-30", env=env)
+        assert result.returncode == 0, result.stderr
+        (page,) = out.glob("report-*.html")
+        # Without the line that says when it was made (the minute may turn between runs).
+        pages.append(re.sub(r"Made by mentionwatch on [^<]*", "", page.read_text(encoding="utf-8")))
+    assert "Joe&#39;s Donuts" in pages[0] and pages[0] == pages[1] == pages[2]
 
 
 def test_check_says_why_slack_cannot_be_reached_without_library_log_lines(workspace):

@@ -10,7 +10,7 @@ from alerts.escape import mrkdwn, one_line, visible
 from alerts.report.data import Period
 from alerts.report.publish import make_report
 from alerts.slack import terminal_text
-from tests.alerts.helpers import T0, settings_for
+from tests.alerts.helpers import T0, joes, settings_for
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 INVISIBLE = "\u200b\u200c\u2060\ufeff\u00ad\U000e0041"
@@ -29,7 +29,8 @@ def test_visible_removes_bidi_controls_and_invisible_format_characters():
 
 def test_console_alerts_carry_no_slack_markup_and_count_in_english(store):
     s = store(settings_for(None))  # no token: the console
-    s.add(title=f"Awful *service* at Joe's \u202eDonuts", text=f"Rude & slow. {SNEAKY}", author="Sa\u200bm")
+    s.add(title=f"Awful *service* at Joe's \u202eDonuts", text=f"Rude & slow. {SNEAKY}", author="Sa\u200bm",
+          due=False)
     s.add(due=False, title="Old news", label="negative")
     s.add(due=False, label="neutral", sentiment=0.0, first_seen_at=T0, published_at=T0)
     s.cycle(baseline_sources=[s.source_id()], run_started=T0 - timedelta(minutes=1))
@@ -94,3 +95,20 @@ def test_the_mentions_table_shows_web_text_without_invisible_characters_or_marku
     assert result.returncode == 0, result.stderr
     assert "[bold]Loud[/bold] review evil words" in result.stdout
     assert "\u202e" not in result.stdout and "\u200b" not in result.stdout
+
+
+def test_a_first_crawl_summary_leaves_out_a_streamed_post_alerted_on_its_own(slack, store):
+    # While a new source's first crawl ran, a live stream stored a post of the same source
+    # (owed an alert, as every new negative post is): it is alerted once, not quoted again.
+    s = store(settings_for(slack.api_url, [joes()]), crawled=True)
+    streamed = s.add(title="Rude staff at Joe's Donuts today", due=True)
+    s.add(title="Cold coffee at Joe's Donuts last month", due=False)
+    s.cycle(baseline_sources=[s.source_id()], run_started=T0 - timedelta(minutes=1))
+
+    texts = [p["text"] for p in slack.posted]
+    summaries = [t for t in texts if t.startswith("Now watching")]
+    assert summaries == ["Now watching 1 new source for Joe's Donuts: 1 mention, 1 negative"]
+    summary_blocks = json.dumps([p["blocks"] for p in slack.posted if p["text"].startswith("Now watching")])
+    assert "Cold coffee" in summary_blocks and "Rude staff" not in summary_blocks
+    assert sum("Rude staff" in json.dumps(p["blocks"]) for p in slack.posted) == 1
+    assert s.mention(streamed).alerted_at is not None

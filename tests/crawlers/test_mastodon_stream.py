@@ -34,13 +34,19 @@ def reader(server: LocalMastodon, seen: Recorder, cursor: int | None, token: str
     return made
 
 
+async def until(condition, seconds: float = 60) -> None:
+    """Wait for `condition` (polling), at most `seconds`: a slow machine is given time, and a
+    condition that never comes fails the test's assertions instead of hanging it."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+
+
 async def run_until(made: MastodonStreamReader, done) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(made.run(stop))
-    for _ in range(400):
-        if done() or task.done():
-            break
-        await asyncio.sleep(0.05)
+    await until(lambda: done() or task.done())
     stop.set()
     await asyncio.wait_for(task, 10)
 
@@ -55,10 +61,8 @@ def test_statuses_arrive_and_a_drop_and_a_restart_are_filled_from_the_timeline()
             await asyncio.wait_for(first.connected.wait(), 10)
             await asyncio.to_thread(server.post, "Acme Bakery and Joe's Donuts on one street")
             await asyncio.to_thread(server.post, "nothing to see", visibility="public")
-            for _ in range(200):
-                if len(seen.ids) == 2:
-                    break
-                await asyncio.sleep(0.05)
+            await until(lambda: len(seen.ids) == 2)
+            assert len(seen.ids) == 2
             stop.set()
             await asyncio.wait_for(task, 10)
             # While no process reads the stream (a restart), two statuses are posted.
@@ -69,14 +73,13 @@ def test_statuses_arrive_and_a_drop_and_a_restart_are_filled_from_the_timeline()
             server.drop_after(1)
 
             async def post_later():
-                while len(seen.ids) < 3:  # once the timeline has filled the restart's gap
-                    await asyncio.sleep(0.02)
+                await until(lambda: len(seen.ids) >= 3)  # once the timeline has filled the restart's gap
                 await asyncio.to_thread(server.post, "Acme Bakery closed early")
                 await asyncio.to_thread(server.post, "Acme Bakery sold out of rye")  # after the drop
 
             poster = asyncio.create_task(post_later())
             await run_until(second, lambda: len(seen.ids) == 5)
-            await poster
+            await asyncio.wait_for(poster, 10)
             return second
 
         second = asyncio.run(scenario())
