@@ -75,6 +75,23 @@ def test_complaints_stay_negative_in_reviews_and_news(scorer, text, register):
     assert scorer.score(text, register=register).label == "negative"
 
 
+# Orders and service gone wrong, in words VADER does not know (each read neutral before the domain
+# lexicon gained their phrases).
+SERVICE_FAILURES = [
+    "They forgot half of our order.",
+    "I was on hold for forty minutes.",
+    "The app logs me out every time I open it.",
+    "The room smelled of smoke.",
+    "Nobody answered the phone for three days.",
+    "The booking page keeps timing out.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_service_failures_are_complaints_in_every_register(scorer, register):
+    assert [t for t in SERVICE_FAILURES if scorer.score(t, register=register).label != "negative"] == []
+
+
 # Short social posts: emoji, emoticons, slang, capitals, elongation, "but". Plain VADER reads
 # each of them right; the scorer must too.
 SOCIAL = [
