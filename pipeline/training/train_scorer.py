@@ -3,6 +3,10 @@
 Usage (needs the optional ``[train]`` extra, i.e. scikit-learn)::
 
     python -m pipeline.training.train_scorer [--data DIR] [--dev DIR] [--out pipeline/data/scorer_model.npz]
+                                             [--cache FILE.npz]
+
+``--cache`` also keeps the out-of-fold head logits, the features and the dev logits, to study
+calibration choices (``choose_calibration``) without training the heads again.
 
 Deterministic: the rows are read in file order, folds come from a fixed seed, the solver is
 deterministic, and the feature set is pinned (``pipeline.features``). It
