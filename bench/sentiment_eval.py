@@ -7,19 +7,16 @@ and nyt.tsv (columns text, label); --train (default shared/data/sentiment-train)
 laptop sentences and the tweets. --shipped names a checkout of the scorer to compare against
 (e.g. /work/main): it is run there, in a child process with that checkout first on sys.path.
 
-Prints, for dev movie (read as reviews), dev nyt (read as news), the SemEval laptop sentences
-and the SemEval tweets (read as social posts), negative F1, negative precision and neutral
-recall of plain VADER (compound on the whole text, -0.05 / +0.05), of the shipped scorer and
-of this scorer. On the training sets this scorer's figures are its 5-fold cross-validation
-figures, as recorded in its model file by the training script; the shipped scorer's are its own
-recorded cross-validation figures where it trained on the set (the tweets: negative F1 only),
-else it is run on the set (it never saw the laptop sentences). Then the speed of each scorer
-against the floor of 5,000 texts a second (``SPEED_FLOOR``) with its time ratio to bare
-``polarity_scores`` timed in the same process; the model file's size and load time against
-their goals (5 MB, 0.5 s); the decision rule of issue 22 (better than both on neutral recall and
-negative precision on dev and laptops, not worse than VADER on the tweets' negative F1, dev
-negative F1 not more than ``F1_MATERIAL`` below the shipped scorer's, the speed floor); and a
-check of the sentence combination rule on posts built from the dev sets' sentences.
+Prints, for dev movie (read as reviews), dev nyt (read as news), the SemEval laptop sentences,
+the two-class review sets (Blitzer, Kotzias cell phones and IMDB) and the SemEval tweets (read
+as social posts), negative F1, negative precision and neutral recall of plain VADER (compound
+on the whole text, -0.05 / +0.05), of the shipped scorer and of this scorer. On the training
+sets the figures are 5-fold cross-validation figures, as each model file records them (the
+training script writes them); a shipped model that never trained on a set is run on it. Then
+the speed of each scorer with its time ratio to bare ``polarity_scores`` timed in the same
+process, against the floor of 5,000 texts a second (``SPEED_FLOOR``); the model file's size
+and load time against their goals (5 MB, 0.5 s); the decision rule of issue 22 (``decision``);
+and a check of the sentence combination rule on posts built from the dev sets' sentences.
 """
 
 from __future__ import annotations
@@ -44,7 +41,11 @@ DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-
 DEFAULT_TRAIN_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-train"
 SETS = ("movie.tsv", "nyt.tsv")
 LAPTOPS, TWEETS = "semeval2014_laptops.tsv", "semeval2017_task4a_tweets.tsv"
-F1_MATERIAL = 0.02  # a drop of negative F1 on dev beyond this is material
+# The training sets whose 5-fold cross-validation figures the model files record, and their register.
+CV_SETS = {LAPTOPS: "review", TWEETS: "social", "blitzer_mds_amazon.tsv": "review",
+           "kotzias_amazon_cells.tsv": "review", "kotzias_imdb.tsv": "review"}
+PRECISION_MATERIAL = 0.02  # a drop of negative precision beyond this is material
+NEUTRAL_FLOOR = 0.40  # neutral recall kept wherever a set has neutral texts
 REGISTERS = {"movie.tsv": "review", "nyt.tsv": "news"}  # the kind of writing each set is
 MODEL_SIZE_GOAL = 5_000_000  # bytes
 MODEL_LOAD_GOAL = 0.5  # seconds
@@ -73,40 +74,53 @@ def interleaved_seconds(texts: Sequence[str], first: Callable, second: Callable,
     return totals[0], totals[1]
 
 
-# Run in a child process inside the shipped checkout: labels of the texts on stdin (JSON: texts,
-# register), and the seconds spent by its scorer and by bare polarity_scores, timed in turn.
-_SHIPPED_CHILD = r"""
+# Run in a child process inside a checkout: the labels of the texts on stdin (JSON: texts and
+# register; a scorer without registers reads every text alike), and the seconds spent by its
+# scorer and by bare polarity_scores, timed as ``interleaved_seconds`` times them.
+_CHILD = r"""
 import json, sys, time
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from pipeline.sentiment import SentimentScorer
-texts = json.load(sys.stdin)
+job = json.load(sys.stdin)
+texts, register, chunk_size, rounds = job["texts"], job["register"], job["chunk"], job["rounds"]
 scorer, analyzer = SentimentScorer(), SentimentIntensityAnalyzer()
 scorer.prepare() if hasattr(scorer, "prepare") else None
-labels = [scorer.score(t).label for t in texts]
+try:
+    scorer.score("", register=register)
+    score = lambda text: scorer.score(text, register=register)
+except TypeError:  # a scorer from before registers
+    score = scorer.score
+labels = [score(t).label for t in texts]
+forget = getattr(scorer, "forget_sentences", lambda: None)  # time cold reads, not the cache
 seconds = [0.0, 0.0]
-for start in range(0, len(texts), 250):
-    chunk = texts[start:start + 250]
-    for slot, func in enumerate((scorer.score, analyzer.polarity_scores)):
-        getattr(scorer, "forget_sentences", lambda: None)()  # time cold reads, not the cache
-        began = time.perf_counter()
-        for text in chunk:
-            func(text)
-        seconds[slot] += time.perf_counter() - began
+for start in range(0, len(texts), chunk_size):
+    chunk = texts[start:start + chunk_size]
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds):
+        for slot, func in enumerate((score, analyzer.polarity_scores)):
+            forget()
+            began = time.perf_counter()
+            for text in chunk:
+                func(text)
+            best[slot] = min(best[slot], time.perf_counter() - began)
+    seconds[0] += best[0]
+    seconds[1] += best[1]
 json.dump({"labels": labels, "seconds": seconds[0], "vader_seconds": seconds[1]}, sys.stdout)
 """
 
 
-def shipped_run(checkout: Path, texts: Sequence[str]) -> dict:
-    """Labels and timings of the scorer of another checkout, run in a child process there."""
+def checkout_run(checkout: Path, texts: Sequence[str], register: str) -> dict:
+    """Labels and timings of the scorer of a checkout, run in a child process there (see ``_CHILD``)."""
     import json
     import os
     import subprocess
 
     env = {**os.environ, "PYTHONPATH": str(checkout)}
-    done = subprocess.run([sys.executable, "-c", _SHIPPED_CHILD], input=json.dumps(list(texts)), text=True,
+    job = {"texts": list(texts), "register": register, "chunk": CHUNK, "rounds": ROUNDS}
+    done = subprocess.run([sys.executable, "-c", _CHILD], input=json.dumps(job), text=True,
                           capture_output=True, cwd=checkout, env=env, check=False)
     if done.returncode != 0:
-        raise SystemExit(f"Error: the shipped scorer in {checkout} failed: {done.stderr.strip().splitlines()[-1:]}")
+        raise SystemExit(f"Error: the scorer in {checkout} failed: {done.stderr.strip().splitlines()[-1:]}")
     return json.loads(done.stdout)
 
 
@@ -138,32 +152,46 @@ def compare_sets(dev_dir: Path, train_dir: Path, shipped: Path | None, scorer: S
         texts, gold = [t for t, _ in rows], [g for _, g in rows]
         register = REGISTERS[name]
         ours = figures(gold, [scorer.score(t, register=register).label for t in texts])
-        vader_s, ours_s = interleaved_seconds(texts, analyzer.polarity_scores,
-                                              lambda t: scorer.score(t, register=register),
-                                              reset=scorer.forget_sentences)
-        speeds[name] = {"ours": len(texts) / ours_s, "ours_ratio": ours_s / vader_s}
         shipped_f = None
         if shipped:
-            run = shipped_run(shipped, texts)
-            shipped_f = figures(gold, run["labels"])
-            speeds[name].update(shipped=len(texts) / run["seconds"], shipped_ratio=run["seconds"] / run["vader_seconds"])
+            # Both scorers timed the same way, each in a child process of its own checkout, in
+            # turn twice (load that drifts meanwhile weighs on both); each keeps its best ratio.
+            runs = {"ours": [], "shipped": []}
+            for _ in range(2):
+                for who, checkout in (("ours", REPO), ("shipped", shipped)):
+                    runs[who].append(checkout_run(checkout, texts, register))
+            shipped_f = figures(gold, runs["shipped"][0]["labels"])
+            speeds[name] = {}
+            for who, done in runs.items():
+                best = min(done, key=lambda r: r["seconds"] / r["vader_seconds"])
+                speeds[name].update({who: len(texts) / best["seconds"],
+                                     f"{who}_ratio": best["seconds"] / best["vader_seconds"]})
+        else:
+            vader_s, ours_s = interleaved_seconds(texts, analyzer.polarity_scores,
+                                                  lambda t: scorer.score(t, register=register),
+                                                  reset=scorer.forget_sentences)
+            speeds[name] = {"ours": len(texts) / ours_s, "ours_ratio": ours_s / vader_s}
         table[f"dev {name} ({register})"] = {"vader": figures(gold, [plain_vader_label(t) for t in texts]),
                                              "shipped": shipped_f, "ours": ours}
-    for name, register in ((LAPTOPS, "review"), (TWEETS, "social")):
-        rows = read_labeled(train_dir / name)
-        texts, gold = [t for t, _ in rows], [g for _, g in rows]
-        shipped_f = None
-        if shipped and name == LAPTOPS:  # never trained on by the shipped scorer: run it
-            shipped_f = figures(gold, shipped_run(shipped, texts)["labels"])
-        elif shipped:  # trained on by both: the shipped model file's own cross-validation figure
-            import json
+    import json
 
-            recorded = json.loads((shipped / "pipeline/data/scorer_model.json").read_text(encoding="utf-8"))
-            f1 = recorded.get("cross_validation", {}).get(name, {}).get("negative_f1")
-            shipped_f = {"negative_f1": f1, "negative_precision": None, "neutral_recall": None}
-        ours = model_cv.get(name, {}).get("ours")
-        table[f"{name} CV ({register})"] = {"vader": figures(gold, [plain_vader_label(t) for t in texts]),
-                                            "shipped": shipped_f, "ours": ours}
+    recorded = {}
+    if shipped:
+        recorded = json.loads((shipped / "pipeline/data/scorer_model.json").read_text(encoding="utf-8"))
+    for name, register in CV_SETS.items():
+        shipped_f = None
+        shipped_cv = recorded.get("cross_validation", {}).get(name)
+        if isinstance(shipped_cv, dict) and isinstance(shipped_cv.get("ours"), dict):
+            shipped_f = shipped_cv["ours"]  # the shipped model file's own cross-validation figures
+        elif shipped and name not in recorded.get("trained_on", {}):  # never trained on: run it
+            rows = read_labeled(train_dir / name)
+            shipped_f = figures([g for _, g in rows], checkout_run(shipped, [t for t, _ in rows], register)["labels"])
+        elif shipped_cv is not None:  # an older file: negative F1 only
+            shipped_f = {"negative_f1": shipped_cv.get("negative_f1"), "negative_precision": None,
+                         "neutral_recall": None}
+        ours = model_cv.get(name, {})
+        table[f"{name} CV ({register})"] = {"vader": ours.get("plain_vader"), "shipped": shipped_f,
+                                            "ours": ours.get("ours")}
     print("negative F1 / negative precision / neutral recall at the default threshold")
     print(f"  {'':44}{'plain VADER':>22}{'shipped':>22}{'this scorer':>22}")
     for row, cells in table.items():
@@ -178,27 +206,53 @@ def compare_sets(dev_dir: Path, train_dir: Path, shipped: Path | None, scorer: S
 
 
 def decision(table: dict, speeds: dict) -> None:
-    """Print each condition of the decision rule and whether this scorer meets it."""
+    """Print each condition of the decision rule and whether this scorer meets it.
+
+    The rule (issue 22, alert quality II): negative F1 above the shipped scorer's on review text
+    (dev movie and the review sets' cross-validation); neutral recall at least ``NEUTRAL_FLOOR``
+    (or, where the shipped scorer was below it, at least the shipped scorer's) wherever the set
+    has neutral texts; negative precision not more than ``PRECISION_MATERIAL``
+    below the shipped scorer's; on social posts negative F1 not below plain VADER's; and time per
+    text, as a ratio to bare VADER in the same process, not above the shipped scorer's. The speed
+    floor (``SPEED_FLOOR``) is printed beside it.
+    """
     checks = []
     for row, cells in table.items():
-        if "tweets" in row:
-            ours, vader = cells["ours"]["negative_f1"], cells["vader"]["negative_f1"]
-            checks.append((f"{row}: negative F1 not below plain VADER's", ours >= vader))
+        ours, shipped = cells["ours"], cells["shipped"]
+        if ours is None:
+            checks.append((f"{row}: no figures of this scorer", False))
             continue
-        for key in ("neutral_recall", "negative_precision"):
-            rivals = [cells["vader"][key]] + ([cells["shipped"][key]] if cells["shipped"] else [])
-            checks.append((f"{row}: {key.replace('_', ' ')} above plain VADER and shipped",
-                           cells["ours"][key] > max(rivals)))
-        if row.startswith("dev") and cells["shipped"]:
-            drop = cells["shipped"]["negative_f1"] - cells["ours"]["negative_f1"]
-            checks.append((f"{row}: negative F1 not more than {F1_MATERIAL} below shipped ({drop:+.3f})",
-                           drop <= F1_MATERIAL))
-    checks += [(f"{name}: speed floor {SPEED_FLOOR}", s["ours"] >= SPEED_FLOOR) for name, s in speeds.items()]
+        if "social" in row:
+            checks.append((f"{row}: negative F1 not below plain VADER's "
+                           f"({ours['negative_f1']:.3f} / {cells['vader']['negative_f1']:.3f})",
+                           ours["negative_f1"] >= cells["vader"]["negative_f1"]))
+        if ours.get("neutral_recall") is not None:
+            # Not lost below the floor: at least the floor, or at least what the shipped scorer had.
+            shipped_neutral = (shipped or {}).get("neutral_recall")
+            floor = NEUTRAL_FLOOR if shipped_neutral is None else min(NEUTRAL_FLOOR, shipped_neutral)
+            checks.append((f"{row}: neutral recall at least {floor:.3f} ({ours['neutral_recall']:.3f})",
+                           ours["neutral_recall"] >= floor))
+        if not shipped:
+            continue
+        if "(review)" in row and shipped.get("negative_f1") is not None:
+            checks.append((f"{row}: negative F1 above shipped ({ours['negative_f1'] - shipped['negative_f1']:+.3f})",
+                           ours["negative_f1"] > shipped["negative_f1"]))
+        if shipped.get("negative_precision") is not None:
+            drop = shipped["negative_precision"] - ours["negative_precision"]
+            checks.append((f"{row}: negative precision not more than {PRECISION_MATERIAL} below shipped "
+                           f"({-drop:+.3f})", drop <= PRECISION_MATERIAL))
+    for name, speed in speeds.items():
+        if "shipped_ratio" in speed:
+            checks.append((f"{name}: time per text not above shipped ({speed['ours_ratio']:.2f}x against "
+                           f"{speed['shipped_ratio']:.2f}x bare VADER)", speed["ours_ratio"] <= speed["shipped_ratio"]))
     print("decision rule (issue 22)")
     for text, ok in checks:
         print(f"  {'met    ' if ok else 'NOT met'} {text}")
     print(f"  => {'met' if all(ok for _, ok in checks) else 'NOT met'}"
           f"{'' if any('shipped' in t for t, _ in checks) else ' (without --shipped: the shipped scorer not compared)'}")
+    floor = [f"{name} {speed['ours']:.0f}/s ({'met' if speed['ours'] >= SPEED_FLOOR else 'NOT met'})"
+             for name, speed in speeds.items()]
+    print(f"  speed floor {SPEED_FLOOR} texts/s in this run: {', '.join(floor)}")
 
 
 def combination_check(paths: Sequence[Path], scorer: SentimentScorer, posts: int = 2000) -> None:

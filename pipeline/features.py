@@ -118,14 +118,17 @@ def tokens(text: str) -> list[str]:
 def hashed(features: Sequence[str]) -> tuple[list[int], float]:
     """Bucket indices of ``features`` (each once) and the value each takes (1/sqrt(count))."""
     known = _BUCKETS
-    buckets = set()
-    for feature in features:
-        bucket = known.get(feature)
-        if bucket is None:
-            bucket = crc32(feature.encode("utf-8")) & _HASH_MASK
-            if len(known) < _BUCKET_CACHE_LIMIT:
-                known[feature] = bucket
-        buckets.add(bucket)
+    # One C-speed pass over the remembered buckets; only features never seen are hashed here.
+    found = list(map(known.get, features))
+    buckets = set(found)
+    if None in buckets:
+        buckets.discard(None)
+        for feature, bucket in zip(features, found):
+            if bucket is None:
+                bucket = crc32(feature.encode("utf-8")) & _HASH_MASK
+                if len(known) < _BUCKET_CACHE_LIMIT:
+                    known[feature] = bucket
+                buckets.add(bucket)
     return list(buckets), (1.0 / math.sqrt(len(buckets)) if buckets else 0.0)
 
 
@@ -148,7 +151,8 @@ def dense_features(
     ``sentence_scores`` are VADER's ``polarity_scores`` of each sentence, ``combined`` the text
     compound from ``pipeline.sentiment.combine_sentences``, ``lexicon`` the analyzer's word
     valences, ``domain_negative`` the domain lexicon's complaint words and ``lexical`` the
-    output of ``tokens(text)``.
+    output of ``tokens(text)`` (or only its single
+    features: word pairs are not read here).
     """
     negated_positive = negated_negative = domain_hits = boosts = 0
     for feature in lexical:

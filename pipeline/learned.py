@@ -64,9 +64,12 @@ GATE_NAMES = (
 # whether VADER leads (1: social posts) or the model does (0); the VADER compound above which a
 # text holds no negative evidence, the compound below which it holds no positive evidence (weak
 # words such as "approved" or "new" are not praise), and the probability the model needs to call
-# it negative or positive alone; and (VADER-led only) the model's P(positive) that vetoes VADER's negative.
+# it negative or positive alone; (VADER-led only) the model's P(positive) that vetoes VADER's
+# negative; and (model-led) how sure the polarity head must be, given that the text judges, for its
+# own reading to count as evidence (a complaint in words VADER does not know: "the plot goes
+# nowhere"); above 1 it never counts.
 CALIBRATION_KEYS = ("neutral_shift", "polarity_scale", "vader_weight", "polarity_shift", "vader_led",
-                    "evidence_compound", "positive_evidence", "model_alone", "veto")
+                    "evidence_compound", "positive_evidence", "model_alone", "veto", "polarity_alone")
 _DENSE = {name: DENSE_NAMES.index(name) for name in (
     "combined", "pos", "neg", "questions", "exclamations", "domain_negative_words", "negated_positive", "emoticons")}
 _COMBINED = _DENSE["combined"]
@@ -91,15 +94,17 @@ def register_score(p_negative: float, p_neutral: float, p_positive: float, compo
 
     Model-led registers (reviews, news): P(positive) - P(negative), 0 when neutral is the most
     probable; a negative verdict without negative evidence from VADER (compound above
-    ``evidence_compound``) stands only when the model alone is ``model_alone`` sure, so that a
-    plain statement does not become an alert on the strength of a word like "received"; and a
-    positive one without positive evidence (compound below ``positive_evidence``) likewise.
+    ``evidence_compound``) stands only when the model alone is ``model_alone`` sure, or its
+    polarity head, given that the text judges, is ``polarity_alone`` sure (P(negative) over
+    P(negative) + P(positive)), so that a plain statement does not become an alert on the
+    strength of a word like "received"; and a positive one without positive evidence (compound
+    below ``positive_evidence``) likewise.
     VADER-led (social posts, the register VADER was built for): VADER's compound decides where
     it is outside its documented band (+-0.05), unless the model is ``veto`` sure of the
     opposite for a negative; where VADER sees nothing, the model's verdict counts when it is
     ``model_alone`` sure.
     """
-    _, _, _, _, vader_led, evidence_compound, positive_evidence, model_alone, veto = calibration
+    _, _, _, _, vader_led, evidence_compound, positive_evidence, model_alone, veto, polarity_alone = calibration
     if vader_led:
         if compound <= -VADER_BAND:
             return 0.0 if p_positive >= veto else compound
@@ -109,9 +114,10 @@ def register_score(p_negative: float, p_neutral: float, p_positive: float, compo
     if p_neutral >= p_negative and p_neutral >= p_positive:
         return 0.0
     score = round(p_positive - p_negative, 4)
-    if score < 0 and compound > evidence_compound and p_negative < model_alone:
+    judged = p_negative + p_positive  # > 0 here: neutral is not the most probable
+    if score < 0 and compound > evidence_compound and p_negative < model_alone and p_negative < polarity_alone * judged:
         return 0.0
-    if score > 0 and compound < positive_evidence and p_positive < model_alone:
+    if score > 0 and compound < positive_evidence and p_positive < model_alone and p_positive < polarity_alone * judged:
         return 0.0
     return score
 
@@ -147,23 +153,22 @@ class LearnedModel:
 
     def logits(self, indices: Sequence[int], value: float, dense: Sequence[float]) -> tuple[float, float]:
         """The two heads' raw logits (neutral, positive), before any register's calibration."""
-        # Plain Python over memoryviews of the weight columns: a text has a few dozen features,
-        # and a numpy call costs more than the arithmetic (this runs once per mention).
-        neutral_column, positive_column = self._columns
+        # One numpy gather for the few dozen hashed rows of a text (a row per bucket, both heads
+        # side by side); the 23 dense features in plain Python, where a numpy call would cost
+        # more than the arithmetic (this runs once per mention).
+        neutral_hashed, positive_hashed = self._rows.take(indices, axis=0).sum(axis=0).tolist()
         neutral_dense, positive_dense = self._dense_columns
         neutral_bias, positive_bias = self._bias
         return (
-            neutral_bias + sum(map(neutral_column.__getitem__, indices)) * value
-            + sum(map(operator.mul, dense, neutral_dense)),
-            positive_bias + sum(map(positive_column.__getitem__, indices)) * value
-            + sum(map(operator.mul, dense, positive_dense)),
+            neutral_bias + neutral_hashed * value + sum(map(operator.mul, dense, neutral_dense)),
+            positive_bias + positive_hashed * value + sum(map(operator.mul, dense, positive_dense)),
         )
 
     def __post_init__(self) -> None:
-        columns = [np.ascontiguousarray(self.weights[:, k], dtype=np.float32) for k in range(len(HEADS))]
-        object.__setattr__(self, "_columns", [memoryview(c) for c in columns])
-        object.__setattr__(self, "_dense_columns", [c[self._hash_size :].tolist() for c in columns])
-        object.__setattr__(self, "_bias", self.bias.tolist())
+        # Float64, as training computes the logits (a sparse product in float64).
+        object.__setattr__(self, "_rows", np.ascontiguousarray(self.weights[: self._hash_size], dtype=np.float64))
+        object.__setattr__(self, "_dense_columns", self.weights[self._hash_size :].T.astype(np.float64).tolist())
+        object.__setattr__(self, "_bias", self.bias.astype(np.float64).tolist())
 
     @property
     def hashed(self) -> np.ndarray:

@@ -645,8 +645,10 @@ class SentimentScorer:
         lexical = tokens(full)
         indices, value = hashed(lexical)
         lexicon = self._analyzer.lexicon
-        dense = dense_features(full, reading.scores, reading.compound, lexicon, self._domain_negative, lexical)
-        return indices, value, dense, evidence_features(lexical, lexicon)
+        # Both read single features only: word pairs are left out once, here, not in each.
+        single = [feature for feature in lexical if " " not in feature]
+        dense = dense_features(full, reading.scores, reading.compound, lexicon, self._domain_negative, single)
+        return indices, value, dense, evidence_features(single, lexicon)
 
     def score(
         self, text: str, title: str | None = None, rating: float | None = None, register: str | None = None

@@ -3,6 +3,10 @@
 Usage (needs the optional ``[train]`` extra, i.e. scikit-learn)::
 
     python -m pipeline.training.train_scorer [--data DIR] [--dev DIR] [--out pipeline/data/scorer_model.npz]
+                                             [--cache FILE.npz]
+
+``--cache`` also keeps the out-of-fold head logits, the features and the dev logits, to study
+calibration choices (``choose_calibration``) without training the heads again.
 
 Deterministic: the rows are read in file order, folds come from a fixed seed, the solver is
 deterministic, and the feature set is pinned (``pipeline.features``). It
@@ -15,11 +19,13 @@ deterministic, and the feature set is pinned (``pipeline.features``). It
    5-fold cross-validation of its own, and each register's polarity calibration on the
    out-of-fold logits of that register's polar rows,
 5. chooses the rest of each register's calibration (``choose_calibration``: the gate's shift,
-   a polarity shift, the evidence rule) from a fixed grid: the highest negative precision plus
-   neutral recall among the choices whose negative F1 is within ``F1_SLACK`` of the best
-   choice's. Reviews on the laptop sentences (out of fold) and dev ``movie.tsv``; news on dev
-   ``nyt.tsv`` (no news text to train on); social posts, VADER-led, on the tweets (out of fold),
-   never below plain VADER's negative F1 there,
+   a polarity shift, the evidence rule) from a fixed grid. Model-led registers: the highest
+   mean negative F1 among the choices that keep neutral recall at least ``NEUTRAL_FLOOR`` and
+   negative precision at least plain VADER's on every set with neutral texts; reviews on the
+   laptop sentences and the two-class review sets (out of fold) and dev ``movie.tsv``, news on
+   dev ``nyt.tsv`` (no news text to train on). Social posts, VADER-led, on the tweets (out of
+   fold): the highest negative precision plus neutral recall among the choices whose negative
+   F1 is within ``F1_SLACK`` of the best and never below plain VADER's,
 6. prints per set negative F1, negative precision and neutral recall beside plain VADER's,
    trains both heads on all rows and writes the ``.npz`` weights and the ``.json`` (feature set,
    gate, calibration, provenance, figures), and the dev sets' threshold curves.
@@ -68,9 +74,11 @@ TRAIN_FILES = {
 # The dev sets' registers (movie review snippets, newspaper editorial snippets).
 DEV_REGISTERS = {"movie.tsv": REVIEW, "nyt.tsv": NEWS}
 # Where each register's calibration is chosen: training sets (out of fold) and dev sets.
-CALIBRATED_ON = {REVIEW: ("semeval2014_laptops.tsv", "movie.tsv"), NEWS: ("nyt.tsv",),
+CALIBRATED_ON = {REVIEW: ("semeval2014_laptops.tsv", "movie.tsv", "blitzer_mds_amazon.tsv", "kotzias_amazon_cells.tsv",
+                          "kotzias_imdb.tsv"), NEWS: ("nyt.tsv",),
                  SOCIAL: ("semeval2017_task4a_tweets.tsv",)}
-F1_SLACK = 0.02  # negative F1 a calibration may give up for precision and neutral recall
+F1_SLACK = 0.02  # negative F1 a VADER-led calibration may give up for precision and neutral recall
+NEUTRAL_FLOOR = 0.45  # neutral recall a model-led calibration keeps on every set with neutral texts
 NEUTRAL, NEGATIVE, POSITIVE = (CLASSES.index(c) for c in ("neutral", "negative", "positive"))
 SEED = 2017
 FOLDS = 5
@@ -179,8 +187,11 @@ def register_scores(gate_logit: np.ndarray, polarity_logit: np.ndarray, compound
         score[(compound <= -VADER_BAND) & (positive >= c["veto"])] = 0.0
         return score
     score = np.where((p_neutral >= negative) & (p_neutral >= positive), 0.0, model)
-    score[(score < 0) & (compound > c["evidence_compound"]) & (negative < c["model_alone"])] = 0.0
-    score[(score > 0) & (compound < c["positive_evidence"]) & (positive < c["model_alone"])] = 0.0
+    judged = negative + positive
+    score[(score < 0) & (compound > c["evidence_compound"]) & (negative < c["model_alone"])
+          & (negative < c["polarity_alone"] * judged)] = 0.0
+    score[(score > 0) & (compound < c["positive_evidence"]) & (positive < c["model_alone"])
+          & (positive < c["polarity_alone"] * judged)] = 0.0
     return score
 
 
@@ -218,24 +229,30 @@ def _grid(register: str):
         for n, p, alone, veto in itertools.product(shifts, (-0.5, 0.0, 0.5), (0.5, 0.6, 0.7, 0.8, 0.9),
                                                    (0.5, 0.6, 0.7, 0.8, 1.1)):
             yield {"neutral_shift": n, "polarity_offset": p, "vader_led": 1.0, "evidence_compound": 0.0,
-                   "positive_evidence": 0.0, "model_alone": alone, "veto": veto}
+                   "positive_evidence": 0.0, "model_alone": alone, "veto": veto, "polarity_alone": 1.1}
         return
     # A negative verdict needs VADER's negative evidence (-0.05) unless the model alone is sure: a
     # design rule, not a choice (a fact is not an alert). Positive evidence: any VADER positive
-    # (0.05) or more than one weak word (0.5).
-    for n, p, negative, positive, alone in itertools.product(
-            shifts, np.round(np.arange(-1.0, 0.51, 0.25), 2), (-0.05,), (0.05, 0.5), (0.8, 0.85, 0.9, 0.95)):
+    # (0.05) or more than one weak word (0.5). The polarity head's own reading counts as evidence
+    # when it is sure enough (1.1: never).
+    for n, p, negative, positive, alone, polarity_alone in itertools.product(
+            shifts, np.round(np.arange(-2.0, 0.51, 0.25), 2), (-0.05,), (0.05, 0.5), (0.8, 0.9, 0.95),
+            (0.8, 0.85, 0.9, 0.95, 1.1)):
         yield {"neutral_shift": n, "polarity_offset": p, "vader_led": 0.0, "evidence_compound": negative,
-               "positive_evidence": positive, "model_alone": alone, "veto": 1.1}
+               "positive_evidence": positive, "model_alone": alone, "veto": 1.1, "polarity_alone": polarity_alone}
 
 
 def choose_calibration(register: str, polarity: dict[str, float], sets: list[tuple], threshold: float,
-                       vader_f1: float | None) -> dict[str, float]:
-    """The register's calibration: of the grid's choices whose mean negative F1 over ``sets`` is
-    within ``F1_SLACK`` of the best one's (and, VADER-led, not below ``vader_f1``), the one of the
-    highest mean negative precision plus neutral recall.
+                       vader: list[dict]) -> dict[str, float]:
+    """The register's calibration, chosen from the grid on ``sets``.
 
-    ``sets``: ``(gate logit, polarity logit, compound, gold)`` arrays of each calibration set.
+    ``sets``: ``(gate logit, polarity logit, compound, gold)`` arrays of each calibration set, and
+    ``vader`` plain VADER's ``figures`` on each. Model-led registers: the highest mean negative F1
+    among the choices that keep, on every set with neutral texts, neutral recall at least
+    ``NEUTRAL_FLOOR`` (a fact is not an alert) and negative precision at least plain VADER's (the
+    scorer alerts no less surely than VADER). VADER-led: of the choices whose mean negative F1 is
+    within ``F1_SLACK`` of the best one's and not below plain VADER's, the one of the highest mean
+    negative precision plus neutral recall.
     """
     tried = []
     for choice in _grid(register):
@@ -244,10 +261,19 @@ def choose_calibration(register: str, polarity: dict[str, float], sets: list[tup
         found = [figures(gold, labels_of(register_scores(g, p, c, calibration), threshold)) for g, p, c, gold in sets]
         f1 = float(np.mean([f["negative_f1"] for f in found]))
         gain = float(np.mean([f["negative_precision"] + (f["neutral_recall"] or 0.0) for f in found]))
-        tried.append((f1, gain, calibration))
-    best_f1 = max(f1 for f1, _, _ in tried)
-    allowed = [t for t in tried if t[0] >= best_f1 - F1_SLACK and (vader_f1 is None or t[0] >= vader_f1)]
-    _, _, chosen = max(allowed or tried, key=lambda t: (t[1], t[0]))
+        floors = all(f["neutral_recall"] >= NEUTRAL_FLOOR and f["negative_precision"] >= v["negative_precision"]
+                     for f, v in zip(found, vader) if f["neutral_recall"] is not None)
+        tried.append((f1, gain, floors, calibration))
+    if register == SOCIAL:
+        vader_f1 = float(np.mean([v["negative_f1"] for v in vader]))
+        best_f1 = max(f1 for f1, _, _, _ in tried)
+        allowed = [t for t in tried if t[0] >= best_f1 - F1_SLACK and t[0] >= vader_f1]
+        _, _, _, chosen = max(allowed or tried, key=lambda t: (t[1], t[0]))
+    else:
+        allowed = [t for t in tried if t[2]]
+        if not allowed:
+            print(f"  no {register} choice keeps the floors; the one of the highest precision plus neutral recall")
+        _, _, _, chosen = max(allowed, key=lambda t: (t[0], t[1])) if allowed else max(tried, key=lambda t: t[1])
     return {key: round(float(chosen[key]), 4) for key in CALIBRATION_KEYS}
 
 
@@ -296,6 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=FOLDS, help="cross-validation folds (at least 2)")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
                         help="alert threshold the figures are measured at")
+    parser.add_argument("--cache", type=Path, help="also save the heads' logits and features here (.npz), "
+                        "to study calibration choices without training again")
     args = parser.parse_args(argv)
     dev_paths = {name: args.dev / name for name in DEV_REGISTERS}
     missing = [str(p) for p in dev_paths.values() if not p.is_file()]
@@ -336,9 +364,15 @@ def main(argv: list[str] | None = None) -> int:
         dev_logits = np.asarray(dev_x @ weights_matrix) + bias
         dev_dense = np.asarray(dev_x[:, HASH_SIZE:].todense())
         dev[name] = {"texts": [t for t, _ in rows], "gold": np.array([CLASSES.index(label) for _, label in rows]),
+                     "logits": dev_logits, "dense": dev_dense, "evidence": dev_evidence,
                      "sets": (gate.decision_function(gate_matrix(dev_logits, dev_dense, dev_evidence)),
                               dev_logits[:, 1], dev_dense[:, DENSE_NAMES.index("combined")])}
 
+    if args.cache:
+        np.savez_compressed(args.cache, logits=logits, dense=dense, evidence=evidence, gold=gold_a, origin=origin_a,
+                            weights=weights_a, hashed=weights_matrix, bias=bias,
+                            **{f"dev_{k}_{name}": v for name, d in dev.items()
+                               for k, v in d.items() if k != "texts" and k != "sets"})
     def calibration_set(name):
         if name in dev:
             return (*dev[name]["sets"], dev[name]["gold"])
@@ -348,14 +382,18 @@ def main(argv: list[str] | None = None) -> int:
     def vader_figures(names_texts, gold_rows):
         return figures(gold_rows, np.array([CLASSES.index(plain_vader_label(t)) for t in names_texts]))
 
-    tweets = origin_a == "semeval2017_task4a_tweets.tsv"
-    vader_tweets = vader_figures([t for t, inside in zip(texts, tweets) if inside], gold_a[tweets])
+    def vader_of(name):
+        if name in dev:
+            return vader_figures(dev[name]["texts"], dev[name]["gold"])
+        inside = origin_a == name
+        return vader_figures([t for t, o in zip(texts, inside) if o], gold_a[inside])
+
     calibration = {}
     for register, names in CALIBRATED_ON.items():
         print(f"choosing the {register} calibration on {', '.join(names)} ...", flush=True)
         calibration[register] = choose_calibration(
             register, polarity[register], [calibration_set(n) for n in names], args.threshold,
-            vader_tweets["negative_f1"] if register == SOCIAL else None)
+            [vader_of(n) for n in names])
         print(f"  {calibration[register]}")
 
     cv: dict[str, dict[str, dict]] = {}

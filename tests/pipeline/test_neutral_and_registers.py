@@ -75,6 +75,23 @@ def test_complaints_stay_negative_in_reviews_and_news(scorer, text, register):
     assert scorer.score(text, register=register).label == "negative"
 
 
+# Orders and service gone wrong, in words VADER does not know (each read neutral before the domain
+# lexicon gained their phrases).
+SERVICE_FAILURES = [
+    "They forgot half of our order.",
+    "I was on hold for forty minutes.",
+    "The app logs me out every time I open it.",
+    "The room smelled of smoke.",
+    "Nobody answered the phone for three days.",
+    "The booking page keeps timing out.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_service_failures_are_complaints_in_every_register(scorer, register):
+    assert [t for t in SERVICE_FAILURES if scorer.score(t, register=register).label != "negative"] == []
+
+
 # Short social posts: emoji, emoticons, slang, capitals, elongation, "but". Plain VADER reads
 # each of them right; the scorer must too.
 SOCIAL = [
@@ -134,6 +151,20 @@ def test_the_training_grid_scores_as_the_pipeline_does():
                                   + calibration["polarity_shift"])))
             probabilities = ((1 - n) * (1 - q), n, (1 - n) * q)
             assert register_score(*probabilities, c, values) == pytest.approx(expected, abs=1e-4), register
+
+
+def test_a_review_complaint_without_vader_s_words_counts_when_the_polarity_head_is_sure():
+    """"The plot goes nowhere": no word VADER knows, but the polarity head is sure it judges negatively."""
+    calibration = dict(zip(CALIBRATION_KEYS, load_model().calibration["review"]))
+    assert calibration["polarity_alone"] < 1  # the shipped review register uses the rule (above 1: never)
+    calibration.update(model_alone=0.9, polarity_alone=0.85, evidence_compound=-0.05, positive_evidence=0.5)
+    values = tuple(calibration[key] for key in CALIBRATION_KEYS)
+    # P(negative) 0.6 alone is not sure enough, but 0.6 of the 0.65 that judges is (0.92 >= 0.85).
+    assert register_score(0.6, 0.35, 0.05, 0.0, values) == pytest.approx(-0.55)
+    # Torn between the two (0.6 of 0.95: 0.63), it stays neutral without VADER's evidence...
+    assert register_score(0.6, 0.05, 0.35, 0.0, values) == 0.0
+    # ...and VADER's evidence alone still makes it a complaint.
+    assert register_score(0.6, 0.05, 0.35, -0.3, values) == pytest.approx(-0.25)
 
 
 def test_the_shipped_model_stays_under_five_megabytes_and_loads():
