@@ -12,8 +12,9 @@ in batches through a queue, dedups, scores and stores them
 On a backfill the worker's share (dedup, scoring, storing) outweighs the crawl's (parsing), so
 the crawl process takes what it can of the worker's: the dedup keys (canonical URL,
 fingerprint, content hash) of the records it hands over while the worker is busy; the verdicts
-too while the worker is more than half a queue behind; and, at the end of the crawl, the verdicts of its last records
-while the worker still works through its queue. The worker skips what arrives done.
+too while the worker is more than half a queue behind; and, at the end of the crawl, the
+verdicts of its last records while the worker still works through its queue. The worker skips
+what arrives done. On a source's first crawl the worker loads the scorer as soon as it starts.
 
 The queue is bounded, which is the backpressure: when the worker falls behind, the crawl waits
 before handing over more (and Scrapy, its items waiting, pauses its downloads), so neither
