@@ -17,7 +17,7 @@ from typing import Any
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from pipeline.items import MentionItem
+from pipeline.items import MentionBatch, MentionItem
 from pipeline.worker import Pipeline
 
 ITEM_PIPELINES = {"pipeline.adapters.HandOffStage": 800}
@@ -36,8 +36,14 @@ class PipelineContext:
         return self
 
 
+def hands_off_batches(settings: Any) -> bool:
+    """Whether a crawl with these Scrapy settings hands its items to a run's pipeline, which takes
+    a page's items as one `MentionBatch` (spiders then yield those instead of single items)."""
+    return settings.get("MENTIONWATCH_CONTEXT") is not None
+
+
 class HandOffStage:
-    """Hands each item to the run's pipeline, which judges and stores it with its batch."""
+    """Hands each item (or `MentionBatch`) to the run's pipeline, which judges and stores it with its batch."""
 
     def __init__(self, context: PipelineContext):
         self.context = context
@@ -50,9 +56,18 @@ class HandOffStage:
             raise NotConfigured("the mentionwatch pipeline runs only under `mentionwatch run`")
         return cls(context)
 
-    async def process_item(self, item: MentionItem) -> MentionItem:
+    async def process_item(self, item: MentionItem | MentionBatch) -> MentionItem | MentionBatch:
+        if isinstance(item, MentionBatch):
+            for each in item.items:
+                if each.source_id is not None:  # else a spider run by hand: nothing to store it under
+                    await self._hand_over(each)
+            return item
         if item.source_id is None:
             raise DropItem("item has no source")
+        await self._hand_over(item)
+        return item
+
+    async def _hand_over(self, item: MentionItem) -> None:
         pipeline = self.context.pipeline
         pipeline.submit(item)
         if not pipeline.ready():
@@ -62,7 +77,6 @@ class HandOffStage:
             if self._room is None:
                 self._room = asyncio.ensure_future(self._wait_for_room())
             await asyncio.shield(self._room)
-        return item
 
     async def _wait_for_room(self) -> None:
         try:

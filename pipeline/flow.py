@@ -11,7 +11,7 @@ a batch is written and forgotten; what was seen before is the store's to remembe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -38,18 +38,28 @@ def judge(scorer: SentimentScorer, record: MentionRecord) -> Score:
     reads milder together than the body does alone: then the body's verdict stands, with every
     urgent phrase either reading found. A rating decides the label by itself, so it needs no second read.
     """
+    return judge_all(scorer, [record])[0]
+
+
+def judge_all(scorer: SentimentScorer, records: Sequence[MentionRecord]) -> list[Score]:
+    """`judge`'s verdict on each of `records`, read in two passes over them: every text with its
+    title, then the bodies whose titled reading was not a complaint. Each pass is one list of
+    texts, which is what a scorer that reads many texts at once would be handed."""
     from pipeline.sentiment import NEGATIVE  # loaded with the scorer already; not before it
 
     # The source type tells the register (social, news, review) the text is read in.
-    register = register_of(record.source_type)
-    verdict = scorer.score(record.text, title=record.title, rating=record.rating, register=register)
-    if not record.title or record.rating is not None or verdict.label == NEGATIVE:
-        return verdict
-    body = scorer.score(record.text, register=register)
-    if body.label != NEGATIVE:
-        return verdict
-    phrases = tuple(dict.fromkeys(verdict.urgent_phrases + body.urgent_phrases))
-    return replace(body, urgent=bool(phrases) or verdict.urgent, urgent_phrases=phrases)
+    registers = [register_of(record.source_type) for record in records]
+    verdicts = [scorer.score(record.text, title=record.title, rating=record.rating, register=register)
+                for record, register in zip(records, registers)]
+    again = [index for index, (record, verdict) in enumerate(zip(records, verdicts))
+             if record.title and record.rating is None and verdict.label != NEGATIVE]
+    bodies = [scorer.score(records[index].text, register=registers[index]) for index in again]
+    for index, body in zip(again, bodies):
+        if body.label == NEGATIVE:
+            verdict = verdicts[index]
+            phrases = tuple(dict.fromkeys(verdict.urgent_phrases + body.urgent_phrases))
+            verdicts[index] = replace(body, urgent=bool(phrases) or verdict.urgent, urgent_phrases=phrases)
+    return verdicts
 
 
 @dataclass
@@ -104,11 +114,27 @@ class MentionFlow:
         if not batch:
             return
         triages = self.writer.triage(batch)
-        for triage in triages:
-            for record in triage.to_score():
-                if record.score is None:  # else judged already, by the crawl process (`score_ahead`)
-                    record.score = judge(self.ready_scorer(), record)
+        # What the crawl process judged already (`score_ahead`) is not judged again.
+        unjudged = [record for triage in triages for record in triage.to_score() if record.score is None]
+        if unjudged:
+            for record, verdict in zip(unjudged, judge_all(self.ready_scorer(), unjudged)):
+                record.score = verdict
         self.writer.write(triages)
+
+    @property
+    def expects_new(self) -> bool:
+        """Whether this run is a first crawl of some source (a backfill): its finds are new, so
+        texts will need scoring."""
+        return bool(self.writer.policy.baseline_sources)
+
+    def prepare_scorer(self) -> None:
+        """Build the scorer and load its language model now, e.g. while waiting for the first records."""
+        self.ready_scorer().prepare()
+
+    @property
+    def scorer_ready(self) -> bool:
+        """Whether the scorer is built (judging costs no loading any more)."""
+        return not callable(self.scorer)
 
     def ready_scorer(self) -> SentimentScorer:
         """The scorer, built now if it was given as a function (SentimentScorer is not callable)."""

@@ -28,6 +28,19 @@ class MentionItem:
     """The store's id of the source; None when a spider runs alone via `scrapy crawl`."""
 
 
+@dataclass(slots=True)
+class MentionBatch:
+    """The mentions of one answer, handed to the pipeline together.
+
+    Under `mentionwatch run` a spider yields one of these per response instead of each item on
+    its own (``crawlers.spiders.base``): Scrapy's per-item machinery (spider middlewares, the
+    item pipeline chain, signals, log records) then runs once per page rather than once per
+    mention, which on a backfill of short reviews costs as much as judging them.
+    """
+
+    items: list[MentionItem]
+
+
 def plain_text_body(text: str | None) -> str:
     """A plain-text body (an app review, a Bluesky post) as the HTML `MentionItem.text` may hold.
 

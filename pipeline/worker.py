@@ -7,9 +7,14 @@ process turns each item into plain text and matches it as it is handed over
 before the crawl inherits the flow ready-built (matchers compiled; the scorer is built by the
 first text to score, so a run that finds nothing new never loads it), receives the kept records
 in batches through a queue, dedups, scores and stores them
-(``MentionFlow.take``), and sends back the run's counts at the end. The dedup keys (canonical
-URL, fingerprint, content hash) go to whichever side has time: the crawl process computes them
-while the worker is more than half a queue behind.
+(``MentionFlow.take``), and sends back the run's counts at the end.
+
+On a backfill the worker's share (dedup, scoring, storing) outweighs the crawl's (parsing), so
+the crawl process takes what it can of the worker's: the dedup keys (canonical URL,
+fingerprint, content hash) of the records it hands over while the worker is busy; the verdicts
+too while the worker is more than half a queue behind; and, at the end of the crawl, the
+verdicts of its last records while the worker still works through its queue. The worker skips
+what arrives done. On a source's first crawl the worker loads the scorer as soon as it starts.
 
 The queue is bounded, which is the backpressure: when the worker falls behind, the crawl waits
 before handing over more (and Scrapy, its items waiting, pauses its downloads), so neither
@@ -21,6 +26,7 @@ Where ``fork`` is unavailable, or there is one core only, the flow runs in-proce
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -50,8 +56,10 @@ Scrapy parses every response it holds (up to the download concurrency) before th
 so items come in bursts of several feeds; the queue must hold a burst for the worker to stay busy
 while the next feeds are parsed."""
 
-SCORED_AHEAD_PER_CALL = 16
-"""Records the crawl process judges per look at a full queue (some 5 ms of work on short texts)."""
+KEYED_PAST = 1
+"""Hand-offs the worker may have waiting before the crawl process computes the dedup keys of the
+records it hands over. With the worker idle, the crawl is the slower of the two: then the keys
+are left to the worker."""
 
 
 class Pipeline(Protocol):
@@ -118,15 +126,19 @@ class WorkerPipeline:
         self._buffer: list[MentionRecord] = []
         self._waiting: list[MentionRecord] | None = None  # a full batch the queue had no room for
         self._error: str | None = None  # the first failure on this side, which fails the run
-        self._judged = 0  # records at the head of waiting + buffer judged here (see _score_ahead)
 
     def submit(self, item: MentionItem) -> None:
         if self._error is not None:
             return
         try:
             record = self._flow.normalize(item)
-            if record is not None and self._worker_behind():
-                add_dedup_keys(record)  # work the worker would do: this process has the time
+            if record is not None and self._worker_behind(min(KEYED_PAST, QUEUED_BATCHES - 1)):
+                # The dedup keys are the worker's work that costs no model to do: done here while
+                # the worker is busy, they even out the two processes' shares of a backfill.
+                # (A worker half a queue behind, when this process judges too, is busy a fortiori.)
+                add_dedup_keys(record)
+                if self._worker_behind():
+                    self._flow.score_ahead(record)
         except Exception as exc:  # noqa: BLE001 - Scrapy would only log it; finish() fails the run
             self._error = _describe(exc)
             return
@@ -137,10 +149,16 @@ class WorkerPipeline:
             self._waiting, self._buffer = self._buffer, []
             self.ready()
 
-    def _worker_behind(self) -> bool:
-        """Whether the worker has more than half a queue to do (the crawl is outpacing it)."""
+    def _worker_behind(self, batches: int | None = None) -> bool:
+        """Whether the worker has more than `batches` hand-offs still to do (default: half a queue).
+
+        Past half a queue, each record the crawl hands over it also judges itself (`submit`),
+        which the worker then skips. Not sooner: the crawl process would first load a scorer and
+        a language model of its own (some 0.7 s of CPU), which pays only when the worker is far
+        behind. Judging ahead is wasted only on a record the store turns out to know already; a
+        worker that has fallen behind is storing new records, not skipping known ones."""
         try:
-            return self._batches.qsize() > QUEUED_BATCHES // 2
+            return self._batches.qsize() > (QUEUED_BATCHES // 2 if batches is None else batches)
         except NotImplementedError:  # macOS has no sem_getvalue
             return False
 
@@ -150,36 +168,25 @@ class WorkerPipeline:
                 self._batches.put_nowait(self._waiting)
             except queue.Full:
                 if self._process.is_alive():
-                    self._score_ahead()
                     return False
                 # The worker is gone and will take nothing more; finish() says why.
-            self._judged = max(0, self._judged - len(self._waiting))
             self._waiting = None
         return True
 
-    def _score_ahead(self) -> None:
-        """Judge a few of the records waiting for the worker: while it is a full queue behind
-        (short texts cost it more than their parse costs the crawl), this process would only
-        wait, and the worker skips what arrives judged. A few at a time, so that the crawl's
-        event loop, which calls this while its items wait, keeps reading its sockets."""
-        if self._error is not None:
-            return
-        waiting = self._waiting or []
-        for _ in range(SCORED_AHEAD_PER_CALL):
-            # Waiting and buffered records in the order they go, of which the first `_judged` are done.
-            index = self._judged
-            if index < len(waiting):
-                record = waiting[index]
-            elif index - len(waiting) < len(self._buffer):
-                record = self._buffer[index - len(waiting)]
-            else:
+    def _judge_while_worker_busy(self, batch: list[MentionRecord]) -> None:
+        """Key and judge the last records here while the worker still has hand-offs to do:
+        this process has nothing else left to do but wait for it."""
+        if self._error is not None or not self._flow.scorer_ready:
+            return  # loading the scorer here would cost more than it saves
+        for record in batch:
+            if not self._worker_behind(0):
                 return
             try:
+                add_dedup_keys(record)
                 self._flow.score_ahead(record)
-            except Exception as exc:  # noqa: BLE001 - Scrapy would only log it; finish() fails the run
+            except Exception as exc:  # noqa: BLE001 - fails the run in finish()
                 self._error = _describe(exc)
                 return
-            self._judged += 1
 
     def _put(self, batch: list[MentionRecord] | None) -> None:
         # The queue is full only while the worker is behind; a worker that died never empties
@@ -194,6 +201,7 @@ class WorkerPipeline:
     def finish(self) -> WriteCounts:
         for batch in (self._waiting, self._buffer):
             if batch:
+                self._judge_while_worker_busy(batch)
                 self._put(batch)
         self._waiting, self._buffer = None, []
         self._put(None)
@@ -225,9 +233,18 @@ def _serve(batches: multiprocessing.Queue, result: Connection, flow: MentionFlow
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     parent = os.getppid()
     _plain_logging()
-    # The language model is not loaded here but by the first text that needs it: most runs find
-    # nothing new, and most texts are told English without it (pipeline.language).
+    # What the worker inherited (modules, the flow) lives until it exits: the collector need not
+    # walk it again and again while the records churn.
+    gc.freeze()
+    # The scorer and its language model are loaded by the first text that needs them: most runs
+    # find nothing new. A first crawl's finds are new, though: then they are loaded now, while
+    # the crawl fetches and parses its first pages, rather than after, in the way of the first records.
     error: str | None = None
+    if flow.expects_new:
+        try:
+            flow.prepare_scorer()
+        except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the run
+            error = _describe(exc)
     while (batch := _next_batch(batches, parent)) is not None:
         if error is None:
             try:

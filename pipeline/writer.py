@@ -32,7 +32,10 @@ from pipeline.record import MentionRecord
 if TYPE_CHECKING:
     from pipeline.sentiment import Score
 
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
+"""Records per triage and per transaction. Each commit waits for the disk (SQLite's WAL is
+synced), and the full-text index writes a segment per transaction: on a backfill of 15,000 short
+reviews 1,000 cost the worker some 0.4 s less than 500 did."""
 
 
 @dataclass

@@ -19,7 +19,8 @@ from crawlers.credential_guard import CREDENTIAL_HEADERS, CREDENTIAL_ORIGIN
 from crawlers.failures import body_kind, bot_wall, describe_failure
 from crawlers.pagination import origin_text, same_origin
 from crawlers.target import CrawlTarget
-from pipeline.items import MalformedItem, MentionItem, check_item
+from pipeline.adapters import hands_off_batches
+from pipeline.items import MalformedItem, MentionBatch, MentionItem, check_item
 from pipeline.normalize import to_utc
 
 _SOURCE = TypeAdapter(Source)
@@ -161,6 +162,12 @@ class MentionSpider(Spider):
         return ()
 
     @cached_property
+    def _hands_off_batches(self) -> bool:
+        """Whether this crawl's items go to the run's pipeline, which takes a page's items at once."""
+        crawler = getattr(self, "crawler", None)
+        return crawler is not None and hands_off_batches(crawler.settings)
+
+    @cached_property
     def _guard(self) -> Callable[..., Iterable[Any]]:
         """The bound `_guarded` method, made once: every request's callback (see `request`)."""
         return self._guarded
@@ -189,6 +196,9 @@ class MentionSpider(Spider):
             for t in failing:
                 t.fail(f"{step + ': ' if step else ''}empty response: the server sent nothing ({response.url})"[:300])
             return
+        # Under `mentionwatch run` the answer's items go on together, after its parse (see
+        # pipeline.items.MentionBatch); requests go on at once, as before.
+        batch: list[MentionItem] | None = [] if self._hands_off_batches else None
         try:
             for result in parse(response, target, **kwargs) or ():
                 if isinstance(result, MentionItem):
@@ -198,9 +208,14 @@ class MentionSpider(Spider):
                         self.drop(target, response, str(exc))
                         continue
                     self.owner(result, target).fetched += 1
+                    if batch is not None:
+                        batch.append(result)
+                        continue
                 if result is not None:
                     yield result
         except Exception as exc:  # one broken page must not stop the other sources
+            if batch:  # what the page gave before it broke is kept, as it was item by item
+                yield MentionBatch(batch)
             # INFO: `run` prints each failed source once, in plain words; -v shows this detail too.
             self.logger.info("%s: cannot parse %s: %r", target.label, response.url, exc)
             step = response.meta.get("step")
@@ -211,6 +226,8 @@ class MentionSpider(Spider):
             for t in failing:
                 t.fail(reason[:300])
             return
+        if batch:
+            yield MentionBatch(batch)
         self.remember_validators(target, response)
         # Not in a `finally`: a generator abandoned by a stopped crawl must stay open.
         _handled(failing)
