@@ -33,6 +33,7 @@ if str(REPO) not in sys.path:  # run as a script from a checkout without install
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
 
+from interleave import CHUNK, ROUNDS, interleaved_seconds  # noqa: E402
 from pipeline.evaluate import classification_metrics, read_labeled  # noqa: E402
 from pipeline.sentence_split import split_sentences  # noqa: E402
 from pipeline.sentiment import SentimentScorer, plain_vader_label  # noqa: E402
@@ -50,35 +51,15 @@ REGISTERS = {"movie.tsv": "review", "nyt.tsv": "news"}  # the kind of writing ea
 MODEL_SIZE_GOAL = 5_000_000  # bytes
 MODEL_LOAD_GOAL = 0.5  # seconds
 SPEED_FLOOR = 5000  # texts a second on one core, the learned scorer's budget
-CHUNK = 250  # texts per timing chunk; chunks alternate between the two, so load drift cancels
-ROUNDS = 3  # each chunk is timed this many times and the fastest time kept
-
-
-def interleaved_seconds(texts: Sequence[str], first: Callable, second: Callable,
-                        reset: Callable[[], None] = lambda: None) -> tuple[float, float]:
-    """Total seconds of ``first`` and ``second`` over ``texts``, timed chunk by chunk in turn;
-    ``reset`` runs before each timing (a scorer's sentence cache would make later rounds cheap)."""
-    totals = [0.0, 0.0]
-    for start in range(0, len(texts), CHUNK):
-        chunk = texts[start : start + CHUNK]
-        best = [float("inf"), float("inf")]
-        for _ in range(ROUNDS):
-            for slot, func in enumerate((first, second)):
-                reset()
-                began = time.perf_counter()
-                for text in chunk:
-                    func(text)
-                best[slot] = min(best[slot], time.perf_counter() - began)
-        totals[0] += best[0]
-        totals[1] += best[1]
-    return totals[0], totals[1]
 
 
 # Run in a child process inside a checkout: the labels of the texts on stdin (JSON: texts and
 # register; a scorer without registers reads every text alike), and the seconds spent by its
 # scorer and by bare polarity_scores, timed as ``interleaved_seconds`` times them.
 _CHILD = r"""
-import json, sys, time
+import json, sys
+sys.path.append(sys.argv[1])  # bench/, after the checkout's own modules
+from interleave import interleaved_seconds
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from pipeline.sentiment import SentimentScorer
 job = json.load(sys.stdin)
@@ -92,19 +73,7 @@ except TypeError:  # a scorer from before registers
     score = scorer.score
 labels = [score(t).label for t in texts]
 forget = getattr(scorer, "forget_sentences", lambda: None)  # time cold reads, not the cache
-seconds = [0.0, 0.0]
-for start in range(0, len(texts), chunk_size):
-    chunk = texts[start:start + chunk_size]
-    best = [float("inf"), float("inf")]
-    for _ in range(rounds):
-        for slot, func in enumerate((score, analyzer.polarity_scores)):
-            forget()
-            began = time.perf_counter()
-            for text in chunk:
-                func(text)
-            best[slot] = min(best[slot], time.perf_counter() - began)
-    seconds[0] += best[0]
-    seconds[1] += best[1]
+seconds = interleaved_seconds(texts, score, analyzer.polarity_scores, forget, chunk_size, rounds)
 json.dump({"labels": labels, "seconds": seconds[0], "vader_seconds": seconds[1]}, sys.stdout)
 """
 
@@ -117,7 +86,7 @@ def checkout_run(checkout: Path, texts: Sequence[str], register: str) -> dict:
 
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     job = {"texts": list(texts), "register": register, "chunk": CHUNK, "rounds": ROUNDS}
-    done = subprocess.run([sys.executable, "-c", _CHILD], input=json.dumps(job), text=True,
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(Path(__file__).parent)], input=json.dumps(job), text=True,
                           capture_output=True, cwd=checkout, env=env, check=False)
     if done.returncode != 0:
         raise SystemExit(f"Error: the scorer in {checkout} failed: {done.stderr.strip().splitlines()[-1:]}")
