@@ -13,8 +13,9 @@ On a backfill the worker's share (dedup, scoring, storing) outweighs the crawl's
 the crawl process takes what it can of the worker's: the dedup keys (canonical URL,
 fingerprint, content hash) of the records it hands over while the worker is busy; the verdicts
 too while the worker is more than half a queue behind; and, at the end of the crawl, the
-verdicts of its last records while the worker still works through its queue. The worker skips
-what arrives done. On a source's first crawl the worker loads the scorer as soon as it starts.
+verdicts of its last records while the worker still works through its queue, and, with the worker
+still far behind, of hand-offs it takes back from the queue and queues again judged. The worker
+skips what arrives done. On a source's first crawl the worker loads the scorer as soon as it starts.
 
 The queue is bounded, which is the backpressure: when the worker falls behind, the crawl waits
 before handing over more (and Scrapy, its items waiting, pauses its downloads), so neither
@@ -57,6 +58,9 @@ so items come in bursts of several feeds; the queue must hold a burst for the wo
 while the next feeds are parsed."""
 
 KEYED_PAST = 1
+TAKEN_BACK_PAST = 10
+"""Hand-offs the worker must still have queued when the crawl ends for the crawl process to take
+some back and judge them (`WorkerPipeline._judge_queued`)."""
 """Hand-offs the worker may have waiting before the crawl process computes the dedup keys of the
 records it hands over. With the worker idle, the crawl is the slower of the two: then the keys
 are left to the worker."""
@@ -188,6 +192,29 @@ class WorkerPipeline:
                 self._error = _describe(exc)
                 return
 
+    def _judge_queued(self) -> None:
+        """At the end of the crawl, with the worker still far behind: take hand-offs back from
+        the queue, judge them here and queue them again, judged (the worker only stores them).
+        This process would otherwise wait idle for the worker; the scorer it loads first (some
+        0.4 s) pays only with that much work queued."""
+        if self._error is not None or not self._worker_behind(TAKEN_BACK_PAST):
+            return
+        while self._error is None and self._worker_behind(1):
+            try:
+                batch = self._batches.get_nowait()
+            except (queue.Empty, OSError):
+                return
+            try:
+                if batch is None or all(record.score is not None for record in batch):
+                    return  # judged already: every hand-off still queued has been seen
+                for record in batch:
+                    add_dedup_keys(record)
+                    self._flow.score_ahead(record)
+            except Exception as exc:  # noqa: BLE001 - fails the run in finish()
+                self._error = _describe(exc)
+            finally:
+                self._put(batch)  # never dropped, judged or not
+
     def _put(self, batch: list[MentionRecord] | None) -> None:
         # The queue is full only while the worker is behind; a worker that died never empties
         # it, so waiting gives up when the worker is gone (finish() then says why).
@@ -204,6 +231,7 @@ class WorkerPipeline:
                 self._judge_while_worker_busy(batch)
                 self._put(batch)
         self._waiting, self._buffer = None, []
+        self._judge_queued()
         self._put(None)
         try:
             status, payload = self._result.recv()

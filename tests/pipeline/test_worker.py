@@ -117,6 +117,44 @@ def test_records_judged_by_the_crawl_while_the_worker_is_behind_are_stored_as_th
 
 
 @needs_fork
+def test_at_the_end_of_the_crawl_the_crawl_process_judges_hand_offs_the_worker_has_not_reached(flow, monkeypatch):
+    # A slow worker, far behind when the crawl ends: the crawl's process takes queued hand-offs
+    # back, judges them and queues them again; every record is stored once, judged as the
+    # worker would have judged it.
+    monkeypatch.setattr("pipeline.worker.HANDOFF_SIZE", 5)
+    monkeypatch.setattr("pipeline.worker.QUEUED_BATCHES", 200)  # never half full: no judging while crawling
+    monkeypatch.setattr("pipeline.worker.TAKEN_BACK_PAST", 2)
+    slow_flush = MentionFlow.flush
+    monkeypatch.setattr(MentionFlow, "flush", lambda self: (time.sleep(0.05), slow_flush(self))[1])
+    judged_here = []
+
+    def judge_here(record):
+        if record.score is None:  # judged now (not one judged ahead while the crawl ran)
+            judged_here.append(int(record.url.rsplit("/", 1)[1]))
+        MentionFlow.score_ahead(flow, record)
+
+    monkeypatch.setattr(flow, "score_ahead", judge_here)
+    worker = WorkerPipeline(flow)
+    try:
+        feed(worker, [*items(450), items(1)[0]])
+        counts = worker.finish()
+    finally:
+        worker.close()
+    from_worker = stored(flow)
+    assert sum(counts.new.values()) == len(from_worker) == 300
+    assert len(judged_here) == len(set(judged_here))  # none judged twice
+    assert judged_here and min(judged_here) < 300  # hand-offs taken back from the queue, not only the last records
+
+    with Session(flow.writer.engine) as session, session.begin():
+        session.query(Mention).delete()
+    inline = InlinePipeline(MentionFlow(flow.needs_match, flow.matchers, SentimentScorer(),
+                                        MentionWriter(flow.writer.engine, {"Joe's Donuts": 1}, flow.writer.policy)))
+    feed(inline, [*items(450), items(1)[0]])
+    assert sum(inline.finish().new.values()) == 300
+    assert stored(flow) == from_worker
+
+
+@needs_fork
 def test_a_failure_in_the_worker_fails_the_run_with_its_reason(flow):
     def broken_store(records):
         raise RuntimeError("disk full")
