@@ -18,7 +18,7 @@ from pipeline.models import Business, Mention, Source
 from pipeline.sentiment import SentimentScorer
 from pipeline.store import open_engine
 from pipeline.worker import InlinePipeline, WorkerPipeline, can_fork
-from pipeline.writer import AlertPolicy, MentionWriter
+from pipeline.writer import AlertPolicy, MentionWriter, WriteCounts
 
 needs_fork = pytest.mark.skipif(not can_fork(), reason="needs fork and two cores")
 
@@ -66,27 +66,36 @@ def feed(pipeline, batch: list[MentionItem]) -> None:
         pipeline.submit(item)
 
 
-@needs_fork
-def test_the_worker_stores_what_the_inline_pipeline_stores(flow, tmp_path):
+def through_worker(flow: MentionFlow) -> tuple[WriteCounts, list[tuple[str, str, bool]]]:
+    """450 items and a duplicate of the first through a worker process: its counts, what it stored."""
     worker = WorkerPipeline(flow)
     try:
-        # More than one hand-off to the worker, and a duplicate of an earlier item.
         feed(worker, [*items(450), items(1)[0]])
         counts = worker.finish()
     finally:
         worker.close()
-    from_worker = stored(flow)
-    negative = sum(1 for _, label, due in from_worker if label == "negative" and due)
-    assert sum(counts.new.values()) == len(from_worker) == 300
-    assert sum(counts.negative.values()) == negative >= 60
+    return counts, stored(flow)
 
+
+def assert_stored_as_inline(flow: MentionFlow, from_worker: list[tuple[str, str, bool]]) -> None:
+    """The same items through the in-process pipeline, into the emptied store, store the same."""
     with Session(flow.writer.engine) as session, session.begin():
         session.query(Mention).delete()
-    inline = InlinePipeline(MentionFlow(flow.needs_match, flow.matchers, flow.scorer,
+    inline = InlinePipeline(MentionFlow(flow.needs_match, flow.matchers, SentimentScorer(),
                                         MentionWriter(flow.writer.engine, {"Joe's Donuts": 1}, flow.writer.policy)))
     feed(inline, [*items(450), items(1)[0]])
     assert sum(inline.finish().new.values()) == 300
     assert stored(flow) == from_worker
+
+
+@needs_fork
+def test_the_worker_stores_what_the_inline_pipeline_stores(flow, tmp_path):
+    counts, from_worker = through_worker(flow)  # more than one hand-off, and a duplicate
+    negative = sum(1 for _, label, due in from_worker if label == "negative" and due)
+    assert sum(counts.new.values()) == len(from_worker) == 300
+    assert sum(counts.negative.values()) == negative >= 60
+
+    assert_stored_as_inline(flow, from_worker)
 
 
 @needs_fork
@@ -98,22 +107,10 @@ def test_records_judged_by_the_crawl_while_the_worker_is_behind_are_stored_as_th
     judged_ahead = []
     monkeypatch.setattr(flow, "score_ahead", lambda record: (judged_ahead.append(record.url),
                                                             MentionFlow.score_ahead(flow, record)))
-    worker = WorkerPipeline(flow)
-    try:
-        feed(worker, [*items(450), items(1)[0]])
-        counts = worker.finish()
-    finally:
-        worker.close()
-    from_worker = stored(flow)
+    counts, from_worker = through_worker(flow)
     assert judged_ahead and sum(counts.new.values()) == len(from_worker) == 300
 
-    with Session(flow.writer.engine) as session, session.begin():
-        session.query(Mention).delete()
-    inline = InlinePipeline(MentionFlow(flow.needs_match, flow.matchers, SentimentScorer(),
-                                        MentionWriter(flow.writer.engine, {"Joe's Donuts": 1}, flow.writer.policy)))
-    feed(inline, [*items(450), items(1)[0]])
-    assert sum(inline.finish().new.values()) == 300
-    assert stored(flow) == from_worker
+    assert_stored_as_inline(flow, from_worker)
 
 
 @needs_fork
@@ -134,24 +131,12 @@ def test_at_the_end_of_the_crawl_the_crawl_process_judges_hand_offs_the_worker_h
         MentionFlow.score_ahead(flow, record)
 
     monkeypatch.setattr(flow, "score_ahead", judge_here)
-    worker = WorkerPipeline(flow)
-    try:
-        feed(worker, [*items(450), items(1)[0]])
-        counts = worker.finish()
-    finally:
-        worker.close()
-    from_worker = stored(flow)
+    counts, from_worker = through_worker(flow)
     assert sum(counts.new.values()) == len(from_worker) == 300
     assert len(judged_here) == len(set(judged_here))  # none judged twice
     assert judged_here and min(judged_here) < 300  # hand-offs taken back from the queue, not only the last records
 
-    with Session(flow.writer.engine) as session, session.begin():
-        session.query(Mention).delete()
-    inline = InlinePipeline(MentionFlow(flow.needs_match, flow.matchers, SentimentScorer(),
-                                        MentionWriter(flow.writer.engine, {"Joe's Donuts": 1}, flow.writer.policy)))
-    feed(inline, [*items(450), items(1)[0]])
-    assert sum(inline.finish().new.values()) == 300
-    assert stored(flow) == from_worker
+    assert_stored_as_inline(flow, from_worker)
 
 
 @needs_fork
