@@ -99,6 +99,18 @@ def unchanged_cycle(folder: Path, url: str, workers: int, as_before: bool = Fals
     return burst(folder, workers, as_before=as_before)
 
 
+def bench_folders(prefix: str) -> tuple[Path, Path]:
+    """A temporary root with `pg/` for the PostgreSQL server (which runs as the `postgres` user
+    when the bench runs as root, so both are world-readable) and `work/`, the CLI's folder."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    root.chmod(0o755)
+    (root / "pg").mkdir()
+    (root / "pg").chmod(0o755)
+    folder = root / "work"
+    folder.mkdir()
+    return root, folder
+
+
 def make_due(url: str) -> None:
     import psycopg
 
@@ -122,12 +134,7 @@ def main() -> None:
     parser.add_argument("--profile", metavar="FILE", help="Also profile an unchanged cycle's worker (cProfile) into FILE.")
     options = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="mentionwatch-worker-bench-"))
-    root.chmod(0o755)
-    (root / "pg").mkdir()
-    (root / "pg").chmod(0o755)
-    folder = root / "work"
-    folder.mkdir()
+    root, folder = bench_folders("mentionwatch-worker-bench-")
     servers = [LocalHTTPServer().start() for _ in range(options.sites)]
     try:
         with postgres_server(root / "pg") as url:

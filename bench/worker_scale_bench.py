@@ -31,7 +31,6 @@ import os
 import random
 import shutil
 import sys
-import tempfile
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -40,7 +39,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.worker_bench import burst, cli, database_size, make_due  # noqa: E402
+from bench.worker_bench import bench_folders, burst, cli, database_size, make_due  # noqa: E402
 from mentionwatch.sandbox.hackernews import LocalHackerNews  # noqa: E402
 from mentionwatch.sandbox.reddit import LocalReddit  # noqa: E402
 from mentionwatch.sandbox.web import LocalHTTPServer  # noqa: E402
@@ -127,12 +126,7 @@ def main() -> None:
     options = parser.parse_args()
     rng = random.Random(options.seed)
 
-    root = Path(tempfile.mkdtemp(prefix="mentionwatch-worker-scale-"))
-    root.chmod(0o755)
-    (root / "pg").mkdir()
-    (root / "pg").chmod(0o755)
-    folder = root / "work"
-    folder.mkdir()
+    root, folder = bench_folders("mentionwatch-worker-scale-")
     kinds = [[LocalHTTPServer().start() for _ in range(options.sites)],
              [LocalHTTPServer().start() for _ in range(options.sites)],
              [LocalReddit().start() for _ in range(options.sites)],
