@@ -12,10 +12,10 @@ in batches through a queue, dedups, scores and stores them
 On a backfill the worker's share (dedup, scoring, storing) outweighs the crawl's (parsing), so
 the crawl process takes what it can of the worker's: the dedup keys (canonical URL,
 fingerprint, content hash) of the records it hands over while the worker is busy; the verdicts
-too while the worker is more than half a queue behind; and, at the end of the crawl, the
-verdicts of its last records while the worker still works through its queue, and, with the worker
-still far behind, of hand-offs it takes back from the queue and queues again judged. The worker
-skips what arrives done. On a source's first crawl the worker loads the scorer as soon as it starts.
+too while the worker is more than half a queue behind; and, at the end of the crawl, while the
+worker still works through its queue (far behind, if this process has no scorer yet), the
+verdicts of hand-offs it takes back from the queue and queues again judged. The worker skips
+what arrives done. On a source's first crawl the worker loads the scorer as soon as it starts.
 
 The queue is bounded, which is the backpressure: when the worker falls behind, the crawl waits
 before handing over more (and Scrapy, its items waiting, pauses its downloads), so neither
@@ -58,12 +58,12 @@ so items come in bursts of several feeds; the queue must hold a burst for the wo
 while the next feeds are parsed."""
 
 KEYED_PAST = 1
-TAKEN_BACK_PAST = 10
-"""Hand-offs the worker must still have queued when the crawl ends for the crawl process to take
-some back and judge them (`WorkerPipeline._judge_queued`)."""
 """Hand-offs the worker may have waiting before the crawl process computes the dedup keys of the
 records it hands over. With the worker idle, the crawl is the slower of the two: then the keys
 are left to the worker."""
+TAKEN_BACK_PAST = 10
+"""Hand-offs the worker must still have queued when the crawl ends for the crawl process, without
+a scorer yet, to load one and take hand-offs back to judge (`WorkerPipeline._judge_queued`)."""
 
 
 class Pipeline(Protocol):
@@ -177,27 +177,13 @@ class WorkerPipeline:
             self._waiting = None
         return True
 
-    def _judge_while_worker_busy(self, batch: list[MentionRecord]) -> None:
-        """Key and judge the last records here while the worker still has hand-offs to do:
-        this process has nothing else left to do but wait for it."""
-        if self._error is not None or not self._flow.scorer_ready:
-            return  # loading the scorer here would cost more than it saves
-        for record in batch:
-            if not self._worker_behind(0):
-                return
-            try:
-                add_dedup_keys(record)
-                self._flow.score_ahead(record)
-            except Exception as exc:  # noqa: BLE001 - fails the run in finish()
-                self._error = _describe(exc)
-                return
-
     def _judge_queued(self) -> None:
-        """At the end of the crawl, with the worker still far behind: take hand-offs back from
+        """At the end of the crawl, while the worker is still behind: take hand-offs back from
         the queue, judge them here and queue them again, judged (the worker only stores them).
-        This process would otherwise wait idle for the worker; the scorer it loads first (some
-        0.4 s) pays only with that much work queued."""
-        if self._error is not None or not self._worker_behind(TAKEN_BACK_PAST):
+        This process would otherwise wait idle for the worker. Without a scorer of its own yet,
+        only with the worker far behind: loading one (some 0.4 s) pays only with that much work."""
+        past = 0 if self._flow.scorer_ready else TAKEN_BACK_PAST
+        if self._error is not None or not self._worker_behind(past):
             return
         while self._error is None and self._worker_behind(1):
             try:
@@ -228,7 +214,6 @@ class WorkerPipeline:
     def finish(self) -> WriteCounts:
         for batch in (self._waiting, self._buffer):
             if batch:
-                self._judge_while_worker_busy(batch)
                 self._put(batch)
         self._waiting, self._buffer = None, []
         self._judge_queued()
