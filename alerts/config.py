@@ -138,8 +138,9 @@ class AlertSettings(Strict):
     """daily: the notify: destinations get one digest a day of the non-urgent alerts instead of each one."""
     digest_time: time = time(8, 0)
     """When the daily digest goes out, in each business's time zone."""
-    threshold: float = Field(default=-0.05, ge=-1, le=1)
-    """Score (P(positive) - P(negative), -1..1) at or below which a mention is negative."""
+    threshold: float | None = Field(default=None, ge=-1, le=1)
+    """Score (-1..1) at or below which a mention is negative. Unset: each register's own, chosen for
+    precision when the scorer was trained (reviews, news, social posts; see docs/scoring.md)."""
     positive_threshold: float = Field(default=0.05, ge=-1, le=1)
     max_age_days: int = Field(default=7, ge=0)
     max_per_run: int = Field(default=10, ge=1)
@@ -161,7 +162,9 @@ class AlertSettings(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:
-        if self.threshold >= self.positive_threshold:
+        if self.threshold is None and self.positive_threshold <= 0:
+            raise ValueError("alerts.positive_threshold must be above 0 unless alerts.threshold is set below it")
+        if self.threshold is not None and self.threshold >= self.positive_threshold:
             raise ValueError("alerts.threshold must be below alerts.positive_threshold")
         return self
 

@@ -27,8 +27,9 @@ It ships as package data in two files in this module's ``data/`` folder:
 * ``scorer_model.npz``: ``hashed`` (2**HASH_BITS x 2 weights, float16), ``dense``
   (len(DENSE_NAMES) x 2, float32), ``bias`` (2, float32); columns in ``HEADS`` order;
 * ``scorer_model.json``: the pinned feature set (version, hash bits, dense feature names), the
-  neutral gate (``gate``: names, weights, bias), the per-register calibration, the training data
-  and the measured figures.
+  neutral gate (``gate``: names, weights, bias), the per-register calibration, each register's
+  default alert threshold (``alert_threshold_by_register``, chosen for precision), the training
+  data and the measured figures.
 
 Loading checks that both files exist, parse, and match the feature set this code computes; any
 mismatch is a ``ModelError`` naming the file. There is no fallback to plain VADER: a scorer that
@@ -42,7 +43,7 @@ import math
 import operator
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -131,6 +132,12 @@ class LearnedModel:
     calibration: dict[str, tuple[float, ...]]  # register -> CALIBRATION_KEYS values
     meta: dict
     gate: tuple[tuple[float, ...], float] = ((0.0,) * len(GATE_NAMES), 0.0)  # GATE_NAMES weights, bias
+    alert_thresholds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(REGISTERS, -VADER_BAND))
+    """Per register, the score at or below which a text is negative unless ``alerts.threshold`` is set."""
+
+    def alert_threshold(self, register: str = DEFAULT_REGISTER) -> float:
+        """The default alert threshold of ``register`` (an unknown one reads as the default register)."""
+        return self.alert_thresholds.get(register, self.alert_thresholds[DEFAULT_REGISTER])
 
     def judge(self, indices: Sequence[int], value: float, dense: Sequence[float], evidence: Sequence[float],
               register: str = DEFAULT_REGISTER) -> tuple[tuple[float, float, float], float]:
@@ -250,7 +257,17 @@ def _read_model(path: Path) -> LearnedModel:
     if not all(np.isfinite(a).all() for a in (hashed, dense, bias)):
         raise ModelError(f"the scorer's model file {path} is corrupt: weights that are not numbers")
     calibration = _calibration(meta.get("calibration_by_register"), meta_path)
-    return LearnedModel(np.vstack([hashed, dense]), bias, calibration, meta, _gate(meta.get("gate"), meta_path))
+    return LearnedModel(np.vstack([hashed, dense]), bias, calibration, meta, _gate(meta.get("gate"), meta_path),
+                        _alert_thresholds(meta.get("alert_threshold_by_register"), meta_path))
+
+
+def _alert_thresholds(table: object, meta_path: Path) -> dict[str, float]:
+    """Each register's default alert threshold from the JSON, checked: every register, a number in -1..0."""
+    if not isinstance(table, dict) or set(table) != set(REGISTERS) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and -1.0 <= v <= 0.0 for v in table.values()):
+        raise ModelError(f"{meta_path}: alert_threshold_by_register must give each of the registers "
+                         f"{', '.join(REGISTERS)} a number from -1 to 0")
+    return {register: float(value) for register, value in table.items()}
 
 
 def _gate(table: object, meta_path: Path) -> tuple[tuple[float, ...], float]:

@@ -61,8 +61,8 @@ from pipeline.aspects import AspectFinder
 from pipeline.fast_vader import FastVader
 from pipeline.features import dense_features, evidence_features, hashed, tokens
 from pipeline.language import LanguageDetector, readable
-from pipeline.learned import LearnedModel, load_model
-from pipeline.registers import DEFAULT_REGISTER
+from pipeline.learned import VADER_BAND, LearnedModel, load_model
+from pipeline.registers import DEFAULT_REGISTER, REGISTERS
 from pipeline.sentence_split import split_sentences
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -552,12 +552,14 @@ class SentimentScorer:
     either word in a slot, ``#`` for a number, ``#N+`` for a number of at least N). ``urgent_phrases`` replaces the shipped urgent phrase list
     (None keeps it) and ``extra_urgent_phrases`` adds to it. ``strong_negative`` is the
     sentence score at or below which one sentence makes the whole text negative (see
-    ``combine_sentences``); -1 turns that rule off.
+    ``combine_sentences``); -1 turns that rule off. ``negative_threshold`` (``alerts.threshold``)
+    is the score at or below which a text is negative in every register; None leaves each
+    register its own, chosen for precision when the model was trained (``threshold_for``).
     """
 
     def __init__(
         self,
-        negative_threshold: float = -0.05,
+        negative_threshold: float | None = None,
         positive_threshold: float = 0.05,
         extra_lexicon: Mapping[str, float] | None = None,
         urgent_phrases: Sequence[str] | None = None,
@@ -569,7 +571,7 @@ class SentimentScorer:
         extra_aspects: Mapping[str, Sequence[str]] | None = None,
         urgent_phrases_by_language: Mapping[str, Sequence[str]] | None = None,
     ):
-        if not -1.0 <= negative_threshold < positive_threshold <= 1.0:
+        if not -1.0 <= (-1.0 if negative_threshold is None else negative_threshold) < positive_threshold <= 1.0:
             raise ValueError(
                 "thresholds must satisfy -1 <= negative_threshold < positive_threshold <= 1, "
                 f"got {negative_threshold} and {positive_threshold}"
@@ -600,6 +602,18 @@ class SentimentScorer:
         self._languages = LanguageDetector()
         # The learned model judges the text; learned=False (training only) leaves VADER's rule.
         self._model = (model or load_model()) if learned else None
+        if negative_threshold is None and max(map(self.threshold_for, REGISTERS)) >= positive_threshold:
+            raise ValueError(f"positive_threshold {positive_threshold} must be above every register's own "
+                             "negative threshold; give negative_threshold too")
+
+    def threshold_for(self, register: str | None) -> float:
+        """The score at or below which a text read in ``register`` is negative: ``negative_threshold``
+        when given, else the register's own from the model (-0.05, VADER's band, without one)."""
+        if self.negative_threshold is not None:
+            return self.negative_threshold
+        if self._model is None:
+            return -VADER_BAND
+        return self._model.alert_threshold(register or DEFAULT_REGISTER)
 
     def score_sentence(self, sentence: str) -> float:
         """VADER compound of one sentence with the domain rules applied."""
@@ -672,6 +686,7 @@ class SentimentScorer:
             return Score(0.0, label, UNSCORED, False, None, (), bool(found), found, 0.0, None, language, ())
         reading = self.read(text, title)
         sentences, compound, driver = reading.sentences, round(reading.compound, 4), reading.driver
+        negative_threshold = self.threshold_for(register)
         probabilities = None
         if self._model is None or not sentences:
             sentiment = compound
@@ -683,11 +698,11 @@ class SentimentScorer:
             if len(sentences) > 1 and compound <= self.strong_negative and compound < sentiment:
                 # VADER reads a clear complaint in one of the sentences: it is never averaged away.
                 sentiment = compound
-            elif _label(sentiment, self.negative_threshold, self.positive_threshold) != _label(
-                    compound, self.negative_threshold, self.positive_threshold) and sentiment:
+            elif _label(sentiment, negative_threshold, self.positive_threshold) != _label(
+                    compound, negative_threshold, self.positive_threshold) and sentiment:
                 # The model overrules VADER: the driver is the sentence VADER reads most its way.
                 driver = (min if sentiment < 0 else max)(sentences, key=lambda s: s.compound)
-        text_label = _label(sentiment, self.negative_threshold, self.positive_threshold)
+        text_label = _label(sentiment, negative_threshold, self.positive_threshold)
         if rating is None:
             label, conflict = text_label, False
         else:

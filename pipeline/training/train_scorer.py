@@ -9,7 +9,8 @@ Usage (needs the optional ``[train]`` extra, i.e. scikit-learn)::
 calibration choices (``choose_calibration``) without training the heads again.
 
 Deterministic: the rows are read in file order, folds come from a fixed seed, the solver is
-deterministic, and the feature set is pinned (``pipeline.features``). It
+deterministic, each row's features are in column order, and the feature set is pinned
+(``pipeline.features``). It
 
 1. reads every ``*.tsv`` of TRAIN_FILES (the texts stay in shared/, never in the repository),
 2. turns each text into features exactly as the pipeline does (``SentimentScorer.features``),
@@ -21,12 +22,18 @@ deterministic, and the feature set is pinned (``pipeline.features``). It
 5. chooses the rest of each register's calibration (``choose_calibration``: the gate's shift,
    a polarity shift, the evidence rule) from a fixed grid. Model-led registers: the highest
    mean negative F1 among the choices that keep neutral recall at least ``NEUTRAL_FLOOR`` and
-   negative precision at least plain VADER's on every set with neutral texts; reviews on the
+   negative precision at least plain VADER's on every set with neutral texts (within ``F1_TIE``
+   of it, the highest negative precision plus neutral recall); reviews on the
    laptop sentences and the two-class review sets (out of fold) and dev ``movie.tsv``, news on
    dev ``nyt.tsv`` (no news text to train on). Social posts, VADER-led, on the tweets (out of
    fold): the highest negative precision plus neutral recall among the choices whose negative
    F1 is within ``F1_SLACK`` of the best and never below plain VADER's,
-6. prints per set negative F1, negative precision and neutral recall beside plain VADER's,
+6. chooses each register's default alert threshold for precision (``choose_threshold``): of the
+   thresholds ``mentionwatch eval --curve`` measures, the one of the highest mean F0.5 of the
+   negative class on that register's calibration sets (precision weighs twice recall: a false
+   alarm costs an owner more than a lukewarm remark missed); for social posts only among those
+   that keep negative F1 at least plain VADER's,
+7. prints per set negative F1, negative precision and neutral recall beside plain VADER's,
    trains both heads on all rows and writes the ``.npz`` weights and the ``.json`` (feature set,
    gate, calibration, provenance, figures), and the dev sets' threshold curves.
 
@@ -48,7 +55,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from pipeline.evaluate import read_labeled  # noqa: E402
+from pipeline.evaluate import CURVE_THRESHOLDS, read_labeled  # noqa: E402
 from pipeline.features import DENSE_NAMES, FEATURE_VERSION, HASH_BITS, HASH_SIZE  # noqa: E402
 from pipeline.learned import (  # noqa: E402
     CALIBRATION_KEYS, CLASSES, GATE_NAMES, HEADS, MODEL_PATH, VADER_BAND, gate_inputs)
@@ -78,12 +85,17 @@ CALIBRATED_ON = {REVIEW: ("semeval2014_laptops.tsv", "movie.tsv", "blitzer_mds_a
                           "kotzias_imdb.tsv"), NEWS: ("nyt.tsv",),
                  SOCIAL: ("semeval2017_task4a_tweets.tsv",)}
 F1_SLACK = 0.02  # negative F1 a VADER-led calibration may give up for precision and neutral recall
+# Model-led choices whose mean negative F1 is this close to the best one's are a tie, decided by
+# negative precision plus neutral recall: below it, F1 differences are the last bits of the fit's
+# arithmetic, and a fact read as a verdict costs more than they are worth.
+F1_TIE = 0.005
 NEUTRAL_FLOOR = 0.45  # neutral recall a model-led calibration keeps on every set with neutral texts
 NEUTRAL, NEGATIVE, POSITIVE = (CLASSES.index(c) for c in ("neutral", "negative", "positive"))
 SEED = 2017
 FOLDS = 5
 C = 1.0  # inverse L2 strength, chosen by cross-validation (see docs/scoring.md)
-DEFAULT_THRESHOLD = -0.05  # the alert threshold the figures are measured at
+DEFAULT_THRESHOLD = -0.05  # the alert threshold the calibration is chosen at
+PRECISION_BETA = 0.5  # the default thresholds are chosen for F-beta with this beta: precision weighs twice recall
 
 
 def featurize(scorer, texts: list[str]):
@@ -105,6 +117,10 @@ def featurize(scorer, texts: list[str]):
         indptr.append(len(cols))
     matrix = csr_matrix((np.array(data, dtype=np.float64), np.array(cols), np.array(indptr)),
                         shape=(len(texts), HASH_SIZE + len(DENSE_NAMES)))
+    # A text's buckets come from a set, whose order can differ from one process to the next (in
+    # Python 3.11 a set holding None orders by None's address). Sums in a different order differ in
+    # the last bits, which was enough to change a calibration choice: sorted, every run is the same.
+    matrix.sort_indices()
     return matrix, np.array(evidence_rows, dtype=np.float64)
 
 
@@ -250,7 +266,8 @@ def choose_calibration(register: str, polarity: dict[str, float], sets: list[tup
     ``vader`` plain VADER's ``figures`` on each. Model-led registers: the highest mean negative F1
     among the choices that keep, on every set with neutral texts, neutral recall at least
     ``NEUTRAL_FLOOR`` (a fact is not an alert) and negative precision at least plain VADER's (the
-    scorer alerts no less surely than VADER). VADER-led: of the choices whose mean negative F1 is
+    scorer alerts no less surely than VADER), and of those within ``F1_TIE`` of it the one of the
+    highest mean negative precision plus neutral recall. VADER-led: of the choices whose mean negative F1 is
     within ``F1_SLACK`` of the best one's and not below plain VADER's, the one of the highest mean
     negative precision plus neutral recall.
     """
@@ -273,8 +290,28 @@ def choose_calibration(register: str, polarity: dict[str, float], sets: list[tup
         allowed = [t for t in tried if t[2]]
         if not allowed:
             print(f"  no {register} choice keeps the floors; the one of the highest precision plus neutral recall")
-        _, _, _, chosen = max(allowed, key=lambda t: (t[0], t[1])) if allowed else max(tried, key=lambda t: t[1])
+        best_f1 = max((f1 for f1, _, _, _ in allowed), default=0.0)
+        ties = [t for t in allowed if t[0] >= best_f1 - F1_TIE]
+        _, _, _, chosen = max(ties, key=lambda t: (t[1], t[0])) if ties else max(tried, key=lambda t: t[1])
     return {key: round(float(chosen[key]), 4) for key in CALIBRATION_KEYS}
+
+
+def choose_threshold(register: str, calibration: dict[str, float], sets: list[tuple], vader: list[dict]) -> float:
+    """The register's default alert threshold, chosen for precision: of ``CURVE_THRESHOLDS``, the
+    one of the highest mean F0.5 of the negative class on ``sets`` (as in ``choose_calibration``);
+    for the VADER-led register only among those whose negative F1 is at least plain VADER's on
+    every set (social posts read no worse than VADER). Ties go to the threshold nearer 0."""
+    scored = [(register_scores(g, p, c, calibration), gold) for g, p, c, gold in sets]
+    beta2 = PRECISION_BETA**2
+    tried = []
+    for threshold in CURVE_THRESHOLDS:
+        found = [figures(gold, labels_of(scores, threshold)) for scores, gold in scored]
+        f_beta = [(1 + beta2) * f["negative_precision"] * f["negative_recall"]
+                  / (beta2 * f["negative_precision"] + f["negative_recall"] or 1.0) for f in found]
+        allowed = not calibration["vader_led"] or all(
+            f["negative_f1"] >= v["negative_f1"] for f, v in zip(found, vader))
+        tried.append((allowed, round(float(np.mean(f_beta)), 4), threshold))
+    return max(tried)[2]
 
 
 def cross_validate(x, gold_a, weights_a, origin, c, folds):
@@ -395,6 +432,10 @@ def main(argv: list[str] | None = None) -> int:
             register, polarity[register], [calibration_set(n) for n in names], args.threshold,
             [vader_of(n) for n in names])
         print(f"  {calibration[register]}")
+    thresholds = {register: choose_threshold(register, calibration[register], [calibration_set(n) for n in names],
+                                             [vader_of(n) for n in names])
+                  for register, names in CALIBRATED_ON.items()}
+    print(f"default alert thresholds, chosen for precision (F{PRECISION_BETA}): {thresholds}")
 
     cv: dict[str, dict[str, dict]] = {}
     print(f"\n{args.folds}-fold cross-validation at threshold {args.threshold}: negative F1, negative precision, "
@@ -402,10 +443,13 @@ def main(argv: list[str] | None = None) -> int:
     for name, (_, _, register) in TRAIN_FILES.items():
         inside = origin_a == name
         g, p, c, gold_rows = calibration_set(name)
-        ours = figures(gold_rows, labels_of(register_scores(g, p, c, calibration[register]), args.threshold))
+        scores = register_scores(g, p, c, calibration[register])
+        ours = figures(gold_rows, labels_of(scores, args.threshold))
+        by_default = figures(gold_rows, labels_of(scores, thresholds[register]))
         vader = vader_figures([t for t, o in zip(texts, origin) if o == name], gold_rows)
-        cv[name] = {"register": register, "ours": ours, "plain_vader": vader}
+        cv[name] = {"register": register, "ours": ours, "ours_at_default_threshold": by_default, "plain_vader": vader}
         print(_line(name, ours, vader))
+        print(_line(f"  at its default {thresholds[register]}", by_default, vader))
 
     gate_table = {"names": list(GATE_NAMES), "weights": [round(float(w), 6) for w in gate.coef_[0]],
                   "bias": round(float(gate.intercept_[0]), 6)}
@@ -418,6 +462,10 @@ def main(argv: list[str] | None = None) -> int:
         "gate": gate_table,
         "calibration_by_register": calibration,
         "calibrated_on": {register: list(names) for register, names in CALIBRATED_ON.items()},
+        "alert_threshold_by_register": thresholds,
+        "alert_threshold_rule": f"of the thresholds eval --curve measures, the highest mean F{PRECISION_BETA} "
+                                "of the negative class on the register's calibration sets; social posts: "
+                                "negative F1 not below plain VADER's",
         "trained_on": {name: {"source": source, "rows": int((origin_a == name).sum()), "weight": weight,
                               "register": register}
                        for name, (source, weight, register) in TRAIN_FILES.items()},
@@ -425,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     model = LearnedModel(weights_matrix, bias, {r: tuple(calibration[r][k] for k in CALIBRATION_KEYS)
                                                 for r in REGISTERS}, meta,
-                         (tuple(gate_table["weights"]), gate_table["bias"]))
+                         (tuple(gate_table["weights"]), gate_table["bias"]), thresholds)
     scorer = SentimentScorer(model=model)
     print(f"\ndev sets (never trained on; calibration chosen on them) at threshold {args.threshold}: "
           "negative F1, negative precision, neutral recall")
@@ -434,10 +482,13 @@ def main(argv: list[str] | None = None) -> int:
         gold_names = [CLASSES[g] for g in dev[name]["gold"]]
         scores = np.array([scorer.score(t, register=register).sentiment for t in dev[name]["texts"]])
         ours = figures(dev[name]["gold"], labels_of(scores, args.threshold))
+        by_default = figures(dev[name]["gold"], labels_of(scores, thresholds[register]))
         vader = vader_figures(dev[name]["texts"], dev[name]["gold"])
         points = threshold_curve(gold_names, scores.tolist())
-        dev_figures[name] = {"register": register, "ours": ours, "plain_vader": vader, "curve": points}
+        dev_figures[name] = {"register": register, "ours": ours, "ours_at_default_threshold": by_default,
+                             "plain_vader": vader, "curve": points}
         print(_line(f"{name} ({register})", ours, vader))
+        print(_line(f"  at its default {thresholds[register]}", by_default, vader))
         print("    threshold  precision  recall")
         for point in points:
             print(f"    {point['threshold']:9.2f}  {point['precision']:9.3f}  {point['recall']:6.3f}")

@@ -128,6 +128,15 @@ def test_a_model_without_a_register_s_calibration_is_refused(tmp_path):
         load_model(path)
 
 
+def test_a_model_without_each_register_s_default_threshold_is_refused(tmp_path):
+    path = _copy_model(tmp_path)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    meta["alert_threshold_by_register"]["news"] = 0.5  # a threshold above 0 would alert on praise
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="alert_threshold_by_register"):
+        load_model(path)
+
+
 def test_a_model_without_its_neutral_gate_is_refused(tmp_path):
     path = _copy_model(tmp_path)
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -158,10 +167,11 @@ def test_the_model_reads_what_plain_vader_gets_wrong():
     for complaint in ("Save your money.", "The screen cracked the first day.", "Would not buy again."):
         assert plain_vader_label(complaint) != "negative"
         assert scorer.score(complaint).label == "negative", complaint
-    # A negated complaint word is no complaint: praise, if weak (which may read neutral in a review
-    # when the model is not sure of it: one weak word of VADER's; see docs/scoring.md).
-    assert scorer.score("Had no problems with it.").label == "positive"
-    assert scorer.score("No complaints at all.").label != "negative"
+    # A negated complaint word is no complaint: praise when the model is sure of it, else neutral
+    # (one weak word of VADER's; see docs/scoring.md).
+    assert scorer.score("No complaints.").label == "positive"
+    for weak_praise in ("Had no problems with it.", "No complaints at all.", "Nothing to complain about."):
+        assert scorer.score(weak_praise).label != "negative", weak_praise
 
 
 def test_a_rating_still_decides_and_empty_text_stays_neutral():

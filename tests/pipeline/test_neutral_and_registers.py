@@ -184,6 +184,50 @@ def test_a_lower_threshold_alerts_less_and_more_surely():
     assert (curve[-0.5]["precision"], curve[-0.5]["recall"]) == (1.0, round(2 / 3, 4))
 
 
+def test_the_default_threshold_is_chosen_for_precision_and_keeps_social_posts_at_vader_s_f1():
+    np = pytest.importorskip("numpy")
+    from pipeline.training.train_scorer import NEGATIVE, NEUTRAL, choose_threshold
+
+    def labeled_set(complaints, others, vader_led=False):
+        """A calibration set whose texts score as given. Model-led: gate logits far from neutral,
+        polarity logits whose P(positive) - P(negative) is the score, VADER's negative evidence in
+        each. VADER-led: the score is VADER's compound."""
+        scores = np.array([*complaints, *others])
+        gold = np.array([NEGATIVE] * len(complaints) + [NEUTRAL] * len(others))
+        if vader_led:
+            return np.zeros(len(scores)), np.zeros(len(scores)), scores, gold
+        return np.full(len(scores), -30.0), np.log((1 + scores) / (1 - scores)), np.full(len(scores), -1.0), gold
+
+    model_led = {"neutral_shift": 0.0, "polarity_scale": 1.0, "vader_weight": 0.0, "polarity_shift": 0.0,
+                 "vader_led": 0.0, "evidence_compound": -0.05, "positive_evidence": 0.5, "model_alone": 0.9,
+                 "veto": 1.1, "polarity_alone": 1.1}
+    # Eight clear complaints, two mild ones, and six mild remarks that are no complaint: from -0.2
+    # down nothing but complaints alert (precision 1.0, recall 0.8, against 0.625 and 1.0 at -0.05).
+    mild_remarks = labeled_set([-0.9] * 8 + [-0.1] * 2, [-0.1] * 6 + [0.0] * 4)
+    assert choose_threshold("review", model_led, [mild_remarks], [{"negative_f1": 0.5}]) == -0.2
+    # Half the complaints mild: -0.2 is still the more precise (1.0 against 0.77) at half the
+    # recall, so reviews take it; social posts may not lose negative F1 below plain VADER's (here
+    # 0.85; 0.67 at -0.2 against 0.87 at -0.05), so they keep -0.05.
+    complaints, others = [-0.9] * 5 + [-0.1] * 5, [-0.1] * 3 + [0.0] * 7
+    assert choose_threshold("review", model_led, [labeled_set(complaints, others)], [{"negative_f1": 0.85}]) == -0.2
+    vader_led = {**model_led, "vader_led": 1.0, "model_alone": 1.1}
+    social = labeled_set(complaints, others, vader_led=True)
+    assert choose_threshold("social", vader_led, [social], [{"negative_f1": 0.85}]) == -0.05
+    assert choose_threshold("social", vader_led, [social], [{"negative_f1": 0.5}]) == -0.2
+
+
+def test_left_unset_each_register_alerts_at_its_own_threshold_from_the_model():
+    model = load_model()
+    assert set(model.alert_thresholds) == {"review", "social", "news"}
+    assert all(-1 <= threshold <= -0.05 for threshold in model.alert_thresholds.values())
+    default, configured = SentimentScorer(), SentimentScorer(negative_threshold=-0.05)
+    for register in ("review", "social", "news"):
+        assert default.threshold_for(register) == model.alert_threshold(register)
+        assert configured.threshold_for(register) == -0.05
+    with pytest.raises(ValueError, match="above every register"):
+        SentimentScorer(positive_threshold=model.alert_threshold("social"))
+
+
 def _labeled(tmp_path):
     path = tmp_path / "labeled.tsv"
     path.write_text(

@@ -98,8 +98,9 @@ def test_score_explains_the_verdict_and_leaves_other_languages_unscored(tmp_path
     result = run_cli("score", "Lovely coffee. We waited over an hour and the waiter was rude about it.", cwd=tmp_path)
     lines = result.stdout.splitlines()
     assert lines[0] == "label: negative"
-    assert lines[2].startswith("model: P(negative) 0.")
-    assert lines[3].startswith("VADER compound: -")
+    assert lines[2] == "negative at or below: -0.50 (the review register's own)"
+    assert lines[3].startswith("model: P(negative) 0.")
+    assert lines[4].startswith("VADER compound: -")
     assert "language: en" in lines and "about: service and staff, wait time" in lines
 
     spanish = run_cli("score", "El servicio fue terrible y la comida estaba fría.", cwd=tmp_path)
@@ -110,3 +111,26 @@ def test_score_explains_the_verdict_and_leaves_other_languages_unscored(tmp_path
     assert "language: es" in spanish.stdout
     rated = run_cli("score", "--rating", "1", "El servicio fue terrible y la comida estaba fría.", cwd=tmp_path)
     assert rated.stdout.splitlines()[0] == "label: negative"
+
+
+def test_left_unset_the_threshold_is_each_register_s_own_and_a_configured_one_applies_to_all(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "alerts:\n  threshold: -0.05\n"
+        "businesses:\n  - name: X\n    keywords: [X]\n    sources:\n      - {type: feed, url: 'http://127.0.0.1/f'}\n",
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "no-config-here"
+    elsewhere.mkdir()
+    # VADER reads "Meh." at -0.08: a lukewarm post, which the social register's own threshold
+    # (chosen for precision) lets pass; VADER's band of -0.05, configured, alerts on it.
+    default = run_cli("score", "--register", "social", "Meh.", cwd=elsewhere)
+    configured = run_cli("score", "--register", "social", "Meh.", "--config", str(config))
+    assert default.stdout.splitlines()[:3] == [
+        "label: neutral", "score: -0.0772 (text alone: neutral)", "negative at or below: -0.20 (the social register's own)"]
+    assert configured.stdout.splitlines()[:3] == [
+        "label: negative", "score: -0.0772 (text alone: negative)", "negative at or below: -0.05 (alerts.threshold)"]
+    # A clear complaint is one either way.
+    for result in (run_cli("score", "--register", "social", "worst service ever, so rude 😡", cwd=elsewhere),
+                   run_cli("score", "--register", "social", "worst service ever, so rude 😡", "--config", str(config))):
+        assert result.stdout.splitlines()[0] == "label: negative"
