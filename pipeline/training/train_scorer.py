@@ -23,7 +23,8 @@ deterministic, each row's features are in column order, and the feature set is p
    a polarity shift, the evidence rule) from a fixed grid. Model-led registers: the highest
    mean negative F1 among the choices that keep neutral recall at least ``NEUTRAL_FLOOR`` and
    negative precision at least plain VADER's on every set with neutral texts (within ``F1_TIE``
-   of it, the highest negative precision plus neutral recall); reviews on the
+   of it, and within ``SET_F1_SLACK`` on each set, the highest negative precision plus neutral
+   recall); reviews on the
    laptop sentences and the two-class review sets (out of fold) and dev ``movie.tsv``, news on
    dev ``nyt.tsv`` (no news text to train on). Social posts, VADER-led, on the tweets (out of
    fold): the highest negative precision plus neutral recall among the choices whose negative
@@ -89,6 +90,7 @@ F1_SLACK = 0.02  # negative F1 a VADER-led calibration may give up for precision
 # negative precision plus neutral recall: below it, F1 differences are the last bits of the fit's
 # arithmetic, and a fact read as a verdict costs more than they are worth.
 F1_TIE = 0.005
+SET_F1_SLACK = 0.02  # ...as long as no one set loses more negative F1 than this against the best choice
 NEUTRAL_FLOOR = 0.45  # neutral recall a model-led calibration keeps on every set with neutral texts
 NEUTRAL, NEGATIVE, POSITIVE = (CLASSES.index(c) for c in ("neutral", "negative", "positive"))
 SEED = 2017
@@ -266,8 +268,9 @@ def choose_calibration(register: str, polarity: dict[str, float], sets: list[tup
     ``vader`` plain VADER's ``figures`` on each. Model-led registers: the highest mean negative F1
     among the choices that keep, on every set with neutral texts, neutral recall at least
     ``NEUTRAL_FLOOR`` (a fact is not an alert) and negative precision at least plain VADER's (the
-    scorer alerts no less surely than VADER), and of those within ``F1_TIE`` of it the one of the
-    highest mean negative precision plus neutral recall. VADER-led: of the choices whose mean negative F1 is
+    scorer alerts no less surely than VADER), and of those within ``F1_TIE`` of it, none losing
+    more than ``SET_F1_SLACK`` of its F1 on any one set, the one of the highest mean negative
+    precision plus neutral recall. VADER-led: of the choices whose mean negative F1 is
     within ``F1_SLACK`` of the best one's and not below plain VADER's, the one of the highest mean
     negative precision plus neutral recall.
     """
@@ -280,20 +283,26 @@ def choose_calibration(register: str, polarity: dict[str, float], sets: list[tup
         gain = float(np.mean([f["negative_precision"] + (f["neutral_recall"] or 0.0) for f in found]))
         floors = all(f["neutral_recall"] >= NEUTRAL_FLOOR and f["negative_precision"] >= v["negative_precision"]
                      for f, v in zip(found, vader) if f["neutral_recall"] is not None)
-        tried.append((f1, gain, floors, calibration))
+        tried.append((f1, gain, floors, [f["negative_f1"] for f in found], calibration))
     if register == SOCIAL:
         vader_f1 = float(np.mean([v["negative_f1"] for v in vader]))
-        best_f1 = max(f1 for f1, _, _, _ in tried)
+        best_f1 = max(t[0] for t in tried)
         allowed = [t for t in tried if t[0] >= best_f1 - F1_SLACK and t[0] >= vader_f1]
-        _, _, _, chosen = max(allowed or tried, key=lambda t: (t[1], t[0]))
+        chosen = max(allowed or tried, key=lambda t: (t[1], t[0]))[-1]
     else:
         allowed = [t for t in tried if t[2]]
         if not allowed:
             print(f"  no {register} choice keeps the floors; the one of the highest precision plus neutral recall")
-        best_f1 = max((f1 for f1, _, _, _ in allowed), default=0.0)
-        ties = [t for t in allowed if t[0] >= best_f1 - F1_TIE]
-        _, _, _, chosen = max(ties, key=lambda t: (t[1], t[0])) if ties else max(tried, key=lambda t: t[1])
-    return {key: round(float(chosen[key]), 4) for key in CALIBRATION_KEYS}
+            return _rounded(max(tried, key=lambda t: t[1])[-1])
+        best = max(allowed, key=lambda t: (t[0], t[1]))
+        ties = [t for t in allowed if t[0] >= best[0] - F1_TIE
+                and all(mine >= theirs - SET_F1_SLACK for mine, theirs in zip(t[3], best[3]))]
+        chosen = max(ties, key=lambda t: (t[1], t[0]))[-1]
+    return _rounded(chosen)
+
+
+def _rounded(calibration: dict[str, float]) -> dict[str, float]:
+    return {key: round(float(calibration[key]), 4) for key in CALIBRATION_KEYS}
 
 
 def choose_threshold(register: str, calibration: dict[str, float], sets: list[tuple], vader: list[dict]) -> float:
