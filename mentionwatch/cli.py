@@ -425,7 +425,11 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
 @click.option("--curve", is_flag=True,
               help="Also print, under 'curve', the negative class's precision and recall at each alerts.threshold "
               "from -0.05 to -0.9.")
-def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, curve: bool) -> None:
+@click.option("--register", type=click.Choice(["review", "social", "news"]),
+              help="The kind of writing the texts are read as when the file has no register column "
+              "(default: review).")
+def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, curve: bool,
+             register: str | None) -> None:
     """Measure the scorer on a labeled file; print one JSON object.
 
     FILE is tab-separated with a header row and the columns `text` and `label` (negative,
@@ -445,6 +449,7 @@ def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, 
       mentionwatch eval --sample --config config.yaml
       mentionwatch eval --sample --baseline vader
       mentionwatch eval --sample --curve
+      mentionwatch eval --register social tweets.tsv
     """
     from pipeline.evaluate import SAMPLE_FILE, evaluate_file, evaluate_labels
     from pipeline.sentiment import plain_vader_label
@@ -453,7 +458,7 @@ def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, 
         raise click.UsageError("give a labeled FILE or --sample (not both)")
     try:
         path = SAMPLE_FILE if sample else file
-        result = evaluate_file(path, scorer, curve=curve)
+        result = evaluate_file(path, scorer, curve=curve, register=register)
         if baseline == "vader":
             result["baseline"] = {"name": "plain VADER", **evaluate_labels(path, plain_vader_label)}
     except ValueError as exc:

@@ -124,13 +124,14 @@ def evaluate_labels(
     return _measure(rows, lambda text, _register: label_of(text))[0]
 
 
-def evaluate_file(path: str | Path, scorer: Any, curve: bool = False) -> dict[str, Any]:
+def evaluate_file(path: str | Path, scorer: Any, curve: bool = False, register: str | None = None) -> dict[str, Any]:
     """Score every text of a labeled TSV file with ``scorer.score(text)`` and measure it.
 
     Returns ``count``, ``negative_f1``, ``negative_precision``, ``neutral_recall``,
     ``macro_f1``, per-class ``precision``, ``recall`` and ``f1`` (dicts keyed by label) and
     ``texts_per_second`` (scoring time only). When the file has a ``register`` column, each text
-    is scored in its register and ``per_register`` holds the figures of each register's rows.
+    is scored in its register and ``per_register`` holds the figures of each register's rows;
+    a text without one is scored in ``register`` (None: the scorer's default, reviews).
     With ``curve``, ``curve`` lists the negative class's precision and recall at each threshold
     of ``CURVE_THRESHOLDS`` (``threshold_curve``).
     """
@@ -140,20 +141,21 @@ def evaluate_file(path: str | Path, scorer: Any, curve: bool = False) -> dict[st
     rows = read_labeled_rows(path)
     sentiments: list[float] = []
 
-    def label_of(text: str, register: str | None) -> str:
-        verdict = scorer.score(text) if register is None else scorer.score(text, register=register)
+    def label_of(text: str, own: str | None) -> str:
+        read_as = own or register
+        verdict = scorer.score(text) if read_as is None else scorer.score(text, register=read_as)
         if curve:
             sentiments.append(verdict.sentiment)  # 0 for a text the scorer cannot read
         return verdict.label
 
     result, predicted = _measure(rows, label_of)
-    if any(register is not None for _, _, register in rows):
+    if any(own is not None for _, _, own in rows):
         by_register: dict[str, dict[str, Any]] = {}
-        for register in sorted({r for _, _, r in rows if r is not None}):
-            inside = [i for i, row in enumerate(rows) if row[2] == register]
+        for own in sorted({r for _, _, r in rows if r is not None}):
+            inside = [i for i, row in enumerate(rows) if row[2] == own]
             gold = [rows[i][1] for i in inside]
             metrics = classification_metrics(gold, [predicted[i] for i in inside])
-            by_register[register] = {"count": len(inside), **_headline(metrics)}
+            by_register[own] = {"count": len(inside), **_headline(metrics)}
         result["per_register"] = by_register
     if curve:
         result["curve"] = threshold_curve([label for _, label, _ in rows], sentiments)

@@ -136,3 +136,22 @@ def test_left_unset_the_threshold_is_each_register_s_own_and_a_configured_one_ap
     for result in (run_cli("score", "--register", "social", "worst service ever, so rude 😡", cwd=elsewhere),
                    run_cli("score", "--register", "social", "worst service ever, so rude 😡", "--config", str(config))):
         assert result.stdout.splitlines()[0] == "label: negative"
+
+
+def test_eval_reads_a_file_without_a_register_column_in_the_register_given(tmp_path):
+    texts = ("no wifi again, great\tneutral", "lol the app crashed again\tnegative",
+             "so disappointed 😞\tnegative", "Loved the brunch!!! 😍\tpositive")
+    plain = tmp_path / "posts.tsv"
+    plain.write_text("text\tlabel\n" + "".join(f"{row}\n" for row in texts), encoding="utf-8")
+    tagged = tmp_path / "tagged.tsv"
+    tagged.write_text("text\tlabel\tregister\n" + "".join(f"{row}\tsocial\n" for row in texts), encoding="utf-8")
+
+    as_social = json.loads(run_cli("eval", "--register", "social", str(plain), cwd=tmp_path).stdout)
+    as_tagged = json.loads(run_cli("eval", str(tagged), cwd=tmp_path).stdout)
+    as_review = json.loads(run_cli("eval", str(plain), cwd=tmp_path).stdout)
+    figures = ("negative_f1", "negative_precision", "neutral_recall", "precision", "recall")
+    assert {k: as_social[k] for k in figures} == {k: as_tagged[k] for k in figures}
+    assert "per_register" not in as_social and as_tagged["per_register"]["social"]["count"] == 4
+    # Read as reviews, the sarcastic post is neutral (right) and the shrugged-off crash too (wrong);
+    # as social posts VADER's "great" and "lol" read both as praise.
+    assert as_review["recall"] != as_social["recall"]
