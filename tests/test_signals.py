@@ -29,6 +29,22 @@ SLOW_FEED = """<?xml version="1.0" encoding="UTF-8"?>
 </channel></rss>"""
 
 
+@pytest.fixture(autouse=True)
+def sigint_as_from_a_terminal():
+    """Ctrl-C in a terminal: the processes these tests start get SIGINT's default disposition.
+
+    A shell without job control starts its background jobs with SIGINT ignored, and every child
+    inherits that (the tool then rightly ignores a SIGINT, as Python does). So that the suite
+    tests a terminal's Ctrl-C however it was started, the handler here is Python's own, which
+    exec resets to the default in the children.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if previous == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def start_run(workspace, env):
     command = [str(MENTIONWATCH), "run", "--config", str(workspace.config)]
     return subprocess.Popen(command, cwd=workspace.folder, env=env, stdout=subprocess.PIPE,

@@ -434,17 +434,14 @@ def main(argv: list[str] | None = None) -> int:
         inside = origin_a == name
         return vader_figures([t for t, o in zip(texts, inside) if o], gold_a[inside])
 
-    calibration = {}
+    calibration, thresholds = {}, {}
     for register, names in CALIBRATED_ON.items():
         print(f"choosing the {register} calibration on {', '.join(names)} ...", flush=True)
-        calibration[register] = choose_calibration(
-            register, polarity[register], [calibration_set(n) for n in names], args.threshold,
-            [vader_of(n) for n in names])
-        print(f"  {calibration[register]}")
-    thresholds = {register: choose_threshold(register, calibration[register], [calibration_set(n) for n in names],
-                                             [vader_of(n) for n in names])
-                  for register, names in CALIBRATED_ON.items()}
-    print(f"default alert thresholds, chosen for precision (F{PRECISION_BETA}): {thresholds}")
+        sets, vader = [calibration_set(n) for n in names], [vader_of(n) for n in names]
+        calibration[register] = choose_calibration(register, polarity[register], sets, args.threshold, vader)
+        thresholds[register] = choose_threshold(register, calibration[register], sets, vader)
+        print(f"  {calibration[register]}\n  default alert threshold, chosen for precision (F{PRECISION_BETA}): "
+              f"{thresholds[register]}")
 
     cv: dict[str, dict[str, dict]] = {}
     print(f"\n{args.folds}-fold cross-validation at threshold {args.threshold}: negative F1, negative precision, "
