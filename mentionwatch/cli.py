@@ -449,7 +449,7 @@ def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, 
       mentionwatch eval --sample --config config.yaml
       mentionwatch eval --sample --baseline vader
       mentionwatch eval --sample --curve
-      mentionwatch eval --register social tweets.tsv
+      mentionwatch eval --sample --register social
     """
     from pipeline.evaluate import SAMPLE_FILE, evaluate_file, evaluate_labels
     from pipeline.sentiment import plain_vader_label

@@ -134,7 +134,12 @@ def test_run_queue_and_two_burst_workers_share_a_cycle(cycle):
     assert queued.stdout == "queued 6 sources for the workers\n"
     again = cycle.workspace.cli("run", "--queue")  # nothing is due any more: the schedule moved on
     assert again.stdout == "queued 0 sources for the workers\n"
-    first, second = cycle.worker("--burst"), cycle.worker("--burst")
+    # One job at a time each, on slow sites: the first worker alone would take some ten seconds,
+    # far longer than the second one takes to start on a busy machine (with four jobs at a time
+    # and faster answers, the first could finish the cycle before the second had started).
+    for server in cycle.servers:
+        server.latency = 1.0
+    first, second = cycle.worker("--burst", "--concurrency", "1"), cycle.worker("--burst", "--concurrency", "1")
     results = [finish(first), finish(second)]
     for code, _, err in results:
         assert code == 0, err[-3000:]
