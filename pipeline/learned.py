@@ -264,7 +264,7 @@ def _read_model(path: Path) -> LearnedModel:
 def _alert_thresholds(table: object, meta_path: Path) -> dict[str, float]:
     """Each register's default alert threshold from the JSON, checked: every register, a number in -1..0."""
     if not isinstance(table, dict) or set(table) != set(REGISTERS) or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and -1.0 <= v <= 0.0 for v in table.values()):
+            _is_number(v) and -1.0 <= v <= 0.0 for v in table.values()):
         raise ModelError(f"{meta_path}: alert_threshold_by_register must give each of the registers "
                          f"{', '.join(REGISTERS)} a number from -1 to 0")
     return {register: float(value) for register, value in table.items()}
@@ -276,8 +276,7 @@ def _gate(table: object, meta_path: Path) -> tuple[tuple[float, ...], float]:
         raise ModelError(f"{meta_path}: the neutral gate must be given for the inputs {', '.join(GATE_NAMES)}; "
                          "rebuild it with pipeline/training/train_scorer.py")
     numbers = [*(table.get("weights") or []), table.get("bias")]
-    if len(numbers) != len(GATE_NAMES) + 1 or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
+    if len(numbers) != len(GATE_NAMES) + 1 or not all(map(_is_number, numbers)):
         raise ModelError(f"{meta_path}: the neutral gate needs {len(GATE_NAMES)} weights and a bias, all numbers")
     return tuple(float(v) for v in numbers[:-1]), float(numbers[-1])
 
@@ -289,8 +288,13 @@ def _calibration(table: object, meta_path: Path) -> dict[str, tuple[float, ...]]
     calibration = {}
     for register, values in table.items():
         numbers = [values.get(key) if isinstance(values, dict) else None for key in CALIBRATION_KEYS]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in numbers):
+        if not all(map(_is_number, numbers)):
             raise ModelError(f"{meta_path}: the calibration of register {register!r} needs the numbers "
                              f"{', '.join(CALIBRATION_KEYS)}")
         calibration[register] = tuple(float(v) for v in numbers)
     return calibration
+
+
+def _is_number(value: object) -> bool:
+    """A finite int or float from the JSON (not a bool, which Python counts as an int)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

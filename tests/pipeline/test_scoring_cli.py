@@ -99,7 +99,8 @@ def test_score_explains_the_verdict_and_leaves_other_languages_unscored(tmp_path
     result = run_cli("score", "Lovely coffee. We waited over an hour and the waiter was rude about it.", cwd=tmp_path)
     lines = result.stdout.splitlines()
     assert lines[0] == "label: negative"
-    assert lines[2] == f"negative at or below: {load_model().alert_threshold('review'):+.2f} (the review register's own)"
+    review = load_model().alert_threshold("review")
+    assert lines[2] == f"negative at or below: {review:+.2f} (the review register's own)"
     assert lines[3].startswith("model: P(negative) 0.")
     assert lines[4].startswith("VADER compound: -")
     assert "language: en" in lines and "about: service and staff, wait time" in lines
@@ -128,13 +129,13 @@ def test_left_unset_the_threshold_is_each_register_s_own_and_a_configured_one_ap
     default = run_cli("score", "--register", "social", "Meh.", cwd=elsewhere)
     configured = run_cli("score", "--register", "social", "Meh.", "--config", str(config))
     social = load_model().alert_threshold("social")
-    assert default.stdout.splitlines()[:3] == [
-        "label: neutral", "score: -0.0772 (text alone: neutral)", f"negative at or below: {social:+.2f} (the social register's own)"]
+    assert default.stdout.splitlines()[:3] == ["label: neutral", "score: -0.0772 (text alone: neutral)",
+                                               f"negative at or below: {social:+.2f} (the social register's own)"]
     assert configured.stdout.splitlines()[:3] == [
         "label: negative", "score: -0.0772 (text alone: negative)", "negative at or below: -0.05 (alerts.threshold)"]
     # A clear complaint is one either way.
-    for result in (run_cli("score", "--register", "social", "worst service ever, so rude 😡", cwd=elsewhere),
-                   run_cli("score", "--register", "social", "worst service ever, so rude 😡", "--config", str(config))):
+    complaint = ("score", "--register", "social", "worst service ever, so rude 😡")
+    for result in (run_cli(*complaint, cwd=elsewhere), run_cli(*complaint, "--config", str(config))):
         assert result.stdout.splitlines()[0] == "label: negative"
 
 

@@ -52,7 +52,7 @@ def search(engine, word: str) -> set[str]:
 
 def test_a_batch_partly_stored_meanwhile_is_written_once_and_every_row_is_searchable(engine):
     policy = AlertPolicy(max_age_days=36500)
-    ours, racing = MentionWriter(engine, {"Joe's Donuts": 1}, policy), MentionWriter(engine, {"Joe's Donuts": 1}, policy)
+    ours, racing = (MentionWriter(engine, {"Joe's Donuts": 1}, policy) for _ in range(2))
     batch = records(range(2500))  # more rows than one INSERT statement carries
     triaged = ours.triage(batch)
     racing.write(racing.triage(records(range(1000, 1010))))  # another writer stores ten of them first
