@@ -157,9 +157,14 @@ def browser() -> Iterator[object]:
     profile = tempfile.mkdtemp(prefix="mentionwatch-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
+    # The network is closed, and no test may reach past 127.0.0.1: Chromium's own services
+    # (autofill's field types, the password leak check, ...) would still look their hosts up in
+    # the DNS. Every name fails here without a lookup, and those features are off.
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", f"--user-data-dir={profile}", "--window-size=1200,900"):
+                 "--disable-features=AutofillServerCommunication,PasswordLeakDetection",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-first-run", f"--user-data-dir={profile}",
+                 "--window-size=1200,900"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(chromedriver, log_output=os.devnull), options=options)
     driver.set_page_load_timeout(60)
