@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import socket
+import socketserver
 import sys
 import threading
 import time
@@ -78,6 +79,13 @@ class _TrackingHTTPServer(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._handler_threads: set[threading.Thread] = set()
         super().__init__(address, handler)
+
+    def server_bind(self):
+        # http.server's own asks the DNS for the address's name (socket.getfqdn), which for a
+        # loopback address other than 127.0.0.1 is a query to the network's resolver: the name is
+        # only used by CGI, so the address stands for it.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
     def process_request(self, request, client_address):
         thread = threading.Thread(

@@ -71,9 +71,19 @@ def test_statuses_arrive_and_a_drop_and_a_restart_are_filled_from_the_timeline()
             # The restarted reader reads them from the timeline, then its stream drops after one update.
             second = reader(server, seen, cursor=first.cursor)
             server.drop_after(1)
+            caught_up = asyncio.Event()  # the timeline has filled the restart's gap (the stream is open)
+            catch_up = second._catch_up
+
+            async def catch_up_and_tell(http):
+                await catch_up(http)
+                caught_up.set()
+
+            second._catch_up = catch_up_and_tell
 
             async def post_later():
-                await until(lambda: len(seen.ids) >= 3)  # once the timeline has filled the restart's gap
+                # Not sooner: a post that landed while the catch-up still paged would be read from
+                # the timeline, and the stream would never get to drop.
+                await asyncio.wait_for(caught_up.wait(), 60)
                 await asyncio.to_thread(server.post, "Acme Bakery closed early")
                 await asyncio.to_thread(server.post, "Acme Bakery sold out of rye")  # after the drop
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from datetime import UTC, datetime
@@ -115,14 +116,17 @@ def test_records_judged_by_the_crawl_while_the_worker_is_behind_are_stored_as_th
 
 @needs_fork
 def test_at_the_end_of_the_crawl_the_crawl_process_judges_hand_offs_the_worker_has_not_reached(flow, monkeypatch):
-    # A slow worker, far behind when the crawl ends: the crawl's process takes queued hand-offs
-    # back, judges them and queues them again; every record is stored once, judged as the
-    # worker would have judged it.
+    # A worker far behind when the crawl ends: the crawl's process takes queued hand-offs back,
+    # judges them and queues them again; every record is stored once, judged as the worker would
+    # have judged it. The worker holds its first batch until the crawl's process is done taking
+    # back (on a busy machine a merely slow worker may still keep up with the crawl).
     monkeypatch.setattr("pipeline.worker.HANDOFF_SIZE", 5)
     monkeypatch.setattr("pipeline.worker.QUEUED_BATCHES", 200)  # never half full: no judging while crawling
     monkeypatch.setattr("pipeline.worker.TAKEN_BACK_PAST", 2)
-    slow_flush = MentionFlow.flush
-    monkeypatch.setattr(MentionFlow, "flush", lambda self: (time.sleep(0.05), slow_flush(self))[1])
+    taken_back = multiprocessing.get_context("fork").Event()
+    flush, take_back = MentionFlow.flush, WorkerPipeline._judge_queued
+    monkeypatch.setattr(MentionFlow, "flush", lambda self: (taken_back.wait(60), flush(self))[1])
+    monkeypatch.setattr(WorkerPipeline, "_judge_queued", lambda self: (take_back(self), taken_back.set())[0])
     judged_here = []
 
     def judge_here(record):
