@@ -195,7 +195,8 @@ def fit_polarity(logits: np.ndarray, compound: np.ndarray, gold: np.ndarray, wei
 
 def gate_matrix(logits: np.ndarray, dense: np.ndarray, evidence: np.ndarray) -> np.ndarray:
     """(rows, len(GATE_NAMES)): the neutral gate's inputs, as ``pipeline.learned.gate_inputs`` makes them."""
-    return np.array([gate_inputs(n, p, d, e) for (n, p), d, e in zip(logits.tolist(), dense.tolist(), evidence.tolist())])
+    rows = zip(logits.tolist(), dense.tolist(), evidence.tolist())
+    return np.array([gate_inputs(n, p, d, e) for (n, p), d, e in rows])
 
 
 def fit_gate(inputs: np.ndarray, gold: np.ndarray, weights: np.ndarray, has_neutral: np.ndarray, folds: int):
@@ -281,11 +282,10 @@ def _grid(register: str):
     # (MODEL_ALONE): design rules, not choices (a fact is not an alert). Positive evidence: any
     # VADER positive (0.05) or more than one weak word (0.5). The polarity head's own reading
     # counts as evidence when it is sure enough (1.1: never).
-    for n, p, negative, positive, alone, polarity_alone in itertools.product(
-            shifts, np.round(np.arange(-2.0, 0.51, 0.25), 2), (-0.05,), (0.05, 0.5), (MODEL_ALONE,),
-            (0.8, 0.85, 0.9, 0.95, 1.1)):
-        yield {"neutral_shift": n, "polarity_offset": p, "vader_led": 0.0, "evidence_compound": negative,
-               "positive_evidence": positive, "model_alone": alone, "veto": 1.1, "polarity_alone": polarity_alone}
+    for n, p, positive, polarity_alone in itertools.product(
+            shifts, np.round(np.arange(-2.0, 0.51, 0.25), 2), (0.05, 0.5), (0.8, 0.85, 0.9, 0.95, 1.1)):
+        yield {"neutral_shift": n, "polarity_offset": p, "vader_led": 0.0, "evidence_compound": -VADER_BAND,
+               "positive_evidence": positive, "model_alone": MODEL_ALONE, "veto": 1.1, "polarity_alone": polarity_alone}
 
 
 def choose_calibration(register: str, polarity: dict[str, float], sets: list[tuple], threshold: float,
