@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from crawlers.config import CrawlConfig, CrawledBusiness
 from pipeline.config import Strict, http_url
+from pipeline.registers import REGISTERS, per_register
 
 
 class QuietHours(Strict):
@@ -130,6 +131,17 @@ class TrendSettings(Strict):
     """Stars the overall rating of a review page must fall within a week to raise an alert."""
 
 
+def _score(value: Any, register: str = "") -> float:
+    """A threshold on the score's -1..1 scale, or a ValueError saying what is wrong with it."""
+    named = f"{register}: got {value!r}: " if register else ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{named}expected a number from -1 to 1"
+                         + ("" if register else ", or one per kind of writing ({social: -0.3})"))
+    if not -1 <= value <= 1:
+        raise ValueError(f"{named}expected a number from -1 to 1")
+    return float(value)
+
+
 class AlertSettings(Strict):
     trends: TrendSettings = TrendSettings()
     notify: list[SecretStr] = []
@@ -138,9 +150,10 @@ class AlertSettings(Strict):
     """daily: the notify: destinations get one digest a day of the non-urgent alerts instead of each one."""
     digest_time: time = time(8, 0)
     """When the daily digest goes out, in each business's time zone."""
-    threshold: float | None = Field(default=None, ge=-1, le=1)
-    """Score (-1..1) at or below which a mention is negative. Unset: each register's own, chosen for
-    precision when the scorer was trained (reviews, news, social posts; see docs/scoring.md)."""
+    threshold: float | dict[str, float] | None = None
+    """Score (-1..1) at or below which a mention is negative: one for every register, or one for
+    each register named (``{social: -0.3}``). Unset (or a register not named): the register's own,
+    chosen when the scorer was trained (reviews, news, social posts; see docs/scoring.md)."""
     positive_threshold: float = Field(default=0.05, ge=-1, le=1)
     max_age_days: int = Field(default=7, ge=0)
     max_per_run: int = Field(default=10, ge=1)
@@ -160,11 +173,26 @@ class AlertSettings(Strict):
     def _yaml_off(cls, value: Any) -> Any:
         return "off" if value is False else value  # YAML reads a bare `off` as false
 
+    @field_validator("threshold", mode="plain")
+    @classmethod
+    def _threshold(cls, value: Any) -> float | dict[str, float] | None:
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            unknown = [str(key) for key in value if key not in REGISTERS]
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], REGISTERS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"{unknown[0]!r} is not a kind of writing{hint}: expected {', '.join(REGISTERS)}")
+            return {register: _score(number, register) for register, number in value.items()}
+        return _score(value)
+
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:
-        if self.threshold is None and self.positive_threshold <= 0:
+        configured = per_register(self.threshold)
+        if len(configured) < len(REGISTERS) and self.positive_threshold <= 0:
             raise ValueError("alerts.positive_threshold must be above 0 unless alerts.threshold is set below it")
-        if self.threshold is not None and self.threshold >= self.positive_threshold:
+        if any(number >= self.positive_threshold for number in configured.values()):
             raise ValueError("alerts.threshold must be below alerts.positive_threshold")
         return self
 

@@ -394,7 +394,7 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
         click.echo("score: none (the scorer reads English only; a rating or an urgent phrase still counts)")
     else:
         click.echo(f"score: {result.sentiment:+.4f} (text alone: {result.text_label})")
-        origin = "alerts.threshold" if scorer.negative_threshold is not None else f"the {register} register's own"
+        origin = "alerts.threshold" if register in scorer.configured_thresholds else f"the {register} register's own"
         click.echo(f"negative at or below: {scorer.threshold_for(register):+.2f} ({origin})")
         if result.probabilities is not None:
             p_neg, p_neu, p_pos = result.probabilities

@@ -303,7 +303,7 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
         "",
         "alerts:",
         "  # threshold: -0.05        # score (-1..1) at or below which a mention is negative; left out:",
-        "                            # each kind of writing's own, chosen for precision (docs/scoring.md)",
+        "                            # each kind of writing's own (docs/scoring.md); {social: -0.3}: one kind's",
         "  max_age_days: 7           # older finds are stored, not alerted",
         "  # quiet_hours: {start: \"22:00\", end: \"07:00\"}   # only urgent alerts then, in the business's time zone",
         "",

@@ -7,6 +7,8 @@ calibration per register (``pipeline.learned``), chosen here from the item's sou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 SOCIAL = "social"
 NEWS = "news"
 REVIEW = "review"
@@ -26,3 +28,13 @@ BY_SOURCE_TYPE = {
 def register_of(source_type: str | None) -> str:
     """The register of a source type ("reddit" -> "social"); a review for unknown or no type."""
     return BY_SOURCE_TYPE.get(source_type or "", DEFAULT_REGISTER)
+
+
+def per_register(setting: float | Mapping[str, float] | None) -> dict[str, float]:
+    """The registers a threshold setting names, and their thresholds: one number is every register's;
+    a mapping names some (``{"social": -0.3}``); None names none (each keeps the model's own)."""
+    if setting is None:
+        return {}
+    if isinstance(setting, Mapping):
+        return dict(setting)
+    return dict.fromkeys(REGISTERS, setting)

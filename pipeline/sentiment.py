@@ -62,7 +62,7 @@ from pipeline.fast_vader import FastVader
 from pipeline.features import dense_features, evidence_features, hashed, tokens
 from pipeline.language import LanguageDetector, readable
 from pipeline.learned import VADER_BAND, LearnedModel, load_model
-from pipeline.registers import DEFAULT_REGISTER, REGISTERS
+from pipeline.registers import DEFAULT_REGISTER, REGISTERS, per_register
 from pipeline.sentence_split import split_sentences
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -553,13 +553,14 @@ class SentimentScorer:
     (None keeps it) and ``extra_urgent_phrases`` adds to it. ``strong_negative`` is the
     sentence score at or below which one sentence makes the whole text negative (see
     ``combine_sentences``); -1 turns that rule off. ``negative_threshold`` (``alerts.threshold``)
-    is the score at or below which a text is negative in every register; None leaves each
-    register its own, chosen for precision when the model was trained (``threshold_for``).
+    is the score at or below which a text is negative: one for every register, or a mapping for
+    the registers it names; a register left out keeps its own, chosen when the model was trained
+    (``threshold_for``).
     """
 
     def __init__(
         self,
-        negative_threshold: float | None = None,
+        negative_threshold: float | Mapping[str, float] | None = None,
         positive_threshold: float = 0.05,
         extra_lexicon: Mapping[str, float] | None = None,
         urgent_phrases: Sequence[str] | None = None,
@@ -571,14 +572,17 @@ class SentimentScorer:
         extra_aspects: Mapping[str, Sequence[str]] | None = None,
         urgent_phrases_by_language: Mapping[str, Sequence[str]] | None = None,
     ):
-        if not -1.0 <= (-1.0 if negative_threshold is None else negative_threshold) < positive_threshold <= 1.0:
+        self.configured_thresholds = per_register(negative_threshold)
+        unknown = set(self.configured_thresholds) - set(REGISTERS)
+        if unknown:
+            raise ValueError(f"negative_threshold names no register {sorted(unknown)[0]!r}: expected {REGISTERS}")
+        if not all(-1.0 <= t < positive_threshold <= 1.0 for t in [-1.0, *self.configured_thresholds.values()]):
             raise ValueError(
                 "thresholds must satisfy -1 <= negative_threshold < positive_threshold <= 1, "
                 f"got {negative_threshold} and {positive_threshold}"
             )
         if not -1.0 <= strong_negative <= 0.0:
             raise ValueError(f"strong_negative must be within -1..0, got {strong_negative}")
-        self.negative_threshold = negative_threshold
         self.positive_threshold = positive_threshold
         self.strong_negative = strong_negative
         entries, intensifiers = load_domain_lexicon()
@@ -602,18 +606,20 @@ class SentimentScorer:
         self._languages = LanguageDetector()
         # The learned model judges the text; learned=False (training only) leaves VADER's rule.
         self._model = (model or load_model()) if learned else None
-        if negative_threshold is None and max(map(self.threshold_for, REGISTERS)) >= positive_threshold:
+        if max(map(self.threshold_for, REGISTERS)) >= positive_threshold:
             raise ValueError(f"positive_threshold {positive_threshold} must be above every register's own "
                              "negative threshold; give negative_threshold too")
 
     def threshold_for(self, register: str | None) -> float:
-        """The score at or below which a text read in ``register`` is negative: ``negative_threshold``
-        when given, else the register's own from the model (-0.05, VADER's band, without one)."""
-        if self.negative_threshold is not None:
-            return self.negative_threshold
+        """The score at or below which a text read in ``register`` is negative: the configured one
+        (``negative_threshold``) when it names the register, else the register's own from the model
+        (-0.05, VADER's band, without one)."""
+        register = register if register in REGISTERS else DEFAULT_REGISTER
+        if register in self.configured_thresholds:
+            return self.configured_thresholds[register]
         if self._model is None:
             return -VADER_BAND
-        return self._model.alert_threshold(register or DEFAULT_REGISTER)
+        return self._model.alert_threshold(register)
 
     def score_sentence(self, sentence: str) -> float:
         """VADER compound of one sentence with the domain rules applied."""

@@ -52,8 +52,14 @@ businesses:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("alerts:\n  threshold: lots\n" + MINIMAL_BUSINESS, "alerts.threshold: got 'lots': Input should be a valid number"),
-        ("alerts:\n  threshold: -2\n" + MINIMAL_BUSINESS, "alerts.threshold: got -2: Input should be greater than or equal to -1"),
+        ("alerts:\n  threshold: lots\n" + MINIMAL_BUSINESS,
+         "alerts.threshold: got 'lots': expected a number from -1 to 1, or one per kind of writing ({social: -0.3})"),
+        ("alerts:\n  threshold: -2\n" + MINIMAL_BUSINESS, "alerts.threshold: got -2: expected a number from -1 to 1"),
+        ("alerts:\n  threshold: {socail: -0.3}\n" + MINIMAL_BUSINESS,
+         "alerts.threshold: 'socail' is not a kind of writing (did you mean 'social'?): expected review, social, news"),
+        ("alerts:\n  threshold: {news: high}\n" + MINIMAL_BUSINESS,
+         "alerts.threshold: news: got 'high': expected a number from -1 to 1"),
+        ("alerts:\n  threshold: {social: 0.1}\n" + MINIMAL_BUSINESS, "alerts.threshold must be below alerts.positive_threshold"),
         ("slak:\n  token: x\n" + MINIMAL_BUSINESS, "unknown key `slak`; did you mean `slack`? (line 1)"),
         (MINIMAL_BUSINESS.replace("type: feed", "type: fed"), "businesses[0].sources[0].type: got 'fed': expected one of feed, reviews"),
         (MINIMAL_BUSINESS.replace("        url: http://127.0.0.1/feed.xml\n", ""), "businesses[0].sources[0]: a feed source needs `url` or `query`"),

@@ -216,6 +216,13 @@ def test_the_default_threshold_is_chosen_for_precision_and_keeps_social_posts_at
     social = labeled_set(complaints, others, vader_led=True)
     assert choose_threshold("social", vader_led, [social], [{"negative_f1": 0.85}]) == -0.05
     assert choose_threshold("social", vader_led, [social], [{"negative_f1": 0.5}]) == -0.2
+    # ...nor on the sets they are checked on besides (the dev sets read as social posts): one whose
+    # complaints are all clear does not bind; one where -0.2 loses half the complaints does.
+    clear = labeled_set([-0.9] * 10, [0.0] * 10, vader_led=True)
+    assert choose_threshold("social", vader_led, [social], [{"negative_f1": 0.5}],
+                            checks=[(clear, {"negative_f1": 0.9})]) == -0.2
+    assert choose_threshold("social", vader_led, [social], [{"negative_f1": 0.5}],
+                            checks=[(clear, {"negative_f1": 0.9}), (social, {"negative_f1": 0.85})]) == -0.05
 
 
 def test_left_unset_each_register_alerts_at_its_own_threshold_from_the_model():
@@ -228,6 +235,19 @@ def test_left_unset_each_register_alerts_at_its_own_threshold_from_the_model():
         assert configured.threshold_for(register) == -0.05
     with pytest.raises(ValueError, match="above every register"):
         SentimentScorer(positive_threshold=model.alert_threshold("social"))
+
+
+def test_a_threshold_configured_for_one_register_leaves_the_others_their_own():
+    model = load_model()
+    scorer = SentimentScorer(negative_threshold={"social": -0.5})
+    assert scorer.threshold_for("social") == -0.5
+    assert scorer.threshold_for("review") == model.alert_threshold("review")
+    assert scorer.threshold_for("news") == model.alert_threshold("news")
+    # VADER reads "Meh." at -0.08: an alert at the social register's own threshold, not at -0.5.
+    assert SentimentScorer().score("Meh.", register="social").label == "negative"
+    assert scorer.score("Meh.", register="social").label == "neutral"
+    with pytest.raises(ValueError, match="names no register 'tweets'"):
+        SentimentScorer(negative_threshold={"tweets": -0.5})
 
 
 def _labeled(tmp_path):

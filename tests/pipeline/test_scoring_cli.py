@@ -134,6 +134,14 @@ def test_left_unset_the_threshold_is_each_register_s_own_and_a_configured_one_ap
                                                "negative at or below: -0.05 (the social register's own)"]
     assert configured.stdout.splitlines()[:3] == [
         "label: neutral", "score: -0.0772 (text alone: neutral)", "negative at or below: -0.50 (alerts.threshold)"]
+    # Given for social posts only, the others keep their own.
+    config.write_text(config.read_text(encoding="utf-8").replace("threshold: -0.5", "threshold: {social: -0.5}"),
+                      encoding="utf-8")
+    social_only = run_cli("score", "--register", "social", "Meh.", "--config", str(config))
+    assert social_only.stdout.splitlines()[:3] == configured.stdout.splitlines()[:3]
+    review = run_cli("score", "--register", "review", "Meh.", "--config", str(config))
+    own = load_model().alert_threshold("review")
+    assert review.stdout.splitlines()[2] == f"negative at or below: {own:+.2f} (the review register's own)"
     # A clear complaint is one either way.
     complaint = ("score", "--register", "social", "worst service ever, so rude 😡")
     for result in (run_cli(*complaint, cwd=elsewhere), run_cli(*complaint, "--config", str(config))):
