@@ -131,7 +131,7 @@ class TrendSettings(Strict):
     """Stars the overall rating of a review page must fall within a week to raise an alert."""
 
 
-def _score(value: Any, register: str = "") -> float:
+def _threshold_number(value: Any, register: str = "") -> float:
     """A threshold on the score's -1..1 scale, or a ValueError saying what is wrong with it."""
     named = f"{register}: got {value!r}: " if register else ""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -184,8 +184,8 @@ class AlertSettings(Strict):
                 close = difflib.get_close_matches(unknown[0], REGISTERS, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 raise ValueError(f"{unknown[0]!r} is not a kind of writing{hint}: expected {', '.join(REGISTERS)}")
-            return {register: _score(number, register) for register, number in value.items()}
-        return _score(value)
+            return {register: _threshold_number(number, register) for register, number in value.items()}
+        return _threshold_number(value)
 
     @model_validator(mode="after")
     def _ordered(self) -> AlertSettings:
