@@ -424,7 +424,7 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
               "printed under the key 'baseline'.")
 @click.option("--curve", is_flag=True,
               help="Also print, under 'curve', the negative class's precision and recall at each alerts.threshold "
-              "from -0.05 to -0.9.")
+              "from -0.05 to -0.9 (and each register's under per_register).")
 @click.option("--register", type=click.Choice(["review", "social", "news"]),
               help="The kind of writing the texts are read as when the file has no register column "
               "(default: review).")
@@ -439,8 +439,9 @@ def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, 
     negative_precision, neutral_recall, macro_f1, per-class precision / recall / f1,
     texts_per_second, and per_register when the file has a register column. --sample uses the labeled sentences shipped with mentionwatch
     (pipeline/data/sample_labeled.tsv), a model for your own file. With --baseline vader, the
-    same figures of plain VADER under "baseline". With --curve, what each threshold would alert:
-    a lower alerts.threshold alerts less often and more surely. A text the scorer cannot read
+    same figures of plain VADER under "baseline". With --curve, what each threshold would alert
+    (with a register column, for each register too: alerts.threshold may name registers): a
+    lower alerts.threshold alerts less often and more surely. A text the scorer cannot read
     (`unscored`) counts as a wrong answer.
 
     \b

@@ -133,7 +133,7 @@ def evaluate_file(path: str | Path, scorer: Any, curve: bool = False, register: 
     is scored in its register and ``per_register`` holds the figures of each register's rows;
     a text without one is scored in ``register`` (None: the scorer's default, reviews).
     With ``curve``, ``curve`` lists the negative class's precision and recall at each threshold
-    of ``CURVE_THRESHOLDS`` (``threshold_curve``).
+    of ``CURVE_THRESHOLDS`` (``threshold_curve``), for the whole file and for each register.
     """
     prepare = getattr(scorer, "prepare", None)
     if prepare is not None:
@@ -156,6 +156,8 @@ def evaluate_file(path: str | Path, scorer: Any, curve: bool = False, register: 
             gold = [rows[i][1] for i in inside]
             metrics = classification_metrics(gold, [predicted[i] for i in inside])
             by_register[own] = {"count": len(inside), **_headline(metrics)}
+            if curve:  # each register has a threshold of its own (alerts.threshold: {social: -0.3})
+                by_register[own]["curve"] = threshold_curve(gold, [sentiments[i] for i in inside])
         result["per_register"] = by_register
     if curve:
         result["curve"] = threshold_curve([label for _, label, _ in rows], sentiments)

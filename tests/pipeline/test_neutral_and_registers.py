@@ -289,6 +289,13 @@ def test_eval_curve_prints_precision_and_recall_at_each_threshold(tmp_path):
     alerts = [point["alerts"] for point in metrics["curve"]]
     assert alerts == sorted(alerts, reverse=True)  # a lower threshold never alerts more
     assert "per_register" in metrics and "neutral_recall" in metrics
+    # Each register's own curve, to choose its threshold by (alerts.threshold: {social: -0.3}): of
+    # the two social posts, the shouted complaint alerts at -0.05 and the praise does not; the
+    # registers' alerts add up to the file's at every threshold.
+    curves = {register: figures["curve"] for register, figures in metrics["per_register"].items()}
+    social = {point["threshold"]: point for point in curves["social"]}
+    assert (social[-0.05]["alerts"], social[-0.05]["recall"], social[-0.05]["precision"]) == (1, 1.0, 1.0)
+    assert [sum(points) for points in zip(*([p["alerts"] for p in curve] for curve in curves.values()))] == alerts
 
 
 def test_the_pipeline_reads_each_mention_in_its_source_s_register(tmp_path, scorer):
