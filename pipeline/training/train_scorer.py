@@ -29,8 +29,7 @@ deterministic, each row's features are in column order, and the feature set is p
    laptop sentences and the two-class review sets (out of fold) and dev ``movie.tsv``, news on
    dev ``nyt.tsv`` (no news text to train on). Social posts, VADER-led, on the tweets (out of
    fold): the highest negative precision plus neutral recall among the choices whose negative
-   F1 is within ``F1_SLACK`` of the best and never below plain VADER's (nor below it on the dev
-   sets read as social posts),
+   F1 is not below plain VADER's (nor below it on the dev sets read as social posts),
 6. chooses each register's default alert threshold for precision (``choose_threshold``): of the
    thresholds ``mentionwatch eval --curve`` measures, the one of the highest mean F0.5 of the
    negative class on that register's calibration sets (precision weighs twice recall: a false
@@ -94,7 +93,9 @@ CALIBRATED_ON = {REVIEW: ("semeval2014_laptops.tsv", "movie.tsv", "blitzer_mds_a
 # on elsewhere; SemEval's annotators call many mildly negative tweets neutral, so a threshold
 # chosen on the tweets alone trades away complaints that such raters call negative.
 VADER_CHECKED_ON = {SOCIAL: ("movie.tsv", "nyt.tsv")}
-F1_SLACK = 0.02  # negative F1 a VADER-led calibration may give up for precision and neutral recall
+# ...by more than this: read as social posts, nyt's editorials get nearly plain VADER's verdicts (the
+# register is VADER-led), and a difference in the fourth digit must not decide the calibration.
+VADER_CHECK_SLACK = 0.005
 # Model-led choices whose mean negative F1 is this close to the best one's are a tie, decided by
 # negative precision plus neutral recall: below it, F1 differences are the last bits of the fit's
 # arithmetic, and a fact read as a verdict costs more than they are worth.
@@ -306,9 +307,12 @@ def choose_calibration(register: str, polarity: dict[str, float], sets: list[tup
     ``NEUTRAL_FLOOR`` (a fact is not an alert) and negative precision at least plain VADER's (the
     scorer alerts no less surely than VADER), and of those within ``F1_TIE`` of it, none losing
     more than ``SET_F1_SLACK`` of its F1 on any one set, the one of the highest mean negative
-    precision plus neutral recall. VADER-led: of the choices whose mean negative F1 is
-    within ``F1_SLACK`` of the best one's and not below plain VADER's, the one of the highest mean
-    negative precision plus neutral recall.
+    precision plus neutral recall. VADER-led: of the choices whose mean negative F1 is not
+    below plain VADER's, nor below it on any of ``checks`` (``(set, plain VADER's figures)``
+    pairs, ``VADER_CHECKED_ON``), the one of the highest mean negative precision plus neutral
+    recall: VADER's reading is the floor, and the model is there to spare false alarms and
+    statements. (Anchored to VADER rather than to the grid's best F1, whose most aggressive
+    choice moved that window by the fourth digit from one training run to the next.)
     """
     tried = []
     for choice in _grid(register):
@@ -322,9 +326,7 @@ def choose_calibration(register: str, polarity: dict[str, float], sets: list[tup
         tried.append((f1, gain, floors, [f["negative_f1"] for f in found], calibration))
     if register == SOCIAL:
         vader_f1 = float(np.mean([v["negative_f1"] for v in vader]))
-        best_f1 = max(t[0] for t in tried)
-        allowed = [t for t in tried if t[0] >= best_f1 - F1_SLACK and t[0] >= vader_f1
-                   and reads_as_vader(t[-1], checks, threshold)]
+        allowed = [t for t in tried if t[0] >= vader_f1 and reads_as_vader(t[-1], checks, threshold)]
         chosen = max(allowed or tried, key=lambda t: (t[1], t[0]))[-1]
     else:
         allowed = [t for t in tried if t[2]]
@@ -343,9 +345,10 @@ def _rounded(calibration: dict[str, float]) -> dict[str, float]:
 
 
 def reads_as_vader(calibration: dict[str, float], checks, threshold: float) -> bool:
-    """Whether negative F1 at ``threshold`` is at least plain VADER's on each ``(set, VADER's figures)``."""
+    """Whether negative F1 at ``threshold`` is at least plain VADER's (less ``VADER_CHECK_SLACK``) on
+    each ``(set, VADER's figures)``."""
     return all(figures(gold, labels_of(register_scores(g, p, c, calibration), threshold))["negative_f1"]
-               >= vader["negative_f1"] for (g, p, c, gold), vader in checks)
+               >= vader["negative_f1"] - VADER_CHECK_SLACK for (g, p, c, gold), vader in checks)
 
 
 def choose_threshold(register: str, calibration: dict[str, float], sets: list[tuple], vader: list[dict],

@@ -79,6 +79,11 @@ def test_split_sentences(text, expected):
         "Took forever to get our drinks.",
         "The fries were stale and the burger was bland.",
         "Never again",
+        "The chicken was dry and flavorless.",
+        "For the price, the portions were tiny.",
+        "The soup was way too salty.",
+        "Our table was canceled without a call.",
+        "The pasta tasted like cardboard.",
     ],
 )
 def test_complaints_plain_vader_misses_are_negative(scorer, text):
@@ -134,6 +139,8 @@ def test_owner_can_give_an_emoji_a_valence():
         ("Can't wait to come back!", "positive"),
         ("We will be back.", "positive"),
         ("We only waited 5 minutes for a table.", "neutral"),
+        ("The fish was not too salty and the rice was perfect.", "positive"),
+        ("They serve small plates and dry-aged steaks.", "neutral"),
         ("Ordered the lunch menu on Tuesday.", "neutral"),
     ],
 )
