@@ -576,7 +576,8 @@ class SentimentScorer:
         unknown = set(self.configured_thresholds) - set(REGISTERS)
         if unknown:
             raise ValueError(f"negative_threshold names no register {sorted(unknown)[0]!r}: expected {REGISTERS}")
-        if not all(-1.0 <= t < positive_threshold <= 1.0 for t in [-1.0, *self.configured_thresholds.values()]):
+        if not -1.0 < positive_threshold <= 1.0 or not all(
+                -1.0 <= t < positive_threshold for t in self.configured_thresholds.values()):
             raise ValueError(
                 "thresholds must satisfy -1 <= negative_threshold < positive_threshold <= 1, "
                 f"got {negative_threshold} and {positive_threshold}"
