@@ -434,8 +434,9 @@ def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, 
 
     FILE is tab-separated with a header row and the columns `text` and `label` (negative,
     neutral or positive; other columns are ignored), and optionally `register` (social, news,
-    review, or a source type such as reddit or yelp), the kind of writing each text is scored
-    as (without that column, --register says it for every text). Prints count, negative_f1,
+    review, or a source type such as reddit or yelp; empty reads as review, anything else is an
+    error), the kind of writing each text is scored as (without that column, --register says it
+    for every text). Prints count, negative_f1,
     negative_precision, neutral_recall, macro_f1, per-class precision / recall / f1,
     texts_per_second, and per_register when the file has a register column. --sample uses the labeled sentences shipped with mentionwatch
     (pipeline/data/sample_labeled.tsv), a model for your own file. With --baseline vader, the

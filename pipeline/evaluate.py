@@ -8,13 +8,14 @@ mention, ``scorer.score(text)``, and compared with its label.
 from __future__ import annotations
 
 import csv
+import difflib
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.registers import REGISTERS, register_of
+from pipeline.registers import BY_SOURCE_TYPE, REGISTERS, register_of
 
 LABELS = ("negative", "neutral", "positive")
 # A small labeled file shipped with the package: `mentionwatch eval --sample`, and a model for the owner's own.
@@ -35,7 +36,8 @@ def read_labeled_rows(path: str | Path) -> list[tuple[str, str, str | None]]:
 
     A ``register`` column holds "social", "news" or "review" (``pipeline.registers``), or a
     source type ("reddit", "feed", "yelp", ...), which stands for its register; an empty cell
-    reads as a review. Raises ``ValueError`` as ``read_labeled`` does.
+    reads as a review. Raises ``ValueError`` as ``read_labeled`` does, and for a register that is
+    none of these (read as a review, "twitter" would quietly measure the wrong calibration).
     """
     path = Path(path)
     rows: list[tuple[str, str, str | None]] = []
@@ -58,10 +60,22 @@ def read_labeled_rows(path: str | Path) -> list[tuple[str, str, str | None]]:
                 )
             register = None
             if has_register:
-                given = (row["register"] or "").strip().lower()
-                register = given if given in REGISTERS else register_of(given)
+                register = _register_cell(row["register"], path, reader.line_num)
             rows.append((row["text"] or "", label, register))
     return rows
+
+
+def _register_cell(cell: str | None, path: Path, line: int) -> str:
+    """The register a ``register`` cell names: a register, a source type's register, or (empty) a review."""
+    given = (cell or "").strip().lower()
+    if given in REGISTERS:
+        return given
+    if given and given not in BY_SOURCE_TYPE:
+        close = difflib.get_close_matches(given, [*REGISTERS, *BY_SOURCE_TYPE], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"{path}, line {line}: unknown register {cell!r} (expected {', '.join(REGISTERS)}, "
+                         f"a source type such as reddit or yelp, or nothing for a review){hint}")
+    return register_of(given)
 
 
 def classification_metrics(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:

@@ -148,6 +148,16 @@ def test_left_unset_the_threshold_is_each_register_s_own_and_a_configured_one_ap
         assert result.stdout.splitlines()[0] == "label: negative"
 
 
+def test_eval_refuses_a_register_it_does_not_know_instead_of_reading_it_as_a_review(tmp_path):
+    path = tmp_path / "posts.tsv"
+    path.write_text("text\tlabel\tregister\nso rude 😡\tnegative\treddit\nugh, cold fries AGAIN\tnegative\tsocail\n",
+                    encoding="utf-8")
+    result = run_cli("eval", str(path), cwd=tmp_path)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (f"Error: {path}, line 3: unknown register 'socail' (expected review, social, news, a "
+                             "source type such as reddit or yelp, or nothing for a review); did you mean 'social'?\n")
+
+
 def test_eval_reads_a_file_without_a_register_column_in_the_register_given(tmp_path):
     texts = ("no wifi again, great\tneutral", "lol the app crashed again\tnegative",
              "so disappointed 😞\tnegative", "Loved the brunch!!! 😍\tpositive")
