@@ -37,6 +37,7 @@ from interleave import CHUNK, ROUNDS, interleaved_seconds  # noqa: E402
 from pipeline.evaluate import classification_metrics, read_labeled  # noqa: E402
 from pipeline.sentence_split import split_sentences  # noqa: E402
 from pipeline.sentiment import SentimentScorer, plain_vader_label  # noqa: E402
+from pipeline.training.train_scorer import VADER_CHECK_SLACK  # noqa: E402
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-dev"
 DEFAULT_TRAIN_DIR = Path(__file__).resolve().parents[2] / "shared/data/sentiment-train"
@@ -193,7 +194,10 @@ def decision(table: dict, speeds: dict) -> None:
     (dev movie and the review sets' cross-validation); neutral recall at least ``NEUTRAL_FLOOR``
     (or, where the shipped scorer was below it, at least the shipped scorer's) wherever the set
     has neutral texts; negative precision not more than ``PRECISION_MATERIAL``
-    below the shipped scorer's; on social posts negative F1 not below plain VADER's; and time per
+    below the shipped scorer's; on social posts negative F1 not below plain VADER's (on the dev
+    sets read as social posts, the check training holds the social calibration to: not more than
+    ``VADER_CHECK_SLACK`` below, and neutral recall not below VADER's where VADER is under the
+    floor: VADER-led, the register keeps VADER's reading of these mild snippets); and time per
     text, as a ratio to bare VADER in the same process, not above the shipped scorer's. The speed
     floor (``SPEED_FLOOR``) is printed beside it.
     """
@@ -203,14 +207,20 @@ def decision(table: dict, speeds: dict) -> None:
         if ours is None:
             checks.append((f"{row}: no figures of this scorer", False))
             continue
+        vader = cells["vader"]
+        checked = "read as social" in row
         if "social" in row:
-            checks.append((f"{row}: negative F1 not below plain VADER's "
-                           f"({ours['negative_f1']:.3f} / {cells['vader']['negative_f1']:.3f})",
-                           ours["negative_f1"] >= cells["vader"]["negative_f1"]))
+            slack = VADER_CHECK_SLACK if checked else 0.0
+            checks.append((f"{row}: negative F1 not below plain VADER's{f' by more than {slack}' if slack else ''} "
+                           f"({ours['negative_f1']:.3f} / {vader['negative_f1']:.3f})",
+                           ours["negative_f1"] >= vader["negative_f1"] - slack))
         if ours.get("neutral_recall") is not None:
-            # Not lost below the floor: at least the floor, or at least what the shipped scorer had.
+            # Not lost below the floor: at least the floor, or at least what the shipped scorer
+            # (or, on a set read as social posts, plain VADER) had.
             shipped_neutral = (shipped or {}).get("neutral_recall")
             floor = NEUTRAL_FLOOR if shipped_neutral is None else min(NEUTRAL_FLOOR, shipped_neutral)
+            if checked:
+                floor = min(floor, vader["neutral_recall"])
             checks.append((f"{row}: neutral recall at least {floor:.3f} ({ours['neutral_recall']:.3f})",
                            ours["neutral_recall"] >= floor))
         if not shipped:
