@@ -372,6 +372,15 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _why_neutral(compound: float, p_negative: float, p_positive: float, register: str) -> str:
+    """Why a text the model leans on reads as neutral: the register's evidence rule (docs/scoring.md)."""
+    if register == "social" and compound <= -0.05:
+        return f"  neutral all the same: VADER reads it negative, but the model is {p_positive:.0%} sure it is not"
+    lean = "negative" if p_negative > p_positive else "positive"
+    return (f"  neutral all the same: its words hold too little {lean} evidence (VADER {compound:+.2f}) for "
+            "the model's lean alone to count; a statement of fact is not an alert")
+
+
 @cli.command(short_help="Score a text as the pipeline would, sentence by sentence.")
 @scorer_option
 @click.argument("text")
@@ -399,6 +408,8 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
         if result.probabilities is not None:
             p_neg, p_neu, p_pos = result.probabilities
             click.echo(f"model: P(negative) {p_neg:.2f}, P(neutral) {p_neu:.2f}, P(positive) {p_pos:.2f}")
+            if result.sentiment == 0.0 and max(p_neg, p_pos) > p_neu:
+                click.echo(_why_neutral(result.compound, p_neg, p_pos, register))
         click.echo(f"VADER compound: {result.compound:+.4f}")
     click.echo(f"language: {result.language or 'not told (too short to tell)'}")
     if rating is not None:

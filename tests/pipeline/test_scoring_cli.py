@@ -115,6 +115,17 @@ def test_score_explains_the_verdict_and_leaves_other_languages_unscored(tmp_path
     assert rated.stdout.splitlines()[0] == "label: negative"
 
 
+def test_score_says_why_a_statement_the_model_leans_on_is_neutral(tmp_path):
+    """The model alone leans negative on a plain menu announcement; the owner is told why it is no alert."""
+    menu = run_cli("score", "Harbor Lane Bakery has a new seasonal menu this month.", cwd=tmp_path).stdout.splitlines()
+    p_negative, p_neutral = (float(menu[3].split()[i].rstrip(",")) for i in (2, 4))
+    assert menu[0] == "label: neutral" and p_negative > p_neutral
+    assert menu[4] == ("  neutral all the same: its words hold too little negative evidence (VADER +0.00) for the "
+                       "model's lean alone to count; a statement of fact is not an alert")
+    complaint = run_cli("score", "The food was cold and the waiter was rude.", cwd=tmp_path).stdout
+    assert complaint.startswith("label: negative") and "neutral all the same" not in complaint
+
+
 def test_left_unset_the_threshold_is_each_register_s_own_and_a_configured_one_applies_to_all(tmp_path):
     config = tmp_path / "config.yaml"
     config.write_text(
