@@ -117,6 +117,24 @@ def test_social_posts_read_as_well_as_plain_vader(scorer, text, expected):
     assert scorer.score(text, register="social").label == expected
 
 
+# Food slang that praises, in words VADER reads as insults or harm (killer -3.3, sick -2.3, fire -1.4):
+# plain VADER calls each a complaint, an alert the owner would read for nothing.
+FOOD_SLANG = ["killer brunch, highly recommend", "these tacos are sick", "the burger was insane",
+              "the pho is stupid good", "the wings were fire", "This place is killer!"]
+# The same words about the wait, the staff or an illness stay complaints.
+NOT_SLANG = ["the wait was insane", "the tacos made me sick", "I got sick after eating the tacos",
+             "our waiter was a killer, so rude"]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_food_slang_that_praises_is_no_complaint_but_the_same_words_about_harm_are(scorer, register):
+    assert [t for t in FOOD_SLANG if plain_vader_label(t) != "negative"] == []  # what VADER got wrong
+    assert [t for t in FOOD_SLANG if scorer.score(t, register=register).label == "negative"] == []
+    assert [t for t in NOT_SLANG if scorer.score(t, register=register).label != "negative"] == []
+    if register == "social":  # VADER leads there: the slang reads as the praise it is
+        assert [t for t in FOOD_SLANG if scorer.score(t, register=register).label != "positive"] == []
+
+
 def test_the_register_comes_from_the_source_type():
     assert {register_of(t) for t in ("reddit", "hackernews", "mastodon", "bluesky")} == {"social"}
     assert register_of("feed") == "news"
