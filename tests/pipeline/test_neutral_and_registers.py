@@ -117,10 +117,11 @@ def test_social_posts_read_as_well_as_plain_vader(scorer, text, expected):
     assert scorer.score(text, register="social").label == expected
 
 
-# Food slang that praises, in words VADER reads as insults or harm (killer -3.3, sick -2.3, fire -1.4):
-# plain VADER calls each a complaint, an alert the owner would read for nothing.
+# Food slang and idioms that praise, in words VADER reads as insults or harm (killer -3.3, sick -2.3,
+# fire -1.4, "never" flipping "better"): plain VADER calls each a complaint, an alert read for nothing.
 FOOD_SLANG = ["killer brunch, highly recommend", "these tacos are sick", "the burger was insane",
-              "the pho is stupid good", "the wings were fire", "This place is killer!"]
+              "the pho is stupid good", "the wings were fire", "This place is killer!",
+              "Never had better pizza anywhere.", "hard to beat these prices"]
 # The same words about the wait, the staff or an illness stay complaints.
 NOT_SLANG = ["the wait was insane", "the tacos made me sick", "I got sick after eating the tacos",
              "our waiter was a killer, so rude"]
