@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from mentionwatch.cli import _why_neutral
 from pipeline.learned import load_model
 from tests.conftest import run_cli
 
@@ -124,6 +125,9 @@ def test_score_says_why_a_statement_the_model_leans_on_is_neutral(tmp_path):
                        "model's lean alone to count; a statement of fact is not an alert")
     complaint = run_cli("score", "The food was cold and the waiter was rude.", cwd=tmp_path).stdout
     assert complaint.startswith("label: negative") and "neutral all the same" not in complaint
+    # On a social post VADER leads; the model keeps it neutral only by vetoing VADER's negative.
+    assert _why_neutral(-0.4, 0.2, 0.7, "social") == (
+        "  neutral all the same: VADER reads it negative, but the model is 70% sure it is not")
 
 
 def test_left_unset_the_threshold_is_each_register_s_own_and_a_configured_one_applies_to_all(tmp_path):
