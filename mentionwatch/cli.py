@@ -374,7 +374,10 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _why_neutral(compound: float, p_negative: float, p_positive: float, register: str) -> str:
     """Why a text the model leans on reads as neutral: the register's evidence rule (docs/scoring.md)."""
-    if register == "social" and compound <= -0.05:
+    from pipeline.learned import VADER_BAND
+    from pipeline.registers import SOCIAL
+
+    if register == SOCIAL and compound <= -VADER_BAND:
         return f"  neutral all the same: VADER reads it negative, but the model is {p_positive:.0%} sure it is not"
     lean = "negative" if p_negative > p_positive else "positive"
     return (f"  neutral all the same: its words hold too little {lean} evidence (VADER {compound:+.2f}) for "
