@@ -38,6 +38,7 @@ class LocalJetstream(LoopServer):
         self._drop_after: int | None = None
         self._lock = threading.Lock()
         self._changed: asyncio.Condition | None = None
+        self._live_from: dict[ServerConnection, int] = {}
         self._server: Any = None
         self._time_us = int(time.time() * 1_000_000)
 
@@ -47,7 +48,7 @@ class LocalJetstream(LoopServer):
 
     async def _start(self) -> None:
         self._changed = asyncio.Condition()
-        self._server = await serve(self._handler, self.host, 0)
+        self._server = await serve(self._handler, self.host, 0, process_request=self._arrived)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
@@ -82,6 +83,13 @@ class LocalJetstream(LoopServer):
 
     # -- the subscription
 
+    def _arrived(self, socket: ServerConnection, request: Any) -> None:
+        """Before the handshake's answer: where "live" starts for a connection without a cursor.
+        Not later, in the handler: a reader that has the answer counts itself connected, and an
+        event posted at once must reach it."""
+        with self._lock:
+            self._live_from[socket] = self.events[-1]["time_us"] if self.events else 0
+
     async def _handler(self, socket: ServerConnection) -> None:
         assert self._changed is not None
         query = parse_qs(urlsplit(socket.request.path).query)  # type: ignore[union-attr]
@@ -90,7 +98,8 @@ class LocalJetstream(LoopServer):
         wanted = set(query.get("wantedCollections", []))
         cursor = int(query["cursor"][0]) if query.get("cursor") else None
         # Without a cursor: live events only, as Jetstream does.
-        sent_up_to = cursor - 1 if cursor is not None else (self.events[-1]["time_us"] if self.events else 0)
+        live_from = self._live_from.pop(socket)
+        sent_up_to = cursor - 1 if cursor is not None else live_from
         budget, self._drop_after = self._drop_after, None
         sent = 0
         try:

@@ -131,11 +131,13 @@ class LocalMastodon(LoopServer):
         connection = StreamConnection(dict(request.headers))
         self.connections.append(connection)
         budget, self._drop_after = self._drop_after, None
+        # Live statuses only, from the request's arrival: taken before the answer starts, since a
+        # reader that has the answer's headers counts itself connected and a status may follow at once.
+        with self._lock:
+            sent_up_to = int(self.statuses[-1]["id"]) if self.statuses else 0
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
         await response.prepare(request)
         await response.write(b":)\n")
-        with self._lock:
-            sent_up_to = int(self.statuses[-1]["id"]) if self.statuses else 0  # live statuses only
         last_beat = time.monotonic()
         try:
             while True:
