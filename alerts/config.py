@@ -14,7 +14,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from crawlers.config import CrawlConfig, CrawledBusiness
 from pipeline.config import Strict, http_url
-from pipeline.registers import REGISTERS, per_register
+from pipeline.registers import REGISTERS, did_you_mean, per_register
 
 
 class QuietHours(Strict):
@@ -181,9 +181,8 @@ class AlertSettings(Strict):
         if isinstance(value, dict):
             unknown = [str(key) for key in value if key not in REGISTERS]
             if unknown:
-                close = difflib.get_close_matches(unknown[0], REGISTERS, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"{unknown[0]!r} is not a kind of writing{hint}: expected {', '.join(REGISTERS)}")
+                raise ValueError(f"{unknown[0]!r} is not a kind of writing: expected {', '.join(REGISTERS)}"
+                                 f"{did_you_mean(unknown[0])}")
             return {register: _threshold_number(number, register) for register, number in value.items()}
         return _threshold_number(value)
 

@@ -8,14 +8,13 @@ mention, ``scorer.score(text)``, and compared with its label.
 from __future__ import annotations
 
 import csv
-import difflib
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.registers import BY_SOURCE_TYPE, REGISTERS, register_of
+from pipeline.registers import BY_SOURCE_TYPE, REGISTERS, did_you_mean, register_of
 
 LABELS = ("negative", "neutral", "positive")
 # A small labeled file shipped with the package: `mentionwatch eval --sample`, and a model for the owner's own.
@@ -71,10 +70,9 @@ def _register_cell(cell: str | None, path: Path, line: int) -> str:
     if given in REGISTERS:
         return given
     if given and given not in BY_SOURCE_TYPE:
-        close = difflib.get_close_matches(given, [*REGISTERS, *BY_SOURCE_TYPE], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"{path}, line {line}: unknown register {cell!r} (expected {', '.join(REGISTERS)}, "
-                         f"a source type such as reddit or yelp, or nothing for a review){hint}")
+                         f"a source type such as reddit or yelp, or nothing for a review)"
+                         f"{did_you_mean(given, source_types=True)}")
     return register_of(given)
 
 

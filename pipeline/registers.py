@@ -7,6 +7,7 @@ calibration per register (``pipeline.learned``), chosen here from the item's sou
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 
 SOCIAL = "social"
@@ -28,6 +29,13 @@ BY_SOURCE_TYPE = {
 def register_of(source_type: str | None) -> str:
     """The register of a source type ("reddit" -> "social"); a review for unknown or no type."""
     return BY_SOURCE_TYPE.get(source_type or "", DEFAULT_REGISTER)
+
+
+def did_you_mean(given: str, source_types: bool = False) -> str:
+    """"; did you mean 'social'?" for a misspelt register ("socail"), or "" when none is close;
+    with `source_types`, a source type ("redit") is offered too."""
+    close = difflib.get_close_matches(given, [*REGISTERS, *(BY_SOURCE_TYPE if source_types else ())], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def per_register(setting: float | Mapping[str, float] | None) -> dict[str, float]:

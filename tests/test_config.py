@@ -56,7 +56,7 @@ businesses:
          "alerts.threshold: got 'lots': expected a number from -1 to 1, or one per kind of writing ({social: -0.3})"),
         ("alerts:\n  threshold: -2\n" + MINIMAL_BUSINESS, "alerts.threshold: got -2: expected a number from -1 to 1"),
         ("alerts:\n  threshold: {socail: -0.3}\n" + MINIMAL_BUSINESS,
-         "alerts.threshold: 'socail' is not a kind of writing (did you mean 'social'?): expected review, social, news"),
+         "alerts.threshold: 'socail' is not a kind of writing: expected review, social, news; did you mean 'social'?"),
         ("alerts:\n  threshold: {news: high}\n" + MINIMAL_BUSINESS,
          "alerts.threshold: news: got 'high': expected a number from -1 to 1"),
         ("alerts:\n  threshold: {social: 0.1}\n" + MINIMAL_BUSINESS, "alerts.threshold must be below alerts.positive_threshold"),
