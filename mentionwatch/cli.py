@@ -372,12 +372,11 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _why_neutral(compound: float, p_negative: float, p_positive: float, register: str) -> str:
+def _why_neutral(compound: float, p_negative: float, p_positive: float, vader_led: bool) -> str:
     """Why a text the model leans on reads as neutral: the register's evidence rule (docs/scoring.md)."""
     from pipeline.learned import VADER_BAND
-    from pipeline.registers import SOCIAL
 
-    if register == SOCIAL and compound <= -VADER_BAND:
+    if vader_led and compound <= -VADER_BAND:
         return f"  neutral all the same: VADER reads it negative, but the model is {p_positive:.0%} sure it is not"
     lean = "negative" if p_negative > p_positive else "positive"
     return (f"  neutral all the same: its words hold too little {lean} evidence (VADER {compound:+.2f}) for "
@@ -412,7 +411,7 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
             p_neg, p_neu, p_pos = result.probabilities
             click.echo(f"model: P(negative) {p_neg:.2f}, P(neutral) {p_neu:.2f}, P(positive) {p_pos:.2f}")
             if result.sentiment == 0.0 and max(p_neg, p_pos) > p_neu:
-                click.echo(_why_neutral(result.compound, p_neg, p_pos, register))
+                click.echo(_why_neutral(result.compound, p_neg, p_pos, scorer.vader_led(register)))
         click.echo(f"VADER compound: {result.compound:+.4f}")
     click.echo(f"language: {result.language or 'not told (too short to tell)'}")
     if rating is not None:

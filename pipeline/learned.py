@@ -139,6 +139,11 @@ class LearnedModel:
         """The default alert threshold of ``register`` (an unknown one reads as the default register)."""
         return self.alert_thresholds.get(register, self.alert_thresholds[DEFAULT_REGISTER])
 
+    def vader_led(self, register: str = DEFAULT_REGISTER) -> bool:
+        """Whether VADER's compound leads in ``register`` (the model may only veto it), as its calibration says."""
+        calibration = self.calibration.get(register, self.calibration[DEFAULT_REGISTER])
+        return bool(calibration[CALIBRATION_KEYS.index("vader_led")])
+
     def judge(self, indices: Sequence[int], value: float, dense: Sequence[float], evidence: Sequence[float],
               register: str = DEFAULT_REGISTER) -> tuple[tuple[float, float, float], float]:
         """``(P(negative), P(neutral), P(positive)), score`` of one text's features, read in ``register``."""

@@ -622,6 +622,10 @@ class SentimentScorer:
             return -VADER_BAND
         return self._model.alert_threshold(register)
 
+    def vader_led(self, register: str | None) -> bool:
+        """Whether VADER's compound leads in ``register``: always without the model."""
+        return self._model is None or self._model.vader_led(register if register in REGISTERS else DEFAULT_REGISTER)
+
     def score_sentence(self, sentence: str) -> float:
         """VADER compound of one sentence with the domain rules applied."""
         if not sentence.isascii():  # isascii is O(1); translate is not
