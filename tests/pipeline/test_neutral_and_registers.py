@@ -38,10 +38,10 @@ STATEMENTS = [
 ]
 
 
-# The review sets teach that "received" opens a complaint ("I received it broken") and "closed" too
-# ("they closed early"): the polarity head, given that the text judges, is surer of each (0.99 and
-# 0.95) than the review register's evidence rule asks (0.95), and the neutral gate is not sure
-# enough that they state facts. Named in docs/scoring.md.
+# The polarity head leans negative on any short plain sentence about a place (its bias, "The ...",
+# topic words such as "restaurant" and "shop"): given that the text judges, it is as sure of these
+# two (0.99 and 0.95) as of "The plot goes nowhere.", and the neutral gate is not sure enough that
+# they state facts. Named in docs/scoring.md.
 KNOWN_REVIEW_MISSES = ["The shop is closed on Mondays.", "The restaurant received a permit to add outdoor seating."]
 
 
@@ -134,6 +134,19 @@ def test_food_slang_that_praises_is_no_complaint_but_the_same_words_about_harm_a
     assert [t for t in NOT_SLANG if scorer.score(t, register=register).label != "negative"] == []
     if register == "social":  # VADER leads there: the slang reads as the praise it is
         assert [t for t in FOOD_SLANG if scorer.score(t, register=register).label != "positive"] == []
+
+
+# Laughter beside a complaint, as social posts write it: plain VADER reads lol (+1.8), lmao (+2.9)
+# and haha (+2.0) as praise and calls each of these positive; laughter beside praise stays praise.
+LAUGHING_COMPLAINTS = ["lol the app crashed again", "lmao my order is wrong again",
+                       "lol they forgot my fries again", "haha the coffee was cold AGAIN"]
+LAUGHING_PRAISE = ["lol the new menu is awesome", "haha love it", "lol so good", "lmao best tacos ever"]
+
+
+def test_laughter_beside_a_complaint_is_no_praise(scorer):
+    assert [t for t in LAUGHING_COMPLAINTS if plain_vader_label(t) != "positive"] == []  # what VADER got wrong
+    assert [t for t in LAUGHING_COMPLAINTS if scorer.score(t, register="social").label != "negative"] == []
+    assert [t for t in LAUGHING_PRAISE if scorer.score(t, register="social").label != "positive"] == []
 
 
 def test_the_register_comes_from_the_source_type():

@@ -192,6 +192,6 @@ def test_eval_reads_a_file_without_a_register_column_in_the_register_given(tmp_p
     figures = ("negative_f1", "negative_precision", "neutral_recall", "precision", "recall")
     assert {k: as_social[k] for k in figures} == {k: as_tagged[k] for k in figures}
     assert "per_register" not in as_social and as_tagged["per_register"]["social"]["count"] == 4
-    # Read as reviews, the sarcastic post is neutral (right) and the shrugged-off crash too (wrong);
-    # as social posts VADER's "great" and "lol" read both as praise.
+    # Read as reviews, the sarcastic post is neutral (right); as social posts VADER's "great" reads it
+    # as praise. The crash is a complaint in both.
     assert as_review["recall"] != as_social["recall"]
