@@ -145,20 +145,34 @@ def load_domain_lexicon(path: Path = DOMAIN_LEXICON_PATH) -> tuple[dict[str, flo
 
     ``entries`` maps lower-case words, emojis and phrases to valences on VADER's -4..+4 scale
     (the file's ``words``, ``emojis`` and ``phrases`` sections merged); ``intensifiers`` is the file's
-    ``intensifiers`` list. Raises ``ValueError`` naming the bad entry.
+    ``intensifiers`` list. A phrase slot written ``<name>`` stands for the words of the file's
+    ``word_lists`` entry of that name. Raises ``ValueError`` naming the bad entry.
     """
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with 'words', 'phrases', 'intensifiers'")
+    word_lists = {str(name): "|".join(map(str, words)) for name, words in (data.get("word_lists") or {}).items()}
+    phrases = {}
+    for phrase, valence in (data.get("phrases") or {}).items():
+        try:
+            phrases[_named_slots(str(phrase), word_lists)] = valence
+        except KeyError as exc:
+            raise ValueError(f"{path}: phrase {phrase!r} names {exc.args[0]!r}, which word_lists does not hold") from None
     entries: dict[str, float] = {}
     for section in ("words", "emojis", "phrases"):
-        part = validate_lexicon(data.get(section) or {}, source=f"{path}: {section}")
+        part = validate_lexicon(phrases if section == "phrases" else data.get(section) or {}, source=f"{path}: {section}")
         for entry in part:
             if (" " in entry) != (section == "phrases"):
                 raise ValueError(f"{path}: {entry!r} is in the wrong section (phrases have spaces)")
         entries.update(part)
     intensifiers = frozenset(str(word).lower() for word in data.get("intensifiers") or ())
     return entries, intensifiers
+
+
+def _named_slots(phrase: str, word_lists: Mapping[str, str]) -> str:
+    """``phrase`` with each ``<name>`` alternative replaced by that word list's words (KeyError: no such list)."""
+    return " ".join("|".join(word_lists[word[1:-1]] if word.startswith("<") and word.endswith(">") else word
+                             for word in slot.split("|")) for slot in phrase.split())
 
 
 def validate_lexicon(entries: Mapping[str, float], source: str = "extra_lexicon") -> dict[str, float]:

@@ -118,13 +118,19 @@ def test_social_posts_read_as_well_as_plain_vader(scorer, text, expected):
 
 
 # Food slang and idioms that praise, in words VADER reads as insults or harm (killer -3.3, sick -2.3,
-# fire -1.4, "never" flipping "better"): plain VADER calls each a complaint, an alert read for nothing.
+# fire -1.4, die -2.9, killed -3.5, illegal -2.6, "never" flipping "better"): plain VADER calls each
+# a complaint, an alert read for nothing.
 FOOD_SLANG = ["killer brunch, highly recommend", "these tacos are sick", "the burger was insane",
               "the pho is stupid good", "the wings were fire", "This place is killer!",
-              "Never had better pizza anywhere.", "hard to beat these prices"]
-# The same words about the wait, the staff or an illness stay complaints.
+              "Never had better pizza anywhere.", "hard to beat these prices",
+              "the cake is to die for", "this cake should be illegal", "the brownies are sinful",
+              "their pizza is no joke", "the ramen is nuts", "They killed it tonight",
+              "you guys are killing it", "so obsessed with their bagels", "I could die happy after that meal"]
+# The same words about the wait, the staff, the prices or an illness stay complaints.
 NOT_SLANG = ["the wait was insane", "the tacos made me sick", "I got sick after eating the tacos",
-             "our waiter was a killer, so rude"]
+             "our waiter was a killer, so rude", "the salt killed it", "the prices should be illegal",
+             "the wait is no joke", "the prices are nuts", "the manager is obsessed with rules",
+             "loved that sandwich but they killed it"]
 
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])

@@ -408,6 +408,17 @@ def test_lexicon_file_errors_name_the_entry(tmp_path):
     bad.write_text("words:\n  stopped working: -2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="wrong section"):
         load_domain_lexicon(bad)
+    bad.write_text("word_lists:\n  food: [tacos]\nphrases:\n  '<drink> is fire': 2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="'<drink> is fire' names 'drink', which word_lists does not hold"):
+        load_domain_lexicon(bad)
+
+
+def test_a_word_list_fills_a_phrase_slot(tmp_path):
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text("word_lists:\n  food: [tacos, pho]\nphrases:\n  '<food>|coffee is|was fire': 2\n",
+                       encoding="utf-8")
+    entries, _ = load_domain_lexicon(lexicon)
+    assert entries == {"tacos|pho|coffee is|was fire": 2.0}
 
 
 def test_numbers_carry_no_sentiment():
