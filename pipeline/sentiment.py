@@ -151,22 +151,32 @@ def load_domain_lexicon(path: Path = DOMAIN_LEXICON_PATH) -> tuple[dict[str, flo
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping with 'words', 'phrases', 'intensifiers'")
-    word_lists = {str(name): "|".join(map(str, words)) for name, words in (data.get("word_lists") or {}).items()}
-    phrases = {}
-    for phrase, valence in (data.get("phrases") or {}).items():
-        try:
-            phrases[_named_slots(str(phrase), word_lists)] = valence
-        except KeyError as exc:
-            raise ValueError(f"{path}: phrase {phrase!r} names {exc.args[0]!r}, which word_lists does not hold") from None
+    sections = {section: data.get(section) or {} for section in ("words", "emojis", "phrases")}
+    if isinstance(sections["phrases"], Mapping):  # else validate_lexicon says what is wrong
+        word_lists = _word_lists(data.get("word_lists") or {}, path)
+        expanded = {}
+        for phrase, valence in sections["phrases"].items():
+            try:
+                expanded[_named_slots(str(phrase), word_lists)] = valence
+            except KeyError as exc:
+                raise ValueError(f"{path}: phrase {phrase!r} names <{exc.args[0]}>, which word_lists does not hold") from None
+        sections["phrases"] = expanded
     entries: dict[str, float] = {}
-    for section in ("words", "emojis", "phrases"):
-        part = validate_lexicon(phrases if section == "phrases" else data.get(section) or {}, source=f"{path}: {section}")
+    for section, given in sections.items():
+        part = validate_lexicon(given, source=f"{path}: {section}")
         for entry in part:
             if (" " in entry) != (section == "phrases"):
                 raise ValueError(f"{path}: {entry!r} is in the wrong section (phrases have spaces)")
         entries.update(part)
     intensifiers = frozenset(str(word).lower() for word in data.get("intensifiers") or ())
     return entries, intensifiers
+
+
+def _word_lists(lists: object, path: Path) -> dict[str, str]:
+    """The file's ``word_lists`` (name -> list of words), each as one phrase slot ("tacos|pho")."""
+    if not isinstance(lists, Mapping) or not all(isinstance(words, list) for words in lists.values()):
+        raise ValueError(f"{path}: word_lists: expected names, each with a list of words")
+    return {str(name): "|".join(map(str, words)) for name, words in lists.items()}
 
 
 def _named_slots(phrase: str, word_lists: Mapping[str, str]) -> str:

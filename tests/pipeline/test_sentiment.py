@@ -409,7 +409,10 @@ def test_lexicon_file_errors_name_the_entry(tmp_path):
     with pytest.raises(ValueError, match="wrong section"):
         load_domain_lexicon(bad)
     bad.write_text("word_lists:\n  food: [tacos]\nphrases:\n  '<drink> is fire': 2\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="'<drink> is fire' names 'drink', which word_lists does not hold"):
+    with pytest.raises(ValueError, match="phrase '<drink> is fire' names <drink>, which word_lists does not hold"):
+        load_domain_lexicon(bad)
+    bad.write_text("word_lists:\n  food: tacos\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="word_lists: expected names, each with a list of words"):
         load_domain_lexicon(bad)
 
 
