@@ -400,19 +400,18 @@ def test_every_shipped_urgent_phrase_is_found(scorer):
         assert scorer.score(f"Review: {phrase.upper()}, really.").urgent_phrases == (phrase,), phrase
 
 
-def test_lexicon_file_errors_name_the_entry(tmp_path):
+@pytest.mark.parametrize(("text", "message"), [
+    ("words:\n  awful: -9\n", "awful"),
+    ("words:\n  stopped working: -2\n", "wrong section"),
+    ("phrases: [never again]\n", "phrases: expected a mapping"),
+    ("word_lists:\n  food: [tacos]\nphrases:\n  '<drink> is fire': 2\n",
+     "phrase '<drink> is fire' names <drink>, which word_lists does not hold"),
+    ("word_lists:\n  food: tacos\n", "word_lists: expected names, each with a list of words"),
+])
+def test_lexicon_file_errors_name_the_entry(tmp_path, text, message):
     bad = tmp_path / "lexicon.yaml"
-    bad.write_text("words:\n  awful: -9\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="awful"):
-        load_domain_lexicon(bad)
-    bad.write_text("words:\n  stopped working: -2\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="wrong section"):
-        load_domain_lexicon(bad)
-    bad.write_text("word_lists:\n  food: [tacos]\nphrases:\n  '<drink> is fire': 2\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="phrase '<drink> is fire' names <drink>, which word_lists does not hold"):
-        load_domain_lexicon(bad)
-    bad.write_text("word_lists:\n  food: tacos\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="word_lists: expected names, each with a list of words"):
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
         load_domain_lexicon(bad)
 
 
