@@ -648,7 +648,7 @@ class SentimentScorer:
 
     def vader_led(self, register: str | None) -> bool:
         """Whether VADER's compound leads in ``register``: always without the model."""
-        return self._model is None or self._model.vader_led(register if register in REGISTERS else DEFAULT_REGISTER)
+        return self._model is None or self._model.vader_led(register or DEFAULT_REGISTER)
 
     def score_sentence(self, sentence: str) -> float:
         """VADER compound of one sentence with the domain rules applied."""
