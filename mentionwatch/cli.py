@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sys
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -21,7 +20,7 @@ from alerts.escape import one_line
 from mentionwatch import __version__
 from mentionwatch.config_file import CONFIG_ENV
 from mentionwatch.logs import redact_with, setup_logging
-from mentionwatch.stop import stopped
+from mentionwatch.stop import exit_if_stopped, raise_if_stopped
 from pipeline.errors import AlreadyRunning, MentionwatchError
 
 if TYPE_CHECKING:
@@ -60,6 +59,7 @@ def config_option(
             settings = load_settings(config_path)
             redact_with(handler, settings)
             import_modules(preload)
+        raise_if_stopped()  # a stop while loading that Python dropped: the command must not start
         return command(settings, **kwargs)
 
     return wrapper
@@ -71,12 +71,11 @@ class ToolGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt as exc:  # click would say "Aborted!" and exit 1
-            stopped(getattr(exc, "signum", signal.SIGINT))
-        except MentionwatchError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(1)
-        except Exception as exc:
+        except (KeyboardInterrupt, Exception) as exc:
+            exit_if_stopped(exc)  # for a stop, click would say "Aborted!" and exit 1
+            if isinstance(exc, MentionwatchError):
+                click.echo(f"Error: {exc}", err=True)
+                sys.exit(1)
             from sqlalchemy.exc import DBAPIError
 
             if not isinstance(exc, DBAPIError):
@@ -157,7 +156,6 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
 
     from crawlers.interrupt import interruptible
     from mentionwatch.runner import run_once
-    from mentionwatch.stop import raise_if_stopped
     from pipeline.lock import run_lock
 
     console = Console(highlight=False)

@@ -10,9 +10,7 @@ safe to stop there: every change to the store is one transaction.
 from __future__ import annotations
 
 # Only what is loaded already: the handlers go in before anything slow is imported.
-import signal
-
-from mentionwatch.stop import stopped, take_stop_signals
+from mentionwatch.stop import exit_if_stopped, take_stop_signals
 
 
 def main() -> None:
@@ -21,5 +19,6 @@ def main() -> None:
         from mentionwatch.cli import main as cli_main
 
         cli_main()
-    except KeyboardInterrupt as exc:
-        stopped(getattr(exc, "signum", signal.SIGINT))
+    except (KeyboardInterrupt, Exception) as exc:
+        exit_if_stopped(exc)
+        raise

@@ -54,6 +54,18 @@ def raise_if_stopped() -> None:
         raise Stopped(pending)
 
 
+def exit_if_stopped(error: BaseException) -> None:
+    """Exit as `stopped` does if `error` is a stop, or hides one.
+
+    A library that calls back into Python turns the `Stopped` raised there into an error of its
+    own: pydantic-core building a validator gives "SchemaError: ... Stopped: 2", sqlite3 running a
+    Python function "user-defined function raised exception". `pending` still says a stop came."""
+    if isinstance(error, KeyboardInterrupt):
+        stopped(getattr(error, "signum", signal.SIGINT))
+    if pending is not None:
+        stopped(pending)
+
+
 def stopped(signum: int) -> None:
     """Say which signal stopped the tool, and exit with the shell's code for it."""
     sys.stderr.write(f"stopped by {signal.Signals(signum).name}: nothing half-written "

@@ -174,7 +174,7 @@ def test_a_signal_while_the_tool_is_still_starting_is_one_line_and_the_shell_s_c
     process = start_run(workspace, slow_setup)
     time.sleep(after)  # loading Python, the config, the database: before the run takes signals over
     process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=60)
 
     assert process.returncode == code, err
     assert "Traceback" not in err and "Aborted" not in err
@@ -189,27 +189,67 @@ def test_a_signal_while_the_tool_is_still_starting_is_one_line_and_the_shell_s_c
                 assert db.execute("select count(*) from runs where status = 'running'").fetchone() == (0,)
 
 
-def test_a_signal_python_dropped_while_loading_still_stops_the_run_in_one_line(slow_setup, workspace):
-    # Python drops an exception raised inside the import system's clean-up callbacks (and prints
-    # "Exception ignored in ..." with a traceback); a stop that lands there must not be lost, or
-    # the run waits on slow.xml, nor be told as a traceback. Here the signal comes inside a
-    # weakref callback, where Python drops the exception the same way.
+def run_entry_after(setup: str, command: list[str], workspace, env) -> subprocess.Popen:
+    """The console script's main() with `command`, after `setup` (Python run once the stop
+    signals are taken, as the console script takes them first)."""
     script = (
-        "import os, signal, sys, weakref\n"
+        "import os, signal, sys\n"
         "from mentionwatch.stop import take_stop_signals\n"
         "take_stop_signals()\n"
+        f"{setup}\n"
+        "from mentionwatch.entry import main\n"
+        f"sys.argv = ['mentionwatch', *{command!r}, '--config', {str(workspace.config)!r}]\n"
+        "main()\n"
+    )
+    return subprocess.Popen([sys.executable, "-c", script], cwd=workspace.folder, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+# `run` would wait on slow.xml; `cron` would crawl every few minutes for ever.
+@pytest.mark.parametrize("command", [["run"], ["cron"]])
+def test_a_signal_python_dropped_while_loading_still_stops_the_command_in_one_line(
+        slow_setup, workspace, web, command):
+    # Python drops an exception raised inside the import system's clean-up callbacks (and prints
+    # "Exception ignored in ..." with a traceback); a stop that lands there must not be lost nor
+    # be told as a traceback. Here the signal comes inside a weakref callback, where Python drops
+    # the exception the same way.
+    setup = (
+        "import weakref\n"
         "class Loaded: pass\n"
         "thing = Loaded()\n"
         "ref = weakref.ref(thing, lambda _: os.kill(os.getpid(), signal.SIGTERM))\n"
-        "del thing\n"
-        "from mentionwatch.entry import main\n"
-        f"sys.argv = ['mentionwatch', 'run', '--config', {str(workspace.config)!r}]\n"
-        "main()\n"
+        "del thing"
     )
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=workspace.folder, env=slow_setup,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = process.communicate(timeout=60)
+    process = run_entry_after(setup, command, workspace, slow_setup)
+    _, err = process.communicate(timeout=60)
 
     assert process.returncode == 143, err
     (line,) = err.strip().splitlines()
     assert line.startswith("stopped by SIGTERM: nothing half-written"), err
+    assert not web.requests_for("/news.xml")  # it never started
+
+
+def test_a_signal_a_library_turned_into_its_own_error_still_stops_the_run_in_one_line(
+        slow_setup, workspace, web):
+    # A library that calls back into Python turns the stop raised there into an error of its own
+    # (CI saw pydantic-core's "SchemaError: ... Stopped: 2" from a SIGINT while it built the
+    # settings' validator). Here the stop lands in a Python function SQLite runs while the
+    # settings load, and sqlite3 reports "user-defined function raised exception".
+    setup = (
+        "import sqlite3\n"
+        "import mentionwatch.config\n"
+        "load_settings = mentionwatch.config.load_settings\n"
+        "db = sqlite3.connect(':memory:')\n"
+        "db.create_function('stop_here', 0, lambda: os.kill(os.getpid(), signal.SIGINT))\n"
+        "def loading_settings(path):\n"
+        "    db.execute('select stop_here()')\n"
+        "    return load_settings(path)\n"
+        "mentionwatch.config.load_settings = loading_settings"
+    )
+    process = run_entry_after(setup, ["run"], workspace, slow_setup)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("stopped by SIGINT: nothing half-written"), err
+    assert not web.requests_for("/news.xml")
