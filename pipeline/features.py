@@ -1,19 +1,21 @@
 """The learned scorer's features: what a mention's text and VADER's reading of it turn into.
 
-One function, ``text_features``, used both by training (``pipeline/training/train_scorer.py``)
-and by the runtime scorer (``pipeline.learned``), so the two can never drift apart. The feature
-set is pinned by ``FEATURE_VERSION`` and ``HASH_BITS``, which the model file records; a model
-built for another feature set is refused when it is loaded.
+The same functions serve training (``pipeline/training/train_scorer.py``) and the runtime scorer
+(``pipeline.sentiment``, ``pipeline.learned``), so the two can never drift apart. The feature set
+is pinned by ``FEATURE_VERSION``, which the model file records; a model built for another
+feature set is refused when it is loaded.
 
 Two kinds of feature:
 
-* **Hashed lexical features** (``2 ** HASH_BITS`` buckets, CRC-32 of the feature string):
-  lower-cased words and word pairs. A word inside a negation's scope (after "not", "never",
-  "n't" ... up to the next punctuation mark or "but") is marked ``~word``, so "not good" and
-  "good" are different features. Words in the clause after a contrast word ("but", "however",
-  "although") also count once more as ``>word``: the clause after "but" is usually the verdict.
-  Each text's hashed features are present-or-absent, scaled by 1/sqrt(their number), so that a
-  one-line tweet and a long review weigh alike.
+* **Lexical features** (``tokens``): lower-cased words and word pairs. A word inside a negation's
+  scope (after "not", "never", "n't" ... up to the next punctuation mark or "but") is marked
+  ``~word``, so "not good" and "good" are different features. Words in the clause after a
+  contrast word ("but", "however", "although") also count once more as ``>word``: the clause
+  after "but" is usually the verdict. The model file holds their vocabulary (``indexed``): each
+  feature seen in at least a few training texts has a row of its own, and one it never saw has
+  none, so no two words share a weight (hashed into 2**18 buckets, "restaurant" shared one with
+  "too" and read as a complaint). Each text's features are present-or-absent, scaled by
+  1/sqrt(their number), so that a one-line tweet and a long review weigh alike.
 * **Dense features** (``DENSE_NAMES``): VADER's per-sentence compounds (combined by
   ``combine_sentences``, min, max, mean, first, last), its mean pos / neg / neu shares, bins of
   the combined compound, counts of domain-lexicon complaint words, negated positive and negated
@@ -24,15 +26,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from zlib import crc32
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 
 from vaderSentiment.vaderSentiment import BOOSTER_DICT, NEGATE
 
-FEATURE_VERSION = 2
-HASH_BITS = 18
-HASH_SIZE = 1 << HASH_BITS
-_HASH_MASK = HASH_SIZE - 1
+FEATURE_VERSION = 3
 
 DENSE_NAMES = (
     "combined", "min", "max", "mean", "first", "last",
@@ -115,27 +114,19 @@ def tokens(text: str) -> list[str]:
     return marked
 
 
-def hashed(features: Sequence[str]) -> tuple[list[int], float]:
-    """Bucket indices of ``features`` (each once) and the value each takes (1/sqrt(count))."""
-    known = _BUCKETS
-    # One C-speed pass over the remembered buckets; only features never seen are hashed here.
-    found = list(map(known.get, features))
-    buckets = set(found)
-    if None in buckets:
-        buckets.discard(None)
-        for feature, bucket in zip(features, found):
-            if bucket is None:
-                bucket = crc32(feature.encode("utf-8")) & _HASH_MASK
-                if len(known) < _BUCKET_CACHE_LIMIT:
-                    known[feature] = bucket
-                buckets.add(bucket)
-    return list(buckets), (1.0 / math.sqrt(len(buckets)) if buckets else 0.0)
+def indexed(features: Sequence[str], vocabulary: Mapping[str, int]) -> tuple[list[int], float]:
+    """The vocabulary's rows of ``features`` (each once; a feature it lacks has no row) and the value
+    each takes: 1/sqrt(the number of distinct features, known or not)."""
+    rows = set(map(vocabulary.get, features))
+    rows.discard(None)
+    distinct = len(set(features))
+    return list(rows), (1.0 / math.sqrt(distinct) if distinct else 0.0)
 
 
-# Words and word pairs recur from text to text: their buckets are remembered, up to a bound, so
-# that a long run's memory stays flat.
-_BUCKETS: dict[str, int] = {}
-_BUCKET_CACHE_LIMIT = 200_000
+def vocabulary_of(texts_features: Iterable[Sequence[str]], min_count: int) -> dict[str, int]:
+    """Each feature found in at least ``min_count`` of the texts, numbered in sorted order."""
+    counts = Counter(feature for features in texts_features for feature in set(features))
+    return {feature: row for row, feature in enumerate(sorted(f for f, n in counts.items() if n >= min_count))}
 
 
 def dense_features(

@@ -24,9 +24,10 @@ decides; the model vetoes or fills in only when it is sure).
 
 It ships as package data in two files in this module's ``data/`` folder:
 
-* ``scorer_model.npz``: ``hashed`` (2**HASH_BITS x 2 weights, float16), ``dense``
-  (len(DENSE_NAMES) x 2, float32), ``bias`` (2, float32); columns in ``HEADS`` order;
-* ``scorer_model.json``: the pinned feature set (version, hash bits, dense feature names), the
+* ``scorer_model.npz``: ``vocabulary`` (the lexical features, UTF-8, one per line: row i is line
+  i), ``lexical`` (a row of 2 weights per vocabulary line, float16), ``dense`` (len(DENSE_NAMES)
+  x 2, float32), ``bias`` (2, float32); columns in ``HEADS`` order;
+* ``scorer_model.json``: the pinned feature set (version, vocabulary size, dense feature names), the
   neutral gate (``gate``: names, weights, bias), the per-register calibration, each register's
   default alert threshold (``alert_threshold_by_register``, chosen for precision), the training
   data and the measured figures.
@@ -49,7 +50,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import MentionwatchError
-from pipeline.features import DENSE_NAMES, EVIDENCE_NAMES, FEATURE_VERSION, HASH_BITS
+from pipeline.features import DENSE_NAMES, EVIDENCE_NAMES, FEATURE_VERSION, indexed
 from pipeline.registers import DEFAULT_REGISTER, REGISTERS
 
 MODEL_DIR = Path(__file__).resolve().parent / "data"
@@ -127,8 +128,9 @@ def register_score(p_negative: float, p_neutral: float, p_positive: float, compo
 class LearnedModel:
     """Weights of the two heads, the neutral gate and each register's calibration."""
 
-    weights: np.ndarray  # (2**HASH_BITS + len(DENSE_NAMES), 2) float32: hashed rows, then dense rows
+    weights: np.ndarray  # (len(vocabulary) + len(DENSE_NAMES), 2) float32: lexical rows, then dense rows
     bias: np.ndarray  # (2,) float32
+    vocabulary: dict[str, int]  # lexical feature -> its row
     calibration: dict[str, tuple[float, ...]]  # register -> CALIBRATION_KEYS values
     meta: dict
     gate: tuple[tuple[float, ...], float] = ((0.0,) * len(GATE_NAMES), 0.0)  # GATE_NAMES weights, bias
@@ -144,11 +146,11 @@ class LearnedModel:
         calibration = self.calibration.get(register, self.calibration[DEFAULT_REGISTER])
         return bool(calibration[CALIBRATION_KEYS.index("vader_led")])
 
-    def judge(self, indices: Sequence[int], value: float, dense: Sequence[float], evidence: Sequence[float],
+    def judge(self, lexical: Sequence[str], dense: Sequence[float], evidence: Sequence[float],
               register: str = DEFAULT_REGISTER) -> tuple[tuple[float, float, float], float]:
         """``(P(negative), P(neutral), P(positive)), score`` of one text's features, read in ``register``."""
         calibration = self.calibration.get(register, self.calibration[DEFAULT_REGISTER])
-        probabilities = self.probabilities(indices, value, dense, evidence, calibration)
+        probabilities = self.probabilities(*indexed(lexical, self.vocabulary), dense, evidence, calibration)
         return probabilities, register_score(*probabilities, dense[_COMBINED], calibration)
 
     def probabilities(self, indices: Sequence[int], value: float, dense: Sequence[float],
@@ -164,37 +166,35 @@ class LearnedModel:
         return (judged * (1.0 - p_positive), p_neutral, judged * p_positive)
 
     def logits(self, indices: Sequence[int], value: float, dense: Sequence[float]) -> tuple[float, float]:
-        """The two heads' raw logits (neutral, positive), before any register's calibration."""
-        # One numpy gather for the few dozen hashed rows of a text (a row per bucket, both heads
-        # side by side); the 23 dense features in plain Python, where a numpy call would cost
-        # more than the arithmetic (this runs once per mention).
-        neutral_hashed, positive_hashed = self._rows.take(indices, axis=0).sum(axis=0).tolist()
+        """The two heads' raw logits (neutral, positive) from a text's vocabulary rows (``indices``,
+        each of ``value``) and dense features, before any register's calibration."""
+        # One numpy gather for the few dozen lexical rows of a text (both heads side by side); the
+        # 23 dense features in plain Python, where a numpy call would cost more than the
+        # arithmetic (this runs once per mention).
+        neutral_lexical, positive_lexical = self._rows.take(indices, axis=0).sum(axis=0).tolist()
         neutral_dense, positive_dense = self._dense_columns
         neutral_bias, positive_bias = self._bias
         return (
-            neutral_bias + neutral_hashed * value + sum(map(operator.mul, dense, neutral_dense)),
-            positive_bias + positive_hashed * value + sum(map(operator.mul, dense, positive_dense)),
+            neutral_bias + neutral_lexical * value + sum(map(operator.mul, dense, neutral_dense)),
+            positive_bias + positive_lexical * value + sum(map(operator.mul, dense, positive_dense)),
         )
 
     def __post_init__(self) -> None:
         # Float64, as training computes the logits (a sparse product in float64).
-        object.__setattr__(self, "_rows", np.ascontiguousarray(self.weights[: self._hash_size], dtype=np.float64))
-        object.__setattr__(self, "_dense_columns", self.weights[self._hash_size :].T.astype(np.float64).tolist())
+        rows = len(self.vocabulary)
+        object.__setattr__(self, "_rows", np.ascontiguousarray(self.weights[:rows], dtype=np.float64))
+        object.__setattr__(self, "_dense_columns", self.weights[rows:].T.astype(np.float64).tolist())
         object.__setattr__(self, "_bias", self.bias.astype(np.float64).tolist())
 
     @property
-    def hashed(self) -> np.ndarray:
-        """The hashed features' weights (2**HASH_BITS x 2)."""
-        return self.weights[: self._hash_size]
+    def lexical(self) -> np.ndarray:
+        """The lexical features' weights (len(vocabulary) x 2)."""
+        return self.weights[: len(self.vocabulary)]
 
     @property
     def dense(self) -> np.ndarray:
         """The dense features' weights (len(DENSE_NAMES) x 2)."""
-        return self.weights[self._hash_size :]
-
-    @property
-    def _hash_size(self) -> int:
-        return 1 << HASH_BITS
+        return self.weights[len(self.vocabulary) :]
 
 
 def _sigmoid(x: float) -> float:
@@ -239,7 +239,7 @@ def _read_model(path: Path) -> LearnedModel:
         raise ModelError(f"the scorer's model file {meta_path} is corrupt: {exc}") from None
     if not isinstance(meta, dict):
         raise ModelError(f"the scorer's model file {meta_path} is corrupt: not a JSON object")
-    expected = {"feature_version": FEATURE_VERSION, "hash_bits": HASH_BITS, "dense_names": list(DENSE_NAMES),
+    expected = {"feature_version": FEATURE_VERSION, "dense_names": list(DENSE_NAMES),
                 "classes": list(CLASSES), "heads": list(HEADS)}
     for key, value in expected.items():
         if meta.get(key) != value:
@@ -248,21 +248,25 @@ def _read_model(path: Path) -> LearnedModel:
     try:
         # Our own handle, so that a file np.load rejects is closed all the same.
         with path.open("rb") as handle, np.load(handle, allow_pickle=False) as arrays:
-            hashed = arrays["hashed"].astype(np.float32)
+            lines = arrays["vocabulary"].tobytes().decode("utf-8").split("\n")
+            lexical = arrays["lexical"].astype(np.float32)
             dense = arrays["dense"].astype(np.float32)
             bias = arrays["bias"].astype(np.float32)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelError(f"the scorer's model file {path} is corrupt: {exc}") from None
+    vocabulary = dict(zip(lines, range(len(lines))))
+    if len(vocabulary) != len(lines):
+        raise ModelError(f"the scorer's model file {path} is corrupt: its vocabulary repeats a feature")
     width = len(HEADS)
-    shapes = {"hashed": (hashed.shape, (1 << HASH_BITS, width)), "dense": (dense.shape, (len(DENSE_NAMES), width)),
+    shapes = {"lexical": (lexical.shape, (len(lines), width)), "dense": (dense.shape, (len(DENSE_NAMES), width)),
               "bias": (bias.shape, (width,))}
     for name, (found, wanted) in shapes.items():
         if found != wanted:
             raise ModelError(f"the scorer's model file {path} is corrupt: {name} has shape {found}, not {wanted}")
-    if not all(np.isfinite(a).all() for a in (hashed, dense, bias)):
+    if not all(np.isfinite(a).all() for a in (lexical, dense, bias)):
         raise ModelError(f"the scorer's model file {path} is corrupt: weights that are not numbers")
     calibration = _calibration(meta.get("calibration_by_register"), meta_path)
-    return LearnedModel(np.vstack([hashed, dense]), bias, calibration, meta, _gate(meta.get("gate"), meta_path),
+    return LearnedModel(np.vstack([lexical, dense]), bias, vocabulary, calibration, meta, _gate(meta.get("gate"), meta_path),
                         _alert_thresholds(meta.get("alert_threshold_by_register"), meta_path))
 
 

@@ -59,7 +59,7 @@ from vaderSentiment.vaderSentiment import (
 
 from pipeline.aspects import AspectFinder
 from pipeline.fast_vader import FastVader
-from pipeline.features import dense_features, evidence_features, hashed, tokens
+from pipeline.features import dense_features, evidence_features, tokens
 from pipeline.language import LanguageDetector, readable
 from pipeline.learned import VADER_BAND, LearnedModel, load_model
 from pipeline.registers import DEFAULT_REGISTER, REGISTERS, per_register
@@ -688,16 +688,15 @@ class SentimentScorer:
         return VaderReading(sentences, scores, compound, driver)
 
     def features(self, text: str, title: str | None = None, reading: VaderReading | None = None):
-        """The learned model's features of a mention: ``(hashed indices, their value, dense, evidence)``."""
+        """The learned model's features of a mention: ``(lexical, dense, evidence)``."""
         reading = reading or self.read(text, title)
         full = f"{title}\n{text}" if title else text
         lexical = tokens(full)
-        indices, value = hashed(lexical)
         lexicon = self._analyzer.lexicon
         # Both read single features only: word pairs are left out once, here, not in each.
         single = [feature for feature in lexical if " " not in feature]
         dense = dense_features(full, reading.scores, reading.compound, lexicon, self._domain_negative, single)
-        return indices, value, dense, evidence_features(single, lexicon)
+        return lexical, dense, evidence_features(single, lexicon)
 
     def score(
         self, text: str, title: str | None = None, rating: float | None = None, register: str | None = None

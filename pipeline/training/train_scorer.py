@@ -14,6 +14,8 @@ deterministic, each row's features are in column order, and the feature set is p
 
 1. reads every ``*.tsv`` of TRAIN_FILES (the texts stay in shared/, never in the repository),
 2. turns each text into features exactly as the pipeline does (``SentimentScorer.features``),
+   with a vocabulary of the lexical features found in at least ``VOCABULARY_MIN_TEXTS`` of the
+   training texts (the labels play no part in it; cross-validation uses the same vocabulary),
 3. fits the two heads of ``pipeline.learned`` in 5-fold cross-validation: the neutral head on
    the sets that have a neutral class only, the polarity head on the polar rows of every set
    (each word weighed by how well it tells them apart: ``word_scale``),
@@ -60,7 +62,7 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
 from pipeline.evaluate import CURVE_THRESHOLDS, read_labeled  # noqa: E402
-from pipeline.features import DENSE_NAMES, FEATURE_VERSION, HASH_BITS, HASH_SIZE  # noqa: E402
+from pipeline.features import DENSE_NAMES, FEATURE_VERSION, indexed, vocabulary_of  # noqa: E402
 from pipeline.learned import (  # noqa: E402
     CALIBRATION_KEYS, CLASSES, GATE_NAMES, HEADS, MODEL_PATH, VADER_BAND, gate_inputs)
 from pipeline.registers import NEWS, REGISTERS, REVIEW, SOCIAL  # noqa: E402
@@ -102,7 +104,10 @@ VADER_CHECK_SLACK = 0.005
 # arithmetic, and a fact read as a verdict costs more than they are worth.
 F1_TIE = 0.005
 SET_F1_SLACK = 0.02  # ...as long as no one set loses more negative F1 than this against the best choice
-NEUTRAL_FLOOR = 0.45  # neutral recall a model-led calibration keeps on every set with neutral texts
+# Neutral recall a model-led calibration keeps on every set with neutral texts: the held-out goal
+# is 0.40, and the dev sets move (with each word given its own weight, the choice under a floor of
+# 0.45 fell from 0.60 to 0.52 on movie snippets, where the floor had not bound before).
+NEUTRAL_FLOOR = 0.5
 NEUTRAL, NEGATIVE, POSITIVE = (CLASSES.index(c) for c in ("neutral", "negative", "positive"))
 SEED = 2017
 FOLDS = 5
@@ -118,34 +123,47 @@ NB_OFFSET = 1.0
 # in a model-led register negative or positive alone: 19 to 1. At 0.9, which the grid once chose
 # for news, "The city council approved the new bike lane on Main Street." read as praise (0.902).
 MODEL_ALONE = 0.95
+# A lexical feature gets a row of the model when at least this many training texts hold it: one
+# found in a single text cannot be learned beyond that text. Out of fold, the polarity head's AUC
+# with 2 and with 3 was the same within 0.001 on every set; 3 keeps 82,000 features, not 138,000.
+VOCABULARY_MIN_TEXTS = 3
 DEFAULT_THRESHOLD = -0.05  # the alert threshold the calibration is chosen at
 PRECISION_BETA = 0.5  # the default thresholds are chosen for F-beta with this beta: precision weighs twice recall
 
 
-def featurize(scorer, texts: list[str]):
-    """A sparse matrix of the texts' features (hashed buckets, then the dense features) and the
-    (rows, len(EVIDENCE_NAMES)) evidence features."""
+def featurize(scorer, texts: list[str], vocabulary: dict[str, int] | None = None):
+    """``(matrix, evidence, vocabulary)``: a sparse matrix of the texts' features (a column per
+    vocabulary feature, then the dense features), the (rows, len(EVIDENCE_NAMES)) evidence
+    features, and the vocabulary: the one given (the training texts'), or else the lexical
+    features found in at least ``VOCABULARY_MIN_TEXTS`` of these texts."""
     from scipy.sparse import csr_matrix
 
+    read = [scorer.features(text) for text in texts]
+    if vocabulary is None:
+        vocabulary = vocabulary_of((lexical for lexical, _, _ in read), VOCABULARY_MIN_TEXTS)
+    width = len(vocabulary)
     data: list[float] = []
     cols: list[int] = []
     indptr = [0]
-    evidence_rows = []
-    for text in texts:
-        indices, value, dense, evidence = scorer.features(text)
-        evidence_rows.append(evidence)
+    for lexical, dense, _ in read:
+        indices, value = indexed(lexical, vocabulary)
         cols.extend(indices)
         data.extend([value] * len(indices))
-        cols.extend(range(HASH_SIZE, HASH_SIZE + len(dense)))
+        cols.extend(range(width, width + len(dense)))
         data.extend(dense)
         indptr.append(len(cols))
     matrix = csr_matrix((np.array(data, dtype=np.float64), np.array(cols), np.array(indptr)),
-                        shape=(len(texts), HASH_SIZE + len(DENSE_NAMES)))
-    # A text's buckets come from a set, whose order can differ from one process to the next (in
+                        shape=(len(texts), width + len(DENSE_NAMES)))
+    # A text's rows come from a set, whose order can differ from one process to the next (in
     # Python 3.11 a set holding None orders by None's address). Sums in a different order differ in
     # the last bits, which was enough to change a calibration choice: sorted, every run is the same.
     matrix.sort_indices()
-    return matrix, np.array(evidence_rows, dtype=np.float64)
+    return matrix, np.array([evidence for _, _, evidence in read], dtype=np.float64), vocabulary
+
+
+def lexical_width(x) -> int:
+    """How many of the feature matrix's columns are lexical (the dense features come last)."""
+    return x.shape[1] - len(DENSE_NAMES)
 
 
 def new_model(c: float):
@@ -177,13 +195,13 @@ def fit_heads(x, gold: np.ndarray, weights: np.ndarray, has_neutral: np.ndarray)
 
 def word_scale(x, positive: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Each feature's scale for the polarity head: ``NB_OFFSET`` + |log-count ratio| for the
-    hashed words (present in how many positive against negative rows, weighted, add-one
+    lexical features (present in how many positive against negative rows, weighted, add-one
     smoothed), 1 for the dense features."""
-    present = x[:, :HASH_SIZE].copy()
+    present = x[:, :lexical_width(x)].copy()
     present.data[:] = 1.0
     counts = [np.asarray(present[positive == side].T @ weights[positive == side]).ravel() + 1.0 for side in (1, 0)]
     ratio = np.log(counts[0] / counts[0].sum()) - np.log(counts[1] / counts[1].sum())
-    return np.concatenate([NB_OFFSET + np.abs(ratio), np.ones(x.shape[1] - HASH_SIZE)])
+    return np.concatenate([NB_OFFSET + np.abs(ratio), np.ones(len(DENSE_NAMES))])
 
 
 def head_logits(heads, x) -> np.ndarray:
@@ -389,19 +407,25 @@ def cross_validate(x, gold_a, weights_a, origin, folds):
 
 
 def shipped_weights(heads) -> tuple[np.ndarray, np.ndarray]:
-    """The heads' weights as shipped (hashed rows in float16) and their biases."""
+    """The heads' weights as shipped (lexical rows in float16) and their biases."""
     weights_matrix = np.column_stack([head.coef_[0] for head in heads]).astype(np.float32)  # (features, 2)
-    weights_matrix[:HASH_SIZE] = weights_matrix[:HASH_SIZE].astype(np.float16)
+    lexical = len(weights_matrix) - len(DENSE_NAMES)
+    weights_matrix[:lexical] = weights_matrix[:lexical].astype(np.float16)
     return weights_matrix, np.array([head.intercept_[0] for head in heads], dtype=np.float32)
 
 
-def write_model(out: Path, heads, meta: dict) -> None:
-    """The ``.npz`` weights (two columns in ``HEADS`` order) and the ``.json`` beside them."""
+def write_model(out: Path, heads, vocabulary: dict[str, int], meta: dict) -> None:
+    """The ``.npz`` (the vocabulary in row order, one feature per line, and the weights: two
+    columns in ``HEADS`` order) and the ``.json`` beside them."""
     weights_matrix, bias = shipped_weights(heads)
+    lines = sorted(vocabulary, key=vocabulary.__getitem__)
+    if any("\n" in line for line in lines):  # tokens never hold one; the file format depends on it
+        raise ValueError("a lexical feature holds a line break")
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as handle:
-        np.savez_compressed(handle, hashed=weights_matrix[:HASH_SIZE].astype(np.float16),
-                            dense=weights_matrix[HASH_SIZE:], bias=bias)
+        np.savez_compressed(handle, vocabulary=np.frombuffer("\n".join(lines).encode("utf-8"), dtype=np.uint8),
+                            lexical=weights_matrix[:len(lines)].astype(np.float16),
+                            dense=weights_matrix[len(lines):], bias=bias)
     out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
@@ -436,8 +460,9 @@ def main(argv: list[str] | None = None) -> int:
         origin += [name] * len(rows)
     gold_a, weights_a, origin_a = np.array(gold), np.array(weights), np.array(origin)
     print(f"featurizing {len(texts)} training texts ...", flush=True)
-    x, evidence = featurize(scorer, texts)
-    dense = np.asarray(x[:, HASH_SIZE:].todense())
+    x, evidence, vocabulary = featurize(scorer, texts)
+    print(f"  vocabulary: {len(vocabulary)} features found in at least {VOCABULARY_MIN_TEXTS} texts", flush=True)
+    dense = np.asarray(x[:, len(vocabulary):].todense())
     compound = dense[:, DENSE_NAMES.index("combined")]
     has_neutral = three_class(origin, gold_a)
 
@@ -455,9 +480,9 @@ def main(argv: list[str] | None = None) -> int:
     dev = {}
     for name, path in dev_paths.items():
         rows = read_labeled(path)
-        dev_x, dev_evidence = featurize(scorer, [t for t, _ in rows])
+        dev_x, dev_evidence, _ = featurize(scorer, [t for t, _ in rows], vocabulary)
         dev_logits = np.asarray(dev_x @ weights_matrix) + bias
-        dev_dense = np.asarray(dev_x[:, HASH_SIZE:].todense())
+        dev_dense = np.asarray(dev_x[:, len(vocabulary):].todense())
         dev[name] = {"texts": [t for t, _ in rows], "gold": np.array([CLASSES.index(label) for _, label in rows]),
                      "logits": dev_logits, "dense": dev_dense, "evidence": dev_evidence,
                      "sets": (gate.decision_function(gate_matrix(dev_logits, dev_dense, dev_evidence)),
@@ -465,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.cache:
         np.savez_compressed(args.cache, logits=logits, dense=dense, evidence=evidence, gold=gold_a, origin=origin_a,
-                            weights=weights_a, hashed=weights_matrix, bias=bias,
+                            weights=weights_a, model_weights=weights_matrix, bias=bias,
                             **{f"dev_{k}_{name}": v for name, d in dev.items()
                                for k, v in d.items() if k != "texts" and k != "sets"})
     def calibration_set(name):
@@ -510,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
     gate_table = {"names": list(GATE_NAMES), "weights": [round(float(w), 6) for w in gate.coef_[0]],
                   "bias": round(float(gate.intercept_[0]), 6)}
     meta = {
-        "feature_version": FEATURE_VERSION, "hash_bits": HASH_BITS, "dense_names": list(DENSE_NAMES),
+        "feature_version": FEATURE_VERSION, "dense_names": list(DENSE_NAMES),
+        "vocabulary": {"features": len(vocabulary), "found_in_at_least": VOCABULARY_MIN_TEXTS},
         "classes": list(CLASSES), "heads": list(HEADS),
         "model": f"two logistic heads (neutral: three-class sets only; positive: polar rows of every set), "
                  f"L2, C={NEUTRAL_C} and {POLARITY_C}, the polarity head's words scaled by {NB_OFFSET} + "
@@ -530,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
                        for name, (source, weight, register) in TRAIN_FILES.items()},
         "cross_validation": {"threshold": args.threshold, **cv},
     }
-    model = LearnedModel(weights_matrix, bias, {r: tuple(calibration[r][k] for k in CALIBRATION_KEYS)
+    model = LearnedModel(weights_matrix, bias, vocabulary, {r: tuple(calibration[r][k] for k in CALIBRATION_KEYS)
                                                 for r in REGISTERS}, meta,
                          (tuple(gate_table["weights"]), gate_table["bias"]), thresholds)
     scorer = SentimentScorer(model=model)
@@ -552,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         for point in points:
             print(f"    {point['threshold']:9.2f}  {point['precision']:9.3f}  {point['recall']:6.3f}")
     meta["dev"] = {"threshold": args.threshold, **dev_figures}
-    write_model(args.out, heads, meta)
+    write_model(args.out, heads, vocabulary, meta)
     print(f"\nwrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) and {args.out.with_suffix('.json').name}")
     return 0
 

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.aspects import AspectFinder, validate_aspects
 from pipeline.errors import MentionwatchError
-from pipeline.features import DENSE_NAMES, HASH_SIZE, hashed, tokens
+from pipeline.features import DENSE_NAMES, indexed, tokens, vocabulary_of
 from pipeline.language import LanguageDetector
 from pipeline.learned import MODEL_PATH, ModelError, load_model
 from pipeline.record import MentionRecord
@@ -40,17 +40,21 @@ def test_word_pairs_and_marks_are_features():
     assert "never ~again" in features and "^ never" in features and "!" in features
 
 
-def test_hashing_is_deterministic_and_in_range():
-    indices, value = hashed(tokens("Rude staff and cold food"))
-    assert indices == hashed(tokens("Rude staff and cold food"))[0]
-    assert all(0 <= i < HASH_SIZE for i in indices) and len(indices) == len(set(indices))
-    assert value == pytest.approx(1 / np.sqrt(len(indices)))
-    assert hashed([]) == ([], 0.0)
+def test_the_vocabulary_holds_what_enough_texts_share_and_gives_each_its_own_row():
+    texts = [tokens("Rude staff"), tokens("rude staff and cold food"), tokens("Cold food")]
+    vocabulary = vocabulary_of(texts, 2)
+    assert set(vocabulary) == {"rude", "staff", "rude staff", "^ rude", "cold", "food", "cold food"}
+    assert sorted(vocabulary.values()) == list(range(len(vocabulary)))  # a row each, none shared
+    rows, value = indexed(tokens("Rude staff, awful"), vocabulary)
+    # "awful" has no row (no text taught it), but it still counts in the length scaling.
+    assert sorted(rows) == sorted(vocabulary[f] for f in ("rude", "staff", "rude staff", "^ rude"))
+    assert value == pytest.approx(1 / np.sqrt(len(set(tokens("Rude staff, awful")))))
+    assert indexed([], vocabulary) == ([], 0.0)
 
 
 def test_dense_features_carry_vader_s_reading_per_sentence():
     scorer = SentimentScorer()
-    _, _, dense, _ = scorer.features("Lovely staff. The food was cold and the waiter was rude.")
+    _, dense, _ = scorer.features("Lovely staff. The food was cold and the waiter was rude.")
     named = dict(zip(DENSE_NAMES, dense))
     assert len(dense) == len(DENSE_NAMES)
     assert named["min"] < 0 < named["max"]
@@ -69,7 +73,9 @@ def test_the_shipped_model_is_small_and_says_what_it_was_trained_on():
                                        "kotzias_imdb.tsv", "semeval2017_task4a_tweets.tsv",
                                        "semeval2014_laptops.tsv"}
     assert set(meta["calibration_by_register"]) == {"review", "social", "news"}
-    assert load_model().hashed.shape == (HASH_SIZE, 2)  # the neutral head and the polarity head
+    model = load_model()
+    assert model.lexical.shape == (len(model.vocabulary), 2)  # the neutral head and the polarity head
+    assert meta["vocabulary"]["features"] == len(model.vocabulary) > 50_000
 
 
 def _copy_model(tmp_path):
@@ -104,7 +110,7 @@ def test_a_corrupt_model_file_is_a_clear_error_never_a_fallback(tmp_path):
 def test_a_model_built_for_other_features_is_refused(tmp_path):
     path = _copy_model(tmp_path)
     meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    meta["hash_bits"] = 12
+    meta["feature_version"] = 2  # hashed words, before the vocabulary
     path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="other features"):
         load_model(path)
@@ -116,6 +122,28 @@ def test_a_model_built_for_other_features_is_refused(tmp_path):
     with path.open("wb") as handle:
         np.savez(handle, **weights)
     with pytest.raises(ModelError, match="dense has shape"):
+        load_model(path)
+
+
+def _rewrite_vocabulary(path, change):
+    with np.load(path) as arrays:
+        weights = dict(arrays)
+    lines = change(weights["vocabulary"].tobytes().decode("utf-8").split("\n"))
+    weights["vocabulary"] = np.frombuffer("\n".join(lines).encode("utf-8"), dtype=np.uint8)
+    with path.open("wb") as handle:
+        np.savez(handle, **weights)
+
+
+def test_a_vocabulary_that_does_not_match_the_weights_is_refused(tmp_path):
+    # A line lost would shift every later feature onto its neighbour's weights.
+    path = _copy_model(tmp_path)
+    _rewrite_vocabulary(path, lambda lines: lines[1:])
+    with pytest.raises(ModelError, match="lexical has shape"):
+        load_model(path)
+
+    path = _copy_model(tmp_path)
+    _rewrite_vocabulary(path, lambda lines: [lines[1], *lines[1:]])
+    with pytest.raises(ModelError, match="repeats a feature"):
         load_model(path)
 
 

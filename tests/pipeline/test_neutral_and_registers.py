@@ -38,11 +38,11 @@ STATEMENTS = [
 ]
 
 
-# The polarity head leans negative on any short plain sentence about a place (its bias, "The ...",
-# topic words such as "restaurant" and "shop"): given that the text judges, it is as sure of these
-# two (0.99 and 0.95) as of "The plot goes nowhere.", and the neutral gate is not sure enough that
-# they state facts. Named in docs/scoring.md.
-KNOWN_REVIEW_MISSES = ["The shop is closed on Mondays.", "The restaurant received a permit to add outdoor seating."]
+# The polarity head leans negative on a short plain sentence that opens with "The" and holds a
+# word of the review sets' complaints ("received": "I received a broken one"): given that the text
+# judges, it is as sure of this one (0.95) as of "The plot goes nowhere.", and the neutral gate is
+# not sure enough that it states a fact. Named in docs/scoring.md.
+KNOWN_REVIEW_MISSES = ["The restaurant received a permit to add outdoor seating."]
 
 
 @pytest.mark.parametrize("register", ["review", "news"])
@@ -210,7 +210,7 @@ def test_a_review_complaint_without_vader_s_words_counts_when_the_polarity_head_
 def test_the_shipped_model_stays_under_five_megabytes_and_loads():
     assert MODEL_PATH.stat().st_size + MODEL_PATH.with_suffix(".json").stat().st_size < 5_000_000
     model = _read_model(MODEL_PATH)  # read from disk, not the process's cached copy
-    assert model.hashed.shape[1] == 2 and len(model.gate[0]) > 0 and set(model.calibration) == {
+    assert model.lexical.shape[1] == 2 and len(model.gate[0]) > 0 and set(model.calibration) == {
         "review", "social", "news"}
     meta = json.loads(MODEL_PATH.with_suffix(".json").read_text(encoding="utf-8"))
     assert "semeval2014_laptops.tsv" in meta["trained_on"]
