@@ -13,8 +13,8 @@ Two kinds of feature:
   contrast word ("but", "however", "although") also count once more as ``>word``: the clause
   after "but" is usually the verdict. The model file holds their vocabulary (``indexed``): each
   feature seen in at least a few training texts has a row of its own, and one it never saw has
-  none, so no two words share a weight (hashed into 2**18 buckets, "restaurant" shared one with
-  "too" and read as a complaint). Each text's features are present-or-absent, scaled by
+  none, so no two words share a weight (when words were hashed into 2**18 buckets, "restaurant"
+  shared one with "too" and read as a complaint). Each text's features are present-or-absent, scaled by
   1/sqrt(their number), so that a one-line tweet and a long review weigh alike.
 * **Dense features** (``DENSE_NAMES``): VADER's per-sentence compounds (combined by
   ``combine_sentences``, min, max, mean, first, last), its mean pos / neg / neu shares, bins of
@@ -117,10 +117,10 @@ def tokens(text: str) -> list[str]:
 def indexed(features: Sequence[str], vocabulary: Mapping[str, int]) -> tuple[list[int], float]:
     """The vocabulary's rows of ``features`` (each once; a feature it lacks has no row) and the value
     each takes: 1/sqrt(the number of distinct features, known or not)."""
-    rows = set(map(vocabulary.get, features))
+    distinct = set(features)
+    rows = set(map(vocabulary.get, distinct))
     rows.discard(None)
-    distinct = len(set(features))
-    return list(rows), (1.0 / math.sqrt(distinct) if distinct else 0.0)
+    return list(rows), (1.0 / math.sqrt(len(distinct)) if distinct else 0.0)
 
 
 def vocabulary_of(texts_features: Iterable[Sequence[str]], min_count: int) -> dict[str, int]:

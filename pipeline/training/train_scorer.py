@@ -161,11 +161,6 @@ def featurize(scorer, texts: list[str], vocabulary: dict[str, int] | None = None
     return matrix, np.array([evidence for _, _, evidence in read], dtype=np.float64), vocabulary
 
 
-def lexical_width(x) -> int:
-    """How many of the feature matrix's columns are lexical (the dense features come last)."""
-    return x.shape[1] - len(DENSE_NAMES)
-
-
 def new_model(c: float):
     from sklearn.linear_model import LogisticRegression
 
@@ -197,7 +192,7 @@ def word_scale(x, positive: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Each feature's scale for the polarity head: ``NB_OFFSET`` + |log-count ratio| for the
     lexical features (present in how many positive against negative rows, weighted, add-one
     smoothed), 1 for the dense features."""
-    present = x[:, :lexical_width(x)].copy()
+    present = x[:, : -len(DENSE_NAMES)].copy()  # the lexical columns: the dense features come last
     present.data[:] = 1.0
     counts = [np.asarray(present[positive == side].T @ weights[positive == side]).ravel() + 1.0 for side in (1, 0)]
     ratio = np.log(counts[0] / counts[0].sum()) - np.log(counts[1] / counts[1].sum())
