@@ -61,7 +61,7 @@ _TYPOGRAPHIC = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u20
 
 
 def tokens(text: str) -> list[str]:
-    """The text's lexical features before hashing (for tests and for reading a model).
+    """The text's lexical features, as the vocabulary names them (for tests and for reading a model).
 
     Words in a negation's scope are marked ``~``; words of a clause after a contrast word are
     repeated marked ``>``; word pairs are joined by a space.
