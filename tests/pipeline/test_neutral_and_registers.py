@@ -12,6 +12,7 @@ from pipeline.learned import CALIBRATION_KEYS, MODEL_PATH, _read_model, load_mod
 from pipeline.registers import BY_SOURCE_TYPE, register_of
 from pipeline.sentiment import SentimentScorer, plain_vader_label
 from tests.conftest import run_cli
+from tests.pipeline.test_sentiment import COMPLAINTS_VADER_MISSES
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,7 @@ STATEMENTS = [
     "The cafe accepts cash and cards.",
     "A new location is scheduled to open in March.",
     "The owner said the kitchen will be renovated in January.",
+    "The shop moved two blocks north in March.",
 ]
 
 
@@ -50,6 +52,14 @@ def test_statements_of_fact_are_neutral(scorer, register):
     labels = {text: scorer.score(text, register=register).label for text in STATEMENTS}
     assert [t for t, label in labels.items() if label != "neutral"] == (
         KNOWN_REVIEW_MISSES if register == "review" else [])
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_complaints_in_words_vader_does_not_know_alert_in_every_register(scorer, register):
+    """The domain lexicon's complaints ("We won't be coming back.", "Never got our drinks.") are
+    evidence the model reads: each is negative at the register's default threshold."""
+    labels = {text: scorer.score(text, register=register).label for text in COMPLAINTS_VADER_MISSES}
+    assert [t for t, label in labels.items() if label != "negative"] == []
 
 
 def test_a_statement_holds_no_evidence_but_a_complaint_does(scorer):
