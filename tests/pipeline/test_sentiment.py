@@ -356,6 +356,13 @@ def test_urgent_phrases_in_the_title_count(scorer):
     assert result.urgent_phrases == ("scam",)
 
 
+def test_news_of_the_health_authorities_is_urgent_in_its_plural_forms_too(scorer):
+    # no stemming: each form is listed ("health inspector" does not match "health inspectors")
+    result = scorer.score("Health inspectors closed the diner, citing three health code violations.")
+    assert result.urgent_phrases == ("health inspectors", "health code")
+    assert scorer.score("Two health violations in a year.").urgent_phrases == ("health violations",)
+
+
 def test_urgent_matching_needs_whole_words():
     scorer = vader_scorer(urgent_phrases=["sue", "can't breathe"])
     assert not scorer.score("There was an issue with my order. I'll pursue it.").urgent
