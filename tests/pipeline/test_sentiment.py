@@ -93,6 +93,13 @@ COMPLAINTS_VADER_MISSES = [
     "The cashier rolled her eyes at me.",
     "Found a bug in my salad.",
     "The appointment was rescheduled three times.",
+    "The owner never replied to my email.",
+    "Nobody responded to my ticket.",
+    "They never returned my call.",
+    "They closed my ticket without fixing anything.",
+    "Unable to log in since Monday.",
+    "I couldn't sign in for two days.",
+    "The order tracking shows delivered but nothing arrived.",
 ]
 
 
