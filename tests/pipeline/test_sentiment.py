@@ -100,6 +100,11 @@ COMPLAINTS_VADER_MISSES = [
     "Unable to log in since Monday.",
     "I couldn't sign in for two days.",
     "The order tracking shows delivered but nothing arrived.",
+    "Check-in took over an hour.",
+    "Sheets had stains on them.",
+    "They kept my deposit.",
+    "They overbooked and gave our room away.",
+    "The car came back with a new scratch on the door.",
 ]
 
 
