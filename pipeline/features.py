@@ -14,8 +14,8 @@ Two kinds of feature:
   after "but" is usually the verdict. The model file holds their vocabulary (``indexed``): each
   feature seen in at least a few training texts has a row of its own, and one it never saw has
   none, so no two words share a weight (when words were hashed into 2**18 buckets, "restaurant"
-  shared one with "too" and read as a complaint). Each text's features are present-or-absent, scaled by
-  1/sqrt(their number), so that a one-line tweet and a long review weigh alike.
+  shared one with "too" and read as a complaint). Each text's features are present-or-absent,
+  scaled by 1/sqrt(their number), so that a one-line tweet and a long review weigh alike.
 * **Dense features** (``DENSE_NAMES``): VADER's per-sentence compounds (combined by
   ``combine_sentences``, min, max, mean, first, last), its mean pos / neg / neu shares, bins of
   the combined compound, counts of domain-lexicon complaint words, negated positive and negated

@@ -266,7 +266,8 @@ def _read_model(path: Path) -> LearnedModel:
     if not all(np.isfinite(a).all() for a in (lexical, dense, bias)):
         raise ModelError(f"the scorer's model file {path} is corrupt: weights that are not numbers")
     calibration = _calibration(meta.get("calibration_by_register"), meta_path)
-    return LearnedModel(np.vstack([lexical, dense]), bias, vocabulary, calibration, meta, _gate(meta.get("gate"), meta_path),
+    return LearnedModel(np.vstack([lexical, dense]), bias, vocabulary, calibration, meta,
+                        _gate(meta.get("gate"), meta_path),
                         _alert_thresholds(meta.get("alert_threshold_by_register"), meta_path))
 
 

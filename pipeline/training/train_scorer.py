@@ -560,8 +560,8 @@ def main(argv: list[str] | None = None) -> int:
                        for name, (source, weight, register) in TRAIN_FILES.items()},
         "cross_validation": {"threshold": args.threshold, **cv},
     }
-    model = LearnedModel(weights_matrix, bias, vocabulary, {r: tuple(calibration[r][k] for k in CALIBRATION_KEYS)
-                                                for r in REGISTERS}, meta,
+    by_register = {r: tuple(calibration[r][k] for k in CALIBRATION_KEYS) for r in REGISTERS}
+    model = LearnedModel(weights_matrix, bias, vocabulary, by_register, meta,
                          (tuple(gate_table["weights"]), gate_table["bias"]), thresholds)
     scorer = SentimentScorer(model=model)
     print(f"\ndev sets (never trained on; calibration chosen on them) at threshold {args.threshold}: "
