@@ -51,7 +51,10 @@ def read_labeled_rows(path: str | Path) -> list[tuple[str, str, str | None]]:
             )
         has_register = "register" in (reader.fieldnames or ())
         for row in reader:
-            label = (row["label"] or "").strip().lower()
+            if row["label"] is None:  # DictReader fills the columns a short row lacks with None
+                raise ValueError(f"{path}, line {reader.line_num}: no label: the row has fewer "
+                                 "tab-separated columns than the header (text, then a tab, then the label)")
+            label = row["label"].strip().lower()
             if label not in LABELS:
                 raise ValueError(
                     f"{path}, line {reader.line_num}: unknown label {row['label']!r} "

@@ -78,6 +78,12 @@ def test_unknown_label_is_refused_with_its_line(tmp_path):
         evaluate_file(path, _ScriptedScorer())
 
 
+def test_a_row_without_its_label_column_is_refused_with_its_line(tmp_path):
+    path = _write(tmp_path, "text\tlabel\nnice\tpositive\na row typed with spaces, not a tab positive\n")
+    with pytest.raises(ValueError, match=r"line 3: no label: the row has fewer tab-separated columns"):
+        evaluate_file(path, _ScriptedScorer())
+
+
 def test_real_scorer_on_reviews(tmp_path):
     path = _write(
         tmp_path,
