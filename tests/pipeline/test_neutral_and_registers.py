@@ -152,6 +152,35 @@ def test_food_slang_that_praises_is_no_complaint_but_the_same_words_about_harm_a
         assert [t for t in FOOD_SLANG if scorer.score(t, register=register).label != "positive"] == []
 
 
+# Praise as the absence of a complaint, or a problem put right: plain VADER reads "no" as -1.2 where
+# it does not know the next word ("no issues", "no fuss"), flips the comparative after a negation
+# ("could not have been nicer") and reads "problem", "broken" and "pain" wherever they stand.
+PRAISE_IN_WORDS_OF_A_COMPLAINT = [
+    "No issues with the delivery.", "No hassle, no fuss.", "No fuss, great service.",
+    "Service was quick with no delays.", "No surprises on the bill.", "There is no need to tip.",
+    "Connecting to wifi took no time at all.", "Zero complaints.", "There was no line.",
+    "No wait on a Saturday night!", "The staff could not have been nicer.",
+    "The service could not have been better.", "The staff couldn't be friendlier.",
+    "Nothing was too much trouble for them.", "They fixed the problem right away.",
+    "They fixed my broken phone screen in 20 minutes.", "My back pain is gone after two sessions.",
+    "I was skeptical but they nailed it.", "Sad to leave!",
+]
+# The same words in complaints stay complaints.
+COMPLAINTS_IN_THE_SAME_WORDS = [
+    "They never fixed the problem.", "The problem was never fixed.",
+    "They said they fixed the problem but it broke again the next day.", "There was no wait staff in sight.",
+    "The staff couldn't have been more rude.", "My only complaint is the parking.",
+    "They rushed us through dinner.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_praise_in_the_words_of_a_complaint_is_no_alert(scorer, register):
+    assert [t for t in PRAISE_IN_WORDS_OF_A_COMPLAINT if plain_vader_label(t) != "negative"] == []  # VADER's error
+    assert [t for t in PRAISE_IN_WORDS_OF_A_COMPLAINT if scorer.score(t, register=register).label == "negative"] == []
+    assert [t for t in COMPLAINTS_IN_THE_SAME_WORDS if scorer.score(t, register=register).label != "negative"] == []
+
+
 # Laughter beside a complaint, as social posts write it: plain VADER reads lol (+1.8), lmao (+2.9)
 # and haha (+2.0) as praise and calls each of these positive; laughter beside praise stays praise.
 LAUGHING_COMPLAINTS = ["lol the app crashed again", "lmao my order is wrong again",
@@ -260,10 +289,10 @@ def test_the_default_threshold_is_chosen_for_precision_and_keeps_social_posts_at
     # 0.85; 0.67 at -0.2 against 0.87 at -0.05), so they keep -0.05.
     complaints, others = [-0.9] * 5 + [-0.1] * 5, [-0.1] * 3 + [0.0] * 7
     assert choose_threshold("review", model_led, [labeled_set(complaints, others)], [{"negative_f1": 0.85}]) == -0.2
-    # A difference in the fourth digit of F0.5 is a tie (it moves with every retraining), won by
-    # the more precise threshold: 17 clear complaints, 6 mild ones and 2 mild remarks give F0.5
-    # 0.9350 at -0.05 (precision 0.92) and 0.9341 from -0.2 (precision 1.0).
-    near_tie = labeled_set([-0.9] * 17 + [-0.1] * 6, [-0.1] * 2 + [0.0] * 5)
+    # A difference in F0.5 within the noise of a retraining (0.005) is a tie, won by the more
+    # precise threshold: 170 clear complaints, 60 mild ones and 19 mild remarks give F0.5 0.9380
+    # at -0.05 (precision 0.92) and 0.9341 from -0.2 (precision 1.0).
+    near_tie = labeled_set([-0.9] * 170 + [-0.1] * 60, [-0.1] * 19 + [0.0] * 50)
     assert choose_threshold("review", model_led, [near_tie], [{"negative_f1": 0.5}]) == -0.2
     vader_led = {**model_led, "vader_led": 1.0, "model_alone": 1.1}
     social = labeled_set(complaints, others, vader_led=True)

@@ -88,6 +88,7 @@ COMPLAINTS_VADER_MISSES = [
     "We won't be coming back.",
     "We will definitely not be back.",
     "We will never go there again.",
+    "It couldn't have been worse.",  # VADER flips "worse" after the negation: praise to it
     "Never got our drinks.",
     "Nobody greeted us when we walked in.",
     "The cashier rolled her eyes at me.",
