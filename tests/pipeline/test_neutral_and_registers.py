@@ -37,6 +37,13 @@ STATEMENTS = [
     "A new location is scheduled to open in March.",
     "The owner said the kitchen will be renovated in January.",
     "The shop moved two blocks north in March.",
+    # a business's rules, in VADER's "no"
+    "No dogs allowed.",
+    "No reservations, walk-ins only.",
+    "No appointment needed.",
+    "There is no dress code.",
+    "No cover charge on weekdays.",
+    "Closed for the holidays.",
 ]
 
 
