@@ -51,7 +51,9 @@ STATEMENTS = [
 # word of the review sets' complaints ("received": "I received a broken one"): given that the text
 # judges, it is as sure of this one (0.95) as of "The plot goes nowhere.", and the neutral gate is
 # not sure enough that it states a fact. Named in docs/scoring.md.
-KNOWN_REVIEW_MISSES = ["The restaurant received a permit to add outdoor seating."]
+# "There is no dress code." sits on the same edge (95.0% sure: neutral or not as a retraining
+# moves the fourth digit).
+KNOWN_REVIEW_MISSES = ["The restaurant received a permit to add outdoor seating.", "There is no dress code."]
 
 
 @pytest.mark.parametrize("register", ["review", "news"])
@@ -186,6 +188,20 @@ def test_praise_in_the_words_of_a_complaint_is_no_alert(scorer, register):
     assert [t for t in PRAISE_IN_WORDS_OF_A_COMPLAINT if plain_vader_label(t) != "negative"] == []  # VADER's error
     assert [t for t in PRAISE_IN_WORDS_OF_A_COMPLAINT if scorer.score(t, register=register).label == "negative"] == []
     assert [t for t in COMPLAINTS_IN_THE_SAME_WORDS if scorer.score(t, register=register).label != "negative"] == []
+
+
+# Not knowing, as replies on a forum say it: plain VADER reads "no" as -1.2 and flips "sure"
+# after "not", so each was an alert; the staff not knowing stays a complaint.
+NOT_KNOWING = ["No idea, never been there.", "Not sure if they're open today.",
+               "Not sure about the vegan options, you'd have to ask."]
+STAFF_NOT_KNOWING = ["They had no idea what they were doing.", "The staff had no clue."]
+
+
+@pytest.mark.parametrize("register", ["news", "social"])
+def test_not_knowing_is_no_complaint_but_the_staff_not_knowing_is(scorer, register):
+    assert [t for t in NOT_KNOWING if plain_vader_label(t) != "negative"] == []  # what VADER got wrong
+    assert [t for t in NOT_KNOWING if scorer.score(t, register=register).label != "neutral"] == []
+    assert [t for t in STAFF_NOT_KNOWING if scorer.score(t, register=register).label != "negative"] == []
 
 
 # Laughter beside a complaint, as social posts write it: plain VADER reads lol (+1.8), lmao (+2.9)
