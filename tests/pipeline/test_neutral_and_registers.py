@@ -173,13 +173,15 @@ PRAISE_IN_WORDS_OF_A_COMPLAINT = [
     "Nothing was too much trouble for them.", "They fixed the problem right away.",
     "They fixed my broken phone screen in 20 minutes.", "My back pain is gone after two sessions.",
     "I was skeptical but they nailed it.", "Sad to leave!",
+    "The plumber showed up on time and fixed the leak in ten minutes.", "The massage got rid of my back pain.",
 ]
 # The same words in complaints stay complaints.
 COMPLAINTS_IN_THE_SAME_WORDS = [
     "They never fixed the problem.", "The problem was never fixed.",
     "They said they fixed the problem but it broke again the next day.", "There was no wait staff in sight.",
     "The staff couldn't have been more rude.", "My only complaint is the parking.",
-    "They rushed us through dinner.",
+    "They rushed us through dinner.", "They never fixed the leak.", "We couldn't get rid of the smell for days.",
+    "The stains never came out.", "The update still hasn't fixed the crash.",
 ]
 
 
