@@ -320,12 +320,13 @@ class _PhraseRules:
                 return False
         return True
 
-    def apply(self, lowered: list[str], sentiments: list[float]) -> None:
+    def apply(self, lowered: list[str], sentiments: list[float]) -> list[tuple[int, int]]:
         """Give each phrase found in the sentence its valence, in place of its words' valence.
 
         ``lowered`` are VADER's tokens of the sentence in lower case and ``sentiments`` VADER's
         per-token valences (modified in place). A negation within the three tokens before a
-        phrase flips its valence, as VADER does for single words.
+        phrase flips its valence, as VADER does for single words. Returns the token spans
+        (start, end) of the phrases applied.
         """
         keys = self.keys
         if self.short_keys:
@@ -337,7 +338,7 @@ class _PhraseRules:
         else:
             hits = [(i, t) for i, t in enumerate(lowered) if t in keys]
         if not hits:
-            return
+            return []
         found = []
         for i, token in hits:
             for anchor, phrase in self._by_anchor[token]:
@@ -345,6 +346,7 @@ class _PhraseRules:
                     found.append((i - anchor, -len(phrase.slots), phrase))
         found.sort(key=lambda item: item[:2])
         matched_until = 0
+        applied = []
         for start, negative_length, phrase in found:
             if start < matched_until:
                 continue  # overlaps a phrase already applied
@@ -355,6 +357,8 @@ class _PhraseRules:
             sentiments[start] = valence
             sentiments[start + 1 : end] = [0.0] * (end - start - 1)
             matched_until = end
+            applied.append((start, end))
+        return applied
 
 
 class _DomainAnalyzer(FastVader):
@@ -392,14 +396,19 @@ class _DomainAnalyzer(FastVader):
 
     def _but_check(self, words_and_emoticons, sentiments):
         lowered = self._lower(words_and_emoticons)
+        phrases: list[tuple[int, int]] = []
         # One set test lets most sentences skip both rules.
         if not self._trigger_words.isdisjoint(lowered) or self._phrase_rules.short_keys:
             if not self._intensifiers.isdisjoint(lowered):
                 self._apply_intensifiers(lowered, sentiments)
-            self._phrase_rules.apply(lowered, sentiments)
+            phrases = self._phrase_rules.apply(lowered, sentiments)
         # VADER's check changes nothing unless "but" is a token; skipping it then saves a
-        # second lower-casing of every token (about 4% of a call).
+        # second lower-casing of every token (about 4% of a call). VADER weighs the words around
+        # the first "but"; one inside a phrase ("nothing but praise") is no contrast.
         if "but" in lowered:
+            at = lowered.index("but")
+            if any(start <= at < end for start, end in phrases):
+                return sentiments
             return super()._but_check(words_and_emoticons, sentiments)
         return sentiments
 

@@ -174,6 +174,13 @@ PRAISE_IN_WORDS_OF_A_COMPLAINT = [
     "They fixed my broken phone screen in 20 minutes.", "My back pain is gone after two sessions.",
     "I was skeptical but they nailed it.", "Sad to leave!",
     "The plumber showed up on time and fixed the leak in ten minutes.", "The massage got rid of my back pain.",
+    # the idioms of praise ("recommend" after "can't", "good" after "nothing", "riot", "low")
+    "I can't recommend them enough.", "Couldn't recommend them more.", "Would not hesitate to recommend.",
+    "I have nothing but praise for the staff.", "I have nothing but good things to say.",
+    "I can't say enough good things about them.", "Don't let the outside fool you.", "Our server was a riot.",
+    "Prices are insanely low.", "No wonder they're always busy.", "I'll never get my hair cut anywhere else.",
+    "This place is dangerous for my wallet.", "I was starving and the portions were huge.",
+    "It was crazy busy but the food came out fast.",
 ]
 # The same words in complaints stay complaints.
 COMPLAINTS_IN_THE_SAME_WORDS = [
@@ -182,6 +189,8 @@ COMPLAINTS_IN_THE_SAME_WORDS = [
     "The staff couldn't have been more rude.", "My only complaint is the parking.",
     "They rushed us through dinner.", "They never fixed the leak.", "We couldn't get rid of the smell for days.",
     "The stains never came out.", "The update still hasn't fixed the crash.",
+    "I can't recommend this place.", "I couldn't recommend them to anyone.", "Would not recommend.",
+    "I have nothing but problems with this phone.", "They cut my hair way too short.",
 ]
 
 

@@ -89,6 +89,7 @@ COMPLAINTS_VADER_MISSES = [
     "We will definitely not be back.",
     "We will never go there again.",
     "It couldn't have been worse.",  # VADER flips "worse" after the negation: praise to it
+    "I have nothing but problems with this phone.",  # VADER: "nothing" flips "problems"
     "Never got our drinks.",
     "Nobody greeted us when we walked in.",
     "The cashier rolled her eyes at me.",
