@@ -130,9 +130,9 @@ VOCABULARY_MIN_TEXTS = 3
 DEFAULT_THRESHOLD = -0.05  # the alert threshold the calibration is chosen at
 PRECISION_BETA = 0.5  # the default thresholds are chosen for F-beta with this beta: precision weighs twice recall
 # Thresholds whose mean F-beta is within this of the best are a tie, won by the most precise. nyt's
-# curve is flat: F0.5 0.632 at -0.2, 0.627 at -0.5, and the paired bootstrap's spread of that
-# difference is 0.0055, so the news default flipped between -0.2 and -0.3 on noise with each
-# retraining while the tie was 0.001.
+# curve is flat (F0.5 within 0.005 from -0.2 to -0.5 when this was set, with a paired bootstrap
+# spread of those differences of 0.003 to 0.0055), and while the tie was 0.001 the news default
+# moved between -0.2 and -0.3 with each retraining, on noise.
 THRESHOLD_TIE = 0.005
 
 
