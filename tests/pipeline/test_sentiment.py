@@ -90,6 +90,19 @@ COMPLAINTS_VADER_MISSES = [
     "We will never go there again.",
     "It couldn't have been worse.",  # VADER flips "worse" after the negation: praise to it
     "I have nothing but problems with this phone.",  # VADER: "nothing" flips "problems"
+    # service gone wrong at a hotel, a shop, a repair: no word VADER knows
+    "The technician left mud all over the carpet.",
+    "The bathroom was out of soap.",
+    "They double-booked my appointment.",
+    "Nobody picked up the phone all day.",
+    "They refused to honor the coupon.",
+    "The waiter forgot about us.",
+    "We had to ask three times for water.",
+    "It took three visits to fix it.",
+    "The app won't let me log in.",
+    "The hot tub was out of order.",
+    "There was a long hair in the sink.",
+    "The sheets looked used.",
     "Never got our drinks.",
     "Nobody greeted us when we walked in.",
     "The cashier rolled her eyes at me.",
