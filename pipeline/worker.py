@@ -64,6 +64,9 @@ are left to the worker."""
 TAKEN_BACK_PAST = 10
 """Hand-offs the worker must still have queued when the crawl ends for the crawl process, without
 a scorer yet, to load one and take hand-offs back to judge (`WorkerPipeline._judge_queued`)."""
+TAKE_BACK_WAIT = 0.5
+"""Seconds the crawl process waits for a queued hand-off it takes back (the worker may be taking
+the last ones itself, and then nothing comes)."""
 
 
 class Pipeline(Protocol):
@@ -187,7 +190,10 @@ class WorkerPipeline:
             return
         while self._error is None and self._worker_behind(1):
             try:
-                batch = self._batches.get_nowait()
+                # Not get_nowait: the queue counts hand-offs this process's feeder thread has not
+                # yet written to the pipe, and the worker may hold the reading lock a moment; on
+                # a busy machine an instant look found nothing and the worker was left all of it.
+                batch = self._batches.get(timeout=TAKE_BACK_WAIT)
             except (queue.Empty, OSError):
                 return
             try:
