@@ -361,6 +361,14 @@ class _PhraseRules:
         return applied
 
 
+class _PhraseRead(list):
+    """A sentence's valences in which domain phrases were applied, none of them negative."""
+
+
+# Key of VADER's polarity scores set when a non-negative domain phrase read the sentence.
+PHRASE_READ = "phrase_read"
+
+
 class _DomainAnalyzer(FastVader):
     """VADER with a domain lexicon, phrase rules and intensifier words.
 
@@ -402,6 +410,8 @@ class _DomainAnalyzer(FastVader):
             if not self._intensifiers.isdisjoint(lowered):
                 self._apply_intensifiers(lowered, sentiments)
             phrases = self._phrase_rules.apply(lowered, sentiments)
+            if phrases and all(sentiments[start] >= 0 for start, _ in phrases):
+                sentiments = _PhraseRead(sentiments)
         # VADER's check changes nothing unless "but" is a token; skipping it then saves a
         # second lower-casing of every token (about 4% of a call). VADER weighs the words around
         # the first "but"; one inside a phrase ("nothing but praise") is no contrast.
@@ -411,6 +421,12 @@ class _DomainAnalyzer(FastVader):
                 return sentiments
             return super()._but_check(words_and_emoticons, sentiments)
         return sentiments
+
+    def score_valence(self, sentiments, text):
+        scores = super().score_valence(sentiments, text)
+        if type(sentiments) is _PhraseRead:
+            scores[PHRASE_READ] = 1.0
+        return scores
 
     def _apply_intensifiers(self, lowered: list[str], sentiments: list[float]) -> None:
         for i in range(len(lowered) - 1):
@@ -740,6 +756,12 @@ class SentimentScorer:
                                                          register or DEFAULT_REGISTER)
             if len(sentences) > 1 and compound <= self.strong_negative and compound < sentiment:
                 # VADER reads a clear complaint in one of the sentences: it is never averaged away.
+                sentiment = compound
+            elif sentiment <= negative_threshold and all(
+                    s.get(PHRASE_READ) and not s["neg"] for s in reading.scores):
+                # A domain phrase read every sentence and VADER found nothing negative left: the
+                # phrase was written for this meaning, so the model's word weights cannot make a
+                # complaint of it ("They went out of their way to help.", "There is no dress code.").
                 sentiment = compound
             elif _label(sentiment, negative_threshold, self.positive_threshold) != _label(
                     compound, negative_threshold, self.positive_threshold) and sentiment:

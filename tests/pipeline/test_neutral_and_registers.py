@@ -51,9 +51,7 @@ STATEMENTS = [
 # word of the review sets' complaints ("received": "I received a broken one"): given that the text
 # judges, it is as sure of this one (0.95) as of "The plot goes nowhere.", and the neutral gate is
 # not sure enough that it states a fact. Named in docs/scoring.md.
-# "There is no dress code." sits on the same edge (95.0% sure: neutral or not as a retraining
-# moves the fourth digit).
-KNOWN_REVIEW_MISSES = ["The restaurant received a permit to add outdoor seating.", "There is no dress code."]
+KNOWN_REVIEW_MISSES = ["The restaurant received a permit to add outdoor seating."]
 
 
 @pytest.mark.parametrize("register", ["review", "news"])
@@ -199,6 +197,40 @@ def test_praise_in_the_words_of_a_complaint_is_no_alert(scorer, register):
     assert [t for t in PRAISE_IN_WORDS_OF_A_COMPLAINT if plain_vader_label(t) != "negative"] == []  # VADER's error
     assert [t for t in PRAISE_IN_WORDS_OF_A_COMPLAINT if scorer.score(t, register=register).label == "negative"] == []
     assert [t for t in COMPLAINTS_IN_THE_SAME_WORDS if scorer.score(t, register=register).label != "negative"] == []
+
+
+# Praise and a business's rules that the model alone read as complaints in reviews, on the words the
+# review sets tie to complaints ("went out", "fixed", "not", "no"): a domain phrase reads each
+# sentence ("went out of their way", "fixed the crash", "paid off", "no dress code", "not included"),
+# VADER finds nothing negative left, and the model's word weights no longer overrule that.
+PRAISE_AND_RULES_THE_MODEL_MISREAD = [
+    "They went out of their way to accommodate my allergy.", "The update fixed the crash on startup.",
+    "The trainer pushed me hard but it paid off.", "The place was packed but they found us a table.",
+    "not gonna lie the wait was worth it", "The vet squeezed us in on a Saturday.",
+    "idk why people hate on this place, it's fine", "rip to my favorite taco truck, they closed for good",
+    "Tips are not included.", "The salon does not take walk-ins.", "There is no dress code.",
+    "The cafe now offers oat milk at no extra charge.",
+]
+# Social praise in slang VADER does not know: it read each as nothing.
+SLANG_PRAISE = ["ngl the tacos slapped", "this place slaps", "this place is a vibe",
+                "can confirm, the brisket is legit", "10/10 would eat here again"]
+# The same phrases beside a complaint, and the complaints in the words of the slang.
+COMPLAINTS_BESIDE_THE_PHRASES = [
+    "They went out of their way to be rude.", "The update fixed the crash but now it won't load.",
+    "I would never eat here again.", "This place is trash.", "The tacos were 1/10.",
+    "They said they fixed the problem but it broke again the next day.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_praise_and_rules_a_phrase_reads_are_no_alert(scorer, register):
+    assert [t for t in PRAISE_AND_RULES_THE_MODEL_MISREAD if scorer.score(t, register=register).label == "negative"] == []
+    assert [t for t in COMPLAINTS_BESIDE_THE_PHRASES if scorer.score(t, register=register).label != "negative"] == []
+
+
+def test_slang_praise_reads_as_praise_in_social_posts(scorer):
+    assert [t for t in SLANG_PRAISE if plain_vader_label(t) == "positive"] == []  # VADER did not know it
+    assert [t for t in SLANG_PRAISE if scorer.score(t, register="social").label != "positive"] == []
 
 
 # Not knowing, as replies on a forum say it: plain VADER reads "no" as -1.2 and flips "sure"
@@ -359,9 +391,10 @@ def test_a_threshold_configured_for_one_register_leaves_the_others_their_own():
     assert scorer.threshold_for("social") == -0.5
     assert scorer.threshold_for("review") == model.alert_threshold("review")
     assert scorer.threshold_for("news") == model.alert_threshold("news")
-    # VADER reads "Meh." at -0.08: an alert at the social register's own threshold, not at -0.5.
-    assert SentimentScorer().score("Meh.", register="social").label == "negative"
-    assert scorer.score("Meh.", register="social").label == "neutral"
+    # VADER reads "Very meh." at -0.15: an alert at the social register's own threshold, not at -0.5.
+    assert model.alert_threshold("social") > -0.15
+    assert SentimentScorer().score("Very meh.", register="social").label == "negative"
+    assert scorer.score("Very meh.", register="social").label == "neutral"
     with pytest.raises(ValueError, match="names no register 'tweets'"):
         SentimentScorer(negative_threshold={"tweets": -0.5})
 

@@ -120,6 +120,23 @@ COMPLAINTS_VADER_MISSES = [
     "They kept my deposit.",
     "They overbooked and gave our room away.",
     "The car came back with a new scratch on the door.",
+    # deliveries, rooms, repairs and apps gone wrong, in words no lexicon had
+    "My order arrived two days late.",
+    "The driver threw the package over the fence.",
+    "The item was not as described.",
+    "The room was smaller than it looked in the photos.",
+    "The pool was closed during our whole stay.",
+    "The walls are paper thin.",
+    "The music was way too loud to talk.",
+    "The hygienist was rough with my gums.",
+    "The check engine light came back on the next day.",
+    "They kept my car for a week and didn't fix anything.",
+    "The subscription auto-renewed without warning.",  # VADER: praise, by "renewed"
+    "The app keeps logging me out.",
+    "The app won't load since the update.",
+    "They changed the recipe and it's not the same.",
+    "the wifi here is trash",
+    "this ain't it chief",
 ]
 
 
