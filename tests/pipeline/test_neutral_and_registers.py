@@ -233,6 +233,28 @@ def test_slang_praise_reads_as_praise_in_social_posts(scorer):
     assert [t for t in SLANG_PRAISE if scorer.score(t, register="social").label != "positive"] == []
 
 
+# Praise in words VADER does not know ("tasty", "cozy", "attentive", "thorough", "blown away"): no
+# alert in any register, praise on a social post; negated, each is a complaint everywhere.
+PRAISE_VADER_DOES_NOT_KNOW = [
+    "The food was tasty.", "The tech was thorough and punctual.", "The place is tiny but cozy.",
+    "The fish was a little overcooked but still tasty.", "Service was attentive and the food came out quickly.",
+    "I didn't expect much but was blown away.", "There's nothing I would change.",
+]
+NEGATED_PRAISE = [
+    "The fries weren't crispy.", "The staff was not very attentive.", "Not very accommodating.",
+    "The waiter wasn't polite.", "The room was not as spotless as the photos.", "The chicken wasn't juicy at all.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_praise_in_words_vader_does_not_know_and_its_negation(scorer, register):
+    assert [t for t in PRAISE_VADER_DOES_NOT_KNOW + NEGATED_PRAISE if plain_vader_label(t) == "negative"] == []
+    assert [t for t in PRAISE_VADER_DOES_NOT_KNOW if scorer.score(t, register=register).label == "negative"] == []
+    assert [t for t in NEGATED_PRAISE if scorer.score(t, register=register).label != "negative"] == []
+    if register == "social":
+        assert [t for t in PRAISE_VADER_DOES_NOT_KNOW if scorer.score(t, register=register).label != "positive"] == []
+
+
 # Not knowing, as replies on a forum say it: plain VADER reads "no" as -1.2 and flips "sure"
 # after "not", so each was an alert; the staff not knowing stays a complaint.
 NOT_KNOWING = ["No idea, never been there.", "Not sure if they're open today.",
