@@ -44,21 +44,20 @@ STATEMENTS = [
     "There is no dress code.",
     "No cover charge on weekdays.",
     "Closed for the holidays.",
+    # news of permits and licenses ("received" reads as a complaint word to the model alone)
+    "The food truck received its permit after a two-month wait.",
+    "The diner received a new liquor license after the sale.",
+    "The city issued a building permit for the new bakery.",
+    "The brewery applied for a liquor license.",
+    "The owners are waiting on a permit to reopen.",
+    "The salon got its license renewed last week.",
 ]
-
-
-# The polarity head leans negative on a short plain sentence that opens with "The" and holds a
-# word of the review sets' complaints ("received": "I received a broken one"): given that the text
-# judges, it is as sure of this one (0.95) as of "The plot goes nowhere.", and the neutral gate is
-# not sure enough that it states a fact. Named in docs/scoring.md.
-KNOWN_REVIEW_MISSES = ["The restaurant received a permit to add outdoor seating."]
 
 
 @pytest.mark.parametrize("register", ["review", "news"])
 def test_statements_of_fact_are_neutral(scorer, register):
     labels = {text: scorer.score(text, register=register).label for text in STATEMENTS}
-    assert [t for t, label in labels.items() if label != "neutral"] == (
-        KNOWN_REVIEW_MISSES if register == "review" else [])
+    assert [t for t, label in labels.items() if label != "neutral"] == []
 
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
@@ -209,7 +208,7 @@ PRAISE_AND_RULES_THE_MODEL_MISREAD = [
     "not gonna lie the wait was worth it", "The vet squeezed us in on a Saturday.",
     "idk why people hate on this place, it's fine", "rip to my favorite taco truck, they closed for good",
     "Tips are not included.", "The salon does not take walk-ins.", "There is no dress code.",
-    "The cafe now offers oat milk at no extra charge.",
+    "The cafe now offers oat milk at no extra charge.", "The hotel received a four-star rating from the state tourism board.",
 ]
 # Social praise in slang VADER does not know: it read each as nothing.
 SLANG_PRAISE = ["ngl the tacos slapped", "this place slaps", "this place is a vibe",
@@ -219,6 +218,7 @@ COMPLAINTS_BESIDE_THE_PHRASES = [
     "They went out of their way to be rude.", "The update fixed the crash but now it won't load.",
     "I would never eat here again.", "This place is trash.", "The tacos were 1/10.",
     "They said they fixed the problem but it broke again the next day.",
+    "The bar's liquor license was suspended for 30 days.", "The store received my return but never refunded me.",
 ]
 
 
