@@ -51,6 +51,7 @@ STATEMENTS = [
     "The brewery applied for a liquor license.",
     "The owners are waiting on a permit to reopen.",
     "The salon got its license renewed last week.",
+    "The kitchen stops taking orders 30 minutes before closing.",  # VADER: "stops" -1.2
 ]
 
 
@@ -178,6 +179,8 @@ PRAISE_IN_WORDS_OF_A_COMPLAINT = [
     "Prices are insanely low.", "No wonder they're always busy.", "I'll never get my hair cut anywhere else.",
     "This place is dangerous for my wallet.", "I was starving and the portions were huge.",
     "It was crazy busy but the food came out fast.",
+    "Done in 40 minutes, no upselling.", "If you're in the area, Harbor Lane is worth a stop.",
+    "Our flight was delayed so we arrived late, but the front desk had kept our room.",
 ]
 # The same words in complaints stay complaints.
 COMPLAINTS_IN_THE_SAME_WORDS = [
@@ -208,7 +211,8 @@ PRAISE_AND_RULES_THE_MODEL_MISREAD = [
     "not gonna lie the wait was worth it", "The vet squeezed us in on a Saturday.",
     "idk why people hate on this place, it's fine", "rip to my favorite taco truck, they closed for good",
     "Tips are not included.", "The salon does not take walk-ins.", "There is no dress code.",
-    "The cafe now offers oat milk at no extra charge.", "The hotel received a four-star rating from the state tourism board.",
+    "The cafe now offers oat milk at no extra charge.",
+    "The hotel received a four-star rating from the state tourism board.",
 ]
 # Social praise in slang VADER does not know: it read each as nothing.
 SLANG_PRAISE = ["ngl the tacos slapped", "this place slaps", "this place is a vibe",
@@ -224,7 +228,8 @@ COMPLAINTS_BESIDE_THE_PHRASES = [
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_praise_and_rules_a_phrase_reads_are_no_alert(scorer, register):
-    assert [t for t in PRAISE_AND_RULES_THE_MODEL_MISREAD if scorer.score(t, register=register).label == "negative"] == []
+    misread = PRAISE_AND_RULES_THE_MODEL_MISREAD
+    assert [t for t in misread if scorer.score(t, register=register).label == "negative"] == []
     assert [t for t in COMPLAINTS_BESIDE_THE_PHRASES if scorer.score(t, register=register).label != "negative"] == []
 
 

@@ -137,6 +137,9 @@ COMPLAINTS_VADER_MISSES = [
     "They changed the recipe and it's not the same.",
     "the wifi here is trash",
     "this ain't it chief",
+    "Ads every 30 seconds, uninstalled.",
+    "Too many ads.",
+    "I used to love this place but it's gone downhill since the new owners.",  # VADER: praise, by "love"
 ]
 
 
