@@ -181,6 +181,7 @@ PRAISE_IN_WORDS_OF_A_COMPLAINT = [
     "It was crazy busy but the food came out fast.",
     "Done in 40 minutes, no upselling.", "If you're in the area, Harbor Lane is worth a stop.",
     "Our flight was delayed so we arrived late, but the front desk had kept our room.",
+    "the burgers are bussin no cap",  # VADER: "no" -1.2
 ]
 # The same words in complaints stay complaints.
 COMPLAINTS_IN_THE_SAME_WORDS = [
@@ -216,7 +217,9 @@ PRAISE_AND_RULES_THE_MODEL_MISREAD = [
 ]
 # Social praise in slang VADER does not know: it read each as nothing.
 SLANG_PRAISE = ["ngl the tacos slapped", "this place slaps", "this place is a vibe",
-                "can confirm, the brisket is legit", "10/10 would eat here again"]
+                "can confirm, the brisket is legit", "10/10 would eat here again", "this place is goated",
+                "their customer service is elite", "their fries hit different", "the owner is a gem",
+                "this place is a hidden gem"]
 # The same phrases beside a complaint, and the complaints in the words of the slang.
 COMPLAINTS_BESIDE_THE_PHRASES = [
     "They went out of their way to be rude.", "The update fixed the crash but now it won't load.",

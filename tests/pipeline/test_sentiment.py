@@ -140,6 +140,12 @@ COMPLAINTS_VADER_MISSES = [
     "Ads every 30 seconds, uninstalled.",
     "Too many ads.",
     "I used to love this place but it's gone downhill since the new owners.",  # VADER: praise, by "love"
+    # social slang
+    "honestly the food here is mid",  # VADER: praise, by "honestly"
+    "overhyped tbh",
+    "kinda cringe how they treat their staff",  # VADER: praise, by "treat"
+    "they ghosted me after I asked for a refund",
+    "the vibes were off",
 ]
 
 
