@@ -408,7 +408,10 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
         if result.probabilities is not None:
             p_neg, p_neu, p_pos = result.probabilities
             click.echo(f"model: P(negative) {p_neg:.2f}, P(neutral) {p_neu:.2f}, P(positive) {p_pos:.2f}")
-            if result.sentiment == 0.0 and max(p_neg, p_pos) > p_neu:
+            if result.phrase_read:
+                click.echo("  not negative all the same: phrases of the domain lexicon (or of scoring.lexicon) read "
+                           "every sentence and VADER finds nothing negative left, so the model's lean does not count")
+            elif result.sentiment == 0.0 and max(p_neg, p_pos) > p_neu:
                 click.echo(_why_neutral(result.compound, p_neg, p_pos, scorer.vader_led(register)))
         click.echo(f"VADER compound: {result.compound:+.4f}")
     click.echo(f"language: {result.language or 'not told (too short to tell)'}")

@@ -134,6 +134,7 @@ class Score:
     probabilities: tuple[float, float, float] | None = None  # the model's P(neg), P(neu), P(pos)
     language: str | None = None  # ISO 639-1 code of the text's language, None when too short to tell
     aspects: tuple[str, ...] = ()  # what a negative mention is about (pipeline.aspects)
+    phrase_read: bool = False  # the model's negative verdict gave way to domain phrases' reading
 
 
 # ---------------------------------------------------------------------------------------------
@@ -747,6 +748,7 @@ class SentimentScorer:
         sentences, compound, driver = reading.sentences, round(reading.compound, 4), reading.driver
         negative_threshold = self.threshold_for(register)
         probabilities = None
+        phrase_read = False
         if self._model is None or not sentences:
             sentiment = compound
         else:
@@ -762,7 +764,7 @@ class SentimentScorer:
                 # A domain phrase read every sentence and VADER found nothing negative left: the
                 # phrase was written for this meaning, so the model's word weights cannot make a
                 # complaint of it ("They went out of their way to help.", "There is no dress code.").
-                sentiment = compound
+                sentiment, phrase_read = compound, True
             elif _label(sentiment, negative_threshold, self.positive_threshold) != _label(
                     compound, negative_threshold, self.positive_threshold) and sentiment:
                 # The model overrules VADER: the driver is the sentence VADER reads most its way.
@@ -782,5 +784,5 @@ class SentimentScorer:
         )
         return Score(
             compound, label, text_label, conflict, driver_text, sentences, bool(found), found,
-            sentiment, probabilities, language, aspects,
+            sentiment, probabilities, language, aspects, phrase_read,
         )  # fmt: skip  (positional: Score's field order)

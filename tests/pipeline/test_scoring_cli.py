@@ -196,3 +196,36 @@ def test_eval_reads_a_file_without_a_register_column_in_the_register_given(tmp_p
     # Read as reviews, the sarcastic post is neutral (right); as social posts VADER's "great" reads it
     # as praise. The crash is a complaint in both.
     assert as_review["recall"] != as_social["recall"]
+
+
+def test_a_business_named_in_words_of_sentiment_reads_as_a_name_once_scoring_lexicon_gives_it_0(tmp_path):
+    """"Dirty Dozen Brewing" holds "dirty": news of it is a complaint until the owner writes the name
+    into scoring.lexicon at 0; then VADER no longer reads "dirty" in it, nor does the model (VADER's
+    reading is among its inputs, and a phrase's reading stands), and a complaint about the brewery
+    is still one."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "scoring:\n  lexicon: {dirty dozen: 0}\n"
+        "businesses:\n  - name: Dirty Dozen Brewing\n    keywords: [Dirty Dozen]\n"
+        "    sources:\n      - {type: feed, url: 'http://127.0.0.1/f'}\n",
+        encoding="utf-8",
+    )
+    elsewhere = tmp_path / "no-config-here"
+    elsewhere.mkdir()
+    news = ("score", "--register", "news", "Dirty Dozen Brewing released a new IPA this week.")
+    assert run_cli(*news, cwd=elsewhere).stdout.splitlines()[0] == "label: negative"
+    named = run_cli(*news, "--config", str(config))
+    assert named.returncode == 0, named.stderr
+    assert named.stdout.splitlines()[0] == "label: neutral"
+    complaint = run_cli("score", "--register", "news", "Dirty Dozen Brewing was rude to us and the beer was flat.",
+                        "--config", str(config))
+    assert complaint.stdout.splitlines()[0] == "label: negative"
+
+
+def test_score_says_when_the_phrases_reading_outweighed_the_model(tmp_path):
+    result = run_cli("score", "They went out of their way to accommodate my allergy.", cwd=tmp_path)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "label: positive"
+    model = lines[3].split()  # "model: P(negative) 0.77, P(neutral) ..., P(positive) ..."
+    assert float(model[2].rstrip(",")) > 0.5  # the model alone leans to a complaint
+    assert lines[4].startswith("  not negative all the same: phrases of the domain lexicon")
