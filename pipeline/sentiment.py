@@ -363,10 +363,11 @@ class _PhraseRules:
 
 
 class _PhraseRead(list):
-    """A sentence's valences in which domain phrases were applied, none of them negative."""
+    """A sentence's valences in which domain phrases were applied."""
 
 
-# Key of VADER's polarity scores set when a non-negative domain phrase read the sentence.
+# Key of VADER's polarity scores set when domain phrases read the sentence and no negative word is
+# left in it (a phrase of negative valence is one).
 PHRASE_READ = "phrase_read"
 
 
@@ -411,7 +412,7 @@ class _DomainAnalyzer(FastVader):
             if not self._intensifiers.isdisjoint(lowered):
                 self._apply_intensifiers(lowered, sentiments)
             phrases = self._phrase_rules.apply(lowered, sentiments)
-            if phrases and all(sentiments[start] >= 0 for start, _ in phrases):
+            if phrases:
                 sentiments = _PhraseRead(sentiments)
         # VADER's check changes nothing unless "but" is a token; skipping it then saves a
         # second lower-casing of every token (about 4% of a call). VADER weighs the words around
@@ -425,7 +426,7 @@ class _DomainAnalyzer(FastVader):
 
     def score_valence(self, sentiments, text):
         scores = super().score_valence(sentiments, text)
-        if type(sentiments) is _PhraseRead:
+        if type(sentiments) is _PhraseRead and not scores["neg"]:
             scores[PHRASE_READ] = 1.0
         return scores
 
@@ -759,8 +760,7 @@ class SentimentScorer:
             if len(sentences) > 1 and compound <= self.strong_negative and compound < sentiment:
                 # VADER reads a clear complaint in one of the sentences: it is never averaged away.
                 sentiment = compound
-            elif sentiment <= negative_threshold and all(
-                    s.get(PHRASE_READ) and not s["neg"] for s in reading.scores):
+            elif sentiment <= negative_threshold and all(PHRASE_READ in s for s in reading.scores):
                 # A domain phrase read every sentence and VADER found nothing negative left: the
                 # phrase was written for this meaning, so the model's word weights cannot make a
                 # complaint of it ("They went out of their way to help.", "There is no dress code.").

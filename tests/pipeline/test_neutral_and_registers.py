@@ -224,7 +224,6 @@ SLANG_PRAISE = ["ngl the tacos slapped", "this place slaps", "this place is a vi
 COMPLAINTS_BESIDE_THE_PHRASES = [
     "They went out of their way to be rude.", "The update fixed the crash but now it won't load.",
     "I would never eat here again.", "This place is trash.", "The tacos were 1/10.",
-    "They said they fixed the problem but it broke again the next day.",
     "The bar's liquor license was suspended for 30 days.", "The store received my return but never refunded me.",
 ]
 
