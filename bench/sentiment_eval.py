@@ -16,7 +16,7 @@ training script writes them); a shipped model that never trained on a set is run
 the speed of each scorer with its time ratio to bare ``polarity_scores`` timed in the same
 process, against the floor of 5,000 texts a second (``SPEED_FLOOR``); the model file's size
 and load time against their goals (5 MB, 0.5 s); the decision rule of issue 22 (``decision``);
-and a check of the sentence combination rule on posts built from the dev sets' sentences.
+the cost of watched names (``names_speed``); and a check of the sentence combination rule on posts built from the dev sets' sentences.
 """
 
 from __future__ import annotations
@@ -273,6 +273,29 @@ def combination_check(paths: Sequence[Path], scorer: SentimentScorer, posts: int
         print(f"  {name:14}{shares[0]:>16.3f}{shares[1]:>14.3f}")
 
 
+def names_speed(path: Path) -> None:
+    """The cost of reading watched names as names (``SentimentScorer(names=...)``): the nyt texts
+    scored by a scorer that knows one business's name and keyword, and 51 businesses', each
+    against one that knows none, timed in turn in this process; as the pipeline has them (each
+    text naming the business) and as a stream has them (most texts naming nobody)."""
+    texts = [t for t, _ in read_labeled(path)]
+    one = ["Dirty Dozen Brewing", "Dirty Dozen"]
+    fifty = [*one, *(f"{place} {kind} {n}" for n, (place, kind) in enumerate(
+        zip(["Harbor Lane", "Elm Street", "Old Mill", "Maple", "Riverside"] * 10,
+            ["Bakery", "Cafe", "Pizza", "Tacos", "Grill", "Diner", "Bistro", "Donuts", "Brewing", "Coffee"] * 5)))]
+    print("speed with watched names (texts/s; time ratio to a scorer that knows no names)")
+    for texts_are, batch in (("naming the business", [f"Dirty Dozen Brewing: {t}" for t in texts]),
+                             ("naming nobody", texts)):
+        for businesses, names in ((1, one), (51, fifty)):
+            plain, named = SentimentScorer(), SentimentScorer(names=names)
+            plain_s, named_s = interleaved_seconds(
+                batch, lambda t, s=plain: s.score(t, register="news"), lambda t, s=named: s.score(t, register="news"),
+                reset=lambda p=plain, n=named: (p.forget_sentences(), n.forget_sentences()))
+            speed = len(batch) / named_s
+            print(f"  nyt {texts_are:20} {businesses:2} businesses' names {speed:>6.0f} ({named_s / plain_s:.2f}x)"
+                  f"   floor {SPEED_FLOOR}: {'met' if speed >= SPEED_FLOOR else 'NOT met'}")
+
+
 def model_report() -> None:
     """Print the model file's size and the time to read it from disk, against their goals."""
     from pipeline.learned import MODEL_PATH, _read_model
@@ -308,6 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     analyzer = SentimentIntensityAnalyzer()
     table, speeds = compare_sets(args.data_dir, args.train, args.shipped, scorer, analyzer)
     decision(table, speeds)
+    names_speed(paths[1])
     combination_check(paths[:2], scorer)
     return 0
 

@@ -352,8 +352,8 @@ def scorer_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @click.option(
         "--config", "config_path", type=click.Path(dir_okay=False), default=None,
-        help="config.yaml whose alerts thresholds and scoring lexicon to use (default: as for run; "
-        "built-in defaults when there is none).",
+        help="config.yaml whose alerts thresholds, scoring lexicon and business names to use (default: as for "
+        "run; built-in defaults when there is none).",
     )
     @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debugging).")
     @wraps(command)
@@ -414,6 +414,9 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
             elif result.sentiment == 0.0 and max(p_neg, p_pos) > p_neu:
                 click.echo(_why_neutral(result.compound, p_neg, p_pos, scorer.vader_led(register)))
         click.echo(f"VADER compound: {result.compound:+.4f}")
+        names = scorer.names_in(f"{title}\n{text}" if title else text)
+        if names:
+            click.echo(f"read as names, not for their words: {', '.join(dict.fromkeys(names))}")
     click.echo(f"language: {result.language or 'not told (too short to tell)'}")
     if rating is not None:
         click.echo(f"rating: {rating:g} stars, decides the label"

@@ -95,7 +95,8 @@ def plural(count: int, noun: str) -> str:
 
 
 def make_scorer(settings: Settings | None) -> SentimentScorer:
-    """The scorer the pipeline uses: config's thresholds and lexicon, or the defaults."""
+    """The scorer the pipeline uses: config's thresholds and lexicon, or the defaults. The names and
+    keywords of every watched business (competitors too) are read as names, not for their words."""
     from pipeline.sentiment import SentimentScorer  # its model and numpy: only where texts are scored
 
     if settings is None:
@@ -107,6 +108,8 @@ def make_scorer(settings: Settings | None) -> SentimentScorer:
         extra_urgent_phrases=settings.scoring.urgent_phrases,
         extra_aspects=settings.scoring.aspects,
         urgent_phrases_by_language=settings.scoring.urgent_phrases_by_language,
+        names=[term for business in settings.watched() for term in (business.name, *business.keywords)
+               if any(c.isalnum() for c in term)],
     )
 
 

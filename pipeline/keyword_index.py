@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 import ahocorasick
 
-from pipeline.match import BusinessMatcher, fold
+from pipeline.match import BusinessMatcher, Match, fold
 
 __all__ = ["KeywordIndex", "mention_text"]
 
@@ -55,12 +55,27 @@ class KeywordIndex:
         if not text or self._empty:
             return []
         folded = fold(text)
+        return [self._names[n] for n in self._candidates(folded) if self._matchers[n].matches_folded(folded)]
+
+    def find(self, text: str) -> list[Match]:
+        """Every keyword occurrence in `text`, in order and not overlapping (at one place the
+        longest), with spans in `text`; excludes and require_any are not consulted."""
+        if not text or self._empty:
+            return []
+        found = sorted((match for n in self._candidates(fold(text)) for match in self._matchers[n].find(text)),
+                       key=lambda match: (match.start, -match.end))
+        kept: list[Match] = []
+        for match in found:
+            if not kept or match.start >= kept[-1].end:
+                kept.append(match)
+        return kept
+
+    def _candidates(self, folded: str) -> list[int]:
+        """The businesses (by number, in order) whose keywords' anchors the folded text holds."""
         candidates: set[int] = set()
         for _end, numbers in self._automaton.iter(folded):
             candidates.update(numbers)
-        if not candidates:
-            return []
-        return [self._names[n] for n in sorted(candidates) if self._matchers[n].matches_folded(folded)]
+        return sorted(candidates)
 
     def named_in_mention(self, title: str | None, text: str) -> list[str]:
         """`named_in` for a mention's title and text, read as the pipeline reads them."""

@@ -62,12 +62,18 @@ from pipeline.fast_vader import FastVader
 from pipeline.features import dense_features, evidence_features, tokens
 from pipeline.language import LanguageDetector, readable
 from pipeline.learned import VADER_BAND, LearnedModel, load_model
+from pipeline.keyword_index import KeywordIndex
+from pipeline.match import BusinessMatcher
 from pipeline.registers import DEFAULT_REGISTER, REGISTERS, per_register
 from pipeline.sentence_split import split_sentences
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DOMAIN_LEXICON_PATH = DATA_DIR / "domain_lexicon.yaml"
 URGENT_PHRASES_PATH = DATA_DIR / "urgent_phrases.txt"
+
+# What a watched name reads as (`SentimentScorer.unnamed`): a word in neither VADER's lexicon nor
+# the model's vocabulary (a test holds that of the shipped model).
+NAME_STAND_IN = "Acme"
 
 NEGATIVE = "negative"
 NEUTRAL = "neutral"
@@ -606,7 +612,8 @@ class SentimentScorer:
     ``combine_sentences``); -1 turns that rule off. ``negative_threshold`` (``alerts.threshold``)
     is the score at or below which a text is negative: one for every register, or a mapping for
     the registers it names; a register left out keeps its own, chosen when the model was trained
-    (``threshold_for``).
+    (``threshold_for``). ``names`` are the watched businesses' names and keywords: each is read
+    as a name, not for the words in it (see `unnamed`).
     """
 
     def __init__(
@@ -622,6 +629,7 @@ class SentimentScorer:
         model: LearnedModel | None = None,
         extra_aspects: Mapping[str, Sequence[str]] | None = None,
         urgent_phrases_by_language: Mapping[str, Sequence[str]] | None = None,
+        names: Sequence[str] = (),
     ):
         self.configured_thresholds = per_register(negative_threshold)
         unknown = set(self.configured_thresholds) - set(REGISTERS)
@@ -654,6 +662,8 @@ class SentimentScorer:
             language.lower(): _UrgentMatcher([*base, *(extra_urgent_phrases or ()), *phrases])
             for language, phrases in (urgent_phrases_by_language or {}).items()
         }
+        # One scan of a text finds the few names that could be in it (pipeline.keyword_index).
+        self._names = KeywordIndex({name: BusinessMatcher([name]) for name in names}) if names else None
         self._aspects = AspectFinder(extra_aspects)
         self._languages = LanguageDetector()
         # The learned model judges the text; learned=False (training only) leaves VADER's rule.
@@ -677,11 +687,26 @@ class SentimentScorer:
         """Whether VADER's compound leads in ``register``: always without the model."""
         return self._model is None or self._model.vader_led(register or DEFAULT_REGISTER)
 
-    def score_sentence(self, sentence: str) -> float:
-        """VADER compound of one sentence with the domain rules applied."""
-        if not sentence.isascii():  # isascii is O(1); translate is not
-            sentence = sentence.translate(_TYPOGRAPHIC)
-        return self._analyzer.polarity_scores(sentence)["compound"]
+    def names_in(self, text: str) -> list[str]:
+        """The watched names and keywords ``text`` holds, as written there."""
+        return [text[m.start:m.end] for m in self._names.find(text)] if self._names else []
+
+    def unnamed(self, text: str) -> str:
+        """``text`` with each watched name in it replaced by a word neither VADER nor the model knows.
+
+        A name is not an opinion: "Dirty Dozen Brewing released a new IPA." is news, "Bad Ass
+        Coffee opened in the mall." too, and "Happy Lemon has a new drink." no praise. Both
+        readers see the name's place (a sentence keeps its shape) but none of its words.
+        """
+        found = self._names.find(text) if self._names else None
+        if not found:
+            return text
+        parts, last = [], 0
+        for match in found:
+            parts += [text[last:match.start], NAME_STAND_IN]
+            last = match.end
+        parts.append(text[last:])
+        return "".join(parts)
 
     def prepare(self) -> None:
         """Load now what is otherwise loaded at first need (the language model), e.g. before timing."""
@@ -697,10 +722,10 @@ class SentimentScorer:
         if title:
             pieces = split_sentences(title) + pieces
         polarity = self._analyzer.polarity_scores
-        # Inlined score_sentence: this loop runs for every mention, and the floor it is
-        # measured against is one bare polarity_scores call. A sentence read lately is not read
-        # again: `judge` reads a body twice (with and without its title), and feeds repeat
-        # boilerplate. The scores are VADER's for the sentence alone, so the cache changes nothing.
+        # This loop runs for every mention, and the floor it is measured against is one bare
+        # polarity_scores call. A sentence read lately is not read again: `judge` reads a body
+        # twice (with and without its title), and feeds repeat boilerplate. The scores are VADER's
+        # for the sentence alone (its watched names unnamed), so the cache changes nothing.
         known = self._sentence_scores
         if len(known) > SENTENCE_CACHE_SIZE:
             known.clear()
@@ -708,7 +733,8 @@ class SentimentScorer:
         for piece in pieces:
             found = known.get(piece)
             if found is None:
-                found = known[piece] = polarity(piece if piece.isascii() else piece.translate(_TYPOGRAPHIC))
+                read_as = self.unnamed(piece)
+                found = known[piece] = polarity(read_as if read_as.isascii() else read_as.translate(_TYPOGRAPHIC))
             scores.append(found)
         sentences = tuple([SentenceScore(p, s["compound"]) for p, s in zip(pieces, scores)])
         compound, driver = combine_sentences(sentences, self.strong_negative)
@@ -717,7 +743,7 @@ class SentimentScorer:
     def features(self, text: str, title: str | None = None, reading: VaderReading | None = None):
         """The learned model's features of a mention: ``(lexical, dense, evidence)``."""
         reading = reading or self.read(text, title)
-        full = f"{title}\n{text}" if title else text
+        full = self.unnamed(f"{title}\n{text}" if title else text)
         lexical = tokens(full)
         lexicon = self._analyzer.lexicon
         # Both read single features only: word pairs are left out once, here, not in each.

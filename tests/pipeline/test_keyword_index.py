@@ -58,3 +58,20 @@ def test_many_businesses_sharing_a_word_are_each_decided_by_their_own_terms() ->
     shops = {f"Shop {n}": BusinessMatcher([f"Corner Shop {n}"]) for n in range(300)}
     index = KeywordIndex(shops)
     assert index.named_in("I love Corner Shop 17 and corner-shop 250, not Corner Shop 3000") == ["Shop 17", "Shop 250"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_the_index_finds_where_each_keyword_stands_as_the_business_s_own_matcher_does(text: str) -> None:
+    """`find` is for reading names out of a text (pipeline.sentiment): every occurrence, as each
+    business's matcher finds it, in order, excludes and required context not consulted."""
+    found = [(m.keyword, m.start, m.end) for m in KeywordIndex(BUSINESSES).find(text)]
+    own = sorted(((m.keyword, m.start, m.end) for matcher in BUSINESSES.values() for m in matcher.find(text)),
+                 key=lambda m: m[1])
+    assert found == own
+
+
+def test_keywords_found_at_one_place_give_the_longest() -> None:
+    index = KeywordIndex({"Dozen": BusinessMatcher(["Dirty Dozen"]), "Brewing": BusinessMatcher(["Dirty Dozen Brewing"]),
+                          "Brewing Co": BusinessMatcher(["Brewing Company"])})
+    text = "Dirty Dozen Brewing Company and dirty dozen"
+    assert [text[m.start:m.end] for m in index.find(text)] == ["Dirty Dozen Brewing", "dirty dozen"]

@@ -289,6 +289,43 @@ def test_laughter_beside_a_complaint_is_no_praise(scorer):
     assert [t for t in LAUGHING_PRAISE if scorer.score(t, register="social").label != "positive"] == []
 
 
+# Businesses named in words of sentiment: (name, news of it, a complaint about it).
+NAMED_IN_SENTIMENT = [
+    ("Dirty Dozen Brewing", "Dirty Dozen Brewing released a new IPA this week.",
+     "Dirty Dozen Brewing was rude to us and the beer was flat."),
+    ("Bad Ass Coffee", "Bad Ass Coffee opened in the mall.", "Bad Ass Coffee burned my latte and the barista ignored me."),
+    ("Ugly Mug Cafe", "The Ugly Mug Cafe is hiring baristas.", "The Ugly Mug Cafe never refunded my order."),
+    ("Le Pain Quotidien", "Le Pain Quotidien opens on Main Street in May.", "Le Pain Quotidien served us stale bread."),
+    ("Crazy Bowls", "crazy bowls moved to elm street", "crazy bowls got my order wrong again"),
+    ("Happy Lemon", "Happy Lemon has a new drink.", "Happy Lemon was awful, the tea was cold."),
+    ("Hell's Kitchen Bistro", "Hells Kitchen Bistro has a new chef.", "Hell's Kitchen Bistro overcharged us."),
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_a_watched_name_is_read_as_a_name_not_for_its_words(register):
+    named = SentimentScorer(names=[name for name, _, _ in NAMED_IN_SENTIMENT])
+    unnamed = SentimentScorer()
+    news = {text: named.score(text, register=register).label for _, text, _ in NAMED_IN_SENTIMENT}
+    assert [t for t, label in news.items() if label != "neutral"] == []
+    complaints = {text: named.score(text, register=register).label for _, _, text in NAMED_IN_SENTIMENT}
+    assert [t for t, label in complaints.items() if label != "negative"] == []
+    # Without the names most of that news was a verdict (what this is for).
+    assert sum(unnamed.score(text, register=register).label != "neutral" for text in news) >= 5
+    # The name is gone only for the readers: the sentence is kept as written.
+    verdict = named.score("Bad Ass Coffee burned my latte and the barista ignored me.", register=register)
+    assert verdict.driver == "Bad Ass Coffee burned my latte and the barista ignored me."
+
+
+def test_a_name_reads_as_a_word_neither_reader_knows():
+    from pipeline.sentiment import NAME_STAND_IN
+
+    scorer = SentimentScorer(names=["Dirty Dozen"])
+    assert scorer.unnamed("We met at DIRTY-DOZEN's taproom.") == f"We met at {NAME_STAND_IN}'s taproom."
+    assert NAME_STAND_IN.lower() not in load_model().vocabulary
+    assert NAME_STAND_IN.lower() not in scorer._analyzer.lexicon
+
+
 def test_the_register_comes_from_the_source_type():
     assert {register_of(t) for t in ("reddit", "hackernews", "mastodon", "bluesky")} == {"social"}
     assert register_of("feed") == "news"

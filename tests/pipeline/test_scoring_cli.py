@@ -198,14 +198,12 @@ def test_eval_reads_a_file_without_a_register_column_in_the_register_given(tmp_p
     assert as_review["recall"] != as_social["recall"]
 
 
-def test_a_business_named_in_words_of_sentiment_reads_as_a_name_once_scoring_lexicon_gives_it_0(tmp_path):
-    """"Dirty Dozen Brewing" holds "dirty": news of it is a complaint until the owner writes the name
-    into scoring.lexicon at 0; then VADER no longer reads "dirty" in it, nor does the model (VADER's
-    reading is among its inputs, and a phrase's reading stands), and a complaint about the brewery
-    is still one."""
+def test_score_reads_the_configured_business_names_as_names(tmp_path):
+    """"Dirty Dozen Brewing" holds "dirty": news of it is a complaint to a scorer that does not know
+    the name; with the config that watches the brewery, the name is read as a name (neither VADER
+    nor the model sees its words), `score` says so, and a complaint about the brewery is still one."""
     config = tmp_path / "config.yaml"
     config.write_text(
-        "scoring:\n  lexicon: {dirty dozen: 0}\n"
         "businesses:\n  - name: Dirty Dozen Brewing\n    keywords: [Dirty Dozen]\n"
         "    sources:\n      - {type: feed, url: 'http://127.0.0.1/f'}\n",
         encoding="utf-8",
@@ -213,10 +211,15 @@ def test_a_business_named_in_words_of_sentiment_reads_as_a_name_once_scoring_lex
     elsewhere = tmp_path / "no-config-here"
     elsewhere.mkdir()
     news = ("score", "--register", "news", "Dirty Dozen Brewing released a new IPA this week.")
-    assert run_cli(*news, cwd=elsewhere).stdout.splitlines()[0] == "label: negative"
+    unknown = run_cli(*news, cwd=elsewhere).stdout.splitlines()
+    assert unknown[0] == "label: negative"
+    assert not any(line.startswith("read as names") for line in unknown)
     named = run_cli(*news, "--config", str(config))
     assert named.returncode == 0, named.stderr
-    assert named.stdout.splitlines()[0] == "label: neutral"
+    lines = named.stdout.splitlines()
+    assert lines[0] == "label: neutral"
+    assert "read as names, not for their words: Dirty Dozen Brewing" in lines
+    assert any(line.startswith("  +0.0000  Dirty Dozen Brewing released a new IPA") for line in lines)  # as written
     complaint = run_cli("score", "--register", "news", "Dirty Dozen Brewing was rude to us and the beer was flat.",
                         "--config", str(config))
     assert complaint.stdout.splitlines()[0] == "label: negative"

@@ -118,3 +118,39 @@ def test_urgent_mentions_are_marked_whatever_their_score_and_alerted_first(web, 
     posted = [json.dumps(c.args) for c in slack.calls("chat.postMessage")[earlier:]]
     assert len(posted) == 2
     assert "Inspection day" in posted[0] and "Slow morning" in posted[1]
+
+
+def test_a_business_named_in_words_of_sentiment_is_read_as_a_name(web, workspace):
+    """"Bad Ass Coffee" holds "bad" and "ass": every mention of it read as a complaint (each news item
+    an alert), and a competitor named "Happy Lemon" as praise. Names and keywords are read as names,
+    so what the mentions say decides, and the stored text keeps the name."""
+    web.add("/news.xml", rss(
+        entry("Bad Ass Coffee opens in the mall", "https://news.example.com/opens",
+              "Bad Ass Coffee opened its second shop in the mall this week."),
+        entry("Bad Ass Coffee, reviewed", "https://news.example.com/rude",
+              "The barista at Bad Ass Coffee was rude and charged me twice."),
+    ), content_type="application/rss+xml")
+    web.add("/rival.xml", rss(
+        entry("Happy Lemon hours", "https://news.example.com/hours", "Happy Lemon now opens at 7 on weekdays."),
+    ), content_type="application/rss+xml")
+    workspace.write_config(alerts=ALERTS, businesses=[{
+        "name": "Bad Ass Coffee", "keywords": ["Bad Ass Coffee"],
+        "sources": [{"type": "feed", "url": f"{web.url}/news.xml"}],
+        "competitors": [{"name": "Happy Lemon", "sources": [{"type": "feed", "url": f"{web.url}/rival.xml"}]}],
+    }])
+
+    run(workspace)
+
+    stored = by_title(mentions(workspace))
+    assert {title: m["label"] for title, m in stored.items()} == {
+        "Bad Ass Coffee opens in the mall": "neutral",
+        "Bad Ass Coffee, reviewed": "negative",
+        "Happy Lemon hours": "neutral",
+    }
+    assert stored["Bad Ass Coffee, reviewed"]["driver"] == "The barista at Bad Ass Coffee was rude and charged me twice."
+    # Without the names, the scorer reads the news of the opening and of the hours as verdicts.
+    plain = SentimentScorer()
+    assert plain.score("Bad Ass Coffee opened its second shop in the mall this week.",
+                       title="Bad Ass Coffee opens in the mall", register="news").label == "negative"
+    assert plain.score("Happy Lemon now opens at 7 on weekdays.", title="Happy Lemon hours",
+                       register="news").label == "positive"
