@@ -733,7 +733,7 @@ class SentimentScorer:
         for piece in pieces:
             found = known.get(piece)
             if found is None:
-                read_as = self.unnamed(piece)
+                read_as = self.unnamed(piece) if self._names else piece
                 found = known[piece] = polarity(read_as if read_as.isascii() else read_as.translate(_TYPOGRAPHIC))
             scores.append(found)
         sentences = tuple([SentenceScore(p, s["compound"]) for p, s in zip(pieces, scores)])

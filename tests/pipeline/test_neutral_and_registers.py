@@ -289,6 +289,60 @@ def test_laughter_beside_a_complaint_is_no_praise(scorer):
     assert [t for t in LAUGHING_PRAISE if scorer.score(t, register="social").label != "positive"] == []
 
 
+# What trades whose own words are harm to VADER do, and complaints about them in the same words.
+TRADE_STATEMENTS = [
+    "The funeral home handled the arrangements for my father.",
+    "We held the funeral service in their chapel.",
+    "She is a grief counselor and a therapist.",
+    "I see her for anxiety and depression.",
+    "They offer stress management classes.",
+    "They offer trauma therapy.",
+    "The clinic treats chronic pain.",
+    "He is a personal injury lawyer in Springfield.",
+    "The firm handles personal injury and car accident cases.",
+    "The law firm does criminal defense and DUI cases.",
+    "Our emergency plumber came at midnight.",
+    "The locksmith came out for an emergency lockout.",
+    "The body shop repaired the collision damage.",
+    "They specialize in water damage restoration.",
+    "They handle fire and water damage.",
+    "Pressure washing the deck took two hours.",
+    "She cut and colored my hair.",
+    "The fire pit on the patio is lit in the evening.",
+    "The crash course runs for two weeks.",
+    "It charges quickly.",
+]
+TRADE_COMPLAINTS = [
+    "The funeral home lost my father's death certificate.",
+    "The funeral director was disrespectful to my mother.",
+    "The emergency plumber never showed up.",
+    "The injury lawyer never returned my calls.",
+    "The pain clinic was rude and overbooked.",
+    "The grief counselor was cold and dismissive.",
+    "My therapist keeps canceling our sessions.",
+    "The locksmith overcharged us for an emergency lockout.",
+    "The body shop botched the collision repair.",
+    "The restoration company left mold behind after the water damage cleanup.",
+    "The pressure washing damaged the paint on our deck.",
+    "The exterminator didn't kill the roaches.",
+    "The plumber caused water damage in our kitchen.",
+    "The hotel room had water damage and mold.",
+    "The dentist caused me so much pain.",
+    "Emergency crews responded to a fire at the bakery.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_a_trade_s_own_words_are_no_complaint_but_harm_done_in_them_is(scorer, register):
+    """A funeral home, a therapist, an injury lawyer, a pain clinic, an emergency plumber: every
+    mention of them held VADER's words of harm ("funeral", "grief", "injury", "pain", "emergency")."""
+    statements = {text: scorer.score(text, register=register).label for text in TRADE_STATEMENTS}
+    assert [t for t, label in statements.items() if label != "neutral"] == []
+    complaints = {text: scorer.score(text, register=register).label for text in TRADE_COMPLAINTS}
+    assert [t for t, label in complaints.items() if label != "negative"] == []
+    assert scorer.score("The exterminator killed all the roaches.", register=register).label != "negative"
+
+
 # Businesses named in words of sentiment: (name, news of it, a complaint about it).
 NAMED_IN_SENTIMENT = [
     ("Dirty Dozen Brewing", "Dirty Dozen Brewing released a new IPA this week.",
