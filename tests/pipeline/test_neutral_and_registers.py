@@ -311,6 +311,26 @@ TRADE_STATEMENTS = [
     "The fire pit on the patio is lit in the evening.",
     "The crash course runs for two weeks.",
     "It charges quickly.",
+    "The chiropractor adjusted my lower back and neck.",
+    "The physical therapist gave me exercises for my knee injury.",
+    "The florist delivers arrangements for weddings and funerals.",
+    "The hardware store cuts keys and mixes paint.",
+    "The vet removed a tumor from our cat.",
+    "The clinic offers flu shots on a walk-in basis.",
+    "The tree service cut down the dead oak in our yard.",
+    "The plumber unclogged the drain and replaced the garbage disposal.",
+    "The junk removal crew hauled away the old couch.",
+    "The tow truck came after my car broke down on the highway.",
+    "The restaurant serves a blackened catfish and dirty rice.",
+]
+# News of a business's good cause, in the words of the cause's harm.
+GOOD_CAUSES = [
+    "The brewery is raising money for hurricane victims.",
+    "The gym is hosting a fundraiser for breast cancer awareness.",
+    "The store is raising money for victims of the fire.",
+    "The diner hosted a fundraiser for a local boy fighting leukemia.",
+    "The owner opened the shop after surviving breast cancer.",
+    "The shop lost its lease and is moving to Main Street.",
 ]
 TRADE_COMPLAINTS = [
     "The funeral home lost my father's death certificate.",
@@ -329,18 +349,33 @@ TRADE_COMPLAINTS = [
     "The hotel room had water damage and mold.",
     "The dentist caused me so much pain.",
     "Emergency crews responded to a fire at the bakery.",
+    "They cut back on staff and it shows.",
+    "They cut down on the portion sizes.",
+    "They sold me a dead battery.",
+    "I got the flu after staying there.",
+    "The place smelled like garbage.",
+    "My back pain got worse after the massage.",
+    "I left with more knee pain than before.",
+    "The dealer sold me a car that broke down a week later.",
+    "Fire victims say the landlord ignored the broken smoke alarms.",
+    "A fire destroyed the restaurant last night.",
 ]
 
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_a_trade_s_own_words_are_no_complaint_but_harm_done_in_them_is(scorer, register):
-    """A funeral home, a therapist, an injury lawyer, a pain clinic, an emergency plumber: every
-    mention of them held VADER's words of harm ("funeral", "grief", "injury", "pain", "emergency")."""
+    """A funeral home, a therapist, an injury lawyer, a pain clinic, an emergency plumber, a tree
+    service: every mention of them held VADER's words of harm ("funeral", "grief", "injury", "pain",
+    "emergency", "dead"), and so did news of a business's good cause ("hurricane victims")."""
     statements = {text: scorer.score(text, register=register).label for text in TRADE_STATEMENTS}
     assert [t for t, label in statements.items() if label != "neutral"] == []
+    causes = {text: scorer.score(text, register=register).label for text in GOOD_CAUSES}
+    assert [t for t, label in causes.items() if label == "negative"] == []
     complaints = {text: scorer.score(text, register=register).label for text in TRADE_COMPLAINTS}
     assert [t for t, label in complaints.items() if label != "negative"] == []
-    assert scorer.score("The exterminator killed all the roaches.", register=register).label != "negative"
+    for praise in ("The exterminator killed all the roaches.", "The deli makes a killer Reuben.",
+                   "They have the lowest prices in town."):
+        assert scorer.score(praise, register=register).label != "negative"
 
 
 # Businesses named in words of sentiment: (name, news of it, a complaint about it).
