@@ -182,6 +182,9 @@ PRAISE_IN_WORDS_OF_A_COMPLAINT = [
     "Done in 40 minutes, no upselling.", "If you're in the area, Harbor Lane is worth a stop.",
     "Our flight was delayed so we arrived late, but the front desk had kept our room.",
     "the burgers are bussin no cap",  # VADER: "no" -1.2
+    # the harm an experience promises
+    "The axe throwing was a blast.", "The horror movie marathon was a blast.",
+    "The tattoo hurt less than I expected.", "The piercing barely hurt.", "Brutal workout, loved it.",
 ]
 # The same words in complaints stay complaints.
 COMPLAINTS_IN_THE_SAME_WORDS = [
@@ -192,6 +195,8 @@ COMPLAINTS_IN_THE_SAME_WORDS = [
     "The stains never came out.", "The update still hasn't fixed the crash.",
     "I can't recommend this place.", "I couldn't recommend them to anyone.", "Would not recommend.",
     "I have nothing but problems with this phone.", "They cut my hair way too short.",
+    "The tattoo hurt for days and the artist was rude.", "The piercer was rough and it hurt a lot.",
+    "The workout was brutal and the trainer ignored me.",
 ]
 
 
@@ -322,6 +327,8 @@ TRADE_STATEMENTS = [
     "The junk removal crew hauled away the old couch.",
     "The tow truck came after my car broke down on the highway.",
     "The restaurant serves a blackened catfish and dirty rice.",
+    "The climbing gym has tough routes.",
+    "The wings are dangerously spicy.",
 ]
 # News of a business's good cause, in the words of the cause's harm.
 GOOD_CAUSES = [
