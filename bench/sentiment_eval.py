@@ -16,7 +16,8 @@ training script writes them); a shipped model that never trained on a set is run
 the speed of each scorer with its time ratio to bare ``polarity_scores`` timed in the same
 process, against the floor of 5,000 texts a second (``SPEED_FLOOR``); the model file's size
 and load time against their goals (5 MB, 0.5 s); the decision rule of issue 22 (``decision``);
-the cost of watched names (``names_speed``); and a check of the sentence combination rule on posts built from the dev sets' sentences.
+the cost of watched names (``names_speed``); and a check of the sentence combination rule on
+posts built from the dev sets' sentences.
 """
 
 from __future__ import annotations

@@ -60,9 +60,9 @@ from vaderSentiment.vaderSentiment import (
 from pipeline.aspects import AspectFinder
 from pipeline.fast_vader import FastVader
 from pipeline.features import dense_features, evidence_features, tokens
+from pipeline.keyword_index import KeywordIndex
 from pipeline.language import LanguageDetector, readable
 from pipeline.learned import VADER_BAND, LearnedModel, load_model
-from pipeline.keyword_index import KeywordIndex
 from pipeline.match import BusinessMatcher
 from pipeline.registers import DEFAULT_REGISTER, REGISTERS, per_register
 from pipeline.sentence_split import split_sentences
