@@ -74,6 +74,15 @@ URGENT_PHRASES_PATH = DATA_DIR / "urgent_phrases.txt"
 # What a watched name reads as (`SentimentScorer.unnamed`): a word in neither VADER's lexicon nor
 # the model's vocabulary (a test holds that of the shipped model).
 NAME_STAND_IN = "Acme"
+# Given names that are words of praise to VADER: "Our waitress Joy forgot our order twice." and
+# "Grace was rude." read as praise. Capitalized inside a sentence, or at its start before a verb
+# or a place, they are a person (the staff a review names), not joy or grace.
+_GIVEN_NAMES = ("Joy", "Grace", "Faith", "Mercy", "Charity", "Harmony", "Precious", "Sunny")
+_NAME_FOLLOWERS = ("was|is|did|does|has|had|never|always|at|from|took|helped|made|gave|got|told|said|and|who|"
+                   "asked|forgot|ignored|kept|seemed|sat|brought|took|checked|greeted|answered|called")
+_GIVEN_NAME_HINT = re.compile("|".join(_GIVEN_NAMES))  # a cheap first look: most texts hold none
+_GIVEN_NAME = re.compile(rf"(?<=[^\s.!?]\s)(?:{'|'.join(_GIVEN_NAMES)})\b"
+                         rf"|^(?:{'|'.join(_GIVEN_NAMES)})(?=\s+(?:{_NAME_FOLLOWERS})\b)", re.MULTILINE)
 
 NEGATIVE = "negative"
 NEUTRAL = "neutral"
@@ -696,12 +705,16 @@ class SentimentScorer:
         return [text[m.start:m.end] for m in self._names.find(text)] if self._names else []
 
     def unnamed(self, text: str) -> str:
-        """``text`` with each watched name in it replaced by a word neither VADER nor the model knows.
+        """``text`` with each watched name in it, and each given name that is a word of praise
+        (``_GIVEN_NAMES``), replaced by a word neither VADER nor the model knows.
 
         A name is not an opinion: "Dirty Dozen Brewing released a new IPA." is news, "Bad Ass
-        Coffee opened in the mall." too, and "Happy Lemon has a new drink." no praise. Both
-        readers see the name's place (a sentence keeps its shape) but none of its words.
+        Coffee opened in the mall." too, "Happy Lemon has a new drink." no praise, and "Grace was
+        rude." a complaint. Both readers see the name's place (a sentence keeps its shape) but
+        none of its words.
         """
+        if _GIVEN_NAME_HINT.search(text):
+            text = _GIVEN_NAME.sub(NAME_STAND_IN, text)
         found = self._names.find(text) if self._names else None
         if not found:
             return text
@@ -733,11 +746,12 @@ class SentimentScorer:
         known = self._sentence_scores
         if len(known) > SENTENCE_CACHE_SIZE:
             known.clear()
+        names = self._names is not None or _GIVEN_NAME_HINT.search(text) or (title and _GIVEN_NAME_HINT.search(title))
         scores = []
         for piece in pieces:
             found = known.get(piece)
             if found is None:
-                read_as = self.unnamed(piece) if self._names else piece
+                read_as = self.unnamed(piece) if names else piece
                 found = known[piece] = polarity(read_as if read_as.isascii() else read_as.translate(_TYPOGRAPHIC))
             scores.append(found)
         sentences = tuple([SentenceScore(p, s["compound"]) for p, s in zip(pieces, scores)])

@@ -143,9 +143,15 @@ def featurize(scorer, texts: list[str], vocabulary: dict[str, int] | None = None
     features found in at least ``VOCABULARY_MIN_TEXTS`` of these texts."""
     from scipy.sparse import csr_matrix
 
+    from pipeline.sentiment import NAME_STAND_IN
+
     read = [scorer.features(text) for text in texts]
     if vocabulary is None:
-        vocabulary = vocabulary_of((lexical for lexical, _, _ in read), VOCABULARY_MIN_TEXTS)
+        # The stand-in for a name (a staff member's in the training texts) is no word to learn: a
+        # watched name must carry no weight (SentimentScorer.unnamed).
+        stand_in = NAME_STAND_IN.lower()
+        vocabulary = vocabulary_of(([f for f in lexical if stand_in not in f] for lexical, _, _ in read),
+                                   VOCABULARY_MIN_TEXTS)
     width = len(vocabulary)
     data: list[float] = []
     cols: list[int] = []

@@ -413,11 +413,26 @@ def test_a_watched_name_is_read_as_a_name_not_for_its_words(register):
     assert verdict.driver == "Bad Ass Coffee burned my latte and the barista ignored me."
 
 
+# Staff a review names, whose given names are words of praise to VADER.
+STAFF_COMPLAINTS = ["Joy was our server and she was rude.", "Our server Grace ignored us all night.",
+                    "Faith at the front desk never called us back.", "Our waitress Joy forgot our order twice."]
+STAFF_PRAISE = ["Grace was amazing, ask for her!", "Ask for Joy, she is the best."]
+NOT_NAMES = ["The joy of a warm croissant.", "Faith in humanity restored.", "Joy! They finally reopened."]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_a_given_name_that_is_a_word_of_praise_is_read_as_a_person(scorer, register):
+    assert [t for t in STAFF_COMPLAINTS if scorer.score(t, register=register).label != "negative"] == []
+    assert [t for t in STAFF_PRAISE + NOT_NAMES if scorer.score(t, register=register).label != "positive"] == []
+
+
 def test_a_name_reads_as_a_word_neither_reader_knows():
     from pipeline.sentiment import NAME_STAND_IN
 
     scorer = SentimentScorer(names=["Dirty Dozen"])
     assert scorer.unnamed("We met at DIRTY-DOZEN's taproom.") == f"We met at {NAME_STAND_IN}'s taproom."
+    assert scorer.unnamed("Joy was rude. Our server Grace too; joy, Grace!") == (
+        f"{NAME_STAND_IN} was rude. Our server {NAME_STAND_IN} too; joy, {NAME_STAND_IN}!")
     assert NAME_STAND_IN.lower() not in load_model().vocabulary
     assert NAME_STAND_IN.lower() not in scorer._analyzer.lexicon
 
