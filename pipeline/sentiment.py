@@ -71,15 +71,15 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 DOMAIN_LEXICON_PATH = DATA_DIR / "domain_lexicon.yaml"
 URGENT_PHRASES_PATH = DATA_DIR / "urgent_phrases.txt"
 
-# What a watched name reads as (`SentimentScorer.unnamed`): a word in neither VADER's lexicon nor
-# the model's vocabulary (a test holds that of the shipped model).
+# What a name reads as (`SentimentScorer.unnamed`): a word in neither VADER's lexicon nor the
+# model's vocabulary (training leaves it out; a test holds that of the shipped model).
 NAME_STAND_IN = "Acme"
 # Given names that are words of praise to VADER: "Our waitress Joy forgot our order twice." and
 # "Grace was rude." read as praise. Capitalized inside a sentence, or at its start before a verb
 # or a place, they are a person (the staff a review names), not joy or grace.
 _GIVEN_NAMES = ("Joy", "Grace", "Faith", "Mercy", "Charity", "Harmony", "Precious", "Sunny")
 _NAME_FOLLOWERS = ("was|is|did|does|has|had|never|always|at|from|took|helped|made|gave|got|told|said|and|who|"
-                   "asked|forgot|ignored|kept|seemed|sat|brought|took|checked|greeted|answered|called")
+                   "asked|forgot|ignored|kept|seemed|sat|brought|checked|greeted|answered|called")
 _GIVEN_NAME_HINT = re.compile("|".join(_GIVEN_NAMES))  # a cheap first look: most texts hold none
 _GIVEN_NAME = re.compile(rf"(?<=[^\s.!?]\s)(?:{'|'.join(_GIVEN_NAMES)})\b"
                          rf"|^(?:{'|'.join(_GIVEN_NAMES)})(?=\s+(?:{_NAME_FOLLOWERS})\b)", re.MULTILINE)
@@ -742,16 +742,16 @@ class SentimentScorer:
         # This loop runs for every mention, and the floor it is measured against is one bare
         # polarity_scores call. A sentence read lately is not read again: `judge` reads a body
         # twice (with and without its title), and feeds repeat boilerplate. The scores are VADER's
-        # for the sentence alone (its watched names unnamed), so the cache changes nothing.
+        # for the sentence alone (its names unnamed), so the cache changes nothing.
         known = self._sentence_scores
         if len(known) > SENTENCE_CACHE_SIZE:
             known.clear()
-        names = self._names is not None or _GIVEN_NAME_HINT.search(text) or (title and _GIVEN_NAME_HINT.search(title))
+        unname = self._names is not None or _GIVEN_NAME_HINT.search(text) or (title and _GIVEN_NAME_HINT.search(title))
         scores = []
         for piece in pieces:
             found = known.get(piece)
             if found is None:
-                read_as = self.unnamed(piece) if names else piece
+                read_as = self.unnamed(piece) if unname else piece
                 found = known[piece] = polarity(read_as if read_as.isascii() else read_as.translate(_TYPOGRAPHIC))
             scores.append(found)
         sentences = tuple([SentenceScore(p, s["compound"]) for p, s in zip(pieces, scores)])
