@@ -80,9 +80,10 @@ NAME_STAND_IN = "Acme"
 _GIVEN_NAMES = ("Joy", "Grace", "Faith", "Mercy", "Charity", "Harmony", "Precious", "Sunny")
 _NAME_FOLLOWERS = ("was|is|did|does|has|had|never|always|at|from|took|helped|made|gave|got|told|said|and|who|"
                    "asked|forgot|ignored|kept|seemed|sat|brought|checked|greeted|answered|called")
-_GIVEN_NAME_HINT = re.compile("|".join(_GIVEN_NAMES))  # a cheap first look: most texts hold none
-_GIVEN_NAME = re.compile(rf"(?<=[^\s.!?]\s)(?:{'|'.join(_GIVEN_NAMES)})\b"
-                         rf"|^(?:{'|'.join(_GIVEN_NAMES)})(?=\s+(?:{_NAME_FOLLOWERS})\b)", re.MULTILINE)
+_ANY_GIVEN_NAME = "|".join(_GIVEN_NAMES)
+_GIVEN_NAME_HINT = re.compile(_ANY_GIVEN_NAME)  # a cheap first look: most texts hold none
+_GIVEN_NAME = re.compile(rf"(?<=[^\s.!?]\s)(?:{_ANY_GIVEN_NAME})\b"
+                         rf"|^(?:{_ANY_GIVEN_NAME})(?=\s+(?:{_NAME_FOLLOWERS})\b)", re.MULTILINE)
 
 NEGATIVE = "negative"
 NEUTRAL = "neutral"
