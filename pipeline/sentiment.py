@@ -726,6 +726,13 @@ class SentimentScorer:
         parts.append(text[last:])
         return "".join(parts)
 
+    def _aspects_of_complaint(self, sentences: Sequence[SentenceScore], driver: str | None, full: str):
+        """The aspects a complaint names, read without its names: "Bad Ass Coffee" and "Joe's
+        Donuts" name a business, not the coffee or the food the complaint is about."""
+        unnamed = self.unnamed
+        return self._aspects.of_complaint([(unnamed(s.text), s.compound) for s in sentences],
+                                          driver and unnamed(driver), unnamed(full))
+
     def prepare(self) -> None:
         """Load now what is otherwise loaded at first need (the language model), e.g. before timing."""
         self._languages.load()
@@ -823,10 +830,7 @@ class SentimentScorer:
                 label == NEGATIVE and sentiment >= CONFLICT_MARGIN
             )
         driver_text = driver.text if driver else None
-        aspects = (
-            self._aspects.of_complaint([(s.text, s.compound) for s in sentences], driver_text, full)
-            if label == NEGATIVE else ()
-        )
+        aspects = self._aspects_of_complaint(sentences, driver_text, full) if label == NEGATIVE else ()
         return Score(
             compound, label, text_label, conflict, driver_text, sentences, bool(found), found,
             sentiment, probabilities, language, aspects, phrase_read,

@@ -123,7 +123,8 @@ def test_urgent_mentions_are_marked_whatever_their_score_and_alerted_first(web, 
 def test_a_business_named_in_words_of_sentiment_is_read_as_a_name(web, workspace):
     """"Bad Ass Coffee" holds "bad" and "ass": every mention of it read as a complaint (each news item
     an alert), and a competitor named "Happy Lemon" as praise. Names and keywords are read as names,
-    so what the mentions say decides, and the stored text keeps the name."""
+    so what the mentions say decides (the label and what a complaint is about), and the stored text
+    keeps the name."""
     web.add("/news.xml", rss(
         entry("Bad Ass Coffee opens in the mall", "https://news.example.com/opens",
               "Bad Ass Coffee opened its second shop in the mall this week."),
@@ -148,9 +149,12 @@ def test_a_business_named_in_words_of_sentiment_is_read_as_a_name(web, workspace
         "Happy Lemon hours": "neutral",
     }
     assert stored["Bad Ass Coffee, reviewed"]["driver"] == "The barista at Bad Ass Coffee was rude and charged me twice."
+    # The complaint is about the barista and the bill; the coffee is only in the name.
+    assert json.loads(stored["Bad Ass Coffee, reviewed"]["aspects"]) == ["service and staff", "price and billing"]
     # Without the names, the scorer reads the news of the opening and of the hours as verdicts.
     plain = SentimentScorer()
     assert plain.score("Bad Ass Coffee opened its second shop in the mall this week.",
                        title="Bad Ass Coffee opens in the mall", register="news").label == "negative"
+    assert "food or product quality" in plain.score("The barista at Bad Ass Coffee was rude and charged me twice.").aspects
     assert plain.score("Happy Lemon now opens at 7 on weekdays.", title="Happy Lemon hours",
                        register="news").label == "positive"
