@@ -11,7 +11,7 @@ whole words; a trailing ``*`` matches any ending.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import yaml
@@ -82,11 +82,13 @@ class AspectFinder:
             found.update(int(m.lastgroup[1:]) for m in self._regex.finditer(text) if m.lastgroup)
         return tuple(self.names[i] for i in sorted(found))
 
-    def of_complaint(self, sentences: Sequence[tuple[str, float]], driver: str | None, whole: str) -> tuple[str, ...]:
+    def of_complaint(self, sentences: Sequence[tuple[str, float]], driver: str | None, whole: str,
+                     unnamed: Callable[[str], str] = str) -> tuple[str, ...]:
         """The aspects of a negative mention: from its negative sentences, else the whole text.
 
         ``sentences`` are ``(text, VADER compound)`` pairs and ``driver`` the sentence that
-        drove the label.
+        drove the label; ``unnamed`` replaces the watched names in a text, which name a
+        business, not what a complaint is about.
         """
         complaint = "\n".join(text for text, compound in sentences if compound < 0 or text == driver)
-        return (self.find(complaint) if complaint else ()) or self.find(whole)
+        return (self.find(unnamed(complaint)) if complaint else ()) or self.find(unnamed(whole))

@@ -679,6 +679,9 @@ class SentimentScorer:
         # One scan of a text finds the few names that could be in it (pipeline.keyword_index).
         self._names = KeywordIndex({name: BusinessMatcher([name]) for name in names}) if names else None
         self._aspects = AspectFinder(extra_aspects)
+        # A complaint's aspects are read without the names only where a name holds an aspect's
+        # word ("Bad Ass Coffee": the coffee; "Dirty Dozen": cleanliness): elsewhere it costs for nothing.
+        self._unnamed_for_aspects = self.unnamed if any(map(self._aspects.find, names)) else str
         self._languages = LanguageDetector()
         # The learned model judges the text; learned=False (training only) leaves VADER's rule.
         self._model = (model or load_model()) if learned else None
@@ -725,13 +728,6 @@ class SentimentScorer:
             last = match.end
         parts.append(text[last:])
         return "".join(parts)
-
-    def _aspects_of_complaint(self, sentences: Sequence[SentenceScore], driver: str | None, full: str):
-        """The aspects a complaint names, read without its names: "Bad Ass Coffee" and "Joe's
-        Donuts" name a business, not the coffee or the food the complaint is about."""
-        unnamed = self.unnamed
-        return self._aspects.of_complaint([(unnamed(s.text), s.compound) for s in sentences],
-                                          driver and unnamed(driver), unnamed(full))
 
     def prepare(self) -> None:
         """Load now what is otherwise loaded at first need (the language model), e.g. before timing."""
@@ -830,7 +826,11 @@ class SentimentScorer:
                 label == NEGATIVE and sentiment >= CONFLICT_MARGIN
             )
         driver_text = driver.text if driver else None
-        aspects = self._aspects_of_complaint(sentences, driver_text, full) if label == NEGATIVE else ()
+        aspects = (
+            self._aspects.of_complaint([(s.text, s.compound) for s in sentences], driver_text, full,
+                                       self._unnamed_for_aspects)
+            if label == NEGATIVE else ()
+        )
         return Score(
             compound, label, text_label, conflict, driver_text, sentences, bool(found), found,
             sentiment, probabilities, language, aspects, phrase_read,
