@@ -182,6 +182,15 @@ PRAISE_IN_WORDS_OF_A_COMPLAINT = [
     "Done in 40 minutes, no upselling.", "If you're in the area, Harbor Lane is worth a stop.",
     "Our flight was delayed so we arrived late, but the front desk had kept our room.",
     "the burgers are bussin no cap",  # VADER: "no" -1.2
+    # "could not be more" flipped like "could not have been", and the praise of a place found late or
+    # too far away
+    "We could not be more pleased with the result.", "I couldn't be more happy with how it turned out.",
+    "Could not be more satisfied with their work.", "I cannot be happier with the service.",
+    "Don't let the long line scare you, it moves fast.", "My only regret is not coming here sooner.",
+    "It's a shame we don't live closer.", "The only bad thing is that we live so far away.",
+    "I'd kill for one of their croissants right now", "I'm sad it took me so long to try it",
+    "shoutout to the guy at the front desk who fixed my reservation mess",
+    "I was having a terrible day and the barista made it better",
     # the harm an experience promises
     "The axe throwing was a blast.", "The horror movie marathon was a blast.",
     "The tattoo hurt less than I expected.", "The piercing barely hurt.", "Brutal workout, loved it.",
@@ -197,6 +206,11 @@ COMPLAINTS_IN_THE_SAME_WORDS = [
     "I have nothing but problems with this phone.", "They cut my hair way too short.",
     "The tattoo hurt for days and the artist was rude.", "The piercer was rough and it hurt a lot.",
     "The workout was brutal and the trainer ignored me.",
+    "I couldn't be more disappointed with the service.", "Could not be more unhappy with this place.",
+    "The staff couldn't be bothered to help us.", "My only regret is coming here at all.",
+    "It's a shame the service was so slow.", "Don't let the good reviews fool you.",
+    "We had a terrible day at the water park, half the rides were closed.",
+    "Holy crap, the service was awful.",
 ]
 
 
@@ -219,6 +233,8 @@ PRAISE_AND_RULES_THE_MODEL_MISREAD = [
     "Tips are not included.", "The salon does not take walk-ins.", "There is no dress code.",
     "The cafe now offers oat milk at no extra charge.",
     "The hotel received a four-star rating from the state tourism board.",
+    "Nothing beats their bagels.", "I would not go anywhere else.",
+    "can't believe I waited this long to try this place",
 ]
 # Social praise in slang VADER does not know: it read each as nothing.
 SLANG_PRAISE = ["ngl the tacos slapped", "this place slaps", "this place is a vibe",
