@@ -96,7 +96,8 @@ def plural(count: int, noun: str) -> str:
 
 def make_scorer(settings: Settings | None) -> SentimentScorer:
     """The scorer the pipeline uses: config's thresholds and lexicon, or the defaults. The names and
-    keywords of every watched business (competitors too) are read as names, not for their words."""
+    keywords of every watched business (competitors too) are read as names, not for their words, and
+    each business's `not_urgent` phrases do not make its mentions urgent."""
     from pipeline.sentiment import SentimentScorer  # its model and numpy: only where texts are scored
 
     if settings is None:
@@ -110,6 +111,7 @@ def make_scorer(settings: Settings | None) -> SentimentScorer:
         urgent_phrases_by_language=settings.scoring.urgent_phrases_by_language,
         names=[term for business in settings.watched() for term in (business.name, *business.keywords)
                if any(c.isalnum() for c in term)],
+        not_urgent={business.name: business.not_urgent for business in settings.watched()},
     )
 
 

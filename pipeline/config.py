@@ -106,6 +106,9 @@ class BaseBusiness(Strict):
     timezone: str = "UTC"
     id: str | None = Field(default=None, min_length=1, max_length=200)
     """A stable key for its history: renaming the business keeps it. Defaults to the name."""
+    not_urgent: list[str] = []
+    """Urgent phrases that name this business's trade, not an emergency (a law firm's "lawyer", an
+    exterminator's "roaches"): they do not make its mentions urgent."""
 
     @field_validator("name")
     @classmethod
@@ -114,10 +117,11 @@ class BaseBusiness(Strict):
             raise ValueError("a business needs a name")
         return value
 
-    @field_validator("keywords", "exclude", "require_any")
+    @field_validator("keywords", "exclude", "require_any", "not_urgent")
     @classmethod
     def _usable_phrases(cls, values: list[str], info: Any) -> list[str]:
-        what = {"keywords": "keyword", "exclude": "exclude term", "require_any": "require_any word"}[info.field_name]
+        what = {"keywords": "keyword", "exclude": "exclude term", "require_any": "require_any word",
+                "not_urgent": "not_urgent phrase"}[info.field_name]
         return [_phrase(value, what) for value in values]
 
     @field_validator("timezone")
@@ -164,6 +168,27 @@ class StoreConfig(Strict):
                 raise ValueError(f"business names must be unique; {seen[key]!r} and {business.name!r} {same}")
             seen[key] = business.name
         return self
+
+    @model_validator(mode="after")
+    def _not_urgent_are_urgent_phrases(self) -> StoreConfig:
+        # A misspelt phrase would leave the alerts it was meant to quiet: say so now.
+        asked = [(business.name, phrase) for business in self.watched() for phrase in business.not_urgent]
+        if asked:
+            from pipeline.sentiment import load_urgent_phrases, urgent_key  # the scorer: only when asked
+
+            scoring = self.scoring
+            listed = [*load_urgent_phrases(), *scoring.urgent_phrases, *(
+                phrase for phrases in scoring.urgent_phrases_by_language.values() for phrase in phrases)]
+            known = set(map(urgent_key, listed))
+            for name, phrase in asked:
+                if urgent_key(phrase) not in known:
+                    raise ValueError(f"{name}: not_urgent: {phrase!r} is not an urgent phrase "
+                                     "(pipeline/data/urgent_phrases.txt or scoring.urgent_phrases)")
+        return self
+
+    def watched(self) -> list[BaseBusiness]:
+        """Every business whose mentions are stored."""
+        return list(self.businesses)
 
     @property
     def base_dir(self) -> Path:

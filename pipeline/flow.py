@@ -49,11 +49,13 @@ def judge_all(scorer: SentimentScorer, records: Sequence[MentionRecord]) -> list
 
     # The source type tells the register (social, news, review) the text is read in.
     registers = [register_of(record.source_type) for record in records]
-    verdicts = [scorer.score(record.text, title=record.title, rating=record.rating, register=register)
+    verdicts = [scorer.score(record.text, title=record.title, rating=record.rating, register=register,
+                             business=record.business)
                 for record, register in zip(records, registers)]
     again = [index for index, (record, verdict) in enumerate(zip(records, verdicts))
              if record.title and record.rating is None and verdict.label != NEGATIVE]
-    bodies = [scorer.score(records[index].text, register=registers[index]) for index in again]
+    bodies = [scorer.score(records[index].text, register=registers[index], business=records[index].business)
+              for index in again]
     for index, body in zip(again, bodies):
         if body.label == NEGATIVE:
             verdict = verdicts[index]

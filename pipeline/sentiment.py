@@ -222,6 +222,11 @@ def validate_lexicon(entries: Mapping[str, float], source: str = "extra_lexicon"
     return clean
 
 
+def urgent_key(phrase: str) -> str:
+    """An urgent phrase as the matcher compares it: lower case, one space between words, ' for ’."""
+    return " ".join(phrase.lower().translate(_TYPOGRAPHIC).split())
+
+
 def load_urgent_phrases(path: Path = URGENT_PHRASES_PATH) -> list[str]:
     """Read the urgent phrases file: one phrase a line, ``#`` starts a comment."""
     phrases = []
@@ -484,10 +489,10 @@ class _UrgentMatcher:
         self._canonical: dict[str, str] = {}
         by_key: dict[str, list[str]] = {}
         for phrase in phrases:
-            words = phrase.lower().translate(_TYPOGRAPHIC).split()
+            normalized = urgent_key(phrase)
+            words = normalized.split()
             if not words:
                 continue
-            normalized = " ".join(words)
             if normalized in self._canonical:
                 continue
             self._canonical[normalized] = phrase.strip()
@@ -538,8 +543,7 @@ class _UrgentMatcher:
                 if start - negative_length <= reach:
                     continue
                 reach = start - negative_length
-                normalized = " ".join(matched.lower().translate(_TYPOGRAPHIC).split())
-                found.setdefault(self._canonical[normalized])
+                found.setdefault(self._canonical[urgent_key(matched)])
         return tuple(found)
 
 
@@ -644,6 +648,7 @@ class SentimentScorer:
         extra_aspects: Mapping[str, Sequence[str]] | None = None,
         urgent_phrases_by_language: Mapping[str, Sequence[str]] | None = None,
         names: Sequence[str] = (),
+        not_urgent: Mapping[str, Sequence[str]] | None = None,
     ):
         self.configured_thresholds = per_register(negative_threshold)
         unknown = set(self.configured_thresholds) - set(REGISTERS)
@@ -678,6 +683,13 @@ class SentimentScorer:
         }
         # One scan of a text finds the few names that could be in it (pipeline.keyword_index).
         self._names = KeywordIndex({name: BusinessMatcher([name]) for name in names}) if names else None
+        # A name is no emergency ("Injury Law Group", "Bed Bug Busters"): urgency is read without the
+        # names where one holds an urgent phrase; elsewhere that would cost for nothing.
+        matchers = [self._urgent, *self._urgent_by_language.values()]
+        self._unnamed_for_urgency = self.unnamed if any(m.find(n) for m in matchers for n in names) else None
+        # Per business, the urgent phrases that name its trade (a law firm's "lawyer").
+        self._not_urgent = {business: frozenset(map(urgent_key, phrases))
+                            for business, phrases in (not_urgent or {}).items() if phrases}
         self._aspects = AspectFinder(extra_aspects)
         # A complaint's aspects are read without the names only where a name holds an aspect's
         # word ("Bad Ass Coffee": the coffee; "Dirty Dozen": cleanliness): elsewhere it costs for nothing.
@@ -773,22 +785,37 @@ class SentimentScorer:
         dense = dense_features(full, reading.scores, reading.compound, lexicon, self._domain_negative, single)
         return lexical, dense, evidence_features(single, lexicon)
 
+    def urgent_phrases(self, text: str, title: str | None = None, language: str | None = None,
+                       business: str | None = None) -> tuple[str, ...]:
+        """The urgent phrases in a mention written in ``language`` (None: not known), each once:
+        those of that language's list, or of every list when the language is not known; never in
+        a watched name, nor those that name ``business``'s trade (``not_urgent``)."""
+        if self._unnamed_for_urgency is not None:
+            text, title = self._unnamed_for_urgency(text), title and self._unnamed_for_urgency(title)
+        if language is None and self._urgent_by_language:
+            full = f"{title}\n{text}" if title else text
+            found = tuple(dict.fromkeys(p for m in self._urgent_by_language.values() for p in m.find(full)))
+        else:
+            urgent = self._urgent_by_language.get(language or "", self._urgent)
+            found = urgent.find(title, text) if title else urgent.find(text)
+        trade = self._not_urgent.get(business or "")
+        return tuple(p for p in found if urgent_key(p) not in trade) if trade else found
+
     def score(
-        self, text: str, title: str | None = None, rating: float | None = None, register: str | None = None
+        self, text: str, title: str | None = None, rating: float | None = None, register: str | None = None,
+        business: str | None = None,
     ) -> Score:
         """Score one mention's plain ``text`` (and ``title``), letting a 1..5 ``rating`` decide.
 
         ``register`` is the kind of writing (``pipeline.registers``: "social", "news", "review";
         ``register_of(source_type)`` tells it from the source), whose calibration the model
-        uses; None reads the text as a review. Raises ``ValueError`` when ``rating`` is not a
-        number from 1 to 5.
+        uses; None reads the text as a review. ``business`` is the one the mention is about, whose
+        trade's words are not urgent (``not_urgent``). Raises ``ValueError`` when ``rating`` is not
+        a number from 1 to 5.
         """
         full = f"{title}\n{text}" if title else text
         language = self._languages.detect(full)
-        urgent = self._urgent_by_language.get(language or "", self._urgent)
-        found = urgent.find(title, text) if title else urgent.find(text)
-        if language is None and self._urgent_by_language:
-            found = tuple(dict.fromkeys(p for m in self._urgent_by_language.values() for p in m.find(full)))
+        found = self.urgent_phrases(text, title, language, business)
         if not readable(language):
             # VADER and the model read English: another language is not guessed at.
             label = rating_label(rating) if rating is not None else UNSCORED

@@ -147,6 +147,15 @@ def test_the_cli_prints_the_yaml_slip_with_its_caret_and_touches_nothing(tmp_pat
          "report.email.port: got 0: Input should be greater than or equal to 1"),
         ("scoring:\n  lexicon: {soggy: -7}\n" + BUSINESS,
          "scoring.lexicon: 'soggy': -7 is outside VADER's scale of -4 to +4"),
+        # A trade's words that are not urgent must be urgent phrases: a misspelt one would quiet nothing.
+        (BUSINESS.replace("    sources:", "    not_urgent: [lawyr]\n    sources:"),
+         "Cafe Lola: not_urgent: 'lawyr' is not an urgent phrase (pipeline/data/urgent_phrases.txt or "
+         "scoring.urgent_phrases)"),
+        (BUSINESS + "    competitors:\n      - name: Rival Law\n        keywords: [Rival Law]\n"
+         "        not_urgent: [atorney]\n        sources: [{type: feed, url: 'http://127.0.0.1/r.xml'}]\n",
+         "Rival Law: not_urgent: 'atorney' is not an urgent phrase"),
+        (BUSINESS.replace("    sources:", "    not_urgent: ['?']\n    sources:"),
+         "businesses[0].not_urgent: '?' is not a usable not_urgent phrase: it needs a letter or a digit"),
     ],
 )
 def test_values_that_cannot_work_are_refused_naming_key_and_value(tmp_path, text, expected):
@@ -164,9 +173,9 @@ def test_values_that_can_work_still_load(tmp_path):
     path.write_text(
         "slack:\n  api_url: http://127.0.0.1:9/api\n"
         "alerts:\n  quiet_hours: {start: '22:00', end: '07:00'}\n"
-        "scoring:\n  lexicon: {soggy: -2, 'never got my order': -4}\n"
+        "scoring:\n  lexicon: {soggy: -2, 'never got my order': -4}\n  urgent_phrases: [gas leak]\n"
         "report:\n  email: {to: [owner@example.com], sender: 'Mentionwatch <mw@mail.example.com>', host: h, port: 25}\n"
-        + BUSINESS.replace("[Cafe Lola]", "[Cafe Lola, 'Café Lola', '7-Eleven']")
+        + BUSINESS.replace("[Cafe Lola]", "[Cafe Lola, 'Café Lola', '7-Eleven']\n    not_urgent: [Lawyer, 'gas  leak']")
         + "      - type: mastodon\n        instance: mastodon.social\n        tag: lola\n"
         "      - type: mastodon\n        instance: http://127.0.0.1:8080\n        tag: lola\n"
         "      - type: reviews\n        url: HTTPS://Example.com/reviews\n",
@@ -175,6 +184,7 @@ def test_values_that_can_work_still_load(tmp_path):
     settings = load_settings(path)
     assert settings.slack.api_url == "http://127.0.0.1:9/api/"
     assert len(settings.businesses[0].sources) == 4
+    assert settings.businesses[0].not_urgent == ["Lawyer", "gas  leak"]
 
 
 def test_the_cli_refuses_a_file_url_before_touching_anything(tmp_path):

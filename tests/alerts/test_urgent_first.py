@@ -87,6 +87,7 @@ def test_a_calm_headline_does_not_soften_a_complaint_in_the_body():
     record.title = "Harbor Lane Bakery celebrates its best year, thanks to loyal customers"
     record.text, record.rating = "The city closed the bakery after an inspection found problems.", None
     record.source_type = "reviews"  # read as a review, the register the scorer reads by default
+    record.business = "Harbor Lane Bakery"
     # Read together, the headline wins; read alone, the body is a complaint.
     assert scorer.score(record.text, title=record.title).label != "negative"
     assert scorer.score(record.text).label == "negative"

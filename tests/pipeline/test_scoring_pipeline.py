@@ -158,3 +158,50 @@ def test_a_business_named_in_words_of_sentiment_is_read_as_a_name(web, workspace
     assert "food or product quality" in plain.score("The barista at Bad Ass Coffee was rude and charged me twice.").aspects
     assert plain.score("Happy Lemon now opens at 7 on weekdays.", title="Happy Lemon hours",
                        register="news").label == "positive"
+
+
+def test_a_business_s_trade_words_do_not_make_its_mentions_urgent(web, slack, workspace):
+    """A law firm's every mention says "lawyer" or "injury": urgent phrases for a bakery, and its
+    trade's words for the firm, which lists them under `not_urgent`. Urgency by another phrase still
+    counts, the bakery's "lawyer" stays urgent, and a name holding an urgent phrase is no emergency."""
+    web.add("/law.xml", rss(entry("Smith Injury Law, reviewed", "https://blog.example.com/law-0", "Intro.", days_ago(9))),
+            content_type="application/rss+xml")
+    web.add("/bakery.xml", rss(entry("Joe's Donuts hours", "https://blog.example.com/joe-0", "Open at 7.", days_ago(9))),
+            content_type="application/rss+xml")
+    workspace.write_config(
+        slack={"token": "${TEST_SLACK_TOKEN}", "channel": "#reviews", "api_url": slack.api_url}, alerts=ALERTS,
+        businesses=[
+            {"name": "Smith Injury Law", "keywords": ["Smith Injury Law"], "not_urgent": ["lawyer", "Attorney"],
+             "sources": [{"type": "feed", "url": f"{web.url}/law.xml"}]},
+            business(sources=[{"type": "feed", "url": f"{web.url}/bakery.xml"}]),
+        ],
+    )
+    run(workspace, env=SLACK_ENV)  # the sources' first crawl
+    earlier = len(slack.calls("chat.postMessage"))
+    web.add("/law.xml", rss(
+        entry("Smith Injury Law, reviewed", "https://blog.example.com/law-0", "Intro.", days_ago(9)),
+        entry("Best lawyer in town", "https://blog.example.com/law-1",
+              "Our attorney at Smith Injury Law won my case in three months. Great lawyer!", days_ago(2)),
+        entry("Harassed at Smith Injury Law", "https://blog.example.com/law-2",
+              "The lawyer at Smith Injury Law harassed me about fees.", days_ago(1)),
+    ), content_type="application/rss+xml")
+    web.add("/bakery.xml", rss(
+        entry("Joe's Donuts hours", "https://blog.example.com/joe-0", "Open at 7.", days_ago(9)),
+        entry("A letter from a lawyer", "https://blog.example.com/joe-1",
+              "A lawyer wrote to Joe's Donuts about the new sign.", days_ago(1)),
+    ), content_type="application/rss+xml")
+
+    run(workspace, env=SLACK_ENV)
+
+    stored = by_title(mentions(workspace))
+    praise = stored["Best lawyer in town"]
+    assert (praise["urgent"], praise["urgent_phrases"], praise["label"]) == (0, None, "positive")
+    assert (stored["Harassed at Smith Injury Law"]["urgent"], stored["Harassed at Smith Injury Law"]["urgent_phrases"]) \
+        == (1, "harassed")
+    assert (stored["A letter from a lawyer"]["urgent"], stored["A letter from a lawyer"]["urgent_phrases"]) == (1, "lawyer")
+    posted = " ".join(json.dumps(c.args) for c in slack.calls("chat.postMessage")[earlier:])
+    assert "Harassed at Smith Injury Law" in posted and "A letter from a lawyer" in posted
+    assert "Best lawyer in town" not in posted
+    # Without the list, the firm's praise is urgent by its trade's words and by its name ("injury").
+    plain = SentimentScorer()
+    assert plain.score(praise["text"], title=praise["title"]).urgent_phrases == ("lawyer", "attorney", "injury")
