@@ -159,6 +159,21 @@ def test_food_slang_that_praises_is_no_complaint_but_the_same_words_about_harm_a
         assert [t for t in FOOD_SLANG if scorer.score(t, register=register).label != "positive"] == []
 
 
+# Swearing that praises (VADER: shit -2.6, hell -3.6, ass -2.5, stupid -2.4), and the same words
+# in complaints.
+SWEARING_PRAISE = ["you get a shit ton of food for the price", "the portions are stupid big",
+                   "hell yes they have vegan options", "hell of a deal for lunch", "sick ass burger"]
+SWEARING_COMPLAINTS = ["one hell of a wait for cold fries", "the wait was stupid long", "this place is shit",
+                       "what the hell, my order is wrong again"]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_swearing_that_praises_is_no_complaint(scorer, register):
+    assert [t for t in SWEARING_PRAISE if plain_vader_label(t) != "negative"] == []  # VADER's error
+    assert [t for t in SWEARING_PRAISE if scorer.score(t, register=register).label == "negative"] == []
+    assert [t for t in SWEARING_COMPLAINTS if scorer.score(t, register=register).label != "negative"] == []
+
+
 # Praise as the absence of a complaint, or a problem put right: plain VADER reads "no" as -1.2 where
 # it does not know the next word ("no issues", "no fuss"), flips the comparative after a negation
 # ("could not have been nicer") and reads "problem", "broken" and "pain" wherever they stand.

@@ -121,21 +121,21 @@ def test_urgent_mentions_are_marked_whatever_their_score_and_alerted_first(web, 
 
 
 def test_a_business_named_in_words_of_sentiment_is_read_as_a_name(web, workspace):
-    """"Bad Ass Coffee" holds "bad" and "ass": every mention of it read as a complaint (each news item
+    """"Dirty Dozen Brewing" holds "dirty": every mention of it read as a complaint (each news item
     an alert), and a competitor named "Happy Lemon" as praise. Names and keywords are read as names,
     so what the mentions say decides (the label and what a complaint is about), and the stored text
     keeps the name."""
     web.add("/news.xml", rss(
-        entry("Bad Ass Coffee opens in the mall", "https://news.example.com/opens",
-              "Bad Ass Coffee opened its second shop in the mall this week."),
-        entry("Bad Ass Coffee, reviewed", "https://news.example.com/rude",
-              "The barista at Bad Ass Coffee was rude and charged me twice."),
+        entry("Dirty Dozen Brewing opens in the mall", "https://news.example.com/opens",
+              "Dirty Dozen Brewing opened its second taproom in the mall this week."),
+        entry("Dirty Dozen Brewing, reviewed", "https://news.example.com/rude",
+              "The bartender at Dirty Dozen Brewing was rude and charged me twice."),
     ), content_type="application/rss+xml")
     web.add("/rival.xml", rss(
         entry("Happy Lemon hours", "https://news.example.com/hours", "Happy Lemon now opens at 7 on weekdays."),
     ), content_type="application/rss+xml")
     workspace.write_config(alerts=ALERTS, businesses=[{
-        "name": "Bad Ass Coffee", "keywords": ["Bad Ass Coffee"],
+        "name": "Dirty Dozen Brewing", "keywords": ["Dirty Dozen Brewing"],
         "sources": [{"type": "feed", "url": f"{web.url}/news.xml"}],
         "competitors": [{"name": "Happy Lemon", "sources": [{"type": "feed", "url": f"{web.url}/rival.xml"}]}],
     }])
@@ -144,18 +144,18 @@ def test_a_business_named_in_words_of_sentiment_is_read_as_a_name(web, workspace
 
     stored = by_title(mentions(workspace))
     assert {title: m["label"] for title, m in stored.items()} == {
-        "Bad Ass Coffee opens in the mall": "neutral",
-        "Bad Ass Coffee, reviewed": "negative",
+        "Dirty Dozen Brewing opens in the mall": "neutral",
+        "Dirty Dozen Brewing, reviewed": "negative",
         "Happy Lemon hours": "neutral",
     }
-    assert stored["Bad Ass Coffee, reviewed"]["driver"] == "The barista at Bad Ass Coffee was rude and charged me twice."
-    # The complaint is about the barista and the bill; the coffee is only in the name.
-    assert json.loads(stored["Bad Ass Coffee, reviewed"]["aspects"]) == ["service and staff", "price and billing"]
+    assert stored["Dirty Dozen Brewing, reviewed"]["driver"] == "The bartender at Dirty Dozen Brewing was rude and charged me twice."
+    # The complaint is about the bartender and the bill; the dirt is only in the name.
+    assert json.loads(stored["Dirty Dozen Brewing, reviewed"]["aspects"]) == ["service and staff", "price and billing"]
     # Without the names, the scorer reads the news of the opening and of the hours as verdicts.
     plain = SentimentScorer()
-    assert plain.score("Bad Ass Coffee opened its second shop in the mall this week.",
-                       title="Bad Ass Coffee opens in the mall", register="news").label == "negative"
-    assert "food or product quality" in plain.score("The barista at Bad Ass Coffee was rude and charged me twice.").aspects
+    assert plain.score("Dirty Dozen Brewing opened its second taproom in the mall this week.",
+                       title="Dirty Dozen Brewing opens in the mall", register="news").label == "negative"
+    assert "cleanliness" in plain.score("The bartender at Dirty Dozen Brewing was rude and charged me twice.").aspects
     assert plain.score("Happy Lemon now opens at 7 on weekdays.", title="Happy Lemon hours",
                        register="news").label == "positive"
 
