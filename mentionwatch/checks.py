@@ -54,6 +54,7 @@ def run_checks(settings: Settings, console: Console) -> bool:
         console.print(
             f"[bold]{escape(business.name)}[/]: keywords {escape(', '.join(business.keywords))}"
             + (f"; exclude {escape(', '.join(business.exclude))}" if business.exclude else "")
+            + (f"; not urgent: {escape(', '.join(business.not_urgent))}" if business.not_urgent else "")
             + f"; alerts to {escape(routes.channel(business.name))}"
             + (f" (client {escape(business.client)})" if business.client else "")
         )

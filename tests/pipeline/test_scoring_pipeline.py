@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from pipeline.sentiment import SentimentScorer
-from tests.conftest import business
+from tests.conftest import business, run_cli
 from tests.crawlers.helpers import run, summary
 from tests.pipeline.helpers import (
     ALERTS,
@@ -202,6 +202,8 @@ def test_a_business_s_trade_words_do_not_make_its_mentions_urgent(web, slack, wo
     posted = " ".join(json.dumps(c.args) for c in slack.calls("chat.postMessage")[earlier:])
     assert "Harassed at Smith Injury Law" in posted and "A letter from a lawyer" in posted
     assert "Best lawyer in town" not in posted
+    checked = run_cli("check", "--config", str(workspace.config), env=SLACK_ENV)
+    assert "Smith Injury Law: keywords Smith Injury Law; not urgent: lawyer, Attorney;" in checked.stdout
     # Without the list, the firm's praise is urgent by its trade's words and by its name ("injury").
     plain = SentimentScorer()
     assert plain.score(praise["text"], title=praise["title"]).urgent_phrases == ("lawyer", "attorney", "injury")
