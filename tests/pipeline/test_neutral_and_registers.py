@@ -61,6 +61,22 @@ def test_statements_of_fact_are_neutral(scorer, register):
     assert [t for t, label in labels.items() if label != "neutral"] == []
 
 
+# A business's own posts and notices, in words VADER reads as harm ("limited" -0.9, "charges" -1.1,
+# "stopped" -0.9, "no"): no alert in any register; the same words in complaints stay complaints.
+NOTICES = ["Pumpkin spice lattes are back for a limited time.", "Limited edition donuts this weekend only.",
+           "The gym charges a $50 sign-up fee.", "They stopped serving breakfast at 11.",
+           "No outside food or drinks."]
+COMPLAINTS_IN_THE_NOTICES_WORDS = ["There were extra charges on my bill.", "The hotel charges a ridiculous resort fee.",
+                                   "They stopped serving us and ignored our table."]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_a_business_s_notices_are_no_alert(scorer, register):
+    assert [t for t in NOTICES if plain_vader_label(t) != "negative"] == []  # VADER's error
+    assert [t for t in NOTICES if scorer.score(t, register=register).label != "neutral"] == []
+    assert [t for t in COMPLAINTS_IN_THE_NOTICES_WORDS if scorer.score(t, register=register).label != "negative"] == []
+
+
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_complaints_in_words_vader_does_not_know_alert_in_every_register(scorer, register):
     """The domain lexicon's complaints ("We won't be coming back.", "Never got our drinks.") are
