@@ -686,7 +686,7 @@ class SentimentScorer:
         # A name is no emergency ("Injury Law Group", "Bed Bug Busters"): urgency is read without the
         # names where one holds an urgent phrase; elsewhere that would cost for nothing.
         matchers = [self._urgent, *self._urgent_by_language.values()]
-        self._unnamed_for_urgency = self.unnamed if any(m.find(n) for m in matchers for n in names) else None
+        self._unnamed_for_urgency = self.unnamed if any(m.find(n) for m in matchers for n in names) else str
         # Per business, the urgent phrases that name its trade (a law firm's "lawyer").
         self._not_urgent = {business: frozenset(map(urgent_key, phrases))
                             for business, phrases in (not_urgent or {}).items() if phrases}
@@ -790,8 +790,8 @@ class SentimentScorer:
         """The urgent phrases in a mention written in ``language`` (None: not known), each once:
         those of that language's list, or of every list when the language is not known; never in
         a watched name, nor those that name ``business``'s trade (``not_urgent``)."""
-        if self._unnamed_for_urgency is not None:
-            text, title = self._unnamed_for_urgency(text), title and self._unnamed_for_urgency(title)
+        unnamed = self._unnamed_for_urgency
+        text, title = unnamed(text), title and unnamed(title)
         if language is None and self._urgent_by_language:
             full = f"{title}\n{text}" if title else text
             found = tuple(dict.fromkeys(p for m in self._urgent_by_language.values() for p in m.find(full)))
