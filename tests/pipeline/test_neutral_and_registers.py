@@ -190,6 +190,23 @@ def test_swearing_that_praises_is_no_complaint(scorer, register):
     assert [t for t in SWEARING_COMPLAINTS if scorer.score(t, register=register).label != "negative"] == []
 
 
+# An app's or a tool's praise (App Store reviews, Hacker News), in words of harm (dead -3.3, killer
+# -3.3, crushes -1.9, "no"), and its complaints in the same words, or hidden by "support" (+1.7).
+APP_PRAISE = ["Dead simple setup, took five minutes.", "The killer feature is the offline mode.",
+              "It just works, no bugs so far.", "Their API is stupidly fast.", "It crushes the competition on price."]
+APP_PRAISE_THE_MODEL_MISREAD = ["Support fixed the bug within an hour."]
+APP_COMPLAINTS = ["The app crashes every time I open it.", "Their support ignored my ticket for two weeks.",
+                  "They never fixed the bug.", "The update killed the app.", "The screen is dead after a week."]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_an_app_s_praise_in_words_of_harm_is_no_alert(scorer, register):
+    assert [t for t in APP_PRAISE if plain_vader_label(t) != "negative"] == []  # VADER's error
+    praise = APP_PRAISE + APP_PRAISE_THE_MODEL_MISREAD
+    assert [t for t in praise if scorer.score(t, register=register).label == "negative"] == []
+    assert [t for t in APP_COMPLAINTS if scorer.score(t, register=register).label != "negative"] == []
+
+
 # Praise as the absence of a complaint, or a problem put right: plain VADER reads "no" as -1.2 where
 # it does not know the next word ("no issues", "no fuss"), flips the comparative after a negation
 # ("could not have been nicer") and reads "problem", "broken" and "pain" wherever they stand.
