@@ -389,15 +389,22 @@ def _why_neutral(compound: float, p_negative: float, p_positive: float, vader_le
 @click.option("--register", type=click.Choice(["review", "social", "news"]), default="review", show_default=True,
               help="The kind of writing, as the pipeline tells it from the source type (reddit, hackernews, "
               "mastodon, bluesky: social; feed, html: news; review sites and platforms: review).")
-def score(scorer: Any, text: str, title: str | None, rating: float | None, register: str) -> None:
+@click.option("--business", metavar="NAME",
+              help="Read TEXT as a mention of this business of the config: its not_urgent phrases are not urgent.")
+def score(scorer: Any, text: str, title: str | None, rating: float | None, register: str,
+          business: str | None) -> None:
     """Score TEXT as the pipeline would: label, score, and the per-sentence breakdown.
 
     \b
     Examples:
       mentionwatch score "Great coffee, but the cashier was rude and my order was cold."
       mentionwatch score --register social "sooo done with this place 😡"
+      mentionwatch score --business "Smith Injury Law" "Great lawyer, won my case."
     """
-    result = scorer.score(text, title=title, rating=rating, register=register)
+    if business is not None and business not in scorer.businesses:
+        known = f"its businesses: {', '.join(scorer.businesses)}" if scorer.businesses else "no config file was read"
+        raise click.BadParameter(f"no business named {business!r} in the config ({known})", param_hint="--business")
+    result = scorer.score(text, title=title, rating=rating, register=register, business=business)
     click.echo(f"label: {result.label}")
     if result.text_label == "unscored":
         click.echo("score: none (the scorer reads English only; a rating or an urgent phrase still counts)")

@@ -689,7 +689,7 @@ class SentimentScorer:
         self._unnamed_for_urgency = self.unnamed if any(m.find(n) for m in matchers for n in names) else str
         # Per business, the urgent phrases that name its trade (a law firm's "lawyer").
         self._not_urgent = {business: frozenset(map(urgent_key, phrases))
-                            for business, phrases in (not_urgent or {}).items() if phrases}
+                            for business, phrases in (not_urgent or {}).items()}
         self._aspects = AspectFinder(extra_aspects)
         # A complaint's aspects are read without the names only where a name holds an aspect's
         # word ("Bad Ass Coffee": the coffee; "Dirty Dozen": cleanliness): elsewhere it costs for nothing.
@@ -715,6 +715,11 @@ class SentimentScorer:
     def vader_led(self, register: str | None) -> bool:
         """Whether VADER's compound leads in ``register``: always without the model."""
         return self._model is None or self._model.vader_led(register or DEFAULT_REGISTER)
+
+    @property
+    def businesses(self) -> tuple[str, ...]:
+        """The businesses given with ``not_urgent`` (the pipeline gives every watched one)."""
+        return tuple(self._not_urgent)
 
     def names_in(self, text: str) -> list[str]:
         """The watched names and keywords ``text`` holds, as written there."""

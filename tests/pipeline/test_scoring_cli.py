@@ -225,6 +225,29 @@ def test_score_reads_the_configured_business_names_as_names(tmp_path):
     assert complaint.stdout.splitlines()[0] == "label: negative"
 
 
+def test_score_for_a_business_leaves_its_trade_s_words_not_urgent(tmp_path):
+    """A law firm lists "lawyer" and "attorney" under not_urgent: `score --business` reads a text as the
+    pipeline reads a mention of that business; without it, as a mention of no business in particular."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "businesses:\n  - name: Smith Law\n    keywords: [Smith Law]\n    not_urgent: [lawyer, attorney]\n"
+        "    sources:\n      - {type: feed, url: 'http://127.0.0.1/f'}\n",
+        encoding="utf-8",
+    )
+    praise = "Our attorney won my case. Great lawyer!"
+    anyone = run_cli("score", praise, "--config", str(config))
+    assert "urgent: attorney, lawyer" in anyone.stdout.splitlines()
+    firm = run_cli("score", praise, "--config", str(config), "--business", "Smith Law")
+    assert firm.returncode == 0, firm.stderr
+    assert firm.stdout.splitlines()[0] == "label: positive"
+    assert not any(line.startswith("urgent:") for line in firm.stdout.splitlines())
+    harassed = run_cli("score", "The lawyer harassed me about fees.", "--config", str(config), "--business", "Smith Law")
+    assert "urgent: harassed" in harassed.stdout.splitlines()
+    wrong = run_cli("score", praise, "--config", str(config), "--business", "Smith Lawyers")
+    assert wrong.returncode == 2
+    assert "no business named 'Smith Lawyers' in the config (its businesses: Smith Law)" in wrong.stderr
+
+
 def test_score_says_when_the_phrases_reading_outweighed_the_model(tmp_path):
     result = run_cli("score", "They went out of their way to accommodate my allergy.", cwd=tmp_path)
     lines = result.stdout.splitlines()
