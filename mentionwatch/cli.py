@@ -399,7 +399,7 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
     Examples:
       mentionwatch score "Great coffee, but the cashier was rude and my order was cold."
       mentionwatch score --register social "sooo done with this place 😡"
-      mentionwatch score --business "Smith Injury Law" "Great lawyer, won my case."
+      mentionwatch score --business "Joe's Donuts" "The health inspector gave them an A."
     """
     if business is not None and business not in scorer.businesses:
         known = f"its businesses: {', '.join(scorer.businesses)}" if scorer.businesses else "no config file was read"
