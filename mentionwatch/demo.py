@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -125,11 +126,22 @@ def _run(console: Console, config: Path) -> None:
         raise SystemExit(result.returncode)
 
 
+# Slack's names for two emoji that Rich, which shows the others as Slack does, knows by other names.
+_SLACK_EMOJI_NAMES = {":large_green_circle:": ":green_circle:", ":large_orange_square:": ":orange_square:"}
+
+
+def _as_slack_shows(text: str) -> str:
+    for slack_name, rich_name in _SLACK_EMOJI_NAMES.items():
+        text = text.replace(slack_name, rich_name)
+    return escape(text)
+
+
 def _show_posts(console: Console, messages: list[dict[str, Any]]) -> None:
     console.print(f"Posted to the local Slack ({len(messages)} {'message' if len(messages) == 1 else 'messages'}):")
     for message in messages:
-        console.print(f"  [bold]{escape(message['channel'])}[/]: {escape(message.get('text') or '')}", soft_wrap=True)
+        console.print(f"  [bold]{escape(message['channel'])}[/]: {_as_slack_shows(message.get('text') or '')}",
+                      soft_wrap=True)
         for block in message.get("blocks") or []:
             text = block.get("text", {}).get("text") if isinstance(block.get("text"), dict) else None
             if text:
-                console.print(f"      {escape(text)}", soft_wrap=True)
+                console.print(textwrap.indent(_as_slack_shows(text), "      "), soft_wrap=True)

@@ -114,6 +114,9 @@ def test_demo_runs_offline_and_shows_the_alerts(tmp_path):
     # First run: every source is new, one baseline summary names the negative it found.
     assert "Posted to the local Slack (1 message)" in first
     assert "Now watching 2 new sources for Joe's Donuts" in first and "waited 40 minutes" in first
+    # Shown as Slack shows it: emoji, not their names, and each line of a block under its message.
+    assert "🔴 1 negative, ⚪ 0 neutral, 🟢 2 positive" in first and not re.search(r":[a-z_]+:", result.stdout)
+    assert re.search(r"\n {6}• 📰 \S+/news.xml: 1 mention \(0 negative\)\n {6}• 📰 \S+/blog.atom: 2 mentions", first)
     # Second run: the new complaint is alerted on its own, urgently; the new praise is not.
     assert "Posted to the local Slack (1 message)" in second
     assert "URGENT negative mention of Joe's Donuts" in second and "sick after eating" in second
