@@ -268,8 +268,12 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
             # Text cells that start like a formula get a leading ' (a review's "=..." stays text).
             for chunk in csv_chunks(rows):
                 sys.stdout.write(chunk)
+        elif records := list(rows):
+            _print_table(records, {b.name: b.timezone for b in settings.businesses})
         else:
-            _print_table(list(rows), {b.name: b.timezone for b in settings.businesses})
+            filtered = any(v not in (None, False) for v in (label, business, since, until, source, unhandled, urgent))
+            click.echo("No stored mention matches these options." if filtered
+                       else "No mentions stored yet. Run `mentionwatch run` first.", err=True)
 
 
 def _chunks(rows: Any, size: int) -> Any:
@@ -302,8 +306,6 @@ def _print_table(records: list[dict[str, Any]], zones: dict[str, str]) -> None:
                       local_time(datetime.fromisoformat(r["published_at"]), zones.get(r["business"], "UTC"))
                       if r["published_at"] else "", summary)
     Console(highlight=False, width=None if sys.stdout.isatty() else 160).print(table)
-    if not records:
-        click.echo("No mentions stored yet. Run `mentionwatch run` first.", err=True)
 
 
 @cli.command(short_help="Validate config.yaml, list the sources, test the Slack token.")

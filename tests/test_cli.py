@@ -96,7 +96,11 @@ def test_mentions_formats_and_filters(web, workspace):
     web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
     workspace.write_config(alerts={"max_age_days": 36500},
                            businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])])
+    empty = workspace.cli("mentions")
+    assert (empty.stdout, empty.stderr.strip()) == ("", "No mentions stored yet. Run `mentionwatch run` first.")
     workspace.cli("run")
+    none_match = workspace.cli("mentions", "--urgent")
+    assert (none_match.stdout, none_match.stderr.strip()) == ("", "No stored mention matches these options.")
     csv_out = workspace.cli("mentions", "--format", "csv", "--label", "negative").stdout.splitlines()
     assert csv_out[0].startswith("id,business,source_type,url,title,text,author,published_at")
     assert len(csv_out) == 2 and "charged them twice" in csv_out[1]
