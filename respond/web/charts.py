@@ -6,11 +6,14 @@ the pipeline). Colours are SVG attributes, not style, so the Content-Security-Po
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from alerts.report.chart import integer_ticks
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 220, 36, 24, 10
 LABEL_HALF_WIDTH = 22  # half a date label ("Dec 05") at font-size 11, with room to spare
@@ -18,15 +21,16 @@ COLOURS = {"positive": "#2e7d32", "neutral": "#9e9e9e", "negative": "#c62828"}
 LINE_COLOURS = ("#1565c0", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#558b2f")
 
 
-def _frame(title: str, top_value: float, days: Sequence[date], body: list[str], unit: str = "") -> Markup:
+def _frame(title: str, ticks: Sequence[int], days: Sequence[date], body: list[str], unit: str = "") -> Markup:
+    """The axes: a gridline at each of `ticks` (whole numbers: these are counts and stars), dates below."""
     plot_h = HEIGHT - BOTTOM - TOP
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
-    for fraction in (0, 0.5, 1):
-        y = TOP + plot_h * (1 - fraction)
+    for tick in ticks:
+        y = TOP + plot_h * (1 - tick / ticks[-1])
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#555">'
-                     f'{top_value * fraction:g}{unit}</text>')
+                     f'{tick}{unit}</text>')
     if days:
         for index in sorted({0, len(days) // 2, len(days) - 1}):
             x = LEFT + (index + 0.5) * (WIDTH - LEFT) / len(days)
@@ -44,7 +48,8 @@ def _frame(title: str, top_value: float, days: Sequence[date], body: list[str], 
 def daily_bars(title: str, daily: Sequence[tuple[date, int, int, int]]) -> Markup:
     """Stacked bars: positive, neutral and negative mentions per day."""
     days = [d for d, *_ in daily]
-    most = max((p + n + g for _, p, n, g in daily), default=0) or 1
+    ticks = integer_ticks(max((p + n + g for _, p, n, g in daily), default=0))
+    most = ticks[-1]
     plot_h, step = HEIGHT - BOTTOM - TOP, (WIDTH - LEFT) / max(1, len(daily))
     bars = []
     for i, (day, positive, neutral, negative) in enumerate(daily):
@@ -57,14 +62,16 @@ def daily_bars(title: str, daily: Sequence[tuple[date, int, int, int]]) -> Marku
             bars.append(f'<rect x="{LEFT + i * step + step * 0.1:.1f}" y="{y:.1f}" width="{step * 0.8:.1f}" '
                         f'height="{h:.1f}" fill="{COLOURS[label]}"><title>{day:%Y-%m-%d}: {count} {label}</title>'
                         "</rect>")
-    return _frame(title, most, days, bars)
+    return _frame(title, ticks, days, bars)
 
 
-def lines(title: str, days: Sequence[date], series: dict[str, Sequence[float | None]], top: float | None = None,
+def lines(title: str, days: Sequence[date], series: dict[str, Sequence[float | None]], top: int | None = None,
           unit: str = "") -> Markup:
-    """One line per series over `days` (None leaves a gap), with a legend."""
+    """One line per series over `days` (None leaves a gap), with a legend; the axis runs to `top`,
+    else to a round number at or above the highest value."""
     values = [v for points in series.values() for v in points if v is not None]
-    most = top or max(values, default=0) or 1
+    ticks = integer_ticks(top or math.ceil(max(values, default=0)))
+    most = ticks[-1]
     plot_h, step = HEIGHT - BOTTOM - TOP, (WIDTH - LEFT) / max(1, len(days))
     body = []
     for n, (name, points) in enumerate(series.items()):
@@ -76,7 +83,7 @@ def lines(title: str, days: Sequence[date], series: dict[str, Sequence[float | N
         for x, y in coords:
             body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
         body.append(f'<text x="{LEFT + 8}" y="{TOP + 14 + 14 * n}" font-size="12" fill="{colour}">{escape(name)}</text>')
-    return _frame(title, most, days, body, unit)
+    return _frame(title, ticks, days, body, unit)
 
 
 def ratings(title: str, days: Sequence[date], series: Sequence[Any]) -> Markup:

@@ -35,3 +35,19 @@ def test_the_last_date_label_is_whole_and_within_the_charts_width(count):
         for label in labels:
             assert right_edge(label) <= width, (label.text, label.attrib)
             assert float(label.get("x")) >= 0
+
+
+def axis_labels(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    return [t.text for t in root.iter(f"{SVG}text") if t.get("text-anchor") == "end" and float(t.get("x")) < charts.LEFT]
+
+
+def test_the_axes_count_in_whole_numbers_up_to_the_top_of_the_highest_bar_or_line():
+    days = [date(2026, 12, 1) + timedelta(days=i) for i in range(5)]
+    # Mentions are counted whole: no "1.5 mentions" on the axis, and the highest bar fits under its top.
+    assert axis_labels(str(charts.daily_bars("t", [(d, 2, 0, 1) for d in days]))) == ["0", "1", "2", "3"]
+    assert axis_labels(str(charts.daily_bars("t", [(days[0], 40, 1, 2)]))) == ["0", "10", "20", "30", "40", "50"]
+    assert axis_labels(str(charts.daily_bars("t", []))) == ["0", "1"]
+    assert axis_labels(str(charts.lines("t", days, {"service": [1, None, 1, 0, 1]}))) == ["0", "1"]
+    ratings = charts.lines("t", days, {"Google": [4.4, 4.3, None, 4.1, 4.2]}, top=5, unit="★")
+    assert axis_labels(str(ratings)) == ["0★", "1★", "2★", "3★", "4★", "5★"]
