@@ -331,6 +331,32 @@ def test_praise_in_words_vader_does_not_know_and_its_negation(scorer, register):
         assert [t for t in PRAISE_VADER_DOES_NOT_KNOW if scorer.score(t, register=register).label != "positive"] == []
 
 
+# Praise VADER reads backwards or not at all ("unmatched" -0.3, "blew", "melts" and "noise" the
+# model ties to complaints): no alert in any register, praise on a social post. Beside them, the
+# complaints in the same words (a machine's noise, a room too loud to talk, food served raw).
+PRAISE_IDIOMS = [
+    "The pizza here is unmatched.", "Unbeatable prices for the quality.", "Their customer service is second to none.",
+    "The tasting menu blew me away.", "The chef knocked it out of the park tonight.", "The seasoning was on point.",
+    "Our server's recommendations were spot on.", "This app is a game changer for our team.",
+    "They went the extra mile to fix my order.", "The hotel exceeded our expectations.",
+    "The short rib literally melts in your mouth.", "It's a no-brainer if you need a plumber.",
+    "The new blender doesn't make any noise.", "The fridge is not noisy at all.", "The dishwasher is whisper quiet.",
+]
+COMPLAINTS_IN_THE_IDIOMS_WORDS = [
+    "The AC makes a loud noise all night.", "The music was so loud we couldn't hear each other.",
+    "We couldn't hear our server over the music.", "The chicken was raw in the middle.", "The burger came raw.",
+    "There was a spot on my glass and a hair in my soup.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_praise_idioms_are_no_alert_and_the_same_words_complaining_are(scorer, register):
+    assert [t for t in PRAISE_IDIOMS if scorer.score(t, register=register).label == "negative"] == []
+    assert [t for t in COMPLAINTS_IN_THE_IDIOMS_WORDS if scorer.score(t, register=register).label != "negative"] == []
+    if register == "social":
+        assert [t for t in PRAISE_IDIOMS if scorer.score(t, register=register).label != "positive"] == []
+
+
 # Not knowing, as replies on a forum say it: plain VADER reads "no" as -1.2 and flips "sure"
 # after "not", so each was an alert; the staff not knowing stays a complaint.
 NOT_KNOWING = ["No idea, never been there.", "Not sure if they're open today.",
