@@ -44,6 +44,8 @@ class FastVader(SentimentIntensityAnalyzer):
     # The last sentence's words and their lower case, in one tuple so that a thread scoring
     # another sentence meanwhile can never pair one's words with the other's lower case.
     _lowered: tuple[list[str] | None, list[str]] = (None, [])
+    # Words that only intensify the next one and carry no valence of their own (VADER's).
+    boosters: dict[str, float] = BOOSTER_DICT
 
     def polarity_scores(self, text: str) -> dict[str, float]:
         if not text.isascii() and any(c in self.emojis for c in text):
@@ -53,13 +55,13 @@ class FastVader(SentimentIntensityAnalyzer):
         lowered = [w.lower() for w in words]
         self._lowered = (words, lowered)
         sentiments: list[float] = []
-        lexicon = self.lexicon
+        lexicon, boosters = self.lexicon, self.boosters
         last = len(words) - 1
         for i, item in enumerate(words):
             word = lowered[i]
             # VADER's own loop: boosters and "kind of" carry no valence of their own, nor does a
             # word outside the lexicon (sentiment_valence would only append its 0).
-            if word in BOOSTER_DICT or word not in lexicon or (i < last and word == "kind" and lowered[i + 1] == "of"):
+            if word in boosters or word not in lexicon or (i < last and word == "kind" and lowered[i + 1] == "of"):
                 sentiments.append(0)
                 continue
             sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)

@@ -425,6 +425,10 @@ class _DomainAnalyzer(FastVader):
                 self.lexicon.pop(word, None)
             else:
                 self.lexicon[word] = valence
+        # VADER lists "incredible" and "exceptional" among its boosters, words that only intensify
+        # the next one and have no valence of their own, so "the food was incredible" was nothing
+        # to it. A word this lexicon gives a valence is a word of sentiment here, not a booster.
+        self.boosters = {word: boost for word, boost in self.boosters.items() if word not in words}
         self._phrase_rules = phrases
         self._intensifiers = intensifiers
         self._trigger_words = intensifiers | phrases.keys

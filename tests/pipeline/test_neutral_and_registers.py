@@ -357,6 +357,45 @@ def test_praise_idioms_are_no_alert_and_the_same_words_complaining_are(scorer, r
         assert [t for t in PRAISE_IDIOMS if scorer.score(t, register=register).label != "positive"] == []
 
 
+# The commonest words of praise VADER lacks, or has only as boosters that carry no valence
+# ("incredible", "exceptional"): each was nothing to it, and a "but" before one made the praise a
+# complaint. Beside them, complaints VADER read as praise or nothing ("joke" +1.2, "laughable" +0.2,
+# "support" +1.7, no "poorly", no "far from"), and facts in the same words.
+PRAISE_VADER_LACKS = [
+    "The food was incredible.", "Service was exceptional.", "Phenomenal tacos.", "The view is spectacular.",
+    "The staff were stellar.", "The room was pristine.", "Top-notch service.", "Their brisket is legendary.",
+    "The checkout was seamless.", "Their service is dependable and timely.", "This app rocks.",
+    "It's small and cramped but the food is out of this world.",
+    "Service was a little slow but the food more than made up for it.",
+    "I don't usually like eggplant but this was incredible.", "The staff never let our glasses go empty.",
+    "The only problem is deciding what to order.", "The dessert menu is dangerous.",
+    "No need to worry, they handle everything.", "Don't miss the happy hour.",
+]
+COMPLAINTS_VADER_READ_AS_PRAISE = [
+    "This place is a joke.", "What a joke of a restaurant.", "The service was laughable.",
+    "Are you kidding me? $20 for a burger.", "Customer support never answered my emails.",
+    "Full of empty promises.", "The manager made excuses instead of fixing it.",
+    "They promised to call back and never did.", "Poorly made, it broke in a week.",
+    "The lobby is dingy and smells musty.", "Hidden fees everywhere.", "The service was far from exceptional.",
+    "The wait was incredible, two hours for a table.", "The steak was tough, not tender at all.",
+    "The food used to be incredible but it has gone downhill.",
+]
+FACTS_IN_THOSE_WORDS = ["Happy hour is 4 to 6.", "The shop promises next-day delivery.",
+                        "The hotel is not far from the beach."]
+
+
+def test_vader_has_incredible_only_as_a_booster_of_no_valence(scorer):
+    assert plain_vader_label("The food was incredible.") == "neutral"
+    assert scorer.score("The food was incredible.", register="social").compound > 0.5
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_praise_vader_lacks_is_no_alert_and_complaints_it_read_as_praise_are(scorer, register):
+    assert [t for t in PRAISE_VADER_LACKS if scorer.score(t, register=register).label == "negative"] == []
+    assert [t for t in COMPLAINTS_VADER_READ_AS_PRAISE if scorer.score(t, register=register).label != "negative"] == []
+    assert [t for t in FACTS_IN_THOSE_WORDS if scorer.score(t, register=register).label != "neutral"] == []
+
+
 # Not knowing, as replies on a forum say it: plain VADER reads "no" as -1.2 and flips "sure"
 # after "not", so each was an alert; the staff not knowing stays a complaint.
 NOT_KNOWING = ["No idea, never been there.", "Not sure if they're open today.",
