@@ -66,9 +66,11 @@ def daily_bars(title: str, daily: Sequence[tuple[date, int, int, int]]) -> Marku
 
 
 def lines(title: str, days: Sequence[date], series: dict[str, Sequence[float | None]], top: int | None = None,
-          unit: str = "") -> Markup:
+          unit: str = "", totals: bool = False) -> Markup:
     """One line per series over `days` (None leaves a gap), with a legend; the axis runs to `top`,
-    else to a round number at or above the highest value."""
+    else to a round number at or above the highest value. Each point names its series, day and
+    value on hover, and `totals` adds each series' sum to the legend: lines of equal counts lie on
+    one another, and the last drawn would otherwise hide the others."""
     values = [v for points in series.values() for v in points if v is not None]
     ticks = integer_ticks(top or math.ceil(max(values, default=0)))
     most = ticks[-1]
@@ -76,13 +78,16 @@ def lines(title: str, days: Sequence[date], series: dict[str, Sequence[float | N
     body = []
     for n, (name, points) in enumerate(series.items()):
         colour = LINE_COLOURS[n % len(LINE_COLOURS)]
-        coords = [(LEFT + (i + 0.5) * step, TOP + plot_h * (1 - v / most)) for i, v in enumerate(points) if v is not None]
+        known = [(i, v) for i, v in enumerate(points) if v is not None]
+        coords = [(LEFT + (i + 0.5) * step, TOP + plot_h * (1 - v / most)) for i, v in known]
         if len(coords) > 1:
             body.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="'
                         + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords) + '"/>')
-        for x, y in coords:
-            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>')
-        body.append(f'<text x="{LEFT + 8}" y="{TOP + 14 + 14 * n}" font-size="12" fill="{colour}">{escape(name)}</text>')
+        for (x, y), (i, v) in zip(coords, known):
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
+                        f'<title>{escape(name)}, {days[i]:%b %d}: {v:g}{unit}</title></circle>')
+        label = f"{name} ({sum(v for _, v in known):g})" if totals else name
+        body.append(f'<text x="{LEFT + 8}" y="{TOP + 14 + 14 * n}" font-size="12" fill="{colour}">{escape(label)}</text>')
     return _frame(title, ticks, days, body, unit)
 
 

@@ -51,3 +51,17 @@ def test_the_axes_count_in_whole_numbers_up_to_the_top_of_the_highest_bar_or_lin
     assert axis_labels(str(charts.lines("t", days, {"service": [1, None, 1, 0, 1]}))) == ["0", "1"]
     ratings = charts.lines("t", days, {"Google": [4.4, 4.3, None, 4.1, 4.2]}, top=5, unit="★")
     assert axis_labels(str(ratings)) == ["0★", "1★", "2★", "3★", "4★", "5★"]
+
+
+def test_each_point_names_its_series_and_a_count_chart_s_legend_its_total():
+    days = [date(2026, 12, 1) + timedelta(days=i) for i in range(3)]
+    # Two aspects of equal counts draw one line over the other: the legend's totals and each
+    # point's title still tell both apart.
+    svg = ET.fromstring(str(charts.lines("t", days, {"service": [1, 0, 2], "wait <time>": [1, 0, 2]}, totals=True)))
+    legend = [t.text for t in svg.iter(f"{SVG}text") if t.get("font-size") == "12"]
+    assert legend == ["service (3)", "wait <time> (3)"]
+    titles = [t.text for c in svg.iter(f"{SVG}circle") for t in c.iter(f"{SVG}title")]
+    assert titles[:3] == ["service, Dec 01: 1", "service, Dec 02: 0", "service, Dec 03: 2"] and len(titles) == 6
+    ratings = ET.fromstring(str(charts.lines("t", days, {"Google": [4.5, None, 4.2]}, top=5, unit="★")))
+    assert [t.text for t in ratings.iter(f"{SVG}text") if t.get("font-size") == "12"] == ["Google"]
+    assert [t.text for t in ratings.iter(f"{SVG}title")][1:] == ["Google, Dec 01: 4.5★", "Google, Dec 03: 4.2★"]
