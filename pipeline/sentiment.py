@@ -282,7 +282,8 @@ _COMMON_ANCHORS = frozenset(
     """a an the to in on of at for my me us you them it be is was were do does did will would
     not no never back off again away come coming go going got work found free made after
     anything best bill certainly doesn't down enough good house left like long low many only over
-    people shot show there think whole without won't""".split()
+    people shot show there think whole without won't
+    and but from up other another here still""".split()
 )
 
 

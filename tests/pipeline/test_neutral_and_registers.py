@@ -396,6 +396,32 @@ def test_praise_vader_lacks_is_no_alert_and_complaints_it_read_as_praise_are(sco
     assert [t for t in FACTS_IN_THOSE_WORDS if scorer.score(t, register=register).label != "neutral"] == []
 
 
+# Sarcasm and warnings, as social posts complain: a word of praise around the complaint ("Thanks
+# for nothing.", "Good luck getting a refund."), or VADER's negation of a word of harm ("Don't waste
+# your time.", "Don't bother."): each was praise or nothing on a social post. Beside them, the same
+# words praising.
+SARCASM_AND_WARNINGS = [
+    "Thanks for nothing.", "Gotta love waiting 45 minutes for a coffee.",
+    "Nothing like cold fries after a 30 minute wait.", "Thanks for ruining my birthday dinner.",
+    "Good luck getting anyone on the phone.", "Good luck getting a refund.", "Way to go, charging me twice.",
+    "Nice job forgetting half my order.", "Real professional, hanging up on a customer.",
+    "Don't bother.", "Don't waste your time.", "Do not go here.", "Skip it.", "1 star is generous.",
+    "It looks nothing like a burger.",
+]
+PRAISE_IN_THE_SAME_WORDS = [
+    "Thanks for fixing my order so fast.", "Great job on the cake!", "Good luck to the new owners!",
+    "Gotta love their breakfast burritos.", "Nothing like a hot coffee on a cold morning.",
+    "Nothing like cold beer on a hot day.", "Good luck finding a better pizza in town.",
+    "You gotta love being greeted by name.", "Don't skip the dessert.", "Order online and skip the line.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_sarcasm_and_warnings_are_complaints_and_the_same_words_praising_are_not(scorer, register):
+    assert [t for t in SARCASM_AND_WARNINGS if scorer.score(t, register=register).label != "negative"] == []
+    assert [t for t in PRAISE_IN_THE_SAME_WORDS if scorer.score(t, register=register).label == "negative"] == []
+
+
 # Not knowing, as replies on a forum say it: plain VADER reads "no" as -1.2 and flips "sure"
 # after "not", so each was an alert; the staff not knowing stays a complaint.
 NOT_KNOWING = ["No idea, never been there.", "Not sure if they're open today.",
