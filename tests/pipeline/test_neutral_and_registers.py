@@ -396,10 +396,10 @@ def test_praise_vader_lacks_is_no_alert_and_complaints_it_read_as_praise_are(sco
     assert [t for t in FACTS_IN_THOSE_WORDS if scorer.score(t, register=register).label != "neutral"] == []
 
 
-# Sarcasm and warnings, as social posts complain: a word of praise around the complaint ("Thanks
-# for nothing.", "Good luck getting a refund."), or VADER's negation of a word of harm ("Don't waste
-# your time.", "Don't bother."): each was praise or nothing on a social post. Beside them, the same
-# words praising.
+# Sarcasm, warnings and lukewarm verdicts, as social posts complain: a word of praise around the
+# complaint ("Thanks for nothing.", "Good luck getting a refund."), VADER's negation of a word of harm
+# ("Don't waste your time.", "Don't bother.") or a "better" ("Could have been better."): each was
+# praise or nothing on a social post. Beside them, the same words praising.
 SARCASM_AND_WARNINGS = [
     "Thanks for nothing.", "Gotta love waiting 45 minutes for a coffee.",
     "Nothing like cold fries after a 30 minute wait.", "Thanks for ruining my birthday dinner.",
@@ -407,12 +407,16 @@ SARCASM_AND_WARNINGS = [
     "Nice job forgetting half my order.", "Real professional, hanging up on a customer.",
     "Don't bother.", "Don't waste your time.", "Do not go here.", "Skip it.", "1 star is generous.",
     "It looks nothing like a burger.",
+    # lukewarm verdicts VADER read as praise by their "better" or "like"
+    "Could have been better.", "I've had better.", "The service left a lot to be desired.",
+    "I wanted to like this place.", "Not what it used to be.", "Should've read the reviews.", "I expected more.",
 ]
 PRAISE_IN_THE_SAME_WORDS = [
     "Thanks for fixing my order so fast.", "Great job on the cake!", "Good luck to the new owners!",
     "Gotta love their breakfast burritos.", "Nothing like a hot coffee on a cold morning.",
     "Nothing like cold beer on a hot day.", "Good luck finding a better pizza in town.",
     "You gotta love being greeted by name.", "Don't skip the dessert.", "Order online and skip the line.",
+    "It could not have been better.",
 ]
 
 
