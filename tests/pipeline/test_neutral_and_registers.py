@@ -387,6 +387,9 @@ FACTS_IN_THOSE_WORDS = ["Happy hour is 4 to 6.", "The shop promises next-day del
 def test_vader_has_incredible_only_as_a_booster_of_no_valence(scorer):
     assert plain_vader_label("The food was incredible.") == "neutral"
     assert scorer.score("The food was incredible.", register="social").compound > 0.5
+    # "incredibly", which the domain lexicon leaves alone, still intensifies the word after it.
+    good = scorer.score("The food was good.", register="social").compound
+    assert scorer.score("The food was incredibly good.", register="social").compound > good
 
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
