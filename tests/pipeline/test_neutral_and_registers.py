@@ -20,6 +20,16 @@ def scorer():
     return SentimentScorer()
 
 
+def alerts(scorer: SentimentScorer, texts: list[str], register: str) -> list[str]:
+    """The texts that would raise an alert in ``register``: those read as negative."""
+    return [t for t in texts if scorer.score(t, register=register).label == "negative"]
+
+
+def read_otherwise(scorer: SentimentScorer, texts: list[str], register: str, label: str) -> list[str]:
+    """The texts read in ``register`` as anything but ``label``."""
+    return [t for t in texts if scorer.score(t, register=register).label != label]
+
+
 # What a monitor of a small business reads every day and must not alert on.
 STATEMENTS = [
     "Harbor Lane Bakery has a new seasonal menu this month.",
@@ -73,8 +83,8 @@ COMPLAINTS_IN_THE_NOTICES_WORDS = ["There were extra charges on my bill.", "The 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_a_business_s_notices_are_no_alert(scorer, register):
     assert [t for t in NOTICES if plain_vader_label(t) != "negative"] == []  # VADER's error
-    assert [t for t in NOTICES if scorer.score(t, register=register).label != "neutral"] == []
-    assert [t for t in COMPLAINTS_IN_THE_NOTICES_WORDS if scorer.score(t, register=register).label != "negative"] == []
+    assert read_otherwise(scorer, NOTICES, register, "neutral") == []
+    assert read_otherwise(scorer, COMPLAINTS_IN_THE_NOTICES_WORDS, register, "negative") == []
 
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
@@ -124,7 +134,7 @@ SERVICE_FAILURES = [
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_service_failures_are_complaints_in_every_register(scorer, register):
-    assert [t for t in SERVICE_FAILURES if scorer.score(t, register=register).label != "negative"] == []
+    assert read_otherwise(scorer, SERVICE_FAILURES, register, "negative") == []
 
 
 # Short social posts: emoji, emoticons, slang, capitals, elongation, "but". Plain VADER reads
@@ -169,10 +179,10 @@ NOT_SLANG = ["the wait was insane", "the tacos made me sick", "I got sick after 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_food_slang_that_praises_is_no_complaint_but_the_same_words_about_harm_are(scorer, register):
     assert [t for t in FOOD_SLANG if plain_vader_label(t) != "negative"] == []  # what VADER got wrong
-    assert [t for t in FOOD_SLANG if scorer.score(t, register=register).label == "negative"] == []
-    assert [t for t in NOT_SLANG if scorer.score(t, register=register).label != "negative"] == []
+    assert alerts(scorer, FOOD_SLANG, register) == []
+    assert read_otherwise(scorer, NOT_SLANG, register, "negative") == []
     if register == "social":  # VADER leads there: the slang reads as the praise it is
-        assert [t for t in FOOD_SLANG if scorer.score(t, register=register).label != "positive"] == []
+        assert read_otherwise(scorer, FOOD_SLANG, register, "positive") == []
 
 
 # Swearing that praises (VADER: shit -2.6, hell -3.6, ass -2.5, stupid -2.4), and the same words
@@ -186,8 +196,8 @@ SWEARING_COMPLAINTS = ["one hell of a wait for cold fries", "the wait was stupid
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_swearing_that_praises_is_no_complaint(scorer, register):
     assert [t for t in SWEARING_PRAISE if plain_vader_label(t) != "negative"] == []  # VADER's error
-    assert [t for t in SWEARING_PRAISE if scorer.score(t, register=register).label == "negative"] == []
-    assert [t for t in SWEARING_COMPLAINTS if scorer.score(t, register=register).label != "negative"] == []
+    assert alerts(scorer, SWEARING_PRAISE, register) == []
+    assert read_otherwise(scorer, SWEARING_COMPLAINTS, register, "negative") == []
 
 
 # An app's or a tool's praise (App Store reviews, Hacker News), in words of harm (dead -3.3, killer
@@ -203,8 +213,8 @@ APP_COMPLAINTS = ["The app crashes every time I open it.", "Their support ignore
 def test_an_app_s_praise_in_words_of_harm_is_no_alert(scorer, register):
     assert [t for t in APP_PRAISE if plain_vader_label(t) != "negative"] == []  # VADER's error
     praise = APP_PRAISE + APP_PRAISE_THE_MODEL_MISREAD
-    assert [t for t in praise if scorer.score(t, register=register).label == "negative"] == []
-    assert [t for t in APP_COMPLAINTS if scorer.score(t, register=register).label != "negative"] == []
+    assert alerts(scorer, praise, register) == []
+    assert read_otherwise(scorer, APP_COMPLAINTS, register, "negative") == []
 
 
 # Praise as the absence of a complaint, or a problem put right: plain VADER reads "no" as -1.2 where
@@ -265,8 +275,8 @@ COMPLAINTS_IN_THE_SAME_WORDS = [
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_praise_in_the_words_of_a_complaint_is_no_alert(scorer, register):
     assert [t for t in PRAISE_IN_WORDS_OF_A_COMPLAINT if plain_vader_label(t) != "negative"] == []  # VADER's error
-    assert [t for t in PRAISE_IN_WORDS_OF_A_COMPLAINT if scorer.score(t, register=register).label == "negative"] == []
-    assert [t for t in COMPLAINTS_IN_THE_SAME_WORDS if scorer.score(t, register=register).label != "negative"] == []
+    assert alerts(scorer, PRAISE_IN_WORDS_OF_A_COMPLAINT, register) == []
+    assert read_otherwise(scorer, COMPLAINTS_IN_THE_SAME_WORDS, register, "negative") == []
 
 
 # Praise and a business's rules that the model alone read as complaints in reviews, on the words the
@@ -300,13 +310,13 @@ COMPLAINTS_BESIDE_THE_PHRASES = [
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_praise_and_rules_a_phrase_reads_are_no_alert(scorer, register):
     misread = PRAISE_AND_RULES_THE_MODEL_MISREAD
-    assert [t for t in misread if scorer.score(t, register=register).label == "negative"] == []
-    assert [t for t in COMPLAINTS_BESIDE_THE_PHRASES if scorer.score(t, register=register).label != "negative"] == []
+    assert alerts(scorer, misread, register) == []
+    assert read_otherwise(scorer, COMPLAINTS_BESIDE_THE_PHRASES, register, "negative") == []
 
 
 def test_slang_praise_reads_as_praise_in_social_posts(scorer):
     assert [t for t in SLANG_PRAISE if plain_vader_label(t) == "positive"] == []  # VADER did not know it
-    assert [t for t in SLANG_PRAISE if scorer.score(t, register="social").label != "positive"] == []
+    assert read_otherwise(scorer, SLANG_PRAISE, "social", "positive") == []
 
 
 # Praise in words VADER does not know ("tasty", "cozy", "attentive", "thorough", "blown away"): no
@@ -325,10 +335,10 @@ NEGATED_PRAISE = [
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_praise_in_words_vader_does_not_know_and_its_negation(scorer, register):
     assert [t for t in PRAISE_VADER_DOES_NOT_KNOW + NEGATED_PRAISE if plain_vader_label(t) == "negative"] == []
-    assert [t for t in PRAISE_VADER_DOES_NOT_KNOW if scorer.score(t, register=register).label == "negative"] == []
-    assert [t for t in NEGATED_PRAISE if scorer.score(t, register=register).label != "negative"] == []
+    assert alerts(scorer, PRAISE_VADER_DOES_NOT_KNOW, register) == []
+    assert read_otherwise(scorer, NEGATED_PRAISE, register, "negative") == []
     if register == "social":
-        assert [t for t in PRAISE_VADER_DOES_NOT_KNOW if scorer.score(t, register=register).label != "positive"] == []
+        assert read_otherwise(scorer, PRAISE_VADER_DOES_NOT_KNOW, register, "positive") == []
 
 
 # Praise VADER reads backwards or not at all ("unmatched" -0.3, "blew", "melts" and "noise" the
@@ -351,10 +361,10 @@ COMPLAINTS_IN_THE_IDIOMS_WORDS = [
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_praise_idioms_are_no_alert_and_the_same_words_complaining_are(scorer, register):
-    assert [t for t in PRAISE_IDIOMS if scorer.score(t, register=register).label == "negative"] == []
-    assert [t for t in COMPLAINTS_IN_THE_IDIOMS_WORDS if scorer.score(t, register=register).label != "negative"] == []
+    assert alerts(scorer, PRAISE_IDIOMS, register) == []
+    assert read_otherwise(scorer, COMPLAINTS_IN_THE_IDIOMS_WORDS, register, "negative") == []
     if register == "social":
-        assert [t for t in PRAISE_IDIOMS if scorer.score(t, register=register).label != "positive"] == []
+        assert read_otherwise(scorer, PRAISE_IDIOMS, register, "positive") == []
 
 
 # The commonest words of praise VADER lacks, or has only as boosters that carry no valence
@@ -394,9 +404,9 @@ def test_vader_has_incredible_only_as_a_booster_of_no_valence(scorer):
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_praise_vader_lacks_is_no_alert_and_complaints_it_read_as_praise_are(scorer, register):
-    assert [t for t in PRAISE_VADER_LACKS if scorer.score(t, register=register).label == "negative"] == []
-    assert [t for t in COMPLAINTS_VADER_READ_AS_PRAISE if scorer.score(t, register=register).label != "negative"] == []
-    assert [t for t in FACTS_IN_THOSE_WORDS if scorer.score(t, register=register).label != "neutral"] == []
+    assert alerts(scorer, PRAISE_VADER_LACKS, register) == []
+    assert read_otherwise(scorer, COMPLAINTS_VADER_READ_AS_PRAISE, register, "negative") == []
+    assert read_otherwise(scorer, FACTS_IN_THOSE_WORDS, register, "neutral") == []
 
 
 # Sarcasm, warnings and lukewarm verdicts, as social posts complain: a word of praise around the
@@ -425,8 +435,8 @@ PRAISE_IN_THE_SAME_WORDS = [
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_sarcasm_and_warnings_are_complaints_and_the_same_words_praising_are_not(scorer, register):
-    assert [t for t in SARCASM_AND_WARNINGS if scorer.score(t, register=register).label != "negative"] == []
-    assert [t for t in PRAISE_IN_THE_SAME_WORDS if scorer.score(t, register=register).label == "negative"] == []
+    assert read_otherwise(scorer, SARCASM_AND_WARNINGS, register, "negative") == []
+    assert alerts(scorer, PRAISE_IN_THE_SAME_WORDS, register) == []
 
 
 # Not knowing, as replies on a forum say it: plain VADER reads "no" as -1.2 and flips "sure"
@@ -439,8 +449,8 @@ STAFF_NOT_KNOWING = ["They had no idea what they were doing.", "The staff had no
 @pytest.mark.parametrize("register", ["news", "social"])
 def test_not_knowing_is_no_complaint_but_the_staff_not_knowing_is(scorer, register):
     assert [t for t in NOT_KNOWING if plain_vader_label(t) != "negative"] == []  # what VADER got wrong
-    assert [t for t in NOT_KNOWING if scorer.score(t, register=register).label != "neutral"] == []
-    assert [t for t in STAFF_NOT_KNOWING if scorer.score(t, register=register).label != "negative"] == []
+    assert read_otherwise(scorer, NOT_KNOWING, register, "neutral") == []
+    assert read_otherwise(scorer, STAFF_NOT_KNOWING, register, "negative") == []
 
 
 # Laughter beside a complaint, as social posts write it: plain VADER reads lol (+1.8), lmao (+2.9)
@@ -452,8 +462,8 @@ LAUGHING_PRAISE = ["lol the new menu is awesome", "haha love it", "lol so good",
 
 def test_laughter_beside_a_complaint_is_no_praise(scorer):
     assert [t for t in LAUGHING_COMPLAINTS if plain_vader_label(t) != "positive"] == []  # what VADER got wrong
-    assert [t for t in LAUGHING_COMPLAINTS if scorer.score(t, register="social").label != "negative"] == []
-    assert [t for t in LAUGHING_PRAISE if scorer.score(t, register="social").label != "positive"] == []
+    assert read_otherwise(scorer, LAUGHING_COMPLAINTS, "social", "negative") == []
+    assert read_otherwise(scorer, LAUGHING_PRAISE, "social", "positive") == []
 
 
 # What trades whose own words are harm to VADER do, and complaints about them in the same words.
@@ -584,8 +594,8 @@ NOT_NAMES = ["The joy of a warm croissant.", "Faith in humanity restored.", "Joy
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
 def test_a_given_name_that_is_a_word_of_praise_is_read_as_a_person(scorer, register):
-    assert [t for t in STAFF_COMPLAINTS if scorer.score(t, register=register).label != "negative"] == []
-    assert [t for t in STAFF_PRAISE + NOT_NAMES if scorer.score(t, register=register).label != "positive"] == []
+    assert read_otherwise(scorer, STAFF_COMPLAINTS, register, "negative") == []
+    assert read_otherwise(scorer, STAFF_PRAISE + NOT_NAMES, register, "positive") == []
 
 
 def test_a_name_reads_as_a_word_neither_reader_knows():
