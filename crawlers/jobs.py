@@ -105,7 +105,10 @@ class CrawlOutcome:
     """The source's first successful crawl: its finds are summarised once, not alerted one by one."""
     ok: bool = False
     new_mentions: int = 0
+    negative: int = 0
     error: str | None = None
+    label: str = ""
+    """The source as `run` names it ("Joe's Donuts / feed news.example/feed.xml")."""
     api_interval: float = 0.0
     """The seconds the source's API asks between two requests (crawlers.pacing), 0 for a site."""
 
@@ -201,8 +204,8 @@ class CrawlWorkshop:
             run.errors = f"{target.label}: {target.error}" if target.error else None
         if target.interrupted:
             raise CrawlInterrupted(f"{target.label}: stopped before it finished")
-        outcome.ok, outcome.error = target.ok, target.error
-        outcome.new_mentions = sum(counts.new.values())
+        outcome.ok, outcome.error, outcome.label = target.ok, target.error, target.label
+        outcome.new_mentions, outcome.negative = sum(counts.new.values()), sum(counts.negative.values())
         return outcome
 
     async def _crawl(self, target: CrawlTarget, pipeline: InlinePipeline, credentials: Credentials) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawlers.hosts import source_site
@@ -27,6 +27,11 @@ def due_sources(session: Session, targets: Mapping[int, CrawlTarget], now: datet
         .where(Source.next_check_at.is_(None) | (Source.next_check_at <= now))
         .order_by(Source.next_check_at.is_not(None), Source.next_check_at, Source.id))
     return [(source_id, source_site(targets[source_id].source)) for (source_id,) in rows]
+
+
+def next_check(session: Session, targets: Mapping[int, CrawlTarget]) -> datetime | None:
+    """When the first of the configured sources is next due (None when there is none)."""
+    return session.scalar(select(func.min(Source.next_check_at)).where(Source.id.in_(list(targets))))
 
 
 def move_next_checks(session: Session, targets: Mapping[int, CrawlTarget], source_ids: list[int],

@@ -135,7 +135,8 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
 
     \b
     With --queue (PostgreSQL only), nothing is crawled here: every source whose next check
-    has come is put on the queue that `mentionwatch worker` processes, and it prints how many.
+    has come is put on the queue that `mentionwatch worker` processes, and it prints how many
+    (and, when none was due, when the next one is).
 
     \b
     Example:
@@ -147,9 +148,11 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
         from mentionwatch.worker import queue_conninfo, queue_now
 
         queue_conninfo(settings.database_url())
-        queued = asyncio.run(queue_now(settings))
+        queued, next_due = asyncio.run(queue_now(settings))
         if not quiet:
-            click.echo(f"queued {queued} source{'' if queued == 1 else 's'} for the workers")
+            # "0 queued" alone reads like a broken config: say when the next source is due.
+            due = f"; the next is due at {next_due:%Y-%m-%d %H:%M} UTC" if next_due and not queued else ""
+            click.echo(f"queued {queued} source{'' if queued == 1 else 's'} for the workers{due}")
         return
     # rich is imported by the commands that print with it: a report or --help need not load it.
     from rich.console import Console

@@ -60,6 +60,34 @@ def queue_conninfo(database_url: str) -> str:
 
 
 @dataclass
+class WorkerTally:
+    """What this worker process did since it started: the line it prints when it ends."""
+
+    crawled: int = 0
+    failed: int = 0
+    new_mentions: int = 0
+    negative: int = 0
+    alerts_sent: int = 0
+
+    def count_crawl(self, outcome: Any) -> None:
+        """Count one crawl's `crawlers.jobs.CrawlOutcome`; a failure is said at once (cron and
+        journald read stderr), in the words `run` uses."""
+        self.crawled += 1
+        self.new_mentions += outcome.new_mentions
+        self.negative += outcome.negative
+        if outcome.error:
+            self.failed += 1
+            log.warning("failed: %s: %s", outcome.label, outcome.error)
+
+    def line(self) -> str:
+        from mentionwatch.runner import plural
+
+        return (f"{plural(self.crawled, 'source')} crawled, {self.failed} failed; "
+                f"{plural(self.new_mentions, 'new mention')} ({self.negative} negative); "
+                f"{plural(self.alerts_sent, 'alert')} sent")
+
+
+@dataclass
 class WorkerContext:
     """What the tasks share within one worker process."""
 
@@ -69,6 +97,7 @@ class WorkerContext:
     """Source id -> its crawlers.target.CrawlTarget, as config.yaml says when this process started."""
     workshop: Any = None  # crawlers.jobs.CrawlWorkshop, loaded by a worker (not by `run --queue`)
     console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
+    tally: WorkerTally = field(default_factory=WorkerTally)
     planner: PlanBatcher = field(init=False)
 
     def __post_init__(self) -> None:
@@ -127,6 +156,7 @@ def build_app(context: WorkerContext, periodic: bool = True) -> Any:
     async def crawl_source(source_id: int) -> dict[str, Any]:
         """Crawl one source; plan what it found into the outbox; ask for a delivery."""
         outcome = await context.workshop.crawl_source(source_id)
+        context.tally.count_crawl(outcome)
         await _politeness_pause(context, outcome.api_interval)
         if outcome.new_mentions or outcome.baseline:
             await context.planner.plan([source_id] if outcome.baseline else [], outcome.run_started)
@@ -137,6 +167,7 @@ def build_app(context: WorkerContext, periodic: bool = True) -> Any:
     def deliver() -> dict[str, Any]:
         """Read reactions, plan, and send what the outbox owes (Slack, notify: destinations)."""
         result = _deliver(context)
+        context.tally.alerts_sent += result.alerts_sent
         return {"sent": result.sent, "pending": result.pending, "error": result.error}
 
     # Registered in every worker (a burst worker may fetch one a waiting worker's schedule
@@ -333,8 +364,10 @@ async def ensure_queue_schema(app: Any) -> None:
             await connection.execute(app.schema_manager.get_schema())
 
 
-async def queue_now(settings: Any) -> int:
-    """`run --queue`: put every due source on the queue and return; how many were queued."""
+async def queue_now(settings: Any) -> tuple[int, datetime | None]:
+    """`run --queue`: put every due source on the queue and return how many were queued, and
+    when the next source is due."""
+    from crawlers.schedule import next_check
     from pipeline.store import open_engine
 
     engine = open_engine(settings.database_url(), writable=True)
@@ -344,7 +377,8 @@ async def queue_now(settings: Any) -> int:
         async with app.open_async():
             await ensure_queue_schema(app)
             context.targets = await asyncio.to_thread(_write, engine, lambda s: _sync(s, settings))
-            return await queue_due_sources(app, context)
+            queued = await queue_due_sources(app, context)
+            return queued, await asyncio.to_thread(_read, engine, lambda s: next_check(s, context.targets))
     finally:
         engine.dispose()
 
@@ -361,6 +395,7 @@ def _sync(session: Session, settings: Any) -> dict[int, Any]:
 @dataclass
 class WorkerOutcome:
     stopped_by: str | None = None
+    tally: WorkerTally = field(default_factory=WorkerTally)
 
 
 def run_worker(settings: Any, concurrency: int, burst: bool) -> WorkerOutcome:
@@ -399,7 +434,8 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
         alert_unscored=settings.alerts.unscored == "alert", max_age_days=settings.alerts.max_age_days,
     )
     await asyncio.to_thread(workshop.load)
-    context = WorkerContext(settings=settings, engine=engine, targets=workshop.targets, workshop=workshop)
+    context = WorkerContext(settings=settings, engine=engine, targets=workshop.targets, workshop=workshop,
+                            tally=outcome.tally)
     app = build_app(context, periodic=not burst)
     options = settings.worker
     loop = asyncio.get_running_loop()

@@ -32,7 +32,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         killed: its jobs run again elsewhere. SIGTERM or Ctrl-C hands the running jobs back to
         the queue within seconds (exit 143 or 130). Needs `database: postgresql://...`; on
         SQLite, run `mentionwatch run` from cron. A changed config.yaml takes effect when the
-        workers are restarted.
+        workers are restarted. Each failed crawl is a warning on stderr; the worker ends with
+        one line of what it did.
 
         \b
         Example:
@@ -44,6 +45,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
 
         queue_conninfo(settings.database_url())  # one clear line on SQLite, before loading anything
         outcome = run_worker(settings, concurrency, burst)
+        click.echo(f"worker: {outcome.tally.line()}")
         if outcome.stopped_by is not None:
             click.echo(f"worker stopped by {outcome.stopped_by}: running jobs handed back to the queue", err=True)
             sys.exit(128 + signal.Signals[outcome.stopped_by].value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -106,8 +107,6 @@ class Cycle:
 def _links(args: dict) -> list[str]:
     blocks = args.get("blocks")
     found = json.dumps(blocks if blocks is not None else args.get("text", ""))
-    import re
-
     return sorted(set(re.findall(r"http://news\.example/\d+/\d+", found)))
 
 
@@ -133,7 +132,11 @@ def test_run_queue_and_two_burst_workers_share_a_cycle(cycle):
     assert queued.returncode == 0, queued.stderr
     assert queued.stdout == "queued 6 sources for the workers\n"
     again = cycle.workspace.cli("run", "--queue")  # nothing is due any more: the schedule moved on
-    assert again.stdout == "queued 0 sources for the workers\n"
+    said = re.fullmatch(r"queued 0 sources for the workers; the next is due at (\S+ \S+) UTC\n", again.stdout)
+    assert said, again.stdout
+    next_due = datetime.strptime(said[1], "%Y-%m-%d %H:%M").replace(tzinfo=timezone.utc)
+    # A feed's interval is 15 minutes (the minute is printed without its seconds).
+    assert timedelta(minutes=14) <= next_due - datetime.now(timezone.utc) <= timedelta(minutes=15)
     # One job at a time each, on slow sites: the first worker alone would take some ten seconds,
     # far longer than the second one takes to start on a busy machine (with four jobs at a time
     # and faster answers, the first could finish the cycle before the second had started).
@@ -146,6 +149,34 @@ def test_run_queue_and_two_burst_workers_share_a_cycle(cycle):
     crawled = [err.count("mentionwatch.crawl_source") for _, _, err in results]
     assert all(crawled), f"each worker should have crawled part of the cycle: {crawled}"
     assert len(cycle.mentions()) == 12  # two entries on each of six feeds
+    # Each worker ends with a line of what it did; together, the whole cycle (a first crawl is
+    # summarised, not alerted one by one).
+    tallies = [tally(out) for _, out, _ in results]
+    assert [sum(column) for column in zip(*tallies)] == [6, 0, 12, 6, 0], tallies
+
+
+def tally(stdout: str) -> tuple[int, ...]:
+    """(crawled, failed, new mentions, negative, alerts sent) from a worker's closing line."""
+    said = re.fullmatch(r"worker: (\d+) sources? crawled, (\d+) failed; (\d+) new mentions? \((\d+) negative\); "
+                        r"(\d+) alerts? sent\n", stdout)
+    assert said, stdout
+    return tuple(int(n) for n in said.groups())
+
+
+def test_a_burst_worker_says_which_sources_failed_and_what_it_did(cycle, database):
+    assert cycle.workspace.cli("run", "--queue").returncode == 0
+    assert finish(cycle.worker("--burst"))[0] == 0  # the first crawl: a baseline, summarised
+    cycle.add_complaints([3])
+    cycle.servers[2].stop()  # one site is down: its two feeds fail
+    due_again(database)
+    assert cycle.workspace.cli("run", "--queue").returncode == 0
+    code, out, err = finish(cycle.worker("--burst"))
+    assert code == 0, err[-3000:]
+    assert tally(out) == (6, 2, 4, 4, 4)  # a new complaint on each of the four feeds still up
+    failed = re.findall(r"WARNING mentionwatch\.worker: failed: Joe's Donuts / (\S+): (.+)", err)
+    down = cycle.servers[2].url.removeprefix("http://")
+    assert sorted(source for source, _ in failed) == [f"{down}/feed0.xml", f"{down}/feed1.xml"], err[-3000:]
+    assert all("refused" in reason.lower() for _, reason in failed), failed
 
 
 def due_again(database: str) -> None:
