@@ -109,6 +109,7 @@ def sources_json(settings: Settings, states: dict[tuple[str, str], SourceState])
                 "warning": state.warning if state is not None and status == "ok" else None,
                 "last_success_at": _iso(row.last_success_at if row is not None else None),
                 "failures_in_a_row": row.consecutive_failures if row is not None else 0,
+                "next_check_at": _iso(row.next_check_at if row is not None else None),
                 "pace": api_pace(source, settings.credentials),
                 "budget": _budget(source, state, "UTC"),
             })
@@ -189,13 +190,21 @@ def _relevance_notes(settings: Settings, console: Console) -> None:
 def _describe_state(state: SourceState | None, zone: str) -> str:
     status = source_status(state)
     if state is None or status == "new":
-        return "never crawled"
+        return "never crawled" + _next_check(state, zone)
     source = state.source
     if status == "failing":
         runs = "run" if source.consecutive_failures == 1 else "runs"
-        return f"[red]failing for {source.consecutive_failures} {runs}[/]: {escape(source.last_error or '')}"
+        return (f"[red]failing for {source.consecutive_failures} {runs}[/]: {escape(source.last_error or '')}"
+                + _next_check(state, zone))
     said = f"last ok {local_time(source.last_success_at, zone)}"
-    return said + (f"; [yellow]warning: {escape(state.warning)}[/]" if state.warning else "")
+    return (said + (f"; [yellow]warning: {escape(state.warning)}[/]" if state.warning else "")
+            + _next_check(state, zone))
+
+
+def _next_check(state: SourceState | None, zone: str) -> str:
+    """"; next check at ..." where workers schedule the source (`run` from cron crawls every source)."""
+    moment = state.source.next_check_at if state is not None else None
+    return f"; next check {local_time(moment, zone)}" if moment is not None else ""
 
 
 @dataclass

@@ -153,6 +153,11 @@ def test_run_queue_and_two_burst_workers_share_a_cycle(cycle):
     # summarised, not alerted one by one).
     tallies = [tally(out) for _, out, _ in results]
     assert [sum(column) for column in zip(*tallies)] == [6, 0, 12, 6, 0], tallies
+    # `check` says when the workers crawl each source next.
+    checked = cycle.workspace.cli("check", "--format", "json")
+    next_checks = {datetime.fromisoformat(s["next_check_at"]) for s in json.loads(checked.stdout)["sources"]}
+    assert len(next_checks) == 1 and next_checks.pop().strftime("%Y-%m-%d %H:%M") == said[1], checked.stdout
+    assert cycle.workspace.cli("check").stdout.count(f"; next check {said[1]} UTC") == 6
 
 
 def tally(stdout: str) -> tuple[int, ...]:
