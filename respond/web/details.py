@@ -121,6 +121,8 @@ class SourceHealth:
     last_error_at: datetime | None
     failures: int
     configured: bool
+    next_check_at: datetime | None = None
+    """When the workers crawl it next; None where `run` from cron crawls every source."""
 
 
 def sources(session: Session, settings: RespondConfig, only: Visible = None) -> list[SourceHealth]:
@@ -143,7 +145,7 @@ def sources(session: Session, settings: RespondConfig, only: Visible = None) -> 
             id=source.id, business=business, type=source.type, label=catalog.source_label(business, source.identity),
             status=status, last_success_at=source.last_success_at, last_error=source.last_error,
             last_error_at=source.last_error_at, failures=source.consecutive_failures,
-            configured=(business, source.identity) in configured))
+            configured=(business, source.identity) in configured, next_check_at=source.next_check_at))
     return found
 
 

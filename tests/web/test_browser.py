@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.cookiejar
+import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -274,6 +275,11 @@ def test_sources_show_health_and_reports_are_listed_and_served_safely(page, serv
     sign_in(page, server, path="/sources")
     row = page.find_element(By.CSS_SELECTOR, "tbody tr")
     assert "failing" in row.text and "connection refused by 127.0.0.1" in row.text and "2" in row.text
+    assert "next check" not in row.text  # `run` from cron crawls every source: no schedule to show
+    with sqlite3.connect(server.workspace.database) as connection:  # as the workers' schedule sets it
+        connection.execute("UPDATE sources SET next_check_at = '2026-12-06 09:30:00.000000'")
+    page.get(server.url + "/sources")
+    assert "next check 2026-12-06 09:30 UTC" in page.find_element(By.CSS_SELECTOR, "tbody tr").text
     page.get(server.url + "/reports")
     submit(page, page.find_element(By.LINK_TEXT, "report-2026-11-23.html"))
     assert page.find_element(By.TAG_NAME, "h1").text == "Week 47"
