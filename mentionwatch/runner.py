@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from alerts.cycle import after_crawl
@@ -58,6 +58,8 @@ class RunSummary:
     alert_error: str | None = None
     gaps: list[Gap] = field(default_factory=list)
     """Stretches of a shared stream this run could not read (the stream moved faster)."""
+    workers_alive: int = 0
+    """Workers (`mentionwatch worker`) heard from on this database: they crawl on their own schedule."""
     interrupted_by: str | None = None
     """The signal that stopped this run (SIGINT, SIGTERM), or None when it ran to its end."""
     sources_interrupted: int = 0
@@ -85,6 +87,17 @@ class RunSummary:
             + f"{self.alerts_pending} pending"
             + (f" ({self.alerts_held} held for quiet hours)" if self.alerts_held else "")
         )
+
+
+def workers_alive(session: Session, within_seconds: float) -> int:
+    """How many workers sent a heartbeat within `within_seconds` (PostgreSQL with the queue's
+    tables; 0 elsewhere): a run from cron beside them crawls every site a second time."""
+    if session.get_bind().dialect.name != "postgresql" or not session.scalar(
+            text("SELECT to_regclass('procrastinate_workers') IS NOT NULL")):
+        return 0
+    return session.scalar(text("SELECT count(*) FROM procrastinate_workers "
+                               "WHERE last_heartbeat > now() - make_interval(secs => :within)"),
+                          {"within": within_seconds}) or 0
 
 
 def plural(count: int, noun: str) -> str:
@@ -136,6 +149,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     interruption = interruption or Interruption()
     engine = open_engine(settings.database_url(), writable=True)
     with Session(engine) as session, session.begin():
+        workers = workers_alive(session, settings.worker.stalled_after_seconds)
         business_ids, targets = sync_config(session, settings)
         run = Run(started_at=utcnow(), status="running")
         session.add(run)
@@ -169,7 +183,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         counts = pipeline.finish()
     plan.settle_history()
 
-    summary = RunSummary(run_id=run_id)
+    summary = RunSummary(run_id=run_id, workers_alive=workers)
     if interruption.requested:
         for target in targets:
             target.interrupt()

@@ -261,6 +261,27 @@ def test_workers_schedule_by_themselves_and_sigterm_hands_the_running_crawl_back
     assert len(cycle.mentions()) == 12
 
 
+def test_a_run_from_cron_beside_running_workers_says_it_crawled_twice(workspace, database, slack):
+    cycle = Cycle(workspace, database, slack, sites=1, feeds_per_site=1)
+    try:
+        worker = cycle.worker()  # waits for work: its fan-out queues the feed, then it idles
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(cycle.mentions()) < 2:
+            time.sleep(0.2)
+        assert len(cycle.mentions()) == 2
+        beside = workspace.cli("run", "--quiet")
+        assert beside.returncode == 0, beside.stderr
+        assert ("warning: workers run on this database (1 heard from in the last 3 s) and crawl each source on "
+                "their own schedule; this run crawled every source again beside them: use `mentionwatch worker` "
+                "or `run` from cron, not both\n") == beside.stderr
+        worker.send_signal(signal.SIGTERM)
+        assert finish(worker, timeout=30)[0] == 143
+        alone = workspace.cli("run", "--quiet")  # a stopped worker is gone from the queue's list
+        assert alone.returncode == 0 and "worker" not in alone.stderr, alone.stderr
+    finally:
+        cycle.stop()
+
+
 def test_a_worker_needs_postgresql_and_sqlite_runs_from_cron_as_before(workspace, web):
     web.add("/feed.xml", feed("Joe's Donuts", 0, [(1, COMPLAINT)]), content_type="application/rss+xml")
     workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/feed.xml",
