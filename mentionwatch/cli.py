@@ -178,11 +178,9 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
     missing = settings.slack_missing()
     if missing:  # said every run, --quiet or not: an alert that never reaches Slack is a silent miss
         click.echo(f"warning: {missing}", err=True)
-    if summary.workers_alive:  # said every run too: every site is crawled twice as often as it should be
-        click.echo(f"warning: workers run on this database ({summary.workers_alive} heard from in the last "
-                   f"{settings.worker.stalled_after_seconds:g} s) and crawl each source on their own schedule; this "
-                   "run crawled every source again beside them: use `mentionwatch worker` or `run` from cron, not both",
-                   err=True)
+    beside_workers = summary.beside_workers()
+    if beside_workers:  # said every run too
+        click.echo(f"warning: {beside_workers}", err=True)
     if not quiet or not summary.ok:
         click.echo(summary.line())
     for label, reason in summary.failures:

@@ -60,6 +60,8 @@ class RunSummary:
     """Stretches of a shared stream this run could not read (the stream moved faster)."""
     workers_alive: int = 0
     """Workers (`mentionwatch worker`) heard from on this database: they crawl on their own schedule."""
+    workers_window: float = 0.0
+    """...within this many seconds (`worker.stalled_after_seconds`)."""
     interrupted_by: str | None = None
     """The signal that stopped this run (SIGINT, SIGTERM), or None when it ran to its end."""
     sources_interrupted: int = 0
@@ -76,6 +78,15 @@ class RunSummary:
             f"{self.sources_interrupted} did not and will be crawled again; "
             f"{plural(self.alerts_pending, 'alert')} wait for the next run"
         )
+
+    def beside_workers(self) -> str | None:
+        """The warning a run beside live workers gives every time, --quiet or not (every site was
+        crawled twice as often as it should be), or None."""
+        if not self.workers_alive:
+            return None
+        return (f"workers run on this database ({self.workers_alive} heard from in the last {self.workers_window:g} s) "
+                "and crawl each source on their own schedule; this run crawled every source again beside them: "
+                "use `mentionwatch worker` or `run` from cron, not both")
 
     def line(self) -> str:
         """The one line a run prints: what cron mails when anything is worth reading."""
@@ -183,7 +194,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         counts = pipeline.finish()
     plan.settle_history()
 
-    summary = RunSummary(run_id=run_id, workers_alive=workers)
+    summary = RunSummary(run_id=run_id, workers_alive=workers, workers_window=settings.worker.stalled_after_seconds)
     if interruption.requested:
         for target in targets:
             target.interrupt()
