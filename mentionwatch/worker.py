@@ -440,6 +440,8 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
     options = settings.worker
     loop = asyncio.get_running_loop()
     # A long-running worker holds the live streams when it wins their lease (one worker of all).
+    # A worker keeps the config it started with: say so when the file changes.
+    config_watch = None if burst else asyncio.ensure_future(_say_when_config_changes(settings, options.fanout_seconds))
     lease = None
     if not burst and LiveStreams.wanted(settings):
         def request_delivery() -> bool:
@@ -492,7 +494,31 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
                 if lease is not None:  # while the queue is open: a last post's delivery is queued
                     await asyncio.to_thread(lease.stop)
     finally:
+        if config_watch is not None:
+            config_watch.cancel()
         engine.dispose()
+
+
+async def _say_when_config_changes(settings: Any, every: float) -> None:
+    """Read config.yaml (and the files it includes) again every `every` seconds and say once, in
+    the log, when what it says is no longer what this worker runs on: a changed config takes
+    effect when the workers restart, and nobody should wait for it."""
+    from mentionwatch.config import load_settings
+
+    if settings.path is None:
+        return
+    said = None
+    while True:
+        await asyncio.sleep(every)
+        try:
+            now = await asyncio.to_thread(load_settings, settings.path)
+            news = None if now == settings else (
+                f"{settings.path} has changed since this worker started: restart the workers for it to take effect")
+        except ConfigError as exc:
+            news = f"{settings.path} has changed and no longer loads ({exc}); this worker keeps the config it started with"
+        if news is not None and news != said:
+            log.warning("%s", news)
+        said = news
 
 
 async def _until_queue_empty(app: Any, worker: asyncio.Future[Any], stalled_after: float) -> None:

@@ -32,8 +32,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         killed: its jobs run again elsewhere. SIGTERM or Ctrl-C hands the running jobs back to
         the queue within seconds (exit 143 or 130). Needs `database: postgresql://...`; on
         SQLite, run `mentionwatch run` from cron. A changed config.yaml takes effect when the
-        workers are restarted. Each failed crawl is a warning on stderr; the worker ends with
-        one line of what it did.
+        workers are restarted (each says so in its log). Each failed crawl is a warning on
+        stderr; the worker ends with one line of what it did.
 
         \b
         Example:

@@ -252,10 +252,17 @@ def test_workers_schedule_by_themselves_and_sigterm_hands_the_running_crawl_back
             "/feed1.xml" in slow.arrivals and len(cycle.mentions()) == 10):
         time.sleep(0.2)
     assert len(cycle.mentions()) == 10  # five feeds crawled, the slow one still downloading
+    # Someone edits config.yaml meanwhile: the worker says it needs a restart for that.
+    config = cycle.workspace.config
+    config.write_text(config.read_text(encoding="utf-8").replace("max_age_days: 36500", "max_age_days: 30"),
+                      encoding="utf-8")
+    time.sleep(3)  # the worker reads it again every `fanout_seconds` (1 here)
     worker.send_signal(signal.SIGTERM)
     code, _, err = finish(worker, timeout=30)  # long before the slow answer would come
     assert code == 143, err[-3000:]
     assert "worker stopped by SIGTERM: running jobs handed back to the queue" in err
+    assert err.count(f"WARNING mentionwatch.worker: {config} has changed since this worker started: "
+                     "restart the workers for it to take effect") == 1, err[-3000:]
     code, _, err = finish(cycle.worker("--burst"))  # the handed-back crawl runs again
     assert code == 0, err[-3000:]
     assert len(cycle.mentions()) == 12
@@ -275,7 +282,8 @@ def test_a_run_from_cron_beside_running_workers_says_it_crawled_twice(workspace,
                 "their own schedule; this run crawled every source again beside them: use `mentionwatch worker` "
                 "or `run` from cron, not both\n") == beside.stderr
         worker.send_signal(signal.SIGTERM)
-        assert finish(worker, timeout=30)[0] == 143
+        code, _, err = finish(worker, timeout=30)
+        assert code == 143 and "has changed" not in err, err[-3000:]  # it read the same config again and again
         alone = workspace.cli("run", "--quiet")  # a stopped worker is gone from the queue's list
         assert alone.returncode == 0 and "worker" not in alone.stderr, alone.stderr
     finally:
