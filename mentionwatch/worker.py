@@ -515,7 +515,8 @@ async def _say_when_config_changes(settings: Any, every: float) -> None:
             news = None if now == settings else (
                 f"{settings.path} has changed since this worker started: restart the workers for it to take effect")
         except ConfigError as exc:
-            news = f"{settings.path} has changed and no longer loads ({exc}); this worker keeps the config it started with"
+            reason = str(exc).splitlines()[0]  # one line in the log; `check` shows the whole of it
+            news = f"{settings.path} has changed and no longer loads ({reason}); this worker keeps the config it started with"
         if news is not None and news != said:
             log.warning("%s", news)
         said = news
