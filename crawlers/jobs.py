@@ -107,6 +107,8 @@ class CrawlOutcome:
     new_mentions: int = 0
     negative: int = 0
     error: str | None = None
+    warning: str | None = None
+    """What a crawl that worked noted (a feed read despite its errors, a page cap reached)."""
     label: str = ""
     """The source as `run` names it ("Joe's Donuts / feed news.example/feed.xml")."""
     api_interval: float = 0.0
@@ -204,7 +206,7 @@ class CrawlWorkshop:
             run.errors = f"{target.label}: {target.error}" if target.error else None
         if target.interrupted:
             raise CrawlInterrupted(f"{target.label}: stopped before it finished")
-        outcome.ok, outcome.error, outcome.label = target.ok, target.error, target.label
+        outcome.ok, outcome.error, outcome.warning, outcome.label = target.ok, target.error, target.warning, target.label
         outcome.new_mentions, outcome.negative = sum(counts.new.values()), sum(counts.negative.values())
         return outcome
 

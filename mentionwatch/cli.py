@@ -185,8 +185,8 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
         click.echo(summary.line())
     for label, reason in summary.failures:
         click.echo(f"failed: {label}: {reason}", err=True)
-    # Warnings (a feed read despite its errors, a page cap reached) recur run after run: `status`
-    # and `check` show them; cron's --quiet mail stays for what failed.
+    # Warnings (a feed read despite its errors, a page cap reached) recur run after run: `check`
+    # shows them; cron's --quiet mail stays for what failed.
     for label, reason in summary.warnings if not quiet else ():
         click.echo(f"warning: {label}: {reason}", err=True)
     for gap in summary.gaps:

@@ -70,14 +70,16 @@ class WorkerTally:
     alerts_sent: int = 0
 
     def count_crawl(self, outcome: Any) -> None:
-        """Count one crawl's `crawlers.jobs.CrawlOutcome`; a failure is said at once (cron and
-        journald read stderr), in the words `run` uses."""
+        """Count one crawl's `crawlers.jobs.CrawlOutcome`; a failure or a warning is said at once
+        (journald reads stderr), in the words `run` uses."""
         self.crawled += 1
         self.new_mentions += outcome.new_mentions
         self.negative += outcome.negative
         if outcome.error:
             self.failed += 1
             log.warning("failed: %s: %s", outcome.label, outcome.error)
+        elif outcome.warning:
+            log.warning("warning: %s: %s", outcome.label, outcome.warning)
 
     def line(self) -> str:
         from mentionwatch.runner import plural

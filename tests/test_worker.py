@@ -173,11 +173,18 @@ def test_a_burst_worker_says_which_sources_failed_and_what_it_did(cycle, databas
     assert finish(cycle.worker("--burst"))[0] == 0  # the first crawl: a baseline, summarised
     cycle.add_complaints([3])
     cycle.servers[2].stop()  # one site is down: its two feeds fail
+    # One feed is cut off in its last entry (the new complaint): read despite its errors, with a warning.
+    whole = feed("Joe's Donuts", 1, cycle.entries[0, 1])
+    cycle.servers[0].add("/feed1.xml", whole[:whole.rfind("<item>") + len("<item><title>Joe's Don")],
+                         content_type="application/rss+xml")
     due_again(database)
     assert cycle.workspace.cli("run", "--queue").returncode == 0
     code, out, err = finish(cycle.worker("--burst"))
     assert code == 0, err[-3000:]
-    assert tally(out) == (6, 2, 4, 4, 4)  # a new complaint on each of the four feeds still up
+    assert tally(out) == (6, 2, 3, 3, 3)  # a new complaint on each of the three whole feeds still up
+    site = cycle.servers[0].url.removeprefix("http://")
+    assert re.search(rf"WARNING mentionwatch\.worker: warning: Joe's Donuts / {site}/feed1\.xml: feed has errors, "
+                     r"2 entries read \(XML error", err), err[-3000:]
     failed = re.findall(r"WARNING mentionwatch\.worker: failed: Joe's Donuts / (\S+): (.+)", err)
     down = cycle.servers[2].url.removeprefix("http://")
     assert sorted(source for source, _ in failed) == [f"{down}/feed0.xml", f"{down}/feed1.xml"], err[-3000:]
