@@ -202,7 +202,8 @@ def _describe_state(state: SourceState | None, zone: str) -> str:
 
 
 def _next_check(state: SourceState | None, zone: str) -> str:
-    """"; next check at ..." where workers schedule the source (`run` from cron crawls every source)."""
+    """"; next check 2026-12-05 23:33 UTC" where workers schedule the source, "" elsewhere (`run`
+    from cron crawls every source)."""
     moment = state.source.next_check_at if state is not None else None
     return f"; next check {local_time(moment, zone)}" if moment is not None else ""
 
