@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -400,8 +400,10 @@ class WorkerOutcome:
     tally: WorkerTally = field(default_factory=WorkerTally)
 
 
-def run_worker(settings: Any, concurrency: int, burst: bool) -> WorkerOutcome:
-    """Run jobs until stopped (SIGINT, SIGTERM) or, with `burst`, until nothing is queued or running.
+def run_worker(settings: Any, concurrency: int, burst: bool,
+               ready: Callable[[int], None] | None = None) -> WorkerOutcome:
+    """Run jobs until stopped (SIGINT, SIGTERM) or, with `burst`, until nothing is queued or running;
+    `ready` is told how many sources this worker knows once it is ready to take jobs.
 
     One asyncio reactor for the whole life of the process: Scrapy's crawls and procrastinate's
     worker share its event loop.
@@ -413,14 +415,15 @@ def run_worker(settings: Any, concurrency: int, burst: bool) -> WorkerOutcome:
 
     loop = asyncio.get_event_loop()
     outcome = WorkerOutcome()
-    main = asyncio.ensure_future(_serve(settings, concurrency, burst, outcome), loop=loop)
+    main = asyncio.ensure_future(_serve(settings, concurrency, burst, outcome, ready), loop=loop)
     main.add_done_callback(lambda _: reactor.stop())  # type: ignore[attr-defined]
     reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
     main.result()
     return outcome
 
 
-async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOutcome) -> None:
+async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOutcome,
+                 ready: Callable[[int], None] | None) -> None:
     from crawlers.jobs import CrawlWorkshop, QuickCopySettings
     from crawlers.process import crawler_settings
     from mentionwatch.live_streams import LiveStreams
@@ -460,6 +463,8 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
     try:
         async with app.open_async():
             await ensure_queue_schema(app)
+            if ready is not None:
+                ready(len(workshop.targets))
             if lease is not None:
                 lease.start()
             worker = asyncio.ensure_future(app.run_worker_async(

@@ -32,8 +32,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         killed: its jobs run again elsewhere. SIGTERM or Ctrl-C hands the running jobs back to
         the queue within seconds (exit 143 or 130). Needs `database: postgresql://...`; on
         SQLite, run `mentionwatch run` from cron. A changed config.yaml takes effect when the
-        workers are restarted (each says so in its log). Each failed crawl is a warning on
-        stderr; the worker ends with one line of what it did.
+        workers are restarted (each says so in its log). It says on stderr when it has started
+        and each crawl that failed; it ends with one line of what it did.
 
         \b
         Example:
@@ -44,7 +44,13 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from mentionwatch.worker import queue_conninfo, run_worker
 
         queue_conninfo(settings.database_url())  # one clear line on SQLite, before loading anything
-        outcome = run_worker(settings, concurrency, burst)
+        def ready(sources: int) -> None:
+            businesses = len(settings.businesses)
+            until = "it exits once nothing is queued or running" if burst else "stop it with Ctrl-C or SIGTERM"
+            click.echo(f"worker started: {sources} source{'' if sources == 1 else 's'} of {businesses} "
+                       f"business{'' if businesses == 1 else 'es'}, up to {concurrency} jobs at once; {until}", err=True)
+
+        outcome = run_worker(settings, concurrency, burst, ready)
         click.echo(f"worker: {outcome.tally.line()}")
         if outcome.stopped_by is not None:
             click.echo(f"worker stopped by {outcome.stopped_by}: running jobs handed back to the queue", err=True)

@@ -181,6 +181,8 @@ def test_a_burst_worker_says_which_sources_failed_and_what_it_did(cycle, databas
     assert cycle.workspace.cli("run", "--queue").returncode == 0
     code, out, err = finish(cycle.worker("--burst"))
     assert code == 0, err[-3000:]
+    assert ("worker started: 6 sources of 1 business, up to 4 jobs at once; it exits once nothing is queued "
+            "or running\n") in err, err[:3000]
     assert tally(out) == (6, 2, 3, 3, 3)  # a new complaint on each of the three whole feeds still up
     site = cycle.servers[0].url.removeprefix("http://")
     assert re.search(rf"WARNING mentionwatch\.worker: warning: Joe's Donuts / {site}/feed1\.xml: feed has errors, "
@@ -278,7 +280,7 @@ def test_workers_schedule_by_themselves_and_sigterm_hands_the_running_crawl_back
 def test_a_run_from_cron_beside_running_workers_says_it_crawled_twice(workspace, database, slack):
     cycle = Cycle(workspace, database, slack, sites=1, feeds_per_site=1)
     try:
-        worker = cycle.worker()  # waits for work: its fan-out queues the feed, then it idles
+        worker = cycle.worker("--concurrency", "2")  # waits for work: its fan-out queues the feed, then it idles
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(cycle.mentions()) < 2:
             time.sleep(0.2)
@@ -291,6 +293,8 @@ def test_a_run_from_cron_beside_running_workers_says_it_crawled_twice(workspace,
         worker.send_signal(signal.SIGTERM)
         code, _, err = finish(worker, timeout=30)
         assert code == 143 and "has changed" not in err, err[-3000:]  # it read the same config again and again
+        assert ("worker started: 1 source of 1 business, up to 2 jobs at once; stop it with Ctrl-C or SIGTERM\n"
+                in err), err[:3000]
         alone = workspace.cli("run", "--quiet")  # a stopped worker is gone from the queue's list
         assert alone.returncode == 0 and "worker" not in alone.stderr, alone.stderr
     finally:
