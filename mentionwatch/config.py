@@ -57,6 +57,8 @@ class Settings(RespondConfig):
     """The whole of config.yaml: every room's sections."""
 
     worker: WorkerSettings = WorkerSettings()
+    files: tuple[Path, ...] = Field(default=(), exclude=True)
+    """config.yaml and the files its `include:` matched, as they were read (set by load_settings)."""
 
 
 # --------------------------------------------------------------------------- loading
@@ -119,7 +121,8 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError("; ".join(_describe_in(e, file, data, document, included) for e in exc.errors())) from None
-    return settings.model_copy(update={"path": file.resolve()})
+    return settings.model_copy(update={"path": file.resolve(),
+                                       "files": (file.resolve(), *(i.path.resolve() for i in included))})
 
 
 @dataclass
