@@ -129,8 +129,9 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
     Ends with one summary line. Sources that failed, and alerts Slack did not accept, are
     printed on stderr (so cron mails them), recorded, and retried on the next run; the run
     still exits 0. A Slack channel or token key configured while no token came through (an
-    unset SLACK_BOT_TOKEN) is said on stderr every run: alerts print to the console until then. A run that finds another one in progress exits 0 and says it skipped.
-    Ctrl-C (SIGINT) or SIGTERM stops the run within seconds: what was already scored is
+    unset SLACK_BOT_TOKEN) is said on stderr every run: alerts print to the console until then,
+    and so is a run beside live workers (`mentionwatch worker`). A run that finds another one
+    in progress exits 0 and says it skipped. Ctrl-C (SIGINT) or SIGTERM stops the run within seconds: what was already scored is
     kept, unfinished sources are crawled again next time, and it exits 130 (SIGINT) or 143.
 
     \b
