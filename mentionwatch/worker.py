@@ -508,9 +508,9 @@ async def _serve(settings: Any, concurrency: int, burst: bool, outcome: WorkerOu
 
 
 async def _say_when_config_changes(settings: Any, every: float) -> None:
-    """Read config.yaml (and the files it includes) again every `every` seconds and say once, in
-    the log, when what it says is no longer what this worker runs on: a changed config takes
-    effect when the workers restart, and nobody should wait for it."""
+    """Look at config.yaml (and the files it includes) every `every` seconds; when one changed, read
+    it again and say once, in the log, when what it says is no longer what this worker runs on: a
+    changed config takes effect when the workers restart, and nobody should wait for it."""
     from mentionwatch.config import load_settings
 
     if settings.path is None:
