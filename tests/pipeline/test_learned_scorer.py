@@ -219,6 +219,12 @@ def test_a_complaint_names_what_it_is_about_from_its_negative_sentences():
     assert result.label == "negative"
     assert result.aspects == ("service and staff", "wait time")
     assert scorer.score("Wonderful staff and great food!").aspects == ()  # praise has no aspects
+    # Calls and messages nobody answered are about the service, wherever there is no staff word.
+    for complaint in ("Smith Injury Law never returned my calls for three weeks and billed me for it.",
+                      "They never called back and my repair is still not done.",
+                      "Terrible experience, I left three voicemails and got no response.",
+                      "The office is completely unresponsive."):
+        assert "service and staff" in scorer.score(complaint).aspects, complaint
 
 
 def test_owners_extend_the_aspect_lexicon():
