@@ -265,7 +265,7 @@ def test_workers_schedule_by_themselves_and_sigterm_hands_the_running_crawl_back
     config = cycle.workspace.config
     config.write_text(config.read_text(encoding="utf-8").replace("max_age_days: 36500", "max_age_days: 30"),
                       encoding="utf-8")
-    time.sleep(3)  # the worker reads it again every `fanout_seconds` (1 here)
+    time.sleep(3)  # the worker looks at the file every `fanout_seconds` (1 here)
     worker.send_signal(signal.SIGTERM)
     code, _, err = finish(worker, timeout=30)  # long before the slow answer would come
     assert code == 143, err[-3000:]
@@ -292,7 +292,7 @@ def test_a_run_from_cron_beside_running_workers_says_it_crawled_twice(workspace,
                 "or `run` from cron, not both\n") == beside.stderr
         worker.send_signal(signal.SIGTERM)
         code, _, err = finish(worker, timeout=30)
-        assert code == 143 and "has changed" not in err, err[-3000:]  # it read the same config again and again
+        assert code == 143 and "has changed" not in err, err[-3000:]  # its config did not change
         assert ("worker started: 1 source of 1 business, up to 2 jobs at once; stop it with Ctrl-C or SIGTERM\n"
                 in err), err[:3000]
         alone = workspace.cli("run", "--quiet")  # a stopped worker is gone from the queue's list
