@@ -122,8 +122,9 @@ def _run_once(config_path: str) -> str:
              *(f"gap: {gap.line()}" for gap in summary.gaps)]
     if summary.alert_error:
         lines.append(f"alerts: {summary.alert_error}")
-    if summary.beside_workers():
-        lines.append(f"warning: {summary.beside_workers()}")
+    beside_workers = summary.beside_workers()
+    if beside_workers:
+        lines.append(f"warning: {beside_workers}")
     return "\n".join(lines)
 
 

@@ -188,17 +188,19 @@ def _relevance_notes(settings: Settings, console: Console) -> None:
 
 
 def _describe_state(state: SourceState | None, zone: str) -> str:
+    return _health(state, zone) + _next_check(state, zone)
+
+
+def _health(state: SourceState | None, zone: str) -> str:
     status = source_status(state)
     if state is None or status == "new":
-        return "never crawled" + _next_check(state, zone)
+        return "never crawled"
     source = state.source
     if status == "failing":
         runs = "run" if source.consecutive_failures == 1 else "runs"
-        return (f"[red]failing for {source.consecutive_failures} {runs}[/]: {escape(source.last_error or '')}"
-                + _next_check(state, zone))
+        return f"[red]failing for {source.consecutive_failures} {runs}[/]: {escape(source.last_error or '')}"
     said = f"last ok {local_time(source.last_success_at, zone)}"
-    return (said + (f"; [yellow]warning: {escape(state.warning)}[/]" if state.warning else "")
-            + _next_check(state, zone))
+    return said + (f"; [yellow]warning: {escape(state.warning)}[/]" if state.warning else "")
 
 
 def _next_check(state: SourceState | None, zone: str) -> str:

@@ -146,13 +146,14 @@ def run(settings: Settings, quiet: bool, queue: bool) -> None:
     if queue:
         import asyncio
 
+        from alerts.when import local_time
         from mentionwatch.worker import queue_conninfo, queue_now
 
         queue_conninfo(settings.database_url())
         queued, next_due = asyncio.run(queue_now(settings))
         if not quiet:
             # "0 queued" alone reads like a broken config: say when the next source is due.
-            due = f"; the next is due at {next_due:%Y-%m-%d %H:%M} UTC" if next_due and not queued else ""
+            due = f"; the next is due at {local_time(next_due)}" if next_due and not queued else ""
             click.echo(f"queued {queued} source{'' if queued == 1 else 's'} for the workers{due}")
         return
     # rich is imported by the commands that print with it: a report or --help need not load it.
