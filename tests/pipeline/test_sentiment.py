@@ -111,6 +111,8 @@ COMPLAINTS_VADER_MISSES = [
     "The owner never replied to my email.",
     "Nobody responded to my ticket.",
     "They never returned my call.",
+    "I left three voicemails and nobody called back.",
+    "Nobody ever called back about the estimate.",
     "They closed my ticket without fixing anything.",
     "Unable to log in since Monday.",
     "I couldn't sign in for two days.",
