@@ -469,6 +469,11 @@ def _report(target: Path, config_file: str | None, answers: Answers, sources: li
     click.echo(f"Wrote {target} for {answers.business}: {len(sources)} sources.")
     for source in sources:
         click.echo(f"  {source.keys['type']:<11}{source.comment}")
+    for platform in answers.platforms:
+        # Written but inactive until filled in: say so, or a chosen platform seems forgotten.
+        kind = next(line.removeprefix("- type: ") for line in platform_block(platform, answers)
+                    if line.startswith("- type: "))
+        click.echo(f"  {kind} is commented out in {target.name}: fill in its fields, then uncomment it")
     if findings is not None:
         from mentionwatch.site_discovery import plain_title
 

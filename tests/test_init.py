@@ -414,6 +414,9 @@ def test_chosen_review_platforms_get_commented_source_blocks_that_load_once_fill
     assert [t for t in types if t not in ("feed", "reddit", "hackernews")] == [
         "google_business", "yelp", "trustpilot", "appstore", "google_play"]
     assert "  mentionwatch connect google  # sign in to Google once" in result.stdout
+    # Each chosen platform is named as waiting to be filled in, not silently left in the file.
+    for kind in ("google_business", "yelp", "trustpilot", "appstore", "google_play"):
+        assert f"  {kind} is commented out in config.yaml: fill in its fields, then uncomment it" in result.stdout
     assert result.stdout.splitlines().index("Next:") == result.stdout.splitlines().index(
         "  mentionwatch connect google  # sign in to Google once; then `connect google --list` prints the location "
         "to put in config.yaml") - 1
