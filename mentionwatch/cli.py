@@ -280,8 +280,23 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
             _print_table(records, {b.name: b.timezone for b in settings.businesses})
         else:
             filtered = any(v not in (None, False) for v in (label, business, since, until, source, unhandled, urgent))
-            click.echo("No stored mention matches these options." if filtered
-                       else "No mentions stored yet. Run `mentionwatch run` first.", err=True)
+            click.echo("No stored mention matches these options." if filtered else _why_none_stored(session, len(settings.businesses)), err=True)
+
+
+def _why_none_stored(session: Any, businesses: int) -> str:
+    """Why the database holds no mention: never run, every source failing, or nothing found yet."""
+    from sqlalchemy import func, select
+
+    from pipeline.models import Source
+
+    crawled, total = session.execute(select(func.count(Source.first_crawled_at), func.count(Source.id))).one()
+    if not total:
+        return "No mentions stored yet. Run `mentionwatch run` first."
+    if not crawled:
+        which = "the source has not" if total == 1 else f"none of the {total} sources has"
+        return f"No mentions stored yet: {which} been crawled successfully (`mentionwatch check` shows why)."
+    named = "the business" if businesses == 1 else "any of the businesses"
+    return f"No mentions stored yet: {crawled} of {total} sources crawled; nothing found there names {named} so far."
 
 
 def _chunks(rows: Any, size: int) -> Any:

@@ -90,6 +90,19 @@ def test_check_shows_the_last_error_of_a_failing_source(web, workspace):
     workspace.cli("run")
     result = workspace.cli("check")
     assert "failing for 1 run: HTTP 404 Not Found" in result.stdout
+    # Nothing stored: `mentions` says it is the source's failure, not that no run was made.
+    assert workspace.cli("mentions").stderr.strip() == (
+        "No mentions stored yet: the source has not been crawled successfully (`mentionwatch check` shows why).")
+
+
+def test_mentions_says_when_the_sources_were_read_but_named_nobody(web, workspace):
+    web.add("/news.xml", "<?xml version='1.0'?><rss version='2.0'><channel><title>Town news</title>"
+            "<item><title>New bike lane on Main Street</title><link>http://news.example/1</link></item>"
+            "</channel></rss>", content_type="application/rss+xml")
+    workspace.write_config(businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])])
+    assert workspace.cli("run").returncode == 0
+    assert workspace.cli("mentions").stderr.strip() == (
+        "No mentions stored yet: 1 of 1 sources crawled; nothing found there names the business so far.")
 
 
 def test_mentions_formats_and_filters(web, workspace):
