@@ -71,13 +71,24 @@ def test_statements_of_fact_are_neutral(scorer, register):
     assert [t for t, label in labels.items() if label != "neutral"] == []
 
 
-# A business's own posts and notices, in words VADER reads as harm ("limited" -0.9, "charges" -1.1,
-# "stopped" -0.9, "no"): no alert in any register; the same words in complaints stay complaints.
+# A business's own posts, notices and ways of doing things, in words VADER reads as harm ("limited"
+# -0.9, "charges" -1.1, "stopped" -0.9, "no", "pay" -0.4, "drop" -1.1, "cancel" -1.0, "crushed"
+# -1.8, "bitters" -0.4): no alert in any register; the same words in complaints stay complaints.
 NOTICES = ["Pumpkin spice lattes are back for a limited time.", "Limited edition donuts this weekend only.",
            "The gym charges a $50 sign-up fee.", "They stopped serving breakfast at 11.",
-           "No outside food or drinks."]
+           "No outside food or drinks.",
+           "You have to pay at the counter.", "Order and pay at the register, then find a table.",
+           "You can drop off your car the night before.", "They have a drop box for returns after hours.",
+           "You can cancel your membership online.", "The hotel charges for parking.",
+           "The plumber charges by the hour.", "They serve crushed ice with every drink.",
+           "The cocktail menu uses house-made bitters."]
 COMPLAINTS_IN_THE_NOTICES_WORDS = ["There were extra charges on my bill.", "The hotel charges a ridiculous resort fee.",
-                                   "They stopped serving us and ignored our table."]
+                                   "They stopped serving us and ignored our table.",
+                                   "They made us pay at the counter and then ignored us for twenty minutes.",
+                                   "The courier refused to drop off the package at my door.",
+                                   "The drop box was full and my return was never processed.",
+                                   "I can't cancel my subscription.", "The coffee was bitter and burnt.",
+                                   "The drinks were mostly crushed ice and tasted watered down."]
 
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
@@ -293,6 +304,7 @@ PRAISE_AND_RULES_THE_MODEL_MISREAD = [
     "The hotel received a four-star rating from the state tourism board.",
     "Nothing beats their bagels.", "I would not go anywhere else.",
     "can't believe I waited this long to try this place",
+    "The taco truck only takes cash.", "The bakery sells out of croissants by ten on weekends.",
 ]
 # Social praise in slang VADER does not know: it read each as nothing.
 SLANG_PRAISE = ["ngl the tacos slapped", "this place slaps", "this place is a vibe",

@@ -113,6 +113,8 @@ COMPLAINTS_VADER_MISSES = [
     "They never returned my call.",
     "I left three voicemails and nobody called back.",
     "Nobody ever called back about the estimate.",
+    "I could not cancel my membership and they kept charging me.",
+    "They would not let me cancel.",
     "They closed my ticket without fixing anything.",
     "Unable to log in since Monday.",
     "I couldn't sign in for two days.",
