@@ -73,7 +73,8 @@ def test_statements_of_fact_are_neutral(scorer, register):
 
 # A business's own posts, notices and ways of doing things, in words VADER reads as harm ("limited"
 # -0.9, "charges" -1.1, "stopped" -0.9, "no", "pay" -0.4, "drop" -1.1, "cancel" -1.0, "crushed"
-# -1.8, "bitters" -0.4): no alert in any register; the same words in complaints stay complaints.
+# -1.8, "bitters" -0.4, "fire" -1.4, "alarm" -1.4): no alert in any register; the same words in
+# complaints stay complaints.
 NOTICES = ["Pumpkin spice lattes are back for a limited time.", "Limited edition donuts this weekend only.",
            "The gym charges a $50 sign-up fee.", "They stopped serving breakfast at 11.",
            "No outside food or drinks.",
@@ -81,14 +82,19 @@ NOTICES = ["Pumpkin spice lattes are back for a limited time.", "Limited edition
            "You can drop off your car the night before.", "They have a drop box for returns after hours.",
            "You can cancel your membership online.", "The hotel charges for parking.",
            "The plumber charges by the hour.", "They serve crushed ice with every drink.",
-           "The cocktail menu uses house-made bitters."]
+           "The cocktail menu uses house-made bitters.", "A fire alarm test is scheduled for Tuesday morning.",
+           "The fire marshal inspected the kitchen last week.", "The bakery holds a fire drill every spring.",
+           "The shop will stop carrying vinyl records next year."]
 COMPLAINTS_IN_THE_NOTICES_WORDS = ["There were extra charges on my bill.", "The hotel charges a ridiculous resort fee.",
                                    "They stopped serving us and ignored our table.",
                                    "They made us pay at the counter and then ignored us for twenty minutes.",
                                    "The courier refused to drop off the package at my door.",
                                    "The drop box was full and my return was never processed.",
                                    "I can't cancel my subscription.", "The coffee was bitter and burnt.",
-                                   "The drinks were mostly crushed ice and tasted watered down."]
+                                   "The drinks were mostly crushed ice and tasted watered down.",
+                                   "The fire alarm went off twice during dinner.",
+                                   "They violated the fire code and the exits were blocked.",
+                                   "The fire department responded to a grease fire at the diner."]
 
 
 @pytest.mark.parametrize("register", ["review", "news", "social"])
