@@ -115,6 +115,8 @@ COMPLAINTS_VADER_MISSES = [
     "Nobody ever called back about the estimate.",
     "I could not cancel my membership and they kept charging me.",
     "They would not let me cancel.",
+    "Pretty sure they shorted me on the fries.",
+    "They shortchanged us on the wings.",
     "They closed my ticket without fixing anything.",
     "Unable to log in since Monday.",
     "I couldn't sign in for two days.",
