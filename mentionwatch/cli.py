@@ -280,7 +280,8 @@ def mentions(settings: Settings, fmt: str, label: str | None, business: str | No
             _print_table(records, {b.name: b.timezone for b in settings.businesses})
         else:
             filtered = any(v not in (None, False) for v in (label, business, since, until, source, unhandled, urgent))
-            click.echo("No stored mention matches these options." if filtered else _why_none_stored(session, len(settings.businesses)), err=True)
+            click.echo("No stored mention matches these options." if filtered
+                       else _why_none_stored(session, len(settings.businesses)), err=True)
 
 
 def _why_none_stored(session: Any, businesses: int) -> str:
