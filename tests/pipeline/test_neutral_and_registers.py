@@ -519,6 +519,10 @@ TRADE_STATEMENTS = [
     "The restaurant serves a blackened catfish and dirty rice.",
     "The climbing gym has tough routes.",
     "The wings are dangerously spicy.",
+    "The plumber snaked the drain and replaced the trap.",
+    "The restaurant had its grease trap cleaned last week.",
+    "The app works offline once the maps are downloaded.",
+    "The daycare closes at 6 and charges for late pickup.",
 ]
 # News of a business's good cause, in the words of the cause's harm.
 GOOD_CAUSES = [
@@ -556,6 +560,12 @@ TRADE_COMPLAINTS = [
     "The dealer sold me a car that broke down a week later.",
     "Fire victims say the landlord ignored the broken smoke alarms.",
     "A fire destroyed the restaurant last night.",
+    "This place is a tourist trap.",
+    "The grease trap overflowed and the kitchen smelled awful.",
+    "The website was offline all day and I couldn't order.",
+    "They charged me for late checkout even though we left at 11.",
+    "The fire marshal shut down the bar for overcrowding.",
+    "The food truck was shut down by the city.",
 ]
 
 

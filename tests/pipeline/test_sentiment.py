@@ -117,6 +117,7 @@ COMPLAINTS_VADER_MISSES = [
     "They would not let me cancel.",
     "Pretty sure they shorted me on the fries.",
     "They shortchanged us on the wings.",
+    "The app keeps shutting down.",
     "They closed my ticket without fixing anything.",
     "Unable to log in since Monday.",
     "I couldn't sign in for two days.",
