@@ -25,8 +25,11 @@ from mentionwatch.config_file import DEFAULT_CONFIG, config_path
 from pipeline.errors import ConfigError, MentionwatchError
 
 ALERT_CHOICES = ("console", "slack-token", "slack-webhook")
-# Review platforms a small business's customers write on, as --platform takes them.
-PLATFORM_CHOICES = ("google", "yelp", "trustpilot", "appstore", "googleplay")
+# Review platforms a small business's customers write on, as --platform takes them, and the type
+# of the source block written for each.
+PLATFORM_SOURCE_TYPES = {"google": "google_business", "yelp": "yelp", "trustpilot": "trustpilot",
+                         "appstore": "appstore", "googleplay": "google_play"}
+PLATFORM_CHOICES = tuple(PLATFORM_SOURCE_TYPES)
 
 
 @dataclass
@@ -352,32 +355,33 @@ def render(answers: Answers, sources: list[ProposedSource], today: date) -> str:
 
 def platform_block(platform: str, answers: Answers) -> list[str]:
     """The commented-out source block for one review platform: what it needs, and its keys."""
+    source_type = f"- type: {PLATFORM_SOURCE_TYPES[platform]}"
     if platform == "google":
         return ["Google Business Profile reviews (docs/platforms.md): set GOOGLE_CLIENT_ID,",
                 "GOOGLE_CLIENT_SECRET and MENTIONWATCH_SECRET_KEY, run `mentionwatch connect google`, then",
                 "`mentionwatch connect google --list` prints your location: put it here and uncomment.",
-                "- type: google_business",
+                source_type,
                 "  location: accounts/123456789/locations/987654321"]
     if platform == "yelp":
         return ["Yelp: the three newest review excerpts (docs/platforms.md, \"Yelp\"), with YELP_API_KEY set.",
-                "- type: yelp",
+                source_type,
                 "  business_id: your-business-alias    # the id or alias in yelp.com/biz/..."]
     if platform == "trustpilot":
         domain = re.sub(r"^www\.", "", urlsplit(answers.website).hostname or "") if answers.website else ""
         if not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
             domain = ""
         return ["Trustpilot: your public page's reviews, no key needed (docs/platforms.md, \"Trustpilot\").",
-                "- type: trustpilot",
+                source_type,
                 f"  domain: {domain or 'example.com'}    # trustpilot.com/review/DOMAIN"]
     if platform == "appstore":
         return ["Apple App Store reviews of your app (for every review and replies, with an App Store",
                 "Connect key: type appstore_connect, docs/platforms.md, \"App Store Connect\").",
-                "- type: appstore",
+                source_type,
                 "  app_id: \"1234567890\"    # the number in the app's apps.apple.com URL (id1234567890)",
                 "  country: us"]
     return ["Google Play reviews of your app: the public ones, or all of them and replies with",
             "GOOGLE_PLAY_SERVICE_ACCOUNT_FILE set (docs/platforms.md, \"Google Play\").",
-            "- type: google_play",
+            source_type,
             "  package: com.example.app    # the app's package name, in its play.google.com URL (id=...)"]
 
 
@@ -471,9 +475,8 @@ def _report(target: Path, config_file: str | None, answers: Answers, sources: li
         click.echo(f"  {source.keys['type']:<11}{source.comment}")
     for platform in answers.platforms:
         # Written but inactive until filled in: say so, or a chosen platform seems forgotten.
-        kind = next(line.removeprefix("- type: ") for line in platform_block(platform, answers)
-                    if line.startswith("- type: "))
-        click.echo(f"  {kind} is commented out in {target.name}: fill in its fields, then uncomment it")
+        click.echo(f"  {PLATFORM_SOURCE_TYPES[platform]} is commented out in {target.name}: fill in its fields, "
+                   "then uncomment it")
     if findings is not None:
         from mentionwatch.site_discovery import plain_title
 
