@@ -163,6 +163,7 @@ SOCIAL = [
     ("the coffee is good but the staff is rude af", "negative"),
     ("not impressed at all tbh", "negative"),
     ("😭😭 my order never came", "negative"),
+    ("idk what happened but the pizza is not the same anymore", "negative"),  # VADER: -0.05, at its edge
     ("Loved the brunch!!! 😍", "positive"),
     ("best tacos in town :)", "positive"),
     ("sooo good, will be back!", "positive"),
@@ -583,6 +584,59 @@ def test_a_trade_s_own_words_are_no_complaint_but_harm_done_in_them_is(scorer, r
     for praise in ("The exterminator killed all the roaches.", "The deli makes a killer Reuben.",
                    "They have the lowest prices in town."):
         assert scorer.score(praise, register=register).label != "negative"
+
+
+# A menu's dishes and a trade's things that VADER's lexicon holds as words of harm or scorn
+# ("dumplings" -0.3, "pita" -2.4, "deviled" -1.6, "pain" -2.3, "jerk" -1.4, "smog" -1.2, "rob" -2.6):
+# every mention of a dumpling house or a bakery's pain au chocolat was an alert.
+THINGS_NAMED_IN_WORDS_OF_HARM = [
+    "We ordered the pork dumplings and a pot of tea.",
+    "The falafel comes in a pita with tahini.",
+    "The beef tenderloin is served with mashed potatoes.",
+    "I had the shrimp po boy and a sweet tea.",
+    "We had the deviled eggs as an appetizer.",
+    "The bakery makes pain au chocolat every morning.",
+    "The jerk chicken comes with rice and peas.",
+    "They serve a bloody mary with brunch.",
+    "They have devils food cupcakes on Fridays.",
+    "The angry lobster is a whole lobster with chili.",
+    "We tried the bitter melon stir fry.",
+    "The Eton mess is strawberries, cream and meringue.",
+    "The pizza is cooked in a wood fired oven.",
+    "They stop seating at ten.",
+    "I got a chocolate shake and a cheeseburger.",
+    "Rob at the front desk checked us in.",
+    "We took the car in for a smog check.",
+    "They replaced the shocks and struts on my truck.",
+    "The massage therapist worked on my sore shoulders.",
+    "The clinic runs a weight loss program.",
+    "The spa uses witch hazel in the facials.",
+    "The hair salon specializes in dreadlocks and braids.",
+    "They have a lost and found at the front desk.",
+    "The mechanic fixed the blind spot monitor.",
+    "The alarm company installed motion sensors.",
+    "They have hard seltzer and cider on tap.",
+]
+COMPLAINTS_ABOUT_THOSE_THINGS = [
+    "The dumplings were cold and greasy.",
+    "The pita was stale and the hummus was sour.",
+    "The deviled eggs were rotten.",
+    "The po boy was soggy and bland.",
+    "The waiter was a jerk to us.",
+    "They rob you blind on parts and labor.",
+    "Rob was rude to my wife and refused a refund.",
+    "I left with a sore neck and a headache.",
+    "They lost my paperwork twice.",
+    "The smog check took three hours and they still failed me for nothing.",
+    "The gravel they put down washed away in a week.",
+    "The emergency vet kept us waiting four hours.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_dishes_and_a_trade_s_things_named_in_words_of_harm_are_no_alert(scorer, register):
+    assert alerts(scorer, THINGS_NAMED_IN_WORDS_OF_HARM, register) == []
+    assert read_otherwise(scorer, COMPLAINTS_ABOUT_THOSE_THINGS, register, "negative") == []
 
 
 # Businesses named in words of sentiment: (name, news of it, a complaint about it).

@@ -116,6 +116,7 @@ COMPLAINTS_VADER_MISSES = [
     "I could not cancel my membership and they kept charging me.",
     "They would not let me cancel.",
     "Pretty sure they shorted me on the fries.",
+    "ordered delivery 2 hours ago, still nothing",
     "They shortchanged us on the wings.",
     "The app keeps shutting down.",
     "They closed my ticket without fixing anything.",
