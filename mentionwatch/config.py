@@ -22,6 +22,7 @@ from crawlers.config import SOURCE_TYPES
 from mentionwatch.confighints import suggest_key
 from mentionwatch.yamlfile import Document, read_yaml
 from pipeline.config import Strict
+from pipeline.dburl import safe_url
 from pipeline.errors import ConfigError
 from mentionwatch.config_file import CONFIG_ENV, DEFAULT_CONFIG, config_path
 from respond.config import RespondConfig
@@ -228,6 +229,8 @@ def _explain_error(error: Any, loc: list[Any]) -> str:
     if error["type"] == "union_tag_not_found":
         return f"{where}.type: missing: expected one of {', '.join(SOURCE_TYPES)}"
     value = error.get("input")
+    if loc == ["database"] and isinstance(value, str):
+        value = safe_url(value)  # its password reads *** wherever the URL is shown
     hidden = isinstance(value, (dict, list)) or (loc and str(loc[-1]) in SECRET_KEYS)
     shown = "" if hidden else f"got {value!r}: "
     if error["type"] in ("model_type", "dict_type") and isinstance(value, str) and " " in value.strip():

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.dburl import url_problem
+
 
 class Strict(BaseModel):
     """Unknown keys are errors: a typo in config.yaml must not be silently ignored."""
@@ -149,12 +151,9 @@ class StoreConfig(Strict):
     @field_validator("database")
     @classmethod
     def _valid_url(cls, value: str) -> str:
-        try:
-            from sqlalchemy.engine import make_url  # here: SQLAlchemy costs a command's start
-
-            make_url(value)
-        except Exception:
-            raise ValueError("expected an SQLAlchemy URL such as sqlite:///mentionwatch.db") from None
+        problem = url_problem(value)
+        if problem:
+            raise ValueError(problem)  # the URL is shown with its password masked (safe_url)
         return value
 
     @model_validator(mode="after")

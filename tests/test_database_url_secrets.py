@@ -45,3 +45,27 @@ def test_passwords_in_either_place_are_found_and_masked():
     assert safe_url(url) == "postgresql+psycopg://bob:***@db.example/mw?password=***&sslmode=require"
     assert without_passwords(f"cannot parse {url}", url) == \
         "cannot parse postgresql+psycopg://bob:***@db.example/mw?password=***&sslmode=require"
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    (f"postgresql+psycopg://bob:{PASSWORD}@127.0.0.1:notaport/mw", "the port (after the host's `:`) is not a number"),
+    (f"postgresql+psycopg://bob:{PASSWORD}@[::1/mw", "the `[` of an IPv6 address is not closed by `]`"),
+    # An `@` left unencoded in the password: SQLAlchemy would take the rest of it for the host.
+    ("postgresql+psycopg://bob:Sup3r@Secret#Pw@127.0.0.1:5999/mw", "percent-encode it, `@` as %40 (and `#` as %23)"),
+])
+@pytest.mark.parametrize("given", ["config", "environment"])
+def test_a_url_that_does_not_parse_is_refused_with_its_password_masked(workspace, url, problem, given):
+    env = {"MENTIONWATCH_DATABASE": url} if given == "environment" else None
+    workspace.write_config(database="${MENTIONWATCH_DATABASE}" if env else url,
+                           businesses=[business(sources=[{"type": "feed", "url": "https://news.example/feed.xml"}])])
+
+    results = [workspace.cli(*command, env=env) for command in
+               (["check"], ["check", "--format", "json"], ["run"], ["mentions"])]
+
+    for result in results:
+        assert result.returncode != 0
+        error = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+        assert len(error) == 1 and "database: got 'postgresql+psycopg://bob:***@" in error[0]
+        assert problem in error[0]
+        for output in (result.stdout, result.stderr):
+            assert "Sup3r" not in output and "Secret" not in output  # no part of the password
