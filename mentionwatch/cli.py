@@ -528,7 +528,7 @@ def demo(verbose: int, keep: str | None) -> None:
     127.0.0.1, runs a crawl against a temporary database, and prints what was posted to Slack.
     Needs no credentials and no network. With --keep DIR, DIR keeps the database, the sample
     feeds and a config.yaml that `check` accepts (it watches a real news search: the demo's
-    servers are gone once it ends).
+    servers are gone once it ends); it refuses a DIR already holding a config.yaml or demo.db.
 
     \b
     Examples:

@@ -16,6 +16,7 @@ from rich.markup import escape
 
 from mentionwatch.sandbox.slack import LocalSlackServer
 from mentionwatch.sandbox.web import LocalHTTPServer
+from pipeline.errors import MentionwatchError
 
 DEMO_DATA = Path(__file__).with_name("demo_data")
 
@@ -86,6 +87,11 @@ def run_demo(console: Console, keep: str | None = None) -> None:
     baseline summary; then the news feed gains entries, and the second run alerts about the
     new negative one.
     """
+    if keep:
+        taken = [Path(keep) / name for name in ("config.yaml", "demo.db") if (Path(keep) / name).exists()]
+        if taken:  # refused before anything is written, as `init` refuses without --force
+            raise MentionwatchError(f"{taken[0]} already exists; give --keep a folder without a "
+                                    "config.yaml or demo.db (the demo writes both)")
     with tempfile.TemporaryDirectory(prefix="mentionwatch-demo-") as scratch:
         folder = Path(keep) if keep else Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)

@@ -166,6 +166,20 @@ def test_demo_keep_leaves_a_config_check_accepts_and_points_at_init(tmp_path):
         assert re.search(r"ok fetch feed .*: \d+ items, [1-9]\d* name the business", fetched.stdout)
 
 
+def test_demo_keep_never_overwrites_a_config_or_database_already_there(tmp_path):
+    for name in ("config.yaml", "demo.db"):
+        kept = tmp_path / name.replace(".", "-")
+        kept.mkdir()
+        (kept / name).write_text("# mine\n", encoding="utf-8")
+        result = run_cli("demo", "--keep", str(kept), cwd=tmp_path, timeout=180)
+        assert result.returncode == 1
+        assert result.stderr == (f"Error: {kept / name} already exists; give --keep a folder without a "
+                                 "config.yaml or demo.db (the demo writes both)\n")
+        # Refused before anything is written: the owner's file is as it was, and alone.
+        assert (kept / name).read_text(encoding="utf-8") == "# mine\n"
+        assert [p.name for p in kept.iterdir()] == [name]
+
+
 def test_a_run_that_finds_another_in_progress_skips_and_exits_0(workspace):
     from pipeline.lock import run_lock
 
