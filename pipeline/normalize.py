@@ -42,6 +42,7 @@ __all__ = [
     "distinctive_fingerprint",
     "fingerprint_is_distinctive",
     "html_to_text",
+    "plain_line",
     "text_fingerprint",
     "to_utc",
     "unwrap_redirect",
@@ -99,6 +100,15 @@ def html_to_text(html: str | None) -> str:
     # Runs of spaces become one, and none is left at either end of a line.
     text = _SPACE_AT_LINE_BREAK.sub("\n", _SPACES.sub(" ", html))
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def plain_line(text: str | None) -> str:
+    """A one-line field from the web (an author's name) as plain text: its control characters
+    removed as html_to_text removes them (an escape sequence would reach a terminal), its
+    whitespace collapsed to single spaces."""
+    if not text:
+        return ""
+    return " ".join(_CONTROL.sub("", text).split())
 
 
 # --------------------------------------------------------------------------- URLs

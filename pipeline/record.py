@@ -13,6 +13,7 @@ from pipeline.normalize import (
     content_hash,
     distinctive_fingerprint,
     html_to_text,
+    plain_line,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def record_from_item(item: MentionItem, source_id: int) -> MentionRecord:
         url=item.url,
         title=title,
         text=html_to_text(item.text),
-        author=(item.author or "").strip() or None,
+        author=plain_line(item.author) or None,
         published_at=item.published_at,
         rating=rating,
     )

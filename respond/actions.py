@@ -22,6 +22,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alerts.escape import visible
 from pipeline.errors import MentionwatchError
 from pipeline.models import Mention, MentionAction, utcnow
 
@@ -517,7 +518,9 @@ def draft_reply(session: Session, settings: Any, mention_id: int) -> Draft:
 
 
 def _first_name(author: str | None) -> str:
-    words = (author or "").split()
+    # Stored before authors were cleaned at ingestion, a name may still hold escape sequences.
+    author = visible(author)
+    words = author.split()
     if not words or author in ("A Google user", "Anonymous"):
         return "there"
     return words[0]

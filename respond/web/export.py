@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
+from alerts.escape import visible
+
 MENTION_FIELDS = (
     "id", "business", "source_type", "url", "title", "text", "author", "published_at", "first_seen_at",
     "rating", "sentiment", "label", "urgent", "alerted_at", "handled_at", "handled_by", "assignee",
@@ -38,9 +40,13 @@ def mention_record(mention: Any, business: str) -> dict[str, Any]:
 
 
 def csv_safe(value: Any) -> Any:
-    """A text cell a spreadsheet will not run as a formula; numbers and empty cells as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    """A text cell a spreadsheet will not run as a formula, without control or invisible characters
+    (alerts.escape.visible: an escape sequence would act on a terminal); numbers and empty cells
+    as they are."""
+    if isinstance(value, str):
+        value = visible(value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 

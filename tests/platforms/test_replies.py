@@ -138,6 +138,36 @@ def test_draft_from_templates_sends_nothing_and_the_editor_writes_the_reply(goog
     assert google.reply_of(LOCATION, "abc") == "Hi Ann, so sorry about the coffee at Joe's Donuts."
 
 
+def test_a_reviewers_name_reaches_no_terminal_draft_or_csv_with_its_escape_sequences(google, workspace, tmp_path):
+    hostile = "Eve\x1b]8;;http://evil.example\x07click\x1b]8;;\x07 Adams"  # a terminal hyperlink
+    google.add_review(LOCATION, "abc", stars=1, comment="Rude staff & cold coffee.", reviewer=hostile, created=T0)
+    env = google_env(google, google.grant())
+    write_google_config(workspace, google, replies=[{"text": "Hi {first_name}, {business} is sorry."}])
+    run(workspace, env=env)
+
+    # Cleaned where it is stored, as titles and texts are.
+    assert _mention(workspace, env)["author"] == "Eve]8;;http://evil.exampleclick]8;; Adams"
+    # A name stored raw before that is cleaned where it is shown.
+    with sqlite3.connect(workspace.database) as db:
+        db.execute("update mentions set author = ?", (hostile,))
+    mention_id = str(_mention(workspace, env)["id"])
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f"#!/bin/sh\ncp \"$1\" {tmp_path / 'seen.txt'}\nsed -i 's/sorry/so sorry/' \"$1\"\n")
+    editor.chmod(0o755)
+
+    draft = workspace.cli("reply", mention_id, "--draft", env=env)
+    edited = workspace.cli("reply", mention_id, env={**env, "EDITOR": str(editor)})
+    listed = workspace.cli("mentions", "--format", "csv", env=env)
+
+    assert draft.returncode == edited.returncode == listed.returncode == 0, draft.stderr + edited.stderr + listed.stderr
+    assert draft.stdout == "Hi Eve]8;;http://evil.exampleclick]8;;, Joe's Donuts is sorry.\n"
+    assert (tmp_path / "seen.txt").read_text(encoding="utf-8").startswith("Hi Eve]8;;http://evil.exampleclick]8;;,")
+    assert ",Eve]8;;http://evil.exampleclick]8;; Adams," in listed.stdout
+    for output in (draft.stdout, draft.stderr, (tmp_path / "seen.txt").read_text(encoding="utf-8"),
+                   edited.stdout, edited.stderr, listed.stdout, google.reply_of(LOCATION, "abc")):
+        assert "\x1b" not in output and "\x07" not in output
+
+
 def test_sources_without_a_reply_api_print_the_link_to_answer_by_hand(web, workspace):
     web.add("/r", '<div itemscope itemtype="https://schema.org/Review"><span itemprop="reviewBody">'
                   "Joe's Donuts was closed again.</span><span itemprop=\"author\">Bo</span></div>",
