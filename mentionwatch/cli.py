@@ -343,8 +343,9 @@ def check(settings: Settings, fetch: bool, fmt: str) -> None:
     """Validate config.yaml, show each business and source, and test the Slack token and each
     review platform's credentials (Google, App Store Connect, Yelp, Trustpilot).
 
-    Exits 1 if the database cannot be opened, Slack rejects the token, a platform refuses its
-    credentials, or a source is failing (its last crawl failed; its reason is printed), or, with
+    Exits 1 if the database cannot be opened, Slack rejects the token or is configured (a
+    channel, a token key) but no token came through (an unset SLACK_BOT_TOKEN: alerts print to
+    the console until it is set), a platform refuses its credentials, or a source is failing (its last crawl failed; its reason is printed), or, with
     --fetch, if a source cannot be fetched now. Tokens and keys themselves are never printed.
     When mentions were dismissed as not about a business, it suggests exclude: / require_any:
     terms that would have filtered them, keeping every other one.

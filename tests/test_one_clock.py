@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 
 from tests.conftest import business
 from tests.web.conftest import start_server, stop_server
+
+REPO = Path(__file__).resolve().parents[1]
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>
 <item><title>Harbor Lane Bakery burnt my bagel</title><link>https://news.example.com/bagel</link>
@@ -51,6 +54,11 @@ def test_a_slack_channel_without_a_token_fails_check_and_is_said_every_run(web, 
     checked = workspace.cli("check")
     assert checked.returncode == 1
     assert "no token is set: is SLACK_BOT_TOKEN exported where mentionwatch runs" in checked.stdout
+    # The exit 1 is documented where exit codes are listed: check's --help and docs/commands.md.
+    helped = " ".join(workspace.cli("check", "--help").stdout.split())
+    assert "configured (a channel, a token key) but no token came through" in helped, helped
+    commands = " ".join((REPO / "docs" / "commands.md").read_text(encoding="utf-8").split())
+    assert "Slack rejects the token or is configured but no token came through" in commands
     for args in (("run",), ("run", "--quiet")):
         ran = workspace.cli(*args)
         assert ran.returncode == 0, ran.stderr
