@@ -37,7 +37,8 @@ class DeliveryResult:
     sent: int = 0
     """Messages Slack accepted in this run."""
     alerts_sent: int = 0
-    """Of those, alerts about mentions (a baseline summary or a notice is not one)."""
+    """Mentions those alerted (a baseline summary or a notice alerts none; a mention posted to two
+    channels is one)."""
     baselines_sent: int = 0
     pending: int = 0
     """Messages and notifications still to go out (failed, or held for quiet hours), and alerts held back."""

@@ -51,13 +51,19 @@ RETRY_PAUSE = 0.5  # seconds, doubled each time: Slack's history may lag its ans
 @dataclass
 class Delivered:
     sent: int = 0
-    alerts: int = 0
-    """Of those sent, the alerts about mentions (not baseline summaries or notices)."""
+    alerted: set[int] = field(default_factory=set)
+    """The mentions that the alerts sent (not baseline summaries or notices) are about: one
+    mention alerted in two channels (slack.urgent_channel) is one; a digest counts each of its."""
     baselines: int = 0
     """Of those sent, the summaries of a new source's first crawl."""
     given_up: int = 0
     """Messages whose answer was lost where the channel cannot be read: not posted again."""
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def alerts(self) -> int:
+        """How many mentions were alerted."""
+        return len(self.alerted)
 
 
 # A report's message is sent by `mentionwatch report` itself (which may run beside `run`); a run
@@ -135,7 +141,9 @@ def deliver(session: Session, posters: Poster | Mapping[str | None, Poster],
             result.problems.append(f"{message.kind} to {message.channel}: {message.last_error}")
         else:
             result.sent += 1
-            result.alerts += message.kind in ALERT_KINDS
+            if message.kind in ALERT_KINDS:
+                result.alerted.update(session.scalars(select(AlertMessageMention.mention_id)
+                                                      .where(AlertMessageMention.message_id == message.id)))
             result.baselines += message.kind == "baseline"
     return result
 

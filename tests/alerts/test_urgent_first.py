@@ -64,6 +64,22 @@ def test_a_first_run_alerts_a_same_day_urgent_story_and_not_an_old_one(web, slac
     assert rows == {INSPECTION[0]: 1, OLD_SCARE[0]: 0}
 
 
+def test_an_urgent_alert_posted_to_the_urgent_channel_as_well_counts_once(web, slack, workspace):
+    now = datetime.now(UTC)
+    web.add("/news.xml", feed([(INSPECTION, now - timedelta(hours=2))]), content_type="application/rss+xml")
+    workspace.write_config(
+        slack={"token": "${TEST_SLACK_TOKEN}", "channel": "#reviews", "urgent_channel": "#urgent",
+               "api_url": slack.api_url},
+        businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])],
+    )
+    first = workspace.cli("run", env={"TEST_SLACK_TOKEN": "xoxb-test-token"})
+    assert first.returncode == 0, first.stderr
+    channels = sorted(c.args["channel"] for c in slack.calls("chat.postMessage")
+                      if "Health inspectors" in json.dumps(c.args["blocks"]) and not c.args["text"].startswith("Now"))
+    assert channels == ["#reviews", "#urgent"]  # one mention, two messages: one alert
+    assert "1 new mention (1 negative); 1 alert sent, 1 baseline summary sent, 0 pending" in first.stdout, first.stdout
+
+
 def test_the_weekly_report_lists_an_urgent_mention_first_whatever_its_label(web, workspace):
     now = datetime.now(UTC)
     web.add("/news.xml", feed([(INSPECTION, now - timedelta(hours=2)), (PRAISE, now - timedelta(hours=3))]),
