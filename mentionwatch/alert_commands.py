@@ -44,7 +44,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                   "or an ISO 8601 time. Default: 7 days before --until.")
     @click.option("--until", help="End of the period: YYYY-MM-DD (that whole day included) or an ISO 8601 "
                   "time. Default: now.")
-    @click.option("--business", help="Only this business (its name as in config.yaml).")
+    @click.option("--business", help="Only this business (its name, in any case).")
     @click.option("--out", "out_dir", type=click.Path(file_okay=False),
                   help="Folder for the HTML file and charts (default: report.out_dir from the config).")
     @click.option("--no-send", is_flag=True, help="Only write the files: post nothing to Slack, e-mail nobody.")
@@ -74,6 +74,10 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from pipeline.models import utcnow
         from pipeline.store import open_engine
 
+        from pipeline.normalize import business_named
+
+        if business is not None:  # in any case; an unknown one is make_report's error
+            business = business_named(business, [b.name for b in settings.businesses]) or business
         zone = next((b.timezone for b in settings.businesses if b.name == business), settings.businesses[0].timezone)
         end = parse_moment(until, zone, "--until", end=True) or utcnow()
         start = parse_moment(since, zone, "--since") or end - timedelta(days=7)

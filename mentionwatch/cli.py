@@ -417,7 +417,8 @@ def _why_neutral(compound: float, p_negative: float, p_positive: float, vader_le
               help="The kind of writing, as the pipeline tells it from the source type (reddit, hackernews, "
               "mastodon, bluesky: social; feed, html: news; review sites and platforms: review).")
 @click.option("--business", metavar="NAME",
-              help="Read TEXT as a mention of this business of the config: its not_urgent phrases are not urgent.")
+              help="Read TEXT as a mention of this business of the config (its name, in any case): its not_urgent "
+              "phrases are not urgent.")
 def score(scorer: Any, text: str, title: str | None, rating: float | None, register: str,
           business: str | None) -> None:
     """Score TEXT as the pipeline would: label, score, and the per-sentence breakdown.
@@ -428,6 +429,10 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
       mentionwatch score --register social "sooo done with this place 😡"
       mentionwatch score --business "Joe's Donuts" "The health inspector gave them an A."
     """
+    if business is not None:
+        from pipeline.normalize import business_named
+
+        business = business_named(business, scorer.businesses) or business
     if business is not None and business not in scorer.businesses:
         known = f"its businesses: {', '.join(scorer.businesses)}" if scorer.businesses else "no config file was read"
         raise click.BadParameter(f"no business named {business!r} in the config ({known})", param_hint="--business")

@@ -15,7 +15,7 @@ import math
 import re
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
@@ -590,3 +590,11 @@ def content_hash(title: str | None, text: str | None, rating: float | None) -> s
         stars = str(rating)
     key = "\x1f".join((norm(title), norm(text), stars))
     return hashlib.blake2b(key.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
+def business_named(name: str, known: Iterable[str]) -> str | None:
+    """The one of `known` business names that `name` means, case and spaces aside (config.yaml
+    refuses two names that differ only so); None when it means none of them. `--business`
+    of every command resolves through this."""
+    key = " ".join(name.split()).casefold()
+    return next((each for each in known if " ".join(each.split()).casefold() == key), None)

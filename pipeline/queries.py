@@ -23,6 +23,7 @@ from pipeline.models import (
     Reply,
     Source,
 )
+from pipeline.normalize import business_named
 
 
 def list_mentions(
@@ -73,11 +74,11 @@ def list_mentions(
 
 
 def resolve_business(session: Session, name: str) -> str:
-    """The stored business `name` means, matched case-insensitively; an error names the known ones."""
+    """The stored business `name` means, case and spaces aside; an error names the known ones."""
     known = list(session.scalars(select(Business.name).order_by(Business.name)))
-    for candidate in known:
-        if candidate.casefold() == name.strip().casefold():
-            return candidate
+    found = business_named(name, known)
+    if found is not None:
+        return found
     raise MentionwatchError(f"no business named {name!r}; known: {', '.join(known) or '(none stored yet)'}")
 
 

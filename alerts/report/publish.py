@@ -18,6 +18,7 @@ from alerts.report.outcome import ReportOutcome
 from alerts.report.render import render_html
 from pipeline.errors import ConfigError
 from pipeline.models import utcnow
+from pipeline.normalize import business_named
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -38,9 +39,12 @@ def make_report(
 
     An agency's clients each get their own file (report-DATE-client-NAME.html), posted to their own
     Slack and e-mailed to their own recipients; the businesses of no client share the usual one."""
-    if business is not None and business not in {b.name for b in settings.businesses}:
-        names = ", ".join(b.name for b in settings.businesses)
-        raise ConfigError(f"no business named {business!r} in the config (there are: {names})")
+    if business is not None:
+        named = business_named(business, [b.name for b in settings.businesses])
+        if named is None:
+            names = ", ".join(b.name for b in settings.businesses)
+            raise ConfigError(f"no business named {business!r} in the config (there are: {names})")
+        business = named
     with Session(engine) as session:
         reports = build_reports(session, settings, period, business)
     zone = reports[0].zone if reports else "UTC"

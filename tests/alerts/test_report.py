@@ -206,8 +206,12 @@ def test_a_refused_login_or_an_unverifiable_certificate_fails_loudly(week, works
         assert "not-the-password" not in output and smtp.password not in output
 
 
-def test_an_unknown_business_is_an_error(week, workspace):
+def test_an_unknown_business_is_an_error_and_a_known_one_is_named_in_any_case(week, workspace, tmp_path):
     config(workspace)
+    folded = workspace.cli("report", *WEEK, "--business", "  JOE'S   donuts", "--no-send")
+    assert folded.returncode == 0, folded.stderr
+    html = (tmp_path / "reports" / "report-2026-11-22-joe-s-donuts.html").read_text(encoding="utf-8")
+    assert "Joe&#39;s Donuts" in html and "Worst service ever" in html
     result = workspace.cli("report", "--business", "Nobody", "--no-send")
     assert result.returncode == 1
     assert result.stderr == "Error: no business named 'Nobody' in the config (there are: Joe's Donuts)\n"

@@ -241,6 +241,9 @@ def test_score_for_a_business_leaves_its_trade_s_words_not_urgent(tmp_path):
     assert firm.returncode == 0, firm.stderr
     assert firm.stdout.splitlines()[0] == "label: positive"
     assert not any(line.startswith("urgent:") for line in firm.stdout.splitlines())
+    folded = run_cli("score", praise, "--config", str(config), "--business", "smith LAW")  # any case, as `mentions`
+    assert folded.returncode == 0, folded.stderr
+    assert folded.stdout == firm.stdout
     harassed = run_cli("score", "The lawyer harassed me about fees.", "--config", str(config), "--business", "Smith Law")
     assert "urgent: harassed" in harassed.stdout.splitlines()
     wrong = run_cli("score", praise, "--config", str(config), "--business", "Smith Lawyers")
