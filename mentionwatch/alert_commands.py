@@ -123,7 +123,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
             sys.exit(1)
 
     @cli.command()
-    @config_option
+    @config_option(leave_unset=True)
     @click.option("--every", type=click.IntRange(1, 1440), default=15, show_default=True,
                   help="Minutes between runs (a divisor of an hour or of a day).")
     @click.option("--report-day", type=click.Choice(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
@@ -135,7 +135,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         The lines use absolute paths to this mentionwatch and to the config, and --quiet, so
         cron mails only when something went wrong. Paste them into `crontab -e`. The report's
         day and time are the businesses' (when they share a time zone), written for this
-        machine's clock, which cron reads; a comment says both.
+        machine's clock, which cron reads; a comment says both. The config is validated, but
+        its ${VAR}s need not be set here: a comment names those cron's environment must set.
 
         \b
         Example:

@@ -33,15 +33,17 @@ LABELS = ("negative", "neutral", "positive", "unscored")
 
 
 def config_option(
-    command: Callable[..., Any] | None = None, *, preload: tuple[str, ...] = ()
+    command: Callable[..., Any] | None = None, *, preload: tuple[str, ...] = (), leave_unset: bool = False
 ) -> Callable[..., Any]:
     """--config and -v on every command; hands the command loaded, validated settings.
 
     `preload` names modules the command needs at once, imported with the settings while the
     garbage collector waits (mentionwatch.loading): what a cron command costs is mostly loading.
+    `leave_unset` leaves a ${VAR} unset here as written rather than refuse it (`cron`, which
+    reads no secret: cron's environment is the one that must set them).
     """
     if command is None:
-        return lambda decorated: config_option(decorated, preload=preload)
+        return lambda decorated: config_option(decorated, preload=preload, leave_unset=leave_unset)
 
     @click.option(
         "--config", "config_path", type=click.Path(dir_okay=False), default=None,
@@ -56,7 +58,12 @@ def config_option(
             from mentionwatch.config import load_settings
 
             handler = setup_logging(verbose)
-            settings = load_settings(config_path)
+            if leave_unset:
+                from mentionwatch.crontab import settings_leaving_unset
+
+                settings = settings_leaving_unset(config_path)
+            else:
+                settings = load_settings(config_path)
             redact_with(handler, settings)
             import_modules(preload)
         raise_if_stopped()  # a stop while loading that Python dropped: the command must not start

@@ -31,6 +31,23 @@ def test_cron_prints_lines_with_absolute_paths(workspace, tmp_path):
     assert bad.returncode == 2 and "divide an hour" in bad.stderr
 
 
+def test_cron_needs_no_secret_set_but_still_validates_the_config(workspace):
+    workspace.write_config(slack={"token": "${SLACK_BOT_TOKEN}", "channel": "#reviews"},
+                           alerts={"max_age_days": "${MAX_AGE:-7}"}, businesses=[joes()])
+    lines = workspace.cli("cron")  # SLACK_BOT_TOKEN is not set here: cron's environment will hold it
+    assert lines.returncode == 0, lines.stderr
+    assert "# The config reads SLACK_BOT_TOKEN, MAX_AGE from the environment" in lines.stdout
+    assert lines.stdout.splitlines()[-2].endswith(f"run --quiet --config {workspace.config}")
+    assert "run" in workspace.cli("cron", env={"SLACK_BOT_TOKEN": "xoxb-1"}).stdout  # set is fine too
+    # Every other mistake is still one: cron's runs would fail on it.
+    workspace.write_config(slack={"token": "${SLACK_BOT_TOKEN}", "chanel": "#reviews"}, businesses=[joes()])
+    typo = workspace.cli("cron")
+    assert typo.returncode == 1 and "chanel" in typo.stderr and "SLACK_BOT_TOKEN" not in typo.stderr, typo.stderr
+    # The other commands still need it.
+    workspace.write_config(slack={"token": "${SLACK_BOT_TOKEN}", "channel": "#reviews"}, businesses=[joes()])
+    assert "environment variable SLACK_BOT_TOKEN is not set" in workspace.cli("check").stderr
+
+
 def test_a_report_skips_while_another_report_runs_but_not_while_a_run_does(workspace):
     workspace.write_config(businesses=[joes()])
     url = f"sqlite:///{workspace.database}"
