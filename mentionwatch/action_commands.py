@@ -40,7 +40,8 @@ def apply_to_each(settings: Settings, ids: tuple[int, ...], act: Callable[..., A
     finally:
         engine.dispose()
     if unknown:
-        raise MentionwatchError(f"no mention with id {', '.join(unknown)} (the others were done)")
+        others = " (the others were done)" if len(unknown) < len(ids) else ""
+        raise MentionwatchError(f"no mention with id{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}{others}")
 
 
 def _update_alerts(settings: Settings, session: Any, ids: list[int]) -> None:

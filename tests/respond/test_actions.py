@@ -92,6 +92,10 @@ def test_the_commands_act_through_the_same_module(store, slack, workspace):
     assert again.returncode == 1
     assert again.stdout == f"mention {first}: already handled by dana\nmention {second}: handled by cli\n"
     assert again.stderr == "Error: no mention with id 99999 (the others were done)\n"
+    alone = workspace.cli("handle", "99999")  # no others: none were done
+    assert (alone.returncode, alone.stdout, alone.stderr) == (1, "", "Error: no mention with id 99999\n")
+    both = workspace.cli("handle", "99998", "99999")
+    assert both.stderr == "Error: no mention with ids 99998, 99999\n"
 
     assert workspace.cli("dismiss", str(second), "--by", "sam").stdout == (
         f"mention {second}: dismissed as not about us by sam\n")
