@@ -76,7 +76,7 @@ class RunSummary:
             f"interrupted by {self.interrupted_by}: kept {plural(self.new_mentions, 'new mention')} "
             f"({plural(self.items_fetched, 'item')} fetched); {plural(self.sources_ok, 'source')} finished, "
             f"{self.sources_interrupted} did not and will be crawled again; "
-            f"{plural(self.alerts_pending, 'alert')} wait for the next run"
+            f"{plural(self.alerts_pending, 'alert')} {'waits' if self.alerts_pending == 1 else 'wait'} for the next run"
         )
 
     def beside_workers(self) -> str | None:

@@ -105,7 +105,7 @@ def test_one_signal_stops_a_slow_run_keeps_what_was_judged_and_the_next_run_fini
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == (
         f"interrupted by {signum.name}: kept 2 new mentions (4 items fetched); 1 source finished, "
-        "1 did not and will be crawled again; 1 alert wait for the next run"
+        "1 did not and will be crawled again; 1 alert waits for the next run"
     )
     assert out == ""
     assert slack.calls("chat.postMessage") == []  # nothing sent by an interrupted run
