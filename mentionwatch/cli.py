@@ -495,7 +495,7 @@ def evaluate(scorer: Any, file: str | None, sample: bool, baseline: str | None, 
              register: str | None) -> None:
     """Measure the scorer on a labeled file; print one JSON object.
 
-    FILE is tab-separated with a header row and the columns `text` and `label` (negative,
+    FILE is tab-separated UTF-8 with a header row, the columns `text` and `label` (negative,
     neutral or positive; other columns are ignored), and optionally `register` (social, news,
     review, or a source type such as reddit or yelp; empty reads as review, anything else is an
     error), the kind of writing each text is scored as (without that column, --register says it

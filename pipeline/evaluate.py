@@ -24,8 +24,8 @@ SAMPLE_FILE = Path(__file__).with_name("data") / "sample_labeled.tsv"
 def read_labeled(path: str | Path) -> list[tuple[str, str]]:
     """Return ``(text, label)`` pairs from a labeled TSV file.
 
-    Raises ``ValueError`` naming the problem when the header lacks ``text`` or ``label`` or a
-    row's label is not one of ``LABELS``.
+    Raises ``ValueError`` naming the file and the problem when the header lacks ``text`` or
+    ``label``, a row's label is not one of ``LABELS``, it holds no row or is not UTF-8.
     """
     return [(text, label) for text, label, _ in read_labeled_rows(path)]
 
@@ -40,30 +40,37 @@ def read_labeled_rows(path: str | Path) -> list[tuple[str, str, str | None]]:
     """
     path = Path(path)
     rows: list[tuple[str, str, str | None]] = []
-    with path.open(encoding="utf-8", newline="") as handle:
-        # QUOTE_NONE: texts contain quotes of their own ('' and "), which are not CSV quoting.
-        reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = [c for c in ("text", "label") if c not in (reader.fieldnames or ())]
-        if missing:
-            raise ValueError(
-                f"{path}: header must have columns 'text' and 'label'; missing {', '.join(missing)} "
-                f"(found {reader.fieldnames or 'no header'})"
-            )
-        has_register = "register" in (reader.fieldnames or ())
-        for row in reader:
-            if row["label"] is None:  # DictReader fills the columns a short row lacks with None
-                raise ValueError(f"{path}, line {reader.line_num}: no label: the row has fewer "
-                                 "tab-separated columns than the header (text, then a tab, then the label)")
-            label = row["label"].strip().lower()
-            if label not in LABELS:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            # QUOTE_NONE: texts contain quotes of their own ('' and "), which are not CSV quoting.
+            reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            missing = [c for c in ("text", "label") if c not in (reader.fieldnames or ())]
+            if missing:
                 raise ValueError(
-                    f"{path}, line {reader.line_num}: unknown label {row['label']!r} "
-                    f"(expected one of {', '.join(LABELS)})"
+                    f"{path}: header must have columns 'text' and 'label'; missing {', '.join(missing)} "
+                    f"(found {reader.fieldnames or 'no header'})"
                 )
-            register = None
-            if has_register:
-                register = _register_cell(row["register"], path, reader.line_num)
-            rows.append((row["text"] or "", label, register))
+            has_register = "register" in (reader.fieldnames or ())
+            for row in reader:
+                if row["label"] is None:  # DictReader fills the columns a short row lacks with None
+                    raise ValueError(f"{path}, line {reader.line_num}: no label: the row has fewer "
+                                     "tab-separated columns than the header (text, then a tab, then the label)")
+                label = row["label"].strip().lower()
+                if label not in LABELS:
+                    raise ValueError(
+                        f"{path}, line {reader.line_num}: unknown label {row['label']!r} "
+                        f"(expected one of {', '.join(LABELS)})"
+                    )
+                register = None
+                if has_register:
+                    register = _register_cell(row["register"], path, reader.line_num)
+                rows.append((row["text"] or "", label, register))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (it holds byte 0x{exc.object[exc.start]:02x}): "
+                         "save it as UTF-8") from None
+    if not rows:
+        raise ValueError(f"{path}: no labeled rows: after the header, one row per text "
+                         "(the text, a tab, its label)")
     return rows
 
 

@@ -75,6 +75,20 @@ def test_eval_rejects_a_file_without_the_columns(tmp_path):
     assert result.stderr.startswith("Error: ") and "missing text, label" in result.stderr
 
 
+def test_eval_names_a_file_with_no_rows_or_not_in_utf8(tmp_path):
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("text\tlabel\n", encoding="utf-8")
+    result = run_cli("eval", str(empty), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")  # not a metrics object of zeros
+    assert result.stderr == (f"Error: {empty}: no labeled rows: after the header, one row per text "
+                             "(the text, a tab, its label)\n")
+    latin = tmp_path / "latin.tsv"
+    latin.write_bytes(b"text\tlabel\ncaf\xe9 was cold\tnegative\n\xff\tneutral\n")
+    result = run_cli("eval", str(latin), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"Error: {latin}: not UTF-8 text (it holds byte 0xe9): save it as UTF-8\n"
+
+
 def test_eval_with_baseline_vader_prints_plain_vader_beside_ours(tmp_path):
     data = tmp_path / "labeled.tsv"
     data.write_text(
