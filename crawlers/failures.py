@@ -88,7 +88,7 @@ def _size(n: int) -> str:
 
 
 def describe_failure(failure: Failure) -> str:
-    """A short reason a person can act on, e.g. 'HTTP 404 Not Found' or 'timed out after 30s'."""
+    """A short reason a person can act on, e.g. 'HTTP 404 Not Found' or 'timed out after 30s, 4 attempts'."""
     exc = failure.value
     if failure.check(HttpError):
         return http_reason(exc.response)
@@ -96,7 +96,11 @@ def describe_failure(failure: Failure) -> str:
         return "DNS lookup failed (no such host)"
     if failure.check(TimeoutError, DownloadTimeoutError) or "TimeoutError" in type(exc).__name__:
         seconds = re.search(r"longer than ([\d.]+) seconds", str(exc))
-        return f"timed out after {float(seconds.group(1)):g}s" if seconds else "timed out"
+        reason = f"timed out after {float(seconds.group(1)):g}s" if seconds else "timed out"
+        # Retried (crawler.retries): a silent server cost every attempt's wait, not one.
+        request = getattr(failure, "request", None)
+        attempts = 1 + (request.meta.get("retry_times", 0) if request is not None else 0)
+        return f"{reason}, {attempts} attempts" if attempts > 1 else reason
     if failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
         return "connection refused"
     if failure.check(DownloadCancelledError):

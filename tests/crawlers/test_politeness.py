@@ -54,7 +54,7 @@ def test_robots_retries_rate_limits_walls_and_limits_each_affect_only_their_sour
         "/later.xml": "HTTP 429 Too Many Requests (asked to retry after 3600)",
         "/challenge.xml": "bot wall (Cloudflare challenge, HTTP 503)",
         "/huge.xml": "response too large (over the 51.2 KB limit, crawler.max_response_mb)",
-        "/stuck.xml": "timed out after 2s",
+        "/stuck.xml": "timed out after 2s, 2 attempts",  # crawler.retries: 1
     }
     # The same reasons are kept with each source for `mentionwatch check`.
     assert source_errors(workspace)[f"feed:{web.url}/challenge.xml"] == "bot wall (Cloudflare challenge, HTTP 503)"
