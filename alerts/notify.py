@@ -238,7 +238,7 @@ def send_with_apprise(url: str, title: str, body_html: str) -> str | None:
     apprise_log = logging.getLogger("apprise")
     propagate, apprise_log.propagate = apprise_log.propagate, False
     try:
-        with apprise.LogCapture(level=logging.WARNING) as captured:
+        with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
             sender = apprise.Apprise()
             if not sender.add(url):
                 return "Apprise cannot use this URL"
