@@ -132,7 +132,8 @@ def deliver(session: Session, posters: Poster | Mapping[str | None, Poster],
                 result.problems.append(f"{message.kind} to {message.channel} refused: {exc} (kept for the next run)")
                 continue
             result.problems.append(str(exc))
-            log.error("delivery stopped%s: %s; the rest stays in the outbox for the next run",
+            # Said once, by the caller that prints or logs result.problems; here only for -v.
+            log.info("delivery stopped%s: %s; the rest stays in the outbox for the next run",
                       f" for client {message.workspace}" if message.workspace else "", exc)
             stopped.add(message.workspace)
             continue

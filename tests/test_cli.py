@@ -84,6 +84,15 @@ def test_check_tests_the_slack_token_without_printing_it(web, slack, workspace):
     assert len(slack.calls("auth.test")) == 2
 
 
+def test_a_slack_refusal_is_said_once_in_a_run(web, slack, workspace):
+    web.add("/news.xml", feed_fixture("joes_news.xml"), content_type="application/rss+xml")
+    workspace.write_config(slack={"token": "not-a-slack-token", "api_url": slack.api_url},
+                           businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])])
+    result = workspace.cli("run")
+    assert result.stderr.count("invalid_auth") == 1, result.stderr
+    assert "ERROR" not in result.stderr  # the run's own line, not a log line beside it
+
+
 def test_check_shows_the_last_error_of_a_failing_source(web, workspace):
     workspace.write_config(crawler={"retries": 0},
                            businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/gone.xml"}])])
