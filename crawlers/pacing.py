@@ -22,7 +22,10 @@ FIXED_PACES: dict[str, tuple[float, str]] = {
     "yelp": (yelp.MIN_INTERVAL, "Yelp limits requests per second and per day"),
     "appstore_connect": (appstore_connect.MIN_INTERVAL, "Apple allows 3,600 an hour per key"),
     "google_business": (google.MIN_INTERVAL, "Google's default quota is 300 a minute per project"),
-    "google_play": (google_play.MIN_INTERVAL, "Play allows 200 review list calls an hour per app"),
+    # One every 2 s is the spacing within a run, not an hourly rate: a run reads one page per app
+    # (stopping at the first review it has read) unless more than 100 are new.
+    "google_play": (google_play.MIN_INTERVAL, "Play allows 200 review list calls an hour per app, "
+                                              "and a run asks one page per app unless over 100 reviews are new"),
 }
 
 
