@@ -225,7 +225,8 @@ def _misplaced_colon(spot: yaml.Mark) -> tuple[yaml.Mark, str]:
         return spot, "a value that contains \": \" must be put in quotes"
     above = next((n for n in range(spot.line - 1, -1, -1)
                   if lines[n].strip() and not lines[n].lstrip().startswith("#")), None)
-    if above is not None and ":" not in lines[above]:
+    # A key's colon is followed by a space or ends the line ("database sqlite:///x.db" has none).
+    if above is not None and not re.search(r":(\s|$)", lines[above]):
         start = len(lines[above]) - len(lines[above].lstrip())
         mark = yaml.Mark(spot.name, 0, above, start, spot.buffer, None)
         return mark, "a key without a colon: write `key: value` (a colon and a space after the key)"

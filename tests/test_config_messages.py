@@ -67,6 +67,8 @@ def caret_under(message: str, text: str) -> str:
         ('slack:\n  channel: "#reviews\n  token: "x"\n' + BUSINESS, "line 2, column 12",
          "a quote opened here is not closed on its line", '"'),
         ("alerts:\n  threshold -0.1\n  max_age_days: 3\n" + BUSINESS, "line 2, column 3", "a key without a colon", "t"),
+        # The first line's colon is a URL's, not a key's: still the key without one, not an indentation.
+        ("database sqlite:///mw.db\n" + BUSINESS, "line 1, column 1", "a key without a colon", "d"),
         ("slack:\n  token: x\n channel: y\n" + BUSINESS, "line 3, column 2", "bad indentation", "c"),
         ("slack:\n  token: x\n    channel: y\n" + BUSINESS, "line 3, column 5", "bad indentation", "c"),
         (BUSINESS + "     - type: hackernews\n       query: x\n", "line 7, column 6", "bad indentation: a list item (-)", "-"),
