@@ -113,7 +113,7 @@ def run_demo(console: Console, keep: str | None = None) -> None:
                 (folder / "posted.json").write_text(json.dumps(slack.posted, indent=2), encoding="utf-8")
         if keep:
             keep_demo(folder, config)
-            console.print(f"\nSee the stored mentions: [bold]mentionwatch mentions --config {escape(str(config))}[/]")
+            console.print(f"\nSee the stored mentions: [bold]mentionwatch mentions --config {escape(str(config))}[/]", soft_wrap=True)
             console.print(f"(The sample feeds are kept in {escape(str(folder / 'sample-feeds'))}; {escape(str(config))} "
                           "says how to crawl them again.)", soft_wrap=True)
         else:

@@ -155,6 +155,8 @@ def test_demo_keep_leaves_a_config_check_accepts_and_points_at_init(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.rstrip().endswith("(then mentionwatch check --fetch and mentionwatch run).")
     assert "Now watch your own business: mentionwatch init writes a config.yaml for it" in result.stdout
+    # The command to copy is on one line, however long the folder's path.
+    assert f"See the stored mentions: mentionwatch mentions --config {kept / 'config.yaml'}" in result.stdout.splitlines()
     config = (kept / "config.yaml").read_text(encoding="utf-8")
     assert "127.0.0.1:" not in config.split("database:")[1]  # the demo's servers are gone; none is named
     check = run_cli("check", "--config", str(kept / "config.yaml"), cwd=tmp_path)
