@@ -465,7 +465,7 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
             click.echo(f"read as names, not for their words: {', '.join(dict.fromkeys(names))}")
     click.echo(f"language: {result.language or 'not told (too short to tell)'}")
     if rating is not None:
-        click.echo(f"rating: {rating:g} stars, decides the label"
+        click.echo(f"rating: {rating:g} {'star' if rating == 1 else 'stars'}, decides the label"
                    f"{' (disagrees strongly with the text)' if result.rating_conflict else ''}")
     if result.aspects:
         click.echo(f"about: {', '.join(result.aspects)}")
@@ -474,7 +474,9 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
     if result.sentences:
         click.echo("sentences (VADER compound):")
     for sentence in result.sentences:
-        marker = "  <- drove the label" if sentence.text == result.driver else ""
+        # With a rating, the stars decide the label: the sentence drove the text's own reading.
+        driven = "the label" if rating is None else "the text's reading"
+        marker = f"  <- drove {driven}" if sentence.text == result.driver else ""
         click.echo(f"  {sentence.compound:+.4f}  {sentence.text}{marker}")
 
 

@@ -31,6 +31,9 @@ def test_score_with_a_rating_lets_the_stars_decide(tmp_path):
     assert result.stdout.splitlines()[0] == "label: negative"
     assert "(text alone: positive)" in result.stdout
     assert "disagrees strongly with the text" in result.stdout
+    assert "rating: 1 star, decides the label (disagrees strongly with the text)" in result.stdout.splitlines()
+    # The friendly sentence drove the text's own reading, not the label the stars gave.
+    assert result.stdout.rstrip().endswith("Lovely staff, great location.  <- drove the text's reading")
 
 
 def test_score_uses_the_lexicon_from_config(tmp_path):
