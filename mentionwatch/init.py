@@ -108,11 +108,15 @@ def check_contact(value: str) -> str | None:
     value = value.strip()
     if not value:
         return None
+    neither = click.BadParameter(f"{value!r} is neither a website nor an e-mail address", param_hint="--contact")
     if "@" in value and "://" not in value:
         if not _EMAIL.match(value):
-            raise click.BadParameter(f"{value!r} is neither a website nor an e-mail address")
+            raise neither
         return value
-    return check_website(value)
+    try:
+        return check_website(value)
+    except click.BadParameter:
+        raise neither from None  # not "'https://...'": the user typed no URL
 
 
 def check_platforms(value: str | list[str]) -> list[str]:
