@@ -616,6 +616,8 @@ THINGS_NAMED_IN_WORDS_OF_HARM = [
     "The mechanic fixed the blind spot monitor.",
     "The alarm company installed motion sensors.",
     "They have hard seltzer and cider on tap.",
+    "Drop in yoga classes are $15.",
+    "Still nothing beats their pizza.",
 ]
 COMPLAINTS_ABOUT_THOSE_THINGS = [
     "The dumplings were cold and greasy.",
@@ -630,6 +632,10 @@ COMPLAINTS_ABOUT_THOSE_THINGS = [
     "The smog check took three hours and they still failed me for nothing.",
     "The gravel they put down washed away in a week.",
     "The emergency vet kept us waiting four hours.",
+    "Their bleach caused hair loss.",
+    "The food quality took a drop in the last year.",
+    "There has been a big drop in quality since the new owners.",
+    "Ordered an hour ago and still nothing.",
 ]
 
 
