@@ -352,8 +352,9 @@ def check(settings: Settings, fetch: bool, fmt: str) -> None:
 
     Exits 1 if the database cannot be opened, Slack rejects the token or is configured (a
     channel, a token key) but no token came through (an unset SLACK_BOT_TOKEN: alerts print to
-    the console until it is set), a platform refuses its credentials, or a source is failing (its last crawl failed; its reason is printed), or, with
-    --fetch, if a source cannot be fetched now. Tokens and keys themselves are never printed.
+    the console until it is set), a platform refuses its credentials, or a source is failing
+    (its last crawl failed; its reason is printed), or, with --fetch, if a source cannot be
+    fetched now. Tokens and keys themselves are never printed.
     When mentions were dismissed as not about a business, it suggests exclude: / require_any:
     terms that would have filtered them, keeping every other one.
 
