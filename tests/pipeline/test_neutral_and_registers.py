@@ -618,6 +618,16 @@ THINGS_NAMED_IN_WORDS_OF_HARM = [
     "They have hard seltzer and cider on tap.",
     "Drop in yoga classes are $15.",
     "Still nothing beats their pizza.",
+    "We booked the murder mystery dinner for Saturday.",
+    "The haunted house opens on October first.",
+    "We took the ghost tour of the old town.",
+    "The IT company handles backups and disaster recovery.",
+    "The bank has a fraud department you can call at any hour.",
+    "The garage does collision repair and paintwork.",
+    "The spa offers Dead Sea mud wraps.",
+    "They fix broken zippers.",
+    "The shop repairs cracked phone screens.",
+    "The roofer repairs storm damaged roofs.",
 ]
 COMPLAINTS_ABOUT_THOSE_THINGS = [
     "The dumplings were cold and greasy.",
@@ -636,6 +646,12 @@ COMPLAINTS_ABOUT_THOSE_THINGS = [
     "The food quality took a drop in the last year.",
     "There has been a big drop in quality since the new owners.",
     "Ordered an hour ago and still nothing.",
+    "The murder mystery dinner was a disaster and the food was cold.",
+    "They committed fraud on my card after I ate there.",
+    "The ghost tour guide was rude and showed up late.",
+    "They never fixed the broken heater in our room.",
+    "The phone came back with a cracked screen.",
+    "The tailor ripped my jeans even more.",
 ]
 
 
