@@ -338,6 +338,21 @@ def test_slang_praise_reads_as_praise_in_social_posts(scorer):
     assert read_otherwise(scorer, SLANG_PRAISE, "social", "positive") == []
 
 
+# Slang complaints plain VADER misses or reads as praise (its "l" is +2.0); a letter that names a
+# train or a size is no verdict either way.
+SLANG_COMPLAINTS = ["took an L ordering from here tonight", "the ick when the waiter sneezed on our plates",
+                    "the wings were kinda sus ngl", "the audacity to charge $7 for a coffee",
+                    "imagine paying $30 for this", "it's giving overpriced", "The app is down again."]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_slang_complaints_are_complaints_and_a_letter_is_no_praise(scorer, register):
+    assert [t for t in SLANG_COMPLAINTS if plain_vader_label(t) == "negative"] == []  # VADER's miss
+    assert read_otherwise(scorer, SLANG_COMPLAINTS, register, "negative") == []
+    assert scorer.score("Take the L train to Bedford.", register=register).label == "neutral"
+    assert scorer.score("Imagine paying less than $10 for a lunch this good.", register=register).label != "negative"
+
+
 # Praise in words VADER does not know ("tasty", "cozy", "attentive", "thorough", "blown away"): no
 # alert in any register, praise on a social post; negated, each is a complaint everywhere.
 PRAISE_VADER_DOES_NOT_KNOW = [
