@@ -142,7 +142,7 @@ def mentions_page(session: Session, filters: Filters, size: int = PAGE, only: Vi
         conditions.append(Mention.dismissed_at.is_not(None))
     elif filters.handled:
         raise FilterError(f"handled: {filters.handled!r} is not one of yes, no, dismissed")
-    since, until = _day(filters.since, "from"), _day(filters.until, "to")
+    since, until = _day(filters.since, "since"), _day(filters.until, "until")  # the parameters, as web.md names them
     found_when = []
     if since:
         found_when.append(Mention.first_seen_at >= datetime.combine(since, time(0), timezone.utc))

@@ -87,7 +87,7 @@ def test_the_api_answers_only_a_users_current_token_and_pages_by_id(server):
     assert api(server, "/api/mentions", second)[0] == 200
     # A bad filter is one clear line, not a crash.
     status, body = api(server, "/api/mentions?since=yesterday", second)
-    assert status == 400 and json.loads(body) == {"error": "from: 'yesterday' is not a date (use YYYY-MM-DD)"}
+    assert status == 400 and json.loads(body) == {"error": "since: 'yesterday' is not a date (use YYYY-MM-DD)"}
 
 
 def test_a_token_for_nobody_is_refused_in_one_line(server):
