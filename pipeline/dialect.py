@@ -118,7 +118,10 @@ _SQLITE_REBUILD = f"INSERT INTO {FULLTEXT_TABLE}({FULLTEXT_TABLE}) VALUES ('rebu
 # PostgreSQL: a configuration of our own, 'simple' (no stemming, no stop words) for the same
 # reason, with accents folded by the unaccent extension where the server has it.
 _PG_CONFIG = "mentionwatch_search"
-_PG_DOCUMENT = f"to_tsvector('{_PG_CONFIG}', coalesce(NEW.title, '') || ' ' || coalesce(NEW.text, ''))"
+# The parser of to_tsvector reads `<...>` as an HTML tag and leaves its words out ("<script>alert(1)
+# </script>" held no "alert"); the brackets become spaces, so every word is found, as in FTS5.
+_PG_TEXT = "translate(coalesce({row}title, '') || ' ' || coalesce({row}text, ''), '<>', '  ')"
+_PG_DOCUMENT = f"to_tsvector('{_PG_CONFIG}', {_PG_TEXT.format(row='NEW.')})"
 _PG_FULLTEXT = [
     f"""DO $$ BEGIN
       IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{_PG_CONFIG}') THEN
@@ -143,7 +146,10 @@ _PG_UNACCENT = [
     f"ALTER TEXT SEARCH CONFIGURATION {_PG_CONFIG} ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple",
 ]
 _PG_REBUILD = (f"INSERT INTO {FULLTEXT_TABLE} (mention_id, document) SELECT id, to_tsvector('{_PG_CONFIG}', "
-               "coalesce(title, '') || ' ' || coalesce(text, '')) FROM mentions ON CONFLICT (mention_id) DO NOTHING")
+               f"{_PG_TEXT.format(row='')}) FROM mentions ON CONFLICT (mention_id) DO NOTHING")
+_PG_REINDEX_BRACKETS = (f"UPDATE {FULLTEXT_TABLE} SET document = to_tsvector('{_PG_CONFIG}', "
+                        f"{_PG_TEXT.format(row='m.')}) FROM mentions m WHERE m.id = {FULLTEXT_TABLE}.mention_id "
+                        "AND (m.title ~ '[<>]' OR m.text ~ '[<>]')")
 
 
 def is_fulltext_table(name: str | None) -> bool:
@@ -177,6 +183,16 @@ def create_fulltext(connection: Any) -> None:
 
         logging.getLogger(__name__).warning("full-text search will not fold accents: %s", exc.orig)
     connection.execute(text(_PG_REBUILD))
+
+
+def reindex_bracketed_words(connection: Any) -> None:
+    """PostgreSQL: the index function that keeps words written between < and > (migration 0018), and
+    the mentions holding such brackets indexed again with it. Nothing to do on SQLite."""
+    from sqlalchemy import text
+
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(next(s for s in _PG_FULLTEXT if "CREATE OR REPLACE FUNCTION" in s)))
+        connection.execute(text(_PG_REINDEX_BRACKETS))
 
 
 def drop_fulltext(connection: Any) -> None:

@@ -54,6 +54,8 @@ def test_search_filters_and_the_inbox_agree_on_both_databases(database):
         assert search(q="Café") == search(q="cafe") == [known["love"]]
         assert search(q="poison") == [] and search(q="poison*") == [known["sick"]]
         assert search(q='"); DROP TABLE mentions; --') == []
+        # Words between < and > are words too (PostgreSQL's parser took them for an HTML tag).
+        assert search(q="script") == search(q="img") == [known["hostile"]]
         assert search(q="joe's donuts", label="positive") == [known["love"]]
         assert search(handled="no", label="negative") == [known["rude"], known["hostile"], known["sick"]]
         assert ids(listing.inbox_page(session)) == [known["sick"], known["rude"], known["hostile"]]
@@ -170,4 +172,28 @@ def test_search_survives_a_later_migration_that_copies_the_mentions_table(tmp_pa
         session.get(Mention, known["love"]).text = "Refunds too."
         session.commit()
         assert ids(listing.mentions_page(session, listing.Filters(q="refunds"))) == [known["love"], known["shop"]]
+    engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_postgresql_store_indexed_before_0018_finds_words_between_brackets_once_opened(database):
+    # Index the mentions as a store of 0017 did (the brackets' words left out), then open it again.
+    engine = open_engine(database)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "CREATE OR REPLACE FUNCTION mentions_fts_sync() RETURNS trigger AS $$ BEGIN "
+            "INSERT INTO mentions_fts (mention_id, document) VALUES (NEW.id, to_tsvector('mentionwatch_search', "
+            "coalesce(NEW.title, '') || ' ' || coalesce(NEW.text, ''))) "
+            "ON CONFLICT (mention_id) DO UPDATE SET document = EXCLUDED.document; RETURN NULL; END $$ LANGUAGE plpgsql"))
+    engine.dispose()
+    engine, known = seed_engine(database)
+    with Session(engine) as session:
+        assert ids(listing.mentions_page(session, listing.Filters(q="script"))) == []
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0017'"))
+    engine.dispose()
+    engine = open_engine(database)
+    with Session(engine) as session:
+        assert ids(listing.mentions_page(session, listing.Filters(q="script"))) == [known["hostile"]]
+        assert ids(listing.mentions_page(session, listing.Filters(q="refund"))) == [known["rude"]]
     engine.dispose()
