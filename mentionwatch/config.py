@@ -169,17 +169,23 @@ def _include(file: Path, raw: dict[str, Any]) -> list[IncludedFile]:
                 raise ConfigError(f"{path}: expected a list of businesses (or `businesses:` and the list, "
                                   "with `client:` above it for one client's file)")
             if client is not None:
-                data = _of_client(path, client, data)
+                data = _of_client(path, client, data, raw.get("clients"))
             included.append(IncludedFile(path, document, len(businesses), len(data), key))
             businesses.extend(data)
     return included
 
 
-def _of_client(path: Path, client: Any, businesses: list[Any]) -> list[Any]:
+def _of_client(path: Path, client: Any, businesses: list[Any], clients: Any) -> list[Any]:
     """A client's file (`client: acme` above its `businesses:`): each business belongs to it; one
-    naming another client would be in two clients."""
+    naming another client would be in two clients. A name `clients:` lacks is this file's mistake."""
     if not isinstance(client, str) or not client.strip():
         raise ConfigError(f"{path}: client: expected the name of one of the clients: (e.g. `client: acme`)")
+    names = [c.get("name") for c in clients if isinstance(c, dict)] if isinstance(clients, list) else []
+    if client not in names:
+        close = difflib.get_close_matches(client, [str(n) for n in names], n=1)
+        known = ", ".join(str(n) for n in names) if names else "none: add it under clients: in config.yaml"
+        raise ConfigError(f"{path}: client: {client!r} is not one of clients: ({known})"
+                          + (f"; did you mean `{close[0]}`?" if close else ""))
     owned = []
     for business in businesses:
         if isinstance(business, dict):

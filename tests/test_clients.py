@@ -220,6 +220,12 @@ def test_a_business_in_two_clients_through_an_included_file_is_one_clear_line(wo
     result = workspace.cli("check")
     assert "client bolt: 2 businesses (Bolt Cafe, Bolt Bar)" in result.stdout, result.stderr
 
+    # A typo in the file's client: is that file's mistake, not config.yaml's.
+    (folder / "bolt.yaml").write_text(text.replace("client: bolt", "client: bolty"), encoding="utf-8")
+    result = workspace.cli("check")
+    assert result.stderr.strip() == (f"Error: {folder / 'bolt.yaml'}: client: 'bolty' is not one of clients: "
+                                     "(acme, bolt); did you mean `bolt`?")
+
 
 def test_user_add_refuses_a_client_that_is_not_configured(workspace):
     _config_with(workspace, [{"name": "acme"}], [{"name": "Acme Diner", "client": "acme"}])
