@@ -72,9 +72,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         from alerts.report.publish import make_report
         from pipeline.lock import run_lock
         from pipeline.models import utcnow
-        from pipeline.store import open_engine
-
         from pipeline.normalize import business_named
+        from pipeline.store import open_engine
 
         if business is not None:  # in any case; an unknown one is make_report's error
             business = business_named(business, [b.name for b in settings.businesses]) or business

@@ -58,12 +58,7 @@ def config_option(
             from mentionwatch.config import load_settings
 
             handler = setup_logging(verbose)
-            if leave_unset:
-                from mentionwatch.crontab import settings_leaving_unset
-
-                settings = settings_leaving_unset(config_path)
-            else:
-                settings = load_settings(config_path)
+            settings = load_settings(config_path, leave_unset=leave_unset)
             redact_with(handler, settings)
             import_modules(preload)
         raise_if_stopped()  # a stop while loading that Python dropped: the command must not start

@@ -67,16 +67,19 @@ class Settings(RespondConfig):
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
 
-def expand_env(value: Any, where: str = "", environ: dict[str, str] | None = None) -> Any:
+def expand_env(value: Any, where: str = "", environ: dict[str, str] | None = None,
+               leave_unset: bool = False) -> Any:
     """Expand ${VAR} and ${VAR:-default} in every string of a parsed YAML tree.
 
     Expansion happens after parsing, so a secret's value can never change the file's structure.
+    With `leave_unset`, a ${VAR} unset here (and without a default) stays as written rather than
+    being an error: `cron` prints lines for an environment that is not this shell's.
     """
     env = os.environ if environ is None else environ
     if isinstance(value, dict):
-        return {k: expand_env(v, _join(where, k), env) for k, v in value.items()}
+        return {k: expand_env(v, _join(where, k), env, leave_unset) for k, v in value.items()}
     if isinstance(value, list):
-        return [expand_env(v, f"{where}[{i}]", env) for i, v in enumerate(value)]
+        return [expand_env(v, f"{where}[{i}]", env, leave_unset) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
 
@@ -86,6 +89,8 @@ def expand_env(value: Any, where: str = "", environ: dict[str, str] | None = Non
             return env[name]
         if default is not None:
             return default
+        if leave_unset:
+            return m.group(0)
         raise ConfigError(
             f"{where or 'config'}: environment variable {name} is not set "
             f"(write ${{{name}:-}} to allow it to be empty)"
@@ -98,8 +103,9 @@ def _join(where: str, key: Any) -> str:
     return f"{where}.{key}" if where else str(key)
 
 
-def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
-    """Read, expand and validate config.yaml; raise ConfigError with a readable message."""
+def load_settings(path: str | os.PathLike[str] | None = None, leave_unset: bool = False) -> Settings:
+    """Read, expand and validate config.yaml; raise ConfigError with a readable message.
+    `leave_unset`: a ${VAR} unset in this shell stays as written (expand_env)."""
     file = config_path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -115,7 +121,7 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
         raise ConfigError(f"{file}: expected a mapping of settings (database, slack, businesses, ...)")
     included = _include(file, raw)
     try:
-        data = expand_env(raw)
+        data = expand_env(raw, leave_unset=leave_unset)
     except ConfigError as exc:
         raise ConfigError(f"{file}: {exc}") from None
     try:

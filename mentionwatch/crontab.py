@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
 import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-if TYPE_CHECKING:
-    from mentionwatch.config import Settings
 
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 DAY_NAMES = {"sun": "Sunday", "mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday",
@@ -43,9 +38,8 @@ def executable() -> list[str]:
     return [str(Path(sys.executable).absolute()), "-m", "mentionwatch"]
 
 
-def environment_names(config: Path, required_only: bool = False) -> list[str]:
-    """Variables the config reads from the environment: cron starts with almost none set.
-    With `required_only`, those written without a default (`${VAR}`, not `${VAR:-...}`)."""
+def environment_names(config: Path) -> list[str]:
+    """Variables the config reads from the environment: cron starts with almost none set."""
     try:
         text = config.read_text(encoding="utf-8")
     except OSError:
@@ -55,27 +49,9 @@ def environment_names(config: Path, required_only: bool = False) -> list[str]:
         line_start = text.rfind("\n", 0, m.start()) + 1
         if text[line_start:m.start()].lstrip().startswith("#"):
             continue  # a comment
-        if required_only and m.group(2) is not None:
-            continue
         if m.group(1) not in names:
             names.append(m.group(1))
     return names
-
-
-def settings_leaving_unset(path: str | os.PathLike[str] | None) -> Settings:
-    """config.yaml loaded and validated as every command loads it, except that a `${VAR}` unset
-    in this shell is left as written instead of being an error: cron's lines need no secret, and
-    it is cron's environment that must hold them (the lines' comment names the variables)."""
-    from mentionwatch.config import load_settings
-    from mentionwatch.config_file import config_path
-
-    unset = [name for name in environment_names(config_path(path), required_only=True) if name not in os.environ]
-    os.environ.update({name: f"${{{name}}}" for name in unset})
-    try:
-        return load_settings(path)
-    finally:
-        for name in unset:
-            del os.environ[name]
 
 
 def _command(words: list[str]) -> str:
