@@ -241,9 +241,9 @@ def test_a_signal_a_library_turned_into_its_own_error_still_stops_the_run_in_one
         "load_settings = mentionwatch.config.load_settings\n"
         "db = sqlite3.connect(':memory:')\n"
         "db.create_function('stop_here', 0, lambda: os.kill(os.getpid(), signal.SIGINT))\n"
-        "def loading_settings(path):\n"
+        "def loading_settings(path, **options):\n"
         "    db.execute('select stop_here()')\n"
-        "    return load_settings(path)\n"
+        "    return load_settings(path, **options)\n"
         "mentionwatch.config.load_settings = loading_settings"
     )
     process = run_entry_after(setup, ["run"], workspace, slow_setup)
