@@ -35,6 +35,23 @@ def parse_moment(value: str | None, zone: str, option: str, end: bool = False) -
     return moment.astimezone(ZoneInfo("UTC"))
 
 
+def default_period(since: datetime | None, until: datetime | None, now: datetime,
+                   zone: str) -> tuple[datetime, datetime]:
+    """The period `report` covers when --since or --until is left out.
+
+    With neither, the seven whole days before today in `zone`: a report cron'd for Monday morning
+    covers Monday to Sunday, and the next one starts where it ended however late cron ran it.
+    With only --until, the seven days before it; with only --since, from it up to now.
+    """
+    tz = ZoneInfo(zone)
+    if until is None:
+        until = now if since is not None else datetime.combine(now.astimezone(tz).date(), time(0), tz)
+    if since is None:
+        local = until.astimezone(tz)  # a week of the calendar, whatever daylight saving did in it
+        since = datetime.combine(local.date() - timedelta(days=7), local.time(), tz)
+    return since.astimezone(ZoneInfo("UTC")), until.astimezone(ZoneInfo("UTC"))
+
+
 def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
     """Add the commands to `cli`; `config_option` is cli.py's decorator that loads the settings."""
 
@@ -43,7 +60,7 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
     @click.option("--since", help="Start of the period: YYYY-MM-DD (midnight in the business's time zone) "
                   "or an ISO 8601 time. Default: 7 days before --until.")
     @click.option("--until", help="End of the period: YYYY-MM-DD (that whole day included) or an ISO 8601 "
-                  "time. Default: now.")
+                  "time. Default: the end of yesterday (now, when --since is given).")
     @click.option("--business", help="Only this business (its name, in any case).")
     @click.option("--out", "out_dir", type=click.Path(file_okay=False),
                   help="Folder for the HTML file and charts (default: report.out_dir from the config).")
@@ -54,7 +71,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
                out_dir: str | None, no_send: bool, quiet: bool) -> None:
         """Write the weekly report, post it to Slack and e-mail it.
 
-        Per business: mentions by source and by label against the period before, a daily chart,
+        By default it covers the seven whole days before today (Monday to Sunday when run on a
+        Monday), in the business's time zone. Per business: mentions by source and by label against the period before, a daily chart,
         star ratings, the top negative mentions and how fast they were handled, the top praise,
         and the sources that failed. The HTML file and its PNG charts go to --out; the summary
         and the chart go to each business's Slack channel; the HTML is e-mailed when
@@ -78,8 +96,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         if business is not None:  # in any case; an unknown one is make_report's error
             business = business_named(business, [b.name for b in settings.businesses]) or business
         zone = next((b.timezone for b in settings.businesses if b.name == business), settings.businesses[0].timezone)
-        end = parse_moment(until, zone, "--until", end=True) or utcnow()
-        start = parse_moment(since, zone, "--since") or end - timedelta(days=7)
+        start, end = default_period(parse_moment(since, zone, "--since"),
+                                    parse_moment(until, zone, "--until", end=True), utcnow(), zone)
         if start >= end:
             raise click.BadParameter("must be before --until", param_hint="--since")
         folder = Path(out_dir).absolute() if out_dir else settings.resolve(settings.report.out_dir)

@@ -235,3 +235,30 @@ def test_the_chart_draws_each_label_in_its_colour_with_ticks_that_reach_the_busi
         ticks = integer_ticks(busiest)
         assert ticks[0] == 0 and ticks[-1] >= busiest and len(ticks) <= 6
         assert len({b - a for a, b in zip(ticks, ticks[1:])}) == 1  # evenly spaced
+
+
+def test_by_default_the_report_covers_the_seven_whole_days_before_today(store, slack, workspace):
+    # Cron runs it on Monday morning: the week it names is Monday to Sunday, in the business's
+    # own calendar; what came in this morning waits for next week's report.
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    today = datetime.now(paris).date()
+    midnight = datetime.combine(today, datetime.min.time(), paris)
+    s = store(settings_for(slack.api_url, [joes_with_reviews()]))
+    s.add(title="Late on Sunday", published_at=midnight - timedelta(minutes=1))
+    s.add(title="Early on the first day", published_at=midnight - timedelta(days=7))
+    s.add(title="Just before the week", published_at=midnight - timedelta(days=7, minutes=1))
+    s.add(title="This morning", published_at=midnight + timedelta(minutes=1))
+    config(workspace)
+
+    result = workspace.cli("report")
+
+    assert result.returncode == 0, result.stderr
+    first, last = today - timedelta(days=7), today - timedelta(days=1)
+    heading = result.stdout.splitlines()[0]
+    assert heading.startswith(f"mentionwatch report, {first.day} ") and f"{last.day} {last:%b %Y} (" in heading
+    assert "Mentions: 2" in result.stdout
+    assert "Late on Sunday" in result.stdout and "Early on the first day" in result.stdout
+    assert "This morning" not in result.stdout and "Just before the week" not in result.stdout
+    assert f"report-{last:%Y-%m-%d}.html" in result.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -149,7 +150,8 @@ def test_a_stream_faster_than_the_reads_is_a_gap_shown_by_run_and_check(reddit, 
     assert "Acme Bakery again" not in stored_for(workspace)["Acme Bakery"]
     check = workspace.cli("check")
     assert "stream gap: Reddit posts: " in check.stdout and "unread at" in check.stdout
-    report = workspace.cli("report", "--no-send", "--out", "weekly")
+    day_ago = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()  # the report's default week ended at midnight
+    report = workspace.cli("report", "--no-send", "--out", "weekly", "--since", day_ago)
     assert report.returncode == 0, report.stderr
     html = "".join(p.read_text(encoding="utf-8") for p in (workspace.folder / "weekly").glob("*.html"))
     assert "Stream gaps" in html and "Reddit posts: " in html
