@@ -270,12 +270,6 @@ def queued_in_outbox():  # type: ignore[no-untyped-def]
     )
 
 
-def unsent_count(session: Session) -> int:
-    """Messages in the outbox not yet accepted by Slack (failed, or held for quiet hours)."""
-    return session.scalar(select(func.count()).select_from(AlertMessage).where(
-        AlertMessage.sent_at.is_(None), AlertMessage.to_slack)) or 0
-
-
 def held_count(session: Session) -> int:
     """Owed mentions not yet in any message: kept back by quiet hours."""
     return session.scalar(
@@ -283,11 +277,17 @@ def held_count(session: Session) -> int:
     ) or 0
 
 
-def undelivered_count(session: Session) -> int:
-    """Deliveries to `alerts.notify` destinations not yet made (failed, or waiting for their time)."""
-    return session.scalar(select(func.count()).select_from(AlertDelivery).where(AlertDelivery.sent_at.is_(None))) or 0
-
-
 def pending_count(session: Session) -> int:
-    """What is still to go out: unsent Slack messages, undelivered notifications, held alerts."""
-    return unsent_count(session) + undelivered_count(session) + held_count(session)
+    """What is still to go out, counted as Delivered counts what went: each mention whose alert
+    waits once (in two channels, or for Slack and an e-mail, it is still one), each other message
+    (a summary, a notice) once, and the mentions held back by quiet hours."""
+    waiting = select(AlertMessage.id, AlertMessage.kind).where(or_(
+        (AlertMessage.sent_at.is_(None)) & AlertMessage.to_slack,  # not yet accepted by Slack
+        exists().where(AlertDelivery.message_id == AlertMessage.id, AlertDelivery.sent_at.is_(None)),
+    )).subquery()
+    mentions = session.scalar(
+        select(func.count(AlertMessageMention.mention_id.distinct()))
+        .join(waiting, waiting.c.id == AlertMessageMention.message_id)
+        .where(waiting.c.kind.in_(ALERT_KINDS))) or 0
+    others = session.scalar(select(func.count()).select_from(waiting).where(waiting.c.kind.not_in(ALERT_KINDS))) or 0
+    return mentions + others + held_count(session)

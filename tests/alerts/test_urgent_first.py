@@ -80,6 +80,21 @@ def test_an_urgent_alert_posted_to_the_urgent_channel_as_well_counts_once(web, s
     assert "1 new mention (1 negative); 1 alert sent, 1 baseline summary sent, 0 pending" in first.stdout, first.stdout
 
 
+def test_an_urgent_alert_waiting_for_both_channels_is_one_pending(web, slack, workspace):
+    now = datetime.now(UTC)
+    web.add("/news.xml", feed([(INSPECTION, now - timedelta(hours=2))]), content_type="application/rss+xml")
+    workspace.write_config(
+        slack={"token": "${TEST_SLACK_TOKEN}", "channel": "#reviews", "urgent_channel": "#urgent",
+               "api_url": slack.api_url},
+        businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])],
+    )
+    slack.fail_next("chat.postMessage", status=500, count=100)
+    first = workspace.cli("run", env={"TEST_SLACK_TOKEN": "xoxb-test-token"})
+    # The alert (owed to #reviews and #urgent) and the new source's baseline summary.
+    assert "0 alerts sent, 2 pending" in first.stdout, first.stdout
+    assert "(2 pending for the next run)" in first.stderr, first.stderr
+
+
 def test_the_weekly_report_lists_an_urgent_mention_first_whatever_its_label(web, workspace):
     now = datetime.now(UTC)
     web.add("/news.xml", feed([(INSPECTION, now - timedelta(hours=2)), (PRAISE, now - timedelta(hours=3))]),
