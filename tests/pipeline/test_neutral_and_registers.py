@@ -969,3 +969,34 @@ def test_the_shipped_model_keeps_the_floors_it_was_chosen_by():
         assert ours["negative_precision"] >= vader["negative_precision"], name
     tweets = recorded["semeval2017_task4a_tweets.tsv"]
     assert tweets["ours_at_default_threshold"]["negative_f1"] >= tweets["plain_vader"]["negative_f1"]
+
+
+# Food gone wrong in words VADER lacks ("sour", "wilted", "spoiled", "gristle", "slimy", "at best"),
+# and the dishes, drinks and facts that share those words.
+FOOD_NAMES_AND_PLACES = [
+    "They top the nachos with sour cream and salsa.",
+    "I ordered the whiskey sour and a plate of wings.",
+    "The wilted spinach salad comes with bacon and a warm dressing.",
+    "We were spoiled for choice with the dessert menu.",
+    "The place was packed when we arrived around eight.",
+    "The restaurant used to be a bank.",
+    "This spot used to be a diner in the fifties.",
+    "At its best this is the finest bakery in the state.",
+]
+FOOD_GONE_WRONG = [
+    "The milk in my latte was sour.",
+    "The salad was wilted and the dressing was sour.",
+    "The chicken was spoiled and I got sick.",
+    "The steak was full of gristle.",
+    "The oysters were slimy and smelled off.",
+    "The pizza was average at best.",
+    "The staff did nothing to help us.",
+    "The manager did nothing about the mistake.",
+    "Our waiter never came back after taking our order.",
+]
+
+
+@pytest.mark.parametrize("register", ["review", "news", "social"])
+def test_food_gone_wrong_is_a_complaint_and_the_dishes_in_its_words_are_not(scorer, register):
+    assert alerts(scorer, FOOD_NAMES_AND_PLACES, register) == []
+    assert read_otherwise(scorer, FOOD_GONE_WRONG, register, "negative") == []
