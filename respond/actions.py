@@ -275,9 +275,11 @@ def _claim(session: Session, replier: Any, mention: Mention, text: str, by: str,
         if busy is not None:
             session.commit()
             which = "this reply" if busy.text.strip() == text else "another reply"
+            # Until then it may still be uploading; after it, the platform is read back first.
+            settled_after = _started(busy) + in_flight_for
             raise ReplyInProgress(f"{which} to mention {mention.id} is being sent right now by {busy.author} via "
-                                  f"{busy.via} (since {_started(busy):%H:%M} UTC): nothing was sent; run again in a "
-                                  "minute")
+                                  f"{busy.via} (since {_started(busy):%H:%M} UTC): nothing was sent; run again "
+                                  f"after {settled_after:%H:%M:%S} UTC")
         if on_its_way:
             session.commit()  # the platform is read without holding the lock
             found = _settle(session, replier, mention, on_its_way, in_flight_for)

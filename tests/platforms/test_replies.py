@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from mentionwatch.sandbox.google import NOT_APPROVED
 from tests.conftest import business
@@ -200,10 +200,13 @@ def test_two_replies_at_once_send_one(google, workspace):
     env = _setup(google, workspace)
     mention_id = _mention(workspace, env)["id"]
     # Another door (a Slack click) recorded its intent a moment ago and is sending it.
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = datetime.now(UTC)
     with sqlite3.connect(workspace.database) as db:
         db.execute("insert into replies (mention_id, text, author, via, status, created_at) values "
-                   "(?, 'Thanks from Slack', 'sam', 'slack', 'pending', ?)", (mention_id, now))
+                   "(?, 'Thanks from Slack', 'sam', 'slack', 'pending', ?)",
+                   (mention_id, now.strftime("%Y-%m-%d %H:%M:%S.%f")))
+    # It may be uploading for two download timeouts (30 s by default) and a margin: then it is settled.
+    settled = now + timedelta(seconds=2 * 30 + 30)
 
     other = workspace.cli("reply", str(mention_id), "Thanks from the CLI", env=env)
     same = workspace.cli("reply", str(mention_id), "Thanks from Slack", env=env)
@@ -212,7 +215,7 @@ def test_two_replies_at_once_send_one(google, workspace):
         assert result.returncode == 1
         assert result.stderr.startswith(f"Error: {which} to mention {mention_id} is being sent right now by sam via "
                                         "slack (since ")
-        assert result.stderr.endswith("): nothing was sent; run again in a minute\n")
+        assert result.stderr.endswith(f"): nothing was sent; run again after {settled:%H:%M:%S} UTC\n")
     assert google.calls("PUT") == []
 
 
