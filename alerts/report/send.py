@@ -89,7 +89,8 @@ def to_email(settings: AlertsConfig, client: AlertedClient | None, reports: list
     html = render_html(reports, period, lambda r: f"cid:{images[r.name].cid}" if r.name in images else None,
                        generated)
     names = ", ".join(r.name for r in reports)
-    subject = f"mentionwatch report: {names}, {period.since:%d %b} – {period.until:%d %b %Y}"
+    zone = reports[0].zone if reports else "UTC"  # the days the report itself names
+    subject = f"mentionwatch report: {names}, {period_text(period, zone)}"
     message = mail.build_message(email, subject, render_text(reports, period), html, list(images.values()))
     ca_file = settings.resolve(email.ca_file) if email.ca_file else None
     try:

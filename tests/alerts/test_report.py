@@ -178,7 +178,7 @@ def test_the_report_is_emailed_over_starttls_with_the_chart_inline(week, workspa
     assert mail.tls and mail.login == "mw"
     assert mail.recipients == ["owner@example.com", "manager@example.com"]
     message: EmailMessage = mail.message
-    assert message["Subject"] == "mentionwatch report: Joe's Donuts, 15 Nov – 22 Nov 2026"
+    assert message["Subject"] == "mentionwatch report: Joe's Donuts, 16-22 Nov 2026"
     assert message.get_content_type() == "multipart/alternative"
     plain, related = message.get_payload()  # type: ignore[misc]
     assert plain.get_content_type() == "text/plain" and "Mentions: 6 (+3 on the previous period)" in plain.get_content()
