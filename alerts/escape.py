@@ -123,3 +123,15 @@ def link(url: str | None, label: str, limit: int = 150) -> str:
         return text
     # Slack decodes entities inside links, and a raw & would start one.
     return f"<{target.replace('&', '&amp;')}|{text}>"
+
+
+def shell_word(text: str) -> str:
+    """`text` as one word of a command a user copies into a shell: as it is when nothing in it
+    is special, in double quotes when that is enough ("Rosa's Bakery"), else in shlex's quoting."""
+    import shlex
+
+    quoted = shlex.quote(text)
+    if quoted == text or set('"$`\\!') & set(text):
+        return quoted
+    return f'"{text}"'
+

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from alerts.blocks import button, context, header, section, sections_of
 from alerts.config import AlertsConfig, TrendSettings
-from alerts.escape import mrkdwn
+from alerts.escape import mrkdwn, shell_word
 from alerts.messages import digest_line
 from alerts.trends.counts import Series, day_counts, effective_at
 from alerts.trends.day import LocalDay, TrendAlert, due_today, has_history, inbox_link
@@ -80,8 +80,9 @@ def spike_alert(session: Session, catalog: Catalog, business: Business, day: Loc
     opened = button("Open these mentions", target, f"spike-{business.id}-{day.today}") if target else None
     if opened:
         blocks.append({"type": "actions", "elements": [opened]})
-    blocks.append(context("One alert per spike: later runs today add no other. "
-                          "`mentionwatch mentions --business` lists them all."))
+    listing = (f"mentionwatch mentions --business {shell_word(business.name)} --since {day.today.isoformat()}"
+               + (" --label negative" if only_negative else ""))
+    blocks.append(context(f"One alert per spike: later runs today add no other. `{mrkdwn(listing)}` lists them all."))
     text = f"Spike: {business.name}: {counts}"
     if complaints:
         text += "; top complaints: " + ", ".join(a for a, _ in complaints)

@@ -56,6 +56,10 @@ def test_a_spike_raises_one_alert_and_the_next_run_over_the_same_spike_none(slac
     assert f"{INBOX}/mentions?business=Joe%27s+Donuts&amp;since=2026-11-23&amp;until=2026-11-24" in text
     buttons = [e["url"] for b in spikes[0]["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert buttons == [f"{INBOX}/mentions?business=Joe%27s+Donuts&since=2026-11-23&until=2026-11-24"]
+    # Without the inbox, the command that lists them, ready to paste.
+    notes = [e["text"] for b in spikes[0]["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert any("`mentionwatch mentions --business \"Joe's Donuts\" --since 2026-11-23` lists them all." in n
+               for n in notes), notes
 
     # Later runs the same day, with the spike still growing: nothing more.
     today(s, 6)
