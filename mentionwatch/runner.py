@@ -50,7 +50,9 @@ class RunSummary:
     """Sources that worked with something the owner should know (a page cap reached, a link refused)."""
     items_fetched: int = 0
     new_mentions: int = 0
+    """New mentions of the businesses (not of their competitors)."""
     negative: int = 0
+    competitor_mentions: int = 0
     alerts_sent: int = 0
     baselines_sent: int = 0
     alerts_pending: int = 0
@@ -93,7 +95,9 @@ class RunSummary:
         return (
             f"{plural(self.sources_ok, 'source')} ok, {len(self.failures)} failed; "
             f"{plural(self.items_fetched, 'item')} fetched, {plural(self.new_mentions, 'new mention')} "
-            f"({self.negative} negative); {plural(self.alerts_sent, 'alert')} sent, "
+            f"({self.negative} negative)"
+            + (f" and {self.competitor_mentions} of competitors" if self.competitor_mentions else "")
+            + f"; {plural(self.alerts_sent, 'alert')} sent, "
             + (f"{plural(self.baselines_sent, 'baseline summary')} sent, " if self.baselines_sent else "")
             + f"{self.alerts_pending} pending"
             + (f" ({self.alerts_held} held for quiet hours)" if self.alerts_held else "")
@@ -204,7 +208,8 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
     summary.failures = [(t.label, t.error) for t in targets if t.error]
     summary.warnings = [(t.label, t.warning) for t in targets if t.warning and not t.error]
     summary.items_fetched = sum(t.fetched for t in targets)
-    summary.new_mentions = sum(counts.new.values())
+    summary.competitor_mentions = sum(counts.competitors.values())
+    summary.new_mentions = sum(counts.new.values()) - summary.competitor_mentions
     summary.negative = sum(counts.negative.values())
     with Session(engine) as session, session.begin():
         record_outcomes(session, run_id, targets, dict(counts.new), utcnow())

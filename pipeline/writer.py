@@ -74,6 +74,9 @@ class WriteCounts:
 
     new: Counter[int] = field(default_factory=Counter)
     negative: Counter[int] = field(default_factory=Counter)
+    """New (or newly alarming) negative mentions of the businesses watched for alerts."""
+    competitors: Counter[int] = field(default_factory=Counter)
+    """Of the new, those of competitors (stored for comparison, never alerted)."""
     updated: Counter[int] = field(default_factory=Counter)
     sightings: Counter[int] = field(default_factory=Counter)
 
@@ -210,7 +213,9 @@ class MentionWriter:
         session.execute(insert_ignoring_conflicts(self.engine, Mention.__table__), rows)
         for record in triage.new:
             self.counts.new[record.source_id] += 1
-            if record.score is not None and record.score.label == "negative":
+            if record.business in self.policy.never_alerted:
+                self.counts.competitors[record.source_id] += 1  # not the owner's news: counted apart
+            elif record.score is not None and record.score.label == "negative":
                 self.counts.negative[record.source_id] += 1
 
     def _row(self, business_id: int, record: MentionRecord, now: datetime, owed: bool | None = None) -> dict:

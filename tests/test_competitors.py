@@ -51,6 +51,8 @@ def test_competitors_are_stored_never_alerted_and_compared_in_the_report(web, sl
     second = workspace.cli("run", env=ENV)
     assert second.returncode == 0, second.stderr
     assert len(slack.calls("chat.postMessage")) == 1
+    # The run's line counts it apart: no negative of the owner's went unalerted.
+    assert "fetched, 0 new mentions (0 negative) and 1 of competitors; 0 alerts sent" in second.stdout, second.stdout
     with sqlite3.connect(workspace.database) as db:
         stored = db.execute("select m.label, m.alert_due, m.alerted_at from mentions m join businesses b "
                             "on b.id = m.business_id where b.name = 'Donut Palace' and b.competitor").fetchall()
