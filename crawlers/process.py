@@ -19,13 +19,13 @@ from scrapy.settings import Settings as ScrapySettings
 from crawlers.config import CrawlerSettings, Credentials
 from crawlers.interrupt import Interruption
 from crawlers.redirects import PUBLIC_TEST_HOSTS_SETTING, public_test_hosts
+from crawlers.settings import user_agent
 from crawlers.spiders.base import MentionSpider
 from crawlers.streams.hackernews import HackerNewsStreamSpider
 from crawlers.streams.reddit import RedditStreamSpider
 from crawlers.streams.state import StreamState
 from crawlers.target import CrawlTarget
 from pipeline.items import MentionItem
-from pipeline.version import __version__
 
 # Source type -> "module:class" of its spider, imported only when a run has such a source (the
 # platforms' spiders bring JWT, crypto and OAuth clients a run over feeds never needs).
@@ -58,10 +58,6 @@ STREAM_SPIDERS: dict[str, type[MentionSpider]] = {
     "reddit": RedditStreamSpider,
     "hackernews": HackerNewsStreamSpider,
 }
-
-
-def user_agent(contact: str) -> str:
-    return f"mentionwatch/{__version__} (+{contact})"
 
 
 def crawler_settings(config: CrawlerSettings, extra: dict[str, Any] | None = None) -> ScrapySettings:

@@ -12,6 +12,13 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 
 # Identify ourselves, and obey robots.txt: this tool reads public pages politely.
 USER_AGENT = f"mentionwatch/{__version__} (+https://github.com/mentionwatch/mentionwatch)"
+
+
+def user_agent(contact: str) -> str:
+    """The User-Agent with `crawler.contact`, where a site's owner can reach whoever runs it."""
+    return f"mentionwatch/{__version__} (+{contact})"
+
+
 ROBOTSTXT_OBEY = True
 
 # Politeness is per site (CONCURRENT_REQUESTS_PER_DOMAIN, AutoThrottle's per-site delay); the

@@ -90,6 +90,7 @@ def check_website(value: str) -> str | None:
     value = value.strip()
     if not value:
         return None
+    typed = value
     if "://" not in value:
         value = "https://" + value
     try:
@@ -97,7 +98,7 @@ def check_website(value: str) -> str | None:
 
         return http_url(value)
     except ValueError as exc:
-        raise click.BadParameter(f"{value!r}: {exc}") from None
+        raise click.BadParameter(f"{typed!r}: {exc}") from None
 
 
 _EMAIL = re.compile(r"^(mailto:)?[^@\s:/]+@[^@\s/]+\.[^@\s/]+$", re.I)
@@ -166,22 +167,31 @@ def _ask(flag_value: Any, no_input: bool, ask: Callable[[], Any], default: Any) 
     return default if no_input else ask()
 
 
+def _flag(check: Callable[[Any], Any], value: Any, option: str) -> Any:
+    """`check(value)` for a flag's value: its error names the flag (at a prompt it needs no name)."""
+    try:
+        return check(value)
+    except click.BadParameter as exc:
+        exc.param_hint = exc.param_hint or option
+        raise
+
+
 def gather(business: str | None, keywords: tuple[str, ...], website: str | None, town: str | None,
            timezone: str | None, alerts: str | None, channel: str | None, no_input: bool,
            contact: str | None = None, platforms: tuple[str, ...] = ()) -> Answers:
     """The answers: flags first, then prompts (or, with --no-input, the defaults)."""
     if business is None and no_input:
         raise click.UsageError("--business is required with --no-input")
-    name = check_phrase(business) if business is not None else click.prompt(
+    name = _flag(check_phrase, business, "--business") if business is not None else click.prompt(
         "Business name (as customers write it)", value_proc=check_phrase)
     if keywords:
-        phrases = check_keywords(list(keywords))
+        phrases = _flag(check_keywords, list(keywords), "--keyword")
     elif no_input:
         phrases = keyword_variants(name)
     else:
         phrases = click.prompt("Names people use for it, comma-separated",
                                default=", ".join(keyword_variants(name)), value_proc=check_keywords)
-    site = check_website(website) if website is not None else _ask(
+    site = _flag(check_website, website, "--website") if website is not None else _ask(
         None, no_input, lambda: click.prompt("Its website (Enter for none)", default="", show_default=False,
                                              value_proc=check_website), None)
     reach = check_contact(contact) if contact is not None else _ask(
@@ -195,7 +205,7 @@ def gather(business: str | None, keywords: tuple[str, ...], website: str | None,
 
     # The town names its zone when a zone is named after it (Chicago); else this machine's.
     usual = zone_of_place(place) or local_zone()
-    zone = check_zone(timezone) if timezone is not None else _ask(
+    zone = _flag(check_zone, timezone, "--timezone") if timezone is not None else _ask(
         None, no_input, lambda: click.prompt("Its time zone", default=usual, value_proc=check_zone), usual)
     where_reviewed = check_platforms(list(platforms)) if platforms else _ask(
         None, no_input, lambda: click.prompt(
@@ -463,10 +473,11 @@ def register(cli: click.Group) -> None:
         answers = gather(business, keywords, website, town, timezone, alerts, channel, no_input, contact, platforms)
         findings = None
         if answers.website:
+            from crawlers.settings import USER_AGENT, user_agent
             from mentionwatch.site_discovery import discover
 
             click.echo(f"Looking at {answers.website} for feeds and reviews ...")
-            findings = discover(answers.website)
+            findings = discover(answers.website, agent=user_agent(answers.contact) if answers.contact else USER_AGENT)
         sources = propose_sources(answers, findings)
         write_config(target, render(answers, sources, date.today()), force)
         _report(target, config_file, answers, sources, findings)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from alerts.cycle import after_crawl
 from crawlers.config import mastodon_host
-from crawlers.process import user_agent
+from crawlers.settings import user_agent
 from crawlers.state import sync_config
 from crawlers.streams.bluesky import JetstreamReader
 from crawlers.streams.mastodon import MastodonStreamReader

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import ssl
 import unicodedata
 import urllib.error
 import urllib.request
@@ -102,9 +103,9 @@ def _opener() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(_Handlers(), _SafeRedirects())
 
 
-def fetch(url: str, timeout: float) -> tuple[str, bytes, str]:
+def fetch(url: str, timeout: float, agent: str = USER_AGENT) -> tuple[str, bytes, str]:
     """GET `url`: (final URL, body, content type). Raises FetchError with a readable reason."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5"})
+    request = urllib.request.Request(url, headers={"User-Agent": agent, "Accept": "text/html,*/*;q=0.5"})
     try:
         with _opener().open(request, timeout=timeout) as response:  # http(s) only, redirects checked
             body = response.read(MAX_BYTES + 1)
@@ -119,6 +120,11 @@ def fetch(url: str, timeout: float) -> tuple[str, bytes, str]:
             raise FetchError("connection refused (is the site down?)") from None
         if isinstance(reason, TimeoutError):
             raise FetchError(f"timed out after {timeout:g}s") from None
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise FetchError(f"its https certificate is not valid ({reason.verify_message})") from None
+        if isinstance(reason, ssl.SSLError):  # often a site that speaks only http, asked for https
+            raise FetchError(f"no https connection could be made ({reason.reason or 'SSL error'}); if the site "
+                             "has no https, give its address with http://") from None
         raise FetchError(str(getattr(reason, "strerror", None) or reason)) from None
     except TimeoutError:
         raise FetchError(f"timed out after {timeout:g}s") from None
@@ -128,28 +134,29 @@ def fetch(url: str, timeout: float) -> tuple[str, bytes, str]:
         raise FetchError(f"{type(exc).__name__}: {exc}") from None
 
 
-def _robots(url: str, timeout: float) -> urllib.robotparser.RobotFileParser:
+def _robots(url: str, timeout: float, agent: str) -> urllib.robotparser.RobotFileParser:
     parts = urlsplit(url)
     robots = urllib.robotparser.RobotFileParser()
     try:
-        _, body, _ = fetch(f"{parts.scheme}://{parts.netloc}/robots.txt", timeout)
+        _, body, _ = fetch(f"{parts.scheme}://{parts.netloc}/robots.txt", timeout, agent)
         robots.parse(body.decode("utf-8", "replace").splitlines())
     except FetchError:
         robots.parse([])  # no robots.txt (or none readable): everything allowed, as crawlers read it
     return robots
 
 
-def discover(url: str, timeout: float = 10) -> SiteFindings:
-    """Look at the site at `url` once; never raises for the site's own failures."""
+def discover(url: str, timeout: float = 10, agent: str = USER_AGENT) -> SiteFindings:
+    """Look at the site at `url` once, as the crawler would (`agent`: its User-Agent, with the
+    config's contact); never raises for the site's own failures."""
     from parsel import Selector
 
     findings = SiteFindings(url)
-    robots = _robots(url, timeout)
-    if not robots.can_fetch(USER_AGENT, url):
+    robots = _robots(url, timeout, agent)
+    if not robots.can_fetch(agent, url):
         findings.error = "its robots.txt asks crawlers not to read the home page"
         return findings
     try:
-        final_url, body, content_type = fetch(url, timeout)
+        final_url, body, content_type = fetch(url, timeout, agent)
     except FetchError as exc:
         findings.error = str(exc)
         return findings
@@ -170,12 +177,12 @@ def discover(url: str, timeout: float = 10) -> SiteFindings:
     for index, candidate in enumerate(candidates):
         if index == 0:
             html = body
-        elif not robots.can_fetch(USER_AGENT, candidate):
+        elif not robots.can_fetch(agent, candidate):
             findings.notes.append(f"{candidate}: robots.txt asks crawlers not to read it")
             continue
         else:
             try:
-                _, html, _ = fetch(candidate, timeout)
+                _, html, _ = fetch(candidate, timeout, agent)
             except FetchError as exc:
                 findings.notes.append(f"{candidate}: {exc}")
                 continue

@@ -109,8 +109,24 @@ def test_flags_and_a_website_with_feed_links_and_reviews(site, tmp_path):
     # Polite: identified, robots.txt asked first, only pages that might hold reviews read.
     paths = [r.path for r in site.requests]
     assert paths[0] == "/robots.txt" and "/reviews" in paths and "/menu" not in paths and "/contact" not in paths
-    assert all(r.headers["User-Agent"].startswith("mentionwatch/") for r in site.requests)
+    # ...with the contact it wrote (here the website), as the crawler will be.
+    assert all(r.headers["User-Agent"].startswith("mentionwatch/") and r.headers["User-Agent"].endswith(f"(+{site.url}/)")
+               for r in site.requests)
     assert_check_accepts(tmp_path)
+
+
+def test_the_site_is_read_with_the_contact_given_and_an_http_only_site_typed_bare_is_explained(site, tmp_path):
+    site.add("/", PLAIN_HOME, content_type="text/html")
+    result = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url + "/",
+                  "--contact", "owner@joesdonuts.example", "--no-input")
+    assert result.returncode == 0, result.stderr
+    assert site.requests and all(r.headers["User-Agent"].endswith("(+owner@joesdonuts.example)") for r in site.requests)
+
+    bare = init(tmp_path, "--business", "Joe's Donuts", "--website", site.url.removeprefix("http://"), "--no-input",
+                "--force")
+    assert bare.returncode == 0, bare.stderr
+    assert (f"Could not read https://{site.url.removeprefix('http://')}: no https connection could be made" in bare.stdout
+            and "if the site has no https, give its address with http://" in bare.stdout), bare.stdout
 
 
 def test_reviews_in_the_home_page_microdata_are_proposed(site, tmp_path):
@@ -287,6 +303,7 @@ def test_an_empty_or_broken_home_page_is_no_failure(site, tmp_path):
 def test_a_website_without_a_scheme_is_read_as_https_and_a_bad_one_refused(tmp_path):
     result = init(tmp_path, "--business", "Joe's Donuts", "--website", "not a site", "--no-input")
     assert result.returncode == 2 and "expected an http:// or https:// URL" in result.stderr
+    assert "Invalid value for --website: 'not a site': " in result.stderr  # as typed, and which flag
     assert not (tmp_path / "config.yaml").exists()
     from mentionwatch.init import check_website
 
@@ -434,6 +451,7 @@ def test_a_town_names_its_time_zone_and_a_city_is_taken_for_its_zone(tmp_path):
     assert result.returncode == 0 and written(tmp_path)["businesses"][0]["timezone"] == "America/Chicago"
     refused = init(tmp_path, "--business", "Harbor Lane Bakery", "--timezone", "Chicgo", "--no-input", "--force")
     assert refused.returncode == 2 and "did you mean America/Chicago?" in refused.stderr
+    assert "Invalid value for --timezone: unknown time zone 'Chicgo'" in refused.stderr
 
 
 def test_three_spellings_make_one_news_search(tmp_path):
