@@ -59,7 +59,9 @@ def http_reason(response: Response) -> str:
     reason = f"HTTP {response.status} {phrase}".strip()
     retry_after = response.headers.get(b"Retry-After")
     if response.status in (429, 503) and retry_after:
-        reason += f" (asked to retry after {retry_after.decode('latin-1')[:40]})"
+        wait = retry_after.decode("latin-1").strip()[:40]
+        # Seconds, or an HTTP date (RFC 9110 section 10.2.3)
+        reason += f" (asked to retry after {wait} seconds)" if wait.isdigit() else f" (asked to retry after {wait})"
     return reason
 
 

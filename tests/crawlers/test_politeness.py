@@ -51,7 +51,7 @@ def test_robots_retries_rate_limits_walls_and_limits_each_affect_only_their_sour
                for f in failures(result)}
     assert reasons == {
         "/private/feed.xml": "forbidden by robots.txt",
-        "/later.xml": "HTTP 429 Too Many Requests (asked to retry after 3600)",
+        "/later.xml": "HTTP 429 Too Many Requests (asked to retry after 3600 seconds)",
         "/challenge.xml": "bot wall (Cloudflare challenge, HTTP 503)",
         "/huge.xml": "response too large (over the 51.2 KB limit, crawler.max_response_mb)",
         "/stuck.xml": "timed out after 2s, 2 attempts",  # crawler.retries: 1
