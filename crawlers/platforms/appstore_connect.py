@@ -15,7 +15,7 @@ import jwt
 import requests
 
 from crawlers.config import AppStoreConnectSource, Credentials
-from crawlers.platforms.errors import PlatformError
+from crawlers.platforms.errors import PlatformError, answered
 from crawlers.platforms.google import PlatformReply
 
 AUDIENCE = "appstoreconnect-v1"
@@ -70,7 +70,7 @@ def describe_error(status: int, body: bytes | str, rate_limit: str | None = None
     if status == 429:
         limit = f"; {rate_limit}" if rate_limit else ""
         return f"App Store Connect's hourly request limit is used up (RATE_LIMIT_EXCEEDED{limit}): the next run tries again"
-    return f"App Store Connect answered HTTP {status} {code}: {detail}".strip()
+    return answered("App Store Connect", status, code, detail)
 
 
 class AppStoreConnectClient:

@@ -7,6 +7,8 @@ respond.actions treats the two differently (`outcome_unknown`).
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 import requests
 
 from pipeline.errors import MentionwatchError
@@ -18,6 +20,16 @@ class PlatformError(MentionwatchError):
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)
         self.status = status
+
+
+def answered(platform: str, status: int, code: str = "", said: str = "") -> str:
+    """An answer no more specific message fits: "Trustpilot answered HTTP 502 Bad Gateway", with the
+    platform's own error code and words when it gave them (a gateway's HTML page gives neither)."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    return f"{platform} answered HTTP {status} {code or phrase}".rstrip() + (f": {said}" if said else "")
 
 
 def outcome_unknown(exc: BaseException) -> bool:

@@ -16,7 +16,7 @@ import google.oauth2.credentials
 import requests
 
 from crawlers.config import Credentials, GoogleBusinessSource
-from crawlers.platforms.errors import PlatformError
+from crawlers.platforms.errors import PlatformError, answered
 
 SCOPE = "https://www.googleapis.com/auth/business.manage"
 APPROVAL_URL = "https://developers.google.com/my-business/content/prereqs#request-access"
@@ -116,7 +116,7 @@ def describe_api_error(status: int, body: bytes | str, retry_after: str | None =
                 "tries again; if it persists, request a higher quota in the Google Cloud console")
     if status == 404:
         return f"Google does not know this location (HTTP 404 {state}): check `location:` against `connect google --list`"
-    return f"Google answered HTTP {status} {state}: {said}".strip()
+    return answered("Google", status, state, said)
 
 
 # --------------------------------------------------------------------------- replies and listings

@@ -18,6 +18,7 @@ from google.oauth2 import service_account
 
 from crawlers.config import Credentials, GooglePlaySource
 from crawlers.links import item_url
+from crawlers.platforms.errors import answered
 from crawlers.platforms.google import GoogleError, PlatformReply, describe_refresh_error
 
 SCOPE = "https://www.googleapis.com/auth/androidpublisher"
@@ -62,7 +63,7 @@ def describe_error(status: int, body: bytes | str) -> str:
         return f"Google Play does not know this app (NOT_FOUND): check `package:` ({said})"
     if status == 429:
         return "Google Play's reviews quota is used up (429 RESOURCE_EXHAUSTED): the next run tries again"
-    return f"Google Play answered HTTP {status}: {said}".strip()
+    return answered("Google Play", status, said=said)
 
 
 def seconds_of(stamp: Any) -> float | None:

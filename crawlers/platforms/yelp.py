@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from crawlers.platforms.errors import answered
+
 KEYS_URL = "https://www.yelp.com/developers/v3/manage_app"
 # Yelp answers too-fast clients with 429 TOO_MANY_REQUESTS_PER_SECOND; a fifth of a second
 # between requests stays well under its per-second limit.
@@ -31,4 +33,4 @@ def describe_error(status: int, body: bytes, reset_time: str | None = None) -> s
         return "Yelp asked to slow down (TOO_MANY_REQUESTS_PER_SECOND) even after retries: the next run tries again"
     if status == 404 or code == "BUSINESS_NOT_FOUND":
         return f"Yelp does not know this business ({code or 'HTTP 404'}): use the id or alias from its yelp.com/biz/ address"
-    return f"Yelp answered HTTP {status} {code}: {said}".strip()
+    return answered("Yelp", status, code, said)

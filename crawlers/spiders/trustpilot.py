@@ -19,6 +19,7 @@ from scrapy.http import Response
 from crawlers.config import TrustpilotSource
 from crawlers.incremental import Watermark
 from crawlers.pagination import may_follow
+from crawlers.platforms.errors import answered
 from crawlers.spiders.base import api_date, json_body
 from crawlers.spiders.reviews import ReviewsSpider
 from crawlers.target import CrawlTarget
@@ -44,7 +45,7 @@ def describe_error(status: int, body: bytes) -> str:
         return f"Trustpilot does not know business unit (HTTP 404): check `business_unit_id:` ({said})"
     if status == 429:
         return "Trustpilot's API limit is used up (HTTP 429): the next run tries again"
-    return f"Trustpilot answered HTTP {status}: {said}".strip()
+    return answered("Trustpilot", status, said=said)
 
 
 class TrustpilotSpider(ReviewsSpider):

@@ -132,3 +132,19 @@ def test_reply_as_a_business_user_through_oauth_exactly_once(workspace):
         assert wrong.returncode == 1
         assert wrong.stderr.startswith("Error: Trustpilot refused the business user's login (invalid_grant)")
         assert "wrong password" not in wrong.stderr
+
+
+def test_a_gateway_s_html_error_page_is_named_by_its_status_on_every_platform():
+    # What a reply's upload is told when a proxy in front of the API answers (walkthrough: "HTTP 502:;").
+    from crawlers.platforms import appstore_connect, google, google_play, yelp
+    from crawlers.spiders import trustpilot
+
+    page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+    said = [trustpilot.describe_error(502, page), yelp.describe_error(502, page),
+            google_play.describe_error(502, page), google.describe_api_error(502, page),
+            appstore_connect.describe_error(502, page)]
+    assert said == ["Trustpilot answered HTTP 502 Bad Gateway", "Yelp answered HTTP 502 Bad Gateway",
+                    "Google Play answered HTTP 502 Bad Gateway", "Google answered HTTP 502 Bad Gateway",
+                    "App Store Connect answered HTTP 502 Bad Gateway"]
+    assert yelp.describe_error(500, b'{"error": {"code": "INTERNAL_ERROR", "description": "Try later"}}') == (
+        "Yelp answered HTTP 500 INTERNAL_ERROR: Try later")
