@@ -210,16 +210,21 @@ def _describe_in(error: Any, file: Path, data: Any, document: Document, included
     if len(loc) >= 2 and loc[0] == "businesses" and isinstance(loc[1], int):
         for part in included:
             if part.start <= loc[1] < part.start + part.count:
-                local = [p for p in (*part.key, loc[1] - part.start, *loc[2:]) if p not in SOURCE_TYPES]
+                local = _without_tags([*part.key, loc[1] - part.start, *loc[2:]])
                 line = part.document.line_of(tuple(local))
                 return f"{part.path}: " + _explain_error(error, local) + (f" (line {line})" if line else "")
     return f"{file}: " + _describe(error, data, document)
 
 
+def _without_tags(loc: list[Any]) -> list[Any]:
+    """Pydantic puts a source's type into the location (…sources.0.feed.url): drop it there only,
+    not where a key is named like a source type (streams.bluesky.jetstream)."""
+    return [p for i, p in enumerate(loc) if not (p in SOURCE_TYPES and i > 0 and isinstance(loc[i - 1], int))]
+
+
 def _describe(error: Any, data: Any, document: Document | None = None) -> str:
     """One validation error as `key.path: got VALUE: what is expected (line N)`."""
-    # Pydantic puts the discriminator's value into the location (…sources.0.feed.url); drop it.
-    loc = [p for p in error["loc"] if p not in SOURCE_TYPES]
+    loc = _without_tags(list(error["loc"]))
     line = document.line_of(tuple(loc)) if document is not None else None
     return _explain_error(error, loc) + (f" (line {line})" if line else "")
 

@@ -147,6 +147,9 @@ def test_the_cli_prints_the_yaml_slip_with_its_caret_and_touches_nothing(tmp_pat
          "report.email.port: got 70000: Input should be less than or equal to 65535"),
         ("report:\n  email: {to: [o@example.com], sender: a@example.com, host: h, port: 0}\n" + BUSINESS,
          "report.email.port: got 0: Input should be greater than or equal to 1"),
+        # A key named like a source type (streams.bluesky) keeps its place in the path.
+        ("streams:\n  bluesky: {jetstream: 'https://jetstream.example/subscribe'}\n" + BUSINESS,
+         "streams.bluesky.jetstream: got 'https://jetstream.example/subscribe': expected a WebSocket address"),
         ("scoring:\n  lexicon: {soggy: -7}\n" + BUSINESS,
          "scoring.lexicon: 'soggy': -7 is outside VADER's scale of -4 to +4"),
         # A trade's words that are not urgent must be urgent phrases: a misspelt one would quiet nothing.
