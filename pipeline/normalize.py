@@ -56,6 +56,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[^\S\n]+")
 _SPACE_AT_LINE_BREAK = re.compile(r" ?\n ?")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a surrogate left in a str has lost its pair
 # What html_text's cleaner removes before extracting (its lxml_html_clean settings). Cleaning
 # copies the whole tree first; a fragment with none of these, as most are, skips it.
 _CLEANED_AWAY = (
@@ -92,8 +93,9 @@ def html_to_text(html: str | None) -> str:
         return ""
     if not isinstance(html, str):
         html = str(html)
-    # Lone surrogates (bad upstream decoding) can be neither parsed nor stored: make them "?".
-    html = html.encode("utf-8", "replace").decode("utf-8")
+    # Lone surrogates (half an emoji, bad upstream decoding) can be neither parsed nor stored:
+    # U+FFFD, the replacement character, as check_item makes them ("?" would pass for a real one).
+    html = _LONE_SURROGATE.sub("\ufffd", html)
     html = _CONTROL.sub("", html.replace("\r\n", "\n").replace("\r", "\n"))
     if _LOOKS_LIKE_MARKUP.search(html):
         html = _markup_to_text(html)

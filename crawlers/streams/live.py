@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from pipeline.items import MentionItem, check_item
@@ -24,7 +25,8 @@ def matched_items(index: KeywordIndex, sources: Mapping[str, int], source_type: 
     """
     candidate = check_item(MentionItem(business="", source_type=source_type, **fields))
     record = record_from_item(candidate, 0)
-    return [MentionItem(business=name, source_type=source_type, source_id=sources[name], **fields)
+    # The cleaned candidate (NULs gone, a lone surrogate made U+FFFD), not the fields as they came.
+    return [replace(candidate, business=name, source_id=sources[name])
             for name in index.named_in_mention(record.title, record.text) if name in sources]
 
 

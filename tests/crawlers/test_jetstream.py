@@ -103,3 +103,17 @@ def test_stopping_closes_the_websocket_cleanly(jetstream):
             break
         asyncio.run(asyncio.sleep(0.05))
     assert jetstream.connections[0].close_code == 1000
+
+
+def test_a_lone_surrogate_becomes_the_replacement_character():
+    seen = Recorder()
+    with LocalJetstream() as server:
+        first = server.post("Acme Bakery terrible \ud800 lone surrogate")
+
+        async def scenario():
+            reader = JetstreamReader(server.url, INDEX, SOURCES, cursor=first - 1, on_event=seen)
+            await read_until(reader, lambda: seen.events)
+
+        asyncio.run(scenario())
+
+    assert seen.items == [("Acme Bakery", 2, "<p>Acme Bakery terrible \ufffd lone surrogate</p>")]

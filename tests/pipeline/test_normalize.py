@@ -73,7 +73,7 @@ def test_entities_are_decoded_but_escaped_markup_stays_text() -> None:
         ("</div></div>stray closers<p>", "stray closers"),
         ('<?xml version="1.0" encoding="iso-8859-1"?><p>declared</p>', "declared"),
         ("nul\x00 and\x07 bell", "nul and bell"),
-        ("broken \ud800 surrogate <b>x</b>", "broken ? surrogate x"),
+        ("broken \ud800 surrogate <b>x</b>", "broken \ufffd surrogate x"),
         ("&#0; &#xD800; &#99999999; ok", "� � � ok"),
     ],
 )
