@@ -229,7 +229,8 @@ def _budget(source: Any, state: SourceState | None, zone: str) -> str | None:
 def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceState], list[str]]:
     """Each stored source's state, and notes on sources that look renamed in config.yaml."""
     from crawlers.state import rename_suspects
-    from crawlers.streams.state import recent_gaps, refused_streams
+    from crawlers.streams.live import FAILING_AFTER
+    from crawlers.streams.state import failing_streams, recent_gaps, refused_streams
     from pipeline.models import ApiBudget, Business, Source, SourceRun
     from pipeline.store import open_engine
 
@@ -252,6 +253,7 @@ def _source_states(settings: Settings) -> tuple[dict[tuple[str, str], SourceStat
         week_ago = datetime.now(timezone.utc) - timedelta(days=GAPS_SHOWN_DAYS)
         renames += [f"stream gap: {gap.line()}" for gap in recent_gaps(session, week_ago)]
         renames += refused_streams(session)
+        renames += failing_streams(session, FAILING_AFTER)  # a held stream that keeps failing reads nothing
     engine.dispose()
     return states, renames
 

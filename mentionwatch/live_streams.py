@@ -30,7 +30,7 @@ from crawlers.settings import user_agent
 from crawlers.state import sync_config
 from crawlers.streams.bluesky import JetstreamReader
 from crawlers.streams.mastodon import MastodonStreamReader
-from crawlers.streams.state import Gap, StreamState, load_cursors, save_stream
+from crawlers.streams.state import Gap, StreamState, load_cursors, record_stream_health, save_stream
 from crawlers.target import CrawlTarget
 from mentionwatch.config import Settings
 from mentionwatch.runner import make_scorer
@@ -160,10 +160,18 @@ class LiveStreams:
         if "bluesky" in self.streams:
             assert settings.streams.bluesky is not None
             stream = self.streams["bluesky"]
+            def on_bluesky_gap(unread_from: datetime, unread_to: datetime) -> None:
+                self.streams["bluesky"].gaps.append(Gap("bluesky", "posts", unread_from, unread_to))
+                self._save("bluesky", {"time_us": reader.cursor})  # past the event that cannot be read
+
             reader = JetstreamReader(settings.streams.bluesky.jetstream, stream.index, sources["bluesky"],
                                      (cursors.get("bluesky") or {}).get("time_us"),
-                                     lambda items, time_us: self._on_post("bluesky", items, {"time_us": time_us}))
-            readers.append(self._read(reader.run, lambda: self._save("bluesky", {"time_us": reader.cursor})))
+                                     lambda items, time_us: self._on_post("bluesky", items, {"time_us": time_us}),
+                                     on_gap=on_bluesky_gap,
+                                     on_health=lambda failures, error: self._health("bluesky", "Jetstream",
+                                                                                   failures, error))
+            # At the end, where to resume: the last event handled, else the first connection's moment.
+            readers.append(self._read(reader.run, lambda: self._save("bluesky", {"time_us": reader.resume_point})))
         if "mastodon" in self.streams:
             stream = self.streams["mastodon"]
             token = settings.credentials.mastodon_token
@@ -211,11 +219,13 @@ class LiveStreams:
 
         reader = MastodonStreamReader(instance, stream.index, sources, int(last) if str(last or "").isdigit() else None,
                                       on_status, on_refused, token=token,
-                                      user_agent=user_agent(self.settings.crawler.contact), on_gap=on_gap)
+                                      user_agent=user_agent(self.settings.crawler.contact), on_gap=on_gap,
+                                      on_health=lambda failures, error: self._health("mastodon", host, failures, error))
 
         def save_last() -> None:
-            if reader.refused is None and reader.cursor is not None:
-                self._save("mastodon", {host: {"id": str(reader.cursor)}})
+            # The last status handled, else the starting point: a restart catches up from there.
+            if reader.refused is None and reader.resume_point is not None:
+                self._save("mastodon", {host: {"id": str(reader.resume_point)}})
 
         async def run(stop: asyncio.Event) -> None:
             forget = asyncio.ensure_future(self._forget_refusal(reader, host)) if old.get("refused") else None
@@ -252,6 +262,11 @@ class LiveStreams:
             save_stream(session, stream, utcnow())
         stream.new_cursor, stream.gaps = {}, []
         self._saved_at[network] = time.monotonic()
+
+    def _health(self, network: str, listing: str, failures: int, error: str) -> None:
+        """How a held stream fares, kept for `check` (which names one that keeps failing)."""
+        with Session(self.engine) as session, session.begin():
+            record_stream_health(session, network, listing, failures, error, utcnow())
 
     async def _deliver_when_owed(self) -> None:
         while True:

@@ -12,7 +12,10 @@ The stream has no cursor. The reader remembers the id of the last status it hand
 the order the instance received the statuses) and, each time it (re)connects, first reads what it
 missed from the public timeline with `min_id=<that id>`, oldest page first (the Link header's
 `prev`), so a drop or a restart loses nothing; a status read twice (by the timeline and by the
-stream) is skipped by its id, and the store's dedup would keep it once anyway.
+stream) is skipped by its id, and the store's dedup would keep it once anyway. Before any status
+has been handled (a fresh install, a quiet instance), the newest public status when the first
+connection was made (`GET /api/v1/timelines/public?limit=1`) is where the catch-up starts.
+Reconnects back off exponentially, the backoff reset only once a connection has proven healthy.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import aiohttp
 
 from crawlers.config import mastodon_host
 from crawlers.spiders.mastodon import instance_base, status_fields
-from crawlers.streams.live import BACKOFF_FIRST, BACKOFF_MAX, matched_items, pause
+from crawlers.streams.live import Reconnects, matched_items, pause
 from pipeline.items import MalformedItem, MentionItem
 from pipeline.keyword_index import KeywordIndex
 
@@ -69,11 +72,15 @@ class MastodonStreamReader:
     def __init__(self, instance: str, index: KeywordIndex, sources: dict[str, int], cursor: int | None,
                  on_status: Callable[[list[MentionItem], int], None], on_refused: Callable[[str], None],
                  token: str | None = None, user_agent: str = "mentionwatch",
-                 on_gap: Callable[[datetime, datetime], None] | None = None):
+                 on_gap: Callable[[datetime, datetime], None] | None = None,
+                 on_health: Callable[[int, str], None] | None = None, reconnects: Reconnects | None = None):
         self.instance, self.host, self.base = instance, mastodon_host(instance), instance_base(instance)
         self.index, self.sources, self.cursor = index, sources, cursor
-        self.on_status, self.on_refused, self.on_gap = on_status, on_refused, on_gap
+        self.on_status, self.on_refused, self.on_gap, self.on_health = on_status, on_refused, on_gap, on_health
         self.token, self.user_agent = token, user_agent
+        self.reconnects = reconnects.copy() if reconnects is not None else Reconnects()
+        self.started_at: int | None = None
+        """Before any status is handled: the newest public status when the first connection was made."""
         self.connections = 0
         self.connected = asyncio.Event()
         self.refused: str | None = None
@@ -86,36 +93,59 @@ class MastodonStreamReader:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
+    @property
+    def resume_point(self) -> int | None:
+        """The id the next catch-up reads after: the last status handled, else the starting point."""
+        return self.cursor if self.cursor is not None else self.started_at
+
     async def run(self, stop: asyncio.Event) -> None:
         """Read until `stop` is set, reconnecting (with backoff) whenever the connection drops;
         return at once when the instance refuses its stream."""
-        backoff = BACKOFF_FIRST
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=self.silence)
         async with aiohttp.ClientSession(headers=self._headers(), timeout=timeout) as http:
             while not stop.is_set():
+                error = ""
                 try:
                     streaming = await self._streaming_base(http)
+                    if self.resume_point is None:
+                        # Before the stream opens: a status posted meanwhile is read by the catch-up.
+                        self.started_at = await self._newest_status(http)
                     async with http.get(f"{streaming}/api/v1/streaming/public", allow_redirects=False,
                                         headers={"Accept": "text/event-stream"}) as response:
                         await _check(response, "streaming")
                         self.connections += 1
+                        self.reconnects.opened()
                         self.connected.set()
                         await self._catch_up(http)  # what was posted while no connection was open
-                        backoff = BACKOFF_FIRST
                         await self._read(response, stop)
                 except StreamRefused as exc:
                     self.refused = str(exc)
                     self.on_refused(self.refused)
                     return
                 except (OSError, aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-                    log.info("mastodon %s: %s: %s; reconnecting in %.0f s", self.host, type(exc).__name__,
-                             str(exc)[:160], backoff)
+                    error = f"{type(exc).__name__}: {str(exc)[:160]}"
                 finally:
                     self.connected.clear()
                 if stop.is_set():
                     return
+                backoff = self.reconnects.ended(error or "the stream ended")
+                log.info("mastodon %s: %s; reconnecting in %.0f s", self.host, error or "the stream ended", backoff)
+                if self.on_health is not None:
+                    self.on_health(self.reconnects.failures, self.reconnects.last_error)
                 await pause(stop, backoff)
-                backoff = min(BACKOFF_MAX, backoff * 2)
+
+    async def _newest_status(self, http: aiohttp.ClientSession) -> int | None:
+        """The id of the newest public status (None when the timeline is empty or will not say:
+        then the stream's own refusal, if any, is what is reported)."""
+        try:
+            async with http.get(f"{self.base}/api/v1/timelines/public?limit=1", allow_redirects=False) as response:
+                if response.status != 200:
+                    return None
+                statuses = await response.json(content_type=None)
+        except (aiohttp.ClientError, ValueError):
+            return None
+        numbers = [n for n in map(status_number, statuses if isinstance(statuses, list) else []) if n is not None]
+        return max(numbers) if numbers else 0
 
     async def _streaming_base(self, http: aiohttp.ClientSession) -> str:
         """Where the instance serves its stream: `configuration.urls.streaming`, else itself."""
@@ -133,9 +163,10 @@ class MastodonStreamReader:
 
     async def _catch_up(self, http: aiohttp.ClientSession) -> None:
         """Statuses newer than the cursor from the public timeline, oldest page first."""
-        if self.cursor is None:
-            return  # the first connection: from now on
-        url: str | None = f"{self.base}/api/v1/timelines/public?min_id={self.cursor}&limit={PAGE_SIZE}"
+        start = self.resume_point
+        if start is None:
+            return  # the timeline would not say where it stood: from now on
+        url: str | None = f"{self.base}/api/v1/timelines/public?min_id={start}&limit={PAGE_SIZE}"
         for _ in range(CATCH_UP_PAGES):
             assert url is not None
             async with http.get(url, allow_redirects=False) as response:
@@ -151,7 +182,7 @@ class MastodonStreamReader:
             prev = str(links["prev"]["url"]) if links.get("prev") else ""
             # The Link header's newer page, unless it leads elsewhere (the token stays with the instance).
             url = prev if _origin(prev) == _origin(self.base) else \
-                f"{self.base}/api/v1/timelines/public?min_id={self.cursor}&limit={PAGE_SIZE}"
+                f"{self.base}/api/v1/timelines/public?min_id={self.resume_point}&limit={PAGE_SIZE}"
         # Still more: what lies between the cursor and now was not read.
         if self.on_gap is not None and self._last_seen_at is not None:
             self.on_gap(self._last_seen_at, datetime.now(UTC))
@@ -220,6 +251,8 @@ class MastodonStreamReader:
             log.warning("mastodon %s: dropped a malformed status: %s", self.host, str(exc)[:160])
         self.on_status(items, number)
         self.cursor = number
+        if self.reconnects.delivered() and self.on_health is not None:
+            self.on_health(0, "")
 
 
 async def _check(response: aiohttp.ClientResponse, what: str) -> None:

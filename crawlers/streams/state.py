@@ -91,10 +91,54 @@ def recent_gaps(session: Session, since: datetime, until: datetime | None = None
             for g in session.scalars(query.order_by(StreamGap.unread_from))]
 
 
+def record_stream_health(session: Session, network: str, listing: str, failures: int, error: str,
+                         now: datetime) -> None:
+    """Keep how a held stream fares (kept by the long-running processes, shown by `check`):
+    `failures` connections in a row that ended without proving healthy, the last `error`; 0 when
+    a connection has proven healthy again."""
+    row = session.get(StreamCursor, network)
+    failing = dict(((row.cursor or {}) if row is not None else {}).get("failing") or {})
+    if failures <= 0 and listing not in failing:
+        return  # healthy, and known to be
+    if row is None:
+        row = StreamCursor(network=network, cursor={})
+        session.add(row)
+    cursor = dict(row.cursor or {})
+    if failures <= 0:
+        failing.pop(listing, None)
+    else:
+        since = (failing.get(listing) or {}).get("since") if failures > 1 else None
+        failing[listing] = {"failures": failures, "error": error[:200], "since": since or now.isoformat(),
+                            "at": now.isoformat()}
+    if failing:
+        cursor["failing"] = failing
+    else:
+        cursor.pop("failing", None)
+    row.cursor = cursor
+    row.updated_at = now
+
+
+def failing_streams(session: Session, at_least: int) -> list[str]:
+    """A line for each held stream whose last `at_least` or more connections in a row failed."""
+    lines = []
+    for row in session.scalars(select(StreamCursor).order_by(StreamCursor.network)):
+        failing = (row.cursor or {}).get("failing") or {}
+        for listing, state in sorted(failing.items()):
+            if not isinstance(state, dict) or int(state.get("failures") or 0) < at_least:
+                continue
+            name = NETWORK_NAMES.get(row.network, row.network)
+            since = str(state.get("since") or "")[:16].replace("T", " ")
+            lines.append(f"{name} {listing} keeps failing: {state['failures']} connections in a row since "
+                         f"{since} UTC ({state.get('error') or 'no reason given'}); nothing is read from it "
+                         f"until it recovers")
+    return lines
+
+
 def refused_streams(session: Session) -> list[str]:
     """A line for each Mastodon instance whose last answer refused its stream (kept by the
     long-running processes): its sources are polled instead."""
     row = session.get(StreamCursor, "mastodon")
     instances = (row.cursor or {}) if row is not None else {}
     return [f"Mastodon {host} refuses streaming ({state['refused']}); its sources are polled"
-            for host, state in sorted(instances.items()) if isinstance(state, dict) and state.get("refused")]
+            for host, state in sorted(instances.items())
+            if host != "failing" and isinstance(state, dict) and state.get("refused")]

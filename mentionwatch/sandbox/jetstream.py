@@ -2,8 +2,10 @@
 
 Sends events as Jetstream documents them: one JSON message per event, `{"did", "time_us",
 "kind": "commit", "commit": {"rev", "operation", "collection", "rkey", "record", "cid"}}`, in
-`time_us` order; `wantedCollections` filters by collection and `cursor=<time_us>` replays every
-stored event from that moment before the live ones. `drop_after(n)` cuts the next connection
+`time_us` order (the moment it arrived, in µs, as Jetstream's are); `wantedCollections` filters by
+collection, `cursor=<time_us>` replays every stored event from that moment before the live ones,
+and `maxMessageSizeBytes` leaves out larger events (unless `honours_max_size=False`, as a
+Jetstream without that option would). `drop_after(n)` cuts the next connection
 (no close frame) after n events, as a network failure would. Each connection's query and how it
 ended (a close code, or None when dropped) are recorded.
 """
@@ -31,8 +33,9 @@ class Connection:
 
 
 class LocalJetstream(LoopServer):
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", honours_max_size: bool = True):
         super().__init__(host)
+        self.honours_max_size = honours_max_size
         self.events: list[dict[str, Any]] = []
         self.connections: list[Connection] = []
         self._drop_after: int | None = None
@@ -61,7 +64,9 @@ class LocalJetstream(LoopServer):
              collection: str = "app.bsky.feed.post") -> int:
         """Publish a new post (or a record of another collection); returns its time_us."""
         with self._lock:
-            self._time_us += 1000
+            # The arrival's moment (readers may resume from a moment of their own clock), and
+            # always later than the last.
+            self._time_us = max(self._time_us + 1000, int(time.time() * 1_000_000))
             time_us = self._time_us
             rkey = rkey or f"3l{time_us:x}"
             self.events.append({"did": did, "time_us": time_us, "kind": "commit", "commit": {
@@ -97,6 +102,9 @@ class LocalJetstream(LoopServer):
         self.connections.append(connection)
         wanted = set(query.get("wantedCollections", []))
         cursor = int(query["cursor"][0]) if query.get("cursor") else None
+        max_bytes = int(query["maxMessageSizeBytes"][0]) if query.get("maxMessageSizeBytes") else 0
+        if not self.honours_max_size:
+            max_bytes = 0
         # Without a cursor: live events only, as Jetstream does.
         live_from = self._live_from.pop(socket)
         sent_up_to = cursor - 1 if cursor is not None else live_from
@@ -114,7 +122,10 @@ class LocalJetstream(LoopServer):
                         connection.dropped = True
                         socket.transport.abort()  # a dropped connection: no close frame
                         return
-                    await socket.send(json.dumps(event))
+                    message = json.dumps(event)
+                    if max_bytes > 0 and len(message.encode()) > max_bytes:
+                        continue  # as Jetstream does: dropped for this subscriber
+                    await socket.send(message)
                     sent += 1
                 async with self._changed:
                     try:

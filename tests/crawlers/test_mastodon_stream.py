@@ -129,3 +129,45 @@ def test_streamed_instances_are_host_names():
     assert MastodonStream(instances=["https://Mastodon.social/", "fosstodon.org"]).instances
     with pytest.raises(ValidationError, match="expected an instance's host name"):
         MastodonStream(instances=["mastodon.social/@someone"])
+
+
+def test_a_drop_before_any_status_is_filled_from_where_the_first_connection_started():
+    """A fresh reader (no cursor) notes the newest public status when it first connects, so the
+    statuses posted while its stream was down are read from the timeline after the drop."""
+    from crawlers.streams.live import Reconnects
+
+    seen = Recorder()
+    with LocalMastodon(token="local-token", heartbeat=0.2) as server:
+        server.post("Acme Bakery, an old status from before the reader started")
+        async def scenario():
+            made = MastodonStreamReader(server.url, INDEX, SOURCES, None, on_status=seen,
+                                        on_refused=seen.refusals.append, token="local-token",
+                                        reconnects=Reconnects(backoff_first=0.5))
+            made.silence = 5.0
+            caught_up = asyncio.Event()  # the first connection's catch-up is done: its stream is read
+            catch_up = made._catch_up
+
+            async def catch_up_and_tell(http):
+                await catch_up(http)
+                caught_up.set()
+
+            made._catch_up = catch_up_and_tell
+            server.drop_after(0)
+            stop = asyncio.Event()
+            task = asyncio.create_task(made.run(stop))
+            await asyncio.wait_for(caught_up.wait(), 10)
+            await asyncio.to_thread(server.post, "A1: Acme Bakery was awful and rude")  # the stream drops
+            await asyncio.to_thread(server.post, "A2: Joe's Donuts was awful too")
+            await until(lambda: len(seen.ids) == 2, 20)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            return made
+
+        made = asyncio.run(scenario())
+        requests = [r for r in server.requests if r.startswith("/api/v1/timelines/public")]
+        assert server.connections[0].dropped and len(server.connections) == 2
+
+    assert seen.items == [("Acme Bakery", 2, "<p>A1: Acme Bakery was awful and rude</p>"),
+                          ("Joe's Donuts", 1, "<p>A2: Joe's Donuts was awful too</p>")]
+    assert requests[0] == "/api/v1/timelines/public?limit=1"
+    assert made.started_at is not None and made.cursor == seen.ids[-1]

@@ -51,3 +51,31 @@ def test_a_bluesky_post_is_alerted_as_it_happens_and_sigterm_closes_the_stream(w
         names = db.execute("select b.name from mentions m join businesses b on b.id = m.business_id").fetchall()
     assert json.loads(cursor) == {"time_us": last}
     assert names == [("Joe's Donuts",)]
+
+
+def test_check_names_a_jetstream_that_keeps_failing(workspace: Workspace, slack: LocalSlackServer):
+    """Nothing answers at the Jetstream address: `listen` backs off (1 s, 2 s, ...) and `check`
+    names the stream once it has failed three times in a row."""
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    workspace.write_config(
+        slack={"token": "xoxb-test-token", "api_url": slack.api_url, "channel": "#reviews"},
+        businesses=[{"name": "Joe's Donuts", "keywords": ["Joe's Donuts"],
+                     "sources": [{"type": "bluesky", "query": "Joe's Donuts"}]}],
+        streams={"bluesky": {"jetstream": f"ws://127.0.0.1:{port}/subscribe"}},
+    )
+    listener = Listener(workspace, "--http", "0", env={"SLACK_SIGNING_SECRET": SECRET})
+    try:
+        listener.wait_line("reading Bluesky's Jetstream as it happens")
+        said = eventually(lambda: next((line for line in workspace.cli("check").stdout.splitlines()
+                                        if "keeps failing" in line), None), 30, "the failing stream in check")
+    finally:
+        listener.stop()
+
+    import re
+
+    assert re.search(r"Bluesky Jetstream keeps failing: [3-9] connections in a row since \d{4}-\d\d-\d\d \d\d:\d\d UTC "
+                     r"\(.*(refused|connect).*\); nothing is read from it until it recovers", said, re.IGNORECASE), said
