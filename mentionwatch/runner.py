@@ -125,7 +125,9 @@ def plural(count: int, noun: str) -> str:
 def make_scorer(settings: Settings | None) -> SentimentScorer:
     """The scorer the pipeline uses: config's thresholds and lexicon, or the defaults. The names and
     keywords of every watched business (competitors too) are read as names, not for their words, and
-    each business's `not_urgent` phrases do not make its mentions urgent."""
+    each business's `not_urgent` phrases do not make its mentions urgent. A mention naming several
+    of them is read for each in the part about it (`pipeline.focus`)."""
+    from pipeline.focus import Focus
     from pipeline.sentiment import SentimentScorer  # its model and numpy: only where texts are scored
 
     if settings is None:
@@ -140,6 +142,8 @@ def make_scorer(settings: Settings | None) -> SentimentScorer:
         names=[term for business in settings.watched() for term in (business.name, *business.keywords)
                if any(c.isalnum() for c in term)],
         not_urgent={business.name: business.not_urgent for business in settings.watched()},
+        focus=Focus({business.name: BusinessMatcher(business.keywords, business.exclude, business.require_any)
+                     for business in settings.watched()}),
     )
 
 

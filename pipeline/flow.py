@@ -23,6 +23,7 @@ from pipeline.registers import register_of
 from pipeline.writer import BATCH_SIZE, MentionWriter, WriteCounts
 
 if TYPE_CHECKING:  # the scorer (its model, numpy, the language model) loads with the first text to score
+    from pipeline.focus import Part
     from pipeline.sentiment import Score, SentimentScorer
 
 
@@ -44,17 +45,25 @@ def judge(scorer: SentimentScorer, record: MentionRecord) -> Score:
 def judge_all(scorer: SentimentScorer, records: Sequence[MentionRecord]) -> list[Score]:
     """`judge`'s verdict on each of `records`, read in two passes over them: every text with its
     title, then the bodies whose titled reading was not a complaint. Each pass is one list of
-    texts, which is what a scorer that reads many texts at once would be handed."""
+    texts, which is what a scorer that reads many texts at once would be handed.
+
+    A mention that names several watched businesses is read, for each, in the part about it
+    (`focused`): another business's incident is not this one's."""
     from pipeline.sentiment import NEGATIVE  # loaded with the scorer already; not before it
 
     # The source type tells the register (social, news, review) the text is read in.
     registers = [register_of(record.source_type) for record in records]
-    verdicts = [scorer.score(record.text, title=record.title, rating=record.rating, register=register,
-                             business=record.business)
-                for record, register in zip(records, registers)]
+    readings = [focused(scorer, record.business, record.title, record.text) for record in records]
+    # A part is written in the whole mention's language; a few words of it are too short to tell.
+    wholes = [(f"{record.title}\n{record.text}" if record.title else record.text) if part else None
+              for record, (_, _, part) in zip(records, readings)]
+    verdicts = [scorer.score(text, title=title, rating=record.rating, register=register,
+                             business=record.business, language_of=whole)
+                for record, register, (title, text, _), whole in zip(records, registers, readings, wholes)]
     again = [index for index, (record, verdict) in enumerate(zip(records, verdicts))
-             if record.title and record.rating is None and verdict.label != NEGATIVE]
-    bodies = [scorer.score(records[index].text, register=registers[index], business=records[index].business)
+             if readings[index][0] and record.rating is None and verdict.label != NEGATIVE]
+    bodies = [scorer.score(readings[index][1], register=registers[index], business=records[index].business,
+                           language_of=wholes[index])
               for index in again]
     for index, body in zip(again, bodies):
         if body.label == NEGATIVE:
@@ -62,6 +71,15 @@ def judge_all(scorer: SentimentScorer, records: Sequence[MentionRecord]) -> list
             phrases = tuple(dict.fromkeys(verdict.urgent_phrases + body.urgent_phrases))
             verdicts[index] = replace(body, urgent=bool(phrases) or verdict.urgent, urgent_phrases=phrases)
     return verdicts
+
+
+def focused(scorer: SentimentScorer, business: str | None, title: str | None,
+            text: str) -> tuple[str | None, str, Part | None]:
+    """What to read of a mention for ``business``: ``(title, text, part)``. For a mention naming other
+    watched businesses too, the title's and the text's parts about this one, and that `Part`
+    (``pipeline.focus``); otherwise the title and the text themselves, and None."""
+    part = scorer.focus.part(business, title, text) if scorer.focus and business else None
+    return (title, text, None) if part is None else (part.title, part.text, part)
 
 
 @dataclass

@@ -60,6 +60,7 @@ from vaderSentiment.vaderSentiment import (
 from pipeline.aspects import AspectFinder
 from pipeline.fast_vader import FastVader
 from pipeline.features import dense_features, evidence_features, tokens
+from pipeline.focus import Focus
 from pipeline.keyword_index import KeywordIndex
 from pipeline.language import LanguageDetector, readable
 from pipeline.learned import VADER_BAND, LearnedModel, load_model
@@ -636,7 +637,9 @@ class SentimentScorer:
     is the score at or below which a text is negative: one for every register, or a mapping for
     the registers it names; a register left out keeps its own, chosen when the model was trained
     (``threshold_for``). ``names`` are the watched businesses' names and keywords: each is read
-    as a name, not for the words in it (see `unnamed`).
+    as a name, not for the words in it (see `unnamed`). ``focus`` knows the watched businesses'
+    keywords, to tell which part of a mention naming several is about which (``pipeline.focus``;
+    ``pipeline.flow.judge_all`` and ``mentionwatch score --business`` read that part).
     """
 
     def __init__(
@@ -654,6 +657,7 @@ class SentimentScorer:
         urgent_phrases_by_language: Mapping[str, Sequence[str]] | None = None,
         names: Sequence[str] = (),
         not_urgent: Mapping[str, Sequence[str]] | None = None,
+        focus: Focus | None = None,
     ):
         self.configured_thresholds = per_register(negative_threshold)
         unknown = set(self.configured_thresholds) - set(REGISTERS)
@@ -695,6 +699,7 @@ class SentimentScorer:
         # Per business, the urgent phrases that name its trade (a law firm's "lawyer").
         self._not_urgent = {business: frozenset(map(urgent_key, phrases))
                             for business, phrases in (not_urgent or {}).items()}
+        self.focus = focus
         self._aspects = AspectFinder(extra_aspects)
         # A complaint's aspects are read without the names only where a name holds an aspect's
         # word ("Bad Ass Coffee": the coffee; "Dirty Dozen": cleanliness): elsewhere it costs for nothing.
@@ -813,18 +818,19 @@ class SentimentScorer:
 
     def score(
         self, text: str, title: str | None = None, rating: float | None = None, register: str | None = None,
-        business: str | None = None,
+        business: str | None = None, language_of: str | None = None,
     ) -> Score:
         """Score one mention's plain ``text`` (and ``title``), letting a 1..5 ``rating`` decide.
 
         ``register`` is the kind of writing (``pipeline.registers``: "social", "news", "review";
         ``register_of(source_type)`` tells it from the source), whose calibration the model
         uses; None reads the text as a review. ``business`` is the one the mention is about, whose
-        trade's words are not urgent (``not_urgent``). Raises ``ValueError`` when ``rating`` is not
-        a number from 1 to 5.
+        trade's words are not urgent (``not_urgent``). ``language_of`` is the text whose language
+        ``text`` is written in when ``text`` is a part of it (``pipeline.focus``): a part of a few words
+        is too short to tell. Raises ``ValueError`` when ``rating`` is not a number from 1 to 5.
         """
         full = f"{title}\n{text}" if title else text
-        language = self._languages.detect(full)
+        language = self._languages.detect(language_of or full)
         found = self.urgent_phrases(text, title, language, business)
         if not readable(language):
             # VADER and the model read English: another language is not guessed at.

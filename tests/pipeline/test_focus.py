@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.flow import judge
 from pipeline.focus import Focus
 from pipeline.match import BusinessMatcher
+from pipeline.record import MentionRecord
+from pipeline.sentiment import NEGATIVE, POSITIVE, SentimentScorer
 
 KEYWORDS = {
     "Acme Bakery": ["Acme Bakery"],
@@ -20,6 +23,12 @@ MIXED = "Acme Bakery is great but Bolt Cafe gave me food poisoning last night"
 @pytest.fixture(scope="module")
 def focus() -> Focus:
     return Focus({name: BusinessMatcher(words) for name, words in KEYWORDS.items()})
+
+
+@pytest.fixture(scope="module")
+def scorer(focus: Focus) -> SentimentScorer:
+    names = [word for words in KEYWORDS.values() for word in words]
+    return SentimentScorer(names=names, not_urgent={name: [] for name in KEYWORDS}, focus=focus)
 
 
 def lines(focus: Focus, business: str, text: str, title: str | None = None) -> list[str] | None:
@@ -91,3 +100,26 @@ def test_a_cut_word_inside_a_name_does_not_cut_it():
     focus = Focus({"Bread vs Butter": BusinessMatcher(["Bread vs Butter"]), "Bolt Cafe": BusinessMatcher(["Bolt Cafe"])})
     text = "Bread vs Butter is lovely but Bolt Cafe is dirty"
     assert focus.part("Bread vs Butter", None, text).text == "Bread vs Butter is lovely"
+
+
+def record(business: str, text: str, title: str | None = None) -> MentionRecord:
+    return MentionRecord(business=business, source_id=1, source_type="reddit", url="https://reddit.example/1",
+                         title=title, text=text, author=None, published_at=None, rating=None)
+
+
+def test_each_business_gets_the_label_driver_and_urgency_of_its_part(scorer):
+    acme = judge(scorer, record("Acme Bakery", MIXED, title="Acme Bakery vs Bolt Cafe"))
+    bolt = judge(scorer, record("Bolt Cafe", MIXED, title="Acme Bakery vs Bolt Cafe"))
+    assert (acme.label, acme.urgent, acme.urgent_phrases, acme.driver) == (
+        POSITIVE, False, (), "Acme Bakery is great")
+    assert (bolt.label, bolt.urgent, bolt.urgent_phrases) == (NEGATIVE, True, ("food poisoning",))
+    assert bolt.driver == "but Bolt Cafe gave me food poisoning last night"
+    assert acme.language == bolt.language == "en"
+
+
+def test_a_mention_of_one_business_scores_as_without_focus(scorer):
+    plain = SentimentScorer(names=[w for words in KEYWORDS.values() for w in words],
+                            not_urgent={name: [] for name in KEYWORDS})
+    for text, title in [("Acme Bakery sold me mouldy bread, terrible, rude staff, never again", "Avoid Acme Bakery"),
+                        ("Acme Bakery is great. The staff were kind.", None)]:
+        assert judge(scorer, record("Acme Bakery", text, title)) == judge(plain, record("Acme Bakery", text, title))
