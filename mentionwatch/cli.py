@@ -421,7 +421,8 @@ def _why_neutral(compound: float, p_negative: float, p_positive: float, vader_le
               "mastodon, bluesky: social; feed, html: news; review sites and platforms: review).")
 @click.option("--business", metavar="NAME",
               help="Read TEXT as a mention of this business of the config (its name, in any case): its not_urgent "
-              "phrases are not urgent.")
+              "phrases are not urgent, and when TEXT names other businesses or competitors of the config too, "
+              "only the part about this one is read, as the pipeline does (docs/scoring.md).")
 def score(scorer: Any, text: str, title: str | None, rating: float | None, register: str,
           business: str | None) -> None:
     """Score TEXT as the pipeline would: label, score, and the per-sentence breakdown.
@@ -439,7 +440,19 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
     if business is not None and business not in scorer.businesses:
         known = f"its businesses: {', '.join(scorer.businesses)}" if scorer.businesses else "no config file was read"
         raise click.BadParameter(f"no business named {business!r} in the config ({known})", param_hint="--business")
-    result = scorer.score(text, title=title, rating=rating, register=register, business=business)
+    from pipeline.flow import focused
+
+    read_title, read_text, part = focused(scorer, business, title, text)
+    if part is not None:
+        others = ", ".join(name for name in part.named if name != business)
+        click.echo(f"read for {business}: the part about it (the text also names {others}):")
+        for line in (part.title or "").splitlines():
+            click.echo(f"  title | {line}")
+        for line in part.text.splitlines():
+            click.echo(f"   text | {line}")
+    whole = (f"{title}\n{text}" if title else text) if part is not None else None
+    result = scorer.score(read_text, title=read_title, rating=rating, register=register, business=business,
+                          language_of=whole)
     click.echo(f"label: {result.label}")
     if result.text_label == "unscored":
         click.echo("score: none (the scorer reads English only; a rating or an urgent phrase still counts)")

@@ -268,6 +268,34 @@ def test_score_for_a_business_leaves_its_trade_s_words_not_urgent(tmp_path):
     assert "no business named 'Smith Lawyers' in the config (its businesses: Smith Law)" in wrong.stderr
 
 
+def test_score_for_a_business_reads_the_part_about_it_when_the_text_names_a_competitor_too(tmp_path):
+    """`score --business` reads a text naming another business (or competitor) of the config as the
+    pipeline does: only the part about the business asked for, which it shows."""
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "businesses:\n  - name: Acme Bakery\n    keywords: [Acme Bakery]\n"
+        "    sources:\n      - {type: feed, url: 'http://127.0.0.1/f'}\n"
+        "    competitors:\n      - {name: Bolt Cafe, sources: [{type: feed, url: 'http://127.0.0.1/g'}]}\n",
+        encoding="utf-8",
+    )
+    text = "Acme Bakery is great but Bolt Cafe gave me food poisoning last night"
+    acme = run_cli("score", text, "--title", "Acme Bakery vs Bolt Cafe", "--register", "social",
+                   "--config", str(config), "--business", "Acme Bakery")
+    assert acme.returncode == 0, acme.stderr
+    assert acme.stdout.splitlines()[:4] == [
+        "read for Acme Bakery: the part about it (the text also names Bolt Cafe):",
+        "  title | Acme Bakery", "   text | Acme Bakery is great", "label: positive"]
+    assert not any(line.startswith("urgent:") for line in acme.stdout.splitlines())
+    bolt = run_cli("score", text, "--title", "Acme Bakery vs Bolt Cafe", "--register", "social",
+                   "--config", str(config), "--business", "bolt cafe")
+    assert bolt.returncode == 0, bolt.stderr
+    assert "   text | but Bolt Cafe gave me food poisoning last night" in bolt.stdout.splitlines()
+    assert "label: negative" in bolt.stdout.splitlines() and "urgent: food poisoning" in bolt.stdout.splitlines()
+    # Without --business the text is read whole, as a mention of no business in particular.
+    anyone = run_cli("score", text, "--register", "social", "--config", str(config))
+    assert "read for" not in anyone.stdout and "urgent: food poisoning" in anyone.stdout.splitlines()
+
+
 def test_score_says_when_the_phrases_reading_outweighed_the_model(tmp_path):
     result = run_cli("score", "They went out of their way to accommodate my allergy.", cwd=tmp_path)
     lines = result.stdout.splitlines()
