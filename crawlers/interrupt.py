@@ -24,11 +24,17 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class Interruption:
-    """Whether a stop was asked for, by which signal, and what to do when it is."""
+    """Whether a stop was asked for, by which signal, and what to do when it is.
 
-    def __init__(self) -> None:
+    `say_second` False leaves the second signal's line to someone else (a scheduled run's child:
+    the server that started it says it); `before_exit` is called before a second signal ends the
+    process (the server ends its scheduled run's child with it)."""
+
+    def __init__(self, say_second: bool = True, before_exit: Callable[[], None] | None = None) -> None:
         self.signum: int | None = None
         self._on_stop: Callable[[], None] | None = None
+        self._signals = 0
+        self._say_second, self._before_exit = say_second, before_exit
 
     @property
     def requested(self) -> bool:
@@ -49,24 +55,40 @@ class Interruption:
         if action is not None and self.requested:
             action()
 
-    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+    def request(self, signum: int) -> None:
+        """A stop asked for on behalf of `signum` by other means than the signal itself (the
+        server that started this run, which got the signal); once, and never counted as a
+        second signal. Safe from any thread."""
         if self.requested:
-            # A second signal: the person wants out now. Nothing is half-written (see above).
-            sys.stderr.write(f"stopped at once by a second {signal.Signals(signum).name}; "
-                             "the next run picks up what this one did not store\n")
-            sys.stderr.flush()
-            os._exit(128 + signum)
+            return
         self.signum = signum
         log.info("%s received: stopping the run, keeping what was already judged", self.name)
-        if self._on_stop is not None:
-            self._on_stop()
+        action = self._on_stop
+        if action is not None:
+            action()
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        """The signal handler (installed by interruptible); the first signal requests a stop, a
+        second ends the process at once."""
+        self._signals += 1
+        if self._signals > 1:
+            # A second signal: the person wants out now. Nothing is half-written (see above).
+            if self._before_exit is not None:
+                self._before_exit()
+            if self._say_second:
+                sys.stderr.write(f"stopped at once by a second {signal.Signals(signum).name}; "
+                                 "the next run picks up what this one did not store\n")
+                sys.stderr.flush()
+            os._exit(128 + signum)
+        self.request(signum)
 
 
 @contextmanager
-def interruptible() -> Iterator[Interruption]:
-    """Within the block, SIGINT and SIGTERM request a stop instead of raising or killing."""
-    interruption = Interruption()
-    previous = {signum: signal.signal(signum, interruption._handle) for signum in SIGNALS}
+def interruptible(say_second: bool = True, before_exit: Callable[[], None] | None = None) -> Iterator[Interruption]:
+    """Within the block, SIGINT and SIGTERM request a stop instead of raising or killing
+    (`Interruption` says what the options do)."""
+    interruption = Interruption(say_second, before_exit)
+    previous = {signum: signal.signal(signum, interruption.handle) for signum in SIGNALS}
     try:
         yield interruption
     finally:

@@ -74,8 +74,12 @@ class RunSummary:
 
     def interrupted_line(self) -> str:
         """The one line an interrupted run prints: what it kept and what the next run does."""
+        return f"interrupted by {self.interrupted_by}: {self.kept()}"
+
+    def kept(self) -> str:
+        """What an interrupted run kept and what the next run does ("kept 2 new mentions ...")."""
         return (
-            f"interrupted by {self.interrupted_by}: kept {plural(self.new_mentions, 'new mention')} "
+            f"kept {plural(self.new_mentions, 'new mention')} "
             f"({plural(self.items_fetched, 'item')} fetched); {plural(self.sources_ok, 'source')} finished, "
             f"{self.sources_interrupted} did not and will be crawled again; "
             f"{plural(self.alerts_pending, 'alert')} {'waits' if self.alerts_pending == 1 else 'wait'} for the next run"
