@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import getpass
 import ipaddress
+import signal
 import socket
 import sys
 from collections.abc import Callable
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -14,6 +16,9 @@ import click
 from pipeline.errors import MentionwatchError
 
 if TYPE_CHECKING:
+    import uvicorn
+
+    from crawlers.interrupt import Interruption
     from mentionwatch.config import Settings
 
 
@@ -56,6 +61,26 @@ def bind(host: str, port: int) -> socket.socket:
     sock.set_inheritable(True)
     return sock
 
+def stoppable_server(config: uvicorn.Config, interruption: Interruption) -> uvicorn.Server:
+    """uvicorn's server, its SIGINT and SIGTERM handled by `interruption` (uvicorn is imported here:
+    `mentionwatch --help` and the other commands never load it)."""
+    import uvicorn
+
+    class StoppableServer(uvicorn.Server):
+        """uvicorn's server, whose SIGINT and SIGTERM go to `serve`'s own handling (crawlers.interrupt):
+        uvicorn would keep them until it has shut down, then raise them again, while the scheduled
+        run went on crawling; and it would take a second SIGTERM as nothing."""
+
+        def __init__(self, config: uvicorn.Config, interruption: Interruption):
+            super().__init__(config)
+            self.interruption = interruption
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.interruption.handle(sig, frame)
+
+    return StoppableServer(config, interruption)
+
+
 def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
     """Add `serve` and `user` to `cli`; `config_option` is cli.py's decorator that loads the settings."""
 
@@ -93,7 +118,9 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         import uvicorn
         from sqlalchemy.orm import Session
 
+        from crawlers.interrupt import interruptible
         from mentionwatch.background import Schedule, fetch_now, parse_interval
+        from mentionwatch.stop import stopped
         from mentionwatch.live_streams import LiveStreams
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
@@ -128,31 +155,52 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         how = (f"people named by the proxy in {trusted_header}" if trusted_header
                else "signed-in users" if users else f"anyone on this machine, as {local_user} (no user configured)")
         click.echo(f"Serving the web inbox on http://{shown}:{port}/ for {how}.", err=True)
-        runs = None
-        if interval is not None:
-            assert settings.path is not None
-            runs = Schedule(settings.path, interval)
-            runs.start()
-            click.echo(f"Crawling every {interval // 60} min in this process.", err=True)
+        assert interval is None or settings.path is not None
+        runs = Schedule(settings.path, interval) if interval is not None else None  # type: ignore[arg-type]
         live = None
-        if interval is not None and LiveStreams.wanted(settings):
-            live = LiveStreams(settings)
-            live.start()
-            click.echo(f"Reading {LiveStreams.description(settings)} as it happens.", err=True)
-        try:
-            # Forwarded headers (X-Forwarded-For, -Proto) are believed only from the configured proxy
-            # in trusted-header mode; otherwise the connection's own address and scheme stand, so a
-            # client cannot pick the address the sign-in limit counts it by.
-            server = uvicorn.Server(uvicorn.Config(app, proxy_headers=bool(trusted_header),
-                                                   forwarded_allow_ips=settings.web.proxy if trusted_header else "",
-                                                   log_level="warning", server_header=False))
-            server.run(sockets=[listening])
-        finally:
-            if live is not None:
-                live.stop()
+        server: uvicorn.Server | None = None
+
+        def stop_serving() -> None:
+            # The first SIGINT or SIGTERM: the web server closes, and the scheduled run in
+            # progress (in its own process) is told to stop as `mentionwatch run` stops.
             if runs is not None:
-                runs.stop()
-            engine.dispose()
+                runs.stop(interruption.signum or signal.SIGTERM)
+            if server is not None:
+                server.should_exit = True
+
+        # As `run` takes them: the first signal stops everything within seconds, a second ends
+        # the process (and the scheduled run's) at once.
+        with interruptible(before_exit=runs.kill if runs is not None else None) as interruption:
+            kept = None
+            try:
+                if runs is not None:
+                    runs.start()
+                    click.echo(f"Crawling every {interval // 60} min in this process.", err=True)  # type: ignore[operator]
+                if interval is not None and LiveStreams.wanted(settings):
+                    live = LiveStreams(settings)
+                    live.start()
+                    click.echo(f"Reading {LiveStreams.description(settings)} as it happens.", err=True)
+                # Forwarded headers (X-Forwarded-For, -Proto) are believed only from the configured proxy
+                # in trusted-header mode; otherwise the connection's own address and scheme stand, so a
+                # client cannot pick the address the sign-in limit counts it by.
+                server = stoppable_server(uvicorn.Config(app, proxy_headers=bool(trusted_header),
+                                                         forwarded_allow_ips=settings.web.proxy if trusted_header else "",
+                                                         log_level="warning", server_header=False), interruption)
+                interruption.on_stop(stop_serving)  # at once if a signal came already
+                server.run(sockets=[listening])
+            finally:
+                interruption.on_stop(None)
+                if live is not None:
+                    live.stop()
+                if runs is not None:
+                    runs.stop(interruption.signum or signal.SIGTERM)
+                    kept = runs.wait()
+                engine.dispose()
+        if interruption.requested:
+            if kept:  # one line, as `run` says it: what the scheduled run kept
+                click.echo(f"stopped by {interruption.name}: the scheduled run {kept}", err=True)
+                sys.exit(interruption.exit_code)
+            stopped(interruption.signum)  # type: ignore[arg-type]
 
     @cli.group()
     def user() -> None:
