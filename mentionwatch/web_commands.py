@@ -107,7 +107,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         URL at /slack/events, as `mentionwatch listen --http` does. With --schedule and
         `streams: bluesky:` or `streams: mastodon:` in the config it also holds Bluesky's
         Jetstream and the Mastodon instances' streams, as `listen` does.
-        Stop it with Ctrl-C.
+        Ctrl-C (SIGINT) or SIGTERM stops it within seconds, a scheduled run in progress as `run`
+        stops (exit 130 or 143); a second signal ends it at once.
 
         \b
         Examples:
