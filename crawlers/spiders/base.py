@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timezone
 from functools import cached_property
@@ -24,6 +25,7 @@ from pipeline.items import MalformedItem, MentionBatch, MentionItem, check_item
 from pipeline.normalize import to_utc
 
 _SOURCE = TypeAdapter(Source)
+logger = logging.getLogger(__name__)
 
 
 class MentionSpider(Spider):
@@ -291,10 +293,17 @@ def api_date(value: object) -> Any:
 
 
 def json_body(response: Response) -> Any:
-    """The response's JSON; a truncated or malformed body is a parse error with a short reason."""
+    """The response's JSON; a truncated or malformed body is a parse error with a short reason.
+
+    Bytes that are not UTF-8 inside a string (one post of a listing) become U+FFFD: one bad item
+    must not fail the whole answer, and for a shared stream every business, run after run."""
     try:
-        return json.loads(response.body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        try:
+            return json.loads(response.body)
+        except UnicodeDecodeError:
+            logger.warning("%s: bytes that are not UTF-8 replaced with U+FFFD", response.url)
+            return json.loads(response.body.decode("utf-8", errors="replace"))
+    except ValueError as exc:
         kind = body_kind(response)
         if kind in ("an empty body", "an HTML page"):
             raise ValueError(f"not JSON: the server sent {kind}") from None

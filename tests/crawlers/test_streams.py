@@ -242,3 +242,27 @@ def test_with_oauth_credentials_the_stream_logs_in_once_and_reads_with_the_token
     assert {r.headers.get("Authorization") for r in reddit.listing_requests()} == {"(redacted)"}
     assert stored_for(workspace) == {"Joe's Donuts": {"Joe's Donuts: the line was worth it"}}
     assert "client-secret-456" not in result.stdout + result.stderr
+
+
+def test_bytes_that_are_not_utf8_in_one_stream_item_become_replacement_characters(workspace):
+    class BadBytes(LocalReddit):
+        def answer(self, method, target, headers, body):
+            status, answer_headers, answer_body = super().answer(method, target, headers, body)
+            return status, answer_headers, answer_body.replace(b"BADBYTES", b"\xff\xfe")
+
+    with BadBytes() as reddit:
+        reddit.post("seed", "nothing yet")
+        reddit_config(workspace, reddit)
+        run(workspace)
+        reddit.post("bad", "Acme Bakery BADBYTES was awful")
+        reddit.post("good", "Joe's Donuts was awful")
+
+        second = run(workspace)
+        reddit.post("later", "Joe's Donuts again")
+        third = run(workspace)
+
+    # One post's bad bytes fail neither the listing nor the stream: the cursor moves on.
+    assert failures(second) == failures(third) == []
+    assert stored_for(workspace) == {"Acme Bakery": {"Acme Bakery \ufffd\ufffd was awful"},
+                                     "Joe's Donuts": {"Joe's Donuts was awful", "Joe's Donuts again"}}
+
