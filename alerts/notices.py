@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from alerts.blocks import context, header, section, sections_of
-from alerts.escape import fit, mrkdwn
+from alerts.escape import fit, mrkdwn, one_line, truncate
 from alerts.messages import (
     LABEL_EMOJI,
     SOURCE_EMOJI,
@@ -90,7 +90,8 @@ def source_failing_message(
         context(f"{since} Mentions from it are missed until it works again; "
                  "`mentionwatch check` shows its state. You will hear when it recovers."),
     ]
-    text = f"{business}: source {label} has failed {failures} runs in a row"
+    # The reason in the text too: it is what a notification and a phone's preview show.
+    text = f"{business}: source {label} has failed {failures} runs in a row: {truncate(one_line(error or 'unknown error'), 300)}"
     return mrkdwn(text), blocks
 
 

@@ -190,7 +190,9 @@ def test_a_failing_source_is_reported_once_and_again_when_it_recovers(slack, sto
     assert s.cycle().planned.notices == 1
     assert s.cycle().planned.notices == 0
     texts = [m["text"] for m in slack.posted]
-    assert texts == ["Joe's Donuts: source news.example.com/joes.xml has failed 3 runs in a row",
+    # The reason in the text too: a notification's preview shows the text, not the blocks.
+    assert texts == ["Joe's Donuts: source news.example.com/joes.xml has failed 3 runs in a row: "
+                     "HTTP 503 Service Unavailable",
                      "Joe's Donuts: source news.example.com/joes.xml works again"]
     assert "HTTP 503 Service Unavailable" in json.dumps(slack.posted[0]["blocks"])
 
