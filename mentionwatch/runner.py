@@ -22,7 +22,7 @@ from crawlers.platforms.vault import SecretKeyError, with_stored_credentials
 from crawlers.process import crawl, crawler_settings
 from crawlers.state import record_outcomes, sync_config
 from crawlers.streams.plan import api_urls, plan_cycle
-from crawlers.streams.state import Gap, load_cursors, save_stream
+from crawlers.streams.state import Gap, StreamState, load_cursors, save_stream
 from crawlers.target import CrawlTarget
 from mentionwatch.config import Settings
 from pipeline.adapters import ITEM_PIPELINES, PipelineContext
@@ -45,7 +45,9 @@ log = logging.getLogger(__name__)
 class RunSummary:
     run_id: int
     sources_ok: int = 0
+    sources_failed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    """What failed, once each: a source, or a shared stream (for all the sources read from it)."""
     warnings: list[tuple[str, str]] = field(default_factory=list)
     """Sources that worked with something the owner should know (a page cap reached, a link refused)."""
     items_fetched: int = 0
@@ -97,7 +99,7 @@ class RunSummary:
     def line(self) -> str:
         """The one line a run prints: what cron mails when anything is worth reading."""
         return (
-            f"{plural(self.sources_ok, 'source')} ok, {len(self.failures)} failed; "
+            f"{plural(self.sources_ok, 'source')} ok, {self.sources_failed} failed; "
             f"{plural(self.items_fetched, 'item')} fetched, {plural(self.new_mentions, 'new mention')} "
             f"({self.negative} negative)"
             + (f" and {self.competitor_mentions} of competitors" if self.competitor_mentions else "")
@@ -165,6 +167,19 @@ def platform_credentials(session: Session, settings: Settings, targets: list[Cra
         return settings.credentials
 
 
+def stream_problems(streams: list[StreamState]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A shared stream's failure and warning, each once, not once per business read from it
+    (each of those sources still records the failure: `check` and Slack tell its business)."""
+    failures, warnings = [], []
+    for stream in streams:
+        if stream.error is not None:
+            label, reason = stream.error
+            failures.append((label, f"{reason} (read for {plural(len(stream.targets), 'source')})"))
+        elif stream.warning:
+            warnings.append((stream.name, stream.warning))
+    return failures, warnings
+
+
 def run_once(settings: Settings, console: Console, interruption: Interruption | None = None) -> RunSummary:
     """One run. When `interruption` is requested the crawl stops at once; what was judged is
     stored, unfinished sources are recorded as interrupted (their cursors stay), and delivery
@@ -213,8 +228,11 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         summary.interrupted_by = interruption.name
         summary.sources_interrupted = sum(1 for t in targets if t.interrupted)
     summary.sources_ok = sum(1 for t in targets if t.ok)
-    summary.failures = [(t.label, t.error) for t in targets if t.error]
-    summary.warnings = [(t.label, t.warning) for t in targets if t.warning and not t.error]
+    summary.sources_failed = sum(1 for t in targets if t.error)
+    summary.failures, summary.warnings = stream_problems(plan.streams)
+    in_streams = {id(t) for stream in plan.streams if stream.error for t in stream.targets}
+    summary.failures += [(t.label, t.error) for t in targets if t.error and id(t) not in in_streams]
+    summary.warnings += [(t.label, t.warning) for t in targets if t.warning and not t.error]
     summary.items_fetched = sum(t.fetched for t in targets)
     summary.competitor_mentions = sum(counts.competitors.values())
     summary.new_mentions = sum(counts.new.values()) - summary.competitor_mentions
@@ -241,7 +259,7 @@ def run_once(settings: Settings, console: Console, interruption: Interruption | 
         run.finished_at = utcnow()
         run.status = "interrupted" if summary.interrupted_by else "finished"
         run.sources_ok = summary.sources_ok
-        run.sources_failed = len(summary.failures)
+        run.sources_failed = summary.sources_failed
         run.items_fetched = summary.items_fetched
         run.new_mentions = summary.new_mentions
         run.negative = summary.negative

@@ -18,6 +18,7 @@ from crawlers.budget import API_TYPES, read_budget, response_header
 from crawlers.config import Credentials, Source
 from crawlers.credential_guard import CREDENTIAL_HEADERS, CREDENTIAL_ORIGIN
 from crawlers.failures import body_kind, bot_wall, describe_failure
+from crawlers.middlewares import RateLimited
 from crawlers.pagination import origin_text, same_origin
 from crawlers.target import CrawlTarget
 from pipeline.adapters import hands_off_batches
@@ -189,14 +190,13 @@ class MentionSpider(Spider):
             return
         wall = bot_wall(response)
         if wall:
-            for t in failing:
-                t.fail(wall)
+            self.fail_all(failing, wall, response.request)
             return
         if not response.body.strip():
             # Nothing usable is never "nothing new": a 304 says that, an empty 200 does not.
             step = response.meta.get("step")
-            for t in failing:
-                t.fail(f"{step + ': ' if step else ''}empty response: the server sent nothing ({response.url})"[:300])
+            self.fail_all(failing, f"{step + ': ' if step else ''}empty response: the server sent nothing ({response.url})"[:300],
+                          response.request)
             return
         # Under `mentionwatch run` the answer's items go on together, after its parse (see
         # pipeline.items.MentionBatch); requests go on at once, as before.
@@ -225,8 +225,7 @@ class MentionSpider(Spider):
             # Our own ValueErrors carry a readable reason; anything else is named by its type.
             detail = str(exc) if type(exc) is ValueError and str(exc) else f"{type(exc).__name__}: {exc}"
             reason += f"cannot parse {response.url}: {detail}"
-            for t in failing:
-                t.fail(reason[:300])
+            self.fail_all(failing, reason[:300], response.request)
             return
         if batch:
             yield MentionBatch(batch)
@@ -262,17 +261,30 @@ class MentionSpider(Spider):
                 k: v.decode("latin-1") for k, v in (("etag", etag), ("last_modified", modified)) if v
             }
 
+    def fail_all(self, targets: list[CrawlTarget], reason: str, request: Request | None) -> None:
+        """The sources of a request that failed, for `reason`; a shared stream says it once."""
+        for t in targets:
+            t.fail(reason)
+
+    def rate_limited(self, request: Request, exc: RateLimited) -> bool:
+        """Whether a request the rate limit kept back is handled without a failure (a stream's
+        read ends for this cycle); by default its sources fail and are read again next run."""
+        return False
+
     def _on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         target: CrawlTarget = request.cb_kwargs["target"]
+        failing = [target, *request.meta.get("shared_by", ())]
+        if failure.check(RateLimited) and self.rate_limited(request, failure.value):
+            _handled(failing)
+            return
         reason = describe_failure(failure)
         step = request.meta.get("step")
         if step:
             reason = f"{step}: {reason}"
         self.logger.info("%s: %s (%s)", target.label, reason, request.url)  # `run` prints it once
-        for t in (target, *request.meta.get("shared_by", ())):
-            t.fail(reason)
-        _handled([target, *request.meta.get("shared_by", ())])
+        self.fail_all(failing, reason, request)
+        _handled(failing)
 
 
 def _handled(targets: Iterable[CrawlTarget]) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 
 from crawlers.config import Credentials
+from crawlers.middlewares import RateLimited
 from crawlers.spiders.base import MentionSpider
 from crawlers.streams.state import StreamState
 from crawlers.target import CrawlTarget
@@ -48,6 +50,22 @@ class StreamSpider(MentionSpider):
     def stream_request(self, url: str, callback: Callable[..., Any], **kwargs: Any) -> Request:
         """A request made once for every business of the stream."""
         return self.request(self.targets[0], url, callback, conditional=False, shared_by=self.targets, **kwargs)
+
+    def fail_all(self, targets: list[CrawlTarget], reason: str, request: Request | None) -> None:
+        """A failed request of the stream fails the read (said once, by the stream's name) and
+        every source matched against it, each with the stream's name in its reason."""
+        where = urlsplit(request.url).path.removesuffix(".json") if request is not None else ""
+        self.stream.fail(where, reason)
+        label, _ = self.stream.error  # type: ignore[misc]
+        super().fail_all(targets, f"{label}: {reason}"[:300], request)
+
+    def rate_limited(self, request: Request, exc: RateLimited) -> bool:
+        """The rate limit ends the read for this cycle: what was read is kept, the cursor of a
+        listing not read stays, and the next cycle goes on from there."""
+        self.stream.warn(f"rate limit reached, the read ends for this cycle and the next goes on from where it "
+                         f"stopped ({self.stream.name} takes requests again in {exc.wait:.0f}s)")
+        self.logger.info("%s: %s (%s)", self.stream.name, exc, request.url)
+        return True
 
     def owner(self, item: MentionItem, target: CrawlTarget) -> CrawlTarget:
         return self.by_source.get(item.source_id, target)

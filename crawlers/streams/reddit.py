@@ -33,6 +33,7 @@ from scrapy.http import Response
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.budget import parse_rate_limit_reset
+from crawlers.middlewares import RateLimited
 from crawlers.spiders.base import api_date, json_body
 from crawlers.spiders.reddit import (
     AUTHENTICATED_PER_MINUTE,
@@ -122,7 +123,9 @@ class RedditStreamSpider(StreamSpider):
             headers["Authorization"] = f"bearer {token}"
         return self.stream_request(
             url, self.parse_listing, headers=headers,
-            meta={"pace_key": "reddit", "min_interval": 60.0 / per_minute},
+            meta={"pace_key": "reddit", "min_interval": 60.0 / per_minute,
+                  # A longer wait for the rate limit's reset ends the read (see `rate_limited`).
+                  "rate_limit_wait_max": RATE_LIMIT_WAIT_MAX},
             cb_kwargs={"read": read, "token": token, "page": page},
         )
 
@@ -151,8 +154,29 @@ class RedditStreamSpider(StreamSpider):
         if after and page < self.max_pages and not stalled:
             next_url = add_or_replace_parameter(response.request.url, "after", after)  # type: ignore[union-attr]
             yield self.listing_request(next_url, read, token, page + 1)
-        elif read.oldest is not None and read.since_at is not None and read.oldest[1] > read.since_at:
+        else:
+            if after and page < self.max_pages:
+                self._stalled(response)
+            self._walk_ended(read)
+
+    def _stalled(self, response: Response) -> None:
+        self.stream.warn(f"rate limit reached, the read ends for this cycle and the next goes on from where it "
+                         f"stopped (Reddit takes requests again in {_rate_limit_wait(response):.0f}s)")
+
+    def _walk_ended(self, read: _ListingRead) -> None:
+        """The walk back from the top stopped: what lies between the cursor and the oldest item
+        read is a gap (the cursor moves to the newest item read)."""
+        if read.forward or read.since_id is None or read.reached:
+            return
+        if read.oldest is not None and read.since_at is not None and read.oldest[1] > read.since_at:
             self.stream.gaps.append(Gap("reddit", read.key, _moment(read.since_at), _moment(read.oldest[1])))
+
+    def rate_limited(self, request: Request, exc: RateLimited) -> bool:
+        """A listing's next page kept back by the rate limit ends its read as the page budget does."""
+        read = request.cb_kwargs.get("read")
+        if isinstance(read, _ListingRead):
+            self._walk_ended(read)
+        return super().rate_limited(request, exc)
 
     def _next_forward(self, response: Response, read: _ListingRead, token: str | None, page: int,
                       data: dict[str, Any], stalled: bool) -> Iterable[Request]:
@@ -170,6 +194,8 @@ class RedditStreamSpider(StreamSpider):
         if newer and page < self.max_pages and not stalled:
             yield self.listing_request(add_or_replace_parameter(url, "before", fullname(read.key, read.newest[0])),
                                        read, token, page + 1)
+        elif newer and page < self.max_pages:
+            self._stalled(response)
         # Else all that is new is read, or the rest waits for the next cycle (from the new cursor).
 
     def _new_child(self, read: _ListingRead, kind: str, post: Any) -> list[Any]:

@@ -56,6 +56,23 @@ class StreamState:
     gaps: list[Gap] = field(default_factory=list)
     items_read: int = 0
     """Items the stream held that were new (before matching)."""
+    error: tuple[str, str] | None = None
+    """What failed the read, said once for all its sources: ('Reddit stream (/r/all/new)', reason)."""
+    warning: str | None = None
+    """Why the read ended early without failing (the rate limit): the next cycle goes on."""
+
+    @property
+    def name(self) -> str:
+        return f"{NETWORK_NAMES.get(self.network, self.network)} stream"
+
+    def fail(self, where: str, reason: str) -> None:
+        """The read failed at `where` (a listing's path); the first reason is kept."""
+        if self.error is None:
+            self.error = (f"{self.name} ({where})" if where else self.name, reason)
+
+    def warn(self, reason: str) -> None:
+        if self.warning is None:
+            self.warning = reason
 
     @property
     def ok(self) -> bool:

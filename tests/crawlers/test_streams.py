@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
@@ -266,3 +267,37 @@ def test_bytes_that_are_not_utf8_in_one_stream_item_become_replacement_character
     assert stored_for(workspace) == {"Acme Bakery": {"Acme Bakery \ufffd\ufffd was awful"},
                                      "Joe's Donuts": {"Joe's Donuts was awful", "Joe's Donuts again"}}
 
+
+def test_a_failing_stream_is_one_line_and_each_business_is_told_why(workspace, slack):
+    class Down(LocalReddit):
+        down = False
+
+        def answer(self, method, target, headers, body):
+            if self.down:
+                return 503, {"Content-Type": "text/html"}, b"<html>down</html>"
+            return super().answer(method, target, headers, body)
+
+    with Down() as reddit:
+        reddit.post("seed", "nothing yet")
+        workspace.write_config(
+            alerts={**ALERTS, "source_failure_runs": 1}, crawler={"retries": 0}, businesses=businesses({"type": "reddit"}, 1),
+            slack={"token": "xoxb-test", "channel": "#mentions", "api_url": slack.api_url, "post_interval": 0},
+            streams={"reddit": {"api_url": reddit.base_url, "requests_per_minute": 6000}})
+        run(workspace)
+        reddit.down = True
+        posted = len(slack.posted)
+
+        failed = run(workspace)
+
+    # One line for the stream, not one per business; the count still says how many sources failed.
+    assert failures(failed) == ["Reddit stream (/r/all/new): HTTP 503 Service Unavailable (read for 3 sources)"]
+    assert summary(failed).startswith("0 sources ok, 3 failed")
+    # Each business's source records the failure (check, /sources) and its owner hears why.
+    check = workspace.cli("check", "--format", "json")
+    errors = {s["business"]: s["last_error"] for s in json.loads(check.stdout)["sources"]}
+    assert set(errors) == {"Joe's Donuts", "Acme Bakery", "Shop 0"}
+    assert set(errors.values()) == {"Reddit stream (/r/all/new): HTTP 503 Service Unavailable"}
+    notices = [m["text"] for m in slack.posted[posted:]]
+    assert len(notices) == 3
+    assert all(text.endswith("has failed 1 runs in a row: Reddit stream (/r/all/new): HTTP 503 Service Unavailable")
+               for text in notices), notices
