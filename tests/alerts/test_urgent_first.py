@@ -64,14 +64,18 @@ def test_a_first_run_alerts_a_same_day_urgent_story_and_not_an_old_one(web, slac
     assert rows == {INSPECTION[0]: 1, OLD_SCARE[0]: 0}
 
 
-def test_an_urgent_alert_posted_to_the_urgent_channel_as_well_counts_once(web, slack, workspace):
-    now = datetime.now(UTC)
-    web.add("/news.xml", feed([(INSPECTION, now - timedelta(hours=2))]), content_type="application/rss+xml")
+def with_an_urgent_channel(web, slack, workspace) -> None:
+    """A feed with a health inspection story, alerted to #reviews and to the urgent channel."""
+    web.add("/news.xml", feed([(INSPECTION, datetime.now(UTC) - timedelta(hours=2))]), content_type="application/rss+xml")
     workspace.write_config(
         slack={"token": "${TEST_SLACK_TOKEN}", "channel": "#reviews", "urgent_channel": "#urgent",
                "api_url": slack.api_url},
         businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])],
     )
+
+
+def test_an_urgent_alert_posted_to_the_urgent_channel_as_well_counts_once(web, slack, workspace):
+    with_an_urgent_channel(web, slack, workspace)
     first = workspace.cli("run", env={"TEST_SLACK_TOKEN": "xoxb-test-token"})
     assert first.returncode == 0, first.stderr
     channels = sorted(c.args["channel"] for c in slack.calls("chat.postMessage")
@@ -81,13 +85,7 @@ def test_an_urgent_alert_posted_to_the_urgent_channel_as_well_counts_once(web, s
 
 
 def test_an_urgent_alert_waiting_for_both_channels_is_one_pending(web, slack, workspace):
-    now = datetime.now(UTC)
-    web.add("/news.xml", feed([(INSPECTION, now - timedelta(hours=2))]), content_type="application/rss+xml")
-    workspace.write_config(
-        slack={"token": "${TEST_SLACK_TOKEN}", "channel": "#reviews", "urgent_channel": "#urgent",
-               "api_url": slack.api_url},
-        businesses=[business(sources=[{"type": "feed", "url": f"{web.url}/news.xml"}])],
-    )
+    with_an_urgent_channel(web, slack, workspace)
     slack.fail_next("chat.postMessage", status=500, count=100)
     first = workspace.cli("run", env={"TEST_SLACK_TOKEN": "xoxb-test-token"})
     # The alert (owed to #reviews and #urgent) and the new source's baseline summary.
