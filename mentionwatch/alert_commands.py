@@ -72,9 +72,9 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
         """Write the weekly report, post it to Slack and e-mail it.
 
         By default it covers the seven whole days before today (Monday to Sunday when run on a
-        Monday), in the business's time zone. Per business: mentions by source and by label against the period before, a daily chart,
-        star ratings, the top negative mentions and how fast they were handled, the top praise,
-        and the sources that failed. The HTML file and its PNG charts go to --out; the summary
+        Monday), in the business's time zone. Per business: mentions by source and by label
+        against the period before, a daily chart, star ratings, the top negative mentions and
+        how fast they were handled, the top praise, and the sources that failed. The HTML file and its PNG charts go to --out; the summary
         and the chart go to each business's Slack channel; the HTML is e-mailed when
         report.email is configured. Exits 1 when posting or e-mailing failed (the file is still
         written). With neither Slack nor e-mail configured, the report's text is printed on
