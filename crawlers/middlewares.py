@@ -103,6 +103,9 @@ class PoliteRetryMiddleware(RetryMiddleware):
         self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
         self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX", 120.0)
+        # How long the requests of an API wait for its first answer at most: a download's time.
+        self.first_answer_wait = settings.getfloat("DOWNLOAD_TIMEOUT", 180.0)
+        self._first_sent_at: dict[str, float] = {}
         # pace key -> monotonic time before which no request may leave (Retry-After, a spent
         # rate limit); and the next free turn of the requests spaced by `min_interval`.
         self._paused_until: dict[str, float] = {}
@@ -127,6 +130,9 @@ class PoliteRetryMiddleware(RetryMiddleware):
         return start
 
     async def process_request(self, request: Request) -> None:
+        # A copy of a request let go before whose answer this middleware never saw: the redirect
+        # middleware answers a 3xx before it reaches here. It was answered all the same.
+        self._answered(request)
         key = pace_key(request)
         interval = float(request.meta.get("min_interval") or 0)
         turn = self._take_turn(key, interval, time.monotonic())
@@ -153,11 +159,14 @@ class PoliteRetryMiddleware(RetryMiddleware):
         # An API (a request with its own pace key) says what is left of its rate limit in its
         # answers; until the first one has, one request at a time: two sent together at the start
         # of a run could both find the window's last request.
-        return bool(request.meta.get("pace_key")) and key not in self._heard_from and bool(self._in_flight.get(key))
+        # Bounded by a download's time: an answer another middleware consumed is never seen here.
+        return (bool(request.meta.get("pace_key")) and key not in self._heard_from and bool(self._in_flight.get(key))
+                and time.monotonic() - self._first_sent_at.get(key, 0.0) < self.first_answer_wait)
 
     def _sent(self, key: str, request: Request) -> None:
-        request.meta[_IN_FLIGHT] = True
+        request.meta[_IN_FLIGHT] = key
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        self._first_sent_at.setdefault(key, time.monotonic())
         if key not in self._remaining:
             return
         now = time.monotonic()
@@ -179,7 +188,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
 
     def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         key = pace_key(request)
-        self._answered(key, request)
+        self._answered(request)
         spent_for = self._note_rate_limit(key, response)
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
@@ -208,7 +217,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
         return retry
 
     def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
-        self._answered(pace_key(request), request)
+        self._answered(request)
         if _is_robots_txt(request):
             return None
         retry = super().process_exception(request, exception)
@@ -216,9 +225,11 @@ class PoliteRetryMiddleware(RetryMiddleware):
             retry.meta["not_before"] = time.monotonic() + self._backoff(retry)
         return retry
 
-    def _answered(self, key: str, request: Request) -> None:
-        # Only a request this middleware let go (not one it stopped, nor a retry's copy).
-        if request.meta.pop(_IN_FLIGHT, False) and self._in_flight.get(key):
+    def _answered(self, request: Request) -> None:
+        # Only a request this middleware let go (not one it stopped, nor a retry's copy), under
+        # the key it went out with (a redirect may lead to another host).
+        key = request.meta.pop(_IN_FLIGHT, None)
+        if key is not None and self._in_flight.get(key):
             self._in_flight[key] -= 1
             self._heard_from.add(key)
 
