@@ -144,10 +144,11 @@ def failing_streams(session: Session, at_least: int) -> list[str]:
             if not isinstance(state, dict) or int(state.get("failures") or 0) < at_least:
                 continue
             name = NETWORK_NAMES.get(row.network, row.network)
-            since = str(state.get("since") or "")[:16].replace("T", " ")
+            since, last = (str(state.get(k) or "")[:16].replace("T", " ") for k in ("since", "at"))
+            # The last try's time too: a process stopped while the stream failed leaves this behind.
             lines.append(f"{name} {listing} keeps failing: {state['failures']} connections in a row since "
-                         f"{since} UTC ({state.get('error') or 'no reason given'}); nothing is read from it "
-                         f"until it recovers")
+                         f"{since} UTC, the last at {last} UTC ({state.get('error') or 'no reason given'}); "
+                         "nothing is read from it until it recovers")
     return lines
 
 

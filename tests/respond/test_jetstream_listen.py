@@ -77,5 +77,6 @@ def test_check_names_a_jetstream_that_keeps_failing(workspace: Workspace, slack:
 
     import re
 
-    assert re.search(r"Bluesky Jetstream keeps failing: [3-9] connections in a row since \d{4}-\d\d-\d\d \d\d:\d\d UTC "
+    assert re.search(r"Bluesky Jetstream keeps failing: [3-9] connections in a row since \d{4}-\d\d-\d\d \d\d:\d\d UTC, "
+                     r"the last at \d{4}-\d\d-\d\d \d\d:\d\d UTC "
                      r"\(.*(refused|connect).*\); nothing is read from it until it recovers", said, re.IGNORECASE), said
