@@ -62,8 +62,7 @@ class StreamSpider(MentionSpider):
     def rate_limited(self, request: Request, exc: RateLimited) -> bool:
         """The rate limit ends the read for this cycle: what was read is kept, the cursor of a
         listing not read stays, and the next cycle goes on from there."""
-        self.stream.warn(f"rate limit reached, the read ends for this cycle and the next goes on from where it "
-                         f"stopped ({self.stream.name} takes requests again in {exc.wait:.0f}s)")
+        self.stream.rate_limited(exc.wait)
         self.logger.info("%s: %s (%s)", self.stream.name, exc, request.url)
         return True
 

@@ -196,7 +196,7 @@ class JetstreamReader:
         if self.cursor is not None and time_us <= self.cursor:
             return False  # replayed after a reconnect: handled already
         items: list[MentionItem] = []
-        size = len(message) if isinstance(message, bytes) else len(message.encode("utf-8", "surrogatepass"))
+        size = _size(message)
         if size > MAX_EVENT_BYTES:
             log.warning("jetstream: skipped an event of %d bytes (over %d) at time_us %d", size,
                         MAX_EVENT_BYTES, time_us)
@@ -218,3 +218,14 @@ class JetstreamReader:
 
 def _moment(time_us: int) -> datetime:
     return datetime.fromtimestamp(time_us / 1_000_000, UTC)
+
+
+def _size(message: str | bytes) -> int:
+    """The message's size in bytes where it could be over MAX_EVENT_BYTES, else its length: a text
+    is encoded only when it could be that large (a character is at most 4 bytes), not for every
+    post of the stream."""
+    if isinstance(message, bytes):
+        return len(message)
+    if len(message) * 4 <= MAX_EVENT_BYTES:
+        return len(message)
+    return len(message.encode("utf-8", "surrogatepass"))

@@ -160,8 +160,7 @@ class RedditStreamSpider(StreamSpider):
             self._walk_ended(read)
 
     def _stalled(self, response: Response) -> None:
-        self.stream.warn(f"rate limit reached, the read ends for this cycle and the next goes on from where it "
-                         f"stopped (Reddit takes requests again in {_rate_limit_wait(response):.0f}s)")
+        self.stream.rate_limited(_rate_limit_wait(response))
 
     def _walk_ended(self, read: _ListingRead) -> None:
         """The walk back from the top stopped: what lies between the cursor and the oldest item

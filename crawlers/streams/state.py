@@ -74,6 +74,11 @@ class StreamState:
         if self.warning is None:
             self.warning = reason
 
+    def rate_limited(self, wait: float) -> None:
+        """The rate limit ended the read for this cycle (it takes requests again in `wait` seconds)."""
+        self.warn(f"rate limit reached, the read ends for this cycle and the next goes on from where it "
+                  f"stopped ({self.name} takes requests again in {wait:.0f}s)")
+
     @property
     def ok(self) -> bool:
         return all(t.ok for t in self.targets) and all(t.finished for t in self.targets)
