@@ -442,7 +442,8 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
         raise click.BadParameter(f"no business named {business!r} in the config ({known})", param_hint="--business")
     from pipeline.flow import focused
 
-    read_title, read_text, part = focused(scorer, business, title, text)
+    reading = focused(scorer, business, title, text)
+    part = reading.part
     if part is not None:
         others = ", ".join(name for name in part.named if name != business)
         click.echo(f"read for {business}: the part about it (the text also names {others}):")
@@ -450,9 +451,8 @@ def score(scorer: Any, text: str, title: str | None, rating: float | None, regis
             click.echo(f"  title | {line}")
         for line in part.text.splitlines():
             click.echo(f"   text | {line}")
-    whole = (f"{title}\n{text}" if title else text) if part is not None else None
-    result = scorer.score(read_text, title=read_title, rating=rating, register=register, business=business,
-                          language_of=whole)
+    result = scorer.score(reading.text, title=reading.title, rating=rating, register=register, business=business,
+                          language_of=reading.language_of)
     click.echo(f"label: {result.label}")
     if result.text_label == "unscored":
         click.echo("score: none (the scorer reads English only; a rating or an urgent phrase still counts)")

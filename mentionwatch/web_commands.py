@@ -61,6 +61,7 @@ def bind(host: str, port: int) -> socket.socket:
     sock.set_inheritable(True)
     return sock
 
+
 def stoppable_server(config: uvicorn.Config, interruption: Interruption) -> uvicorn.Server:
     """uvicorn's server, its SIGINT and SIGTERM handled by `interruption` (uvicorn is imported here:
     `mentionwatch --help` and the other commands never load it)."""
@@ -121,8 +122,8 @@ def register(cli: click.Group, config_option: Callable[..., Any]) -> None:
 
         from crawlers.interrupt import interruptible
         from mentionwatch.background import Schedule, fetch_now, parse_interval
-        from mentionwatch.stop import stopped
         from mentionwatch.live_streams import LiveStreams
+        from mentionwatch.stop import stopped
         from pipeline.store import open_engine
         from respond.web.app import WebOptions, build_web_app
         from respond.web.auth import has_users

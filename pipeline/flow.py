@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipeline.items import MentionItem
 from pipeline.keyword_index import mention_text
@@ -54,16 +54,13 @@ def judge_all(scorer: SentimentScorer, records: Sequence[MentionRecord]) -> list
     # The source type tells the register (social, news, review) the text is read in.
     registers = [register_of(record.source_type) for record in records]
     readings = [focused(scorer, record.business, record.title, record.text) for record in records]
-    # A part is written in the whole mention's language; a few words of it are too short to tell.
-    wholes = [(f"{record.title}\n{record.text}" if record.title else record.text) if part else None
-              for record, (_, _, part) in zip(records, readings)]
-    verdicts = [scorer.score(text, title=title, rating=record.rating, register=register,
-                             business=record.business, language_of=whole)
-                for record, register, (title, text, _), whole in zip(records, registers, readings, wholes)]
+    verdicts = [scorer.score(reading.text, title=reading.title, rating=record.rating, register=register,
+                             business=record.business, language_of=reading.language_of)
+                for record, register, reading in zip(records, registers, readings)]
     again = [index for index, (record, verdict) in enumerate(zip(records, verdicts))
-             if readings[index][0] and record.rating is None and verdict.label != NEGATIVE]
-    bodies = [scorer.score(readings[index][1], register=registers[index], business=records[index].business,
-                           language_of=wholes[index])
+             if readings[index].title and record.rating is None and verdict.label != NEGATIVE]
+    bodies = [scorer.score(readings[index].text, register=registers[index], business=records[index].business,
+                           language_of=readings[index].language_of)
               for index in again]
     for index, body in zip(again, bodies):
         if body.label == NEGATIVE:
@@ -73,13 +70,25 @@ def judge_all(scorer: SentimentScorer, records: Sequence[MentionRecord]) -> list
     return verdicts
 
 
-def focused(scorer: SentimentScorer, business: str | None, title: str | None,
-            text: str) -> tuple[str | None, str, Part | None]:
-    """What to read of a mention for ``business``: ``(title, text, part)``. For a mention naming other
-    watched businesses too, the title's and the text's parts about this one, and that `Part`
-    (``pipeline.focus``); otherwise the title and the text themselves, and None."""
+class Reading(NamedTuple):
+    """What is read of a mention for one business (`focused`)."""
+
+    title: str | None
+    text: str
+    part: Part | None
+    """The part about the business when the mention names others too (``pipeline.focus``), else None."""
+    language_of: str | None
+    """With a part, the whole mention, whose language the part is written in (a few words of it are
+    too short to tell); else None (the text read is the whole)."""
+
+
+def focused(scorer: SentimentScorer, business: str | None, title: str | None, text: str) -> Reading:
+    """What to read of a mention for ``business``: for a mention naming other watched businesses
+    too, the title's and the text's parts about this one; otherwise the title and the text."""
     part = scorer.focus.part(business, title, text) if scorer.focus and business else None
-    return (title, text, None) if part is None else (part.title, part.text, part)
+    if part is None:
+        return Reading(title, text, None, None)
+    return Reading(part.title, part.text, part, f"{title}\n{text}" if title else text)
 
 
 @dataclass
